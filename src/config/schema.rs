@@ -1,0 +1,111 @@
+//! The configuration as the rest of ddish sees it, after validation.
+//! (The helper writing config loading may restructure internals; these public types and
+//! field names are the contract other modules use.)
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How ddish reaches a Kea daemon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiStyle {
+    /// Through kea-ctrl-agent: requests carry `"service": [<service>]`.
+    Agent,
+    /// Straight to the daemon's own HTTP control socket (Kea 2.7+/3.0): no `service`.
+    Direct,
+}
+
+/// What a user may do on a server (issue 3 uses it; parsed now so configs stay stable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Role {
+    Viewer,
+    #[default]
+    Operator,
+    Admin,
+}
+
+/// Where a password or secret comes from. The value itself is read only when needed and
+/// never stored in `Config`, so it can't leak into logs or debug dumps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    File(PathBuf),
+    Env(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerConfig {
+    pub name: String,
+    /// Base URL of the Control Agent or the daemon's HTTP socket, e.g. `http://127.0.0.1:8000/`.
+    pub url: String,
+    pub api: ApiStyle,
+    /// Kea service name for the Control Agent style (default `dhcp4`).
+    pub service: String,
+    pub user: Option<String>,
+    pub password: Option<SecretSource>,
+    /// PEM CA bundle to trust for `https://` URLs.
+    pub ca_file: Option<PathBuf>,
+    pub tags: Vec<String>,
+    /// Free key/value fields (region, site, ...), for grouping (issue 6).
+    pub fields: BTreeMap<String, String>,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DnsServerConfig {
+    pub name: String,
+    pub addr: SocketAddr,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneConfig {
+    /// Zone name without trailing dot, e.g. `example.test` or `0.10.10.in-addr.arpa`.
+    pub name: String,
+    /// Address of the zone's primary server (where UPDATEs go).
+    pub primary: SocketAddr,
+    pub key_name: Option<String>,
+    /// `hmac-sha256` (default), `hmac-sha384` or `hmac-sha512`.
+    pub algorithm: String,
+    /// File with the base64 secret, or a BIND key file (`secret "...";`).
+    pub secret_file: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct DnsConfig {
+    pub servers: Vec<DnsServerConfig>,
+    pub zones: Vec<ZoneConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub refresh_interval: Duration,
+    pub request_timeout: Duration,
+    /// Lifetime of a held IP.
+    pub hold_time: Duration,
+    /// Percent: utilization below is Under.
+    pub utilization_under: f64,
+    /// Percent: utilization at or above is Over.
+    pub utilization_over: f64,
+    pub journal: PathBuf,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub servers: Vec<ServerConfig>,
+    pub dns: DnsConfig,
+    pub settings: Settings,
+    /// The file it was read from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn server(&self, name: &str) -> Option<&ServerConfig> {
+        self.servers.iter().find(|s| s.name == name)
+    }
+
+    pub fn thresholds(&self) -> crate::model::Thresholds {
+        crate::model::Thresholds {
+            under: self.settings.utilization_under,
+            over: self.settings.utilization_over,
+        }
+    }
+}

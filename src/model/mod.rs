@@ -1,0 +1,18 @@
+//! Pure IPAM domain: no I/O. Address ranges, IP states, scopes, networks, the per-server
+//! tree, utilization. Everything above (kea, ops, tui, cli) speaks these types.
+pub mod lease;
+pub mod range;
+pub mod scope;
+pub mod state;
+pub mod tree;
+pub mod util;
+
+pub use lease::{HwAddr, Lease, LeaseMark, LeaseState};
+pub use range::{Range, RangeSet};
+pub use scope::{
+    NetworkDef, NetworkKind, OptionData, Reservation, ScopeCounts, ScopeDef, ScopeStats,
+    ScopeStatus, ScopeView,
+};
+pub use state::IpState;
+pub use tree::{Node, NodeKind, ServerTree};
+pub use util::{Thresholds, UtilBand, Utilization};
