@@ -2,4 +2,10 @@
 //! Layers (dependencies point down): cli/tui -> ops -> kea, dns, probe -> model;
 //! audit, export, config beside them. See ../shared/DESIGN.md.
 pub mod config;
+pub mod export;
+pub mod kea;
+pub mod lab;
+pub mod logging;
 pub mod model;
+pub mod ops;
+pub mod tui;
