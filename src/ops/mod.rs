@@ -1,1 +1,48 @@
-//! (being written)
+//! Every user action, once: the console and the CLI both call these.
+//! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
+use crate::model::{ServerTree, Utilization};
+
+/// What the console and CLI know of one server after a load.
+#[derive(Clone, Debug)]
+pub struct ServerData {
+    pub name: String,
+    pub version: String,
+    /// `list-commands`: which hooks (lease_cmds, host_cmds, ...) the server has.
+    pub commands: Vec<String>,
+    pub tree: ServerTree,
+    pub networks: Vec<crate::model::NetworkDef>,
+    /// HA state line, e.g. "load-balancing (partner: load-balancing)", when the HA hook runs.
+    pub ha_state: Option<String>,
+    /// Epoch seconds of this load.
+    pub loaded_at: i64,
+}
+
+impl ServerData {
+    pub fn has_command(&self, c: &str) -> bool {
+        self.commands.iter().any(|x| x == c)
+    }
+}
+
+/// One line of the Servers tab and of `ddish check`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerHealth {
+    pub name: String,
+    pub url: String,
+    pub reachable: bool,
+    pub version: Option<String>,
+    pub scopes: Option<usize>,
+    pub utilization: Option<Utilization>,
+    pub ha_state: Option<String>,
+    /// Short kind of failure for tables ("auth failed", "timeout", ...).
+    pub error_kind: Option<String>,
+    /// The full user-facing message.
+    pub error: Option<String>,
+}
+
+/// Seconds since the epoch, for lease expiry.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
