@@ -146,7 +146,8 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
     let msg = e.message().trim();
     let span = e.span().unwrap_or(0..0);
     let section = section_at(text, span.start);
-    let err = |message: String, hint: String| ConfigError::at(path, text, span.clone(), message, hint);
+    let err =
+        |message: String, hint: String| ConfigError::at(path, text, span.clone(), message, hint);
 
     if let Some(rest) = msg.strip_prefix("unknown field ") {
         let names = backticked(rest);
@@ -156,7 +157,10 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
         let hint = match elsewhere {
             _ if valid.is_empty() => "this table takes no keys".to_string(),
             Some((s, _)) if closest(key, &valid).is_none() => {
-                format!("'{key}' belongs in {s}; valid keys here: {}", valid.join(", "))
+                format!(
+                    "'{key}' belongs in {s}; valid keys here: {}",
+                    valid.join(", ")
+                )
             }
             _ => suggest(key, &valid, "keys"),
         };
@@ -182,11 +186,20 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
         let key = key_at(text, span.start).unwrap_or_else(|| "this value".to_string());
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
         let (want, hint) = if expected.starts_with("i64") || expected.contains("integer") {
-            ("a whole number", format!("write it without quotes, e.g. {key} = 30"))
+            (
+                "a whole number",
+                format!("write it without quotes, e.g. {key} = 30"),
+            )
         } else if expected.starts_with("f64") || expected.contains("float") {
-            ("a number", format!("write it without quotes, e.g. {key} = 80"))
+            (
+                "a number",
+                format!("write it without quotes, e.g. {key} = 80"),
+            )
         } else if expected.contains("string") {
-            ("a string", format!("put it in double quotes, e.g. {key} = \"...\""))
+            (
+                "a string",
+                format!("put it in double quotes, e.g. {key} = \"...\""),
+            )
         } else if expected.contains("sequence") {
             (
                 "a list",
@@ -197,9 +210,15 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
                 },
             )
         } else if expected.contains("map") || expected.contains("struct") {
-            ("a table", format!("write it as a table: [{key}] on its own line, then key = value lines"))
+            (
+                "a table",
+                format!("write it as a table: [{key}] on its own line, then key = value lines"),
+            )
         } else {
-            ("another type", "see config.example.toml for the expected form".to_string())
+            (
+                "another type",
+                "see config.example.toml for the expected form".to_string(),
+            )
         };
         return err(
             format!("wrong type for '{key}' in {section}: found {found}, expected {want}"),
@@ -226,7 +245,12 @@ struct Validator<'a> {
 type R<T> = Result<T, ConfigError>;
 
 impl Validator<'_> {
-    fn err<T>(&self, span: Range<usize>, message: impl Into<String>, hint: impl Into<String>) -> R<T> {
+    fn err<T>(
+        &self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> R<T> {
         Err(ConfigError::at(self.path, self.text, span, message, hint))
     }
 
@@ -366,17 +390,16 @@ impl Validator<'_> {
                 _ => ApiStyle::Agent,
             },
         };
-        let service = match &s.service {
-            None => "dhcp4".to_string(),
-            Some(v) if api == ApiStyle::Direct => {
-                return self.err(
+        let service =
+            match &s.service {
+                None => "dhcp4".to_string(),
+                Some(v) if api == ApiStyle::Direct => return self.err(
                     v.span(),
                     "service is set but api = \"direct\" talks to one daemon and sends no service",
                     "remove 'service', or use api = \"agent\" to go through kea-ctrl-agent",
-                )
-            }
-            Some(v) => self.one_of(v, "service", SERVICES)?.to_string(),
-        };
+                ),
+                Some(v) => self.one_of(v, "service", SERVICES)?.to_string(),
+            };
         let user = match &s.user {
             Some(u) if u.get_ref().is_empty() || u.get_ref().contains(':') => {
                 return self.err(
@@ -397,18 +420,31 @@ impl Validator<'_> {
             }
             (Some(f), None) => {
                 if f.get_ref().trim().is_empty() {
-                    return self.err(f.span(), "password_file is empty", "give the path of a file holding the password");
+                    return self.err(
+                        f.span(),
+                        "password_file is empty",
+                        "give the path of a file holding the password",
+                    );
                 }
-                Some((f.span(), SecretSource::File(resolve(&self.base, f.get_ref()))))
+                Some((
+                    f.span(),
+                    SecretSource::File(resolve(&self.base, f.get_ref())),
+                ))
             }
             (None, Some(env)) => {
                 let var = env.get_ref();
-                let valid = var.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                let valid = var
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                     && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !valid {
                     return self.err(
                         env.span(),
-                        format!("password_env '{}' is not an environment variable name", var.escape_debug()),
+                        format!(
+                            "password_env '{}' is not an environment variable name",
+                            var.escape_debug()
+                        ),
                         "use letters, digits and '_', e.g. password_env = \"KEA_HQ_PASSWORD\"",
                     );
                 }
@@ -442,7 +478,11 @@ impl Validator<'_> {
                 )
             }
             Some(c) if c.get_ref().trim().is_empty() => {
-                return self.err(c.span(), "ca_file is empty", "give the path of a PEM CA bundle, or remove the key")
+                return self.err(
+                    c.span(),
+                    "ca_file is empty",
+                    "give the path of a PEM CA bundle, or remove the key",
+                )
             }
             c => c.as_ref().map(|c| resolve(&self.base, c.get_ref())),
         };
@@ -485,10 +525,20 @@ impl Validator<'_> {
         let hint = "write the Control Agent or daemon address, e.g. \"http://127.0.0.1:8000/\"";
         let url = match reqwest::Url::parse(raw) {
             Ok(u) => u,
-            Err(e) => return self.err(v.span(), format!("url '{}' is not a valid URL: {e}", raw.escape_debug()), hint),
+            Err(e) => {
+                return self.err(
+                    v.span(),
+                    format!("url '{}' is not a valid URL: {e}", raw.escape_debug()),
+                    hint,
+                )
+            }
         };
         if url.scheme() != "http" && url.scheme() != "https" {
-            return self.err(v.span(), format!("url scheme '{}' is not supported", url.scheme()), "use http:// or https://");
+            return self.err(
+                v.span(),
+                format!("url scheme '{}' is not supported", url.scheme()),
+                "use http:// or https://",
+            );
         }
         if url.host_str().is_none_or(str::is_empty) {
             return self.err(v.span(), format!("url '{raw}' has no host"), hint);
@@ -543,13 +593,18 @@ impl Validator<'_> {
         {
             return self.err(
                 z.name.span(),
-                format!("zone name '{}' is not a valid domain name", raw.escape_debug()),
+                format!(
+                    "zone name '{}' is not a valid domain name",
+                    raw.escape_debug()
+                ),
                 "write the zone's domain, e.g. \"example.test\" or \"0.10.10.in-addr.arpa\"",
             );
         }
         let primary = match servers.iter().find(|s| &s.name == z.primary.get_ref()) {
             Some(s) => s.addr,
-            None if parse_addr(z.primary.get_ref()).is_some() => self.addr(&z.primary, "primary")?,
+            None if parse_addr(z.primary.get_ref()).is_some() => {
+                self.addr(&z.primary, "primary")?
+            }
             None => {
                 let names: Vec<&str> = servers.iter().map(|s| s.name.as_str()).collect();
                 let known = if names.is_empty() {
@@ -571,34 +626,41 @@ impl Validator<'_> {
             None => "hmac-sha256".to_string(),
             Some(a) => {
                 let a2 = a.get_ref().trim_end_matches('.');
-                self.one_of(&Spanned::new(a.span(), a2.to_string()), "algorithm", ALGORITHMS)?
-                    .to_string()
+                self.one_of(
+                    &Spanned::new(a.span(), a2.to_string()),
+                    "algorithm",
+                    ALGORITHMS,
+                )?
+                .to_string()
             }
         };
         let key_name = match &z.key_name {
             Some(k) => Some(self.name(k, "key_name")?),
             None => None,
         };
-        let secret_file = match (&z.key_name, &z.secret_file) {
-            (Some(k), None) => {
-                return self.err(
+        let secret_file =
+            match (&z.key_name, &z.secret_file) {
+                (Some(k), None) => return self.err(
                     k.span(),
                     "key_name is set but secret_file is not",
                     "add secret_file = \"...\" (a file with the base64 secret, or a BIND key file)",
-                )
-            }
-            (None, Some(f)) => {
-                return self.err(
-                    f.span(),
-                    "secret_file is set but key_name is not",
-                    "add key_name = \"...\", the TSIG key name BIND knows the key by",
-                )
-            }
-            (Some(_), Some(f)) if f.get_ref().trim().is_empty() => {
-                return self.err(f.span(), "secret_file is empty", "give the path of the TSIG key file")
-            }
-            (_, f) => f.as_ref().map(|f| resolve(&self.base, f.get_ref())),
-        };
+                ),
+                (None, Some(f)) => {
+                    return self.err(
+                        f.span(),
+                        "secret_file is set but key_name is not",
+                        "add key_name = \"...\", the TSIG key name BIND knows the key by",
+                    )
+                }
+                (Some(_), Some(f)) if f.get_ref().trim().is_empty() => {
+                    return self.err(
+                        f.span(),
+                        "secret_file is empty",
+                        "give the path of the TSIG key file",
+                    )
+                }
+                (_, f) => f.as_ref().map(|f| resolve(&self.base, f.get_ref())),
+            };
         Ok((
             ZoneConfig {
                 name,
@@ -618,8 +680,13 @@ fn parse_addr(s: &str) -> Option<SocketAddr> {
     if let Ok(a) = s.parse::<SocketAddr>() {
         return Some(a);
     }
-    let bare = s.strip_prefix('[').and_then(|x| x.strip_suffix(']')).unwrap_or(s);
-    bare.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, 53))
+    let bare = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(s);
+    bare.parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, 53))
 }
 
 #[cfg(test)]

@@ -53,8 +53,14 @@ mod tests {
 
     #[test]
     fn relative_paths_join_the_config_dir() {
-        assert_eq!(resolve(Path::new("/etc/ddish"), "k.pass"), PathBuf::from("/etc/ddish/k.pass"));
-        assert_eq!(resolve(Path::new("/etc/ddish"), "/abs/k"), PathBuf::from("/abs/k"));
+        assert_eq!(
+            resolve(Path::new("/etc/ddish"), "k.pass"),
+            PathBuf::from("/etc/ddish/k.pass")
+        );
+        assert_eq!(
+            resolve(Path::new("/etc/ddish"), "/abs/k"),
+            PathBuf::from("/abs/k")
+        );
     }
 
     #[test]

@@ -56,9 +56,9 @@ impl SecretSource {
                     "environment variable {var} is not set: export it before starting ddish, \
                      or use password_file"
                 )),
-                Err(std::env::VarError::NotUnicode(_)) => Err(format!(
-                    "environment variable {var} is not valid UTF-8"
-                )),
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    Err(format!("environment variable {var} is not valid UTF-8"))
+                }
             },
         }
     }
@@ -181,19 +181,34 @@ mod tests {
         assert_eq!(s.expose(), "s3cret ");
         std::fs::write(&p, "\n").unwrap();
         let e = SecretSource::File(p.clone()).read().unwrap_err();
-        assert!(e.contains("is empty") && e.contains(&p.display().to_string()), "{e}");
-        let e = SecretSource::File(PathBuf::from("/nonexistent/pw")).read().unwrap_err();
-        assert!(e.contains("/nonexistent/pw") && e.contains("does not exist"), "{e}");
+        assert!(
+            e.contains("is empty") && e.contains(&p.display().to_string()),
+            "{e}"
+        );
+        let e = SecretSource::File(PathBuf::from("/nonexistent/pw"))
+            .read()
+            .unwrap_err();
+        assert!(
+            e.contains("/nonexistent/pw") && e.contains("does not exist"),
+            "{e}"
+        );
     }
 
     #[test]
     fn env_secret() {
         // Unique names: tests run in parallel in one process.
         std::env::set_var("DDISH_TEST_SECRET_SET", "pw\n");
-        let s = SecretSource::Env("DDISH_TEST_SECRET_SET".into()).read().unwrap();
+        let s = SecretSource::Env("DDISH_TEST_SECRET_SET".into())
+            .read()
+            .unwrap();
         assert_eq!(s.expose(), "pw");
-        let e = SecretSource::Env("DDISH_TEST_SECRET_UNSET".into()).read().unwrap_err();
-        assert!(e.contains("DDISH_TEST_SECRET_UNSET") && e.contains("not set"), "{e}");
+        let e = SecretSource::Env("DDISH_TEST_SECRET_UNSET".into())
+            .read()
+            .unwrap_err();
+        assert!(
+            e.contains("DDISH_TEST_SECRET_UNSET") && e.contains("not set"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -201,7 +216,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bare = dir.path().join("bare");
         std::fs::write(&bare, "c2VjcmV0LWtleS1ieXRlcw==\n").unwrap();
-        assert_eq!(read_tsig_secret(&bare).unwrap().expose(), "c2VjcmV0LWtleS1ieXRlcw==");
+        assert_eq!(
+            read_tsig_secret(&bare).unwrap().expose(),
+            "c2VjcmV0LWtleS1ieXRlcw=="
+        );
         let bind = dir.path().join("bind.key");
         std::fs::write(
             &bind,
@@ -211,7 +229,9 @@ mod tests {
         assert_eq!(read_tsig_secret(&bind).unwrap().expose(), "QUJDRA==");
         let bad = dir.path().join("bad");
         std::fs::write(&bad, "not base64!\n").unwrap();
-        assert!(read_tsig_secret(&bad).unwrap_err().contains("not valid base64"));
+        assert!(read_tsig_secret(&bad)
+            .unwrap_err()
+            .contains("not valid base64"));
         let e = read_tsig_secret(&dir.path().join("none")).unwrap_err();
         assert!(e.contains("does not exist"), "{e}");
     }

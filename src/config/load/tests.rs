@@ -15,7 +15,10 @@ fn empty_file_gives_defaults() {
     assert_eq!(c.settings.refresh_interval, Duration::from_secs(30));
     assert_eq!(c.settings.request_timeout, Duration::from_secs(10));
     assert_eq!(c.settings.hold_time, Duration::from_secs(3600));
-    assert_eq!((c.settings.utilization_under, c.settings.utilization_over), (20.0, 80.0));
+    assert_eq!(
+        (c.settings.utilization_under, c.settings.utilization_over),
+        (20.0, 80.0)
+    );
     assert!(c.settings.journal.ends_with("journal.jsonl"));
     assert_eq!(c.source.as_deref(), Some(p()));
 }
@@ -63,13 +66,19 @@ secret_file = "/etc/ddish/tsig.key"
     assert_eq!(s.url, "https://127.0.0.1:8443/");
     assert_eq!(s.api, ApiStyle::Agent);
     assert_eq!(s.service, "dhcp4");
-    assert_eq!(s.password, Some(SecretSource::File("/etc/ddish/kea.pass".into())));
+    assert_eq!(
+        s.password,
+        Some(SecretSource::File("/etc/ddish/kea.pass".into()))
+    );
     assert_eq!(s.ca_file, Some(PathBuf::from("/etc/ddish/ca.pem")));
     assert_eq!(s.tags, vec!["hq", "prod"]);
     assert_eq!(s.role, Role::Admin);
     assert_eq!(s.fields.get("region").map(String::as_str), Some("eu"));
     let d = c.server("kea-2").unwrap();
-    assert_eq!((d.api, d.role, d.user.as_deref()), (ApiStyle::Direct, Role::Operator, None));
+    assert_eq!(
+        (d.api, d.role, d.user.as_deref()),
+        (ApiStyle::Direct, Role::Operator, None)
+    );
     assert_eq!(c.dns.servers[0].addr, "127.0.0.1:53".parse().unwrap());
     let z = &c.dns.zones[0];
     assert_eq!(z.name, "example.test");
@@ -81,9 +90,17 @@ secret_file = "/etc/ddish/tsig.key"
 fn unknown_key_suggests() {
     let e = err("[[server]]\nname = \"a\"\nurl = \"http://127.0.0.1/\"\npasword_file = \"x\"\n");
     assert_eq!((e.line, e.column), (Some(4), Some(1)));
-    assert!(e.message.contains("unknown key 'pasword_file' in [[server]]"), "{e}");
+    assert!(
+        e.message
+            .contains("unknown key 'pasword_file' in [[server]]"),
+        "{e}"
+    );
     assert!(e.hint.contains("did you mean 'password_file'?"), "{e}");
-    assert!(e.to_string().starts_with("/etc/ddish/config.toml:4:1: unknown key"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/etc/ddish/config.toml:4:1: unknown key"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -97,7 +114,10 @@ fn key_in_wrong_section_says_where_it_belongs() {
 fn wrong_type_names_key() {
     let e = err("[settings]\n\nrefresh_interval = \"30\"\n");
     assert_eq!(e.line, Some(3));
-    assert!(e.message.contains("wrong type for 'refresh_interval'"), "{e}");
+    assert!(
+        e.message.contains("wrong type for 'refresh_interval'"),
+        "{e}"
+    );
     assert!(e.hint.contains("without quotes"), "{e}");
 }
 
@@ -150,13 +170,21 @@ fn syntax_error_has_place() {
 fn missing_file_points_at_example() {
     let e = load(Path::new("/nonexistent/ddish/config.toml")).unwrap_err();
     let s = e.to_string();
-    assert!(s.contains("/nonexistent/ddish/config.toml") && s.contains("config.example.toml") && s.contains("--config"), "{s}");
+    assert!(
+        s.contains("/nonexistent/ddish/config.toml")
+            && s.contains("config.example.toml")
+            && s.contains("--config"),
+        "{s}"
+    );
 }
 
 #[test]
 fn bare_ipv6_and_bracketed() {
     assert_eq!(parse_addr("::1"), Some("[::1]:53".parse().unwrap()));
     assert_eq!(parse_addr("[::1]"), Some("[::1]:53".parse().unwrap()));
-    assert_eq!(parse_addr("127.0.0.1:5353"), Some("127.0.0.1:5353".parse().unwrap()));
+    assert_eq!(
+        parse_addr("127.0.0.1:5353"),
+        Some("127.0.0.1:5353".parse().unwrap())
+    );
     assert_eq!(parse_addr("localhost"), None);
 }
