@@ -1,0 +1,476 @@
+//! The HTTP client for one Kea server: POSTs one command at a time over a kept-alive
+//! connection, with a timeout that fits the command, and maps every failure to a
+//! `KeaError` that names the server.
+use std::collections::BTreeSet;
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use reqwest::header::CONTENT_TYPE;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::config::{parse_config, KeaConfig};
+use super::error::KeaError;
+use super::leases::parse_leases_for;
+use super::reply::{parse_response, KeaResponse};
+use super::stats::parse_stats;
+use super::status::{parse_status, KeaStatus};
+use crate::config::{ApiStyle, Secret, ServerConfig};
+use crate::model::{Lease, ScopeStats};
+
+/// Biggest lease4-get-page ever sent: larger pages can wedge Kea for minutes (KEA_FACTS.md §11).
+pub const MAX_PAGE: u32 = 1000;
+
+/// How long one command may take: config writes on a big server legitimately take ~30 s
+/// (KEA_FACTS.md §11), big reads a few seconds; everything else gets `base`.
+pub fn command_timeout(command: &str, base: Duration) -> Duration {
+    match command {
+        "config-set" | "config-test" | "config-reload" | "config-write" => {
+            base.max(Duration::from_secs(90))
+        }
+        "config-get" | "lease4-get-all" | "statistic-get-all" | "stat-lease4-get" => {
+            base.max(Duration::from_secs(30))
+        }
+        _ => base,
+    }
+}
+
+/// A client for one server. Cheap to clone: clones share the connection pool.
+#[derive(Clone, Debug)]
+pub struct KeaClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    name: String,
+    url: String,
+    /// `Some(service)` for the Control Agent style: requests carry `"service": [service]`.
+    service: Option<String>,
+    /// Secret's Debug prints `***`.
+    auth: Option<(String, Option<Secret>)>,
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+/// Request body: `{"command": .., "service": [..], "arguments": ..}`.
+#[derive(Serialize)]
+struct Request<'a> {
+    command: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    service: Option<[&'a str; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arguments: Option<&'a Value>,
+}
+
+/// What a server can do: its version and the commands `list-commands` reports.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    pub version: String,
+    pub commands: BTreeSet<String>,
+}
+
+impl Capabilities {
+    pub fn has(&self, command: &str) -> bool {
+        self.commands.contains(command)
+    }
+    /// lease_cmds hook: lease4-add/-get/-del/-get-page ...
+    pub fn lease_cmds(&self) -> bool {
+        self.has("lease4-get-page")
+    }
+    /// stat_cmds hook: stat-lease4-get.
+    pub fn stat_cmds(&self) -> bool {
+        self.has("stat-lease4-get")
+    }
+    pub fn ha(&self) -> bool {
+        self.has("ha-heartbeat")
+    }
+    /// host_cmds hook: single-reservation writes without a full config-set.
+    pub fn host_cmds(&self) -> bool {
+        self.has("reservation-add")
+    }
+    /// subnet_cmds hook: single-subnet writes without a full config-set.
+    pub fn subnet_cmds(&self) -> bool {
+        self.has("subnet4-add")
+    }
+}
+
+fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    // Err only means another provider is installed already, which is just as good.
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+impl KeaClient {
+    /// Builds the client; reads the password now (so a bad password_file shows at start).
+    pub fn new(server: &ServerConfig, request_timeout: Duration) -> Result<KeaClient, KeaError> {
+        install_crypto_provider();
+        let name = &server.name;
+        let cfg_err = |what: String| KeaError::Config(format!("server {name}: {what}"));
+        let url = reqwest::Url::parse(&server.url)
+            .map_err(|e| cfg_err(format!("url {:?} is not valid ({e})", server.url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(cfg_err(format!(
+                "url {:?} must start with http:// or https://",
+                server.url
+            )));
+        }
+        let password = match &server.password {
+            Some(src) => Some(src.read().map_err(cfg_err)?),
+            None => None,
+        };
+        let auth = match (&server.user, password) {
+            (Some(u), p) => Some((u.clone(), p)),
+            (None, Some(_)) => {
+                return Err(cfg_err(
+                    "a password is set but no user: add user = \"...\"".to_string(),
+                ))
+            }
+            (None, None) => None,
+        };
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(request_timeout.min(Duration::from_secs(5)))
+            // Below the Control Agent's own idle timeout, so a pooled connection is not
+            // reused just as Kea closes it.
+            .pool_idle_timeout(Duration::from_secs(20))
+            .tcp_nodelay(true)
+            // Kea is reached directly: never hand credentials to a proxy from the environment.
+            .no_proxy()
+            .user_agent(concat!("ddish/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &server.ca_file {
+            let pem = std::fs::read(path)
+                .map_err(|e| cfg_err(format!("cannot read ca_file {}: {e}", path.display())))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|c| !c.is_empty())
+                .ok_or_else(|| {
+                    cfg_err(format!(
+                        "ca_file {} holds no PEM certificate",
+                        path.display()
+                    ))
+                })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder.build().map_err(|e| KeaError::Tls {
+            server: name.clone(),
+            detail: format!("cannot set up TLS: {}", root_cause(&e)),
+        })?;
+        Ok(KeaClient {
+            inner: Arc::new(Inner {
+                name: name.clone(),
+                url: server.url.clone(),
+                service: match server.api {
+                    ApiStyle::Agent => Some(server.service.clone()),
+                    ApiStyle::Direct => None,
+                },
+                auth,
+                http,
+                timeout: request_timeout,
+            }),
+        })
+    }
+
+    pub fn server_name(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// One command. Result 0 and 3 (empty) come back as `Ok`; result 1, 2 and HTTP errors
+    /// as the matching `KeaError`.
+    pub async fn call(
+        &self,
+        command: &str,
+        arguments: Option<Value>,
+    ) -> Result<KeaResponse, KeaError> {
+        let body = self.send(command, arguments.as_ref()).await?;
+        parse_response(body.as_ref(), command).map_err(|e| e.on_server(&self.inner.name))
+    }
+
+    /// The version text, e.g. `2.2.0`.
+    pub async fn version_get(&self) -> Result<String, KeaError> {
+        let r = self.call("version-get", None).await?;
+        r.text
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| self.malformed("version-get gave no version text"))
+    }
+
+    pub async fn list_commands(&self) -> Result<Vec<String>, KeaError> {
+        let r = self.call("list-commands", None).await?;
+        let list = r
+            .arguments
+            .as_ref()
+            .and_then(Value::as_array)
+            .ok_or_else(|| self.malformed("list-commands gave no command list"))?;
+        Ok(list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// version-get and list-commands together.
+    pub async fn capabilities(&self) -> Result<Capabilities, KeaError> {
+        let (version, commands) = tokio::try_join!(self.version_get(), self.list_commands())?;
+        Ok(Capabilities {
+            version,
+            commands: commands.into_iter().collect(),
+        })
+    }
+
+    pub async fn status_get(&self) -> Result<KeaStatus, KeaError> {
+        let r = self.call("status-get", None).await?;
+        Ok(parse_status(r.arguments.as_ref().unwrap_or(&Value::Null)))
+    }
+
+    pub async fn config_get(&self) -> Result<KeaConfig, KeaError> {
+        let r = self.call("config-get", None).await?;
+        let args = r
+            .arguments
+            .ok_or_else(|| self.malformed("config-get gave no configuration"))?;
+        parse_config(args).map_err(|e| e.on_server(&self.inner.name))
+    }
+
+    /// Lease counters by subnet id; a server with no subnets gives an empty map.
+    pub async fn stat_lease4_get(&self) -> Result<HashMap<u32, ScopeStats>, KeaError> {
+        let r = self.call("stat-lease4-get", None).await?;
+        match (r.is_empty(), r.arguments) {
+            (false, Some(a)) => parse_stats(&a).map_err(|e| e.on_server(&self.inner.name)),
+            _ => Ok(HashMap::new()),
+        }
+    }
+
+    /// Every lease of one subnet (fast even for a /16, KEA_FACTS.md §11).
+    pub async fn lease4_get_all(&self, subnet_id: u32) -> Result<Vec<Lease>, KeaError> {
+        const CMD: &str = "lease4-get-all";
+        let body = self
+            .send(CMD, Some(&json!({ "subnets": [subnet_id] })))
+            .await?;
+        parse_leases_for(body.as_ref(), CMD).map_err(|e| e.on_server(&self.inner.name))
+    }
+
+    /// One page of leases in address order, after `from` (exclusive; `None` starts at the
+    /// beginning). `limit` is clamped to 1..=1000. An empty page means the end.
+    pub async fn lease4_get_page(
+        &self,
+        from: Option<Ipv4Addr>,
+        limit: u32,
+    ) -> Result<Vec<Lease>, KeaError> {
+        const CMD: &str = "lease4-get-page";
+        let from = from.map_or_else(|| "start".to_string(), |ip| ip.to_string());
+        let args = json!({ "from": from, "limit": limit.clamp(1, MAX_PAGE) });
+        let body = self.send(CMD, Some(&args)).await?;
+        parse_leases_for(body.as_ref(), CMD).map_err(|e| e.on_server(&self.inner.name))
+    }
+
+    fn malformed(&self, detail: &str) -> KeaError {
+        KeaError::malformed(detail).on_server(&self.inner.name)
+    }
+
+    /// POSTs one command and returns the body of a 200 reply.
+    async fn send(
+        &self,
+        command: &str,
+        arguments: Option<&Value>,
+    ) -> Result<impl AsRef<[u8]>, KeaError> {
+        let i = &self.inner;
+        let body = serde_json::to_vec(&Request {
+            command,
+            service: i.service.as_deref().map(|s| [s]),
+            arguments,
+        })
+        .map_err(|e| {
+            KeaError::Config(format!("server {}: cannot encode '{command}': {e}", i.name))
+        })?;
+        let timeout = command_timeout(command, i.timeout);
+        let mut req = i
+            .http
+            .post(&i.url)
+            .header(CONTENT_TYPE, "application/json")
+            .timeout(timeout)
+            .body(body);
+        if let Some((user, pass)) = &i.auth {
+            req = req.basic_auth(user, pass.as_ref().map(Secret::expose));
+        }
+        let fail = |e: reqwest::Error| self.map_error(&e, command, timeout);
+        let resp = req.send().await.map_err(fail)?;
+        let status = resp.status().as_u16();
+        if status == 401 {
+            return Err(KeaError::Unauthorized {
+                server: i.name.clone(),
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(KeaError::Http {
+                server: i.name.clone(),
+                status,
+            });
+        }
+        resp.bytes().await.map_err(fail)
+    }
+
+    fn map_error(&self, e: &reqwest::Error, command: &str, timeout: Duration) -> KeaError {
+        let server = self.inner.name.clone();
+        if let Some(detail) = tls_detail(e) {
+            return KeaError::Tls { server, detail };
+        }
+        if e.is_timeout() {
+            if e.is_connect() {
+                return KeaError::Unreachable {
+                    server,
+                    detail: "no connection could be made in time".to_string(),
+                };
+            }
+            return KeaError::Timeout {
+                server,
+                command: command.to_string(),
+                secs: timeout.as_secs_f64().ceil() as u64,
+            };
+        }
+        if e.is_connect() {
+            if io_kind(e) == Some(std::io::ErrorKind::ConnectionRefused) {
+                return KeaError::Refused {
+                    server,
+                    url: self.inner.url.clone(),
+                };
+            }
+            return KeaError::Unreachable {
+                server,
+                detail: root_cause(e),
+            };
+        }
+        KeaError::Unreachable {
+            server,
+            detail: format!("connection lost during '{command}': {}", root_cause(e)),
+        }
+    }
+}
+
+/// The error and its causes, looking inside `io::Error`s too (their `source()` skips the
+/// wrapped error, where rustls puts its own).
+fn causes<'a>(
+    e: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(e), |&x: &&'a (dyn StdError + 'static)| {
+        if let Some(inner) = x
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            return Some(inner as &(dyn StdError + 'static));
+        }
+        x.source()
+    })
+}
+
+fn tls_detail(e: &reqwest::Error) -> Option<String> {
+    causes(e).find_map(|c| {
+        let r = c.downcast_ref::<rustls::Error>()?;
+        Some(match r {
+            rustls::Error::InvalidMessage(_) => {
+                format!("{r} (does the server speak plain http? then use an http:// url)")
+            }
+            _ => r.to_string(),
+        })
+    })
+}
+
+fn io_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
+    causes(e).find_map(|c| c.downcast_ref::<std::io::Error>().map(|io| io.kind()))
+}
+
+/// The innermost cause's text: the most specific (e.g. "Connection reset by peer").
+fn root_cause(e: &(dyn StdError + 'static)) -> String {
+    causes(e).last().map(|c| c.to_string()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Role, SecretSource};
+
+    fn server(url: &str) -> ServerConfig {
+        ServerConfig {
+            name: "kea-hq".into(),
+            url: url.into(),
+            api: ApiStyle::Agent,
+            service: "dhcp4".into(),
+            user: None,
+            password: None,
+            ca_file: None,
+            tags: vec![],
+            fields: Default::default(),
+            role: Role::default(),
+        }
+    }
+
+    #[test]
+    fn timeouts_by_command() {
+        let base = Duration::from_secs(5);
+        assert_eq!(command_timeout("config-set", base), Duration::from_secs(90));
+        assert_eq!(command_timeout("config-get", base), Duration::from_secs(30));
+        assert_eq!(command_timeout("lease4-get-page", base), base);
+        let long = Duration::from_secs(120);
+        assert_eq!(command_timeout("config-get", long), long);
+    }
+
+    #[test]
+    fn request_shapes() {
+        let args = json!({"subnets": [1]});
+        let agent = serde_json::to_string(&Request {
+            command: "lease4-get-all",
+            service: Some(["dhcp4"]),
+            arguments: Some(&args),
+        })
+        .unwrap();
+        assert_eq!(
+            agent,
+            r#"{"command":"lease4-get-all","service":["dhcp4"],"arguments":{"subnets":[1]}}"#
+        );
+        let direct = serde_json::to_string(&Request {
+            command: "version-get",
+            service: None,
+            arguments: None,
+        })
+        .unwrap();
+        assert_eq!(direct, r#"{"command":"version-get"}"#);
+    }
+
+    #[test]
+    fn setup_errors_name_the_server() {
+        let e = KeaClient::new(&server("ftp://x/"), Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().starts_with("server kea-hq: url"), "{e}");
+        let mut s = server("http://127.0.0.1:1/");
+        s.user = Some("admin".into());
+        s.password = Some(SecretSource::File("/nonexistent/ddish-pw".into()));
+        let e = KeaClient::new(&s, Duration::from_secs(1)).unwrap_err();
+        assert!(
+            matches!(e, KeaError::Config(ref m) if m.contains("kea-hq") && m.contains("/nonexistent/ddish-pw")),
+            "{e}"
+        );
+        let mut s = server("https://127.0.0.1:1/");
+        s.ca_file = Some("/nonexistent/ca.pem".into());
+        let e = KeaClient::new(&s, Duration::from_secs(1)).unwrap_err();
+        assert!(e.to_string().contains("cannot read ca_file"), "{e}");
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let dir = tempfile::tempdir().unwrap();
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, "s3cret-value\n").unwrap();
+        let mut s = server("http://127.0.0.1:1/");
+        s.user = Some("admin".into());
+        s.password = Some(SecretSource::File(pw));
+        let c = KeaClient::new(&s, Duration::from_secs(1)).unwrap();
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("s3cret-value"), "{dbg}");
+        assert_eq!(c.server_name(), "kea-hq");
+    }
+}

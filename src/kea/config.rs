@@ -1,0 +1,465 @@
+//! config-get read as IPAM (DESIGN.md "IPAM on top of Kea"): every subnet4, also inside
+//! shared networks, becomes a `ScopeDef`; ddish's networks and containers come from
+//! `Dhcp4.user-context.ddish.networks`. The whole `{"Dhcp4": ...}` is kept for safe writes.
+//! Bad entries are skipped with a warning, never a panic or a failed load.
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde_json::Value;
+
+use super::error::KeaError;
+use crate::model::{
+    NetworkDef, NetworkKind, OptionData, Range, RangeSet, Reservation, ScopeDef, ScopeStatus,
+};
+
+/// A server's configuration: the raw config-get arguments plus the IPAM view of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeaConfig {
+    /// config-get `arguments` as received: `{"Dhcp4": {...}}`, the base of every write.
+    pub raw: Value,
+    pub scopes: Vec<ScopeDef>,
+    pub networks: Vec<NetworkDef>,
+}
+
+impl KeaConfig {
+    pub fn dhcp4(&self) -> &Value {
+        &self.raw["Dhcp4"]
+    }
+
+    pub fn scope(&self, id: u32) -> Option<&ScopeDef> {
+        self.scopes.iter().find(|s| s.id == id)
+    }
+}
+
+/// Builds a `KeaConfig` from config-get `arguments` (moved in: an 8.8 MB config is not
+/// copied). Fails only when there is no `Dhcp4` object at all.
+pub fn parse_config(arguments: Value) -> Result<KeaConfig, KeaError> {
+    let dhcp4 = arguments
+        .get("Dhcp4")
+        .filter(|d| d.is_object())
+        .ok_or_else(|| {
+            KeaError::malformed("config-get returned no Dhcp4 object (is the service dhcp4?)")
+        })?;
+    let mut scopes = Vec::new();
+    for s in array(dhcp4, "subnet4") {
+        push_scope(&mut scopes, s, None);
+    }
+    for net in array(dhcp4, "shared-networks") {
+        let Some(name) = net.get("name").and_then(Value::as_str) else {
+            tracing::warn!("config-get: skipped a shared network without a name");
+            continue;
+        };
+        let shared = Shared {
+            name,
+            gateway: routers(array(net, "option-data")),
+        };
+        for s in array(net, "subnet4") {
+            push_scope(&mut scopes, s, Some(&shared));
+        }
+    }
+    let networks = array(ddish(dhcp4), "networks")
+        .iter()
+        .filter_map(|n| match parse_network(n) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                tracing::warn!("config-get: skipped a ddish network entry: {e}");
+                None
+            }
+        })
+        .collect();
+    Ok(KeaConfig {
+        raw: arguments,
+        scopes,
+        networks,
+    })
+}
+
+/// What a subnet inherits from its shared network.
+struct Shared<'a> {
+    name: &'a str,
+    gateway: Option<Ipv4Addr>,
+}
+
+fn push_scope(out: &mut Vec<ScopeDef>, s: &Value, shared: Option<&Shared<'_>>) {
+    match parse_subnet(s, shared) {
+        Ok(d) => out.push(d),
+        Err(e) => tracing::warn!("config-get: skipped subnet {}: {e}", describe(s)),
+    }
+}
+
+fn describe(s: &Value) -> String {
+    match (s.get("id"), s.get("subnet")) {
+        (Some(id), Some(n)) => format!("id {id} ({n})"),
+        (Some(id), None) => format!("id {id}"),
+        (None, Some(n)) => n.to_string(),
+        (None, None) => "without id".to_string(),
+    }
+}
+
+fn array<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn str_of(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// `user-context.ddish` of a Kea object, or `Null`.
+fn ddish(v: &Value) -> &Value {
+    v.get("user-context")
+        .and_then(|c| c.get("ddish"))
+        .unwrap_or(&Value::Null)
+}
+
+fn parse_subnet(s: &Value, shared: Option<&Shared<'_>>) -> Result<ScopeDef, String> {
+    let id = s
+        .get("id")
+        .and_then(Value::as_u64)
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or("no numeric id")?;
+    let cidr: Ipv4Net = s
+        .get("subnet")
+        .and_then(Value::as_str)
+        .ok_or("no subnet")?
+        .parse()
+        .map_err(|_| "the subnet is not an IPv4 CIDR")?;
+    let cidr = cidr.trunc();
+
+    let pools = RangeSet::from_ranges(array(s, "pools").iter().filter_map(|p| {
+        let text = p.get("pool").and_then(Value::as_str)?;
+        let r = Range::parse_pool(text);
+        if r.is_none() {
+            tracing::warn!("config-get: subnet {id}: skipped unreadable pool {text:?}");
+        }
+        r
+    }));
+    let reservations: Vec<Reservation> = array(s, "reservations")
+        .iter()
+        .filter_map(parse_reservation)
+        .collect();
+    let option_data = array(s, "option-data");
+    let options: Vec<OptionData> = option_data.iter().map(parse_option).collect();
+    let client_class = str_of(s, "client-class");
+
+    let dd = ddish(s);
+    let inactive = client_class.as_deref() == Some("never")
+        || dd.get("inactive").and_then(Value::as_bool) == Some(true);
+    let marked = dd.get("range").and_then(|r| {
+        let range = parse_range_mark(r);
+        if range.is_none() {
+            tracing::warn!("config-get: subnet {id}: ignored unreadable ddish range {r}");
+        }
+        range
+    });
+    let (range, range_marked) = match marked {
+        Some(r) => (r, true),
+        None => (ScopeDef::derive_range(&cidr, &pools, &reservations), false),
+    };
+
+    Ok(ScopeDef {
+        id,
+        cidr,
+        range,
+        range_marked,
+        pools,
+        reservations,
+        gateway: routers(option_data).or(shared.and_then(|s| s.gateway)),
+        options,
+        valid_lifetime: s
+            .get("valid-lifetime")
+            .and_then(Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok()),
+        shared_network: shared.map(|s| s.name.to_string()),
+        status: if inactive {
+            ScopeStatus::Inactive
+        } else {
+            ScopeStatus::Active
+        },
+        title: str_of(dd, "title"),
+        description: str_of(dd, "description"),
+        client_class,
+    })
+}
+
+/// `{"start": "a.b.c.d", "end": "..."}` or `"a - b"`.
+fn parse_range_mark(r: &Value) -> Option<Range> {
+    match r {
+        Value::String(s) => Range::parse_pool(s),
+        Value::Object(_) => {
+            let ip = |k: &str| r.get(k)?.as_str()?.trim().parse::<Ipv4Addr>().ok();
+            Range::new(ip("start")?, ip("end")?)
+        }
+        _ => None,
+    }
+}
+
+fn parse_reservation(r: &Value) -> Option<Reservation> {
+    // Reservations without an address (hostname or options only) have no place in IPAM.
+    let ip = r.get("ip-address")?.as_str()?.parse().ok()?;
+    let dd = ddish(r);
+    let description = str_of(dd, "description")
+        .or_else(|| r.get("user-context").and_then(|c| str_of(c, "comment")));
+    Some(Reservation {
+        ip,
+        hw: str_of(r, "hw-address"),
+        client_id: str_of(r, "client-id"),
+        hostname: str_of(r, "hostname"),
+        description,
+        client_classes: array(r, "client-classes")
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+fn parse_option(o: &Value) -> OptionData {
+    OptionData {
+        name: str_of(o, "name"),
+        code: o
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok()),
+        data: o
+            .get("data")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        always_send: o
+            .get("always-send")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    }
+}
+
+/// First address of the `routers` option (name "routers" or code 3).
+fn routers(option_data: &[Value]) -> Option<Ipv4Addr> {
+    option_data
+        .iter()
+        .find(|o| {
+            o.get("name").and_then(Value::as_str) == Some("routers")
+                || o.get("code").and_then(Value::as_u64) == Some(3)
+        })
+        .and_then(|o| o.get("data")?.as_str())
+        .and_then(|d| d.split(',').next())
+        .and_then(|a| a.trim().parse().ok())
+}
+
+fn parse_network(n: &Value) -> Result<NetworkDef, String> {
+    let cidr: Ipv4Net = n
+        .get("cidr")
+        .and_then(Value::as_str)
+        .ok_or("no cidr")?
+        .parse()
+        .map_err(|_| format!("cidr {} is not an IPv4 CIDR", n["cidr"]))?;
+    let kind = match n.get("kind").and_then(Value::as_str) {
+        None | Some("network") => NetworkKind::Network,
+        Some("container") => NetworkKind::Container,
+        Some(k) => return Err(format!("{cidr}: unknown kind {k:?}")),
+    };
+    let scopes = array(n, "scopes")
+        .iter()
+        .filter_map(|s| {
+            let c = s.as_str().and_then(|s| s.parse::<Ipv4Net>().ok());
+            if c.is_none() {
+                tracing::warn!("config-get: network {cidr}: ignored scope entry {s}");
+            }
+            c.map(|c| c.trunc())
+        })
+        .collect();
+    Ok(NetworkDef {
+        cidr: cidr.trunc(),
+        kind,
+        title: str_of(n, "title"),
+        description: str_of(n, "description"),
+        scopes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Value {
+        json!({"Dhcp4": {
+            "valid-lifetime": 3600,
+            "user-context": {"ddish": {"networks": [
+                {"cidr": "10.0.0.0/8", "kind": "container", "title": "Corp"},
+                {"cidr": "10.10.0.0/16", "kind": "network", "title": "HQ", "description": "head office",
+                 "scopes": ["10.10.0.0/24", "10.10.9.0/24", "junk"]},
+                {"cidr": "bogus"},
+                {"cidr": "10.30.0.0/16", "kind": "weird"},
+                "not an object"
+            ]}, "other-tool": 1},
+            "subnet4": [
+                {"id": 1, "subnet": "10.10.0.0/24",
+                 "pools": [{"pool": "10.10.0.100-10.10.0.149", "client-class": "HA_server1"},
+                           {"pool": "10.10.0.150-10.10.0.199", "client-class": "HA_server2"},
+                           {"pool": "nonsense"}],
+                 "option-data": [{"name": "domain-name-servers", "code": 6, "data": "10.10.0.53", "always-send": false},
+                                 {"name": "routers", "code": 3, "data": "10.10.0.1, 10.10.0.2", "always-send": true}],
+                 "valid-lifetime": 600,
+                 "user-context": {"scope": "lab-main", "ddish": {"title": "Main", "description": "the main scope"}},
+                 "reservations": [
+                    {"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.10.0.10", "hostname": "printer1",
+                     "client-classes": ["BOOTP"], "user-context": {"owner": "it", "comment": "hall printer"}},
+                    {"client-id": "01AABBCC003002", "ip-address": "10.10.0.11",
+                     "user-context": {"comment": "c", "ddish": {"description": "desk 2"}}},
+                    {"hw-address": "aa:bb:cc:00:00:09", "hostname": "no-ip"}]},
+                {"id": 2, "subnet": "10.20.0.5/24", "pools": [{"pool": "10.20.0.100 - 10.20.0.199"}],
+                 "client-class": "never",
+                 "user-context": {"ddish": {"range": {"start": "10.20.0.50", "end": "10.20.0.220"}}}},
+                {"id": 4, "subnet": "10.40.0.0/24", "pools": [],
+                 "user-context": {"ddish": {"inactive": true, "range": "10.40.0.10 - 10.40.0.20"}}},
+                {"id": 5, "subnet": "not-a-cidr"},
+                {"subnet": "10.50.0.0/24"},
+                {"id": 6, "subnet": "10.60.0.0/24", "user-context": {"ddish": {"range": "garbage"}},
+                 "pools": [{"pool": "10.60.0.128/25"}]}
+            ],
+            "shared-networks": [
+                {"name": "floor3", "option-data": [{"name": "routers", "data": "10.70.0.1"}],
+                 "subnet4": [
+                    {"id": 7, "subnet": "10.70.0.0/24", "pools": [{"pool": "10.70.0.10-10.70.0.20"}]},
+                    {"id": 8, "subnet": "10.71.0.0/24", "option-data": [{"code": 3, "data": "10.71.0.254"}]}]},
+                {"subnet4": [{"id": 9, "subnet": "10.90.0.0/24"}]}
+            ]
+        }})
+    }
+
+    #[test]
+    fn scopes() {
+        let c = parse_config(sample()).unwrap();
+        let ids: Vec<u32> = c.scopes.iter().map(|s| s.id).collect();
+        assert_eq!(
+            ids,
+            vec![1, 2, 4, 6, 7, 8],
+            "bad subnets and unnamed networks skipped"
+        );
+
+        let s = c.scope(1).unwrap();
+        assert_eq!(s.cidr.to_string(), "10.10.0.0/24");
+        assert_eq!(
+            s.pools.to_string(),
+            "10.10.0.100 - 10.10.0.199",
+            "pools merged"
+        );
+        assert_eq!(
+            s.range.to_string(),
+            "10.10.0.10 - 10.10.0.199",
+            "derived from pools + reservations"
+        );
+        assert!(!s.range_marked);
+        assert_eq!(s.gateway, Some(Ipv4Addr::new(10, 10, 0, 1)));
+        assert_eq!(s.valid_lifetime, Some(600));
+        assert_eq!(s.title.as_deref(), Some("Main"));
+        assert_eq!(s.description.as_deref(), Some("the main scope"));
+        assert_eq!(s.status, ScopeStatus::Active);
+        assert_eq!(s.shared_network, None);
+        assert_eq!(s.options.len(), 2);
+        assert_eq!(
+            s.options[1],
+            OptionData {
+                name: Some("routers".into()),
+                code: Some(3),
+                data: "10.10.0.1, 10.10.0.2".into(),
+                always_send: true
+            }
+        );
+        assert_eq!(s.reservations.len(), 2, "reservation without ip skipped");
+        let r = &s.reservations[0];
+        assert_eq!(r.hw.as_deref(), Some("aa:bb:cc:00:00:01"));
+        assert_eq!(r.hostname.as_deref(), Some("printer1"));
+        assert_eq!(r.description.as_deref(), Some("hall printer"));
+        assert_eq!(r.client_classes, vec!["BOOTP"]);
+        let r = &s.reservations[1];
+        assert_eq!(r.client_id.as_deref(), Some("01AABBCC003002"));
+        assert_eq!(
+            r.description.as_deref(),
+            Some("desk 2"),
+            "ddish description wins over comment"
+        );
+
+        let s = c.scope(2).unwrap();
+        assert_eq!(s.cidr.to_string(), "10.20.0.0/24", "truncated");
+        assert_eq!(s.status, ScopeStatus::Inactive);
+        assert_eq!(s.client_class.as_deref(), Some("never"));
+        assert!(s.range_marked);
+        assert_eq!(s.range.to_string(), "10.20.0.50 - 10.20.0.220");
+        assert_eq!(s.gateway, None);
+
+        let s = c.scope(4).unwrap();
+        assert_eq!(s.status, ScopeStatus::Inactive);
+        assert_eq!(s.range.to_string(), "10.40.0.10 - 10.40.0.20");
+        assert!(s.pools.is_empty());
+
+        let s = c.scope(6).unwrap();
+        assert!(
+            !s.range_marked,
+            "unreadable range mark falls back to derived"
+        );
+        assert_eq!(
+            s.range.to_string(),
+            "10.60.0.128 - 10.60.0.254",
+            "clipped to hosts"
+        );
+
+        let s = c.scope(7).unwrap();
+        assert_eq!(s.shared_network.as_deref(), Some("floor3"));
+        assert_eq!(
+            s.gateway,
+            Some(Ipv4Addr::new(10, 70, 0, 1)),
+            "inherited from the shared network"
+        );
+        let s = c.scope(8).unwrap();
+        assert_eq!(
+            s.gateway,
+            Some(Ipv4Addr::new(10, 71, 0, 254)),
+            "own routers by code"
+        );
+        assert_eq!(s.range.to_string(), "10.71.0.1 - 10.71.0.254");
+    }
+
+    #[test]
+    fn networks() {
+        let c = parse_config(sample()).unwrap();
+        assert_eq!(c.networks.len(), 2);
+        assert_eq!(c.networks[0].kind, NetworkKind::Container);
+        assert_eq!(c.networks[0].title.as_deref(), Some("Corp"));
+        assert!(c.networks[0].scopes.is_empty());
+        let n = &c.networks[1];
+        assert_eq!(n.kind, NetworkKind::Network);
+        assert_eq!(n.description.as_deref(), Some("head office"));
+        let scopes: Vec<String> = n.scopes.iter().map(|s| s.to_string()).collect();
+        assert_eq!(scopes, vec!["10.10.0.0/24", "10.10.9.0/24"]);
+    }
+
+    #[test]
+    fn raw_is_kept_whole() {
+        let c = parse_config(sample()).unwrap();
+        assert_eq!(c.raw, sample());
+        assert_eq!(c.dhcp4()["valid-lifetime"], 3600);
+    }
+
+    #[test]
+    fn odd_shapes_never_panic() {
+        assert!(parse_config(json!({})).is_err());
+        assert!(parse_config(json!({"Dhcp4": 5})).is_err());
+        assert!(parse_config(json!([1])).is_err());
+        let c = parse_config(json!({"Dhcp4": {"subnet4": {"x": 1}, "shared-networks": 3,
+            "user-context": {"ddish": {"networks": {"a": 1}}}}}))
+        .unwrap();
+        assert!(c.scopes.is_empty() && c.networks.is_empty());
+        let c = parse_config(json!({"Dhcp4": {"subnet4": [1, null, "x", {"id": -1, "subnet": "10.0.0.0/8"},
+            {"id": 1, "subnet": "10.0.0.0/8", "pools": [3], "reservations": [{"ip-address": 7}],
+             "option-data": [{"name": 1}], "user-context": {"ddish": {"range": {"start": "10.0.0.9", "end": "10.0.0.1"}}}}]}})).unwrap();
+        assert_eq!(c.scopes.len(), 1);
+        assert!(!c.scopes[0].range_marked);
+    }
+}
