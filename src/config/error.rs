@@ -98,7 +98,18 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let word_lc = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (edit_distance(&word_lc, c), *c))
+        .map(|c| {
+            // A prefix of a longer key ("secret" for "secret_file") counts as close.
+            let prefix = word_lc.len() >= 4 && c.starts_with(&word_lc);
+            (
+                if prefix {
+                    1
+                } else {
+                    edit_distance(&word_lc, c)
+                },
+                *c,
+            )
+        })
         .filter(|(d, c)| *d <= 2.max(c.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

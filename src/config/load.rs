@@ -138,6 +138,23 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     (!key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
 }
 
+/// "in [settings]" or "at the top level".
+fn where_(section: &str) -> String {
+    if section.starts_with('[') {
+        format!("in {section}")
+    } else {
+        format!("at {section}")
+    }
+}
+
+/// The value text after `=` on the line holding byte `offset`.
+fn value_at(text: &str, offset: usize) -> &str {
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    line.split_once('=').map_or("", |(_, v)| v.trim_start())
+}
+
 fn backticked(s: &str) -> Vec<&str> {
     s.split('`').skip(1).step_by(2).collect()
 }
@@ -164,7 +181,7 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
             }
             _ => suggest(key, &valid, "keys"),
         };
-        return err(format!("unknown key '{key}' in {section}"), hint);
+        return err(format!("unknown key '{key}' {}", where_(&section)), hint);
     }
     if let Some(rest) = msg.strip_prefix("missing field ") {
         let key = backticked(rest).first().copied().unwrap_or("?").to_string();
@@ -180,20 +197,47 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
         } else {
             format!("add '{key}' to this {section} table, e.g. {example}")
         };
-        return err(format!("missing required key '{key}' in {section}"), hint);
+        return err(
+            format!("missing required key '{key}' {}", where_(&section)),
+            hint,
+        );
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        let key = key_at(text, span.start).unwrap_or_else(|| "this value".to_string());
         let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+        let Some(key) = key_at(text, span.start) else {
+            // A header like `[server]` where `[[server]]` (one table per item) is needed.
+            if expected.contains("sequence") && section.starts_with('[') {
+                let name = section.trim_matches(|c| c == '[' || c == ']');
+                return err(
+                    format!("[{name}] must be written [[{name}]]"),
+                    format!(
+                        "each item is its own [[{name}]] table (two brackets), repeated per item"
+                    ),
+                );
+            }
+            return err(
+                format!("wrong type {}: found {found}", where_(&section)),
+                "see config.example.toml for the expected form".to_string(),
+            );
+        };
+        let quoted = found.starts_with("string");
+        let in_list = value_at(text, span.start).starts_with('[');
         let (want, hint) = if expected.starts_with("i64") || expected.contains("integer") {
-            (
-                "a whole number",
-                format!("write it without quotes, e.g. {key} = 30"),
-            )
+            let hint = if quoted {
+                format!("write it without quotes, e.g. {key} = 30")
+            } else {
+                format!("use a whole number, e.g. {key} = 30")
+            };
+            ("a whole number", hint)
         } else if expected.starts_with("f64") || expected.contains("float") {
             (
                 "a number",
                 format!("write it without quotes, e.g. {key} = 80"),
+            )
+        } else if expected.contains("string") && in_list {
+            (
+                "a string",
+                format!("quote each item, e.g. {key} = [\"a\", \"b\"]"),
             )
         } else if expected.contains("string") {
             (
@@ -203,11 +247,7 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
         } else if expected.contains("sequence") {
             (
                 "a list",
-                if section == "the top level" || key == "server" {
-                    "write each server as its own [[server]] table (two brackets)".to_string()
-                } else {
-                    format!("write a list, e.g. {key} = [\"a\", \"b\"]")
-                },
+                format!("write a list, e.g. {key} = [\"a\", \"b\"]"),
             )
         } else if expected.contains("map") || expected.contains("struct") {
             (
@@ -221,8 +261,18 @@ fn toml_error(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
             )
         };
         return err(
-            format!("wrong type for '{key}' in {section}: found {found}, expected {want}"),
+            format!(
+                "wrong type for '{key}' {}: found {found}, expected {want}",
+                where_(&section)
+            ),
             hint,
+        );
+    }
+    if msg.starts_with("duplicate key") {
+        let key = key_at(text, span.start).unwrap_or_default();
+        return err(
+            format!("key '{key}' is set twice {}", where_(&section)),
+            "each key may appear once per table: remove one of them".to_string(),
         );
     }
     err(
@@ -327,13 +377,13 @@ impl Validator<'_> {
     }
 
     /// A name: non-empty, no whitespace or control characters.
-    fn name(&self, v: &Spanned<String>, what: &str) -> R<String> {
+    fn name(&self, v: &Spanned<String>, what: &str, example: &str) -> R<String> {
         let n = v.get_ref();
         if n.is_empty() || n.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return self.err(
                 v.span(),
                 format!("{what} '{}' is not a valid name", n.escape_debug()),
-                "use a non-empty name without spaces, e.g. \"kea-hq\"",
+                format!("use a non-empty name without spaces, e.g. \"{example}\""),
             );
         }
         Ok(n.clone())
@@ -350,7 +400,7 @@ impl Validator<'_> {
         if let Some(first) = seen.insert(name.to_string(), line) {
             return self.err(
                 span,
-                format!("duplicate {what} '{name}' (first defined on line {first})"),
+                format!("duplicate {what} name '{name}' (first defined on line {first})"),
                 format!("give each {what} a different name"),
             );
         }
@@ -373,8 +423,8 @@ impl Validator<'_> {
         let mut seen = HashMap::new();
         let mut out = Vec::with_capacity(raw.len());
         for s in raw {
-            let name = self.name(&s.name, "server name")?;
-            self.unique(&mut seen, &name, s.name.span(), "server name")?;
+            let name = self.name(&s.name, "server name", "kea-hq")?;
+            self.unique(&mut seen, &name, s.name.span(), "server")?;
             out.push(self.server(s, name)?);
         }
         Ok(out)
@@ -488,7 +538,7 @@ impl Validator<'_> {
         };
         let mut tags = Vec::with_capacity(s.tags.len());
         for t in &s.tags {
-            let tag = self.name(t, "tag")?;
+            let tag = self.name(t, "tag", "prod")?;
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -503,7 +553,7 @@ impl Validator<'_> {
         };
         let mut fields = BTreeMap::new();
         for (k, v) in s.fields {
-            let key = self.name(&k, "field name")?;
+            let key = self.name(&k, "field name", "region")?;
             fields.insert(key, v.into_inner());
         }
         Ok(ServerConfig {
@@ -525,6 +575,13 @@ impl Validator<'_> {
         let hint = "write the Control Agent or daemon address, e.g. \"http://127.0.0.1:8000/\"";
         let url = match reqwest::Url::parse(raw) {
             Ok(u) => u,
+            Err(_) if !raw.contains("://") => {
+                return self.err(
+                    v.span(),
+                    format!("url '{}' has no scheme", raw.escape_debug()),
+                    format!("start it with http:// or https://, e.g. \"http://{raw}\""),
+                )
+            }
             Err(e) => {
                 return self.err(
                     v.span(),
@@ -557,8 +614,8 @@ impl Validator<'_> {
         let mut seen = HashMap::new();
         let mut servers = Vec::with_capacity(d.server.len());
         for s in d.server {
-            let name = self.name(&s.name, "DNS server name")?;
-            self.unique(&mut seen, &name, s.name.span(), "DNS server name")?;
+            let name = self.name(&s.name, "DNS server name", "ns1")?;
+            self.unique(&mut seen, &name, s.name.span(), "DNS server")?;
             let addr = self.addr(&s.addr, "addr")?;
             servers.push(DnsServerConfig { name, addr });
         }
@@ -624,6 +681,18 @@ impl Validator<'_> {
         };
         let algorithm = match &z.algorithm {
             None => "hmac-sha256".to_string(),
+            Some(a)
+                if ["hmac-md5", "hmac-sha1", "hmac-sha224"]
+                    .iter()
+                    .any(|w| a.get_ref().trim_end_matches('.').eq_ignore_ascii_case(w)) =>
+            {
+                return self.err(
+                    a.span(),
+                    format!("algorithm '{}' is not supported", a.get_ref()),
+                    "use hmac-sha256, hmac-sha384 or hmac-sha512; make a new key with \
+                     `tsig-keygen -a hmac-sha256 NAME`",
+                )
+            }
             Some(a) => {
                 let a2 = a.get_ref().trim_end_matches('.');
                 self.one_of(
@@ -635,7 +704,7 @@ impl Validator<'_> {
             }
         };
         let key_name = match &z.key_name {
-            Some(k) => Some(self.name(k, "key_name")?),
+            Some(k) => Some(self.name(k, "key_name", "ddish-key")?),
             None => None,
         };
         let secret_file =

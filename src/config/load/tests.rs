@@ -131,7 +131,7 @@ fn missing_required_key() {
 #[test]
 fn value_errors_point_at_their_line() {
     let cases: &[(&str, usize, &str)] = &[
-        ("[[server]]\nname = \"a\"\nurl = \"nope\"\n", 3, "not a valid URL"),
+        ("[[server]]\nname = \"a\"\nurl = \"nope\"\n", 3, "has no scheme"),
         ("[[server]]\nname = \"a\"\nurl = \"ftp://127.0.0.1/\"\n", 3, "scheme"),
         ("[[server]]\nname = \"a b\"\nurl = \"http://127.0.0.1/\"\n", 2, "not a valid name"),
         ("[[server]]\nname = \"a\"\nurl = \"http://127.0.0.1/\"\n[[server]]\nname = \"a\"\nurl = \"http://127.0.0.1/\"\n", 5, "duplicate server name 'a' (first defined on line 2)"),
@@ -147,7 +147,8 @@ fn value_errors_point_at_their_line() {
         ("[settings]\nrequest_timeout = 0\n", 2, "out of range"),
         ("[[dns.server]]\nname = \"ns1\"\naddr = \"ns1.example.test\"\n", 3, "not an IP address"),
         ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"ns9\"\n", 3, "neither an IP address"),
-        ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"127.0.0.1\"\nalgorithm = \"hmac-md5\"\n", 4, "unknown algorithm"),
+        ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"127.0.0.1\"\nalgorithm = \"hmac-md5\"\n", 4, "not supported"),
+        ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"127.0.0.1\"\nalgorithm = \"sha256\"\n", 4, "unknown algorithm"),
         ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"127.0.0.1\"\nkey_name = \"k\"\n", 4, "secret_file is not"),
         ("[[dns.zone]]\nname = \"x..test\"\nprimary = \"127.0.0.1\"\n", 2, "not a valid domain"),
     ];
