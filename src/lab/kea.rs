@@ -1,0 +1,461 @@
+//! One Kea server for the lab and the tests: a kea-dhcp4 and its kea-ctrl-agent, with all
+//! files (configs, leases, sockets, pid files, logs) in one private directory.
+use super::http;
+use super::proc::{self, Daemon, Spec};
+use super::{tools, LabError};
+use serde_json::{json, Value};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long a daemon may take to answer after start (a big lease file loads slowly).
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest unix socket path Linux accepts (sun_path is 108 bytes with the NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// One kea-dhcp4 plus its kea-ctrl-agent. Dropping it stops both.
+pub struct KeaInstance {
+    pub name: String,
+    /// `http://127.0.0.1:<ca_port>/`
+    pub ca_url: String,
+    pub dir: PathBuf,
+    pub ca_port: u16,
+    pub dhcp_port: u16,
+    /// kea-dhcp4's `-c` file (config-write rewrites it).
+    pub config_path: PathBuf,
+    pub socket_path: PathBuf,
+    pub leases_path: PathBuf,
+    /// kea-dhcp4's own log (after its config is loaded); start-up errors go to `dhcp_out`.
+    pub dhcp_log: PathBuf,
+    pub dhcp_out: PathBuf,
+    pub ca_log: PathBuf,
+    pub ca_out: PathBuf,
+    auth: Option<(String, String)>,
+    dhcp: Daemon,
+    ca: Daemon,
+}
+
+impl fmt::Debug for KeaInstance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeaInstance")
+            .field("name", &self.name)
+            .field("ca_url", &self.ca_url)
+            .field("dir", &self.dir)
+            .field("dhcp_port", &self.dhcp_port)
+            .field("auth", &self.auth.as_ref().map(|(u, _)| format!("{u}:***")))
+            .field("pids", &self.pids())
+            .finish()
+    }
+}
+
+impl KeaInstance {
+    /// Writes the configs into `dir` and starts kea-dhcp4 (on 127.0.0.1:`dhcp_port`, never
+    /// 67) and kea-ctrl-agent (on 127.0.0.1:`ca_port`), then waits until the CA answers
+    /// `status-get` through dhcp4.
+    ///
+    /// `dhcp4` is the full `{"Dhcp4": {...}}` without control-socket, lease-database and
+    /// loggers (filled in here for `dir`; any given are replaced). Hook libraries given by bare
+    /// file name (`libdhcp_ha.so`) are looked up in [`hooks_dir`](super::hooks_dir). Without
+    /// `interfaces-config` the server listens on `lo` over UDP. `ca_auth` turns on basic auth
+    /// on the CA. `leases_csv` (a Kea 2.2 memfile, see [`sample_leases_csv`](super::sample_leases_csv))
+    /// is written to leases4.csv before the start.
+    pub fn start(
+        dir: &Path,
+        name: &str,
+        ca_port: u16,
+        dhcp_port: u16,
+        dhcp4: Value,
+        ca_auth: Option<(&str, &str)>,
+        leases_csv: Option<&str>,
+    ) -> Result<KeaInstance, LabError> {
+        let dir = std::path::absolute(dir).map_err(|e| LabError::io("bad directory", dir, e))?;
+        proc::check_reachable_by_nobody(&dir)?;
+        proc::make_dir(&dir)?;
+        let socket_path = dir.join("kea4-ctrl.sock");
+        if socket_path.as_os_str().len() > MAX_SOCKET_PATH {
+            return Err(LabError::Invalid(format!(
+                "directory path too long for Kea's control socket ({} > {MAX_SOCKET_PATH} bytes): {}",
+                socket_path.as_os_str().len(),
+                socket_path.display()
+            )));
+        }
+        let config_path = dir.join("kea-dhcp4.json");
+        let ca_config_path = dir.join("kea-ctrl-agent.json");
+        let leases_path = dir.join("leases4.csv");
+        let dhcp_log = dir.join("kea-dhcp4.log");
+        let ca_log = dir.join("kea-ctrl-agent.log");
+
+        let config = complete_dhcp4(dhcp4, &socket_path, &leases_path, &dhcp_log)?;
+        // 0600: the HA peers' and the CA's passwords are in these files.
+        proc::write_file(&config_path, &pretty(&config), 0o600)?;
+        proc::write_file(
+            &ca_config_path,
+            &pretty(&ca_config(ca_port, &socket_path, &ca_log, ca_auth)),
+            0o600,
+        )?;
+        if let Some(csv) = leases_csv {
+            proc::write_file(&leases_path, csv, 0o644)?;
+        }
+
+        let env = vec![
+            // Defaults are /run/kea and /var/run/kea: root-only (KEA_FACTS §1).
+            ("KEA_PIDFILE_DIR".to_string(), dir.clone().into_os_string()),
+            ("KEA_LOCKFILE_DIR".to_string(), dir.clone().into_os_string()),
+        ];
+        let dhcp_out = dir.join("kea-dhcp4.out");
+        let ca_out = dir.join("kea-ctrl-agent.out");
+        let dhcp_spec = Spec {
+            name: format!("{name}-dhcp4"),
+            program: tools::program("kea-dhcp4")?,
+            args: vec![
+                "-c".into(),
+                config_path.clone().into_os_string(),
+                "-p".into(),
+                dhcp_port.to_string().into(),
+            ],
+            env: env.clone(),
+            log: dhcp_out.clone(),
+        };
+        let ca_spec = Spec {
+            name: format!("{name}-ca"),
+            program: tools::program("kea-ctrl-agent")?,
+            args: vec!["-c".into(), ca_config_path.into_os_string()],
+            env,
+            log: ca_out.clone(),
+        };
+        let dhcp = Daemon::start(dhcp_spec)?;
+        let ca = Daemon::start(ca_spec)?;
+        let mut k = KeaInstance {
+            name: name.to_string(),
+            ca_url: format!("http://127.0.0.1:{ca_port}/"),
+            dir,
+            ca_port,
+            dhcp_port,
+            config_path,
+            socket_path,
+            leases_path,
+            dhcp_log,
+            dhcp_out,
+            ca_log,
+            ca_out,
+            auth: ca_auth.map(|(u, p)| (u.to_string(), p.to_string())),
+            dhcp,
+            ca,
+        };
+        k.wait_dhcp_ready()?;
+        k.wait_ca_ready()?;
+        Ok(k)
+    }
+
+    fn auth(&self) -> Option<(&str, &str)> {
+        self.auth.as_ref().map(|(u, p)| (u.as_str(), p.as_str()))
+    }
+
+    /// A dhcp4 command through the CA; returns the answer object (`result`, `text`, `arguments`).
+    pub fn command(&self, command: &str, arguments: Option<Value>) -> Result<Value, LabError> {
+        http::kea_command(self.ca_port, self.auth(), Some("dhcp4"), command, arguments)
+            .map_err(|e| LabError::Check(format!("{}: {command}: {e}", self.name)))
+    }
+
+    /// A command to the CA itself (no `service`).
+    pub fn ca_command(&self, command: &str, arguments: Option<Value>) -> Result<Value, LabError> {
+        http::kea_command(self.ca_port, self.auth(), None, command, arguments)
+            .map_err(|e| LabError::Check(format!("{}: {command}: {e}", self.name)))
+    }
+
+    /// A command straight to kea-dhcp4's unix socket (works while the CA is stopped/paused).
+    pub fn direct_command(
+        &self,
+        command: &str,
+        arguments: Option<Value>,
+    ) -> Result<Value, LabError> {
+        http::unix_command(&self.socket_path, command, arguments)
+            .map_err(|e| LabError::Check(format!("{}: {command}: {e}", self.name)))
+    }
+
+    /// The local HA state from `ha-heartbeat` (e.g. "waiting", "load-balancing").
+    pub fn ha_state(&self) -> Result<String, LabError> {
+        let r = self.command("ha-heartbeat", None)?;
+        r["arguments"]["state"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| LabError::Check(format!("{}: ha-heartbeat answered {r}", self.name)))
+    }
+
+    /// The pids of the running daemons, named `<name>-dhcp4` and `<name>-ca`.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        [&self.dhcp, &self.ca]
+            .into_iter()
+            .filter_map(|d| Some((d.spec.name.clone(), d.pid()?)))
+            .collect()
+    }
+
+    pub fn dhcp_pid(&self) -> Option<u32> {
+        self.dhcp.pid()
+    }
+
+    pub fn ca_pid(&self) -> Option<u32> {
+        self.ca.pid()
+    }
+
+    /// Stops kea-dhcp4 (SIGTERM, SIGKILL after 5 s). The CA stays up and answers
+    /// "unable to forward command to the dhcp4 service".
+    pub fn stop_dhcp(&mut self) {
+        self.dhcp.stop();
+    }
+
+    /// Starts kea-dhcp4 again from its config file (as config-write left it) and waits
+    /// until it answers on its control socket.
+    pub fn start_dhcp(&mut self) -> Result<(), LabError> {
+        self.dhcp.restart()?;
+        self.wait_dhcp_ready()
+    }
+
+    pub fn stop_ca(&mut self) {
+        self.ca.stop();
+    }
+
+    pub fn start_ca(&mut self) -> Result<(), LabError> {
+        self.ca.restart()?;
+        self.wait_ca_ready()
+    }
+
+    /// SIGSTOP the CA: connections are accepted by the kernel but never answered.
+    pub fn pause_ca(&self) {
+        self.ca.signal(libc::SIGSTOP);
+    }
+
+    pub fn resume_ca(&self) {
+        self.ca.signal(libc::SIGCONT);
+    }
+
+    /// SIGSTOP kea-dhcp4: the CA answers, forwarded commands hang until its timeout.
+    pub fn pause_dhcp(&self) {
+        self.dhcp.signal(libc::SIGSTOP);
+    }
+
+    pub fn resume_dhcp(&self) {
+        self.dhcp.signal(libc::SIGCONT);
+    }
+
+    /// Leaves both daemons running after this value is gone; returns their pids.
+    pub fn detach(mut self) -> Vec<(String, u32)> {
+        self.release()
+    }
+
+    pub(crate) fn release(&mut self) -> Vec<(String, u32)> {
+        let pids = self.pids();
+        self.dhcp.detach();
+        self.ca.detach();
+        pids
+    }
+
+    fn wait_dhcp_ready(&mut self) -> Result<(), LabError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(r) = http::unix_command(&self.socket_path, "status-get", None) {
+                if r["result"] == 0 {
+                    return Ok(());
+                }
+            }
+            if !self.dhcp.alive() {
+                return Err(self.not_ready("kea-dhcp4", "exited during start-up", true));
+            }
+            if Instant::now() > deadline {
+                return Err(self.not_ready(
+                    "kea-dhcp4",
+                    "did not answer on its control socket within 60 s",
+                    true,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_ca_ready(&mut self) -> Result<(), LabError> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            let last = match http::kea_command(
+                self.ca_port,
+                self.auth(),
+                Some("dhcp4"),
+                "status-get",
+                None,
+            ) {
+                Ok(r) if r["result"] == 0 => return Ok(()),
+                Ok(r) => r["text"].as_str().unwrap_or_default().to_string(),
+                Err(e) => e,
+            };
+            if !self.ca.alive() {
+                return Err(self.not_ready("kea-ctrl-agent", "exited during start-up", false));
+            }
+            if Instant::now() > deadline {
+                return Err(self.not_ready(
+                    "kea-ctrl-agent",
+                    &format!("did not relay status-get to dhcp4 within 60 s ({last})"),
+                    false,
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn not_ready(&self, program: &str, what: &str, dhcp: bool) -> LabError {
+        let (out, log) = if dhcp {
+            (&self.dhcp_out, &self.dhcp_log)
+        } else {
+            (&self.ca_out, &self.ca_log)
+        };
+        // Config errors land in the .out file (before the loggers apply), the rest in the log.
+        let tail = [proc::tail(out, 8), proc::tail(log, 8)]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let port = if dhcp { self.dhcp_port } else { self.ca_port };
+        LabError::NotReady {
+            what: format!("{program} for {} (port {port}) {what}", self.name),
+            log: if log.exists() {
+                log.clone()
+            } else {
+                out.clone()
+            },
+            tail,
+        }
+    }
+}
+
+/// Fills in what [`KeaInstance::start`] owns: control socket, memfile, logger, interfaces,
+/// full hook paths.
+fn complete_dhcp4(
+    mut config: Value,
+    socket: &Path,
+    leases: &Path,
+    log: &Path,
+) -> Result<Value, LabError> {
+    let Some(d) = config.get_mut("Dhcp4").and_then(Value::as_object_mut) else {
+        return Err(LabError::Invalid(
+            "Kea config must be an object {\"Dhcp4\": {...}}".into(),
+        ));
+    };
+    d.insert(
+        "control-socket".into(),
+        json!({"socket-type": "unix", "socket-name": socket}),
+    );
+    d.insert(
+        "lease-database".into(),
+        // lfc-interval 0: kea-lfc never rewrites the file under a test.
+        json!({"type": "memfile", "persist": true, "name": leases, "lfc-interval": 0}),
+    );
+    d.insert(
+        "loggers".into(),
+        json!([{"name": "kea-dhcp4", "output_options": [{"output": log}],
+                "severity": "INFO", "debuglevel": 0}]),
+    );
+    let ifaces = d
+        .entry("interfaces-config")
+        .or_insert_with(|| json!({"interfaces": ["lo"], "dhcp-socket-type": "udp"}));
+    // Loopback only: "*" or raw sockets could transmit on a real network.
+    let names = ifaces["interfaces"].as_array().cloned().unwrap_or_default();
+    if names.iter().any(|n| n.as_str() != Some("lo")) || ifaces["dhcp-socket-type"] == "raw" {
+        return Err(LabError::Invalid(format!(
+            "lab Kea servers may only listen on \"lo\" over UDP, not {ifaces}"
+        )));
+    }
+    if let Some(hooks) = d.get_mut("hooks-libraries").and_then(Value::as_array_mut) {
+        let mut dir = None;
+        for h in hooks {
+            if let Some(lib) = h["library"].as_str().filter(|l| !l.contains('/')) {
+                let hd = match &dir {
+                    Some(hd) => hd,
+                    None => dir.insert(tools::hooks_dir()?),
+                };
+                h["library"] = json!(hd.join(lib));
+            }
+        }
+    }
+    Ok(config)
+}
+
+fn ca_config(port: u16, socket: &Path, log: &Path, auth: Option<(&str, &str)>) -> Value {
+    let mut ca = json!({"Control-agent": {
+        "http-host": "127.0.0.1",
+        "http-port": port,
+        "control-sockets": {"dhcp4": {"socket-type": "unix", "socket-name": socket}},
+        "loggers": [{"name": "kea-ctrl-agent", "output_options": [{"output": log}],
+                     "severity": "INFO", "debuglevel": 0}]
+    }});
+    if let Some((user, password)) = auth {
+        ca["Control-agent"]["authentication"] = json!({
+            "type": "basic", "realm": "ddish-lab",
+            "clients": [{"user": user, "password": password}]
+        });
+    }
+    ca
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// A plain standalone Dhcp4 config (lease_cmds + stat_cmds, no HA, no ddish marks) around
+/// the given `subnet4` list: the usual start for tests that need "just a Kea".
+pub fn minimal_dhcp4(subnet4: Value) -> Value {
+    json!({"Dhcp4": {
+        "valid-lifetime": 3600,
+        "hooks-libraries": [
+            {"library": "libdhcp_lease_cmds.so"},
+            {"library": "libdhcp_stat_cmds.so"}
+        ],
+        "subnet4": subnet4
+    }})
+}
+
+/// A CA to poll: (server name, CA port, basic auth).
+pub type CaTarget<'a> = (String, u16, Option<(&'a str, &'a str)>);
+
+/// Polls `ha-heartbeat` on all `servers` until every one reports `want` (e.g.
+/// "load-balancing"); returns the last states seen on timeout as the error.
+pub fn wait_ha_state(
+    servers: &[&KeaInstance],
+    want: &str,
+    timeout: Duration,
+) -> Result<(), LabError> {
+    let ports: Vec<CaTarget> = servers
+        .iter()
+        .map(|k| (k.name.clone(), k.ca_port, k.auth()))
+        .collect();
+    wait_ha_ports(&ports, want, timeout)
+}
+
+/// [`wait_ha_state`] by CA port: (name, port, auth).
+pub fn wait_ha_ports(servers: &[CaTarget], want: &str, timeout: Duration) -> Result<(), LabError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let states: Vec<String> = servers
+            .iter()
+            .map(|(_, port, auth)| {
+                http::kea_command(*port, *auth, Some("dhcp4"), "ha-heartbeat", None)
+                    .ok()
+                    .and_then(|r| r["arguments"]["state"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| "?".into())
+            })
+            .collect();
+        if states.iter().all(|s| s == want) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let seen: Vec<String> = servers
+                .iter()
+                .zip(&states)
+                .map(|((n, _, _), s)| format!("{n}: {s}"))
+                .collect();
+            return Err(LabError::Check(format!(
+                "HA did not reach {want} within {} s ({})",
+                timeout.as_secs(),
+                seen.join(", ")
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
