@@ -298,3 +298,41 @@ fn check_installed_finds_kea_and_bind_here() {
     lab::check_installed().unwrap_or_else(|e| panic!("{e}"));
     assert!(lab::hooks_dir().unwrap().join("libdhcp_ha.so").is_file());
 }
+
+#[test]
+fn dns_primary_and_secondary_serve_zones_and_stop_on_drop() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zone = "$TTL 300\n@ IN SOA ns1.t.test. h.t.test. ( 7 3600 600 86400 300 )\n  IN NS ns1.t.test.\nns1 IN A 127.0.0.1\n";
+    let primary = lab::DnsInstance::start(&tmp.path().join("p"), 20260, &[("t.test", zone)])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(primary.soa_serial("t.test").unwrap(), 7);
+    assert_eq!(primary.key_name, "lab-key");
+    assert!(!format!("{primary:?}").contains(&primary.secret_b64));
+    // Another named on the same port is refused, not silently sharing it.
+    let err =
+        lab::DnsInstance::start(&tmp.path().join("x"), 20260, &[("t.test", zone)]).unwrap_err();
+    assert!(
+        matches!(err, LabError::PortInUse { port: 20260, .. }),
+        "{err}"
+    );
+
+    let secondary = lab::DnsInstance::start_secondary(&tmp.path().join("s"), 20261, &primary)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(secondary.soa_serial("t.test").unwrap(), 7);
+    let pids: Vec<u32> = primary
+        .pids()
+        .into_iter()
+        .chain(secondary.pids())
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(pids.len(), 2);
+    drop(secondary);
+    drop(primary);
+    assert!(pids.iter().all(|p| !lab::pid_alive(*p)));
+    assert!(lab::soa_serial(
+        "127.0.0.1:20260".parse().unwrap(),
+        "t.test",
+        Duration::from_millis(300)
+    )
+    .is_err());
+}

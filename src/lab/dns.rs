@@ -47,45 +47,63 @@ impl DnsInstance {
     /// ordinary zone files (with `$TTL`, SOA and NS). Old `.jnl` journals are removed so the
     /// zones start exactly as given.
     pub fn start(dir: &Path, port: u16, zones: &[(&str, &str)]) -> Result<DnsInstance, LabError> {
-        let dir = std::path::absolute(dir).map_err(|e| LabError::io("bad directory", dir, e))?;
-        proc::check_reachable_by_nobody(&dir)?;
-        proc::make_dir(&dir)?;
-        let key_file = dir.join("tsig.key");
+        let dir = prepare(dir, port)?;
         let key_text = generate_key(LAB_KEY_NAME)?;
-        let secret_b64 = parse_secret(&key_text).ok_or_else(|| {
-            LabError::Check(format!("tsig-keygen wrote no secret for {LAB_KEY_NAME}"))
-        })?;
-        // 0640 is enough for named (owner nobody); ddish reads it as root or as the owner.
-        proc::write_file(&key_file, &key_text, 0o640)?;
         for (zone, body) in zones {
             let file = dir.join(zone_file_name(zone));
             proc::write_file(&file, body, 0o644)?;
             let _ = std::fs::remove_file(PathBuf::from(format!("{}.jnl", file.display())));
         }
-        let conf_path = dir.join("named.conf");
-        proc::write_file(&conf_path, &named_conf(&dir, port, zones), 0o644)?;
-        let log = dir.join("named.log");
-        let named = Daemon::start(Spec {
-            name: "named".into(),
-            program: tools::program("named")?,
-            // -g: foreground, log to stderr; no -u (already unprivileged).
-            args: vec!["-g".into(), "-c".into(), conf_path.clone().into_os_string()],
-            env: Vec::new(),
-            log: log.clone(),
-        })?;
-        let mut d = DnsInstance {
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            dir,
-            key_name: LAB_KEY_NAME.into(),
-            secret_b64,
-            key_file,
-            conf_path,
-            log,
-            zones: zones.iter().map(|(z, _)| z.to_string()).collect(),
-            named,
-        };
-        d.wait_ready()?;
-        Ok(d)
+        let mut conf = conf_head(&dir, port);
+        for (zone, _) in zones {
+            conf.push_str(&format!(
+                r#"zone "{zone}" {{
+    type primary;
+    file "{d}/{file}";
+    allow-update {{ key "{LAB_KEY_NAME}"; }};
+    allow-transfer {{ key "{LAB_KEY_NAME}"; 127.0.0.1; }};
+}};
+"#,
+                d = dir.display(),
+                file = zone_file_name(zone)
+            ));
+        }
+        let names: Vec<String> = zones.iter().map(|(z, _)| z.to_string()).collect();
+        launch(dir, port, &key_text, &conf, names)
+    }
+
+    /// A second named on 127.0.0.1:`port`, secondary for all of `primary`'s zones (same
+    /// key; transfers signed with it). The primary sends no NOTIFY (`notify no`), so after an
+    /// update the secondary stays behind until it is told (KEA_FACTS §13). Returns once it
+    /// has transferred every zone.
+    pub fn start_secondary(
+        dir: &Path,
+        port: u16,
+        primary: &DnsInstance,
+    ) -> Result<DnsInstance, LabError> {
+        let dir = prepare(dir, port)?;
+        let key_text = std::fs::read_to_string(&primary.key_file)
+            .map_err(|e| LabError::io("cannot read", &primary.key_file, e))?;
+        let mut conf = conf_head(&dir, port);
+        for zone in &primary.zones {
+            let file = dir.join(zone_file_name(zone));
+            // Start empty: everything must come by transfer.
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_file(PathBuf::from(format!("{}.jnl", file.display())));
+            conf.push_str(&format!(
+                r#"zone "{zone}" {{
+    type secondary;
+    file "{file}";
+    primaries {{ 127.0.0.1 port {pport} key "{LAB_KEY_NAME}"; }};
+    allow-notify {{ 127.0.0.1; }};
+    allow-transfer {{ key "{LAB_KEY_NAME}"; 127.0.0.1; }};
+}};
+"#,
+                file = file.display(),
+                pport = primary.addr.port()
+            ));
+        }
+        launch(dir, port, &key_text, &conf, primary.zones.clone())
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -193,9 +211,58 @@ pub fn parse_secret(key_text: &str) -> Option<String> {
     Some(rest[start..start + len].to_string())
 }
 
-fn named_conf(dir: &Path, port: u16, zones: &[(&str, &str)]) -> String {
+/// Absolute, port free, reachable by the daemons' user, created.
+fn prepare(dir: &Path, port: u16) -> Result<PathBuf, LabError> {
+    let dir = std::path::absolute(dir).map_err(|e| LabError::io("bad directory", dir, e))?;
+    // named would share a busy UDP port silently (SO_REUSEPORT).
+    super::check_ports_free(&[(port, "named".to_string())])?;
+    proc::check_reachable_by_nobody(&dir)?;
+    proc::make_dir(&dir)?;
+    Ok(dir)
+}
+
+/// Writes the key and named.conf, starts named, waits for SOA of every zone.
+fn launch(
+    dir: PathBuf,
+    port: u16,
+    key_text: &str,
+    conf: &str,
+    zones: Vec<String>,
+) -> Result<DnsInstance, LabError> {
+    let secret_b64 = parse_secret(key_text)
+        .ok_or_else(|| LabError::Check(format!("no secret in the {LAB_KEY_NAME} key text")))?;
+    let key_file = dir.join("tsig.key");
+    // 0640 is enough for named (owner nobody); ddish reads it as root or as the owner.
+    proc::write_file(&key_file, key_text, 0o640)?;
+    let conf_path = dir.join("named.conf");
+    proc::write_file(&conf_path, conf, 0o644)?;
+    let log = dir.join("named.log");
+    let named = Daemon::start(Spec {
+        name: "named".into(),
+        program: tools::program("named")?,
+        // -g: foreground, log to stderr; no -u (already unprivileged).
+        args: vec!["-g".into(), "-c".into(), conf_path.clone().into_os_string()],
+        env: Vec::new(),
+        log: log.clone(),
+    })?;
+    let mut d = DnsInstance {
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        dir,
+        key_name: LAB_KEY_NAME.into(),
+        secret_b64,
+        key_file,
+        conf_path,
+        log,
+        zones,
+        named,
+    };
+    d.wait_ready()?;
+    Ok(d)
+}
+
+fn conf_head(dir: &Path, port: u16) -> String {
     let d = dir.display();
-    let mut s = format!(
+    format!(
         r#"// ddish lab: BIND on 127.0.0.1:{port} only, unprivileged. Generated by ddish; rewritten by `ddish lab up`.
 include "{d}/tsig.key";
 options {{
@@ -216,20 +283,7 @@ logging {{
     category default {{ default_stderr; }};
 }};
 "#
-    );
-    for (zone, _) in zones {
-        s.push_str(&format!(
-            r#"zone "{zone}" {{
-    type primary;
-    file "{d}/{file}";
-    allow-update {{ key "{LAB_KEY_NAME}"; }};
-    allow-transfer {{ key "{LAB_KEY_NAME}"; 127.0.0.1; }};
-}};
-"#,
-            file = zone_file_name(zone)
-        ));
-    }
-    s
+    )
 }
 
 /// Asks `server` (loopback only) for `zone`'s SOA over UDP and returns the serial.

@@ -48,6 +48,14 @@ impl fmt::Debug for KeaInstance {
     }
 }
 
+impl Drop for KeaInstance {
+    fn drop(&mut self) {
+        // The CA first, so nothing is forwarded to a dying kea-dhcp4.
+        self.ca.stop();
+        self.dhcp.stop();
+    }
+}
+
 impl KeaInstance {
     /// Writes the configs into `dir` and starts kea-dhcp4 (on 127.0.0.1:`dhcp_port`, never
     /// 67) and kea-ctrl-agent (on 127.0.0.1:`ca_port`), then waits until the CA answers
@@ -69,6 +77,11 @@ impl KeaInstance {
         leases_csv: Option<&str>,
     ) -> Result<KeaInstance, LabError> {
         let dir = std::path::absolute(dir).map_err(|e| LabError::io("bad directory", dir, e))?;
+        // A CA already on the port would answer our readiness checks in its stead.
+        super::check_ports_free(&[
+            (ca_port, format!("{name} control agent")),
+            (dhcp_port, format!("{name} DHCP")),
+        ])?;
         proc::check_reachable_by_nobody(&dir)?;
         proc::make_dir(&dir)?;
         let socket_path = dir.join("kea4-ctrl.sock");

@@ -253,7 +253,12 @@ fn prepare_dir(dir: &Path) -> Result<(), LabError> {
             )));
         }
     }
-    proc::make_dir(dir)?;
+    // D itself stays ddish's (its ddish.toml and kea-password must not be replaceable by the
+    // daemons' user); only the per-daemon subdirs go to nobody.
+    std::fs::create_dir_all(dir).map_err(|e| LabError::io("cannot create directory", dir, e))?;
+    if is_root() {
+        let _ = std::os::unix::fs::lchown(dir, Some(0), Some(0));
+    }
     proc::write_own_file(&marker, "ddish lab directory\n", 0o644)
 }
 

@@ -50,9 +50,12 @@ impl Daemon {
     /// Starts the daemon again with the same spec (after `stop`).
     pub fn restart(&mut self) -> Result<(), LabError> {
         self.stop();
+        use std::os::unix::fs::OpenOptionsExt;
         let log = OpenOptions::new()
             .create(true)
             .append(true)
+            // The log lives in nobody's dir: never follow a link planted there.
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&self.spec.log)
             .map_err(|e| LabError::io("cannot open log file", &self.spec.log, e))?;
         let log2 = log
