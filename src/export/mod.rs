@@ -1,1 +1,323 @@
-//! (being written)
+//! CSV export of every view: servers, networks, scopes, IPs. One header row, then data.
+//! Secrets never appear here: no column carries a URL's credentials or a password.
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::model::scope::IpDetail;
+use crate::model::tree::{NodeKind, ServerTree};
+use crate::model::{ScopeView, Thresholds};
+use crate::ops::ServerHealth;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("could not write CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("could not write CSV: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// RFC 3339 UTC time for an epoch second, empty for none.
+pub fn fmt_time(t: Option<i64>) -> String {
+    match t {
+        None => String::new(),
+        Some(t) => crate::export::rfc3339(t),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` without a date crate (civil-from-days, Howard Hinnant).
+pub fn rfc3339(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+pub fn servers_csv<W: Write>(w: W, rows: &[ServerHealth]) -> Result<(), ExportError> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record([
+        "server",
+        "url",
+        "reachable",
+        "version",
+        "scopes",
+        "utilization_pct",
+        "ha_state",
+        "error",
+    ])?;
+    for r in rows {
+        c.write_record([
+            r.name.clone(),
+            r.url.clone(),
+            r.reachable.to_string(),
+            opt(&r.version),
+            opt(&r.scopes),
+            r.utilization
+                .map(|u| format!("{:.1}", u.percent()))
+                .unwrap_or_default(),
+            opt(&r.ha_state),
+            opt(&r.error),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+/// Networks, containers and groups of a server's tree, depth-first.
+pub fn networks_csv<W: Write>(w: W, server: &str, tree: &ServerTree) -> Result<(), ExportError> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record([
+        "server",
+        "kind",
+        "cidr",
+        "parent",
+        "scopes",
+        "utilization_pct",
+        "title",
+        "description",
+    ])?;
+    for row in tree.rows(&|_| true) {
+        let n = row.node;
+        if matches!(n.kind, NodeKind::Scope(_)) {
+            continue;
+        }
+        let parent = row.path[..row.path.len() - 1].to_vec();
+        let parent = if parent.is_empty() {
+            String::new()
+        } else {
+            tree.node(&parent).map(|p| p.label()).unwrap_or_default()
+        };
+        c.write_record([
+            server.to_string(),
+            n.kind_label().to_string(),
+            n.label(),
+            parent,
+            tree.scopes_under(n).len().to_string(),
+            format!("{:.1}", n.utilization.percent()),
+            opt(&n.title),
+            opt(&n.description),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+/// Scopes of a server with their counters. Counts here come from Kea's statistics
+/// (stat-lease4-get): total is the scope range, assigned the leases Kea counts.
+pub fn scopes_csv<W: Write>(
+    w: W,
+    server: &str,
+    tree: &ServerTree,
+    t: &Thresholds,
+) -> Result<(), ExportError> {
+    scopes_csv_filtered(w, server, tree, t, &|_| true)
+}
+
+pub fn scopes_csv_filtered<W: Write>(
+    w: W,
+    server: &str,
+    tree: &ServerTree,
+    t: &Thresholds,
+    keep: &dyn Fn(usize) -> bool,
+) -> Result<(), ExportError> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record([
+        "server",
+        "subnet_id",
+        "cidr",
+        "start",
+        "end",
+        "status",
+        "total",
+        "available",
+        "assigned",
+        "reserved",
+        "excluded",
+        "held",
+        "declined",
+        "utilization_pct",
+        "utilization_band",
+        "shared_network",
+        "title",
+        "description",
+    ])?;
+    for (i, s) in tree.scopes.iter().enumerate() {
+        if !keep(i) {
+            continue;
+        }
+        let d = &s.def;
+        let total = d.range.len();
+        let excluded = d.exclusions().len();
+        let reserved = d
+            .reservations
+            .iter()
+            .filter(|r| d.range.contains(u32::from(r.ip)))
+            .count() as u64;
+        let (assigned, declined) = s.stats.map(|x| (x.assigned, x.declined)).unwrap_or((0, 0));
+        // Pool addresses not leased; reservations inside pools are not free either.
+        let in_pool_reserved = d
+            .reservations
+            .iter()
+            .filter(|r| d.pools.contains(u32::from(r.ip)))
+            .count() as u64;
+        let available = d
+            .pools
+            .len()
+            .saturating_sub(assigned + declined + in_pool_reserved);
+        let u = s.utilization();
+        c.write_record([
+            server.to_string(),
+            d.id.to_string(),
+            d.cidr.to_string(),
+            d.range.first().to_string(),
+            d.range.last().to_string(),
+            d.status.label().to_string(),
+            total.to_string(),
+            available.to_string(),
+            assigned.to_string(),
+            reserved.to_string(),
+            excluded.to_string(),
+            // Holds are leases; Kea's counters can't tell them apart: see the ips export.
+            String::new(),
+            declined.to_string(),
+            format!("{:.1}", u.percent()),
+            if d.status.is_active() {
+                u.band(t).label().to_string()
+            } else {
+                String::new()
+            },
+            opt(&d.shared_network),
+            opt(&d.title),
+            opt(&d.description),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+/// Every address of a scope's subnet that is in the range or carries a lease or
+/// reservation, with what is known of it.
+pub fn ips_csv<W: Write>(
+    w: W,
+    server: &str,
+    view: &ScopeView,
+    filter: &dyn Fn(&IpDetail) -> bool,
+) -> Result<(), ExportError> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record([
+        "server",
+        "scope",
+        "ip",
+        "state",
+        "mac",
+        "client_id",
+        "hostname",
+        "expires",
+        "in_pool",
+        "reservation",
+        "comment",
+    ])?;
+    for i in 0..view.len() {
+        let ip = view.ip_at(i);
+        let d = view.detail(ip);
+        if !d.in_range && d.lease.is_none() && d.reservation.is_none() {
+            continue;
+        }
+        if !filter(&d) {
+            continue;
+        }
+        let client_id = d
+            .lease
+            .and_then(|l| l.client_id.as_deref())
+            .map(crate::model::lease::hex_colon)
+            .or_else(|| {
+                // Kea normalises reservation client ids to bare hex: show them like leases'.
+                d.reservation.and_then(|r| r.client_id.as_deref()).map(|c| {
+                    crate::model::lease::parse_hex_bytes(c)
+                        .map(|b| crate::model::lease::hex_colon(&b))
+                        .unwrap_or_else(|| c.to_string())
+                })
+            })
+            .unwrap_or_default();
+        c.write_record([
+            server.to_string(),
+            view.def.cidr.to_string(),
+            ip.to_string(),
+            d.state.label().to_string(),
+            d.mac().unwrap_or_default(),
+            client_id,
+            d.hostname().unwrap_or_default().to_string(),
+            fmt_time(d.expires()),
+            d.in_pool.to_string(),
+            d.reservation.is_some().to_string(),
+            d.lease
+                .and_then(|l| l.comment())
+                .or_else(|| d.reservation.and_then(|r| r.description.as_deref()))
+                .unwrap_or_default()
+                .to_string(),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+/// A fresh timestamped file under the XDG data dir's `exports/` (created on demand).
+pub fn export_path(what: &str, server: Option<&str>) -> PathBuf {
+    export_path_in(&crate::config::data_dir().join("exports"), what, server)
+}
+
+pub fn export_path_in(dir: &std::path::Path, what: &str, server: Option<&str>) -> PathBuf {
+    let _ = std::fs::create_dir_all(dir);
+    let stamp = rfc3339(crate::ops::now()).replace(':', "");
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let name = match server {
+        Some(s) => format!("ddish-{}-{}-{stamp}.csv", clean(what), clean(s)),
+        None => format!("ddish-{}-{stamp}.csv", clean(what)),
+    };
+    let mut p = dir.join(&name);
+    let mut n = 1;
+    while p.exists() {
+        p = dir.join(name.replace(".csv", &format!("-{n}.csv")));
+        n += 1;
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_431_530), "2026-11-23T09:38:50Z");
+    }
+}

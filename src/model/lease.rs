@@ -105,7 +105,7 @@ pub fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
         s.split([':', '-']).collect()
     } else {
         let flat: String = s.chars().filter(|c| *c != '.').collect();
-        if flat.len() % 2 != 0 {
+        if !flat.len().is_multiple_of(2) {
             return None;
         }
         return (0..flat.len())

@@ -1,5 +1,9 @@
 //! Every user action, once: the console and the CLI both call these.
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
+mod session;
+
+pub use session::{ha_summary, OpError, Session};
+
 use crate::model::{ServerTree, Utilization};
 
 /// What the console and CLI know of one server after a load.

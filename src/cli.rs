@@ -1,0 +1,375 @@
+//! The scriptable front door: every subcommand runs the same ops code as the console.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use ddish::config::{self, Config};
+use ddish::ops::{ServerHealth, Session};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ddish",
+    version,
+    about = "Keyboard-driven DDI console for ISC Kea and BIND",
+    long_about = "Keyboard-driven DDI console (DNS, DHCP, IPAM) for ISC Kea and BIND.\n\
+                  Without a subcommand it opens the console on the configured servers."
+)]
+pub struct Cli {
+    /// Configuration file (default: the XDG config path, e.g. ~/.config/ddish/config.toml).
+    #[arg(long, short = 'c', global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log more detail to the log file.
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    #[command(subcommand)]
+    pub cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Validate the config and contact every server: exit 0 all reachable, 1 config invalid,
+    /// 2 a server failing.
+    Check,
+    /// Write a view to CSV (header row first), to stdout or a file.
+    Export {
+        #[arg(long, value_enum)]
+        what: What,
+        /// Only this server.
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+        /// The scope (CIDR) whose addresses to export; required for `--what ips`.
+        #[arg(long, value_name = "CIDR")]
+        scope: Option<ipnet::Ipv4Net>,
+        /// Output file (default stdout).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The built-in loopback lab: two Kea servers in HA plus BIND, all on 127.0.0.1.
+    /// Without a subcommand: start it, open the console on it, stop it on quit.
+    #[command(args_conflicts_with_subcommands = true)]
+    Lab {
+        #[command(subcommand)]
+        action: Option<LabCmd>,
+        #[command(flatten)]
+        opts: LabArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LabCmd {
+    /// Start the lab and print the path of its ddish.toml.
+    Up {
+        #[command(flatten)]
+        opts: LabArgs,
+    },
+    /// Stop exactly what `lab up` started in that directory.
+    Down {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct LabArgs {
+    /// Lab directory (configs, leases, logs, pids).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// First of five consecutive loopback ports (two Control Agents, two DHCP ports, DNS).
+    #[arg(long, value_name = "P", default_value_t = 18001)]
+    pub port_base: u16,
+    /// Pair the servers in hot-standby instead of load-balancing.
+    #[arg(long)]
+    pub hot_standby: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum What {
+    Servers,
+    Networks,
+    Scopes,
+    Ips,
+}
+
+/// A failure that ends the command: message for stderr and the exit code.
+pub struct Fail(pub u8, pub String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Self {
+        Fail(2, e.to_string())
+    }
+}
+
+pub fn load_config(path: Option<&Path>) -> Result<Config, Fail> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => config::default_path().ok_or_else(|| {
+            Fail(
+                1,
+                "cannot find the home directory for the default config path: pass --config FILE"
+                    .into(),
+            )
+        })?,
+    };
+    config::load(&path).map_err(|e| Fail(1, e.to_string()))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
+    match cli.cmd {
+        None => {
+            let cfg = load_config(cli.config.as_deref())?;
+            console(cfg)
+        }
+        Some(Cmd::Check) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            check(cfg)
+        }
+        Some(Cmd::Export {
+            what,
+            server,
+            scope,
+            output,
+        }) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            export(cfg, what, server.as_deref(), scope, output.as_deref())
+        }
+        Some(Cmd::Lab { action, opts }) => match action {
+            Some(LabCmd::Up { opts }) => {
+                let info = lab_up(&opts)?;
+                println!("{}", info.config_path.display());
+                eprintln!(
+                    "lab running in {}; open it with: ddish --config {}\nstop it with: ddish lab down --dir {}",
+                    info.dir.display(),
+                    info.config_path.display(),
+                    info.dir.display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(LabCmd::Down { dir }) => {
+                let dir = dir.unwrap_or_else(ddish::lab::default_dir);
+                let stopped = ddish::lab::down(&dir)?;
+                if stopped.is_empty() {
+                    println!("nothing was running in {}", dir.display());
+                } else {
+                    for s in stopped {
+                        println!("stopped {s}");
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let info = lab_up(&opts)?;
+                let cfg = load_config(Some(&info.config_path));
+                let res = cfg.and_then(console);
+                let down = ddish::lab::down(&info.dir);
+                if let Err(e) = down {
+                    eprintln!("stopping the lab: {e}");
+                }
+                res
+            }
+        },
+    }
+}
+
+fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
+    ddish::lab::check_installed()?;
+    let opts = ddish::lab::LabOptions {
+        dir: a.dir.clone().unwrap_or_else(ddish::lab::default_dir),
+        port_base: a.port_base,
+        ha_mode: if a.hot_standby {
+            ddish::lab::HaMode::HotStandby
+        } else {
+            ddish::lab::HaMode::LoadBalancing
+        },
+        with_auth: true,
+    };
+    Ok(ddish::lab::up(&opts)?)
+}
+
+fn console(cfg: Config) -> Result<ExitCode, Fail> {
+    let rt = runtime()?;
+    // TEMP until tui::run lands.
+    let _ = (rt, cfg);
+    Err(Fail(2, "console not wired yet".into()))
+}
+
+fn check(cfg: Config) -> Result<ExitCode, Fail> {
+    let rt = runtime()?;
+    let session = Session::new(cfg);
+    let rows = rt.block_on(session.check_all());
+    print!("{}", check_table(&rows));
+    let failing = rows.iter().any(|r| !r.reachable || r.error.is_some());
+    Ok(if failing {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Plain aligned table: server, reachable, version, scopes, error.
+pub fn check_table(rows: &[ServerHealth]) -> String {
+    let head = ["SERVER", "REACHABLE", "VERSION", "SCOPES", "UTIL", "ERROR"];
+    let body: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                if r.reachable { "yes" } else { "no" }.to_string(),
+                r.version.clone().unwrap_or_else(|| "-".into()),
+                r.scopes
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                r.utilization
+                    .map(|u| format!("{:.1}%", u.percent()))
+                    .unwrap_or_else(|| "-".into()),
+                r.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut w = [0usize; 6];
+    for (i, h) in head.iter().enumerate() {
+        w[i] = h.len();
+    }
+    for row in &body {
+        for i in 0..5 {
+            w[i] = w[i].max(row[i].chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: [&str; 6], out: &mut String| {
+        for (i, c) in cells.iter().enumerate().take(5) {
+            out.push_str(&format!("{:<width$}  ", c, width = w[i]));
+        }
+        out.push_str(cells[5]);
+        out.push('\n');
+    };
+    line(head, &mut out);
+    for r in &body {
+        line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]], &mut out);
+    }
+    out
+}
+
+fn export(
+    cfg: Config,
+    what: What,
+    server: Option<&str>,
+    scope: Option<ipnet::Ipv4Net>,
+    output: Option<&Path>,
+) -> Result<ExitCode, Fail> {
+    if let Some(s) = server {
+        if cfg.server(s).is_none() {
+            return Err(Fail(
+                2,
+                format!(
+                    "no server named '{s}' in the configuration (known: {})",
+                    cfg.servers
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    if what == What::Ips && scope.is_none() {
+        return Err(Fail(
+            2,
+            "--what ips needs --scope CIDR (e.g. --scope 10.10.0.0/24)".into(),
+        ));
+    }
+    let rt = runtime()?;
+    let thresholds = cfg.thresholds();
+    let names: Vec<String> = match server {
+        Some(s) => vec![s.to_string()],
+        None => cfg.servers.iter().map(|s| s.name.clone()).collect(),
+    };
+    let session = Session::new(cfg);
+    let mut buf: Vec<u8> = Vec::new();
+    match what {
+        What::Servers => {
+            let mut rows = rt.block_on(session.check_all());
+            rows.retain(|r| names.contains(&r.name));
+            ddish::export::servers_csv(&mut buf, &rows)?;
+        }
+        What::Networks | What::Scopes => {
+            // One header for all servers: write each server's rows, keep the first header.
+            for (i, n) in names.iter().enumerate() {
+                let data = rt.block_on(session.load_server(n))?;
+                let mut part = Vec::new();
+                if what == What::Networks {
+                    ddish::export::networks_csv(&mut part, n, &data.tree)?;
+                } else {
+                    ddish::export::scopes_csv(&mut part, n, &data.tree, &thresholds)?;
+                }
+                append_csv(&mut buf, &part, i > 0);
+            }
+        }
+        What::Ips => {
+            let cidr = scope.expect("checked above");
+            let mut found = Vec::new();
+            let mut errors = Vec::new();
+            for n in &names {
+                match rt.block_on(session.find_scope(n, &cidr)) {
+                    Ok((_, def)) => found.push((n.clone(), def)),
+                    Err(ddish::ops::OpError::NotFound(_)) => {}
+                    Err(e) => errors.push(e.to_string()),
+                }
+            }
+            let (n, def) = match found.len() {
+                1 => found.remove(0),
+                0 if !errors.is_empty() => return Err(Fail(2, errors.join("\n"))),
+                0 => return Err(Fail(2, format!("no scope {cidr} on {}", names.join(", ")))),
+                _ => {
+                    return Err(Fail(
+                        2,
+                        format!(
+                        "scope {cidr} exists on several servers ({}): pick one with --server NAME",
+                        found
+                            .iter()
+                            .map(|f| f.0.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    ))
+                }
+            };
+            let view = rt.block_on(session.load_scope(&n, &def))?;
+            ddish::export::ips_csv(&mut buf, &n, &view, &|_| true)?;
+        }
+    }
+    match output {
+        Some(p) => {
+            std::fs::write(p, &buf)
+                .map_err(|e| Fail(2, format!("cannot write {}: {e}", p.display())))?;
+            eprintln!("wrote {}", p.display());
+        }
+        None => {
+            std::io::stdout()
+                .write_all(&buf)
+                .map_err(|e| Fail(2, format!("cannot write to stdout: {e}")))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends one CSV document to another, dropping its header line when `skip_header`.
+fn append_csv(buf: &mut Vec<u8>, part: &[u8], skip_header: bool) {
+    let body = if skip_header {
+        match part.iter().position(|b| *b == b'\n') {
+            Some(i) => &part[i + 1..],
+            None => &[][..],
+        }
+    } else {
+        part
+    };
+    buf.extend_from_slice(body);
+}

@@ -1,0 +1,213 @@
+//! A session over the configured servers: one Kea client per server, kept for keep-alive,
+//! and the read operations the console and the CLI share.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::config::{Config, ServerConfig};
+use crate::kea::{KeaClient, KeaError};
+use crate::model::tree::ScopeSummary;
+use crate::model::{ScopeDef, ScopeView, ServerTree};
+
+use super::{now, ServerData, ServerHealth};
+
+/// A failed operation, worded for the person at the keyboard.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("{0}")]
+    Kea(#[from] KeaError),
+    #[error("no server named '{0}' in the configuration: check `ddish check` for the names")]
+    UnknownServer(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+impl OpError {
+    /// Short kind for tables.
+    pub fn kind_label(&self) -> &'static str {
+        match self {
+            OpError::Kea(e) => e.kind_label(),
+            OpError::UnknownServer(_) => "unknown server",
+            OpError::NotFound(_) => "not found",
+        }
+    }
+}
+
+pub struct Session {
+    config: Config,
+    clients: Mutex<HashMap<String, KeaClient>>,
+}
+
+impl Session {
+    pub fn new(config: Config) -> Arc<Session> {
+        Arc::new(Session {
+            config,
+            clients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn server(&self, name: &str) -> Result<&ServerConfig, OpError> {
+        self.config
+            .server(name)
+            .ok_or_else(|| OpError::UnknownServer(name.to_string()))
+    }
+
+    /// The server's client, made once and reused (HTTP keep-alive).
+    pub fn client(&self, name: &str) -> Result<KeaClient, OpError> {
+        let server = self.server(name)?;
+        let mut map = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = map.get(name) {
+            return Ok(c.clone());
+        }
+        let c = KeaClient::new(server, self.config.settings.request_timeout)?;
+        map.insert(name.to_string(), c.clone());
+        Ok(c)
+    }
+
+    /// Reachability, version, scope count and utilization; failures are inside the result.
+    pub async fn check_server(&self, name: &str) -> ServerHealth {
+        let url = self
+            .config
+            .server(name)
+            .map(|s| s.url.clone())
+            .unwrap_or_default();
+        let mut h = ServerHealth {
+            name: name.to_string(),
+            url,
+            reachable: false,
+            version: None,
+            scopes: None,
+            utilization: None,
+            ha_state: None,
+            error_kind: None,
+            error: None,
+        };
+        match self.load_server(name).await {
+            Ok(d) => {
+                h.reachable = true;
+                h.version = Some(d.version);
+                h.scopes = Some(d.tree.scopes.iter().filter(|s| s.def.id != 0).count());
+                h.utilization = Some(d.tree.utilization());
+                h.ha_state = d.ha_state;
+            }
+            Err(e) => {
+                // Reachable but failing (e.g. daemon offline behind a live agent) still
+                // counts as a failure for `ddish check`.
+                h.error_kind = Some(e.kind_label().to_string());
+                h.error = Some(e.to_string());
+            }
+        }
+        h
+    }
+
+    /// Every configured server, checked concurrently, in config order.
+    pub async fn check_all(self: &Arc<Self>) -> Vec<ServerHealth> {
+        let names: Vec<String> = self.config.servers.iter().map(|s| s.name.clone()).collect();
+        let tasks: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let me = Arc::clone(self);
+                let n = n.clone();
+                tokio::spawn(async move { me.check_server(&n).await })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(tasks.len());
+        for (t, n) in tasks.into_iter().zip(names) {
+            out.push(t.await.unwrap_or_else(|e| ServerHealth {
+                name: n,
+                url: String::new(),
+                reachable: false,
+                version: None,
+                scopes: None,
+                utilization: None,
+                ha_state: None,
+                error_kind: Some("internal".into()),
+                error: Some(format!("internal error while checking: {e}")),
+            }));
+        }
+        out
+    }
+
+    /// version-get, list-commands, config-get and stat-lease4-get, then the IPAM tree.
+    /// Never loads leases: counts come from Kea's statistics (KEA_FACTS.md §11).
+    pub async fn load_server(&self, name: &str) -> Result<ServerData, OpError> {
+        let c = self.client(name)?;
+        let version = c.version_get().await?;
+        let (commands, config, status) =
+            tokio::join!(c.list_commands(), c.config_get(), c.status_get());
+        let commands = commands?;
+        let config = config?;
+        let stats = if commands.iter().any(|x| x == "stat-lease4-get") {
+            c.stat_lease4_get().await?
+        } else {
+            HashMap::new()
+        };
+        let ha_state = status.ok().and_then(|s| s.ha.as_ref().map(ha_summary));
+        let scopes = config
+            .scopes
+            .into_iter()
+            .map(|def| {
+                let stats = stats.get(&def.id).copied();
+                ScopeSummary { def, stats }
+            })
+            .collect();
+        let tree = ServerTree::build(&config.networks, scopes);
+        Ok(ServerData {
+            name: name.to_string(),
+            version,
+            commands,
+            tree,
+            networks: config.networks,
+            ha_state,
+            loaded_at: now(),
+        })
+    }
+
+    /// One scope with every address's state: lease4-get-all for that subnet only.
+    pub async fn load_scope(&self, name: &str, scope: &ScopeDef) -> Result<ScopeView, OpError> {
+        let leases = if scope.id == 0 {
+            // Missing from the server: nothing to ask for.
+            Vec::new()
+        } else {
+            self.client(name)?.lease4_get_all(scope.id).await?
+        };
+        Ok(ScopeView::build(scope.clone(), leases, now()))
+    }
+
+    /// Finds a scope by CIDR on a server (for the CLI).
+    pub async fn find_scope(
+        &self,
+        name: &str,
+        cidr: &ipnet::Ipv4Net,
+    ) -> Result<(ServerData, ScopeDef), OpError> {
+        let data = self.load_server(name).await?;
+        let def = data
+            .tree
+            .scopes
+            .iter()
+            .find(|s| s.def.cidr == *cidr)
+            .map(|s| s.def.clone())
+            .ok_or_else(|| {
+                OpError::NotFound(format!(
+                    "no scope {cidr} on server {name}: list them with `ddish export --what scopes --server {name}`"
+                ))
+            })?;
+        Ok((data, def))
+    }
+}
+
+/// One line for the HA state: "load-balancing (partner load-balancing)".
+pub fn ha_summary(h: &crate::kea::HaStatus) -> String {
+    let local = h.local_state.as_deref().unwrap_or("unknown");
+    let mut out = match h.remote_state.as_deref() {
+        Some(r) if !r.is_empty() => format!("{local} (partner {r})"),
+        _ => local.to_string(),
+    };
+    if h.communication_interrupted == Some(true) {
+        out.push_str(", communication interrupted");
+    }
+    out
+}
