@@ -8,8 +8,7 @@ use ipnet::Ipv4Net;
 use ratatui::layout::Rect;
 
 use crate::config::Config;
-use crate::model::tree::ScopeSummary;
-use crate::model::{NodeKind, ScopeDef, ScopeStatus, ScopeView, ServerTree, Thresholds};
+use crate::model::{NodeKind, ScopeDef, ScopeStatus, ScopeView, Thresholds};
 use crate::ops::{ServerData, ServerHealth};
 
 use super::keymap::{self, Action, Context};
@@ -38,7 +37,10 @@ pub enum Target {
     /// A server tab's tree.
     Server(String),
     /// A scope view on a server tab.
-    Scope { server: String, cidr: Ipv4Net },
+    Scope {
+        server: String,
+        cidr: Ipv4Net,
+    },
     Export,
 }
 
@@ -76,8 +78,14 @@ pub enum RequestKind {
 #[derive(Clone, Debug)]
 pub enum ExportJob {
     Servers(Vec<ServerHealth>),
-    /// The tree's or a network's scopes (a tree holding only those).
-    Scopes { server: String, tree: ServerTree },
+    /// The tree's or a network's scopes: indices into `data.tree.scopes`.
+    Scopes {
+        server: String,
+        data: Arc<ServerData>,
+        scopes: Vec<usize>,
+        /// Short name for the file: `scopes` or `network-scopes`.
+        what: String,
+    },
     /// A scope's addresses passing `filter` (the `/` text).
     Ips {
         server: String,
@@ -97,7 +105,7 @@ pub struct Response {
 /// Results; errors are the user-facing message.
 #[derive(Debug)]
 pub enum Payload {
-    Health(ServerHealth),
+    Health(Box<ServerHealth>),
     Server(Result<Arc<ServerData>, String>),
     Scope(Result<Arc<ScopeView>, String>),
     Exported(Result<PathBuf, String>),
@@ -209,7 +217,9 @@ impl App {
     }
 
     fn tab_mut(&mut self) -> Option<&mut ServerTab> {
-        self.active.checked_sub(1).and_then(|i| self.tabs.get_mut(i))
+        self.active
+            .checked_sub(1)
+            .and_then(|i| self.tabs.get_mut(i))
     }
 
     /// Key contexts in lookup order, for the current focus.
@@ -320,11 +330,14 @@ impl App {
 
     fn act(&mut self, a: Action) -> Vec<Request> {
         if let Some(scroll) = self.help {
+            let max = keymap::help_line_count(self.read_only)
+                .saturating_sub(layout::inner(layout::help_area(self.size)).height as usize);
+            let page = 10;
             match a {
                 Action::Up => self.help = Some(scroll.saturating_sub(1)),
-                Action::Down => self.help = Some(scroll + 1),
-                Action::PageUp => self.help = Some(scroll.saturating_sub(10)),
-                Action::PageDown => self.help = Some(scroll + 10),
+                Action::Down => self.help = Some((scroll + 1).min(max)),
+                Action::PageUp => self.help = Some(scroll.saturating_sub(page)),
+                Action::PageDown => self.help = Some((scroll + page).min(max)),
                 Action::Back | Action::Help => self.help = None,
                 Action::Quit => self.quit = true,
                 _ => {}
@@ -368,7 +381,8 @@ impl App {
     fn navigate(&mut self, a: Action) -> Vec<Request> {
         let page = layout::table_rows(self.body()).max(1) as isize;
         let Some(ti) = self.active.checked_sub(1) else {
-            return self.navigate_fleet(a, page);
+            let page = layout::table_rows(layout::fleet_split(self.body()).0).max(1);
+            return self.navigate_fleet(a, page as isize);
         };
         if ti >= self.tabs.len() {
             return Vec::new();
@@ -575,11 +589,7 @@ impl App {
         let (_, _, main) = layout::scope_split(body, legend_h);
         let inner = layout::inner(main);
         let geom = layout::GridGeom::new(inner.width, v.len());
-        Some((
-            geom.cols,
-            inner.height as usize,
-            layout::table_rows(main),
-        ))
+        Some((geom.cols, inner.height as usize, layout::table_rows(main)))
     }
 
     /// Re-scrolls every view of the active tab so its cursor is visible.
@@ -587,7 +597,8 @@ impl App {
         let page = layout::table_rows(self.body());
         if self.active == 0 {
             let n = self.fleet.visible().len();
-            self.fleet.list.fix(n, page);
+            let fleet_page = layout::table_rows(layout::fleet_split(self.body()).0);
+            self.fleet.list.fix(n, fleet_page);
             return;
         }
         let ti = self.active - 1;
@@ -607,8 +618,7 @@ impl App {
                 }
             }
         }
-        if let (Some(View::Scope(s)), Some((cols, grid_h, list_h))) = (tab.stack.last_mut(), geom)
-        {
+        if let (Some(View::Scope(s)), Some((cols, grid_h, list_h))) = (tab.stack.last_mut(), geom) {
             let len = s.data.as_ref().map_or(0, |v| v.len());
             s.cursor = s.cursor.min(len.saturating_sub(1));
             let rows = len.div_ceil(cols.max(1));
@@ -672,7 +682,7 @@ impl App {
                 kind: RequestKind::LoadScope(Box::new(s.def.clone())),
             })
         };
-        tab.stack.push(View::Scope(s));
+        tab.stack.push(View::Scope(Box::new(s)));
         req
     }
 
@@ -717,9 +727,10 @@ impl App {
                 if s.load == Load::Loading && !force {
                     return out;
                 }
-                if let Some(d) = latest.as_ref().and_then(|d| {
-                    d.tree.scopes.iter().find(|x| x.def.cidr == s.cidr).cloned()
-                }) {
+                if let Some(d) = latest
+                    .as_ref()
+                    .and_then(|d| d.tree.scopes.iter().find(|x| x.def.cidr == s.cidr).cloned())
+                {
                     s.def = d.def;
                 }
                 if s.def.status == ScopeStatus::Missing {
@@ -807,7 +818,9 @@ impl App {
                     .ok_or_else(|| format!("{} is no longer on {}", n.label, tab.name))?;
                 Ok(ExportJob::Scopes {
                     server: tab.name.clone(),
-                    tree: subtree(data, &idx),
+                    data: data.clone(),
+                    scopes: idx,
+                    what: "network-scopes".into(),
                 })
             }
             None => {
@@ -824,7 +837,9 @@ impl App {
                     .collect();
                 Ok(ExportJob::Scopes {
                     server: tab.name.clone(),
-                    tree: subtree(data, &idx),
+                    data: data.clone(),
+                    scopes: idx,
+                    what: "scopes".into(),
                 })
             }
         }
@@ -837,7 +852,7 @@ impl App {
             (Target::Fleet(name), Payload::Health(h)) => {
                 match self.fleet.rows.iter_mut().find(|x| x.name == name) {
                     Some(row) if row.gen == r.gen => {
-                        row.health = Some(h);
+                        row.health = Some(*h);
                         row.checking = false;
                     }
                     _ => tracing::debug!(server = %name, gen = r.gen, "stale check dropped"),
@@ -930,25 +945,6 @@ fn apply_server(tab: &mut ServerTab, data: Arc<ServerData>, now: i64) {
     });
     tab.data = Some(data);
     tab.load = Load::Loaded;
-}
-
-/// A tree holding only the given scopes (and the networks around them), for CSV.
-fn subtree(data: &ServerData, idx: &[usize]) -> ServerTree {
-    let chosen: Vec<ScopeSummary> = idx
-        .iter()
-        .filter_map(|i| data.tree.scopes.get(*i).cloned())
-        .collect();
-    let nets: Vec<_> = data
-        .networks
-        .iter()
-        .filter(|n| chosen.iter().any(|s| n.cidr.contains(&s.def.cidr)))
-        .map(|n| {
-            let mut n = n.clone();
-            n.scopes.retain(|c| chosen.iter().any(|s| s.def.cidr == *c));
-            n
-        })
-        .collect();
-    ServerTree::build(&nets, chosen)
 }
 
 fn move_list(l: &mut super::views::ListState, a: Action, len: usize, page: isize) {

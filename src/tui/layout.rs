@@ -48,6 +48,16 @@ pub fn table_rows(r: Rect) -> usize {
     r.height.saturating_sub(3) as usize
 }
 
+/// Rows of the Servers tab's detail box (the selected server's full message).
+pub const FLEET_DETAIL_H: u16 = 4;
+
+/// Servers tab: the table, then the selected server's details.
+pub fn fleet_split(body: Rect) -> (Rect, Rect) {
+    let [t, d] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(FLEET_DETAIL_H)]).areas(body);
+    (t, d)
+}
+
 /// Network view: summary cards, then its scopes.
 pub fn network_split(body: Rect) -> (Rect, Rect) {
     let [c, t] =
@@ -64,6 +74,27 @@ pub fn scope_split(body: Rect, legend_h: u16) -> (Rect, Rect, Rect) {
     ])
     .areas(body);
     (c, l, m)
+}
+
+/// A `w` x `h` rectangle centred in `area` (clipped to it).
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// The help popup: most of the screen.
+pub fn help_area(area: Rect) -> Rect {
+    centered(
+        area,
+        76.min(area.width.saturating_sub(2)),
+        area.height.saturating_sub(2),
+    )
 }
 
 /// One legend entry: glyph, label and count, as drawn.

@@ -6,5 +6,96 @@ pub mod filter;
 pub mod keymap;
 pub mod layout;
 pub mod render;
+pub mod terminal;
 pub mod theme;
 pub mod views;
+pub mod worker;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
+
+use crate::config::Config;
+use crate::ops::{self, Session};
+
+use app::{App, Msg};
+
+/// How long one worker request may take in all: an operation makes a few Kea calls, each
+/// already bounded by `request_timeout`.
+pub fn op_timeout(config: &Config) -> Duration {
+    config.settings.request_timeout.saturating_mul(3) + Duration::from_secs(5)
+}
+
+/// Runs the console until `q`. The terminal is restored on quit, on error and on panic.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let refresh = config.settings.refresh_interval.max(Duration::from_secs(1));
+    let mut app = App::from_config(&config);
+    app.now = ops::now();
+    app.utc_offset = local_offset(app.now);
+    let timeout = op_timeout(&config);
+    let session = Session::new(config);
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+    let (req_tx, worker) = worker::spawn(session, timeout, out_tx);
+
+    let (mut term, guard) = terminal::enter().context("could not take over the terminal")?;
+    let size = term.size().context("could not read the terminal size")?;
+    app.update(Msg::Resize(size.width, size.height));
+    tracing::info!("console started");
+
+    let mut events = EventStream::new();
+    let mut refresh_tick = interval_at(Instant::now() + refresh, refresh);
+    refresh_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut clock = interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
+
+    let mut pending = app.start();
+    let result: anyhow::Result<()> = loop {
+        if pending.drain(..).any(|r| req_tx.send(r).is_err()) {
+            break Err(anyhow::anyhow!(
+                "the background worker stopped unexpectedly; see the ddish log"
+            ));
+        }
+        if app.quit {
+            break Ok(());
+        }
+        if let Err(e) = term.draw(|f| render::draw(f, &app)) {
+            break Err(anyhow::anyhow!("drawing the screen failed: {e}"));
+        }
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => break Err(anyhow::anyhow!("reading the terminal failed: {e}")),
+                None => break Ok(()),
+            },
+            Some(m) = out_rx.recv() => m,
+            _ = refresh_tick.tick() => Msg::Refresh,
+            _ = clock.tick() => Msg::Now(ops::now()),
+        };
+        pending = app.update(msg);
+    };
+    drop(req_tx);
+    worker.abort();
+    drop(term);
+    drop(guard);
+    tracing::info!("console stopped");
+    result
+}
+
+/// Seconds east of UTC of the local time zone, for showing times.
+fn local_offset(now: i64) -> i64 {
+    let t = now as libc::time_t;
+    // SAFETY: localtime_r only writes the `tm` we own; a null return means failure.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    if r.is_null() {
+        0
+    } else {
+        tm.tm_gmtoff as i64
+    }
+}

@@ -18,20 +18,30 @@ pub fn glyph(s: IpState) -> char {
     }
 }
 
+/// The state's colour.
+pub fn state_color(s: IpState) -> Color {
+    match s {
+        IpState::Available => Color::Green,
+        IpState::Assigned => Color::Blue,
+        IpState::Claimed => Color::Cyan,
+        IpState::Held => Color::Yellow,
+        IpState::Reserved => Color::Magenta,
+        IpState::Excluded => Color::DarkGray,
+        IpState::Declined => Color::Red,
+        IpState::Expired => Color::LightGreen,
+        IpState::Outside => Color::DarkGray,
+    }
+}
+
 /// Grid cell style: the state's colour as background, a readable glyph colour on top.
 pub fn cell_style(s: IpState) -> Style {
-    let (fg, bg) = match s {
-        IpState::Available => (Color::Black, Color::Green),
-        IpState::Assigned => (Color::White, Color::Blue),
-        IpState::Claimed => (Color::Black, Color::Cyan),
-        IpState::Held => (Color::Black, Color::Yellow),
-        IpState::Reserved => (Color::White, Color::Magenta),
-        IpState::Excluded => (Color::Gray, Color::DarkGray),
-        IpState::Declined => (Color::White, Color::Red),
-        IpState::Expired => (Color::Black, Color::LightGreen),
+    let fg = match s {
         IpState::Outside => return Style::new().fg(Color::DarkGray),
+        IpState::Assigned | IpState::Reserved | IpState::Declined => Color::White,
+        IpState::Excluded => Color::Gray,
+        _ => Color::Black,
     };
-    Style::new().fg(fg).bg(bg)
+    Style::new().fg(fg).bg(state_color(s))
 }
 
 /// A cell the filter leaves out: glyph kept, colour dropped.
@@ -39,12 +49,12 @@ pub fn dimmed_cell() -> Style {
     Style::new().fg(Color::DarkGray)
 }
 
-/// The grid cursor: inverted, so it shows on every state colour.
+/// The grid cursor: white, so it shows on every state colour.
 pub fn cursor_cell() -> Style {
     Style::new()
         .fg(Color::Black)
         .bg(Color::White)
-        .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
 }
 
 pub fn band_color(b: UtilBand) -> Color {

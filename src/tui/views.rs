@@ -184,7 +184,9 @@ fn walk_filtered<'a>(
     let hit = filter::node_matches(n, needle);
     let show = ancestor_hit
         || hit
-        || n.children.iter().any(|c| filter::subtree_matches(c, needle));
+        || n.children
+            .iter()
+            .any(|c| filter::subtree_matches(c, needle));
     if !show {
         return;
     }
@@ -356,7 +358,7 @@ impl ScopeState {
 #[derive(Clone, Debug)]
 pub enum View {
     Network(NetworkState),
-    Scope(ScopeState),
+    Scope(Box<ScopeState>),
 }
 
 /// One opened server.
@@ -387,7 +389,7 @@ impl ServerTab {
 
     pub fn scope_by_gen(&mut self, gen: u64) -> Option<&mut ScopeState> {
         self.stack.iter_mut().find_map(|v| match v {
-            View::Scope(s) if s.gen == gen => Some(s),
+            View::Scope(s) if s.gen == gen => Some(&mut **s),
             _ => None,
         })
     }

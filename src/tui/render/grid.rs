@@ -1,0 +1,79 @@
+//! The IP grid: one cell per address, glyph and colour by state. Writes only the visible
+//! rows straight into the buffer, so a /16 (65,536 addresses) costs what a /24 does.
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+use crate::model::ScopeView;
+use crate::tui::layout::{GridGeom, GRID_LABEL_W};
+use crate::tui::theme;
+
+pub struct IpGrid<'a> {
+    pub view: &'a ScopeView,
+    /// Address index under the cursor.
+    pub cursor: usize,
+    /// First grid row drawn.
+    pub top_row: usize,
+    /// Sorted address indices passing the filter; others are drawn dimmed.
+    pub matches: Option<&'a [u32]>,
+}
+
+impl Widget for IpGrid<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let len = self.view.len();
+        if len == 0 || area.is_empty() {
+            return;
+        }
+        let geom = GridGeom::new(area.width, len);
+        let rows = geom.rows(len);
+        let right = area.right();
+        for dy in 0..area.height {
+            let row = self.top_row + dy as usize;
+            if row >= rows {
+                break;
+            }
+            let y = area.y + dy;
+            let first = row * geom.cols;
+            // One short label per visible row; nothing is built for rows off screen.
+            let label = self.view.ip_at(first).to_string();
+            buf.set_stringn(
+                area.x,
+                y,
+                &label,
+                (GRID_LABEL_W as usize - 1).min(area.width as usize),
+                theme::dim(),
+            );
+            // Walk the match list alongside the row instead of searching it per cell.
+            let mut m = self
+                .matches
+                .map(|m| (m, m.partition_point(|i| (*i as usize) < first)));
+            for c in 0..geom.cols {
+                let i = first + c;
+                let x = area.x.saturating_add(geom.x_of(c));
+                if i >= len || x >= right {
+                    break;
+                }
+                let matched = match &mut m {
+                    None => true,
+                    Some((list, pos)) => {
+                        while *pos < list.len() && (list[*pos] as usize) < i {
+                            *pos += 1;
+                        }
+                        *pos < list.len() && list[*pos] as usize == i
+                    }
+                };
+                let st = self.view.state_at(i);
+                let style = if i == self.cursor {
+                    theme::cursor_cell()
+                } else if matched {
+                    theme::cell_style(st)
+                } else {
+                    theme::dimmed_cell()
+                };
+                if let Some(cell) = buf.cell_mut((x, y)) {
+                    cell.set_char(theme::glyph(st)).set_style(style);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Popups: the IP properties (everything known of one address) and the help built from the
+//! keymap.
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::model::lease::hex_colon;
+use crate::model::{LeaseMark, LeaseState};
+use crate::tui::app::App;
+use crate::tui::keymap;
+use crate::tui::layout;
+use crate::tui::theme;
+use crate::tui::views::ScopeState;
+
+use super::fmt;
+
+const KEY_W: usize = 13;
+
+fn kv(k: &str, v: impl Into<String>) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!(" {k:<KEY_W$}"), theme::dim()),
+        Span::raw(v.into()),
+    ])
+}
+
+fn section(title: &str) -> Line<'static> {
+    Line::from(Span::styled(format!(" {title}"), theme::header()))
+}
+
+fn opt(v: Option<&str>) -> String {
+    match v {
+        Some(s) if !s.is_empty() => s.to_string(),
+        _ => "-".into(),
+    }
+}
+
+pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
+    let Some(v) = &s.data else { return };
+    let ip = v.ip_at(s.cursor);
+    let d = v.detail(ip);
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {:<KEY_W$}", "State"), theme::dim()),
+        Span::styled(
+            theme::glyph(d.state).to_string(),
+            theme::cell_style(d.state),
+        ),
+        Span::raw(format!(" {}", d.state.label())),
+    ])];
+    let mut flags: Vec<&str> = Vec::new();
+    flags.push(if d.in_range {
+        "in range"
+    } else {
+        "outside the range"
+    });
+    flags.push(if d.in_pool { "in a pool" } else { "in no pool" });
+    if d.is_gateway {
+        flags.push("gateway");
+    }
+    if d.is_network {
+        flags.push("network address");
+    }
+    if d.is_broadcast {
+        flags.push("broadcast address");
+    }
+    lines.push(kv("Address", flags.join(" · ")));
+    lines.push(kv("Scope", v.def.label()));
+
+    match d.lease {
+        None => lines.push(kv("Lease", "none")),
+        Some(l) => {
+            lines.push(section("Lease"));
+            let hw = if l.hw.is_none() {
+                "-".to_string()
+            } else {
+                l.hw.to_string()
+            };
+            lines.push(kv("  MAC", hw));
+            lines.push(kv(
+                "  Client ID",
+                l.client_id.as_deref().map_or("-".into(), hex_colon),
+            ));
+            lines.push(kv("  Hostname", opt(l.hostname.as_deref())));
+            lines.push(kv(
+                "  Last seen",
+                format!(
+                    "{} ({})",
+                    fmt::datetime(l.cltt, app.utc_offset),
+                    fmt::relative(l.cltt, app.now)
+                ),
+            ));
+            let exp = match l.expires() {
+                Some(e) => format!(
+                    "{} ({})",
+                    fmt::datetime(e, app.utc_offset),
+                    fmt::relative(e, app.now)
+                ),
+                None => "never (infinite lifetime)".into(),
+            };
+            lines.push(kv("  Expires", exp));
+            let state = match l.state {
+                LeaseState::Default => "default",
+                LeaseState::Declined => "declined",
+                LeaseState::ExpiredReclaimed => "expired-reclaimed",
+                LeaseState::Other => "other",
+            };
+            lines.push(kv("  Lease state", state));
+            let by = l
+                .extra
+                .as_ref()
+                .and_then(|e| e.by.as_deref())
+                .map(|b| format!(" by {b}"))
+                .unwrap_or_default();
+            let mark = match l.mark {
+                LeaseMark::None => "-".to_string(),
+                LeaseMark::Held => format!("held{by}"),
+                LeaseMark::Claimed => format!("claimed{by}"),
+            };
+            lines.push(kv("  ddish mark", mark));
+            lines.push(kv("  Comment", opt(l.comment())));
+        }
+    }
+    match d.reservation {
+        None => lines.push(kv("Reservation", "none")),
+        Some(r) => {
+            lines.push(section("Reservation"));
+            lines.push(kv("  MAC", opt(r.hw.as_deref())));
+            lines.push(kv("  Client ID", opt(r.client_id.as_deref())));
+            lines.push(kv("  Hostname", opt(r.hostname.as_deref())));
+            lines.push(kv("  Description", opt(r.description.as_deref())));
+            let classes = r.client_classes.join(", ");
+            lines.push(kv("  Classes", opt(Some(&classes))));
+        }
+    }
+    let w = 68.min(area.width.saturating_sub(2));
+    let h = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let r = layout::centered(area, w, h);
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .border_style(theme::key())
+                .title(format!(" {ip} "))
+                .title_bottom(" Esc closes "),
+        ),
+        r,
+    );
+}
+
+/// Help lines from the keymap, one section per context.
+pub fn help_lines(read_only: bool) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (title, rows) in keymap::help_sections(read_only) {
+        lines.push(section(title));
+        for (k, text) in rows {
+            lines.push(Line::from(vec![
+                Span::styled(format!("   {k:<12}"), theme::key()),
+                Span::raw(text),
+            ]));
+        }
+        lines.push(Line::default());
+    }
+    lines
+}
+
+pub fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
+    let lines = help_lines(app.read_only);
+    let r = layout::help_area(area);
+    let visible = layout::inner(r).height as usize;
+    let scroll = scroll.min(lines.len().saturating_sub(visible));
+    frame.render_widget(Clear, r);
+    frame.render_widget(
+        Paragraph::new(lines).scroll((scroll as u16, 0)).block(
+            Block::bordered()
+                .border_style(theme::key())
+                .title(" Help: keys ")
+                .title_bottom(" ↑↓ scroll · Esc or ? closes "),
+        ),
+        r,
+    );
+}

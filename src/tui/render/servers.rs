@@ -1,0 +1,147 @@
+//! The Servers tab: every configured server with reachability, Kea version, scope count and
+//! utilization; the selected server's full message below.
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use crate::tui::app::App;
+use crate::tui::layout;
+use crate::tui::theme;
+use crate::tui::views::FleetRow;
+
+use super::fmt;
+
+const BAR_W: usize = 8;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let (table_area, detail_area) = layout::fleet_split(area);
+    let vis = app.fleet.visible();
+    let h = layout::table_rows(table_area);
+    let l = app.fleet.list.fixed(vis.len(), h);
+    let rows: Vec<Row> = vis
+        .iter()
+        .enumerate()
+        .skip(l.top)
+        .take(h)
+        .map(|(pos, i)| {
+            let r = row(&app.fleet.rows[*i], app);
+            if pos == l.cursor {
+                r.style(theme::selected())
+            } else {
+                r
+            }
+        })
+        .collect();
+    let title = if app.fleet.filter.is_empty() {
+        format!(" Servers ({}) ", app.fleet.rows.len())
+    } else {
+        format!(" Servers ({} of {}) ", vis.len(), app.fleet.rows.len())
+    };
+    let widths = [
+        Constraint::Length(12),
+        Constraint::Length(18),
+        Constraint::Length(14),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(BAR_W as u16 + 7),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new([
+        "Name",
+        "URL",
+        "State",
+        "Kea",
+        "Scopes",
+        "Utilization",
+        "HA / note",
+    ])
+    .style(theme::header());
+    let mut block = Block::bordered().title(title);
+    if app.fleet.rows.is_empty() {
+        block = block.title_bottom(" no servers configured: add [[server]] entries to the config ");
+    }
+    frame.render_widget(
+        Table::new(rows, widths).header(header).block(block),
+        table_area,
+    );
+
+    let detail = vis
+        .get(l.cursor)
+        .map(|i| detail(&app.fleet.rows[*i]))
+        .unwrap_or_default();
+    frame.render_widget(
+        Paragraph::new(detail)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" Selected ")),
+        detail_area,
+    );
+}
+
+fn row<'a>(r: &'a FleetRow, app: &App) -> Row<'a> {
+    let dash = || Cell::from(Span::styled("-", theme::dim()));
+    let Some(h) = &r.health else {
+        return Row::new(vec![
+            Cell::from(r.name.as_str()),
+            Cell::from(r.url.as_str()),
+            Cell::from(Span::styled("… checking", theme::warn())),
+            dash(),
+            dash(),
+            dash(),
+            Cell::default(),
+        ]);
+    };
+    let state = if h.reachable {
+        Span::styled("● up", theme::ok())
+    } else {
+        let kind = h.error_kind.as_deref().unwrap_or("down");
+        Span::styled(format!("✗ {kind}"), theme::error())
+    };
+    let state = if r.checking {
+        Line::from(vec![state, Span::styled(" …", theme::warn())])
+    } else {
+        Line::from(state)
+    };
+    let util = match h.utilization {
+        Some(u) => Cell::from(Line::from(fmt::util_bar(u, BAR_W, &app.thresholds))),
+        None => dash(),
+    };
+    let note = h
+        .ha_state
+        .clone()
+        .or_else(|| h.error.clone())
+        .unwrap_or_default();
+    Row::new(vec![
+        Cell::from(r.name.as_str()),
+        Cell::from(r.url.as_str()),
+        Cell::from(state),
+        h.version.clone().map(Cell::from).unwrap_or_else(dash),
+        h.scopes
+            .map(|n| Cell::from(n.to_string()))
+            .unwrap_or_else(dash),
+        util,
+        Cell::from(note),
+    ])
+}
+
+fn detail(r: &FleetRow) -> Vec<Line<'static>> {
+    let head = Span::styled(format!("{} ", r.name), theme::header());
+    let Some(h) = &r.health else {
+        return vec![Line::from(vec![
+            head,
+            Span::raw(format!("{}: checking…", r.url)),
+        ])];
+    };
+    if let Some(e) = &h.error {
+        return vec![Line::from(vec![
+            head,
+            Span::styled(e.clone(), theme::error()),
+        ])];
+    }
+    let mut text = format!("{} · Kea {}", r.url, h.version.as_deref().unwrap_or("?"));
+    if let Some(ha) = &h.ha_state {
+        text.push_str(&format!(" · HA {ha}"));
+    }
+    text.push_str(" · Enter opens its IPAM tree");
+    vec![Line::from(vec![head, Span::raw(text)])]
+}

@@ -1,0 +1,274 @@
+//! A server tab's IPAM tree, and a network's summary cards with its scopes.
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use crate::model::tree::ScopeSummary;
+use crate::model::{Node, NodeKind, ScopeStatus, Utilization};
+use crate::tui::app::App;
+use crate::tui::layout;
+use crate::tui::theme;
+use crate::tui::views::{find_node, Load, NetworkState, ServerTab};
+
+use super::{error_panel, fmt, loading};
+
+const BAR_W: usize = 6;
+
+/// Loading / error panels shared by the tree and network views; `true` when drawn.
+fn tab_state_panel(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) -> bool {
+    match (&t.load, &t.data) {
+        (Load::Failed(e), _) => {
+            error_panel(frame, area, app, &t.name, e, t.loaded_at);
+            true
+        }
+        (_, None) => {
+            loading(frame, area, &t.name);
+            true
+        }
+        _ => false,
+    }
+}
+
+fn status_style(s: ScopeStatus) -> Style {
+    match s {
+        ScopeStatus::Active => Style::new(),
+        ScopeStatus::Inactive => theme::warn().add_modifier(Modifier::ITALIC),
+        ScopeStatus::Missing => theme::error().add_modifier(Modifier::ITALIC),
+    }
+}
+
+fn status_text(s: ScopeStatus) -> &'static str {
+    match s {
+        ScopeStatus::Active => "Active",
+        ScopeStatus::Inactive => "Inactive",
+        ScopeStatus::Missing => "Missing",
+    }
+}
+
+fn util_cell(u: Utilization, app: &App, show: bool) -> Cell<'static> {
+    if show {
+        Cell::from(Line::from(fmt::util_bar(u, BAR_W, &app.thresholds)))
+    } else {
+        Cell::from(Span::styled("-", theme::dim()))
+    }
+}
+
+pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
+    if tab_state_panel(frame, area, app, t) {
+        return;
+    }
+    let Some(data) = &t.data else { return };
+    let rows = t.tree.rows(&data.tree);
+    let h = layout::table_rows(area);
+    let l = t.tree.list.fixed(rows.len(), h);
+    let table_rows: Vec<Row> = rows
+        .iter()
+        .enumerate()
+        .skip(l.top)
+        .take(h)
+        .map(|(i, r)| {
+            let n = r.node;
+            let marker = if n.children.is_empty() {
+                "  "
+            } else if t.tree.is_folded(n) {
+                "▸ "
+            } else {
+                "▾ "
+            };
+            let name = format!("{}{marker}{}", "  ".repeat(r.depth), n.label());
+            let is_scope = matches!(n.kind, NodeKind::Scope(_));
+            let (kind, style) = if is_scope {
+                (status_text(n.status), status_style(n.status))
+            } else {
+                (n.kind_label(), theme::dim())
+            };
+            let shows_util = !is_scope || n.status == ScopeStatus::Active;
+            let row = Row::new(vec![
+                Cell::from(Span::styled(name, status_style(n.status))),
+                util_cell(n.utilization, app, shows_util),
+                Cell::from(Span::styled(kind, style)),
+                Cell::from(n.title.clone().unwrap_or_default()),
+                Cell::from(Span::styled(
+                    n.description.clone().unwrap_or_default(),
+                    theme::dim(),
+                )),
+            ]);
+            if i == l.cursor {
+                row.style(theme::selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut title = format!(
+        " {}: IPAM tree · {} scopes · {} used ",
+        t.name,
+        data.tree.scopes.len(),
+        data.tree.utilization()
+    );
+    if let Some(ha) = &data.ha_state {
+        title.push_str(&format!("· HA {ha} "));
+    }
+    let mut block = Block::bordered().title(title);
+    if rows.is_empty() {
+        block = block.title_bottom(if t.tree.filter.is_empty() {
+            " this server has no subnets "
+        } else {
+            " nothing matches the filter "
+        });
+    }
+    frame.render_widget(
+        Table::new(table_rows, tree_widths())
+            .header(
+                Row::new(["CIDR", "Utilization", "Kind", "Title", "Description"])
+                    .style(theme::header()),
+            )
+            .block(block),
+        area,
+    );
+}
+
+fn tree_widths() -> [Constraint; 5] {
+    [
+        Constraint::Length(26),
+        Constraint::Length(BAR_W as u16 + 7),
+        Constraint::Length(10),
+        Constraint::Length(14),
+        Constraint::Fill(1),
+    ]
+}
+
+pub fn draw_network(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab, n: &NetworkState) {
+    if tab_state_panel(frame, area, app, t) {
+        return;
+    }
+    let Some(data) = &t.data else { return };
+    let tree = &data.tree;
+    let (Some(node), Some(idx)) = (find_node(&tree.roots, &n.key), n.scopes(tree)) else {
+        let reason = format!(
+            "{} is no longer among the networks of {} (it was removed or renamed since).",
+            n.label, t.name
+        );
+        error_panel(frame, area, app, &n.label, &reason, t.loaded_at);
+        return;
+    };
+    let (cards, table_area) = layout::network_split(area);
+    draw_network_cards(
+        frame,
+        cards,
+        app,
+        node,
+        tree.scopes_under(node).iter().map(|i| &tree.scopes[*i]),
+    );
+
+    let h = layout::table_rows(table_area);
+    let l = n.list.fixed(idx.len(), h);
+    let rows: Vec<Row> = idx
+        .iter()
+        .enumerate()
+        .skip(l.top)
+        .take(h)
+        .map(|(pos, i)| {
+            let s = &tree.scopes[*i];
+            let st = s.def.status;
+            let row = Row::new(vec![
+                Cell::from(Span::styled(s.def.cidr.to_string(), status_style(st))),
+                util_cell(s.utilization(), app, st == ScopeStatus::Active),
+                Cell::from(Span::styled(status_text(st), status_style(st))),
+                Cell::from(s.def.title.clone().unwrap_or_default()),
+                Cell::from(Span::styled(
+                    s.def.description.clone().unwrap_or_default(),
+                    theme::dim(),
+                )),
+            ]);
+            if pos == l.cursor {
+                row.style(theme::selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(18),
+        Constraint::Length(BAR_W as u16 + 7),
+        Constraint::Length(8),
+        Constraint::Length(16),
+        Constraint::Fill(1),
+    ];
+    let mut block = Block::bordered().title(format!(" Scopes ({}) ", idx.len()));
+    if idx.is_empty() {
+        block = block.title_bottom(if n.filter.is_empty() {
+            " no scopes in this network "
+        } else {
+            " nothing matches the filter "
+        });
+    }
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(
+                Row::new(["Scope", "Utilization", "Status", "Title", "Description"])
+                    .style(theme::header()),
+            )
+            .block(block),
+        table_area,
+    );
+}
+
+fn draw_network_cards<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    node: &Node,
+    scopes: impl Iterator<Item = &'a ScopeSummary>,
+) {
+    let (mut active, mut inactive, mut missing) = (0, 0, 0);
+    for s in scopes {
+        match s.def.status {
+            ScopeStatus::Active => active += 1,
+            ScopeStatus::Inactive => inactive += 1,
+            ScopeStatus::Missing => missing += 1,
+        }
+    }
+    let u = node.utilization;
+    let band = u.band(&app.thresholds);
+    let label = |s: &str| Span::styled(format!("{s} "), theme::dim());
+    let mut l1 = vec![
+        label("Kind"),
+        Span::raw(format!("{}   ", node.kind_label())),
+    ];
+    if let Some(c) = node.cidr {
+        l1.extend([label("CIDR"), Span::raw(format!("{c}   "))]);
+    }
+    if let Some(t) = &node.title {
+        l1.extend([label("Title"), Span::styled(t.clone(), theme::header())]);
+    }
+    let mut l2 = vec![
+        label("Scopes"),
+        Span::raw(format!("{} ", active + inactive + missing)),
+        Span::styled(
+            format!("({active} active, {inactive} inactive, {missing} missing)   "),
+            theme::dim(),
+        ),
+        label("Used"),
+    ];
+    l2.extend(fmt::util_bar(u, 10, &app.thresholds));
+    l2.push(Span::styled(
+        format!(" {}", band.label()),
+        Style::new().fg(theme::band_color(band)),
+    ));
+    l2.push(Span::styled(
+        format!(" ({} of {})", u.used, u.total),
+        theme::dim(),
+    ));
+    let l3 = vec![
+        label("Description"),
+        Span::raw(node.description.clone().unwrap_or_else(|| "-".into())),
+    ];
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(l1), Line::from(l2), Line::from(l3)])
+            .block(Block::bordered().title(format!(" {} ", node.label()))),
+        area,
+    );
+}
