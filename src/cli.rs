@@ -92,6 +92,9 @@ pub enum What {
     Ips,
 }
 
+/// Above this many scopes, `export --what scopes` uses statistics instead of leases.
+const EXACT_SCOPE_LIMIT: usize = 2_000;
+
 /// A failure that ends the command: message for stderr and the exit code.
 pub struct Fail(pub u8, pub String);
 
@@ -308,7 +311,25 @@ fn export(
                 if what == What::Networks {
                     ddish::export::networks_csv(&mut part, n, &data.tree)?;
                 } else {
-                    ddish::export::scopes_csv(&mut part, n, &data.tree, &thresholds)?;
+                    // Exact counts (held, claimed, expired) need each scope's leases: worth
+                    // it for an export, but not on a server with thousands of scopes.
+                    let exact = if data.tree.scopes.len() <= EXACT_SCOPE_LIMIT {
+                        Some(rt.block_on(session.scope_counts(n, &data))?)
+                    } else {
+                        eprintln!(
+                            "{n}: {} scopes: counts from Kea's statistics (held, claimed and expired left empty)",
+                            data.tree.scopes.len()
+                        );
+                        None
+                    };
+                    ddish::export::scopes_csv_with(
+                        &mut part,
+                        n,
+                        &data.tree,
+                        &thresholds,
+                        &|_| true,
+                        exact.as_ref(),
+                    )?;
                 }
                 append_csv(&mut buf, &part, i > 0);
             }

@@ -3,9 +3,11 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use std::collections::HashMap;
+
 use crate::model::scope::IpDetail;
-use crate::model::tree::{NodeKind, ServerTree};
-use crate::model::{ScopeView, Thresholds};
+use crate::model::tree::{NodeKind, ScopeSummary, ServerTree};
+use crate::model::{RangeSet, ScopeCounts, ScopeStatus, ScopeView, Thresholds};
 use crate::ops::ServerHealth;
 
 #[derive(Debug, thiserror::Error)]
@@ -119,15 +121,15 @@ pub fn networks_csv<W: Write>(w: W, server: &str, tree: &ServerTree) -> Result<(
     Ok(())
 }
 
-/// Scopes of a server with their counters. Counts here come from Kea's statistics
-/// (stat-lease4-get): total is the scope range, assigned the leases Kea counts.
+/// Scopes of a server with their counters, from Kea's statistics alone (stat-lease4-get):
+/// cheap for any number of scopes, but holds and claims count as assigned there.
 pub fn scopes_csv<W: Write>(
     w: W,
     server: &str,
     tree: &ServerTree,
     t: &Thresholds,
 ) -> Result<(), ExportError> {
-    scopes_csv_filtered(w, server, tree, t, &|_| true)
+    scopes_csv_with(w, server, tree, t, &|_| true, None)
 }
 
 pub fn scopes_csv_filtered<W: Write>(
@@ -136,6 +138,50 @@ pub fn scopes_csv_filtered<W: Write>(
     tree: &ServerTree,
     t: &Thresholds,
     keep: &dyn Fn(usize) -> bool,
+) -> Result<(), ExportError> {
+    scopes_csv_with(w, server, tree, t, keep, None)
+}
+
+/// Counts of one scope from statistics: what can be told without its leases.
+pub fn counts_from_stats(s: &ScopeSummary) -> ScopeCounts {
+    let d = &s.def;
+    if d.status == ScopeStatus::Missing {
+        return ScopeCounts::default();
+    }
+    let in_range = |ip: &std::net::Ipv4Addr| d.range.contains(u32::from(*ip));
+    let reserved = d.reservations.iter().filter(|r| in_range(&r.ip)).count() as u64;
+    let in_pool_reserved = d
+        .reservations
+        .iter()
+        .filter(|r| d.pools.contains(u32::from(r.ip)))
+        .count() as u64;
+    let excluded = d.exclusions().len();
+    let (assigned, declined) = s.stats.map(|x| (x.assigned, x.declined)).unwrap_or((0, 0));
+    ScopeCounts {
+        total: d.range.len(),
+        available: d
+            .pools
+            .intersect(&RangeSet::from_ranges([d.range]))
+            .len()
+            .saturating_sub(assigned + declined + in_pool_reserved),
+        assigned,
+        declined,
+        reserved,
+        // Out-of-pool reservations are Reserved, not Excluded (as in the grid).
+        excluded: excluded.saturating_sub(reserved - in_pool_reserved.min(reserved)),
+        ..ScopeCounts::default()
+    }
+}
+
+/// Scopes with exact counts where `exact` has them (by subnet id, from each scope's
+/// leases), statistics otherwise. Held and claimed are only known exactly.
+pub fn scopes_csv_with<W: Write>(
+    w: W,
+    server: &str,
+    tree: &ServerTree,
+    t: &Thresholds,
+    keep: &dyn Fn(usize) -> bool,
+    exact: Option<&HashMap<u32, ScopeCounts>>,
 ) -> Result<(), ExportError> {
     let mut c = csv::Writer::from_writer(w);
     c.write_record([
@@ -148,10 +194,12 @@ pub fn scopes_csv_filtered<W: Write>(
         "total",
         "available",
         "assigned",
+        "claimed",
         "reserved",
         "excluded",
         "held",
         "declined",
+        "expired",
         "utilization_pct",
         "utilization_band",
         "shared_network",
@@ -163,25 +211,28 @@ pub fn scopes_csv_filtered<W: Write>(
             continue;
         }
         let d = &s.def;
-        let total = d.range.len();
-        let excluded = d.exclusions().len();
-        let reserved = d
-            .reservations
-            .iter()
-            .filter(|r| d.range.contains(u32::from(r.ip)))
-            .count() as u64;
-        let (assigned, declined) = s.stats.map(|x| (x.assigned, x.declined)).unwrap_or((0, 0));
-        // Pool addresses not leased; reservations inside pools are not free either.
-        let in_pool_reserved = d
-            .reservations
-            .iter()
-            .filter(|r| d.pools.contains(u32::from(r.ip)))
-            .count() as u64;
-        let available = d
-            .pools
-            .len()
-            .saturating_sub(assigned + declined + in_pool_reserved);
-        let u = s.utilization();
+        let exact_counts = exact.and_then(|m| m.get(&d.id)).filter(|_| d.id != 0);
+        let n = exact_counts
+            .copied()
+            .unwrap_or_else(|| counts_from_stats(s));
+        let known = |v: u64| {
+            if exact_counts.is_some() {
+                v.to_string()
+            } else {
+                String::new()
+            }
+        };
+        // Inactive and missing scopes are left out of utilization.
+        let (pct, band) = if d.status.is_active() {
+            let u = if exact_counts.is_some() {
+                n.utilization()
+            } else {
+                s.utilization()
+            };
+            (format!("{:.1}", u.percent()), u.band(t).label().to_string())
+        } else {
+            (String::new(), String::new())
+        };
         c.write_record([
             server.to_string(),
             d.id.to_string(),
@@ -189,20 +240,17 @@ pub fn scopes_csv_filtered<W: Write>(
             d.range.first().to_string(),
             d.range.last().to_string(),
             d.status.label().to_string(),
-            total.to_string(),
-            available.to_string(),
-            assigned.to_string(),
-            reserved.to_string(),
-            excluded.to_string(),
-            // Holds are leases; Kea's counters can't tell them apart: see the ips export.
-            String::new(),
-            declined.to_string(),
-            format!("{:.1}", u.percent()),
-            if d.status.is_active() {
-                u.band(t).label().to_string()
-            } else {
-                String::new()
-            },
+            n.total.to_string(),
+            n.available.to_string(),
+            n.assigned.to_string(),
+            known(n.claimed),
+            n.reserved.to_string(),
+            n.excluded.to_string(),
+            known(n.held),
+            n.declined.to_string(),
+            known(n.expired),
+            pct,
+            band,
             opt(&d.shared_network),
             opt(&d.title),
             opt(&d.description),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use crate::config::{Config, ServerConfig};
 use crate::kea::{KeaClient, KeaError};
 use crate::model::tree::ScopeSummary;
-use crate::model::{ScopeDef, ScopeView, ServerTree};
+use crate::model::{ScopeCounts, ScopeDef, ScopeView, ServerTree};
 
 use super::{now, ServerData, ServerHealth};
 
@@ -175,6 +175,32 @@ impl Session {
             self.client(name)?.lease4_get_all(scope.id).await?
         };
         Ok(ScopeView::build(scope.clone(), leases, now()))
+    }
+
+    /// Exact per-state counts of every scope on the server with a subnet behind it, from
+    /// each scope's own leases (lease4-get-all per subnet, a few at a time): never one
+    /// whole-server lease dump (KEA_FACTS.md §11).
+    pub async fn scope_counts(
+        &self,
+        name: &str,
+        data: &ServerData,
+    ) -> Result<HashMap<u32, ScopeCounts>, OpError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let defs: Vec<&ScopeDef> = data
+            .tree
+            .scopes
+            .iter()
+            .map(|s| &s.def)
+            .filter(|d| d.id != 0)
+            .collect();
+        stream::iter(defs)
+            .map(|d| async move {
+                let v = self.load_scope(name, d).await?;
+                Ok::<_, OpError>((d.id, v.counts))
+            })
+            .buffer_unordered(4)
+            .try_collect()
+            .await
     }
 
     /// Finds a scope by CIDR on a server (for the CLI).
