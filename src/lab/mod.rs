@@ -257,7 +257,19 @@ fn prepare_dir(dir: &Path) -> Result<(), LabError> {
     // daemons' user); only the per-daemon subdirs go to nobody.
     std::fs::create_dir_all(dir).map_err(|e| LabError::io("cannot create directory", dir, e))?;
     if is_root() {
+        use std::os::unix::fs::PermissionsExt;
         let _ = std::os::unix::fs::lchown(dir, Some(0), Some(0));
+        // nobody must pass through D to its subdirs (mktemp -d makes 0700 dirs).
+        let mode = std::fs::metadata(dir)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o755);
+        if mode & 0o001 == 0 {
+            std::fs::set_permissions(
+                dir,
+                std::fs::Permissions::from_mode((mode & 0o7777) | 0o711),
+            )
+            .map_err(|e| LabError::io("cannot make accessible to the daemons", dir, e))?;
+        }
     }
     proc::write_own_file(&marker, "ddish lab directory\n", 0o644)
 }

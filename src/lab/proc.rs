@@ -228,16 +228,17 @@ pub fn is_ours(pid: u32, dir: &Path) -> bool {
 }
 
 /// Stops recorded daemons: SIGCONT+SIGTERM to each still ours, wait up to 5 s, SIGKILL the
-/// rest. Returns one line per daemon saying what happened.
+/// rest. Returns one entry per daemon, "name (pid N)" plus a note when it was not a plain
+/// stop (already exited, SIGKILL needed, PID reused by another program).
 pub fn stop_recorded(entries: &[(String, u32)], dir: &Path) -> Vec<String> {
     let mut report = Vec::new();
     let mut waiting = Vec::new();
     for (name, pid) in entries {
         if !pid_alive(*pid) {
-            report.push(format!("{name} (pid {pid}) was not running"));
+            report.push(format!("{name} (pid {pid}: had already exited)"));
         } else if !is_ours(*pid, dir) {
             report.push(format!(
-                "{name} (pid {pid}) skipped: that PID now belongs to another program"
+                "{name} (pid {pid}: left alone, that PID now belongs to another program)"
             ));
         } else {
             // SAFETY: kill(2) on a PID verified above to be our daemon.
@@ -253,7 +254,7 @@ pub fn stop_recorded(entries: &[(String, u32)], dir: &Path) -> Vec<String> {
         waiting.retain(|(name, pid)| {
             let alive = pid_alive(*pid);
             if !alive {
-                report.push(format!("stopped {name} (pid {pid})"));
+                report.push(format!("{name} (pid {pid})"));
             }
             alive
         });
@@ -270,7 +271,7 @@ pub fn stop_recorded(entries: &[(String, u32)], dir: &Path) -> Vec<String> {
         while pid_alive(pid) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
         }
-        report.push(format!("killed {name} (pid {pid}) after 5 s"));
+        report.push(format!("{name} (pid {pid}, with SIGKILL after 5 s)"));
     }
     report
 }

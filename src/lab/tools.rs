@@ -71,10 +71,18 @@ pub fn hooks_dir() -> Result<PathBuf, LabError> {
 /// Checks that everything `ddish lab` runs is installed; the error lists every missing piece
 /// and the packages to install.
 pub fn check_installed() -> Result<(), LabError> {
+    check_with(&find_program, hooks_dir(), crate::lab::proc::is_root())
+}
+
+fn check_with(
+    find: &dyn Fn(&str) -> Option<PathBuf>,
+    hooks: Result<PathBuf, LabError>,
+    root: bool,
+) -> Result<(), LabError> {
     let mut missing = Vec::new();
     let mut packages: Vec<String> = Vec::new();
     for (prog, pkg) in PROGRAMS {
-        if find_program(prog).is_none() {
+        if find(prog).is_none() {
             missing.push(prog.to_string());
             if !packages.iter().any(|p| p == pkg) {
                 packages.push(pkg.to_string());
@@ -84,7 +92,7 @@ pub fn check_installed() -> Result<(), LabError> {
     if let Err(LabError::NotInstalled {
         missing: m,
         packages: p,
-    }) = hooks_dir()
+    }) = hooks
     {
         missing.extend(m);
         for pkg in p {
@@ -93,7 +101,7 @@ pub fn check_installed() -> Result<(), LabError> {
             }
         }
     }
-    if crate::lab::proc::is_root() && find_program("setpriv").is_none() {
+    if root && find("setpriv").is_none() {
         missing.push("setpriv (to drop root for the daemons)".into());
         packages.push("util-linux".into());
     }
@@ -101,5 +109,42 @@ pub fn check_installed() -> Result<(), LabError> {
         Ok(())
     } else {
         Err(LabError::NotInstalled { missing, packages })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_every_missing_package_once() {
+        let nothing = |_: &str| None;
+        let hooks = Err(LabError::NotInstalled {
+            missing: vec!["Kea hooks (libdhcp_lease_cmds.so)".into()],
+            packages: vec!["kea-dhcp4-server".into()],
+        });
+        let msg = check_with(&nothing, hooks, false).unwrap_err().to_string();
+        assert!(
+            msg.contains(
+                "sudo apt-get install kea-dhcp4-server kea-ctrl-agent bind9 bind9-utils\n"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("scripts/install-deps.sh"), "{msg}");
+        assert!(
+            msg.contains("kea-dhcp4, kea-ctrl-agent, named, tsig-keygen"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn only_bind_missing_names_only_bind() {
+        let no_bind =
+            |p: &str| (!matches!(p, "named" | "tsig-keygen")).then(|| PathBuf::from("/x"));
+        let msg = check_with(&no_bind, Ok("/h".into()), true)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("install bind9 bind9-utils\n"), "{msg}");
+        assert!(!msg.contains("kea-ctrl-agent"), "{msg}");
     }
 }
