@@ -10,7 +10,7 @@ mod tree;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::app::{App, StatusKind};
@@ -175,18 +175,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
         ratatui::layout::Constraint::Length(1),
     ])
     .areas(area);
-    let mut spans: Vec<Span> = vec![Span::raw(" ")];
-    let mut used = 1usize;
-    for (k, h) in keymap::hints(&app.contexts(), app.read_only) {
-        let w = k.chars().count() + h.chars().count() + 3;
-        if used + w > area.width as usize {
-            break;
-        }
-        used += w;
-        spans.push(Span::styled(k, theme::key()));
-        spans.push(Span::raw(format!(" {h}  ")));
-    }
-    frame.render_widget(Line::from(spans), hints_area);
+    frame.render_widget(hints_line(app, area.width as usize), hints_area);
 
     let w = area.width.saturating_sub(1) as usize;
     let line = if app.filter_editing {
@@ -215,18 +204,48 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(line, status_area);
 }
 
+/// Key hints from the keymap: `? help` and `q quit` always (at the end), the rest of the
+/// focused contexts' hints as far as they fit.
+fn hints_line(app: &App, width: usize) -> Line<'static> {
+    let hints = keymap::hints(&app.contexts(), app.read_only);
+    let w = |k: &str, h: &str| k.chars().count() + h.chars().count() + 3;
+    let (last, first): (Vec<_>, Vec<_>) = hints
+        .into_iter()
+        .partition(|(_, h)| *h == "help" || *h == "quit");
+    let mut used = 1 + last.iter().map(|(k, h)| w(k, h)).sum::<usize>();
+    let mut shown = Vec::new();
+    for (k, h) in first {
+        if used + w(k, h) > width {
+            break;
+        }
+        used += w(k, h);
+        shown.push((k, h));
+    }
+    shown.extend(last);
+    let mut spans: Vec<Span> = vec![Span::raw(" ")];
+    for (k, h) in shown {
+        spans.push(Span::styled(k, theme::key()));
+        spans.push(Span::raw(format!(" {h}  ")));
+    }
+    Line::from(spans)
+}
+
 /// A bordered box saying what is being loaded.
 fn loading(frame: &mut Frame, area: Rect, what: &str) {
     let p = Paragraph::new(vec![
         Line::default(),
-        Line::from(Span::styled(format!("  ⟳ Loading {what}…"), theme::warn())),
+        Line::from(Span::styled(format!("⟳ Loading {what}…"), theme::warn())),
         Line::from(Span::styled(
-            "  The console stays usable meanwhile: Tab to another tab, Esc to go back.",
+            "The console stays usable meanwhile: Tab to another tab, Esc to go back.",
             theme::dim(),
         )),
     ])
     .wrap(Wrap { trim: false })
-    .block(Block::bordered().title(format!(" {what} ")));
+    .block(
+        Block::bordered()
+            .padding(Padding::horizontal(1))
+            .title(format!(" {what} ")),
+    );
     frame.render_widget(p, area);
 }
 
@@ -242,17 +261,17 @@ fn error_panel(
     let mut lines = vec![
         Line::default(),
         Line::from(Span::styled(
-            format!("  ✗ {what} could not be loaded"),
+            format!("✗ {what} could not be loaded"),
             theme::error(),
         )),
         Line::default(),
-        Line::from(format!("  {reason}")),
+        Line::from(reason.to_string()),
         Line::default(),
     ];
     if let Some(at) = last {
         lines.push(Line::from(Span::styled(
             format!(
-                "  Last good load: {} ({})",
+                "Last good load: {} ({})",
                 fmt::datetime(at, app.utc_offset),
                 fmt::relative(at, app.now)
             ),
@@ -260,12 +279,13 @@ fn error_panel(
         )));
     }
     lines.push(Line::from(Span::styled(
-        "  r retries · Esc goes back · other tabs are unaffected",
+        "r retries · Esc goes back · other tabs are unaffected",
         theme::dim(),
     )));
     let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
         Block::bordered()
             .border_style(theme::error())
+            .padding(Padding::horizontal(1))
             .title(format!(" {what}: error ")),
     );
     frame.render_widget(p, area);

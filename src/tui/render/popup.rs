@@ -15,7 +15,7 @@ use crate::tui::views::ScopeState;
 
 use super::fmt;
 
-const KEY_W: usize = 13;
+const KEY_W: usize = 15;
 
 fn kv(k: &str, v: impl Into<String>) -> Line<'static> {
     Line::from(vec![

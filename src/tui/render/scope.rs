@@ -73,30 +73,41 @@ fn draw_cards(frame: &mut Frame, area: Rect, app: &App, v: &ScopeView) {
     let pair = |a: u64, sa: IpState, b: u64, sb: IpState| {
         Line::from(vec![count(a, Some(sa)), Span::raw("/"), count(b, Some(sb))])
     };
-    let cards: [(&str, Line); 8] = [
-        ("Total", Line::from(count(c.total, None))),
+    // (full label, short label for narrow cards, value)
+    let cards: [(&str, &str, Line); 8] = [
+        ("Total", "Total", Line::from(count(c.total, None))),
         (
             "Available",
+            "Avail.",
             Line::from(count(c.available, Some(IpState::Available))),
         ),
         (
-            "Assg/Claim",
+            "Assigned/Claimed",
+            "Asgn/Clm",
             pair(c.assigned, IpState::Assigned, c.claimed, IpState::Claimed),
         ),
-        ("Held", Line::from(count(c.held, Some(IpState::Held)))),
         (
+            "Held",
+            "Held",
+            Line::from(count(c.held, Some(IpState::Held))),
+        ),
+        (
+            "Reserved",
             "Reserved",
             Line::from(count(c.reserved, Some(IpState::Reserved))),
         ),
         (
             "Excluded",
+            "Excluded",
             Line::from(count(c.excluded, Some(IpState::Excluded))),
         ),
         (
+            "Declined/Expired",
             "Decl/Exp",
             pair(c.declined, IpState::Declined, c.expired, IpState::Expired),
         ),
         (
+            "Utilization",
             "Utilization",
             Line::from(vec![
                 Span::styled(format!("{u} "), Style::new().add_modifier(Modifier::BOLD)),
@@ -106,9 +117,14 @@ fn draw_cards(frame: &mut Frame, area: Rect, app: &App, v: &ScopeView) {
     ];
     let mut widths = [Constraint::Fill(1); 8];
     widths[7] = Constraint::Length(14);
-    let cols_l = Layout::horizontal(widths).split(labels);
-    let cols_v = Layout::horizontal(widths).split(values);
-    for (i, (label, value)) in cards.into_iter().enumerate() {
+    let cols_l = Layout::horizontal(widths).spacing(1).split(labels);
+    let cols_v = Layout::horizontal(widths).spacing(1).split(values);
+    for (i, (full, short, value)) in cards.into_iter().enumerate() {
+        let label = if full.chars().count() <= cols_l[i].width as usize {
+            full
+        } else {
+            short
+        };
         frame.render_widget(Span::styled(label, theme::dim()), cols_l[i]);
         frame.render_widget(value, cols_v[i]);
     }
@@ -184,7 +200,7 @@ fn draw_grid(frame: &mut Frame, area: Rect, s: &ScopeState, v: &ScopeView) {
     let ip = v.ip_at(s.cursor);
     let st = v.state_of(ip);
     let title = format!(
-        " IP grid · {len} addresses · rows {}-{} of {rows} ",
+        " IP grid · rows {}-{} of {rows} ",
         (g.top + 1).min(rows),
         (g.top + h).min(rows)
     );
@@ -265,7 +281,7 @@ fn draw_list(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState, v: &Scope
     }
     let widths = [
         Constraint::Length(15),
-        Constraint::Length(11),
+        Constraint::Length(13),
         Constraint::Length(17),
         Constraint::Fill(1),
         Constraint::Length(16),

@@ -1,5 +1,5 @@
 //! The Servers tab: every configured server with reachability, Kea version, scope count and
-//! utilization; the selected server's full message below.
+//! utilization; the selected server's URL and full message below.
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
@@ -13,9 +13,12 @@ use crate::tui::views::FleetRow;
 use super::fmt;
 
 const BAR_W: usize = 8;
+/// From this width on the table has a URL column; the Selected box always shows it.
+const WIDE: u16 = 110;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let (table_area, detail_area) = layout::fleet_split(area);
+    let wide = area.width >= WIDE;
     let vis = app.fleet.visible();
     let h = layout::table_rows(table_area);
     let l = app.fleet.list.fixed(vis.len(), h);
@@ -25,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         .skip(l.top)
         .take(h)
         .map(|(pos, i)| {
-            let r = row(&app.fleet.rows[*i], app);
+            let r = row(&app.fleet.rows[*i], app, wide);
             if pos == l.cursor {
                 r.style(theme::selected())
             } else {
@@ -38,28 +41,26 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         format!(" Servers ({} of {}) ", vis.len(), app.fleet.rows.len())
     };
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(18),
+    let mut widths = vec![Constraint::Length(14)];
+    let mut head = vec!["Name"];
+    if wide {
+        widths.push(Constraint::Length(28));
+        head.push("URL");
+    }
+    widths.extend([
         Constraint::Length(14),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Length(6),
         Constraint::Length(BAR_W as u16 + 7),
         Constraint::Fill(1),
-    ];
-    let header = Row::new([
-        "Name",
-        "URL",
-        "State",
-        "Kea",
-        "Scopes",
-        "Utilization",
-        "HA / note",
-    ])
-    .style(theme::header());
+    ]);
+    head.extend(["State", "Kea", "Scopes", "Utilization", "HA / note"]);
+    let header = Row::new(head).style(theme::header());
     let mut block = Block::bordered().title(title);
     if app.fleet.rows.is_empty() {
         block = block.title_bottom(" no servers configured: add [[server]] entries to the config ");
+    } else if vis.is_empty() {
+        block = block.title_bottom(" nothing matches the filter ");
     }
     frame.render_widget(
         Table::new(rows, widths).header(header).block(block),
@@ -78,18 +79,21 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-fn row<'a>(r: &'a FleetRow, app: &App) -> Row<'a> {
+fn row<'a>(r: &'a FleetRow, app: &App, wide: bool) -> Row<'a> {
     let dash = || Cell::from(Span::styled("-", theme::dim()));
+    let mut cells = vec![Cell::from(r.name.as_str())];
+    if wide {
+        cells.push(Cell::from(r.url.as_str()));
+    }
     let Some(h) = &r.health else {
-        return Row::new(vec![
-            Cell::from(r.name.as_str()),
-            Cell::from(r.url.as_str()),
+        cells.extend([
             Cell::from(Span::styled("… checking", theme::warn())),
             dash(),
             dash(),
             dash(),
             Cell::default(),
         ]);
+        return Row::new(cells);
     };
     let state = if h.reachable {
         Span::styled("● up", theme::ok())
@@ -111,9 +115,7 @@ fn row<'a>(r: &'a FleetRow, app: &App) -> Row<'a> {
         .clone()
         .or_else(|| h.error.clone())
         .unwrap_or_default();
-    Row::new(vec![
-        Cell::from(r.name.as_str()),
-        Cell::from(r.url.as_str()),
+    cells.extend([
         Cell::from(state),
         h.version.clone().map(Cell::from).unwrap_or_else(dash),
         h.scopes
@@ -121,27 +123,27 @@ fn row<'a>(r: &'a FleetRow, app: &App) -> Row<'a> {
             .unwrap_or_else(dash),
         util,
         Cell::from(note),
-    ])
+    ]);
+    Row::new(cells)
 }
 
 fn detail(r: &FleetRow) -> Vec<Line<'static>> {
     let head = Span::styled(format!("{} ", r.name), theme::header());
+    let url = Span::raw(format!("{} · ", r.url));
     let Some(h) = &r.health else {
-        return vec![Line::from(vec![
-            head,
-            Span::raw(format!("{}: checking…", r.url)),
-        ])];
+        return vec![Line::from(vec![head, url, Span::raw("checking…")])];
     };
     if let Some(e) = &h.error {
         return vec![Line::from(vec![
             head,
+            url,
             Span::styled(e.clone(), theme::error()),
         ])];
     }
-    let mut text = format!("{} · Kea {}", r.url, h.version.as_deref().unwrap_or("?"));
+    let mut text = format!("Kea {}", h.version.as_deref().unwrap_or("?"));
     if let Some(ha) = &h.ha_state {
         text.push_str(&format!(" · HA {ha}"));
     }
     text.push_str(" · Enter opens its IPAM tree");
-    vec![Line::from(vec![head, Span::raw(text)])]
+    vec![Line::from(vec![head, url, Span::raw(text)])]
 }

@@ -102,12 +102,21 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
             }
         })
         .collect();
+    let missing = data
+        .tree
+        .scopes
+        .iter()
+        .filter(|s| s.def.status == ScopeStatus::Missing)
+        .count();
     let mut title = format!(
-        " {}: IPAM tree · {} scopes · {} used ",
+        " {} · {} scopes · {} used ",
         t.name,
-        data.tree.scopes.len(),
+        data.tree.scopes.len() - missing,
         data.tree.utilization()
     );
+    if missing > 0 {
+        title.push_str(&format!("· {missing} missing "));
+    }
     if let Some(ha) = &data.ha_state {
         title.push_str(&format!("· HA {ha} "));
     }
@@ -233,42 +242,35 @@ fn draw_network_cards<'a>(
     }
     let u = node.utilization;
     let band = u.band(&app.thresholds);
-    let label = |s: &str| Span::styled(format!("{s} "), theme::dim());
-    let mut l1 = vec![
-        label("Kind"),
-        Span::raw(format!("{}   ", node.kind_label())),
-    ];
-    if let Some(c) = node.cidr {
-        l1.extend([label("CIDR"), Span::raw(format!("{c}   "))]);
-    }
-    if let Some(t) = &node.title {
-        l1.extend([label("Title"), Span::styled(t.clone(), theme::header())]);
-    }
-    let mut l2 = vec![
-        label("Scopes"),
-        Span::raw(format!("{} ", active + inactive + missing)),
-        Span::styled(
-            format!("({active} active, {inactive} inactive, {missing} missing)   "),
-            theme::dim(),
-        ),
-        label("Used"),
-    ];
-    l2.extend(fmt::util_bar(u, 10, &app.thresholds));
-    l2.push(Span::styled(
+    let label = |s: &str| Span::styled(format!("{s:<12}"), theme::dim());
+    let mut l1 = vec![label("Used")];
+    l1.extend(fmt::util_bar(u, 10, &app.thresholds));
+    l1.push(Span::styled(
         format!(" {}", band.label()),
         Style::new().fg(theme::band_color(band)),
     ));
-    l2.push(Span::styled(
-        format!(" ({} of {})", u.used, u.total),
+    l1.push(Span::styled(
+        format!(" · {} of {} addresses", u.used, u.total),
         theme::dim(),
     ));
+    let l2 = vec![
+        label("Scopes"),
+        Span::raw(format!(
+            "{}: {active} active, {inactive} inactive, {missing} missing",
+            active + inactive + missing
+        )),
+    ];
     let l3 = vec![
         label("Description"),
         Span::raw(node.description.clone().unwrap_or_else(|| "-".into())),
     ];
+    let mut title = format!(" {} {} ", node.kind_label(), node.label());
+    if let Some(t) = node.title.as_deref().filter(|t| !t.is_empty()) {
+        title.push_str(&format!("· {t} "));
+    }
     frame.render_widget(
         Paragraph::new(vec![Line::from(l1), Line::from(l2), Line::from(l3)])
-            .block(Block::bordered().title(format!(" {} ", node.label()))),
+            .block(Block::bordered().title(title)),
         area,
     );
 }
