@@ -336,3 +336,29 @@ fn dns_primary_and_secondary_serve_zones_and_stop_on_drop() {
     )
     .is_err());
 }
+
+#[test]
+fn kea_instance_with_a_bad_config_says_why_and_where_the_log_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Pool outside its subnet: kea-dhcp4 refuses the config and exits.
+    let subnets = json!([{"id": 1, "subnet": "10.40.0.0/24",
+                          "pools": [{"pool": "10.99.0.1 - 10.99.0.9"}]}]);
+    let err = KeaInstance::start(
+        &tmp.path().join("bad"),
+        "bad",
+        20270,
+        20271,
+        lab::minimal_dhcp4(subnets),
+        None,
+        None,
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("kea-dhcp4 for bad (port 20271) exited during start-up"),
+        "{msg}"
+    );
+    assert!(msg.contains("log: ") && msg.contains("10.99.0.1"), "{msg}");
+    // Nothing is left behind: both ports are free again.
+    lab::check_ports_free(&[(20270, "ca".into()), (20271, "dhcp".into())]).unwrap();
+}

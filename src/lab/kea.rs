@@ -319,20 +319,30 @@ impl KeaInstance {
         } else {
             (&self.ca_out, &self.ca_log)
         };
-        // Config errors land in the .out file (before the loggers apply), the rest in the log.
-        let tail = [proc::tail(out, 8), proc::tail(log, 8)]
-            .into_iter()
-            .filter(|t| !t.is_empty())
+        // Config errors land in the .out file (before the loggers apply), the rest in the log:
+        // show the ERROR lines of both, else the last lines.
+        let text = [out, log]
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
             .collect::<Vec<_>>()
             .join("\n");
+        let errors: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(" ERROR ") || l.contains("FATAL"))
+            .collect();
+        let tail = if errors.is_empty() {
+            proc::tail(log, 8)
+        } else {
+            errors[errors.len().saturating_sub(6)..].join("\n")
+        };
         let port = if dhcp { self.dhcp_port } else { self.ca_port };
         LabError::NotReady {
-            what: format!("{program} for {} (port {port}) {what}", self.name),
-            log: if log.exists() {
-                log.clone()
-            } else {
-                out.clone()
-            },
+            what: format!(
+                "{program} for {} (port {port}) {what}\n(start-up output: {})",
+                self.name,
+                out.display()
+            ),
+            log: log.clone(),
             tail,
         }
     }
