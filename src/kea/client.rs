@@ -12,7 +12,7 @@ use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::config::{parse_config, KeaConfig};
+use super::config::{parse_config_body, KeaConfig};
 use super::error::KeaError;
 use super::leases::parse_leases_for;
 use super::reply::{parse_response, KeaResponse};
@@ -20,6 +20,9 @@ use super::stats::parse_stats;
 use super::status::{parse_status, KeaStatus};
 use crate::config::{ApiStyle, Secret, ServerConfig};
 use crate::model::{Lease, ScopeStats};
+
+/// Reply bodies from this size on are parsed off the async threads.
+const BIG_BODY: usize = 256 * 1024;
 
 /// Biggest lease4-get-page ever sent: larger pages can wedge Kea for minutes (KEA_FACTS.md §11).
 pub const MAX_PAGE: u32 = 1000;
@@ -231,11 +234,8 @@ impl KeaClient {
     }
 
     pub async fn config_get(&self) -> Result<KeaConfig, KeaError> {
-        let r = self.call("config-get", None).await?;
-        let args = r
-            .arguments
-            .ok_or_else(|| self.malformed("config-get gave no configuration"))?;
-        parse_config(args).map_err(|e| e.on_server(&self.inner.name))
+        let body = self.send("config-get", None).await?;
+        self.parse(body, parse_config_body).await
     }
 
     /// Lease counters by subnet id; a server with no subnets gives an empty map.
@@ -267,7 +267,30 @@ impl KeaClient {
         let from = from.map_or_else(|| "start".to_string(), |ip| ip.to_string());
         let args = json!({ "from": from, "limit": limit.clamp(1, MAX_PAGE) });
         let body = self.send(CMD, Some(&args)).await?;
-        parse_leases_for(body.as_ref(), CMD).map_err(|e| e.on_server(&self.inner.name))
+        self.parse(body, |b| parse_leases_for(b, CMD)).await
+    }
+
+    /// Runs a parser over a reply body; big bodies (a /16 of leases, a 10,000-subnet config:
+    /// tens of ms) are parsed on a blocking thread so the async threads stay responsive.
+    async fn parse<B, T>(
+        &self,
+        body: B,
+        parser: fn(&[u8]) -> Result<T, KeaError>,
+    ) -> Result<T, KeaError>
+    where
+        B: AsRef<[u8]> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = if body.as_ref().len() < BIG_BODY {
+            parser(body.as_ref())
+        } else {
+            tokio::task::spawn_blocking(move || parser(body.as_ref()))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(KeaError::malformed(format!("the reply parser failed: {e}")))
+                })
+        };
+        result.map_err(|e| e.on_server(&self.inner.name))
     }
 
     fn malformed(&self, detail: &str) -> KeaError {
@@ -279,7 +302,7 @@ impl KeaClient {
         &self,
         command: &str,
         arguments: Option<&Value>,
-    ) -> Result<impl AsRef<[u8]>, KeaError> {
+    ) -> Result<impl AsRef<[u8]> + Send + 'static, KeaError> {
         let i = &self.inner;
         let body = serde_json::to_vec(&Request {
             command,

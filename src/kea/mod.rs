@@ -9,7 +9,7 @@ mod stats;
 mod status;
 
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
-pub use config::{parse_config, KeaConfig};
+pub use config::{parse_config, parse_config_body, KeaConfig};
 pub use error::KeaError;
 pub use leases::parse_leases;
 pub use reply::{
