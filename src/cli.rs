@@ -163,7 +163,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
                     println!("nothing was running in {}", dir.display());
                 } else {
                     for s in stopped {
-                        println!("stopped {s}");
+                        // Entries carry their own note when nothing needed stopping.
+                        if s.contains("already") {
+                            println!("{s}");
+                        } else {
+                            println!("stopped {s}");
+                        }
                     }
                 }
                 Ok(ExitCode::SUCCESS)
@@ -199,9 +204,9 @@ fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
 
 fn console(cfg: Config) -> Result<ExitCode, Fail> {
     let rt = runtime()?;
-    // TEMP until tui::run lands.
-    let _ = (rt, cfg);
-    Err(Fail(2, "console not wired yet".into()))
+    rt.block_on(ddish::tui::run(cfg))
+        .map_err(|e| Fail(2, format!("{e:#}")))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(cfg: Config) -> Result<ExitCode, Fail> {

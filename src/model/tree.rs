@@ -120,11 +120,19 @@ impl ServerTree {
             };
             insert_network(&mut roots, node);
         }
-        // Attach each scope to the deepest network containing it.
-        for (i, s) in scopes.iter().enumerate() {
-            if let Some(parent) = deepest_containing(&mut roots, &s.def.cidr) {
-                parent.children.push(scope_node(i, s));
-                claimed[i] = true;
+        // Attach each scope to the deepest network containing it. Parents are found first,
+        // while only networks are in the tree, so the search never walks attached scopes
+        // (10,000 scopes under one container would make it quadratic).
+        let parents: Vec<Option<Vec<usize>>> = scopes
+            .iter()
+            .map(|s| containing_path(&roots, &s.def.cidr))
+            .collect();
+        for (i, (s, parent)) in scopes.iter().zip(parents).enumerate() {
+            if let Some(path) = parent {
+                if let Some(node) = node_mut(&mut roots, &path) {
+                    node.children.push(scope_node(i, s));
+                    claimed[i] = true;
+                }
             }
         }
         // The rest: by shared network, then ungrouped.
@@ -278,29 +286,38 @@ fn scope_node(i: usize, s: &ScopeSummary) -> Node {
 
 /// Inserts a network under the deepest existing node containing it (parents come first).
 fn insert_network(roots: &mut Vec<Node>, node: Node) {
-    let cidr = node.cidr.expect("networks have a CIDR");
-    match deepest_containing(roots, &cidr) {
+    let Some(cidr) = node.cidr else {
+        return roots.push(node);
+    };
+    match containing_path(roots, &cidr).and_then(|p| node_mut(roots, &p)) {
         Some(parent) => parent.children.push(node),
         None => roots.push(node),
     }
 }
 
-fn deepest_containing<'a>(nodes: &'a mut [Node], cidr: &Ipv4Net) -> Option<&'a mut Node> {
-    for n in nodes.iter_mut() {
+/// Path of the deepest network or container strictly containing `cidr`.
+fn containing_path(nodes: &[Node], cidr: &Ipv4Net) -> Option<Vec<usize>> {
+    for (i, n) in nodes.iter().enumerate() {
         let is_net = matches!(n.kind, NodeKind::Container | NodeKind::Network);
         if is_net && n.cidr.is_some_and(|c| c.contains(cidr) && c != *cidr) {
-            // Search children first; fall back to this node.
-            let child_hit = n.children.iter().any(|c| {
-                matches!(c.kind, NodeKind::Container | NodeKind::Network)
-                    && c.cidr.is_some_and(|cc| cc.contains(cidr) && cc != *cidr)
-            });
-            if child_hit {
-                return deepest_containing(&mut n.children, cidr);
+            let mut path = vec![i];
+            if let Some(rest) = containing_path(&n.children, cidr) {
+                path.extend(rest);
             }
-            return Some(n);
+            return Some(path);
         }
     }
     None
+}
+
+fn node_mut<'a>(nodes: &'a mut [Node], path: &[usize]) -> Option<&'a mut Node> {
+    let (first, rest) = path.split_first()?;
+    let n = nodes.get_mut(*first)?;
+    if rest.is_empty() {
+        Some(n)
+    } else {
+        node_mut(&mut n.children, rest)
+    }
 }
 
 fn sum_utilization(n: &mut Node) -> Utilization {
