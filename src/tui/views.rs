@@ -332,18 +332,37 @@ impl ScopeState {
         }
     }
 
-    /// Re-runs the filter over every address (after typing or a reload).
+    /// Re-runs the filter over every address (after typing or a reload). Addresses with
+    /// neither lease nor reservation are decided by state and address alone, so a /16
+    /// stays quick to filter while typing.
     pub fn refilter(&mut self) {
         let needle = filter::needle(&self.filter);
-        self.matches = match (&self.data, needle.is_empty()) {
-            (Some(v), false) => Some(
-                (0..v.len())
-                    .filter(|i| filter::ip_matches(&v.detail(v.ip_at(*i)), &needle))
-                    .map(|i| i as u32)
-                    .collect(),
-            ),
-            _ => None,
+        let (Some(v), false) = (&self.data, needle.is_empty()) else {
+            self.matches = None;
+            return;
         };
+        let m = filter::IpMatcher::new(&needle);
+        let reserved: std::collections::HashSet<u32> =
+            v.def.reservations.iter().map(|r| u32::from(r.ip)).collect();
+        let mut buf = String::new();
+        let mut next_lease = 0;
+        let mut out = Vec::new();
+        for i in 0..v.len() {
+            let ip = v.ip_at(i);
+            let n = u32::from(ip);
+            // Leases are sorted by address: walk them alongside.
+            while next_lease < v.leases.len() && u32::from(v.leases[next_lease].ip) < n {
+                next_lease += 1;
+            }
+            let hit = m.matches_cheap(ip, v.state_at(i), &mut buf)
+                || ((v.leases.get(next_lease).is_some_and(|l| l.ip == ip)
+                    || reserved.contains(&n))
+                    && m.matches(&v.detail(ip), &mut buf));
+            if hit {
+                out.push(i as u32);
+            }
+        }
+        self.matches = Some(out);
     }
 
     /// Puts the cursor on the first address of the scope range (first load).

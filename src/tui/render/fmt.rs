@@ -81,6 +81,23 @@ pub fn trunc(s: &str, w: usize) -> String {
     out
 }
 
+/// Cuts `s` to `w` columns in the middle, keeping its start and its end (paths).
+pub fn trunc_middle(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    if w < 3 {
+        return trunc(s, w);
+    }
+    let head = (w - 1) / 3;
+    let tail = w - 1 - head;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
 /// A block bar of `width` cells and the percentage, coloured by band.
 pub fn util_bar(u: Utilization, width: usize, t: &Thresholds) -> Vec<Span<'static>> {
     let p = u.percent();
@@ -125,6 +142,8 @@ mod tests {
         assert_eq!(trunc("abcdef", 4), "abc…");
         assert_eq!(trunc("abc", 4), "abc");
         assert_eq!(trunc("abc", 0), "");
+        assert_eq!(trunc_middle("abcdefghij", 7), "ab…ghij");
+        assert_eq!(trunc_middle("abc", 7), "abc");
     }
 
     #[test]

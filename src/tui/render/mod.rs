@@ -191,7 +191,11 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             StatusKind::Busy => theme::warn(),
             StatusKind::Error => theme::error(),
         };
-        Line::from(Span::styled(format!(" {}", fmt::trunc(&st.text, w)), style))
+        // Middle cut: an export path keeps its start and its file name.
+        Line::from(Span::styled(
+            format!(" {}", fmt::trunc_middle(&st.text, w)),
+            style,
+        ))
     } else if !app.filter().is_empty() {
         Line::from(vec![
             Span::styled(" filter: ", theme::dim()),

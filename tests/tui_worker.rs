@@ -1,0 +1,308 @@
+//! The console's worker against real Kea 2.2 processes on loopback (ports 20600-20699):
+//! requests from `App::update` go to the worker, its responses go back into `update`. A dead
+//! and a hung server only mark their own rows and tabs.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ddish::lab::{minimal_dhcp4, KeaInstance};
+use ddish::model::IpState;
+use ddish::ops::{self, Session};
+use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind, Target};
+use ddish::tui::views::{Load, View};
+use ddish::tui::{op_timeout, worker};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use serde_json::json;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+mod tui_support;
+
+fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn tempdir() -> tempfile::TempDir {
+    // Kea's control socket path must stay short: keep the dir near /tmp.
+    tempfile::Builder::new()
+        .prefix("ddish-tui-")
+        .tempdir_in("/tmp")
+        .expect("temp dir")
+}
+
+struct Rig {
+    app: App,
+    tx: UnboundedSender<Request>,
+    rx: UnboundedReceiver<Msg>,
+}
+
+impl Rig {
+    fn send(&self, reqs: Vec<Request>) {
+        for r in reqs {
+            self.tx.send(r).expect("worker alive");
+        }
+    }
+
+    /// Sends `msg` through `update` and the worker until `done` holds.
+    async fn drive(&mut self, msg: Msg, done: impl Fn(&App) -> bool) {
+        let reqs = self.app.update(msg);
+        self.send(reqs);
+        // Bounded so a broken worker fails the test instead of hanging it.
+        let wait = async {
+            while !done(&self.app) {
+                let m = self.rx.recv().await.expect("worker channel open");
+                let reqs = self.app.update(m);
+                self.send(reqs);
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .expect("the worker answered");
+    }
+
+    fn screen(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| ddish::tui::render::draw(f, &self.app)).unwrap();
+        t.backend().to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_round_trips_against_real_kea() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    // Exports land under the XDG data dir: keep them in the test's temp dir.
+    std::env::set_var("XDG_DATA_HOME", dir.path().join("data"));
+    let subnets = json!([
+        {"id": 7, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.50"}]}
+    ]);
+    let kea = KeaInstance::start(
+        &dir.path().join("kea"),
+        "kea",
+        20610,
+        20611,
+        minimal_dhcp4(subnets.clone()),
+        None,
+        None,
+    )
+    .expect("kea starts");
+    kea.command(
+        "lease4-add",
+        Some(
+            json!({"ip-address": "192.0.2.20", "hw-address": "aa:bb:cc:dd:ee:01",
+                    "hostname": "pc-20"}),
+        ),
+    )
+    .expect("lease added");
+    // A Control Agent that accepts connections and never answers.
+    let hung = KeaInstance::start(
+        &dir.path().join("hung"),
+        "hung",
+        20612,
+        20613,
+        minimal_dhcp4(subnets),
+        None,
+        None,
+    )
+    .expect("second kea starts");
+    hung.pause_ca();
+
+    let cfg = r#"
+[settings]
+request_timeout = 2
+
+[[server]]
+name = "kea"
+url = "http://127.0.0.1:20610/"
+
+[[server]]
+name = "dead"
+url = "http://127.0.0.1:20619/"
+
+[[server]]
+name = "hung"
+url = "http://127.0.0.1:20612/"
+"#;
+    let config = ddish::config::parse(cfg, &dir.path().join("ddish.toml")).expect("config");
+    let mut app = App::from_config(&config);
+    app.now = ops::now();
+    app.update(Msg::Resize(80, 24));
+    let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, task) = worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let mut rig = Rig {
+        app,
+        tx,
+        rx: out_rx,
+    };
+
+    // 1. The Servers tab: every server checked, each with its own outcome.
+    let start = rig.app.start();
+    rig.send(start);
+    rig.drive(Msg::Now(ops::now()), |a| {
+        a.fleet.rows.iter().all(|r| r.health.is_some())
+    })
+    .await;
+    let h = |i: usize| rig.app.fleet.rows[i].health.clone().unwrap();
+    assert!(h(0).reachable, "{:?}", h(0));
+    assert!(h(0).version.as_deref().unwrap().starts_with("2.2"));
+    assert_eq!(h(0).scopes, Some(1));
+    assert!(!h(1).reachable);
+    assert!(
+        h(1).error.as_deref().unwrap().contains("dead"),
+        "{:?}",
+        h(1)
+    );
+    assert!(!h(2).reachable);
+    assert!(h(2).error.is_some());
+    let screen = rig.screen();
+    assert!(screen.contains("● up"), "{screen}");
+
+    // 2. Enter on kea: its tab loads the tree.
+    rig.drive(key(KeyCode::Enter), |a| {
+        a.tab().is_some_and(|t| t.load != Load::Loading)
+    })
+    .await;
+    let t = rig.app.tab().unwrap();
+    assert_eq!(t.load, Load::Loaded);
+    let tree = &t.data.as_ref().unwrap().tree;
+    assert_eq!(tree.scopes[0].def.cidr.to_string(), "192.0.2.0/24");
+
+    // 3. Enter on the scope: its addresses load; the lease shows as Assigned.
+    let in_scope = |a: &App| match a.tab().and_then(|t| t.stack.last()) {
+        Some(View::Scope(s)) => s.load != Load::Loading,
+        _ => false,
+    };
+    rig.drive(key(KeyCode::Enter), in_scope).await;
+    let Some(View::Scope(s)) = rig.app.tab().unwrap().stack.last() else {
+        panic!("scope view")
+    };
+    assert_eq!(s.load, Load::Loaded);
+    let v = s.data.clone().unwrap();
+    let d = v.detail("192.0.2.20".parse().unwrap());
+    assert_eq!(d.state, IpState::Assigned);
+    assert_eq!(d.hostname(), Some("pc-20"));
+    assert_eq!(v.counts.assigned, 1);
+    let screen = rig.screen();
+    assert!(screen.contains("A Assigned 1"), "{screen}");
+
+    // 4. `e` writes the scope's IPs as CSV (in the worker) and shows the path.
+    rig.drive(
+        Msg::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)),
+        |a| {
+            a.status
+                .as_ref()
+                .is_some_and(|s| s.kind != StatusKind::Busy)
+        },
+    )
+    .await;
+    let st = rig.app.status.clone().unwrap();
+    assert_eq!(st.kind, StatusKind::Info, "{}", st.text);
+    let path = PathBuf::from(st.text.strip_prefix("exported to ").unwrap());
+    assert!(
+        path.starts_with(dir.path().join("data")),
+        "{}",
+        path.display()
+    );
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.contains("192.0.2.20") && csv.contains("pc-20"), "{csv}");
+    assert!(rig.screen().contains("exported to"));
+
+    // 5. The hung server's tab fails with the reason; the kea tab is untouched.
+    rig.drive(key(KeyCode::Char('1')), |_| true).await;
+    rig.drive(key(KeyCode::Char('G')), |_| true).await;
+    rig.drive(key(KeyCode::Enter), |a| {
+        a.tabs.len() == 2 && a.tabs[1].load != Load::Loading
+    })
+    .await;
+    match &rig.app.tabs[1].load {
+        Load::Failed(why) => assert!(why.contains("hung"), "{why}"),
+        l => panic!("{l:?}"),
+    }
+    assert_eq!(rig.app.tabs[0].load, Load::Loaded);
+    assert!(rig.screen().contains("could not be loaded"));
+
+    // 6. Cancel: a newer request for the same view aborts the older one, so the first
+    //    answer that comes back is the newer one's (the older started first and would
+    //    otherwise time out first).
+    for gen in [1001, 1002] {
+        rig.tx
+            .send(Request {
+                id: gen,
+                gen,
+                target: Target::Server("hung".into()),
+                kind: RequestKind::LoadServer,
+            })
+            .unwrap();
+    }
+    let first = tokio::time::timeout(Duration::from_secs(60), rig.rx.recv())
+        .await
+        .expect("an answer")
+        .expect("channel open");
+    match first {
+        Msg::Response(r) => {
+            assert_eq!(r.gen, 1002);
+            assert!(matches!(r.payload, Payload::Server(Err(_))));
+        }
+        m => panic!("{m:?}"),
+    }
+
+    hung.resume_ca();
+    drop(rig);
+    let _ = task.await;
+    drop(kea);
+}
+
+/// The CSV a view exports holds the rows the view shows: filter and network applied.
+#[test]
+fn exports_hold_the_rows_on_screen() {
+    use ddish::tui::app::ExportJob;
+    use std::sync::Arc;
+    let dir = tempdir();
+    let t = ddish::model::Thresholds::default();
+    let data = Arc::new(tui_support::server_data());
+    let office = data
+        .tree
+        .scopes
+        .iter()
+        .position(|s| s.def.cidr.to_string() == "10.64.0.0/24")
+        .unwrap();
+    let p = dir.path().join("scopes.csv");
+    worker::write_export_to(
+        ExportJob::Scopes {
+            server: "kea-hq".into(),
+            data: data.clone(),
+            scopes: vec![office],
+            what: "scopes".into(),
+        },
+        &t,
+        &p,
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(
+        csv.contains("10.64.0.0/24") && csv.contains("Office LAN"),
+        "{csv}"
+    );
+
+    let p = dir.path().join("ips.csv");
+    worker::write_export_to(
+        ExportJob::Ips {
+            server: "kea-hq".into(),
+            view: Arc::new(tui_support::office_view()),
+            filter: "desk-3".into(),
+        },
+        &t,
+        &p,
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(&p).unwrap();
+    // Header and desk-30..desk-39.
+    assert_eq!(csv.lines().count(), 11, "{csv}");
+    assert!(csv.lines().skip(1).all(|l| l.contains("desk-3")), "{csv}");
+
+    // An unwritable place: the message names the file.
+    let bad = dir.path().join("no/such/dir/x.csv");
+    let err = worker::write_export_to(ExportJob::Servers(vec![]), &t, &bad).unwrap_err();
+    assert!(err.contains("no/such/dir/x.csv"), "{err}");
+}
