@@ -115,6 +115,25 @@ async fn reads_a_real_server() {
     assert_eq!(cfg.networks[0].scopes.len(), 2);
     assert_eq!(cfg.networks[1].kind, NetworkKind::Container);
 
+    // The config as read is a valid base for writes: config-test accepts it unchanged.
+    let r = c.call_ref("config-test", Some(&cfg.raw)).await.unwrap();
+    assert_eq!(r.result, 0, "{r:?}");
+    // The Control Agent's own commands (no service).
+    let r = c.call_agent("list-commands", None).await.unwrap();
+    let local: Vec<&str> = r
+        .arguments
+        .as_ref()
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        local.contains(&"config-reload") && !local.contains(&"lease4-get-page"),
+        "{local:?}"
+    );
+
     // Counters before any lease.
     let stats = c.stat_lease4_get().await.unwrap();
     assert_eq!(stats.len(), 3);

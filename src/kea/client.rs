@@ -193,7 +193,29 @@ impl KeaClient {
         command: &str,
         arguments: Option<Value>,
     ) -> Result<KeaResponse, KeaError> {
-        let body = self.send(command, arguments.as_ref()).await?;
+        self.call_ref(command, arguments.as_ref()).await
+    }
+
+    /// `call` with borrowed arguments: config-test then config-set of an 8.8 MB config
+    /// without copying it.
+    pub async fn call_ref(
+        &self,
+        command: &str,
+        arguments: Option<&Value>,
+    ) -> Result<KeaResponse, KeaError> {
+        let body = self.send(command, arguments, true).await?;
+        let command = command.to_string();
+        self.parse(body, move |b| parse_response(b, &command)).await
+    }
+
+    /// A command for the Control Agent itself (no `service`), e.g. its own config-get.
+    /// On a Direct-style server this is the same as `call_ref`.
+    pub async fn call_agent(
+        &self,
+        command: &str,
+        arguments: Option<&Value>,
+    ) -> Result<KeaResponse, KeaError> {
+        let body = self.send(command, arguments, false).await?;
         parse_response(body.as_ref(), command).map_err(|e| e.on_server(&self.inner.name))
     }
 
@@ -234,7 +256,7 @@ impl KeaClient {
     }
 
     pub async fn config_get(&self) -> Result<KeaConfig, KeaError> {
-        let body = self.send("config-get", None).await?;
+        let body = self.send("config-get", None, true).await?;
         self.parse(body, parse_config_body).await
     }
 
@@ -251,9 +273,9 @@ impl KeaClient {
     pub async fn lease4_get_all(&self, subnet_id: u32) -> Result<Vec<Lease>, KeaError> {
         const CMD: &str = "lease4-get-all";
         let body = self
-            .send(CMD, Some(&json!({ "subnets": [subnet_id] })))
+            .send(CMD, Some(&json!({ "subnets": [subnet_id] })), true)
             .await?;
-        parse_leases_for(body.as_ref(), CMD).map_err(|e| e.on_server(&self.inner.name))
+        self.parse(body, |b| parse_leases_for(b, CMD)).await
     }
 
     /// One page of leases in address order, after `from` (exclusive; `None` starts at the
@@ -266,20 +288,17 @@ impl KeaClient {
         const CMD: &str = "lease4-get-page";
         let from = from.map_or_else(|| "start".to_string(), |ip| ip.to_string());
         let args = json!({ "from": from, "limit": limit.clamp(1, MAX_PAGE) });
-        let body = self.send(CMD, Some(&args)).await?;
+        let body = self.send(CMD, Some(&args), true).await?;
         self.parse(body, |b| parse_leases_for(b, CMD)).await
     }
 
     /// Runs a parser over a reply body; big bodies (a /16 of leases, a 10,000-subnet config:
     /// tens of ms) are parsed on a blocking thread so the async threads stay responsive.
-    async fn parse<B, T>(
-        &self,
-        body: B,
-        parser: fn(&[u8]) -> Result<T, KeaError>,
-    ) -> Result<T, KeaError>
+    async fn parse<B, T, F>(&self, body: B, parser: F) -> Result<T, KeaError>
     where
         B: AsRef<[u8]> + Send + 'static,
         T: Send + 'static,
+        F: FnOnce(&[u8]) -> Result<T, KeaError> + Send + 'static,
     {
         let result = if body.as_ref().len() < BIG_BODY {
             parser(body.as_ref())
@@ -302,11 +321,12 @@ impl KeaClient {
         &self,
         command: &str,
         arguments: Option<&Value>,
+        to_service: bool,
     ) -> Result<impl AsRef<[u8]> + Send + 'static, KeaError> {
         let i = &self.inner;
         let body = serde_json::to_vec(&Request {
             command,
-            service: i.service.as_deref().map(|s| [s]),
+            service: i.service.as_deref().filter(|_| to_service).map(|s| [s]),
             arguments,
         })
         .map_err(|e| {
