@@ -155,9 +155,13 @@ pub fn parse_config(arguments: Value) -> Result<KeaConfig, KeaError> {
 pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
     const CMD: &str = "config-get";
     let typed = |body: &[u8]| -> Option<Model> {
-        let reply: RawReply<'_, RawArgs<'_>> = decode(body, CMD).ok()?;
-        let dhcp4 = reply.arguments?.dhcp4?;
-        Some(model_from_raw(dhcp4))
+        match typed_model(body) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!("config-get: fast read failed ({e}); reading subnet by subnet");
+                None
+            }
+        }
     };
     let value = |body: &[u8]| -> Result<Value, KeaError> {
         let reply: RawReply<'_, Value> = decode(body, CMD)?;
@@ -192,6 +196,16 @@ pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
 }
 
 type Model = (Vec<ScopeDef>, Vec<NetworkDef>);
+
+/// The typed pass over a whole body; `Err` sends the caller to the lenient pass.
+fn typed_model(body: &[u8]) -> Result<Model, KeaError> {
+    let reply: RawReply<'_, RawArgs<'_>> = decode(body, "config-get")?;
+    let dhcp4 = reply
+        .arguments
+        .and_then(|a| a.dhcp4)
+        .ok_or_else(|| KeaError::malformed("no Dhcp4 object"))?;
+    Ok(model_from_raw(dhcp4))
+}
 
 /// The typed pass over the whole document.
 fn model_from_raw(d: RawDhcp4<'_>) -> Model {
@@ -658,6 +672,24 @@ mod tests {
         let from_body = parse_config_body(&body).unwrap();
         assert_eq!(from_body.scopes.len(), 6 + 6000);
         assert_eq!(from_body, parse_config(big).unwrap());
+    }
+
+    #[test]
+    fn typed_pass_reads_real_kea_output() {
+        // A config-get reply captured from Kea 2.2 (defaults expanded, shared formatting).
+        let body = include_bytes!("testdata/config-get-kea-2.2.json");
+        let (scopes, _) = typed_model(body).expect("typed pass");
+        assert_eq!(scopes.len(), 4);
+        assert_eq!(scopes[0].title.as_deref(), Some("scope 1"));
+        assert_eq!(
+            scopes[0].valid_lifetime,
+            Some(7200),
+            "Kea expands inherited values"
+        );
+        assert_eq!(scopes[0].reservations[0].hostname.as_deref(), Some("h1"));
+        assert_eq!(scopes[3].pools.len(), 65536 - 10 - 5);
+        let c = parse_config_body(body).unwrap();
+        assert_eq!(c.scopes, scopes);
     }
 
     #[test]
