@@ -12,7 +12,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
-use ddish::kea::{parse_config, parse_response, parse_stats, KeaConfig};
+use ddish::kea::{parse_response, parse_stats, KeaConfig};
 use ddish::tui::render::grid::IpGrid;
 
 /// Counts live heap bytes so the per-lease memory can be measured.
@@ -104,10 +104,9 @@ fn leases_body() -> Vec<u8> {
     s.into_bytes()
 }
 
-/// What the client does with a config-get body: envelope, then typed config and model.
+/// What the client does with a config-get body: envelope, typed config and model.
 fn parse_config_body(body: &[u8]) -> KeaConfig {
-    let r = parse_response(body, "config-get").expect("config-get parses");
-    parse_config(r.arguments.expect("arguments")).expect("config parses")
+    ddish::kea::parse_config_body(body).expect("config parses")
 }
 
 fn parse_stats_body(body: &[u8]) -> std::collections::HashMap<u32, ddish::model::ScopeStats> {
@@ -164,30 +163,6 @@ fn main() {
         "config + stats -> tree   {}   (target < 100 ms)",
         ms(server)
     );
-    // Where the time goes.
-    let env = median(5, || parse_response(&cfg, "config-get").expect("parses"));
-    println!("  JSON envelope + Value   {}", ms(env));
-    let args = parse_response(&cfg, "config-get")
-        .unwrap()
-        .arguments
-        .unwrap();
-    let clone = median(5, || args.clone());
-    let typed = median(5, || parse_config(args.clone()).expect("parses"));
-    println!(
-        "  typed config + model    {}",
-        ms(typed.saturating_sub(clone))
-    );
-    let c = parse_config(args.clone()).unwrap();
-    let tree = median(5, || {
-        let scopes = c
-            .scopes
-            .iter()
-            .cloned()
-            .map(|def| ddish::model::tree::ScopeSummary { def, stats: None })
-            .collect();
-        ddish::model::ServerTree::build(&c.networks, scopes)
-    });
-    println!("  tree build (with clone) {}", ms(tree));
 
     // 2. The /16's leases: parse and model every address.
     let c = parse_config_body(&cfg);

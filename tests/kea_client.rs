@@ -84,7 +84,11 @@ async fn reads_a_real_server() {
 
     // config-get as IPAM.
     let cfg = c.config_get().await.unwrap();
-    assert_eq!(cfg.dhcp4()["valid-lifetime"], 3600, "raw config kept");
+    let raw = c.config_get_raw().await.unwrap();
+    assert_eq!(
+        raw["Dhcp4"]["valid-lifetime"], 3600,
+        "whole config for writes"
+    );
     let mut ids: Vec<u32> = cfg.scopes.iter().map(|s| s.id).collect();
     ids.sort();
     assert_eq!(ids, vec![1, 2, 3]);
@@ -116,7 +120,7 @@ async fn reads_a_real_server() {
     assert_eq!(cfg.networks[1].kind, NetworkKind::Container);
 
     // The config as read is a valid base for writes: config-test accepts it unchanged.
-    let r = c.call_ref("config-test", Some(&cfg.raw)).await.unwrap();
+    let r = c.call_ref("config-test", Some(&raw)).await.unwrap();
     assert_eq!(r.result, 0, "{r:?}");
     // The Control Agent's own commands (no service).
     let r = c.call_agent("list-commands", None).await.unwrap();

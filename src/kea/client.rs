@@ -12,7 +12,7 @@ use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::config::{parse_config_body, KeaConfig};
+use super::config::{config_arguments, parse_config_body, KeaConfig};
 use super::error::KeaError;
 use super::leases::parse_leases_for;
 use super::reply::{parse_response, KeaResponse};
@@ -255,9 +255,16 @@ impl KeaClient {
         Ok(parse_status(r.arguments.as_ref().unwrap_or(&Value::Null)))
     }
 
+    /// config-get read as IPAM (scopes, networks): the read path, no `Value` built.
     pub async fn config_get(&self) -> Result<KeaConfig, KeaError> {
         let body = self.send("config-get", None, true).await?;
         self.parse(body, parse_config_body).await
+    }
+
+    /// config-get `arguments` whole, `{"Dhcp4": {...}}`: the base of every safe write.
+    pub async fn config_get_raw(&self) -> Result<Value, KeaError> {
+        let body = self.send("config-get", None, true).await?;
+        self.parse(body, config_arguments).await
     }
 
     /// Lease counters by subnet id; a server with no subnets gives an empty map.

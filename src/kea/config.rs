@@ -1,12 +1,14 @@
 //! config-get read as IPAM (DESIGN.md "IPAM on top of Kea"): every subnet4, also inside
 //! shared networks, becomes a `ScopeDef`; ddish's networks and containers come from
-//! `Dhcp4.user-context.ddish.networks`. The whole `{"Dhcp4": ...}` is kept for safe writes.
-//! Bad entries are skipped with a warning, never a panic or a failed load.
+//! `Dhcp4.user-context.ddish.networks`. Bad entries are skipped with a warning, never a
+//! panic or a failed load.
 //!
-//! Speed (a 10,000-subnet config is 8.8 MB): the fields ddish reads are deserialized into
-//! small borrowed structs (`Raw*`), from the body bytes on one thread while the `Value` for
-//! `raw` is built on another. If the typed pass fails (never seen with Kea's own output),
-//! each subnet is read from the `Value` on its own, so one odd subnet only skips itself.
+//! Speed (a 10,000-subnet config is 8.8 MB): reading builds no `serde_json::Value` at all
+//! (building and later freeing that tree cost more than the rest together); the fields ddish
+//! reads are deserialized straight from the body into small borrowed structs (`Raw*`). If
+//! that typed pass fails (never seen with Kea's own output), the body is read as a `Value`
+//! and each subnet on its own, so one odd subnet only skips itself. Writes fetch the whole
+//! config as a `Value` separately (`KeaClient::config_get_raw`).
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
@@ -20,20 +22,14 @@ use crate::model::{
     NetworkDef, NetworkKind, OptionData, Range, RangeSet, Reservation, ScopeDef, ScopeStatus,
 };
 
-/// A server's configuration: the raw config-get arguments plus the IPAM view of it.
+/// The IPAM view of a server's configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeaConfig {
-    /// config-get `arguments` as received: `{"Dhcp4": {...}}`, the base of every write.
-    pub raw: Value,
     pub scopes: Vec<ScopeDef>,
     pub networks: Vec<NetworkDef>,
 }
 
 impl KeaConfig {
-    pub fn dhcp4(&self) -> &Value {
-        &self.raw["Dhcp4"]
-    }
-
     pub fn scope(&self, id: u32) -> Option<&ScopeDef> {
         self.scopes.iter().find(|s| s.id == id)
     }
@@ -141,58 +137,30 @@ impl Context {
 
 /// Builds a `KeaConfig` from config-get `arguments` (moved in: an 8.8 MB config is not
 /// copied). Fails only when there is no `Dhcp4` object at all.
-pub fn parse_config(arguments: Value) -> Result<KeaConfig, KeaError> {
-    let (scopes, networks) = model_from_value(&arguments)?;
-    Ok(KeaConfig {
-        raw: arguments,
-        scopes,
-        networks,
-    })
+pub fn parse_config(arguments: &Value) -> Result<KeaConfig, KeaError> {
+    let (scopes, networks) = model_from_value(arguments)?;
+    Ok(KeaConfig { scopes, networks })
 }
 
 /// Builds a `KeaConfig` from a whole config-get response body: the fast path the client
-/// uses (the `Value` and the IPAM view are built in parallel for big configs).
+/// uses.
 pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
-    const CMD: &str = "config-get";
-    let typed = |body: &[u8]| -> Option<Model> {
-        match typed_model(body) {
-            Ok(m) => Some(m),
-            Err(e) => {
-                tracing::warn!("config-get: fast read failed ({e}); reading subnet by subnet");
-                None
-            }
+    let (scopes, networks) = match typed_model(body) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!("config-get: fast read failed ({e}); reading subnet by subnet");
+            model_from_value(&config_arguments(body)?)?
         }
     };
-    let value = |body: &[u8]| -> Result<Value, KeaError> {
-        let reply: RawReply<'_, Value> = decode(body, CMD)?;
-        reply
-            .arguments
-            .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))
-    };
-    // Below ~1 MB a second thread costs more than it saves.
-    let (model, raw) = if body.len() < (1 << 20) {
-        (typed(body), value(body))
-    } else {
-        std::thread::scope(|s| {
-            let v = s.spawn(|| value(body));
-            let m = typed(body);
-            (
-                m,
-                v.join()
-                    .unwrap_or_else(|_| Err(KeaError::malformed("config-get parser failed"))),
-            )
-        })
-    };
-    let raw = raw?;
-    let (scopes, networks) = match model {
-        Some(m) => m,
-        None => model_from_value(&raw)?,
-    };
-    Ok(KeaConfig {
-        raw,
-        scopes,
-        networks,
-    })
+    Ok(KeaConfig { scopes, networks })
+}
+
+/// The `arguments` of a config-get body as a `Value`: `{"Dhcp4": {...}}`.
+pub fn config_arguments(body: &[u8]) -> Result<Value, KeaError> {
+    let reply: RawReply<'_, Value> = decode(body, "config-get")?;
+    reply
+        .arguments
+        .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))
 }
 
 type Model = (Vec<ScopeDef>, Vec<NetworkDef>);
@@ -535,7 +503,7 @@ mod tests {
 
     #[test]
     fn scopes() {
-        let c = parse_config(sample()).unwrap();
+        let c = parse_config(&sample()).unwrap();
         let ids: Vec<u32> = c.scopes.iter().map(|s| s.id).collect();
         assert_eq!(
             ids,
@@ -628,7 +596,7 @@ mod tests {
 
     #[test]
     fn networks() {
-        let c = parse_config(sample()).unwrap();
+        let c = parse_config(&sample()).unwrap();
         assert_eq!(c.networks.len(), 2);
         assert_eq!(c.networks[0].kind, NetworkKind::Container);
         assert_eq!(c.networks[0].title.as_deref(), Some("Corp"));
@@ -641,10 +609,8 @@ mod tests {
     }
 
     #[test]
-    fn raw_is_kept_whole() {
-        let c = parse_config(sample()).unwrap();
-        assert_eq!(c.raw, sample());
-        assert_eq!(c.dhcp4()["valid-lifetime"], 3600);
+    fn arguments_come_back_whole() {
+        assert_eq!(config_arguments(&body_of(&sample())).unwrap(), sample());
     }
 
     fn body_of(args: &Value) -> Vec<u8> {
@@ -654,7 +620,7 @@ mod tests {
     #[test]
     fn body_path_matches_value_path() {
         let from_body = parse_config_body(&body_of(&sample())).unwrap();
-        assert_eq!(from_body, parse_config(sample()).unwrap());
+        assert_eq!(from_body, parse_config(&sample()).unwrap());
         // Big enough for the two-thread path.
         let mut big = sample();
         let subnets: Vec<Value> = (0..6000u32)
@@ -671,7 +637,7 @@ mod tests {
         assert!(body.len() > 1 << 20);
         let from_body = parse_config_body(&body).unwrap();
         assert_eq!(from_body.scopes.len(), 6 + 6000);
-        assert_eq!(from_body, parse_config(big).unwrap());
+        assert_eq!(from_body, parse_config(&big).unwrap());
     }
 
     #[test]
@@ -700,7 +666,6 @@ mod tests {
         let c = parse_config_body(&body_of(&v)).unwrap();
         let ids: Vec<u32> = c.scopes.iter().map(|s| s.id).collect();
         assert_eq!(ids, vec![2, 4, 6, 7, 8]);
-        assert_eq!(c.raw, v);
     }
 
     #[test]
@@ -723,15 +688,15 @@ mod tests {
 
     #[test]
     fn odd_shapes_never_panic() {
-        assert!(parse_config(json!({})).is_err());
-        assert!(parse_config(json!({"Dhcp4": 5})).is_err());
-        assert!(parse_config(json!([1])).is_err());
-        let c = parse_config(json!({"Dhcp4": {"subnet4": {"x": 1}, "shared-networks": 3,
+        assert!(parse_config(&json!({})).is_err());
+        assert!(parse_config(&json!({"Dhcp4": 5})).is_err());
+        assert!(parse_config(&json!([1])).is_err());
+        let c = parse_config(&json!({"Dhcp4": {"subnet4": {"x": 1}, "shared-networks": 3,
             "user-context": {"ddish": {"networks": {"a": 1}}}}}))
         .unwrap();
         assert!(c.scopes.is_empty() && c.networks.is_empty());
         let c = parse_config(
-            json!({"Dhcp4": {"subnet4": [1, null, "x", {"id": -1, "subnet": "10.0.0.0/8"},
+            &json!({"Dhcp4": {"subnet4": [1, null, "x", {"id": -1, "subnet": "10.0.0.0/8"},
             {"id": 1, "subnet": "10.0.0.0/8", "pools": [3], "reservations": [{"ip-address": 7}],
              "option-data": [{"name": 1}]},
             {"id": 2, "subnet": "10.1.0.0/16", "pools": [{"pool": "x"}, {"pool": "10.1.0.5-10.1.0.1"}],
