@@ -380,6 +380,11 @@ fn export_sends_the_filtered_view_and_shows_the_path() {
     let st = a.status.clone().unwrap();
     assert_eq!(st.kind, StatusKind::Info);
     assert_eq!(st.text, "exported to /tmp/ddish-servers-x.csv");
+    // The message stays until the next key.
+    a.update(Msg::Now(NOW + 1));
+    assert!(a.status.is_some());
+    a.update(ch('j'));
+    assert!(a.status.is_none());
 
     // A scope export carries the scope view and the filter text.
     let mut a = app_with_tree(80, 24);

@@ -276,6 +276,14 @@ impl App {
             self.quit = true;
             return Vec::new();
         }
+        // A message stays until the next key (an export's path can be read meanwhile).
+        if self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind != StatusKind::Busy)
+        {
+            self.status = None;
+        }
         if self.filter_editing {
             self.edit_filter(k);
             return Vec::new();
@@ -317,6 +325,7 @@ impl App {
                 Some(View::Network(n)) => n.list = Default::default(),
                 Some(View::Scope(s)) => {
                     s.refilter();
+                    s.list_top = 0;
                     if s.mode == ScopeMode::List {
                         // Snap onto the nearest listed address.
                         if let Some(i) = s.list_index(s.list_pos()) {
