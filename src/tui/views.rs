@@ -325,13 +325,6 @@ impl ScopeState {
         pos.min(len - 1)
     }
 
-    pub fn is_match(&self, i: usize) -> bool {
-        match &self.matches {
-            None => true,
-            Some(m) => m.binary_search(&(i as u32)).is_ok(),
-        }
-    }
-
     /// Re-runs the filter over every address (after typing or a reload). Addresses with
     /// neither lease nor reservation are decided by state and address alone, so a /16
     /// stays quick to filter while typing.
