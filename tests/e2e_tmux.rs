@@ -1,0 +1,150 @@
+//! End to end: the real `ddish` binary in tmux on the real lab (Kea HA pair + BIND on
+//! loopback, ports 20450-20454). Open a server, a scope, an IP; quit; the terminal is back
+//! to normal (no alternate screen, canonical mode, echo).
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ddish::lab::{HaMode, Lab, LabOptions};
+
+struct Tmux {
+    socket: String,
+    session: &'static str,
+}
+
+impl Tmux {
+    fn cmd(&self, args: &[&str]) -> String {
+        let o = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.cmd(&["send-keys", "-t", self.session, k]);
+            // One key at a time, as a person types: Esc followed at once by a letter would
+            // read as Alt+letter.
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.cmd(&["capture-pane", "-p", "-t", self.session])
+    }
+
+    /// Waits until the screen contains every needle; panics with the screen otherwise.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if needles.iter().all(|n| s.contains(n)) {
+                return s;
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                panic!("waited 30 s for {needles:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn open_server_scope_ip_then_quit_restores_terminal() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        panic!("tmux is not installed: run scripts/install-deps.sh");
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-e2e-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let lab = Lab::start(&LabOptions {
+        dir: dir.path().to_path_buf(),
+        port_base: 20450,
+        ha_mode: HaMode::LoadBalancing,
+        with_auth: true,
+    })
+    .expect("lab starts");
+    let bin = env!("CARGO_BIN_EXE_ddish");
+    let state = dir.path().join("xdg");
+    let script = dir.path().join("run.sh");
+    // After ddish exits, print its exit code and the terminal modes, then wait.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nXDG_STATE_HOME={s} XDG_DATA_HOME={s} {bin} --config {cfg}\necho EXIT=$?\n\
+             stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '\necho MODES-DONE\nsleep 60\n",
+            s = state.display(),
+            cfg = lab.info.config_path.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux {
+        socket: format!("ddish-e2e-{}", std::process::id()),
+        session: "e2e",
+    };
+    t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "sh",
+        &script.to_string_lossy(),
+    ]);
+
+    // Servers tab: both lab servers up.
+    let s = t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
+    assert!(s.contains("q quit"), "footer hints shown:\n{s}");
+    // Open kea-1: its IPAM tree.
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&["10.0.0.0/8", "10.10.0.0/24", "Corporate"]);
+    assert!(
+        s.contains("Missing"),
+        "the scope with no subnet behind it:\n{s}"
+    );
+    // The tree lists container, Campus network, its /16, HQ network, then the HQ scope
+    // (parents before children, shorter prefixes first): four down, Enter.
+    t.keys(&["Down", "Down", "Down", "Down", "Enter"]);
+    let s = t.wait_for(&["IP grid", "Available", "Reserved", "Held"]);
+    assert!(s.contains("HQ clients"), "{s}");
+    // Enter on the first address of the range: the printer's reservation.
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&["10.10.0.10", "printer1", "aa:bb:cc:00:00:01"]);
+    assert!(s.contains("Reservation"), "{s}");
+    // Close the popup, quit.
+    t.keys(&["Escape", "q"]);
+    let s = t.wait_for(&["MODES-DONE"]);
+    assert!(s.contains("EXIT=0"), "{s}");
+    assert!(
+        s.contains("icanon") && !s.contains("-icanon"),
+        "canonical mode back:\n{s}"
+    );
+    assert!(
+        s.contains("echo") && !s.contains("-echo "),
+        "echo back:\n{s}"
+    );
+    assert_eq!(
+        t.cmd(&["display-message", "-p", "-t", t.session, "#{alternate_on}"])
+            .trim(),
+        "0",
+        "alternate screen left"
+    );
+    // Logs went to the file, not to the screen.
+    assert!(Path::new(&state).join("ddish/ddish.log").exists());
+    drop(lab);
+}
