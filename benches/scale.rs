@@ -207,4 +207,24 @@ fn main() {
         });
         println!("/16 grid frame {w}x{h}    {}   (target < 1 ms)", ms(frame));
     }
+
+    // 5. Re-filtering the /16 on each keystroke of `/` (IP prefix, MAC, state, no match).
+    let view = std::sync::Arc::new(view);
+    let mut st = ddish::tui::views::ScopeState::new(view.def.clone(), 1);
+    st.data = Some(view);
+    for f in [
+        "10.64.200.",
+        "aa:bb:00:00:c8",
+        "assigned",
+        "nothing-matches",
+    ] {
+        st.filter = f.into();
+        let t = median(11, || st.refilter());
+        let n = st.matches.as_ref().map_or(0, |m| m.len());
+        println!(
+            "/16 filter {:<17} {}   ({n} matches)",
+            format!("{f:?}"),
+            ms(t)
+        );
+    }
 }
