@@ -10,4 +10,5 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # Build the binary once: the end-to-end tests run it.
 cargo build --locked
-cargo test --locked --all-targets -- --test-threads="${DDISH_TEST_THREADS:-2}"
+# Benches are compiled by clippy above and run with `cargo bench` (release), not here.
+cargo test --locked --lib --bins --tests -- --test-threads="${DDISH_TEST_THREADS:-2}"
