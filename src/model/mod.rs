@@ -1,5 +1,6 @@
 //! Pure IPAM domain: no I/O. Address ranges, IP states, scopes, networks, the per-server
 //! tree, utilization. Everything above (kea, ops, tui, cli) speaks these types.
+pub mod alloc;
 pub mod lease;
 pub mod range;
 pub mod scope;
