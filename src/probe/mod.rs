@@ -1,1 +1,4 @@
-//! (being written)
+//! Probes of a single address: ICMP echo (ping).
+mod ping;
+
+pub use ping::{ping, PingError, PingResult, SocketKind, NOT_PERMITTED_HINT};
