@@ -19,6 +19,15 @@ pub enum OpError {
     UnknownServer(String),
     #[error("{0}")]
     NotFound(String),
+    /// Bad input or a state that doesn't allow the action; nothing was written.
+    #[error("{0}")]
+    Refused(String),
+    /// The role or --read-only forbids it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Allowed, but the user must confirm (e.g. the IP is leased to another client).
+    #[error("{0}")]
+    NeedsConfirmation(String),
 }
 
 impl OpError {
@@ -28,21 +37,35 @@ impl OpError {
             OpError::Kea(e) => e.kind_label(),
             OpError::UnknownServer(_) => "unknown server",
             OpError::NotFound(_) => "not found",
+            OpError::Refused(_) => "refused",
+            OpError::Forbidden(_) => "not allowed",
+            OpError::NeedsConfirmation(_) => "needs confirmation",
         }
     }
 }
 
 pub struct Session {
     config: Config,
+    read_only: bool,
     clients: Mutex<HashMap<String, KeaClient>>,
 }
 
 impl Session {
     pub fn new(config: Config) -> Arc<Session> {
+        Self::new_with(config, false)
+    }
+
+    /// `read_only` (the global `--read-only`) refuses every write, whatever the roles.
+    pub fn new_with(config: Config, read_only: bool) -> Arc<Session> {
         Arc::new(Session {
             config,
+            read_only,
             clients: Mutex::new(HashMap::new()),
         })
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn config(&self) -> &Config {
