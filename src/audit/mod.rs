@@ -1,1 +1,11 @@
-//! (being written)
+//! The append-only history journal: one JSON object per line, shared safely by several
+//! ddish processes (admins on one jump host may point `settings.journal` at one file).
+mod entry;
+mod error;
+mod journal;
+mod redact;
+
+pub use entry::{current_user, Entry};
+pub use error::AuditError;
+pub use journal::{Journal, JournalRead};
+pub use redact::redact;
