@@ -124,7 +124,7 @@ name = "hung"
 url = "http://127.0.0.1:20612/"
 "#;
     let config = ddish::config::parse(cfg, &dir.path().join("ddish.toml")).expect("config");
-    let mut app = App::from_config(&config);
+    let mut app = App::from_config(&config, false);
     app.now = ops::now();
     app.update(Msg::Resize(80, 24));
     let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();

@@ -1,5 +1,7 @@
 //! Console state and the pure `update`: messages in (keys, clock, worker results),
 //! requests out. No I/O and no async here, so every flow is testable without a terminal.
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -7,11 +9,17 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ipnet::Ipv4Net;
 use ratatui::layout::Rect;
 
-use crate::config::Config;
+use crate::config::{Config, DnsConfig, Role};
 use crate::model::{NodeKind, ScopeDef, ScopeStatus, ScopeView, Thresholds};
 use crate::ops::{ServerData, ServerHealth};
+use crate::probe::PingResult;
 
-use super::keymap::{self, Action, Context};
+use super::actions::{
+    self, ActionJob, Confirm, Done, Fail, HistoryRow, Menu, Modal, Pending, IP_ACTIONS,
+};
+use super::checks;
+use super::form::Form;
+use super::keymap::{self, Action, Context, Rights};
 use super::layout;
 use super::views::{
     node_key, Fleet, FleetRow, Load, NetworkState, ScopeMode, ScopeState, ServerTab, View,
@@ -42,6 +50,12 @@ pub enum Target {
         cidr: Ipv4Net,
     },
     Export,
+    /// A change or probe started from a scope view; never cancelled (a write may be
+    /// half-way).
+    Action {
+        server: String,
+        cidr: Ipv4Net,
+    },
 }
 
 impl Target {
@@ -52,7 +66,7 @@ impl Target {
             Target::Fleet(s) => Some(format!("fleet:{s}")),
             Target::Server(s) => Some(format!("server:{s}")),
             Target::Scope { server, .. } => Some(format!("scope:{server}")),
-            Target::Export => None,
+            Target::Export | Target::Action { .. } => None,
         }
     }
 }
@@ -71,7 +85,11 @@ pub enum RequestKind {
     CheckServer,
     LoadServer,
     LoadScope(Box<ScopeDef>),
+    /// The server's tree and then the scope with its fresh definition (after a change:
+    /// reservations and pools live in the definition).
+    ReloadScope(Ipv4Net),
     Export(ExportJob),
+    Action(ActionJob),
 }
 
 /// The current view's rows, handed to the worker to write as CSV.
@@ -109,12 +127,24 @@ pub enum Payload {
     Server(Result<Arc<ServerData>, String>),
     Scope(Result<Arc<ScopeView>, String>),
     Exported(Result<PathBuf, String>),
+    Reloaded(Result<(Arc<ServerData>, Arc<ScopeView>), String>),
+    Action(Result<Done, Fail>),
+    Ping {
+        ip: Ipv4Addr,
+        result: Result<PingResult, String>,
+    },
+    History {
+        ip: Ipv4Addr,
+        rows: Result<Vec<HistoryRow>, String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusKind {
     Info,
     Busy,
+    /// Done, with warnings.
+    Warn,
     Error,
 }
 
@@ -142,8 +172,12 @@ pub struct App {
     pub utc_offset: i64,
     /// Terminal area, for paging and keeping cursors visible.
     pub size: Rect,
-    /// Hides destructive actions (none exist yet; the keymap carries the flag).
+    /// `--read-only`: no write action anywhere, whatever the roles say.
     pub read_only: bool,
+    /// Write levels per server (from its role); missing means none.
+    pub rights: HashMap<String, Rights>,
+    /// DNS zones for the record form.
+    pub dns: DnsConfig,
     pub quit: bool,
     next_id: u64,
     next_gen: u64,
@@ -168,6 +202,8 @@ impl App {
             utc_offset: 0,
             size: Rect::new(0, 0, 80, 24),
             read_only: false,
+            rights: HashMap::new(),
+            dns: DnsConfig::default(),
             quit: false,
             next_id: 0,
             next_gen: 0,
@@ -175,13 +211,49 @@ impl App {
         }
     }
 
-    pub fn from_config(config: &Config) -> App {
+    /// The console for `config`; `read_only` (`--read-only`) hides every write action.
+    pub fn from_config(config: &Config, read_only: bool) -> App {
         let servers: Vec<(String, String)> = config
             .servers
             .iter()
             .map(|s| (s.name.clone(), s.url.clone()))
             .collect();
-        App::new(&servers, config.thresholds())
+        let mut app = App::new(&servers, config.thresholds());
+        app.read_only = read_only;
+        app.dns = config.dns.clone();
+        for s in &config.servers {
+            let r = match s.role {
+                Role::Viewer => Rights::NONE,
+                Role::Operator => Rights {
+                    operator: true,
+                    admin: false,
+                },
+                Role::Admin => Rights::ALL,
+            };
+            app.rights.insert(s.name.clone(), r);
+        }
+        app
+    }
+
+    /// What the user may do on `server` (role, and `--read-only` over all).
+    pub fn rights_for(&self, server: &str) -> Rights {
+        if self.read_only {
+            return Rights::NONE;
+        }
+        self.rights.get(server).copied().unwrap_or(Rights::NONE)
+    }
+
+    /// The rights for what is on screen: the active server's; on the Servers tab, what
+    /// any server allows (for the help).
+    pub fn rights(&self) -> Rights {
+        match self.tab() {
+            Some(t) => self.rights_for(&t.name),
+            None => self
+                .fleet
+                .rows
+                .iter()
+                .fold(Rights::NONE, |r, row| r.union(self.rights_for(&row.name))),
+        }
     }
 
     /// The first requests: check every server.
@@ -201,10 +273,7 @@ impl App {
                 Vec::new()
             }
             Msg::Refresh => self.refresh(false),
-            Msg::Response(r) => {
-                self.on_response(r);
-                Vec::new()
-            }
+            Msg::Response(r) => self.on_response(r),
         };
         self.fix_scroll();
         out
@@ -235,8 +304,19 @@ impl App {
             Some(t) => match t.stack.last() {
                 None => Context::Tree,
                 Some(View::Network(_)) => Context::Network,
-                Some(View::Scope(s)) if s.popup => return vec![Context::IpPopup],
-                Some(View::Scope(_)) => Context::Scope,
+                Some(View::Scope(s)) => match s.modals.last() {
+                    Some(Modal::Menu(_)) => return vec![Context::Menu, Context::IpActions],
+                    Some(m) => return vec![m.context()],
+                    None if s.popup => return vec![Context::IpPopup, Context::IpActions],
+                    None => {
+                        return vec![
+                            Context::Scope,
+                            Context::IpActions,
+                            Context::Lists,
+                            Context::Global,
+                        ]
+                    }
+                },
             },
         };
         vec![view, Context::Lists, Context::Global]
@@ -288,7 +368,13 @@ impl App {
             self.edit_filter(k);
             return Vec::new();
         }
-        match keymap::lookup(&self.contexts(), &k) {
+        let ctx = self.contexts();
+        let action = keymap::lookup(&ctx, &k, self.rights());
+        if action.is_none() && ctx == [Context::Form] {
+            self.type_in_form(k);
+            return Vec::new();
+        }
+        match action {
             Some(a) => self.act(a),
             None => Vec::new(),
         }
@@ -339,7 +425,7 @@ impl App {
 
     fn act(&mut self, a: Action) -> Vec<Request> {
         if let Some(scroll) = self.help {
-            let max = keymap::help_line_count(self.read_only)
+            let max = keymap::help_line_count(self.rights())
                 .saturating_sub(layout::inner(layout::help_area(self.size)).height as usize);
             let page = 10;
             match a {
@@ -352,6 +438,20 @@ impl App {
                 _ => {}
             }
             return Vec::new();
+        }
+        if let Some(ti) = self.scope_tab() {
+            let has_modal = self.scope_mut(ti).is_some_and(|s| !s.modals.is_empty());
+            if has_modal {
+                return self.modal_action(ti, a);
+            }
+            let ip_level = IP_ACTIONS.contains(&a)
+                || matches!(
+                    a,
+                    Action::HoldNext | Action::HoldRandom | Action::Exclusions
+                );
+            if ip_level {
+                return self.ip_action(ti, a);
+            }
         }
         match a {
             Action::Quit => self.quit = true,
@@ -377,6 +477,323 @@ impl App {
             Action::Refresh => return self.refresh(true),
             Action::Export => return self.export().into_iter().collect(),
             other => return self.navigate(other),
+        }
+        Vec::new()
+    }
+
+    // ----- IP and scope actions -----
+
+    /// The active tab's index when its top view is a scope.
+    fn scope_tab(&self) -> Option<usize> {
+        let ti = self.active.checked_sub(1)?;
+        matches!(self.tabs.get(ti)?.stack.last(), Some(View::Scope(_))).then_some(ti)
+    }
+
+    fn scope_mut(&mut self, ti: usize) -> Option<&mut ScopeState> {
+        match self.tabs.get_mut(ti)?.stack.last_mut() {
+            Some(View::Scope(s)) => Some(&mut **s),
+            _ => None,
+        }
+    }
+
+    fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            kind,
+        });
+    }
+
+    /// Keys a form takes as text (the bound ones, Tab, Enter..., went through `act`).
+    fn type_in_form(&mut self, k: KeyEvent) {
+        let Some(ti) = self.scope_tab() else { return };
+        let Some(Modal::Form(f)) = self.scope_mut(ti).and_then(|s| s.modals.last_mut()) else {
+            return;
+        };
+        match k.code {
+            KeyCode::Backspace => f.backspace(),
+            KeyCode::Char(c)
+                if !k
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                f.type_char(c)
+            }
+            _ => {}
+        }
+    }
+
+    /// An action key in a scope view, the IP popup or the action menu.
+    fn ip_action(&mut self, ti: usize, a: Action) -> Vec<Request> {
+        let rights = self.rights_for(&self.tabs[ti].name);
+        let zones = checks::forward_zones(&self.dns);
+        let dns = self.dns.clone();
+        let Some(s) = self.scope_mut(ti) else {
+            return Vec::new();
+        };
+        let Some(v) = s.data.clone() else {
+            let msg = format!("{} is not loaded yet: wait for it, or r to retry", s.cidr);
+            self.set_status(StatusKind::Error, msg);
+            return Vec::new();
+        };
+        let writes = !matches!(
+            a,
+            Action::Actions | Action::Ping | Action::History | Action::Exclusions
+        );
+        if let (true, Some(p)) = (writes, &s.pending) {
+            let msg = format!("still {}: wait for the answer", p.job.doing());
+            self.set_status(StatusKind::Busy, msg);
+            return Vec::new();
+        }
+        let ip = v.ip_at(s.cursor);
+        let d = v.detail(ip);
+        if let Some(why) = actions::why_not(a, &d) {
+            self.set_status(StatusKind::Error, why);
+            return Vec::new();
+        }
+        let job = match a {
+            Action::Actions => {
+                let items = actions::offered(&d, rights);
+                s.modals.push(Modal::Menu(Menu {
+                    ip,
+                    items,
+                    cursor: 0,
+                }));
+                return Vec::new();
+            }
+            Action::Exclusions => {
+                s.modals.push(Modal::Exclusions { cursor: 0 });
+                return Vec::new();
+            }
+            Action::HoldNext | Action::HoldRandom => ActionJob::HoldFree {
+                scope: Box::new(s.def.clone()),
+                random: a == Action::HoldRandom,
+            },
+            Action::Hold => ActionJob::Hold { ip },
+            Action::Release | Action::Unclaim | Action::Unreserve => {
+                let (title, text) = actions::confirm_text(a, &d);
+                let job = match a {
+                    Action::Release => ActionJob::Release { ip },
+                    Action::Unclaim => ActionJob::Unclaim { ip },
+                    _ => ActionJob::Unreserve { ip },
+                };
+                s.modals.push(Modal::Confirm(Confirm { title, text, job }));
+                return Vec::new();
+            }
+            Action::Claim => {
+                s.modals.push(Modal::Form(Box::new(Form::claim(&v, ip))));
+                return Vec::new();
+            }
+            Action::Reserve => {
+                s.modals.push(Modal::Form(Box::new(Form::reserve(&v, ip))));
+                return Vec::new();
+            }
+            Action::DnsAdd | Action::DnsDelete => {
+                if zones.is_empty() {
+                    self.set_status(
+                        StatusKind::Error,
+                        "no DNS zone configured: add a [[dns.zone]] with its primary to the configuration",
+                    );
+                    return Vec::new();
+                }
+                let rev = checks::reverse_zone(&dns, ip);
+                let f = if a == Action::DnsAdd {
+                    Form::dns_add(&v, ip, zones, rev)
+                } else {
+                    Form::dns_delete(&v, ip, zones, rev)
+                };
+                s.modals.push(Modal::Form(Box::new(f)));
+                return Vec::new();
+            }
+            Action::Ping => {
+                s.modals.push(Modal::Ping { ip, result: None });
+                ActionJob::Ping { ip }
+            }
+            Action::History => {
+                s.modals.push(Modal::History {
+                    ip,
+                    rows: None,
+                    scroll: 0,
+                });
+                ActionJob::History { ip }
+            }
+            _ => return Vec::new(),
+        };
+        self.send_job(ti, job).into_iter().collect()
+    }
+
+    /// Sends a job for the scope on tab `ti`; a change is remembered as pending.
+    fn send_job(&mut self, ti: usize, job: ActionJob) -> Option<Request> {
+        let (id, gen) = self.ids();
+        let server = self.tabs[ti].name.clone();
+        let s = self.scope_mut(ti)?;
+        let cidr = s.cidr;
+        if !job.is_read() {
+            s.pending = Some(Pending {
+                id,
+                job: job.clone(),
+            });
+            let msg = format!("{} on {server}…", job.doing());
+            self.set_status(StatusKind::Busy, msg);
+        }
+        Some(Request {
+            id,
+            gen,
+            target: Target::Action { server, cidr },
+            kind: RequestKind::Action(job),
+        })
+    }
+
+    /// A key while popups are open over the scope view: the top one takes it.
+    fn modal_action(&mut self, ti: usize, a: Action) -> Vec<Request> {
+        let Some(s) = self.scope_mut(ti) else {
+            return Vec::new();
+        };
+        let excl_len = s
+            .data
+            .as_ref()
+            .map_or(0, |v| v.def.exclusions().ranges().len());
+        let view = s.data.clone();
+        let busy = s.pending.as_ref().map(|p| p.job.doing());
+        let Some(top) = s.modals.last_mut() else {
+            return Vec::new();
+        };
+        match top {
+            Modal::Menu(m) => match a {
+                Action::Up => m.cursor = m.cursor.saturating_sub(1),
+                Action::Down => m.cursor = (m.cursor + 1).min(m.items.len().saturating_sub(1)),
+                Action::Back => {
+                    s.modals.pop();
+                }
+                Action::Open => {
+                    let item = m.items.get(m.cursor).copied();
+                    s.modals.pop();
+                    if let Some(item) = item {
+                        return self.ip_action(ti, item);
+                    }
+                }
+                Action::Actions => {}
+                other
+                    if IP_ACTIONS.contains(&other)
+                        || other == Action::HoldNext
+                        || other == Action::HoldRandom
+                        || other == Action::Exclusions =>
+                {
+                    s.modals.pop();
+                    return self.ip_action(ti, other);
+                }
+                _ => {}
+            },
+            Modal::Form(f) => match a {
+                Action::NextField => f.next_field(),
+                Action::PrevField => f.prev_field(),
+                Action::Left => f.cycle(false),
+                Action::Right => f.cycle(true),
+                Action::Back => {
+                    s.modals.pop();
+                }
+                Action::Open => {
+                    if let Some(doing) = busy {
+                        self.set_status(
+                            StatusKind::Busy,
+                            format!("still {doing}: wait for the answer"),
+                        );
+                        return Vec::new();
+                    }
+                    let Some(job) = f.submit() else {
+                        return Vec::new();
+                    };
+                    if let ActionJob::DnsDelete {
+                        ip,
+                        zone,
+                        hostname,
+                        ptr,
+                    } = &job
+                    {
+                        let text = format!(
+                            "Delete {hostname}.{zone} → {ip}{} from DNS?",
+                            if *ptr { " and its PTR" } else { "" }
+                        );
+                        s.modals.push(Modal::Confirm(Confirm {
+                            title: "Delete DNS records".into(),
+                            text,
+                            job,
+                        }));
+                        return Vec::new();
+                    }
+                    return self.send_job(ti, job).into_iter().collect();
+                }
+                _ => {}
+            },
+            Modal::Confirm(_) => match a {
+                Action::Yes => {
+                    let Some(Modal::Confirm(c)) = s.modals.pop() else {
+                        return Vec::new();
+                    };
+                    return self.send_job(ti, c.job).into_iter().collect();
+                }
+                Action::No => {
+                    s.modals.pop();
+                    self.set_status(StatusKind::Info, "cancelled: nothing was changed");
+                }
+                _ => {}
+            },
+            Modal::Ping { .. } => {
+                if a == Action::Back {
+                    s.modals.pop();
+                }
+            }
+            Modal::History { scroll, .. } | Modal::Message { scroll, .. } => match a {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll += 1,
+                Action::Back => {
+                    s.modals.pop();
+                }
+                _ => {}
+            },
+            Modal::Exclusions { cursor } => match a {
+                Action::Up => *cursor = cursor.saturating_sub(1),
+                Action::Down => *cursor = (*cursor + 1).min(excl_len.saturating_sub(1)),
+                Action::Back => {
+                    s.modals.pop();
+                }
+                Action::Add | Action::Edit | Action::Delete => {
+                    let Some(v) = view else { return Vec::new() };
+                    let sel = v.def.exclusions().ranges().get(*cursor).copied();
+                    match (a, sel) {
+                        (Action::Add, _) => s
+                            .modals
+                            .push(Modal::Form(Box::new(Form::exclusion(&v, None)))),
+                        (Action::Edit, Some(r)) => s
+                            .modals
+                            .push(Modal::Form(Box::new(Form::exclusion(&v, Some(r))))),
+                        (Action::Delete, Some(r)) => {
+                            if let Some(doing) = busy {
+                                self.set_status(
+                                    StatusKind::Busy,
+                                    format!("still {doing}: wait for the answer"),
+                                );
+                                return Vec::new();
+                            }
+                            s.modals.push(Modal::Confirm(Confirm {
+                                title: "Remove exclusion".into(),
+                                text: format!(
+                                    "Remove the exclusion {r} ({} address{})? The addresses go back into the pools and DHCP may hand them out.",
+                                    r.len(),
+                                    if r.len() == 1 { "" } else { "es" }
+                                ),
+                                job: ActionJob::Unexclude {
+                                    scope: Box::new(v.def.clone()),
+                                    range: r,
+                                },
+                            }))
+                        }
+                        _ => {
+                            self.set_status(StatusKind::Error, "no exclusion selected: a adds one")
+                        }
+                    }
+                }
+                _ => {}
+            },
         }
         Vec::new()
     }
@@ -856,7 +1273,7 @@ impl App {
 
     // ----- responses -----
 
-    fn on_response(&mut self, r: Response) {
+    fn on_response(&mut self, r: Response) -> Vec<Request> {
         match (r.target, r.payload) {
             (Target::Fleet(name), Payload::Health(h)) => {
                 match self.fleet.rows.iter_mut().find(|x| x.name == name) {
@@ -869,11 +1286,11 @@ impl App {
             }
             (Target::Server(name), Payload::Server(res)) => {
                 let Some(tab) = self.tabs.iter_mut().find(|t| t.name == name) else {
-                    return;
+                    return Vec::new();
                 };
                 if tab.gen != r.gen {
                     tracing::debug!(server = %name, gen = r.gen, "stale server load dropped");
-                    return;
+                    return Vec::new();
                 }
                 match res {
                     Ok(data) => apply_server(tab, data, self.now),
@@ -889,7 +1306,7 @@ impl App {
                     .and_then(|t| t.scope_by_gen(r.gen))
                 else {
                     tracing::debug!(server = %server, gen = r.gen, "stale scope load dropped");
-                    return;
+                    return Vec::new();
                 };
                 match res {
                     Ok(v) => {
@@ -924,8 +1341,200 @@ impl App {
                     },
                 });
             }
+            (Target::Scope { server, .. }, Payload::Reloaded(res)) => {
+                self.on_reloaded(&server, r.gen, res)
+            }
+            (Target::Action { server, cidr }, Payload::Action(res)) => {
+                return self.on_action_done(&server, cidr, r.id, res);
+            }
+            (Target::Action { server, cidr }, Payload::Ping { ip, result }) => {
+                let modal = self
+                    .tabs
+                    .iter_mut()
+                    .find(|t| t.name == server)
+                    .and_then(|t| t.scope_by_cidr(cidr))
+                    .and_then(|s| {
+                        s.modals.iter_mut().rev().find_map(|m| match m {
+                            Modal::Ping { ip: i, result } if *i == ip => Some(result),
+                            _ => None,
+                        })
+                    });
+                match modal {
+                    Some(slot) => *slot = Some(result),
+                    None => tracing::debug!(%ip, "ping answer for a closed popup dropped"),
+                }
+            }
+            (Target::Action { server, cidr }, Payload::History { ip, rows }) => {
+                let modal = self
+                    .tabs
+                    .iter_mut()
+                    .find(|t| t.name == server)
+                    .and_then(|t| t.scope_by_cidr(cidr))
+                    .and_then(|s| {
+                        s.modals.iter_mut().rev().find_map(|m| match m {
+                            Modal::History { ip: i, rows, .. } if *i == ip => Some(rows),
+                            _ => None,
+                        })
+                    });
+                if let Some(slot) = modal {
+                    *slot = Some(rows);
+                }
+            }
             (t, _) => tracing::warn!(target = ?t, "response of the wrong kind dropped"),
         }
+        Vec::new()
+    }
+
+    /// A fresh tree and scope after a change.
+    fn on_reloaded(
+        &mut self,
+        server: &str,
+        gen: u64,
+        res: Result<(Arc<ServerData>, Arc<ScopeView>), String>,
+    ) {
+        let now = self.now;
+        let Some(tab) = self.tabs.iter_mut().find(|t| t.name == server) else {
+            return;
+        };
+        if tab.scope_by_gen(gen).is_none() {
+            tracing::debug!(server = %server, gen, "stale scope reload dropped");
+            return;
+        }
+        match res {
+            Ok((data, view)) => {
+                // A tree load of its own still running will bring its own answer.
+                if tab.load != Load::Loading {
+                    apply_server(tab, data, now);
+                }
+                let Some(s) = tab.scope_by_gen(gen) else {
+                    return;
+                };
+                s.def = view.def.clone();
+                s.label = s.def.label();
+                s.data = Some(view);
+                s.load = Load::Loaded;
+                s.loaded_at = Some(now);
+                s.refilter();
+            }
+            Err(e) => {
+                if let Some(s) = tab.scope_by_gen(gen) {
+                    s.load = Load::Failed(e);
+                }
+            }
+        }
+    }
+
+    /// The answer to a change: status, popups, and a reload of the scope.
+    fn on_action_done(
+        &mut self,
+        server: &str,
+        cidr: Ipv4Net,
+        id: u64,
+        res: Result<Done, Fail>,
+    ) -> Vec<Request> {
+        let (rid, rgen) = self.ids();
+        let mut status = None;
+        let mut out = Vec::new();
+        let tab = self.tabs.iter_mut().find(|t| t.name == server);
+        let tab_name = tab.as_ref().map(|t| t.name.clone());
+        let scope = tab.and_then(|t| t.scope_by_cidr(cidr));
+        let Some(s) = scope else {
+            // The view was closed meanwhile: the outcome still goes to the status line.
+            match res {
+                Ok(d) => self.set_status(StatusKind::Info, d.summary),
+                Err(Fail::NeedsConfirmation(m)) | Err(Fail::Failed(m)) => {
+                    self.set_status(StatusKind::Error, m)
+                }
+            }
+            return out;
+        };
+        let job = match s.pending.take() {
+            Some(p) if p.id == id => Some(p.job),
+            other => {
+                s.pending = other;
+                None
+            }
+        };
+        match res {
+            Ok(done) => {
+                // Forms, questions and the menu have done their job; panels stay.
+                s.modals.retain(|m| {
+                    matches!(
+                        m,
+                        Modal::Exclusions { .. } | Modal::Ping { .. } | Modal::History { .. }
+                    )
+                });
+                let kind = if done.warnings.is_empty() {
+                    StatusKind::Info
+                } else {
+                    let mut text = done.summary.clone();
+                    for w in &done.warnings {
+                        text.push_str("\n⚠ ");
+                        text.push_str(w);
+                    }
+                    s.modals.push(Modal::Message {
+                        title: "Done, with warnings".into(),
+                        text,
+                        error: false,
+                        scroll: 0,
+                    });
+                    StatusKind::Warn
+                };
+                let mut line = done.summary.clone();
+                for w in &done.warnings {
+                    line.push_str(" · ⚠ ");
+                    line.push_str(w);
+                }
+                status = Some((kind, line));
+                if let (Some(ip), Some(v)) = (done.ip, &s.data) {
+                    if let Some(i) = v.index_of(ip) {
+                        s.cursor = i;
+                    }
+                }
+                s.gen = rgen;
+                s.load = Load::Loading;
+                if let Some(server) = tab_name {
+                    out.push(Request {
+                        id: rid,
+                        gen: rgen,
+                        target: Target::Scope {
+                            server,
+                            cidr: s.cidr,
+                        },
+                        kind: RequestKind::ReloadScope(s.cidr),
+                    });
+                }
+            }
+            Err(Fail::NeedsConfirmation(msg)) => match job {
+                Some(job) => s.modals.push(Modal::Confirm(Confirm {
+                    title: "Are you sure?".into(),
+                    text: msg,
+                    job: job.confirmed(),
+                })),
+                None => status = Some((StatusKind::Error, msg)),
+            },
+            Err(Fail::Failed(msg)) => {
+                let what = job
+                    .as_ref()
+                    .map(|j| j.doing())
+                    .unwrap_or_else(|| "the change".into());
+                status = Some((StatusKind::Error, format!("{what} failed: {msg}")));
+                match s.modals.last_mut() {
+                    // The form stays open with its values, the reason in it.
+                    Some(Modal::Form(f)) => f.error = Some(msg),
+                    _ => s.modals.push(Modal::Message {
+                        title: format!("{} failed", capitalize(&what)),
+                        text: msg,
+                        error: true,
+                        scroll: 0,
+                    }),
+                }
+            }
+        }
+        if let Some((k, t)) = status {
+            self.set_status(k, t);
+        }
+        out
     }
 }
 
@@ -954,6 +1563,14 @@ fn apply_server(tab: &mut ServerTab, data: Arc<ServerData>, now: i64) {
     });
     tab.data = Some(data);
     tab.load = Load::Loaded;
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn move_list(l: &mut super::views::ListState, a: Action, len: usize, page: isize) {

@@ -1,5 +1,7 @@
-//! The one keymap table. Key lookup, the footer hints and the `?` help are all built from
-//! `KEYMAP`, so they cannot disagree; `destructive` lets read-only mode hide actions later.
+//! The one keymap table. Key lookup, the footer hints, the `?` help and the IP action menu
+//! are all built from `KEYMAP`, so they cannot disagree. Each binding says which write
+//! level it needs (hidden and inert without it) and whether it removes something (asks
+//! for confirmation first).
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a key does; the view that has focus decides the details.
@@ -26,6 +28,31 @@ pub enum Action {
     Refresh,
     ToggleView,
     Quit,
+    // IP and scope actions (issue 3).
+    /// The menu of actions valid for the address under the cursor.
+    Actions,
+    HoldNext,
+    HoldRandom,
+    Hold,
+    Release,
+    Claim,
+    Unclaim,
+    Reserve,
+    Unreserve,
+    Ping,
+    DnsAdd,
+    DnsDelete,
+    History,
+    /// The scope's pools and exclusions panel.
+    Exclusions,
+    // Inside popups.
+    Add,
+    Edit,
+    Delete,
+    NextField,
+    PrevField,
+    Yes,
+    No,
 }
 
 /// Where a binding applies. Lookup tries the focused contexts in order.
@@ -39,6 +66,18 @@ pub enum Context {
     Network,
     Scope,
     IpPopup,
+    /// Actions on the address under the cursor: the scope view, the IP popup and the menu.
+    IpActions,
+    /// The action menu of one address.
+    Menu,
+    /// A form (claim, reservation, exclusion, DNS record).
+    Form,
+    /// A yes/no question before a change.
+    Confirm,
+    /// A result to read: ping, history, an error.
+    Info,
+    /// The scope's pools and exclusions.
+    Exclusions,
     Help,
     /// Typing a `/` filter.
     Filter,
@@ -54,13 +93,19 @@ impl Context {
             Context::Network => "Network",
             Context::Scope => "Scope (IP grid / list)",
             Context::IpPopup => "IP properties",
+            Context::IpActions => "IP actions (scope, IP properties, action menu)",
+            Context::Menu => "Action menu",
+            Context::Form => "Forms",
+            Context::Confirm => "Confirmation",
+            Context::Info => "Ping, history and messages",
+            Context::Exclusions => "Pools and exclusions",
             Context::Help => "This help",
             Context::Filter => "Typing a filter",
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 9] = [
+    pub const HELP_ORDER: [Context; 15] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -68,6 +113,12 @@ impl Context {
         Context::Network,
         Context::Scope,
         Context::IpPopup,
+        Context::IpActions,
+        Context::Menu,
+        Context::Form,
+        Context::Confirm,
+        Context::Info,
+        Context::Exclusions,
         Context::Filter,
         Context::Help,
     ];
@@ -83,8 +134,76 @@ pub struct Binding {
     /// Short footer text; empty keeps the binding out of the footer.
     pub hint: &'static str,
     pub help: &'static str,
-    /// Changes something on a server: hidden in read-only mode.
+    /// The write level it needs on the server: hidden and inert below it.
+    pub need: Level,
+    /// Removes something (a hold, a claim, a reservation, a record, an exclusion): asks
+    /// for confirmation first.
     pub destructive: bool,
+}
+
+/// What a binding needs of the user's rights on the server in view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Reading, navigating, ping, history.
+    Read,
+    /// IP actions: hold, claim, reserve, DNS.
+    Operator,
+    /// Scope changes: exclusions.
+    Admin,
+}
+
+/// Which write levels the user has on one server (its role, and `--read-only`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rights {
+    pub operator: bool,
+    pub admin: bool,
+}
+
+impl Rights {
+    pub const ALL: Rights = Rights {
+        operator: true,
+        admin: true,
+    };
+    pub const NONE: Rights = Rights {
+        operator: false,
+        admin: false,
+    };
+
+    pub fn allows(self, l: Level) -> bool {
+        match l {
+            Level::Read => true,
+            Level::Operator => self.operator,
+            Level::Admin => self.admin,
+        }
+    }
+
+    pub fn union(self, o: Rights) -> Rights {
+        Rights {
+            operator: self.operator || o.operator,
+            admin: self.admin || o.admin,
+        }
+    }
+}
+
+impl Binding {
+    const fn op(mut self) -> Binding {
+        self.need = Level::Operator;
+        self
+    }
+
+    const fn admin(mut self) -> Binding {
+        self.need = Level::Admin;
+        self
+    }
+
+    const fn destructive(mut self) -> Binding {
+        self.destructive = true;
+        self
+    }
+
+    fn shown(&self, r: Rights) -> bool {
+        r.allows(self.need)
+    }
 }
 
 const fn b(
@@ -102,6 +221,7 @@ const fn b(
         action,
         hint,
         help,
+        need: Level::Read,
         destructive: false,
     }
 }
@@ -141,9 +261,47 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Scope, &[K::Enter], "Enter", A::Open, "IP", "properties of the address under the cursor"),
     b(C::Scope, &[K::Char('v')], "v", A::ToggleView, "grid/list", "switch between IP grid and IP list"),
     b(C::Scope, &[K::Esc], "Esc", A::Back, "back", "clear the filter, else back"),
-    b(C::IpPopup, &[K::Esc, K::Enter], "Esc", A::Back, "close", "close the popup"),
+    b(C::IpPopup, &[K::Enter], "Enter", A::Actions, "actions", "actions for this address"),
+    b(C::IpPopup, &[K::Esc], "Esc", A::Back, "close", "close the popup"),
     b(C::IpPopup, &[K::Char('?')], "?", A::Help, "help", "this help"),
     b(C::IpPopup, &[K::Char('q')], "q", A::Quit, "quit", "quit ddish"),
+    // The action letters also run straight from the menu; the menu lists only those valid
+    // for the address's state.
+    b(C::IpActions, &[K::Char('a')], "a", A::Actions, "actions", "menu of the actions valid for this address"),
+    b(C::IpActions, &[K::Char('X')], "X", A::Exclusions, "exclusions", "the scope's pools and exclusions"),
+    b(C::IpActions, &[K::Char('n')], "n", A::HoldNext, "next free", "hold the next free address of the scope").op(),
+    b(C::IpActions, &[K::Char('N')], "N", A::HoldRandom, "", "hold a random free address of the scope").op(),
+    b(C::IpActions, &[K::Char('H')], "H", A::Hold, "", "hold this address (blocks DHCP until the hold expires)").op(),
+    b(C::IpActions, &[K::Char('U')], "U", A::Release, "", "release a held address").op().destructive(),
+    b(C::IpActions, &[K::Char('c')], "c", A::Claim, "", "claim for a client (MAC, hostname, comment)").op(),
+    b(C::IpActions, &[K::Char('C')], "C", A::Unclaim, "", "unclaim: return a claimed address").op().destructive(),
+    b(C::IpActions, &[K::Char('s')], "s", A::Reserve, "", "create or edit the DHCP reservation").op(),
+    b(C::IpActions, &[K::Char('S')], "S", A::Unreserve, "", "delete the DHCP reservation").op().destructive(),
+    b(C::IpActions, &[K::Char('p')], "p", A::Ping, "", "ping the address"),
+    b(C::IpActions, &[K::Char('d')], "d", A::DnsAdd, "", "add a DNS record (A, optional PTR)").op(),
+    b(C::IpActions, &[K::Char('D')], "D", A::DnsDelete, "", "delete the DNS records of this address").op().destructive(),
+    b(C::IpActions, &[K::Char('y')], "y", A::History, "", "history of this address"),
+    b(C::Menu, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "previous action"),
+    b(C::Menu, &[K::Down, K::Char('j')], "", A::Down, "", "next action"),
+    b(C::Menu, &[K::Enter], "Enter", A::Open, "run", "run the selected action"),
+    b(C::Menu, &[K::Esc], "Esc", A::Back, "close", "close the menu"),
+    b(C::Form, &[K::Tab, K::Down], "Tab", A::NextField, "next field", "next field"),
+    b(C::Form, &[K::BackTab, K::Up], "S-Tab", A::PrevField, "previous", "previous field"),
+    b(C::Form, &[K::Left], "←/→", A::Left, "choose", "change a choice or switch"),
+    b(C::Form, &[K::Right], "", A::Right, "", "change a choice or switch"),
+    b(C::Form, &[K::Enter], "Enter", A::Open, "submit", "check and send"),
+    b(C::Form, &[K::Esc], "Esc", A::Back, "cancel", "cancel, nothing is sent"),
+    b(C::Confirm, &[K::Char('y'), K::Char('Y')], "y", A::Yes, "yes", "yes: do it"),
+    b(C::Confirm, &[K::Char('n'), K::Char('N'), K::Esc], "n/Esc", A::No, "no", "no: nothing is sent"),
+    b(C::Info, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
+    b(C::Info, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
+    b(C::Info, &[K::Esc, K::Enter], "Esc", A::Back, "close", "close"),
+    b(C::Exclusions, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "previous exclusion"),
+    b(C::Exclusions, &[K::Down, K::Char('j')], "", A::Down, "", "next exclusion"),
+    b(C::Exclusions, &[K::Char('a')], "a", A::Add, "add", "add an exclusion range").admin(),
+    b(C::Exclusions, &[K::Enter], "Enter", A::Edit, "edit", "change the selected exclusion").admin(),
+    b(C::Exclusions, &[K::Char('d'), K::Delete], "d/Del", A::Delete, "remove", "remove the selected exclusion (back into the pools)").admin().destructive(),
+    b(C::Exclusions, &[K::Esc], "Esc", A::Back, "close", "close the panel"),
     b(C::Help, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
     b(C::Help, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
     b(C::Help, &[K::PageUp], "PgUp", A::PageUp, "", "page up"),
@@ -175,11 +333,15 @@ fn key_matches(bind: &Binding, key: &KeyEvent) -> bool {
     mods.is_empty() && bind.keys.contains(&key.code)
 }
 
-/// The action for a key in the focused contexts (tried in order).
-pub fn lookup(contexts: &[Context], key: &KeyEvent) -> Option<Action> {
+/// The action for a key in the focused contexts (tried in order). A binding the user's
+/// rights don't allow does not fire.
+pub fn lookup(contexts: &[Context], key: &KeyEvent, rights: Rights) -> Option<Action> {
     for ctx in contexts {
         for bind in KEYMAP.iter().filter(|b| b.ctx == *ctx) {
             if key_matches(bind, key) {
+                if !bind.shown(rights) {
+                    return None;
+                }
                 return Some(match (bind.action, key.code) {
                     (Action::GoTab(_), KeyCode::Char(c)) => {
                         Action::GoTab(c.to_digit(10).unwrap_or(1) as u8)
@@ -194,12 +356,12 @@ pub fn lookup(contexts: &[Context], key: &KeyEvent) -> Option<Action> {
 
 /// Footer hints for the focused contexts: `(keys, hint)`, first context first, each
 /// action once.
-pub fn hints(contexts: &[Context], read_only: bool) -> Vec<(&'static str, &'static str)> {
+pub fn hints(contexts: &[Context], rights: Rights) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     let mut seen: Vec<Action> = Vec::new();
     for ctx in contexts {
         for bind in KEYMAP.iter().filter(|b| b.ctx == *ctx) {
-            if bind.hint.is_empty() || (read_only && bind.destructive) {
+            if bind.hint.is_empty() || !bind.shown(rights) {
                 continue;
             }
             if seen.contains(&bind.action) {
@@ -212,24 +374,31 @@ pub fn hints(contexts: &[Context], read_only: bool) -> Vec<(&'static str, &'stat
     out
 }
 
-/// Help sections: `(title, [(keys, text)])`, every context in `HELP_ORDER`.
-pub fn help_sections(read_only: bool) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+/// Help sections: `(title, [(keys, text)])`, every context in `HELP_ORDER` with a binding
+/// the rights allow.
+pub fn help_sections(rights: Rights) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     Context::HELP_ORDER
         .iter()
         .map(|ctx| {
-            let rows = KEYMAP
+            let rows: Vec<(String, &'static str)> = KEYMAP
                 .iter()
-                .filter(|b| b.ctx == *ctx && !(read_only && b.destructive))
+                .filter(|b| b.ctx == *ctx && b.shown(rights))
                 .map(|b| (key_text(b), b.help))
                 .collect();
             (ctx.title(), rows)
         })
+        .filter(|(_, rows)| !rows.is_empty())
         .collect()
 }
 
+/// The binding of an action in a context (the action menu shows its key and text).
+pub fn binding(ctx: Context, a: Action) -> Option<&'static Binding> {
+    KEYMAP.iter().find(|b| b.ctx == ctx && b.action == a)
+}
+
 /// Lines of the help text: per section a title, its rows and a blank line.
-pub fn help_line_count(read_only: bool) -> usize {
-    help_sections(read_only)
+pub fn help_line_count(rights: Rights) -> usize {
+    help_sections(rights)
         .iter()
         .map(|(_, rows)| rows.len() + 2)
         .sum()
@@ -259,6 +428,7 @@ pub fn key_name(k: &KeyCode) -> String {
         KeyCode::Esc => "Esc".into(),
         KeyCode::Tab => "Tab".into(),
         KeyCode::BackTab => "S-Tab".into(),
+        KeyCode::Delete => "Del".into(),
         other => format!("{other:?}"),
     }
 }
@@ -274,18 +444,16 @@ mod tests {
     #[test]
     fn focused_context_wins_over_lists_and_global() {
         let ctx = [Context::Tree, Context::Lists, Context::Global];
-        assert_eq!(lookup(&ctx, &key(KeyCode::Char('l'))), Some(Action::Right));
-        assert_eq!(lookup(&ctx, &key(KeyCode::Char('j'))), Some(Action::Down));
-        assert_eq!(lookup(&ctx, &key(KeyCode::Char('q'))), Some(Action::Quit));
-        assert_eq!(
-            lookup(&ctx, &key(KeyCode::Char('7'))),
-            Some(Action::GoTab(7))
-        );
-        assert_eq!(lookup(&ctx, &key(KeyCode::Char('z'))), None);
+        let l = |k: &KeyEvent| lookup(&ctx, k, Rights::ALL);
+        assert_eq!(l(&key(KeyCode::Char('l'))), Some(Action::Right));
+        assert_eq!(l(&key(KeyCode::Char('j'))), Some(Action::Down));
+        assert_eq!(l(&key(KeyCode::Char('q'))), Some(Action::Quit));
+        assert_eq!(l(&key(KeyCode::Char('7'))), Some(Action::GoTab(7)));
+        assert_eq!(l(&key(KeyCode::Char('z'))), None);
         let shift_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(lookup(&ctx, &shift_g), Some(Action::Bottom));
+        assert_eq!(l(&shift_g), Some(Action::Bottom));
         let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
-        assert_eq!(lookup(&ctx, &ctrl_r), None);
+        assert_eq!(l(&ctrl_r), None);
     }
 
     #[test]
@@ -303,10 +471,13 @@ mod tests {
 
     #[test]
     fn hints_and_help_come_from_the_table() {
-        let h = hints(&[Context::Scope, Context::Lists, Context::Global], false);
+        let h = hints(
+            &[Context::Scope, Context::Lists, Context::Global],
+            Rights::ALL,
+        );
         assert!(h.contains(&("v", "grid/list")));
         assert!(h.contains(&("q", "quit")));
-        let help = help_sections(false);
+        let help = help_sections(Rights::ALL);
         let total: usize = help.iter().map(|(_, r)| r.len()).sum();
         assert_eq!(total, KEYMAP.len());
         assert!(help
@@ -315,5 +486,51 @@ mod tests {
         assert!(help
             .iter()
             .any(|(_, rows)| rows.iter().any(|(k, t)| k == "1-9" && t.contains("tab"))));
+    }
+
+    #[test]
+    fn write_keys_need_rights_and_removals_are_marked() {
+        let ctx = [Context::Scope, Context::IpActions, Context::Lists];
+        let hold = key(KeyCode::Char('H'));
+        assert_eq!(lookup(&ctx, &hold, Rights::ALL), Some(Action::Hold));
+        assert_eq!(lookup(&ctx, &hold, Rights::NONE), None);
+        // Ping and history need no write right.
+        assert_eq!(
+            lookup(&ctx, &key(KeyCode::Char('p')), Rights::NONE),
+            Some(Action::Ping)
+        );
+        let op = Rights {
+            operator: true,
+            admin: false,
+        };
+        let ex = [Context::Exclusions];
+        assert_eq!(lookup(&ex, &key(KeyCode::Char('a')), op), None);
+        assert_eq!(
+            lookup(&ex, &key(KeyCode::Char('a')), Rights::ALL),
+            Some(Action::Add)
+        );
+        let viewer_help = help_sections(Rights::NONE);
+        assert!(viewer_help
+            .iter()
+            .all(|(_, rows)| rows.iter().all(|(k, _)| k != "H" && k != "c")));
+        for a in [
+            Action::Release,
+            Action::Unclaim,
+            Action::Unreserve,
+            Action::DnsDelete,
+        ] {
+            let b = binding(Context::IpActions, a).unwrap();
+            assert!(b.destructive && b.need == Level::Operator, "{a:?}");
+        }
+        assert!(
+            binding(Context::Exclusions, Action::Delete)
+                .unwrap()
+                .destructive
+        );
+        assert!(
+            !binding(Context::IpActions, Action::Hold)
+                .unwrap()
+                .destructive
+        );
     }
 }

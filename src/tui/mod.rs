@@ -1,8 +1,11 @@
 //! The console: ratatui + crossterm. A pure core (`app::App::update`) driven by key events
 //! and worker results, plain render functions, one keymap table, and an async worker that
 //! does all network and file I/O so the screen never waits.
+pub mod actions;
 pub mod app;
+pub mod checks;
 pub mod filter;
+pub mod form;
 pub mod keymap;
 pub mod layout;
 pub mod render;
@@ -23,6 +26,13 @@ use crate::config::Config;
 use crate::ops::{self, Session};
 
 use app::{App, Msg};
+use keymap::Rights;
+use ops::Need;
+
+/// Runs the console with every change the roles allow; see `run_with`.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    run_with(config, false).await
+}
 
 /// How long one worker request may take in all: an operation makes a few Kea calls, each
 /// already bounded by `request_timeout`.
@@ -31,13 +41,23 @@ pub fn op_timeout(config: &Config) -> Duration {
 }
 
 /// Runs the console until `q`. The terminal is restored on quit, on error and on panic.
-pub async fn run(config: Config) -> anyhow::Result<()> {
+/// `read_only` (`--read-only`) hides and refuses every change.
+pub async fn run_with(config: Config, read_only: bool) -> anyhow::Result<()> {
     let refresh = config.settings.refresh_interval.max(Duration::from_secs(1));
-    let mut app = App::from_config(&config);
+    let mut app = App::from_config(&config, read_only);
     app.now = ops::now();
     app.utc_offset = local_offset(app.now);
     let timeout = op_timeout(&config);
-    let session = Session::new(config);
+    let session = Session::new_with(config, read_only);
+    // The keys shown are exactly what the session will allow.
+    for s in &session.config().servers {
+        let may = |n| session.may(&s.name, n).is_ok();
+        let r = Rights {
+            operator: may(Need::Operator),
+            admin: may(Need::Admin),
+        };
+        app.rights.insert(s.name.clone(), r);
+    }
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
     let (req_tx, worker) = worker::spawn(session, timeout, out_tx);
 

@@ -10,6 +10,7 @@ use crate::model::tree::TreeRow;
 use crate::model::{Node, NodeKind, ScopeDef, ScopeView, ServerTree};
 use crate::ops::{ServerData, ServerHealth};
 
+use super::actions::{Modal, Pending};
 use super::filter;
 
 /// Cursor and first visible row of a scrolling list.
@@ -259,6 +260,10 @@ pub struct ScopeState {
     pub matches: Option<Vec<u32>>,
     /// The IP properties popup is open on the cursor's address.
     pub popup: bool,
+    /// Popups over the view (menu, forms, confirmation, results), top last.
+    pub modals: Vec<Modal>,
+    /// The change sent and not answered yet (one at a time per scope).
+    pub pending: Option<Pending>,
 }
 
 impl ScopeState {
@@ -278,7 +283,14 @@ impl ScopeState {
             filter: String::new(),
             matches: None,
             popup: false,
+            modals: Vec::new(),
+            pending: None,
         }
+    }
+
+    /// The address under the cursor, when the scope is loaded.
+    pub fn cursor_ip(&self) -> Option<std::net::Ipv4Addr> {
+        self.data.as_ref().map(|v| v.ip_at(self.cursor))
     }
 
     /// Address indices of the scope range inside the subnet, when there are any.
@@ -397,6 +409,14 @@ impl ServerTab {
             tree: TreeState::default(),
             stack: Vec::new(),
         }
+    }
+
+    /// The scope view of `cidr` in the stack, wherever it is.
+    pub fn scope_by_cidr(&mut self, cidr: Ipv4Net) -> Option<&mut ScopeState> {
+        self.stack.iter_mut().rev().find_map(|v| match v {
+            View::Scope(s) if s.cidr == cidr => Some(&mut **s),
+            _ => None,
+        })
     }
 
     pub fn scope_by_gen(&mut self, gen: u64) -> Option<&mut ScopeState> {

@@ -11,10 +11,16 @@ use futures_util::FutureExt;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
+use crate::audit::Entry;
+use crate::dns::RecordRequest;
 use crate::export;
-use crate::model::Thresholds;
-use crate::ops::{ServerHealth, Session};
+use crate::model::{Range, RangeSet, ScopeDef, Thresholds};
+use crate::ops::{
+    ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, ServerHealth,
+    Session,
+};
 
+use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind};
 use super::app::{ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
 use super::filter;
 
@@ -58,7 +64,7 @@ async fn run(
 fn server_name(t: &Target) -> &str {
     match t {
         Target::Fleet(s) | Target::Server(s) => s,
-        Target::Scope { server, .. } => server,
+        Target::Scope { server, .. } | Target::Action { server, .. } => server,
         Target::Export => "",
     }
 }
@@ -102,6 +108,31 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
                 Err(_) => Err(slow()),
             })
         }
+        RequestKind::ReloadScope(cidr) => {
+            let op = async {
+                let (data, def) = session.find_scope(&name, &cidr).await?;
+                let view = session.load_scope(&name, &def).await?;
+                Ok::<_, crate::ops::OpError>((Arc::new(data), Arc::new(view)))
+            };
+            let op = AssertUnwindSafe(op).catch_unwind();
+            Payload::Reloaded(match tokio::time::timeout(timeout, op).await {
+                Ok(Ok(r)) => r.map_err(|e| e.to_string()),
+                Ok(Err(_)) => Err(internal("reloading a scope of")),
+                Err(_) => Err(slow()),
+            })
+        }
+        RequestKind::Action(job) => {
+            // Writes get more time: a change touches the server and its HA peers.
+            let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
+            match tokio::time::timeout(timeout * 2, op).await {
+                Ok(Ok(p)) => p,
+                Ok(Err(_)) => Payload::Action(Err(Fail::Failed(internal("changing")))),
+                Err(_) => Payload::Action(Err(Fail::Failed(format!(
+                    "no answer from {name} within {} s: the change may or may not have been made; r reloads to see",
+                    (timeout * 2).as_secs()
+                )))),
+            }
+        }
         RequestKind::Export(job) => {
             let t = session.config().thresholds();
             // File I/O off the async threads; never cancelled.
@@ -117,7 +148,7 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             Payload::Exported(res)
         }
     };
-    if let Payload::Server(Err(e)) | Payload::Scope(Err(e)) = &payload {
+    if let Payload::Server(Err(e)) | Payload::Scope(Err(e)) | Payload::Reloaded(Err(e)) = &payload {
         tracing::warn!(server = %name, "load failed: {e}");
     }
     let _ = out.send(Msg::Response(Response {
@@ -126,6 +157,200 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
         target: req.target,
         payload,
     }));
+}
+
+/// Runs one IP or scope action through the ops session.
+async fn run_job(session: &Session, name: &str, job: ActionJob) -> Payload {
+    match job {
+        ActionJob::Ping { ip } => Payload::Ping {
+            ip,
+            result: session.ping(ip).await.map_err(|e| e.to_string()),
+        },
+        ActionJob::History { ip } => Payload::History {
+            ip,
+            rows: session
+                .history(ip)
+                .map(|es| es.iter().map(history_row).collect())
+                .map_err(|e| e.to_string()),
+        },
+        other => Payload::Action(change(session, name, other).await),
+    }
+}
+
+/// An ops result as the console shows it.
+fn outcome(r: Result<ActionOutcome, OpError>) -> Result<Done, Fail> {
+    match r {
+        Ok(o) => {
+            let mut summary = o.summary;
+            // Say where it was written when that is more than the one server.
+            if o.peers.len() > 1 {
+                summary.push_str(&format!(" (on {})", o.peers.join(", ")));
+            }
+            Ok(Done {
+                summary,
+                warnings: o.warnings,
+                ip: o.ip,
+            })
+        }
+        Err(OpError::NeedsConfirmation(m)) => Err(Fail::NeedsConfirmation(m)),
+        Err(e) => Err(Fail::Failed(e.to_string())),
+    }
+}
+
+async fn change(s: &Session, name: &str, job: ActionJob) -> Result<Done, Fail> {
+    let r = match job {
+        ActionJob::HoldFree { scope, random } => s.hold_free(name, &scope, random).await,
+        ActionJob::Hold { ip } => s.hold_ip(name, ip).await,
+        ActionJob::Release { ip } => s.release(name, ip).await,
+        ActionJob::Claim {
+            ip,
+            mac,
+            hostname,
+            comment,
+        } => {
+            let c = ClaimRequest {
+                mac,
+                hostname,
+                comment,
+            };
+            s.claim(name, ip, &c).await
+        }
+        ActionJob::Unclaim { ip } => s.unclaim(name, ip).await,
+        ActionJob::Reserve {
+            ip,
+            ident,
+            value,
+            kind,
+            hostname,
+            description,
+            confirmed,
+        } => {
+            let r = ReservationRequest {
+                ident: match ident {
+                    IdentKind::Mac => Ident::Mac(value),
+                    IdentKind::ClientId => Ident::ClientId(value),
+                },
+                kind: match kind {
+                    ResKind::Dhcp => ReservationType::Dhcp,
+                    ResKind::Bootp => ReservationType::Bootp,
+                    ResKind::Both => ReservationType::Both,
+                },
+                hostname,
+                description,
+            };
+            s.reserve(name, ip, &r, confirmed).await
+        }
+        ActionJob::Unreserve { ip } => s.unreserve(name, ip).await,
+        ActionJob::DnsAdd {
+            ip,
+            zone,
+            hostname,
+            ttl,
+            ptr,
+            comment,
+        } => {
+            let req = RecordRequest {
+                zone,
+                hostname,
+                ip: ip.into(),
+                ttl,
+                ptr,
+                comment,
+            };
+            s.dns_add(name, &req).await
+        }
+        ActionJob::DnsDelete {
+            ip,
+            zone,
+            hostname,
+            ptr,
+        } => s.dns_delete(name, &zone, &hostname, ip, ptr).await,
+        ActionJob::Exclude {
+            scope,
+            range,
+            replaces,
+            confirmed,
+        } => return change_exclusion(s, name, &scope, range, replaces, confirmed).await,
+        ActionJob::Unexclude { scope, range } => {
+            s.unexclude(name, &scope, range.first(), range.last()).await
+        }
+        ActionJob::Ping { .. } | ActionJob::History { .. } => {
+            return Err(Fail::Failed("internal error: not a change".into()))
+        }
+    };
+    outcome(r)
+}
+
+/// Adds an exclusion, or changes one: the new addresses leave the pools first (a
+/// confirmation question comes before anything is written), then what the old range had
+/// beyond the new one goes back.
+async fn change_exclusion(
+    s: &Session,
+    name: &str,
+    scope: &ScopeDef,
+    range: Range,
+    replaces: Option<Range>,
+    confirmed: bool,
+) -> Result<Done, Fail> {
+    let Some(old) = replaces else {
+        return outcome(
+            s.exclude(name, scope, range.first(), range.last(), confirmed)
+                .await,
+        );
+    };
+    if old == range {
+        return Ok(Done {
+            summary: format!("{range} unchanged"),
+            warnings: vec![],
+            ip: None,
+        });
+    }
+    let new = RangeSet::from_ranges([range]);
+    let mut warnings = Vec::new();
+    for piece in new.subtract(&scope.exclusions()).ranges() {
+        let d = outcome(
+            s.exclude(name, scope, piece.first(), piece.last(), confirmed)
+                .await,
+        )?;
+        warnings.extend(d.warnings);
+    }
+    for piece in RangeSet::from_ranges([old]).subtract(&new).ranges() {
+        let d = outcome(s.unexclude(name, scope, piece.first(), piece.last()).await)?;
+        warnings.extend(d.warnings);
+    }
+    Ok(Done {
+        summary: format!("exclusion {old} changed to {range} in {}", scope.cidr),
+        warnings,
+        ip: None,
+    })
+}
+
+/// A journal entry in one line: before → after, compact.
+fn history_row(e: &Entry) -> HistoryRow {
+    let compact = |v: &Option<serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => "-".to_string(),
+        Some(serde_json::Value::Object(m)) => m
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(other) => other.to_string(),
+    };
+    let change = match (&e.before, &e.after) {
+        (None, None) => String::new(),
+        (b, a) => format!("{} → {}", compact(b), compact(a)),
+    };
+    HistoryRow {
+        time: e.time,
+        user: e.user.clone(),
+        action: e.action.clone(),
+        result: e.result.clone(),
+        change,
+    }
 }
 
 fn failed_health(session: &Session, name: &str, kind: &str, msg: String) -> ServerHealth {

@@ -336,6 +336,54 @@ pub fn app_with_tree(w: u16, h: u16) -> App {
     a
 }
 
+/// DNS zones for the record forms: one forward zone and the office's reverse zone.
+pub fn dns_config() -> ddish::config::DnsConfig {
+    let zone = |name: &str| ddish::config::ZoneConfig {
+        name: name.into(),
+        primary: "127.0.0.1:20953".parse().unwrap(),
+        key_name: None,
+        algorithm: "hmac-sha256".into(),
+        secret_file: None,
+    };
+    ddish::config::DnsConfig {
+        servers: vec![],
+        zones: vec![
+            zone("example.test"),
+            zone("lab.test"),
+            zone("0.64.10.in-addr.arpa"),
+        ],
+    }
+}
+
+/// The office scope open on kea-hq with the given rights and the DNS zones.
+pub fn office_with(rights: ddish::tui::keymap::Rights) -> App {
+    let mut a = app_with_tree(80, 24);
+    a.rights.insert("kea-hq".into(), rights);
+    a.dns = dns_config();
+    open_scope(&mut a, "10.64.0.0/24", office_view());
+    a
+}
+
+/// The scope view on top of the active tab.
+pub fn scope_state(a: &App) -> &ddish::tui::views::ScopeState {
+    match a.tab().unwrap().stack.last() {
+        Some(ddish::tui::views::View::Scope(s)) => s,
+        _ => panic!("not in a scope"),
+    }
+}
+
+/// Puts the scope cursor on `addr`.
+pub fn cursor_to(a: &mut App, addr: &str) {
+    let i = a.active - 1;
+    match a.tabs[i].stack.last_mut() {
+        Some(ddish::tui::views::View::Scope(s)) => {
+            let v = s.data.clone().unwrap();
+            s.cursor = v.index_of(ip(addr)).expect("address in the scope");
+        }
+        _ => panic!("not in a scope"),
+    }
+}
+
 /// Moves the tree cursor onto the row whose text contains `label`.
 pub fn tree_cursor_to(a: &mut App, label: &str) {
     for _ in 0..50 {

@@ -2,6 +2,7 @@
 //! here changes state; scrolling is taken from the state and only clamped for drawing.
 pub mod fmt;
 pub mod grid;
+pub mod modal;
 mod popup;
 mod scope;
 mod servers;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         if s.popup {
             popup::ip(frame, area, app, s);
         }
+        modal::draw(frame, area, app, s);
     }
 }
 
@@ -188,7 +190,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
     } else if let Some(st) = &app.status {
         let style = match st.kind {
             StatusKind::Info => theme::ok(),
-            StatusKind::Busy => theme::warn(),
+            StatusKind::Busy | StatusKind::Warn => theme::warn(),
             StatusKind::Error => theme::error(),
         };
         // Middle cut: an export path keeps its start and its file name.
@@ -211,7 +213,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
 /// Key hints from the keymap: `? help` and `q quit` always (at the end), the rest of the
 /// focused contexts' hints as far as they fit.
 fn hints_line(app: &App, width: usize) -> Line<'static> {
-    let hints = keymap::hints(&app.contexts(), app.read_only);
+    let hints = keymap::hints(&app.contexts(), app.rights());
     let w = |k: &str, h: &str| k.chars().count() + h.chars().count() + 3;
     let (last, first): (Vec<_>, Vec<_>) = hints
         .into_iter()

@@ -148,9 +148,9 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
 }
 
 /// Help lines from the keymap, one section per context.
-pub fn help_lines(read_only: bool) -> Vec<Line<'static>> {
+pub fn help_lines(rights: keymap::Rights) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for (title, rows) in keymap::help_sections(read_only) {
+    for (title, rows) in keymap::help_sections(rights) {
         lines.push(section(title));
         for (k, text) in rows {
             lines.push(Line::from(vec![
@@ -164,7 +164,7 @@ pub fn help_lines(read_only: bool) -> Vec<Line<'static>> {
 }
 
 pub fn help(frame: &mut Frame, area: Rect, app: &App, scroll: usize) {
-    let lines = help_lines(app.read_only);
+    let lines = help_lines(app.rights());
     let r = layout::help_area(area);
     let visible = layout::inner(r).height as usize;
     let scroll = scroll.min(lines.len().saturating_sub(visible));

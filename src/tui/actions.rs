@@ -1,0 +1,397 @@
+//! IP and scope actions as the console sees them: the jobs sent to the worker, their
+//! results, the popups stacked over a scope view (menu, forms, confirmation, results) and
+//! which actions an address's state allows.
+use std::net::Ipv4Addr;
+
+use crate::model::scope::IpDetail;
+use crate::model::{IpState, LeaseMark, Range, ScopeDef};
+use crate::probe::PingResult;
+
+use super::form::Form;
+use super::keymap::{self, Action, Context, Rights};
+
+/// How a reservation names its client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentKind {
+    Mac,
+    ClientId,
+}
+
+/// Which protocols a reservation answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResKind {
+    Dhcp,
+    Bootp,
+    Both,
+}
+
+/// One change or probe, handed to the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionJob {
+    HoldFree {
+        scope: Box<ScopeDef>,
+        random: bool,
+    },
+    Hold {
+        ip: Ipv4Addr,
+    },
+    Release {
+        ip: Ipv4Addr,
+    },
+    Claim {
+        ip: Ipv4Addr,
+        mac: String,
+        hostname: Option<String>,
+        comment: Option<String>,
+    },
+    Unclaim {
+        ip: Ipv4Addr,
+    },
+    Reserve {
+        ip: Ipv4Addr,
+        ident: IdentKind,
+        value: String,
+        kind: ResKind,
+        hostname: Option<String>,
+        description: Option<String>,
+        confirmed: bool,
+    },
+    Unreserve {
+        ip: Ipv4Addr,
+    },
+    DnsAdd {
+        ip: Ipv4Addr,
+        zone: String,
+        hostname: String,
+        ttl: u32,
+        ptr: bool,
+        comment: Option<String>,
+    },
+    DnsDelete {
+        ip: Ipv4Addr,
+        zone: String,
+        hostname: String,
+        ptr: bool,
+    },
+    /// Add an exclusion, or change one: `replaces` is the exclusion it takes the place of
+    /// (the parts of it outside the new range go back into the pools).
+    Exclude {
+        scope: Box<ScopeDef>,
+        range: Range,
+        replaces: Option<Range>,
+        confirmed: bool,
+    },
+    Unexclude {
+        scope: Box<ScopeDef>,
+        range: Range,
+    },
+    Ping {
+        ip: Ipv4Addr,
+    },
+    History {
+        ip: Ipv4Addr,
+    },
+}
+
+impl ActionJob {
+    /// The same job, the user having confirmed the server's warning.
+    pub fn confirmed(mut self) -> ActionJob {
+        if let ActionJob::Reserve { confirmed, .. } | ActionJob::Exclude { confirmed, .. } =
+            &mut self
+        {
+            *confirmed = true;
+        }
+        self
+    }
+
+    /// Reads only: ping and history change nothing and need no reload.
+    pub fn is_read(&self) -> bool {
+        matches!(self, ActionJob::Ping { .. } | ActionJob::History { .. })
+    }
+
+    /// What is being done, for the busy status ("holding 10.64.0.60").
+    pub fn doing(&self) -> String {
+        match self {
+            ActionJob::HoldFree { scope, random } => format!(
+                "holding a {} free address in {}",
+                if *random { "random" } else { "next" },
+                scope.cidr
+            ),
+            ActionJob::Hold { ip } => format!("holding {ip}"),
+            ActionJob::Release { ip } => format!("releasing {ip}"),
+            ActionJob::Claim { ip, .. } => format!("claiming {ip}"),
+            ActionJob::Unclaim { ip } => format!("unclaiming {ip}"),
+            ActionJob::Reserve { ip, .. } => format!("reserving {ip}"),
+            ActionJob::Unreserve { ip } => format!("deleting the reservation of {ip}"),
+            ActionJob::DnsAdd {
+                ip, hostname, zone, ..
+            } => {
+                format!("adding {hostname}.{zone} → {ip} to DNS")
+            }
+            ActionJob::DnsDelete {
+                ip, hostname, zone, ..
+            } => {
+                format!("deleting {hostname}.{zone} → {ip} from DNS")
+            }
+            ActionJob::Exclude { range, .. } => format!("excluding {range}"),
+            ActionJob::Unexclude { range, .. } => format!("returning {range} to the pools"),
+            ActionJob::Ping { ip } => format!("pinging {ip}"),
+            ActionJob::History { ip } => format!("reading the history of {ip}"),
+        }
+    }
+}
+
+/// A change that went through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Done {
+    pub summary: String,
+    pub warnings: Vec<String>,
+    /// The address it concerned (the one held by "next free").
+    pub ip: Option<Ipv4Addr>,
+}
+
+/// A change that did not go through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fail {
+    /// The server side asks first (e.g. the address is leased to another client): resend
+    /// confirmed after a yes.
+    NeedsConfirmation(String),
+    /// Refused or failed; the full user-facing message.
+    Failed(String),
+}
+
+/// One journal entry of an address, as the history popup shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Epoch seconds.
+    pub time: i64,
+    pub user: String,
+    pub action: String,
+    /// "ok" or the failure.
+    pub result: String,
+    /// Compact before → after.
+    pub change: String,
+}
+
+/// A question before a change is sent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confirm {
+    pub title: String,
+    pub text: String,
+    pub job: ActionJob,
+}
+
+/// The menu of one address's actions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Menu {
+    pub ip: Ipv4Addr,
+    pub items: Vec<Action>,
+    pub cursor: usize,
+}
+
+/// Popups over a scope view, top last.
+#[derive(Clone, Debug)]
+pub enum Modal {
+    Menu(Menu),
+    Form(Box<Form>),
+    Confirm(Confirm),
+    Ping {
+        ip: Ipv4Addr,
+        result: Option<Result<PingResult, String>>,
+    },
+    History {
+        ip: Ipv4Addr,
+        rows: Option<Result<Vec<HistoryRow>, String>>,
+        scroll: usize,
+    },
+    /// An error or a result with warnings, in full.
+    Message {
+        title: String,
+        text: String,
+        error: bool,
+        scroll: usize,
+    },
+    /// The scope's pools and exclusions; `cursor` indexes the exclusions.
+    Exclusions {
+        cursor: usize,
+    },
+}
+
+impl Modal {
+    pub fn context(&self) -> Context {
+        match self {
+            Modal::Menu(_) => Context::Menu,
+            Modal::Form(_) => Context::Form,
+            Modal::Confirm(_) => Context::Confirm,
+            Modal::Ping { .. } | Modal::History { .. } | Modal::Message { .. } => Context::Info,
+            Modal::Exclusions { .. } => Context::Exclusions,
+        }
+    }
+}
+
+/// A job sent and not answered yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub id: u64,
+    pub job: ActionJob,
+}
+
+/// Every action on one address, in menu order.
+pub const IP_ACTIONS: [Action; 11] = [
+    Action::Hold,
+    Action::Release,
+    Action::Claim,
+    Action::Unclaim,
+    Action::Reserve,
+    Action::Unreserve,
+    Action::Ping,
+    Action::DnsAdd,
+    Action::DnsDelete,
+    Action::History,
+    Action::Actions,
+];
+
+/// Why `a` is not offered for this address, in words; `None` when it is.
+pub fn why_not(a: Action, d: &IpDetail) -> Option<String> {
+    let ip = d.ip;
+    let special = if d.is_network {
+        Some("the network address")
+    } else if d.is_broadcast {
+        Some("the broadcast address")
+    } else {
+        None
+    };
+    let st = d.state;
+    let holder = || {
+        d.mac()
+            .map(|m| match d.hostname() {
+                Some(h) => format!(" ({m}, {h})"),
+                None => format!(" ({m})"),
+            })
+            .unwrap_or_default()
+    };
+    match a {
+        Action::Hold => match st {
+            _ if special.is_some() => Some(format!("{ip} is {}", special.unwrap_or_default())),
+            IpState::Excluded => Some(format!(
+                "{ip} is excluded: DHCP never hands it out, so there is nothing to hold it from (claim it for a client instead)"
+            )),
+            s if s.is_free() => None,
+            s => Some(format!(
+                "{ip} is {}: only a free address (Available or Expired) can be held",
+                s.label()
+            )),
+        },
+        Action::Release => (st != IpState::Held)
+            .then(|| format!("{ip} is {}, not held: nothing to release", st.label())),
+        Action::Claim => match st {
+            _ if special.is_some() => Some(format!(
+                "{ip} is {}: it cannot be claimed",
+                special.unwrap_or_default()
+            )),
+            IpState::Available
+            | IpState::Expired
+            | IpState::Held
+            | IpState::Excluded
+            | IpState::Outside => None,
+            IpState::Claimed => Some(format!("{ip} is already claimed{}", holder())),
+            IpState::Reserved => Some(format!(
+                "{ip} is reserved{}: edit or delete the reservation instead",
+                holder()
+            )),
+            IpState::Assigned => Some(format!(
+                "{ip} is leased to a client{}: it cannot be claimed for another",
+                holder()
+            )),
+            IpState::Declined => Some(format!(
+                "{ip} was declined (a client found it in use): ping it and find the device first"
+            )),
+        },
+        Action::Unclaim => (st != IpState::Claimed)
+            .then(|| format!("{ip} is {}, not claimed: nothing to unclaim", st.label())),
+        Action::Reserve => {
+            if d.reservation.is_some() {
+                return None;
+            }
+            match st {
+                _ if special.is_some() => Some(format!(
+                    "{ip} is {}: it cannot be reserved",
+                    special.unwrap_or_default()
+                )),
+                IpState::Excluded => Some(format!(
+                    "{ip} is excluded: reservations are never made on excluded addresses (remove the exclusion first, X)"
+                )),
+                IpState::Outside => Some(format!(
+                    "{ip} is outside the scope range: reservations go inside it"
+                )),
+                IpState::Claimed => Some(format!(
+                    "{ip} is claimed{}: unclaim it first",
+                    holder()
+                )),
+                _ => None,
+            }
+        }
+        Action::Unreserve => d
+            .reservation
+            .is_none()
+            .then(|| format!("{ip} has no DHCP reservation")),
+        Action::Ping | Action::DnsAdd | Action::DnsDelete => {
+            special.map(|s| format!("{ip} is {s}: not a host"))
+        }
+        // Not about this address: the scope's.
+        Action::History
+        | Action::Actions
+        | Action::HoldNext
+        | Action::HoldRandom
+        | Action::Exclusions => None,
+        _ => Some("not an action on one address".into()),
+    }
+}
+
+/// The actions offered for this address: valid for its state and allowed by the rights.
+pub fn offered(d: &IpDetail, rights: Rights) -> Vec<Action> {
+    IP_ACTIONS
+        .iter()
+        .copied()
+        .filter(|a| *a != Action::Actions)
+        .filter(|a| keymap::binding(Context::IpActions, *a).is_some_and(|b| rights.allows(b.need)))
+        .filter(|a| why_not(*a, d).is_none())
+        .collect()
+}
+
+/// Words for the confirmation of a removal.
+pub fn confirm_text(a: Action, d: &IpDetail) -> (String, String) {
+    let ip = d.ip;
+    let who = match d.lease {
+        Some(l) => match (&l.mark, l.extra.as_ref().and_then(|e| e.by.as_deref())) {
+            (LeaseMark::Held | LeaseMark::Claimed, Some(by)) => format!(" by {by}"),
+            _ => String::new(),
+        },
+        None => String::new(),
+    };
+    match a {
+        Action::Release => (
+            "Release".into(),
+            format!("Release {ip} (held{who})? It becomes Available to DHCP again."),
+        ),
+        Action::Unclaim => {
+            let client = d.mac().map(|m| format!(" for {m}")).unwrap_or_default();
+            (
+                "Unclaim".into(),
+                format!("Unclaim {ip} (claimed{client}{who})? Its lease is deleted and the address becomes Available."),
+            )
+        }
+        Action::Unreserve => {
+            let r = d.reservation;
+            let id = r
+                .and_then(|r| r.hw.clone().or_else(|| r.client_id.clone()))
+                .map(|x| format!(" for {x}"))
+                .unwrap_or_default();
+            (
+                "Delete reservation".into(),
+                format!("Delete the DHCP reservation of {ip}{id}? The client then gets whatever address DHCP gives it."),
+            )
+        }
+        _ => ("Confirm".into(), format!("Go ahead on {ip}?")),
+    }
+}

@@ -1,0 +1,896 @@
+//! The console's IP and scope actions (issue 3) through `App::update`: which actions each
+//! address state offers, roles and read-only, forms with live checks, confirmations, the
+//! server's confirmation question, results and reloads; and 80x24 snapshots of every popup.
+mod tui_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
+use ddish::probe::{PingResult, SocketKind};
+use ddish::tui::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, Modal, ResKind};
+use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind, Target};
+use ddish::tui::keymap::{Action, Rights};
+use tui_support::*;
+
+const OPERATOR: Rights = Rights {
+    operator: true,
+    admin: false,
+};
+
+fn top(a: &App) -> Option<&Modal> {
+    scope_state(a).modals.last()
+}
+
+fn menu_items(a: &App) -> Vec<Action> {
+    match top(a) {
+        Some(Modal::Menu(m)) => m.items.clone(),
+        other => panic!("menu expected, got {other:?}"),
+    }
+}
+
+fn typed(a: &mut App, text: &str) {
+    for c in text.chars() {
+        assert!(a.update(ch(c)).is_empty());
+    }
+}
+
+fn clear_field(a: &mut App) {
+    for _ in 0..40 {
+        a.update(key(KeyCode::Backspace));
+    }
+}
+
+fn job(r: &Request) -> &ActionJob {
+    match &r.kind {
+        RequestKind::Action(j) => j,
+        k => panic!("action expected, got {k:?}"),
+    }
+}
+
+fn done(summary: &str) -> Payload {
+    Payload::Action(Ok(Done {
+        summary: summary.into(),
+        warnings: vec![],
+        ip: None,
+    }))
+}
+
+fn status(a: &App) -> (StatusKind, String) {
+    let s = a.status.as_ref().expect("a status line");
+    (s.kind, s.text.clone())
+}
+
+fn shot(a: &App) -> String {
+    screen(&render(a, 80, 24))
+}
+
+// ----- which actions an address offers -----
+
+#[test]
+fn menu_offers_only_what_the_state_allows() {
+    use Action::*;
+    let mut a = office_with(Rights::ALL);
+    let cases: [(&str, &[Action]); 6] = [
+        (
+            "10.64.0.70",
+            &[Hold, Claim, Reserve, Ping, DnsAdd, DnsDelete, History],
+        ),
+        (
+            "10.64.0.60",
+            &[Release, Claim, Reserve, Ping, DnsAdd, DnsDelete, History],
+        ),
+        ("10.64.0.61", &[Unclaim, Ping, DnsAdd, DnsDelete, History]),
+        // Excluded: claim yes, never a hold or a reservation.
+        ("10.64.0.12", &[Claim, Ping, DnsAdd, DnsDelete, History]),
+        // Reserved: edit or delete the reservation.
+        (
+            "10.64.0.15",
+            &[Reserve, Unreserve, Ping, DnsAdd, DnsDelete, History],
+        ),
+        // Leased by DHCP: a reservation (the server asks first), no hold or claim.
+        ("10.64.0.21", &[Reserve, Ping, DnsAdd, DnsDelete, History]),
+    ];
+    for (addr, want) in cases {
+        cursor_to(&mut a, addr);
+        a.update(ch('a'));
+        assert_eq!(menu_items(&a), want, "{addr}");
+        a.update(key(KeyCode::Esc));
+        assert!(top(&a).is_none());
+    }
+    // The network address: nothing but its history.
+    cursor_to(&mut a, "10.64.0.0");
+    a.update(ch('a'));
+    assert_eq!(menu_items(&a), [History]);
+}
+
+#[test]
+fn reservation_is_never_offered_on_an_excluded_address() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.12");
+    assert!(a.update(ch('s')).is_empty());
+    assert!(top(&a).is_none(), "no form opens");
+    let (k, text) = status(&a);
+    assert_eq!(k, StatusKind::Error);
+    assert!(text.contains("excluded"), "{text}");
+    // Nor a hold.
+    assert!(a.update(ch('H')).is_empty());
+    assert!(status(&a).1.contains("excluded"));
+}
+
+#[test]
+fn menu_runs_the_selected_action_and_its_letters() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    // From the IP popup: Enter opens the menu.
+    a.update(key(KeyCode::Enter));
+    assert!(scope_state(&a).popup);
+    a.update(key(KeyCode::Enter));
+    assert_eq!(menu_items(&a)[0], Action::Hold);
+    // Enter on the first item holds the address.
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(
+        job(&req),
+        &ActionJob::Hold {
+            ip: ip("10.64.0.70")
+        }
+    );
+    assert!(top(&a).is_none());
+    // A letter runs its action from the menu too.
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    a.update(ch('a'));
+    a.update(ch('c'));
+    assert!(matches!(top(&a), Some(Modal::Form(_))));
+}
+
+// ----- roles and read-only -----
+
+#[test]
+fn a_viewer_sees_no_write_action_and_write_keys_do_nothing() {
+    let mut a = office_with(Rights::NONE);
+    cursor_to(&mut a, "10.64.0.70");
+    a.update(ch('a'));
+    assert_eq!(menu_items(&a), [Action::Ping, Action::History]);
+    a.update(key(KeyCode::Esc));
+    for k in ['n', 'N', 'H', 'c', 's', 'd', 'D', 'U', 'C', 'S'] {
+        assert!(a.update(ch(k)).is_empty(), "{k}");
+        assert!(top(&a).is_none(), "{k} opened something");
+        assert!(a.status.is_none(), "{k} said something");
+    }
+    let footer = shot(&a);
+    assert!(!footer.contains("next free"), "{footer}");
+    // The exclusions panel is readable; changing it is not.
+    a.update(ch('X'));
+    assert!(matches!(top(&a), Some(Modal::Exclusions { .. })));
+    assert!(a.update(ch('a')).is_empty());
+    assert!(a.update(ch('d')).is_empty());
+    assert!(matches!(top(&a), Some(Modal::Exclusions { .. })));
+    // Help lists no write key.
+    a.update(key(KeyCode::Esc));
+    a.update(ch('?'));
+    let help = shot(&a);
+    assert!(!help.contains("hold this address"), "{help}");
+}
+
+#[test]
+fn read_only_hides_writes_whatever_the_role() {
+    let mut a = office_with(Rights::ALL);
+    a.read_only = true;
+    cursor_to(&mut a, "10.64.0.60");
+    a.update(ch('a'));
+    assert_eq!(menu_items(&a), [Action::Ping, Action::History]);
+    a.update(key(KeyCode::Esc));
+    assert!(a.update(ch('U')).is_empty());
+    assert!(a.update(ch('n')).is_empty());
+    assert!(top(&a).is_none());
+}
+
+#[test]
+fn an_operator_changes_addresses_but_not_exclusions() {
+    let mut a = office_with(OPERATOR);
+    cursor_to(&mut a, "10.64.0.70");
+    assert_eq!(
+        only(a.update(ch('H'))).target,
+        Target::Action {
+            server: "kea-hq".into(),
+            cidr: "10.64.0.0/24".parse().unwrap()
+        }
+    );
+    let mut a = office_with(OPERATOR);
+    a.update(ch('X'));
+    assert!(a.update(ch('a')).is_empty());
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    assert!(matches!(top(&a), Some(Modal::Exclusions { .. })));
+}
+
+// ----- forms -----
+
+#[test]
+fn claim_form_refuses_a_bad_mac_then_sends_it_normalised() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    a.update(ch('c'));
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!("claim form")
+    };
+    assert_eq!(f.title, "Claim 10.64.0.70");
+    // An empty required MAC shows its error only after Enter.
+    assert_eq!(f.shown_error(0), None);
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert_eq!(f.shown_error(0).as_deref(), Some("required"));
+    typed(&mut a, "aa:bb:zz");
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert!(f.shown_error(0).unwrap().contains("not a MAC"));
+    assert!(
+        a.update(key(KeyCode::Enter)).is_empty(),
+        "a bad MAC is not sent"
+    );
+    clear_field(&mut a);
+    typed(&mut a, "AA-BB-CC-00-00-70");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "bad_host!");
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert!(f.shown_error(1).is_some());
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert_eq!(f.focus, 1, "Enter goes to the first field in error");
+    clear_field(&mut a);
+    typed(&mut a, "printer-3");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "room 3.01");
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(
+        job(&req),
+        &ActionJob::Claim {
+            ip: ip("10.64.0.70"),
+            mac: "aa:bb:cc:00:00:70".into(),
+            hostname: Some("printer-3".into()),
+            comment: Some("room 3.01".into()),
+        }
+    );
+    assert_eq!(status(&a).0, StatusKind::Busy);
+    assert!(scope_state(&a).pending.is_some());
+}
+
+#[test]
+fn success_reloads_the_scope_and_keeps_the_cursor() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    a.update(ch('c'));
+    typed(&mut a, "aa:bb:cc:00:00:70");
+    let req = only(a.update(key(KeyCode::Enter)));
+    let reload = only(a.update(respond(
+        &req,
+        done("10.64.0.70 claimed for aa:bb:cc:00:00:70"),
+    )));
+    assert!(matches!(reload.kind, RequestKind::ReloadScope(c) if c.to_string() == "10.64.0.0/24"));
+    assert!(matches!(reload.target, Target::Scope { .. }));
+    assert!(top(&a).is_none(), "the form closed");
+    assert!(scope_state(&a).pending.is_none());
+    assert_eq!(
+        status(&a),
+        (
+            StatusKind::Info,
+            "10.64.0.70 claimed for aa:bb:cc:00:00:70".into()
+        )
+    );
+    // The reload brings a new definition and leases; the cursor stays on .70.
+    let mut d = office_def();
+    d.title = Some("Office LAN (renamed)".into());
+    let v = ddish::model::ScopeView::build(d, vec![], NOW);
+    a.update(respond(
+        &reload,
+        Payload::Reloaded(Ok((Arc::new(server_data()), Arc::new(v)))),
+    ));
+    let s = scope_state(&a);
+    assert_eq!(s.label, "10.64.0.0/24 (Office LAN (renamed))");
+    assert_eq!(s.cursor_ip(), Some(ip("10.64.0.70")));
+}
+
+#[test]
+fn hold_next_free_moves_the_cursor_to_the_held_address() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.20");
+    let req = only(a.update(ch('n')));
+    assert!(matches!(job(&req), ActionJob::HoldFree { random: false, scope } if scope.id == 11));
+    // One change at a time per scope.
+    assert!(a.update(ch('N')).is_empty());
+    assert!(status(&a)
+        .1
+        .starts_with("still holding a next free address"));
+    let reload = only(a.update(respond(
+        &req,
+        Payload::Action(Ok(Done {
+            summary: "10.64.0.64 held for 1h (on kea-hq, kea-dc)".into(),
+            warnings: vec![],
+            ip: Some(ip("10.64.0.64")),
+        })),
+    )));
+    assert!(matches!(reload.kind, RequestKind::ReloadScope(_)));
+    assert_eq!(scope_state(&a).cursor_ip(), Some(ip("10.64.0.64")));
+    let req = only(a.update(ch('N')));
+    assert!(matches!(
+        job(&req),
+        ActionJob::HoldFree { random: true, .. }
+    ));
+}
+
+#[test]
+fn removals_ask_first_and_no_sends_nothing() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.60");
+    assert!(a.update(ch('U')).is_empty());
+    let Some(Modal::Confirm(c)) = top(&a) else {
+        panic!("confirmation")
+    };
+    assert!(
+        c.text.contains("10.64.0.60") && c.text.contains("alice"),
+        "{}",
+        c.text
+    );
+    assert!(a.update(ch('n')).is_empty());
+    assert!(top(&a).is_none());
+    assert!(status(&a).1.contains("nothing was changed"));
+    a.update(ch('U'));
+    let req = only(a.update(ch('y')));
+    assert_eq!(
+        job(&req),
+        &ActionJob::Release {
+            ip: ip("10.64.0.60")
+        }
+    );
+    // Unclaim and delete-reservation ask too.
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.61");
+    assert!(a.update(ch('C')).is_empty());
+    assert!(matches!(top(&a), Some(Modal::Confirm(_))));
+    assert_eq!(
+        job(&only(a.update(ch('y')))),
+        &ActionJob::Unclaim {
+            ip: ip("10.64.0.61")
+        }
+    );
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.15");
+    assert!(a.update(ch('S')).is_empty());
+    assert_eq!(
+        job(&only(a.update(ch('y')))),
+        &ActionJob::Unreserve {
+            ip: ip("10.64.0.15")
+        }
+    );
+}
+
+#[test]
+fn the_servers_question_comes_back_as_a_confirmation_and_is_resent_confirmed() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.21");
+    a.update(ch('s'));
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!("reservation form")
+    };
+    // Filled from the lease; the lease warning shows before sending.
+    assert_eq!(f.fields[1].value(), "aa:bb:cc:00:00:15");
+    assert!(f.notes().is_empty(), "same client as the lease: no warning");
+    // Another client's MAC: the warning appears.
+    a.update(key(KeyCode::Tab));
+    clear_field(&mut a);
+    typed(&mut a, "02:00:00:00:99:99");
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert!(
+        f.notes()[0].contains("leased to aa:bb:cc:00:00:15"),
+        "{:?}",
+        f.notes()
+    );
+    let req = only(a.update(key(KeyCode::Enter)));
+    let first = job(&req).clone();
+    assert!(matches!(
+        first,
+        ActionJob::Reserve {
+            confirmed: false,
+            kind: ResKind::Dhcp,
+            ident: IdentKind::Mac,
+            ..
+        }
+    ));
+    let msg = "10.64.0.21 is leased to aa:bb:cc:00:00:15 until 23:03: reserve it for 02:00:00:00:99:99 anyway?";
+    assert!(a
+        .update(respond(
+            &req,
+            Payload::Action(Err(Fail::NeedsConfirmation(msg.into())))
+        ))
+        .is_empty());
+    let Some(Modal::Confirm(c)) = top(&a) else {
+        panic!("confirmation")
+    };
+    assert_eq!(c.text, msg);
+    let again = only(a.update(ch('y')));
+    assert_eq!(job(&again), &first.clone().confirmed());
+    assert!(matches!(
+        job(&again),
+        ActionJob::Reserve {
+            confirmed: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_refusal_keeps_the_form_open_with_the_reason() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    a.update(ch('s'));
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "02:00:00:00:00:70");
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::Right));
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert!(matches!(
+        job(&req),
+        ActionJob::Reserve {
+            kind: ResKind::Bootp,
+            ..
+        }
+    ));
+    let why = "kea-hq has no bootp hook (libdhcp_bootp.so): BOOTP reservations need it; add it to hooks-libraries or choose DHCP";
+    a.update(respond(
+        &req,
+        Payload::Action(Err(Fail::Failed(why.into()))),
+    ));
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!("the form stays")
+    };
+    assert_eq!(f.error.as_deref(), Some(why));
+    assert_eq!(status(&a).0, StatusKind::Error);
+    // Without a form the reason opens in a message.
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    let req = only(a.update(ch('H')));
+    a.update(respond(
+        &req,
+        Payload::Action(Err(Fail::Failed(
+            "10.64.0.70 was taken meanwhile by aa:bb:cc:dd:ee:ff".into(),
+        ))),
+    ));
+    let Some(Modal::Message {
+        text, error: true, ..
+    }) = top(&a)
+    else {
+        panic!("message")
+    };
+    assert!(text.contains("taken meanwhile"));
+    a.update(key(KeyCode::Esc));
+    assert!(top(&a).is_none());
+}
+
+#[test]
+fn warnings_after_success_are_shown_in_full() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    let req = only(a.update(ch('H')));
+    a.update(respond(
+        &req,
+        Payload::Action(Ok(Done {
+            summary: "10.64.0.70 held for 1h on kea-hq".into(),
+            warnings: vec!["kea-dc did not answer: the hold is on kea-hq only".into()],
+            ip: Some(ip("10.64.0.70")),
+        })),
+    ));
+    assert_eq!(status(&a).0, StatusKind::Warn);
+    let Some(Modal::Message {
+        text, error: false, ..
+    }) = top(&a)
+    else {
+        panic!("message")
+    };
+    assert!(text.contains("kea-dc did not answer"));
+}
+
+#[test]
+fn exclusion_form_checks_range_order_scope_and_reservations() {
+    let mut a = office_with(Rights::ALL);
+    a.update(ch('X'));
+    a.update(ch('a'));
+    let err = |a: &App, i: usize| match top(a) {
+        Some(Modal::Form(f)) => f.shown_error(i),
+        _ => panic!("form"),
+    };
+    typed(&mut a, "10.64.0.90");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "10.64.0.80");
+    assert!(err(&a, 1).unwrap().contains("comes before the start"));
+    clear_field(&mut a);
+    typed(&mut a, "10.64.0.251");
+    assert!(err(&a, 1).unwrap().contains("outside the scope range"));
+    a.update(key(KeyCode::BackTab));
+    clear_field(&mut a);
+    typed(&mut a, "10.64.0.14");
+    a.update(key(KeyCode::Tab));
+    clear_field(&mut a);
+    typed(&mut a, "10.64.0.16");
+    assert!(err(&a, 1)
+        .unwrap()
+        .contains("covers the reservation of 10.64.0.15"));
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    // Leased addresses inside warn but don't block.
+    a.update(key(KeyCode::BackTab));
+    clear_field(&mut a);
+    typed(&mut a, "10.64.0.55");
+    a.update(key(KeyCode::Tab));
+    clear_field(&mut a);
+    typed(&mut a, "10.64.0.58");
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert!(
+        f.notes()[0].contains("4 leased addresses inside"),
+        "{:?}",
+        f.notes()
+    );
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert!(
+        matches!(job(&req), ActionJob::Exclude { range, replaces: None, confirmed: false, .. }
+        if range.to_string() == "10.64.0.55 - 10.64.0.58")
+    );
+    // The server asks about the leases; yes resends confirmed.
+    a.update(respond(
+        &req,
+        Payload::Action(Err(Fail::NeedsConfirmation(
+            "4 leased addresses in 10.64.0.55-10.64.0.58: exclude anyway?".into(),
+        ))),
+    ));
+    let again = only(a.update(ch('y')));
+    assert!(matches!(
+        job(&again),
+        ActionJob::Exclude {
+            confirmed: true,
+            ..
+        }
+    ));
+    // Success: the form is gone, the panel stays, the scope reloads.
+    let reload = only(a.update(respond(
+        &again,
+        done("10.64.0.55-10.64.0.58 excluded from 10.64.0.0/24"),
+    )));
+    assert!(matches!(reload.kind, RequestKind::ReloadScope(_)));
+    assert!(matches!(top(&a), Some(Modal::Exclusions { .. })));
+}
+
+#[test]
+fn exclusions_are_changed_and_removed_from_the_panel() {
+    let mut a = office_with(Rights::ALL);
+    a.update(ch('X'));
+    // Second exclusion: 10.64.0.120-10.64.0.129.
+    a.update(ch('j'));
+    a.update(key(KeyCode::Enter));
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!("edit form")
+    };
+    assert_eq!(f.fields[0].value(), "10.64.0.120");
+    a.update(key(KeyCode::Tab));
+    clear_field(&mut a);
+    typed(&mut a, "10.64.0.124");
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert!(
+        matches!(job(&req), ActionJob::Exclude { range, replaces: Some(old), .. }
+        if range.to_string() == "10.64.0.120 - 10.64.0.124" && old.to_string() == "10.64.0.120 - 10.64.0.129")
+    );
+    a.update(respond(&req, done("changed")));
+    // Remove: asks first.
+    assert!(a.update(ch('d')).is_empty());
+    let Some(Modal::Confirm(c)) = top(&a) else {
+        panic!("confirmation")
+    };
+    assert!(c.text.contains("10.64.0.120 - 10.64.0.129"), "{}", c.text);
+    let req = only(a.update(ch('y')));
+    assert!(
+        matches!(job(&req), ActionJob::Unexclude { range, .. } if range.to_string() == "10.64.0.120 - 10.64.0.129")
+    );
+}
+
+#[test]
+fn dns_form_picks_zones_and_the_reverse_zone() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.21");
+    a.update(ch('d'));
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!("dns form")
+    };
+    assert_eq!(f.fields[0].value(), "example.test");
+    assert_eq!(f.fields[1].value(), "desk-21");
+    assert_eq!(f.fields[3].value(), "3600");
+    assert!(f
+        .notes()
+        .contains(&"PTR goes in 0.64.10.in-addr.arpa".to_string()));
+    // Zones cycle with ←/→ on the zone field.
+    a.update(key(KeyCode::BackTab));
+    a.update(key(KeyCode::Right));
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::Tab));
+    clear_field(&mut a);
+    typed(&mut a, "0");
+    let Some(Modal::Form(f)) = top(&a) else {
+        panic!()
+    };
+    assert!(f.shown_error(3).unwrap().contains("not a TTL"));
+    clear_field(&mut a);
+    typed(&mut a, "300");
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(
+        job(&req),
+        &ActionJob::DnsAdd {
+            ip: ip("10.64.0.21"),
+            zone: "lab.test".into(),
+            hostname: "desk-21".into(),
+            ttl: 300,
+            ptr: true,
+            comment: None
+        }
+    );
+    // Delete asks after the form.
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.21");
+    a.update(ch('D'));
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    assert!(matches!(top(&a), Some(Modal::Confirm(_))));
+    let req = only(a.update(ch('y')));
+    assert!(matches!(job(&req), ActionJob::DnsDelete { ptr: true, .. }));
+    // No zone configured: said, no form.
+    let mut a = office_with(Rights::ALL);
+    a.dns = Default::default();
+    assert!(a.update(ch('d')).is_empty());
+    assert!(top(&a).is_none());
+    assert!(status(&a).1.contains("no DNS zone configured"));
+}
+
+#[test]
+fn ping_and_history_fill_their_popups() {
+    let mut a = office_with(Rights::NONE);
+    cursor_to(&mut a, "10.64.0.21");
+    let req = only(a.update(ch('p')));
+    assert_eq!(
+        job(&req),
+        &ActionJob::Ping {
+            ip: ip("10.64.0.21")
+        }
+    );
+    assert!(matches!(top(&a), Some(Modal::Ping { result: None, .. })));
+    a.update(respond(
+        &req,
+        Payload::Ping {
+            ip: ip("10.64.0.21"),
+            result: Ok(PingResult {
+                ip: ip("10.64.0.21").into(),
+                reachable: true,
+                rtt: Some(Duration::from_micros(420)),
+                socket: SocketKind::Dgram,
+                sent: 3,
+                received: 3,
+            }),
+        },
+    ));
+    assert!(matches!(
+        top(&a),
+        Some(Modal::Ping {
+            result: Some(Ok(_)),
+            ..
+        })
+    ));
+    a.update(key(KeyCode::Esc));
+    let req = only(a.update(ch('y')));
+    assert_eq!(
+        job(&req),
+        &ActionJob::History {
+            ip: ip("10.64.0.21")
+        }
+    );
+    a.update(respond(
+        &req,
+        Payload::History {
+            ip: ip("10.64.0.21"),
+            rows: Ok(history_rows()),
+        },
+    ));
+    assert!(matches!(top(&a), Some(Modal::History { rows: Some(Ok(r)), .. }) if r.len() == 2));
+}
+
+#[test]
+fn an_answer_for_a_closed_scope_still_reaches_the_status_line() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    let req = only(a.update(ch('H')));
+    a.update(key(KeyCode::Esc));
+    assert!(a
+        .update(respond(&req, done("10.64.0.70 held for 1h")))
+        .is_empty());
+    assert_eq!(status(&a).1, "10.64.0.70 held for 1h");
+}
+
+// ----- snapshots -----
+
+fn history_rows() -> Vec<HistoryRow> {
+    vec![
+        HistoryRow {
+            time: NOW - 60,
+            user: "alice@jump1".into(),
+            action: "hold".into(),
+            result: "ok".into(),
+            change: "- → state=held".into(),
+        },
+        HistoryRow {
+            time: NOW - 3600,
+            user: "bob@jump1".into(),
+            action: "reserve".into(),
+            result: "kea-dc: connection refused".into(),
+            change: String::new(),
+        },
+    ]
+}
+
+#[test]
+fn snapshot_action_menu() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.60");
+    a.update(ch('a'));
+    a.update(ch('j'));
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_claim_form_with_errors() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    a.update(ch('c'));
+    typed(&mut a, "aa:bb:cc:dd:ee");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "-bad");
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_reservation_form_on_a_leased_address() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.21");
+    a.update(ch('s'));
+    a.update(key(KeyCode::Tab));
+    clear_field(&mut a);
+    typed(&mut a, "02:00:00:00:99:99");
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::Right));
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_exclusion_form() {
+    let mut a = office_with(Rights::ALL);
+    a.update(ch('X'));
+    a.update(ch('a'));
+    typed(&mut a, "10.64.0.55");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "10.64.0.58");
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_dns_form() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.21");
+    a.update(ch('d'));
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_confirm_dialog() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.60");
+    a.update(ch('U'));
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_ping_result_and_privilege_message() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.21");
+    let req = only(a.update(ch('p')));
+    a.update(respond(
+        &req,
+        Payload::Ping {
+            ip: ip("10.64.0.21"),
+            result: Ok(PingResult {
+                ip: ip("10.64.0.21").into(),
+                reachable: true,
+                rtt: Some(Duration::from_micros(420)),
+                socket: SocketKind::Dgram,
+                sent: 3,
+                received: 3,
+            }),
+        },
+    ));
+    insta::assert_snapshot!("ping_reachable", render(&a, 80, 24).backend());
+    a.update(key(KeyCode::Esc));
+    let req = only(a.update(ch('p')));
+    a.update(respond(
+        &req,
+        Payload::Ping {
+            ip: ip("10.64.0.21"),
+            result: Err(format!(
+                "ICMP not permitted: {}",
+                ddish::probe::NOT_PERMITTED_HINT
+            )),
+        },
+    ));
+    insta::assert_snapshot!("ping_not_permitted", render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_history_popup() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.60");
+    let req = only(a.update(ch('y')));
+    a.update(respond(
+        &req,
+        Payload::History {
+            ip: ip("10.64.0.60"),
+            rows: Ok(history_rows()),
+        },
+    ));
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_exclusions_panel() {
+    let mut a = office_with(Rights::ALL);
+    a.update(ch('X'));
+    a.update(ch('j'));
+    insta::assert_snapshot!(render(&a, 80, 24).backend());
+}
+
+#[test]
+fn snapshot_busy_status_and_error_message() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    let req = only(a.update(ch('H')));
+    insta::assert_snapshot!("busy_status", render(&a, 80, 24).backend());
+    a.update(respond(
+        &req,
+        Payload::Action(Err(Fail::Failed(
+            "cannot connect to kea-dc at http://127.0.0.1:18001/: connection refused; is kea-ctrl-agent running? Nothing was written: the hold needs both HA peers.".into(),
+        ))),
+    ));
+    insta::assert_snapshot!("error_message", render(&a, 80, 24).backend());
+}
+
+#[test]
+fn tiny_terminals_draw_every_popup_without_panicking() {
+    for (w, h) in [(40, 12), (50, 14), (80, 24)] {
+        let mut a = office_with(Rights::ALL);
+        a.update(Msg::Resize(w, h));
+        cursor_to(&mut a, "10.64.0.21");
+        for k in ['a', 's'] {
+            a.update(ch(k));
+            let _ = render(&a, w, h);
+        }
+        a.update(key(KeyCode::Esc));
+        a.update(key(KeyCode::Esc));
+        for k in ['X', 'a'] {
+            a.update(ch(k));
+            let _ = render(&a, w, h);
+        }
+        a.update(key(KeyCode::Esc));
+        a.update(key(KeyCode::Esc));
+        a.update(ch('y'));
+        let _ = render(&a, w, h);
+    }
+}
