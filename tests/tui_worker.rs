@@ -306,3 +306,141 @@ fn exports_hold_the_rows_on_screen() {
     let err = worker::write_export_to(ExportJob::Servers(vec![]), &t, &bad).unwrap_err();
     assert!(err.contains("no/such/dir/x.csv"), "{err}");
 }
+
+/// The scope view on the active tab.
+fn scope_of(a: &App) -> &ddish::tui::views::ScopeState {
+    match a.tab().and_then(|t| t.stack.last()) {
+        Some(View::Scope(s)) => s,
+        _ => panic!("not in a scope"),
+    }
+}
+
+/// Settled after a change: answered, and the scope reloaded.
+fn settled(a: &App) -> bool {
+    match a.tab().and_then(|t| t.stack.last()) {
+        Some(View::Scope(s)) => s.pending.is_none() && s.load != Load::Loading,
+        _ => false,
+    }
+}
+
+/// Hold, release and next-free from the console's keys, through the worker and the ops
+/// session, on a real Kea 2.2 (ports 20900-20949); then the address's history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ip_actions_from_the_keys_against_real_kea() {
+    use ddish::tui::actions::Modal;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    let subnets = json!([
+        {"id": 7, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.50"}]}
+    ]);
+    let kea = KeaInstance::start(
+        &dir.path().join("kea"),
+        "kea",
+        20900,
+        20901,
+        minimal_dhcp4(subnets),
+        None,
+        None,
+    )
+    .expect("kea starts");
+    kea.command(
+        "lease4-add",
+        Some(json!({"ip-address": "192.0.2.10", "hw-address": "aa:bb:cc:dd:ee:10"})),
+    )
+    .expect("lease added");
+    let cfg = format!(
+        r#"
+[settings]
+request_timeout = 5
+journal = "{}"
+
+[[server]]
+name = "kea"
+url = "http://127.0.0.1:20900/"
+role = "operator"
+"#,
+        dir.path().join("journal.jsonl").display()
+    );
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let mut app = App::from_config(&config, false);
+    app.now = ops::now();
+    app.update(Msg::Resize(80, 24));
+    let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, task) = worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let mut rig = Rig {
+        app,
+        tx,
+        rx: out_rx,
+    };
+    rig.drive(key(KeyCode::Enter), |a| {
+        a.tab().is_some_and(|t| t.load == Load::Loaded)
+    })
+    .await;
+    rig.drive(key(KeyCode::Enter), settled).await;
+    let ip30: std::net::Ipv4Addr = "192.0.2.30".parse().unwrap();
+    let state = |a: &App, ip| scope_of(a).data.as_ref().unwrap().state_of(ip);
+    assert_eq!(state(&rig.app, ip30), IpState::Available);
+
+    // H holds the address under the cursor; the scope reloads and shows it Held.
+    let i = scope_of(&rig.app)
+        .data
+        .as_ref()
+        .unwrap()
+        .index_of(ip30)
+        .unwrap();
+    match rig.app.tabs[0].stack.last_mut() {
+        Some(View::Scope(s)) => s.cursor = i,
+        _ => unreachable!(),
+    }
+    rig.drive(key(KeyCode::Char('H')), settled).await;
+    let st = rig.app.status.clone().unwrap();
+    assert_eq!(st.kind, StatusKind::Info, "{}", st.text);
+    assert_eq!(state(&rig.app, ip30), IpState::Held, "{}", st.text);
+    assert_eq!(scope_of(&rig.app).cursor_ip(), Some(ip30));
+    assert!(rig.screen().contains("H Held 1"), "{}", rig.screen());
+
+    // U asks first; y releases it.
+    rig.drive(key(KeyCode::Char('U')), |_| true).await;
+    assert!(matches!(
+        scope_of(&rig.app).modals.last(),
+        Some(Modal::Confirm(_))
+    ));
+    rig.drive(key(KeyCode::Char('y')), settled).await;
+    let st = rig.app.status.clone().unwrap();
+    assert_eq!(st.kind, StatusKind::Info, "{}", st.text);
+    assert_eq!(state(&rig.app, ip30), IpState::Available, "{}", st.text);
+
+    // n holds the next free address counting from the scope start (.10 is leased).
+    rig.drive(key(KeyCode::Char('n')), settled).await;
+    let next: std::net::Ipv4Addr = "192.0.2.11".parse().unwrap();
+    assert_eq!(state(&rig.app, next), IpState::Held);
+    assert_eq!(scope_of(&rig.app).cursor_ip(), Some(next));
+
+    // The history of .30: the hold and the release, newest first.
+    match rig.app.tabs[0].stack.last_mut() {
+        Some(View::Scope(s)) => s.cursor = i,
+        _ => unreachable!(),
+    }
+    rig.drive(key(KeyCode::Char('y')), |a| {
+        matches!(
+            scope_of(a).modals.last(),
+            Some(Modal::History { rows: Some(_), .. })
+        )
+    })
+    .await;
+    let Some(Modal::History {
+        rows: Some(Ok(rows)),
+        ..
+    }) = scope_of(&rig.app).modals.last()
+    else {
+        panic!("history: {:?}", scope_of(&rig.app).modals.last())
+    };
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["release", "hold"], "{rows:?}");
+    assert!(rows.iter().all(|r| r.result == "ok"), "{rows:?}");
+    assert!(rig.screen().contains("History of 192.0.2.30"));
+
+    drop(rig);
+    let _ = task.await;
+    drop(kea);
+}
