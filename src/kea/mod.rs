@@ -3,17 +3,32 @@
 mod client;
 mod config;
 mod error;
+mod ha;
+mod lease_write;
 mod leases;
 mod reply;
+mod semantic;
 mod stats;
 mod status;
+mod write;
 
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
 pub use config::{parse_config, parse_config_body, KeaConfig};
 pub use error::KeaError;
+pub use ha::{
+    ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, validate_ha, HaPeer,
+};
+pub use lease_write::{lease_add_all, lease_del_all, lease_update_all, LeaseWriteError};
 pub use leases::parse_leases;
 pub use reply::{
     parse_response, KeaResponse, RESULT_EMPTY, RESULT_ERROR, RESULT_OK, RESULT_UNSUPPORTED,
 };
+pub use semantic::{
+    changed_parts, describe_summary, diff_summary, edit_is_live, mask_secrets, normalise,
+    same_meaning, subnets_by_id,
+};
 pub use stats::parse_stats;
 pub use status::{parse_status, HaStatus, KeaStatus};
+pub use write::{
+    safe_config_edit, safe_config_edit_allowing, WriteError, WriteOutcome, GUARDED_KEYS,
+};

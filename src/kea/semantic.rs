@@ -1,0 +1,624 @@
+//! Comparing Kea configs by meaning, not by text (KEA_FACTS.md §5): Kea rewrites what it is
+//! given (pool strings lose their spaces, client-ids become bare upper-case hex, reservations
+//! come back in another order, every default is expanded), so a config read back never equals
+//! the one sent byte for byte.
+//!
+//! What [`normalise`] does, and nothing more:
+//! * `pool`: all whitespace removed (`"10.0.0.1 - 10.0.0.9"` = `"10.0.0.1-10.0.0.9"`);
+//! * `client-id` written as hex (with or without `:`/`-`): separators removed, upper case
+//!   (`"01:aa:bb"` = `"01AABB"`); other forms (quoted strings) are left alone;
+//! * `hw-address`: separators (`:`, `-`, `.`) removed, lower case;
+//! * arrays that are sets to Kea (`subnet4`, `shared-networks`, `reservations`, `pools`,
+//!   `option-data`): sorted;
+//! * `user-context` is left exactly as is (Kea keeps it verbatim);
+//! * key order never matters (serde_json maps are ordered by key).
+//!
+//! Defaults are NOT filled in: `same_meaning` is for two configs that both came from
+//! config-get; [`edit_is_live`] checks an edit against a read-back config with Kea's added
+//! defaults allowed.
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+
+/// Arrays Kea treats as sets: their order carries no meaning.
+const SET_KEYS: [&str; 5] = [
+    "subnet4",
+    "shared-networks",
+    "reservations",
+    "pools",
+    "option-data",
+];
+
+/// Keys that identify an element of a set-like array, in order of preference.
+const IDENTITY_KEYS: [&str; 9] = [
+    "id",
+    "name",
+    "pool",
+    "ip-address",
+    "hw-address",
+    "client-id",
+    "library",
+    "code",
+    "subnet",
+];
+
+/// The config with Kea's own rewritings undone (see the module doc).
+pub fn normalise(v: &Value) -> Value {
+    norm(None, v)
+}
+
+/// Whether two configs (both as config-get gives them) mean the same.
+pub fn same_meaning(a: &Value, b: &Value) -> bool {
+    normalise(a) == normalise(b)
+}
+
+fn norm(key: Option<&str>, v: &Value) -> Value {
+    match (key, v) {
+        (Some("user-context"), _) => v.clone(),
+        (Some("pool"), Value::String(s)) => {
+            Value::String(s.chars().filter(|c| !c.is_whitespace()).collect())
+        }
+        (Some("client-id"), Value::String(s)) => Value::String(norm_hex(s, true)),
+        (Some("hw-address"), Value::String(s)) => Value::String(norm_hex(s, false)),
+        (_, Value::Object(m)) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), norm(Some(k), v)))
+                .collect(),
+        ),
+        (k, Value::Array(a)) => {
+            let mut items: Vec<Value> = a.iter().map(|x| norm(None, x)).collect();
+            if k.is_some_and(|k| SET_KEYS.contains(&k)) {
+                items.sort_by_cached_key(|x| x.to_string());
+            }
+            Value::Array(items)
+        }
+        _ => v.clone(),
+    }
+}
+
+/// Hex identifiers without separators; anything that is not plain hex is kept as written.
+fn norm_hex(s: &str, upper: bool) -> String {
+    let hex: String = s
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return s.to_string();
+    }
+    if upper {
+        hex.to_ascii_uppercase()
+    } else {
+        hex.to_ascii_lowercase()
+    }
+}
+
+/// The `Dhcp4` object of `{"Dhcp4": {...}}`, or the object itself when it has no wrapper.
+pub fn dhcp4(config: &Value) -> Option<&Map<String, Value>> {
+    match config.get("Dhcp4") {
+        Some(d) => d.as_object(),
+        None => config.as_object(),
+    }
+}
+
+/// Every subnet by id: top level and inside shared networks, each with the name of its
+/// shared network (`None` at top level). Subnets without a numeric id are left out.
+pub fn subnets_by_id(config: &Value) -> BTreeMap<u64, (Option<String>, &Value)> {
+    let mut out = BTreeMap::new();
+    let Some(d) = dhcp4(config) else {
+        return out;
+    };
+    let mut lists: Vec<(Option<String>, &Value)> =
+        d.get("subnet4").map(|l| (None, l)).into_iter().collect();
+    for sn in d
+        .get("shared-networks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = sn.get("name").and_then(Value::as_str).map(str::to_string);
+        lists.extend(sn.get("subnet4").map(|l| (name, l)));
+    }
+    for (net, list) in lists {
+        for s in list.as_array().into_iter().flatten() {
+            if let Some(id) = s.get("id").and_then(Value::as_u64) {
+                out.insert(id, (net.clone(), s));
+            }
+        }
+    }
+    out
+}
+
+/// Shared networks by name, without their `subnet4` (those are compared as subnets).
+fn networks_by_name(config: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let list = dhcp4(config)
+        .and_then(|d| d.get("shared-networks"))
+        .and_then(Value::as_array);
+    for sn in list.into_iter().flatten() {
+        if let (Some(name), Some(obj)) = (sn.get("name").and_then(Value::as_str), sn.as_object()) {
+            let mut obj = obj.clone();
+            obj.remove("subnet4");
+            out.insert(name.to_string(), Value::Object(obj));
+        }
+    }
+    out
+}
+
+/// Top-level `Dhcp4` keys other than the subnets and shared networks.
+fn globals(config: &Value) -> BTreeMap<&str, &Value> {
+    dhcp4(config)
+        .map(|d| {
+            d.iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "subnet4" | "shared-networks"))
+                .map(|(k, v)| (k.as_str(), v))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Added / removed / changed keys between two maps, by meaning.
+fn diff_keys<K: Ord + Clone>(
+    before: &BTreeMap<K, Value>,
+    after: &BTreeMap<K, Value>,
+) -> (Vec<K>, Vec<K>, Vec<K>) {
+    let added = after
+        .keys()
+        .filter(|k| !before.contains_key(*k))
+        .cloned()
+        .collect();
+    let removed = before
+        .keys()
+        .filter(|k| !after.contains_key(*k))
+        .cloned()
+        .collect();
+    let changed = before
+        .iter()
+        .filter(|(k, v)| after.get(*k).is_some_and(|a| a != *v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    (added, removed, changed)
+}
+
+/// What differs between two full configs, by meaning, small enough for a journal entry:
+/// `{"subnets": {"added": [ids], "removed": [ids], "changed": [ids]},
+///   "shared-networks": {"added": [names], ...}, "globals": ["valid-lifetime", ...]}`.
+/// Empty parts are left out; two configs of the same meaning give `{}`. A subnet that moved
+/// into or out of a shared network counts as changed.
+pub fn diff_summary(before: &Value, after: &Value) -> Value {
+    let subnets = |c: &Value| -> BTreeMap<u64, Value> {
+        subnets_by_id(c)
+            .into_iter()
+            .map(|(id, (net, s))| (id, json!([net, normalise(s)])))
+            .collect()
+    };
+    let networks = |c: &Value| -> BTreeMap<String, Value> {
+        networks_by_name(c)
+            .into_iter()
+            .map(|(n, v)| (n, normalise(&v)))
+            .collect()
+    };
+    let globals_n = |c: &Value| -> BTreeMap<String, Value> {
+        globals(c)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), norm(Some(k), v)))
+            .collect()
+    };
+    let mut out = Map::new();
+    let part = |(a, r, c): (Vec<Value>, Vec<Value>, Vec<Value>)| {
+        let mut m = Map::new();
+        for (k, list) in [("added", a), ("removed", r), ("changed", c)] {
+            if !list.is_empty() {
+                m.insert(k.into(), Value::Array(list));
+            }
+        }
+        m
+    };
+    let to_json = |(a, r, c): (Vec<u64>, Vec<u64>, Vec<u64>)| {
+        let f = |v: Vec<u64>| v.into_iter().map(Value::from).collect();
+        (f(a), f(r), f(c))
+    };
+    let names = |(a, r, c): (Vec<String>, Vec<String>, Vec<String>)| {
+        let f = |v: Vec<String>| v.into_iter().map(Value::from).collect();
+        (f(a), f(r), f(c))
+    };
+    let s = part(to_json(diff_keys(&subnets(before), &subnets(after))));
+    if !s.is_empty() {
+        out.insert("subnets".into(), Value::Object(s));
+    }
+    let n = part(names(diff_keys(&networks(before), &networks(after))));
+    if !n.is_empty() {
+        out.insert("shared-networks".into(), Value::Object(n));
+    }
+    let (a, r, c) = diff_keys(&globals_n(before), &globals_n(after));
+    let g: BTreeSet<String> = a.into_iter().chain(r).chain(c).collect();
+    if !g.is_empty() {
+        out.insert("globals".into(), json!(g));
+    }
+    Value::Object(out)
+}
+
+/// One line for people: "subnets added 7; subnets changed 1, 3; globals changed: valid-lifetime".
+pub fn describe_summary(summary: &Value) -> String {
+    let mut parts = Vec::new();
+    for (key, label) in [
+        ("subnets", "subnets"),
+        ("shared-networks", "shared networks"),
+    ] {
+        for kind in ["added", "removed", "changed"] {
+            if let Some(list) = summary[key][kind].as_array() {
+                let items: Vec<String> = list
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                    .collect();
+                parts.push(format!("{label} {kind} {}", items.join(", ")));
+            }
+        }
+    }
+    if let Some(g) = summary["globals"].as_array() {
+        let items: Vec<&str> = g.iter().filter_map(Value::as_str).collect();
+        parts.push(format!("settings changed: {}", items.join(", ")));
+    }
+    if parts.is_empty() {
+        "no difference in meaning".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// The parts of `config` a summary names (changed subnets whole, changed shared networks
+/// without their subnets, changed globals), with secrets masked: the "before" or "after" of a
+/// journal entry, instead of the whole config.
+pub fn changed_parts(config: &Value, summary: &Value) -> Value {
+    let ids: BTreeSet<u64> = ["added", "removed", "changed"]
+        .iter()
+        .filter_map(|k| summary["subnets"][*k].as_array())
+        .flatten()
+        .filter_map(Value::as_u64)
+        .collect();
+    let by_id = subnets_by_id(config);
+    let subnets: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| by_id.get(id))
+        .map(|(net, s)| {
+            let mut s = (*s).clone();
+            if let (Some(net), Some(obj)) = (net, s.as_object_mut()) {
+                // Where it sits matters to the reader; Kea has no such key, so it is marked.
+                obj.insert("(shared-network)".into(), json!(net));
+            }
+            s
+        })
+        .collect();
+    let net_names: BTreeSet<&str> = ["added", "removed", "changed"]
+        .iter()
+        .filter_map(|k| summary["shared-networks"][*k].as_array())
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let networks: Vec<Value> = networks_by_name(config)
+        .into_iter()
+        .filter(|(n, _)| net_names.contains(n.as_str()))
+        .map(|(_, v)| v)
+        .collect();
+    let keys: BTreeSet<&str> = summary["globals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let globals: Map<String, Value> = globals(config)
+        .into_iter()
+        .filter(|(k, _)| keys.contains(k))
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    let mut out = Map::new();
+    if !subnets.is_empty() {
+        out.insert("subnets".into(), Value::Array(subnets));
+    }
+    if !networks.is_empty() {
+        out.insert("shared-networks".into(), Value::Array(networks));
+    }
+    if !globals.is_empty() {
+        out.insert("globals".into(), Value::Object(globals));
+    }
+    mask_secrets(Value::Object(out))
+}
+
+/// Replaces the values of password and secret keys (the HA peers' `basic-auth-password`, a
+/// database `password`) with `***`.
+pub fn mask_secrets(mut v: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    let k = k.to_ascii_lowercase();
+                    if (k.contains("password") || k.contains("secret")) && x.is_string() {
+                        *x = json!("***");
+                    } else {
+                        walk(x);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut v);
+    v
+}
+
+/// Whether the edit (`base` -> `edited`) shows in `readback` (a config-get after the write):
+/// every subnet, shared network and global the edit touched reads back with what the edit
+/// put there (Kea may add defaults; keys the edit removed must be gone or differ from
+/// before), and removed subnets are gone. Returns the first thing that did not match.
+pub fn edit_is_live(base: &Value, edited: &Value, readback: &Value) -> Result<(), String> {
+    let summary = diff_summary(base, edited);
+    let ids = |k: &str| -> Vec<u64> {
+        summary["subnets"][k]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_u64)
+            .collect()
+    };
+    let (b, e, r) = (
+        subnets_by_id(base),
+        subnets_by_id(edited),
+        subnets_by_id(readback),
+    );
+    for id in ids("removed") {
+        if r.contains_key(&id) {
+            return Err(format!("subnet {id} is still there"));
+        }
+    }
+    for id in ids("added").into_iter().chain(ids("changed")) {
+        let (enet, es) = &e[&id];
+        let Some((rnet, rs)) = r.get(&id) else {
+            return Err(format!("subnet {id} is missing"));
+        };
+        if enet != rnet {
+            return Err(format!("subnet {id} is in the wrong shared network"));
+        }
+        let bs = b.get(&id).map(|(_, s)| normalise(s));
+        if !contains(&normalise(rs), &normalise(es), bs.as_ref()) {
+            return Err(format!("subnet {id} does not read back as written"));
+        }
+    }
+    let (bn, en, rn) = (
+        networks_by_name(base),
+        networks_by_name(edited),
+        networks_by_name(readback),
+    );
+    let (added, removed, changed) = diff_keys(&bn, &en);
+    for name in removed {
+        if rn.contains_key(&name) {
+            return Err(format!("shared network {name} is still there"));
+        }
+    }
+    for name in added.into_iter().chain(changed) {
+        let ok = rn.get(&name).is_some_and(|rv| {
+            contains(
+                &normalise(rv),
+                &normalise(&en[&name]),
+                bn.get(&name).map(normalise).as_ref(),
+            )
+        });
+        if !ok {
+            return Err(format!(
+                "shared network {name} does not read back as written"
+            ));
+        }
+    }
+    let (bg, eg, rg) = (globals(base), globals(edited), globals(readback));
+    for (k, ev) in &eg {
+        if bg.get(k) == Some(ev) {
+            continue;
+        }
+        let ok = rg.get(k).is_some_and(|rv| {
+            contains(
+                &norm(Some(k), rv),
+                &norm(Some(k), ev),
+                bg.get(k).map(|b| norm(Some(k), b)).as_ref(),
+            )
+        });
+        if !ok {
+            return Err(format!("setting {k} does not read back as written"));
+        }
+    }
+    Ok(())
+}
+
+/// `read` holds everything `want` says (all normalised). `before` is what was there before
+/// the edit: keys the edit dropped must not read back with their old value.
+fn contains(read: &Value, want: &Value, before: Option<&Value>) -> bool {
+    match (read, want) {
+        (Value::Object(r), Value::Object(w)) => {
+            let keys_ok = w.iter().all(|(k, wv)| {
+                let bv = before.and_then(|b| b.get(k));
+                match r.get(k) {
+                    // Kea keeps user-context verbatim: it must match exactly.
+                    Some(rv) if k == "user-context" => rv == wv,
+                    Some(rv) => contains(rv, wv, bv),
+                    None => false,
+                }
+            });
+            let dropped_ok = before.and_then(Value::as_object).is_none_or(|b| {
+                b.iter()
+                    .filter(|(k, _)| !w.contains_key(*k))
+                    .all(|(k, bv)| r.get(k) != Some(bv))
+            });
+            keys_ok && dropped_ok
+        }
+        (Value::Array(r), Value::Array(w)) => {
+            if r.len() != w.len() {
+                return false;
+            }
+            let befores = before.and_then(Value::as_array);
+            let mut used = vec![false; r.len()];
+            w.iter().all(|we| {
+                let be = befores.and_then(|bs| bs.iter().find(|b| same_identity(b, we)));
+                // The element with the same identity, else any unused one that holds it.
+                let pick = r
+                    .iter()
+                    .enumerate()
+                    .position(|(i, re)| !used[i] && same_identity(re, we))
+                    .filter(|&i| contains(&r[i], we, be))
+                    .or_else(|| {
+                        r.iter()
+                            .enumerate()
+                            .position(|(i, re)| !used[i] && contains(re, we, be))
+                    });
+                match pick {
+                    Some(i) => {
+                        used[i] = true;
+                        true
+                    }
+                    None => false,
+                }
+            })
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => read == want,
+    }
+}
+
+/// Both are objects and agree on the first identity key `want` has.
+fn same_identity(a: &Value, want: &Value) -> bool {
+    IDENTITY_KEYS
+        .iter()
+        .find_map(|k| want.get(*k).map(|w| (k, w)))
+        .is_some_and(|(k, w)| a.get(*k) == Some(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(subnets: Value) -> Value {
+        json!({"Dhcp4": {"valid-lifetime": 3600, "subnet4": subnets,
+            "shared-networks": [{"name": "floor2", "subnet4": [{"id": 9, "subnet": "10.9.0.0/24"}]}]}})
+    }
+
+    #[test]
+    fn kea_rewritings_do_not_count() {
+        let sent = cfg(json!([{"id": 1, "subnet": "10.10.0.0/24",
+            "pools": [{"pool": "10.10.0.100 - 10.10.0.149"}, {"pool": "10.10.0.192/26"}],
+            "reservations": [
+                {"client-id": "01:aa:bb:cc:00:30:02", "ip-address": "10.10.0.11"},
+                {"hw-address": "AA:BB:CC:00:00:01", "ip-address": "10.10.0.10"}]}]));
+        let read = cfg(json!([{"subnet": "10.10.0.0/24", "id": 1,
+            "pools": [{"pool": "10.10.0.192/26"}, {"pool": "10.10.0.100-10.10.0.149"}],
+            "reservations": [
+                {"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.10.0.10"},
+                {"client-id": "01AABBCC003002", "ip-address": "10.10.0.11"}]}]));
+        assert!(same_meaning(&sent, &read));
+        assert_eq!(diff_summary(&sent, &read), json!({}));
+        // A real change does count.
+        let mut other = read.clone();
+        other["Dhcp4"]["subnet4"][0]["pools"][0]["pool"] = json!("10.10.0.192/27");
+        assert!(!same_meaning(&sent, &other));
+    }
+
+    #[test]
+    fn user_context_is_compared_verbatim() {
+        let a = cfg(json!([{"id": 1, "user-context": {"pool": "a - b"}}]));
+        let b = cfg(json!([{"id": 1, "user-context": {"pool": "a-b"}}]));
+        assert!(!same_meaning(&a, &b));
+    }
+
+    #[test]
+    fn summary_lists_subnets_networks_and_globals() {
+        let before =
+            cfg(json!([{"id": 1, "subnet": "10.1.0.0/24"}, {"id": 2, "subnet": "10.2.0.0/24"}]));
+        let mut after = cfg(
+            json!([{"id": 1, "subnet": "10.1.0.0/24", "valid-lifetime": 60},
+                                   {"id": 3, "subnet": "10.3.0.0/24"}]),
+        );
+        after["Dhcp4"]["valid-lifetime"] = json!(600);
+        after["Dhcp4"]["shared-networks"][0]["interface"] = json!("lo");
+        let s = diff_summary(&before, &after);
+        assert_eq!(
+            s,
+            json!({"subnets": {"added": [3], "removed": [2], "changed": [1]},
+                   "shared-networks": {"changed": ["floor2"]},
+                   "globals": ["valid-lifetime"]})
+        );
+        assert_eq!(
+            describe_summary(&s),
+            "subnets added 3; subnets removed 2; subnets changed 1; shared networks changed floor2; settings changed: valid-lifetime"
+        );
+        let parts = changed_parts(&after, &s);
+        assert_eq!(parts["subnets"].as_array().unwrap().len(), 2, "{parts}");
+        assert_eq!(parts["globals"], json!({"valid-lifetime": 600}));
+        assert_eq!(parts["shared-networks"][0]["name"], "floor2");
+        assert!(parts["shared-networks"][0].get("subnet4").is_none());
+    }
+
+    #[test]
+    fn moving_a_subnet_into_a_network_is_a_change() {
+        let before = cfg(json!([{"id": 1, "subnet": "10.1.0.0/24"}]));
+        let mut after = cfg(json!([]));
+        after["Dhcp4"]["shared-networks"][0]["subnet4"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": 1, "subnet": "10.1.0.0/24"}));
+        assert_eq!(
+            diff_summary(&before, &after),
+            json!({"subnets": {"changed": [1]}})
+        );
+        let parts = changed_parts(&after, &json!({"subnets": {"changed": [1]}}));
+        assert_eq!(parts["subnets"][0]["(shared-network)"], "floor2");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let v = mask_secrets(json!({"peers": [{"basic-auth-password": "p", "name": "a"}],
+                                    "lease-database": {"password": "x", "type": "mysql"}}));
+        assert_eq!(v["peers"][0]["basic-auth-password"], "***");
+        assert_eq!(v["lease-database"]["password"], "***");
+        assert_eq!(v["peers"][0]["name"], "a");
+    }
+
+    #[test]
+    fn edit_is_live_allows_kea_defaults_but_not_missing_values() {
+        let base = cfg(
+            json!([{"id": 1, "subnet": "10.1.0.0/24", "client-class": "never",
+                               "pools": [], "reservations": []}]),
+        );
+        let mut edited = base.clone();
+        edited["Dhcp4"]["subnet4"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("client-class");
+        edited["Dhcp4"]["subnet4"][0]["reservations"] =
+            json!([{"hw-address": "AA:BB:CC:00:00:01", "ip-address": "10.1.0.5"}]);
+        edited["Dhcp4"]["subnet4"].as_array_mut().unwrap().push(
+            json!({"id": 2, "subnet": "10.2.0.0/24", "pools": [{"pool": "10.2.0.10 - 10.2.0.20"}]}),
+        );
+        // As Kea would read it back: defaults added, forms rewritten.
+        let read = cfg(json!([
+            {"id": 2, "subnet": "10.2.0.0/24", "valid-lifetime": 3600,
+             "pools": [{"pool": "10.2.0.10-10.2.0.20", "option-data": []}]},
+            {"id": 1, "subnet": "10.1.0.0/24", "pools": [], "valid-lifetime": 3600,
+             "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.1.0.5",
+                               "hostname": "", "option-data": []}]}]));
+        assert_eq!(edit_is_live(&base, &edited, &read), Ok(()));
+        // The removal did not take: still inactive.
+        let mut stale = read.clone();
+        stale["Dhcp4"]["subnet4"][1]["client-class"] = json!("never");
+        assert!(edit_is_live(&base, &edited, &stale).is_err());
+        // The new subnet is missing.
+        let mut missing = read.clone();
+        missing["Dhcp4"]["subnet4"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            edit_is_live(&base, &edited, &missing),
+            Err("subnet 2 is missing".into())
+        );
+        // A different reservation IP.
+        let mut wrong = read;
+        wrong["Dhcp4"]["subnet4"][1]["reservations"][0]["ip-address"] = json!("10.1.0.6");
+        assert!(edit_is_live(&base, &edited, &wrong).is_err());
+    }
+}
