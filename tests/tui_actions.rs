@@ -894,3 +894,42 @@ fn tiny_terminals_draw_every_popup_without_panicking() {
         let _ = render(&a, w, h);
     }
 }
+
+#[test]
+fn refresh_in_a_scope_reloads_the_tree_and_the_definition() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.70");
+    let req = only(a.update(ch('r')));
+    assert!(matches!(req.kind, RequestKind::ReloadScope(c) if c.to_string() == "10.64.0.0/24"));
+    // Another admin reserved .70 meanwhile: the reload shows it.
+    let mut d = office_def();
+    d.reservations.push(ddish::model::Reservation {
+        ip: ip("10.64.0.70"),
+        hw: Some("02:00:00:00:00:70".into()),
+        client_id: None,
+        hostname: Some("scanner".into()),
+        description: None,
+        client_classes: vec![],
+    });
+    let v = ddish::model::ScopeView::build(d, vec![], NOW);
+    a.update(respond(
+        &req,
+        Payload::Reloaded(Ok((Arc::new(server_data()), Arc::new(v)))),
+    ));
+    let s = scope_state(&a);
+    assert_eq!(s.cursor_ip(), Some(ip("10.64.0.70")));
+    let v = s.data.as_ref().unwrap();
+    assert_eq!(
+        v.state_of(ip("10.64.0.70")),
+        ddish::model::IpState::Reserved
+    );
+    // A failed reload keeps the reason on the view.
+    let req = only(a.update(ch('r')));
+    a.update(respond(
+        &req,
+        Payload::Reloaded(Err("no scope 10.64.0.0/24 on server kea-hq".into())),
+    ));
+    assert!(
+        matches!(&scope_state(&a).load, ddish::tui::views::Load::Failed(e) if e.contains("no scope"))
+    );
+}

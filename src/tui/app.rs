@@ -1164,6 +1164,8 @@ impl App {
                 }
                 s.load = Load::Loading;
                 s.gen = gen;
+                // With the tree: reservations and pools live in the definition, which
+                // another admin may have changed.
                 out.push(Request {
                     id,
                     gen,
@@ -1171,7 +1173,7 @@ impl App {
                         server: tab.name.clone(),
                         cidr: s.cidr,
                     },
-                    kind: RequestKind::LoadScope(Box::new(s.def.clone())),
+                    kind: RequestKind::ReloadScope(s.cidr),
                 });
             }
             _ => {
