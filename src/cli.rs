@@ -23,6 +23,9 @@ pub struct Cli {
     /// Log more detail to the log file.
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Change nothing: every write action is refused, whatever the roles in the config.
+    #[arg(long, global = true)]
+    pub read_only: bool,
     #[command(subcommand)]
     pub cmd: Option<Cmd>,
 }
@@ -46,6 +49,15 @@ pub enum Cmd {
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Act on one address: hold, release, claim, reserve, show, history, ping.
+    #[command(subcommand)]
+    Ip(crate::cli_actions::IpCmd),
+    /// Scope changes: exclusion ranges.
+    #[command(subcommand)]
+    Scope(crate::cli_actions::ScopeCmd),
+    /// DNS records for an address (TSIG-signed dynamic update).
+    #[command(subcommand)]
+    Dns(crate::cli_actions::DnsCmd),
     /// The built-in loopback lab: two Kea servers in HA plus BIND, all on 127.0.0.1.
     /// Without a subcommand: start it, open the console on it, stop it on quit.
     #[command(args_conflicts_with_subcommands = true)]
@@ -143,6 +155,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         }) => {
             let cfg = load_config(cli.config.as_deref())?;
             export(cfg, what, server.as_deref(), scope, output.as_deref())
+        }
+        Some(Cmd::Ip(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_actions::ip(Session::new_with(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Scope(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_actions::scope(Session::new_with(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Dns(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_actions::dns(Session::new_with(cfg, cli.read_only), c)
         }
         Some(Cmd::Lab { action, opts }) => match action {
             Some(LabCmd::Up { opts }) => {

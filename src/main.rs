@@ -1,5 +1,6 @@
 //! ddish: the console by default, scriptable subcommands otherwise.
 mod cli;
+mod cli_actions;
 
 use std::process::ExitCode;
 

@@ -79,6 +79,8 @@ impl DdishToml {
             }
             let tags: Vec<String> = sv.tags.iter().map(|t| q(t)).collect();
             let _ = writeln!(s, "tags = [{}]", tags.join(", "));
+            // The lab is yours to break: every action, scope changes included.
+            let _ = writeln!(s, "role = \"admin\"");
         }
         if let Some(d) = &self.dns {
             let _ = writeln!(s, "\n[dns]\n\n[[dns.server]]");

@@ -1,7 +1,12 @@
 //! Every user action, once: the console and the CLI both call these.
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
+mod actions;
 mod session;
 
+pub use actions::{
+    validate_client_id, validate_hostname, validate_mac, ActionOutcome, ClaimRequest, Ident, Need,
+    ReservationRequest, ReservationType,
+};
 pub use session::{ha_summary, OpError, Session};
 
 use crate::model::{ServerTree, Utilization};

@@ -28,6 +28,8 @@ pub enum OpError {
     /// Allowed, but the user must confirm (e.g. the IP is leased to another client).
     #[error("{0}")]
     NeedsConfirmation(String),
+    #[error("{0}")]
+    LeaseWrite(#[from] crate::kea::LeaseWriteError),
 }
 
 impl OpError {
@@ -40,6 +42,7 @@ impl OpError {
             OpError::Refused(_) => "refused",
             OpError::Forbidden(_) => "not allowed",
             OpError::NeedsConfirmation(_) => "needs confirmation",
+            OpError::LeaseWrite(_) => "lease write failed",
         }
     }
 }

@@ -1,0 +1,556 @@
+//! `ddish ip ...`, `ddish scope exclude|unexclude`, `ddish dns add|delete`: the console's IP
+//! actions as commands, on the same ops code. Refusals exit 3, server failures 2.
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use ddish::ops::{
+    ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, Session,
+};
+
+use crate::cli::Fail;
+
+#[derive(Subcommand, Debug)]
+pub enum IpCmd {
+    /// Hold the next free (or a random free) address of a scope; prints the held IP.
+    Next {
+        #[arg(long, value_name = "CIDR")]
+        scope: ipnet::Ipv4Net,
+        #[arg(long)]
+        random: bool,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Hold one free address.
+    Hold {
+        ip: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+    /// End a hold: the address is available again.
+    Release {
+        ip: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Claim an address for a client (a lease that never expires, on every HA peer).
+    Claim {
+        ip: Ipv4Addr,
+        #[arg(long)]
+        mac: String,
+        #[arg(long)]
+        hostname: Option<String>,
+        #[arg(long)]
+        comment: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Return a claimed address to DHCP.
+    Unclaim {
+        ip: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Create or replace the DHCP reservation of an address.
+    Reserve {
+        ip: Ipv4Addr,
+        #[arg(
+            long,
+            conflicts_with = "client_id",
+            required_unless_present = "client_id"
+        )]
+        mac: Option<String>,
+        #[arg(long)]
+        client_id: Option<String>,
+        #[arg(long = "type", value_enum, default_value_t = ResvKind::Dhcp)]
+        kind: ResvKind,
+        #[arg(long)]
+        hostname: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Delete the reservation of an address.
+    Unreserve {
+        ip: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Everything known of an address, on every HA peer.
+    Show {
+        ip: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+    /// The journal entries of an address, newest first.
+    History { ip: Ipv4Addr },
+    /// ICMP echo: reachable with the round-trip time, or not.
+    Ping { ip: Ipv4Addr },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScopeCmd {
+    /// Exclude START-END from DHCP (the pools are rewritten on every HA peer).
+    Exclude {
+        #[arg(long, value_name = "CIDR")]
+        scope: ipnet::Ipv4Net,
+        start: Ipv4Addr,
+        end: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Return START-END to the pools.
+    Unexclude {
+        #[arg(long, value_name = "CIDR")]
+        scope: ipnet::Ipv4Net,
+        start: Ipv4Addr,
+        end: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DnsCmd {
+    /// Add an A record (and with --ptr the PTR) by TSIG-signed dynamic update.
+    Add {
+        #[arg(long)]
+        ip: Ipv4Addr,
+        #[arg(long)]
+        zone: String,
+        #[arg(long)]
+        hostname: String,
+        #[arg(long, default_value_t = 3600)]
+        ttl: u32,
+        #[arg(long)]
+        ptr: bool,
+        #[arg(long)]
+        comment: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Delete the A record of HOSTNAME for IP, and its PTR.
+    Delete {
+        #[arg(long)]
+        ip: Ipv4Addr,
+        #[arg(long)]
+        zone: String,
+        #[arg(long)]
+        hostname: String,
+        /// Keep the PTR record.
+        #[arg(long)]
+        no_ptr: bool,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+/// Which server, and confirmation for scripts.
+#[derive(Args, Debug, Clone)]
+pub struct At {
+    /// The server, when the address or scope is on several that are not HA peers.
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Confirm destructive actions and warnings without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ResvKind {
+    Dhcp,
+    Bootp,
+    Both,
+}
+
+fn refused(e: OpError) -> Fail {
+    let code = match e {
+        OpError::Kea(_) | OpError::UnknownServer(_) => 2,
+        _ => 3,
+    };
+    Fail(code, e.to_string())
+}
+
+/// Asks on the terminal; without one, `--yes` is required.
+fn confirm(question: &str, yes: bool) -> Result<(), Fail> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Fail(
+            3,
+            format!("{question}\nnot confirmed: add --yes to confirm without a terminal"),
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    if matches!(line.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Fail(3, "cancelled: nothing changed".into()))
+    }
+}
+
+fn print_outcome(o: &ActionOutcome) {
+    println!("{}", o.summary);
+    if o.peers.len() > 1 {
+        eprintln!("written on {}", o.peers.join(", "));
+    }
+    for w in &o.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn rt() -> Result<tokio::runtime::Runtime, Fail> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs an action that may ask for confirmation once.
+fn with_confirm<F, Fut>(yes: bool, f: F) -> Result<ActionOutcome, Fail>
+where
+    F: Fn(bool) -> Fut,
+    Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
+{
+    let rt = rt()?;
+    match rt.block_on(f(false)) {
+        Err(OpError::NeedsConfirmation(q)) => {
+            confirm(&q, yes)?;
+            rt.block_on(f(true)).map_err(refused)
+        }
+        r => r.map_err(refused),
+    }
+}
+
+pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
+    let rt = rt()?;
+    let locate = |ip: Ipv4Addr, at: &At| {
+        rt.block_on(session.locate(ip, at.server.as_deref()))
+            .map_err(refused)
+    };
+    match cmd {
+        IpCmd::Next { scope, random, at } => {
+            let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
+            let o = rt
+                .block_on(session.hold_free(&server, &def, random))
+                .map_err(refused)?;
+            // The held IP alone on stdout, for scripts.
+            println!("{}", o.ip.map(|i| i.to_string()).unwrap_or_default());
+            eprintln!("{}", o.summary);
+            for w in &o.warnings {
+                eprintln!("warning: {w}");
+            }
+        }
+        IpCmd::Hold { ip, at } => {
+            let (server, _) = locate(ip, &at)?;
+            print_outcome(&rt.block_on(session.hold_ip(&server, ip)).map_err(refused)?);
+        }
+        IpCmd::Release { ip, at } => {
+            let (server, _) = locate(ip, &at)?;
+            confirm(&format!("release the hold on {ip}?"), at.yes)?;
+            print_outcome(&rt.block_on(session.release(&server, ip)).map_err(refused)?);
+        }
+        IpCmd::Claim {
+            ip,
+            mac,
+            hostname,
+            comment,
+            at,
+        } => {
+            let (server, _) = locate(ip, &at)?;
+            let req = ClaimRequest {
+                mac,
+                hostname,
+                comment,
+            };
+            print_outcome(
+                &rt.block_on(session.claim(&server, ip, &req))
+                    .map_err(refused)?,
+            );
+        }
+        IpCmd::Unclaim { ip, at } => {
+            let (server, _) = locate(ip, &at)?;
+            confirm(&format!("unclaim {ip} (its client loses it)?"), at.yes)?;
+            print_outcome(&rt.block_on(session.unclaim(&server, ip)).map_err(refused)?);
+        }
+        IpCmd::Reserve {
+            ip,
+            mac,
+            client_id,
+            kind,
+            hostname,
+            description,
+            at,
+        } => {
+            let (server, _) = locate(ip, &at)?;
+            let req = ReservationRequest {
+                ident: match (mac, client_id) {
+                    (Some(m), _) => Ident::Mac(m),
+                    (None, Some(c)) => Ident::ClientId(c),
+                    (None, None) => return Err(Fail(3, "give --mac MAC or --client-id ID".into())),
+                },
+                kind: match kind {
+                    ResvKind::Dhcp => ReservationType::Dhcp,
+                    ResvKind::Bootp => ReservationType::Bootp,
+                    ResvKind::Both => ReservationType::Both,
+                },
+                hostname,
+                description,
+            };
+            drop(rt);
+            let o = with_confirm(at.yes, |ok| {
+                let s = Arc::clone(&session);
+                let server = server.clone();
+                let req = req.clone();
+                async move { s.reserve(&server, ip, &req, ok).await }
+            })?;
+            print_outcome(&o);
+        }
+        IpCmd::Unreserve { ip, at } => {
+            let (server, _) = locate(ip, &at)?;
+            confirm(&format!("delete the reservation of {ip}?"), at.yes)?;
+            print_outcome(
+                &rt.block_on(session.unreserve(&server, ip))
+                    .map_err(refused)?,
+            );
+        }
+        IpCmd::Show { ip, at } => {
+            let (server, def) = locate(ip, &at)?;
+            print!("{}", rt.block_on(show(&session, &server, &def, ip))?);
+        }
+        IpCmd::History { ip } => {
+            let entries = session.history(ip).map_err(refused)?;
+            if entries.is_empty() {
+                println!("no journal entries for {ip}");
+            }
+            for e in entries {
+                println!(
+                    "{}  {:<20} {:<10} {:<16} {}{}",
+                    ddish::export::rfc3339(e.time),
+                    e.user,
+                    e.server,
+                    e.action,
+                    e.result,
+                    e.after.map(|a| format!("  {a}")).unwrap_or_default()
+                );
+            }
+        }
+        IpCmd::Ping { ip } => {
+            let r = rt.block_on(session.ping(ip)).map_err(refused)?;
+            let kind = format!("{:?}", r.socket).to_uppercase();
+            match (r.reachable, r.rtt) {
+                (true, Some(rtt)) => println!(
+                    "{ip} reachable: {:.3} ms ({}/{} replies, {kind} socket)",
+                    rtt.as_secs_f64() * 1e3,
+                    r.received,
+                    r.sent
+                ),
+                _ => {
+                    println!(
+                        "{ip} not reachable: no reply to {} echo requests ({kind} socket)",
+                        r.sent
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn find_scope(
+    rt: &tokio::runtime::Runtime,
+    session: &Arc<Session>,
+    cidr: &ipnet::Ipv4Net,
+    server: Option<&str>,
+) -> Result<(String, ddish::model::ScopeDef), Fail> {
+    // A scope is found through its network address: the same lookup as for an IP, then
+    // the CIDR must match exactly.
+    let (s, def) = rt
+        .block_on(session.locate(cidr.network(), server))
+        .map_err(refused)?;
+    if def.cidr != *cidr {
+        return Err(Fail(
+            3,
+            format!("no scope {cidr} on {s} (the address lies in {})", def.cidr),
+        ));
+    }
+    Ok((s, def))
+}
+
+async fn show(
+    session: &Arc<Session>,
+    server: &str,
+    def: &ddish::model::ScopeDef,
+    ip: Ipv4Addr,
+) -> Result<String, Fail> {
+    use std::fmt::Write as _;
+    let peers = session.peers(server).await.map_err(refused)?;
+    let mut out = String::new();
+    let mut first = true;
+    for (name, _) in &peers {
+        let view = session.load_scope(name, def).await.map_err(refused)?;
+        let d = view.detail(ip);
+        if first {
+            let _ = writeln!(out, "ip           {ip}");
+            let _ = writeln!(out, "scope        {} on {}", def.label(), server);
+            let _ = writeln!(out, "state        {}", d.state);
+            let _ = writeln!(
+                out,
+                "in pool      {}   in range {}{}",
+                d.in_pool,
+                d.in_range,
+                if d.is_gateway { "   (the gateway)" } else { "" }
+            );
+            if let Some(r) = d.reservation {
+                let _ = writeln!(
+                    out,
+                    "reservation  {}{}{}",
+                    r.hw.as_deref().or(r.client_id.as_deref()).unwrap_or("-"),
+                    r.hostname
+                        .as_deref()
+                        .map(|h| format!("  {h}"))
+                        .unwrap_or_default(),
+                    r.description
+                        .as_deref()
+                        .map(|h| format!("  \"{h}\""))
+                        .unwrap_or_default()
+                );
+            }
+            first = false;
+        }
+        match d.lease {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "lease on {name:<12} {} {}  mac {}  host {}  since {}  until {}{}",
+                    ddish::model::scope::lease_state(l, ddish::ops::now()),
+                    match l.mark {
+                        ddish::model::LeaseMark::Held => "(held by ddish)",
+                        ddish::model::LeaseMark::Claimed => "(claimed by ddish)",
+                        ddish::model::LeaseMark::None => "(DHCP)",
+                    },
+                    if l.hw.is_none() || l.hw.is_zero() {
+                        "-".to_string()
+                    } else {
+                        l.hw.to_string()
+                    },
+                    l.hostname.as_deref().unwrap_or("-"),
+                    ddish::export::rfc3339(l.cltt),
+                    l.expires()
+                        .map(ddish::export::rfc3339)
+                        .unwrap_or_else(|| "never".into()),
+                    l.comment()
+                        .map(|c| format!("  \"{c}\""))
+                        .unwrap_or_default()
+                );
+            }
+            None => {
+                let _ = writeln!(out, "lease on {name:<12} none");
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
+    let rt = rt()?;
+    let (scope, start, end, at, include) = match cmd {
+        ScopeCmd::Exclude {
+            scope,
+            start,
+            end,
+            at,
+        } => (scope, start, end, at, false),
+        ScopeCmd::Unexclude {
+            scope,
+            start,
+            end,
+            at,
+        } => (scope, start, end, at, true),
+    };
+    let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
+    drop(rt);
+    let o = if include {
+        confirm(
+            &format!("return {start} - {end} to the pools of {scope} (DHCP hands them out again)?"),
+            at.yes,
+        )?;
+        rt_block(|| session.unexclude(&server, &def, start, end))?
+    } else {
+        with_confirm(at.yes, |ok| {
+            let s = Arc::clone(&session);
+            let (server, def) = (server.clone(), def.clone());
+            async move { s.exclude(&server, &def, start, end, ok).await }
+        })?
+    };
+    print_outcome(&o);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rt_block<F, Fut>(f: F) -> Result<ActionOutcome, Fail>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
+{
+    rt()?.block_on(f()).map_err(refused)
+}
+
+pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
+    let rt = rt()?;
+    match cmd {
+        DnsCmd::Add {
+            ip,
+            zone,
+            hostname,
+            ttl,
+            ptr,
+            comment,
+            at,
+        } => {
+            let (server, _) = rt
+                .block_on(session.locate(ip, at.server.as_deref()))
+                .map_err(refused)?;
+            let req = ddish::dns::RecordRequest {
+                zone,
+                hostname,
+                ip: IpAddr::V4(ip),
+                ttl,
+                ptr,
+                comment,
+            };
+            print_outcome(
+                &rt.block_on(session.dns_add(&server, &req))
+                    .map_err(refused)?,
+            );
+        }
+        DnsCmd::Delete {
+            ip,
+            zone,
+            hostname,
+            no_ptr,
+            at,
+        } => {
+            let (server, _) = rt
+                .block_on(session.locate(ip, at.server.as_deref()))
+                .map_err(refused)?;
+            confirm(
+                &format!("delete the records of {hostname} ({ip}) in {zone}?"),
+                at.yes,
+            )?;
+            print_outcome(
+                &rt.block_on(session.dns_delete(&server, &zone, &hostname, ip, !no_ptr))
+                    .map_err(refused)?,
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

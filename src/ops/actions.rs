@@ -1,0 +1,1438 @@
+//! IP actions (issue 3), once for the console and the CLI: hold next/random free, release,
+//! claim, reservations, exclusions, ping, DNS records, history. Every write goes to the
+//! server and its HA peers (lease commands are not replicated, KEA_FACTS.md §7), config
+//! changes through the safe write protocol, and every action is journaled.
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::audit::{Entry, Journal};
+use crate::config::Role;
+use crate::kea::{self, KeaClient, LeaseWriteError};
+use crate::model::alloc::{exclude_from_pools, include_in_pools, is_free_everywhere};
+use crate::model::lease::{hex_colon, parse_hex_bytes, HwAddr};
+use crate::model::{IpState, Lease, LeaseMark, Range, ScopeDef, ScopeStatus, ScopeView};
+
+use super::now;
+use super::session::{OpError, Session};
+
+/// How many taken addresses `hold_free` steps over before giving up (another admin or a
+/// DHCP client may take the one it picked between the look and the write).
+const MAX_HOLD_TRIES: usize = 16;
+
+/// The level an action needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    Operator,
+    Admin,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionOutcome {
+    pub server: String,
+    /// Every server written, in order.
+    pub peers: Vec<String>,
+    pub ip: Option<Ipv4Addr>,
+    pub summary: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub mac: String,
+    pub hostname: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ident {
+    Mac(String),
+    ClientId(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReservationType {
+    Dhcp,
+    Bootp,
+    Both,
+}
+
+impl ReservationType {
+    pub fn label(self) -> &'static str {
+        match self {
+            ReservationType::Dhcp => "dhcp",
+            ReservationType::Bootp => "bootp",
+            ReservationType::Both => "both",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReservationRequest {
+    pub ident: Ident,
+    pub kind: ReservationType,
+    pub hostname: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A MAC address in any common notation, normalised to `aa:bb:cc:dd:ee:ff`.
+pub fn validate_mac(s: &str) -> Result<String, String> {
+    match HwAddr::parse(s) {
+        Some(HwAddr::Eth(b)) if b != [0; 6] => Ok(hex_colon(&b)),
+        Some(HwAddr::Eth(_)) => Err("00:00:00:00:00:00 is not a client's MAC address".into()),
+        _ => Err(format!(
+            "'{s}' is not a MAC address: six hex bytes, e.g. aa:bb:cc:dd:ee:ff"
+        )),
+    }
+}
+
+/// A DHCP client identifier (option 61): hex bytes, at least two, normalised to `01:aa:..`.
+pub fn validate_client_id(s: &str) -> Result<String, String> {
+    match parse_hex_bytes(s) {
+        Some(b) if b.len() >= 2 && b.len() <= 255 => Ok(hex_colon(&b)),
+        _ => Err(format!(
+            "'{s}' is not a client identifier: hex bytes such as 01:aa:bb:cc:dd:ee:ff"
+        )),
+    }
+}
+
+pub use crate::dns::validate_hostname;
+
+fn opt_hostname(h: &Option<String>) -> Result<Option<String>, OpError> {
+    match h.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(h) => {
+            validate_hostname(h).map_err(OpError::Refused)?;
+            Ok(Some(h.to_string()))
+        }
+    }
+}
+
+fn state_word(s: IpState) -> String {
+    s.label().to_lowercase()
+}
+
+/// The `subnet4` entry with this id, at the top level or inside a shared network.
+fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
+    let d = cfg
+        .get_mut("Dhcp4")
+        .ok_or("the configuration has no Dhcp4 object")?;
+    let is_it = |s: &Value| s["id"].as_u64() == Some(u64::from(id));
+    // Find where it is first, then borrow mutably once.
+    let top = d["subnet4"]
+        .as_array()
+        .and_then(|l| l.iter().position(is_it));
+    if let Some(i) = top {
+        return Ok(&mut d["subnet4"][i]);
+    }
+    let nested = d["shared-networks"].as_array().and_then(|nets| {
+        nets.iter().enumerate().find_map(|(n, net)| {
+            net["subnet4"]
+                .as_array()
+                .and_then(|l| l.iter().position(is_it))
+                .map(|i| (n, i))
+        })
+    });
+    match nested {
+        Some((n, i)) => Ok(&mut d["shared-networks"][n]["subnet4"][i]),
+        None => Err(format!("subnet id {id} is no longer on the server: reload")),
+    }
+}
+
+/// Pins the scope range in `user-context.ddish.range`, so pool edits never move it.
+fn pin_range(subnet: &mut Value, range: Range) {
+    if !subnet["user-context"].is_object() {
+        subnet["user-context"] = json!({});
+    }
+    let uc = &mut subnet["user-context"];
+    if !uc["ddish"].is_object() {
+        uc["ddish"] = json!({});
+    }
+    if uc["ddish"].get("range").is_none() {
+        uc["ddish"]["range"] =
+            json!({"start": range.first().to_string(), "end": range.last().to_string()});
+    }
+}
+
+/// Rewrites a subnet's pools through `f`, each pool object keeping its other fields
+/// (client-class of an HA split, pool options).
+fn rewrite_pools(
+    subnet: &mut Value,
+    f: impl FnOnce(&[(Range, usize)]) -> Vec<(Range, usize)>,
+) -> Result<(Value, Value), String> {
+    let pools: Vec<Value> = subnet["pools"].as_array().cloned().unwrap_or_default();
+    let mut parsed = Vec::with_capacity(pools.len());
+    for (i, p) in pools.iter().enumerate() {
+        let s = p["pool"].as_str().unwrap_or_default();
+        let r = Range::parse_pool(s)
+            .ok_or_else(|| format!("pool '{s}' on the server is not a range ddish can edit"))?;
+        parsed.push((r, i));
+    }
+    let new = f(&parsed);
+    let out: Vec<Value> = new
+        .iter()
+        .map(|(r, g)| {
+            let mut p = pools.get(*g).cloned().unwrap_or_else(|| json!({}));
+            p["pool"] = json!(r.to_pool_string());
+            p
+        })
+        .collect();
+    let before = Value::Array(pools);
+    subnet["pools"] = Value::Array(out.clone());
+    Ok((before, Value::Array(out)))
+}
+
+impl Session {
+    fn journal(&self) -> Journal {
+        Journal::new(&self.config().settings.journal)
+    }
+
+    /// Appends to the journal; a journal that can't be written is a warning, not a failure
+    /// of the action already done on the server.
+    fn record(&self, e: Entry, warnings: &mut Vec<String>) {
+        if let Err(err) = self.journal().append(&e) {
+            tracing::warn!("journal: {err}");
+            warnings.push(format!("not written to the history journal: {err}"));
+        }
+    }
+
+    fn record_failure(&self, e: Entry, err: &OpError) {
+        let mut e = e;
+        e.result = err.to_string();
+        let _ = self.journal().append(&e);
+    }
+
+    pub fn role(&self, server: &str) -> Role {
+        self.config()
+            .server(server)
+            .map(|s| s.role)
+            .unwrap_or(Role::Viewer)
+    }
+
+    /// Whether the user may act at `need` level on `server`.
+    pub fn may(&self, server: &str, need: Need) -> Result<(), OpError> {
+        if self.read_only() {
+            return Err(OpError::Forbidden(
+                "ddish runs with --read-only: no changes are made".into(),
+            ));
+        }
+        let role = self.role(server);
+        let ok = match (role, need) {
+            (Role::Viewer, _) => false,
+            (Role::Operator, Need::Operator) => true,
+            (Role::Operator, Need::Admin) => false,
+            (Role::Admin, _) => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(OpError::Forbidden(format!(
+                "your role on {server} is {} (config `role`): {} needs {}",
+                match role {
+                    Role::Viewer => "viewer",
+                    Role::Operator => "operator",
+                    Role::Admin => "admin",
+                },
+                match need {
+                    Need::Operator => "this change",
+                    Need::Admin => "a scope change",
+                },
+                match need {
+                    Need::Operator => "role = \"operator\" or \"admin\"",
+                    Need::Admin => "role = \"admin\"",
+                }
+            )))
+        }
+    }
+
+    /// The server and the HA peers it names, as configured servers, in write order: the
+    /// primary first (so two ddish racing for one address meet on the same server first).
+    pub async fn peers(&self, server: &str) -> Result<Vec<(String, KeaClient)>, OpError> {
+        let c = self.client(server)?;
+        let raw = c.config_get_raw().await?;
+        let ha = kea::ha_peers(&raw);
+        if ha.is_empty() {
+            return Ok(vec![(server.to_string(), c)]);
+        }
+        let norm = |u: &str| -> String {
+            reqwest::Url::parse(u)
+                .map(|u| {
+                    format!(
+                        "{}://{}:{}",
+                        u.scheme(),
+                        u.host_str().unwrap_or(""),
+                        u.port_or_known_default().unwrap_or(0)
+                    )
+                })
+                .unwrap_or_else(|_| u.trim_end_matches('/').to_string())
+        };
+        let mut out: Vec<(String, String, KeaClient)> = Vec::new();
+        let mut me_seen = false;
+        for p in &ha {
+            let cfg = self
+                .config()
+                .servers
+                .iter()
+                .find(|s| norm(&s.url) == norm(&p.url));
+            match cfg {
+                Some(s) => {
+                    me_seen |= s.name == server;
+                    out.push((p.role.clone(), s.name.clone(), self.client(&s.name)?));
+                }
+                None => {
+                    return Err(OpError::Refused(format!(
+                        "{server} is in an HA pair with '{}' at {}, which is not in your config: \
+                         add it as a [[server]] so ddish can write to both peers",
+                        p.name, p.url
+                    )))
+                }
+            }
+        }
+        if !me_seen {
+            out.push(("".into(), server.to_string(), c));
+        }
+        out.sort_by_key(|(role, name, _)| (role != "primary", name.clone()));
+        out.dedup_by(|a, b| a.1 == b.1);
+        Ok(out.into_iter().map(|(_, n, c)| (n, c)).collect())
+    }
+
+    /// The scope of `server` that contains `ip`.
+    pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
+        let data = self.load_server(server).await?;
+        data.tree
+            .scopes
+            .iter()
+            .filter(|s| s.def.id != 0 && s.def.cidr.contains(&ip))
+            .max_by_key(|s| s.def.cidr.prefix_len())
+            .map(|s| s.def.clone())
+            .ok_or_else(|| OpError::NotFound(format!("{ip} is in no scope on {server}")))
+    }
+
+    /// Finds the server and scope of an address for the CLI. Without `server`, every server
+    /// is asked; matches on HA peers of one another count as one (the first configured).
+    pub async fn locate(
+        self: &Arc<Self>,
+        ip: Ipv4Addr,
+        server: Option<&str>,
+    ) -> Result<(String, ScopeDef), OpError> {
+        if let Some(s) = server {
+            return Ok((s.to_string(), self.scope_of(s, ip).await?));
+        }
+        let names: Vec<String> = self
+            .config()
+            .servers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        let tasks: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let me = Arc::clone(self);
+                let n = n.clone();
+                tokio::spawn(async move { me.scope_of(&n, ip).await })
+            })
+            .collect();
+        let mut found = Vec::new();
+        let mut errors = Vec::new();
+        for (t, n) in tasks.into_iter().zip(&names) {
+            match t.await {
+                Ok(Ok(def)) => found.push((n.clone(), def)),
+                Ok(Err(OpError::NotFound(_))) => {}
+                Ok(Err(e)) => errors.push(e.to_string()),
+                Err(e) => errors.push(format!("{n}: internal error: {e}")),
+            }
+        }
+        if found.is_empty() {
+            let mut msg = format!("{ip} is in no scope on any configured server");
+            if !errors.is_empty() {
+                msg.push_str(&format!(" that answered; failing: {}", errors.join("; ")));
+            }
+            return Err(OpError::NotFound(msg));
+        }
+        if found.len() > 1 {
+            let peers: Vec<String> = self
+                .peers(&found[0].0)
+                .await
+                .map(|p| p.into_iter().map(|(n, _)| n).collect())
+                .unwrap_or_default();
+            if !found.iter().all(|(n, _)| peers.contains(n)) {
+                return Err(OpError::Refused(format!(
+                    "{ip} is in scopes on {}: pick one with --server NAME",
+                    found
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+        Ok(found.remove(0))
+    }
+
+    /// Each peer's view of the scope (same subnet id on HA peers).
+    async fn peer_views(
+        &self,
+        peers: &[(String, KeaClient)],
+        scope: &ScopeDef,
+    ) -> Result<Vec<ScopeView>, OpError> {
+        let mut views = Vec::with_capacity(peers.len());
+        for (_, c) in peers {
+            let leases = c.lease4_get_all(scope.id).await?;
+            views.push(ScopeView::build(scope.clone(), leases, now()));
+        }
+        Ok(views)
+    }
+
+    fn hold_args(&self, ip: Ipv4Addr, subnet_id: u32) -> Value {
+        json!({
+            "ip-address": ip.to_string(),
+            "subnet-id": subnet_id,
+            "hw-address": "00:00:00:00:00:00",
+            "valid-lft": self.config().settings.hold_time.as_secs().min(u64::from(u32::MAX - 1)),
+            "user-context": {"ddish": {"held": true, "by": crate::audit::current_user(), "at": now()}}
+        })
+    }
+
+    fn check_active(scope: &ScopeDef) -> Result<(), OpError> {
+        if scope.status != ScopeStatus::Active {
+            return Err(OpError::Refused(format!(
+                "scope {} is {}: an inactive scope allocates nothing; activate it first",
+                scope.cidr,
+                scope.status.label().to_lowercase()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Holds the next free (or a random free) address of the scope on every peer.
+    pub async fn hold_free(
+        &self,
+        server: &str,
+        scope: &ScopeDef,
+        random: bool,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        Self::check_active(scope)?;
+        let peers = self.peers(server).await?;
+        let views = self.peer_views(&peers, scope).await?;
+        let refs: Vec<&ScopeView> = views.iter().collect();
+        let mut candidates: Vec<Ipv4Addr> = crate::model::alloc::free_addresses(&refs).collect();
+        if candidates.is_empty() {
+            return Err(OpError::Refused(format!(
+                "no free address in scope {} on {}",
+                scope.cidr,
+                peers
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )));
+        }
+        if random {
+            fastrand::shuffle(&mut candidates);
+        }
+        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let mut taken = Vec::new();
+        for ip in candidates.into_iter().take(MAX_HOLD_TRIES) {
+            let args = self.hold_args(ip, scope.id);
+            match kea::lease_add_all(&clients, &args).await {
+                Ok(done) => {
+                    let mut warnings = Vec::new();
+                    if !taken.is_empty() {
+                        warnings.push(format!(
+                            "taken meanwhile, skipped: {}",
+                            taken
+                                .iter()
+                                .map(Ipv4Addr::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    }
+                    let e = self.entry(server, "hold", Some(scope), Some(ip), None, Some(args));
+                    self.record(e, &mut warnings);
+                    return Ok(ActionOutcome {
+                        server: server.to_string(),
+                        peers: done,
+                        ip: Some(ip),
+                        summary: format!(
+                            "{ip} held for {} in {}",
+                            human_secs(self.config().settings.hold_time.as_secs()),
+                            scope.cidr
+                        ),
+                        warnings,
+                    });
+                }
+                Err(LeaseWriteError::Exists { .. }) => taken.push(ip),
+                Err(e) => {
+                    let err = OpError::LeaseWrite(e);
+                    let entry = self.entry(server, "hold", Some(scope), Some(ip), None, Some(args));
+                    self.record_failure(entry, &err);
+                    return Err(err);
+                }
+            }
+        }
+        Err(OpError::Refused(format!(
+            "every address tried in {} was taken meanwhile ({}): try again",
+            scope.cidr,
+            taken
+                .iter()
+                .map(Ipv4Addr::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+
+    /// Holds one chosen address, if it is free on every peer.
+    pub async fn hold_ip(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let scope = self.scope_of(server, ip).await?;
+        Self::check_active(&scope)?;
+        let peers = self.peers(server).await?;
+        let views = self.peer_views(&peers, &scope).await?;
+        let refs: Vec<&ScopeView> = views.iter().collect();
+        if !is_free_everywhere(&refs, ip) {
+            let d = views[0].detail(ip);
+            let why = if d.is_gateway {
+                "the gateway".to_string()
+            } else {
+                state_word(
+                    views
+                        .iter()
+                        .map(|v| v.state_of(ip))
+                        .find(|s| *s != IpState::Available)
+                        .unwrap_or(d.state),
+                )
+            };
+            return Err(OpError::Refused(format!(
+                "{ip} is not free ({why}): only free addresses can be held"
+            )));
+        }
+        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let args = self.hold_args(ip, scope.id);
+        let entry = self.entry(
+            server,
+            "hold",
+            Some(&scope),
+            Some(ip),
+            None,
+            Some(args.clone()),
+        );
+        match kea::lease_add_all(&clients, &args).await {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: Some(ip),
+                    summary: format!(
+                        "{ip} held for {}",
+                        human_secs(self.config().settings.hold_time.as_secs())
+                    ),
+                    warnings,
+                })
+            }
+            Err(e) => {
+                let err = match e {
+                    LeaseWriteError::Exists { .. } => OpError::Refused(format!(
+                        "{ip} was taken meanwhile (a lease now exists): pick another"
+                    )),
+                    e => OpError::LeaseWrite(e),
+                };
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
+    /// The lease on the main server, with the scope, for actions on one marked address.
+    async fn lease_in_state(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+        want: &[IpState],
+        what: &str,
+    ) -> Result<(ScopeDef, Vec<(String, KeaClient)>, ScopeView), OpError> {
+        let scope = self.scope_of(server, ip).await?;
+        let peers = self.peers(server).await?;
+        let views = self.peer_views(&peers[..1], &scope).await?;
+        let view = views.into_iter().next().expect("one peer");
+        let st = view.state_of(ip);
+        if !want.contains(&st) {
+            return Err(OpError::Refused(format!(
+                "{ip} is {}, not {}: {what}",
+                state_word(st),
+                want.iter()
+                    .map(|s| state_word(*s))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )));
+        }
+        Ok((scope, peers, view))
+    }
+
+    async fn delete_lease_everywhere(
+        &self,
+        server: &str,
+        action: &str,
+        ip: Ipv4Addr,
+        scope: &ScopeDef,
+        peers: &[(String, KeaClient)],
+        before: Option<Value>,
+    ) -> Result<ActionOutcome, OpError> {
+        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let results = kea::lease_del_all(&clients, ip).await;
+        let failed: Vec<String> = results
+            .iter()
+            .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {e}")))
+            .collect();
+        let done: Vec<String> = results
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(n, _)| n.clone())
+            .collect();
+        let entry = self.entry(server, action, Some(scope), Some(ip), before, None);
+        if !failed.is_empty() {
+            let err = OpError::Refused(format!(
+                "{action} of {ip} incomplete: done on {}; failed on {}",
+                if done.is_empty() {
+                    "none".to_string()
+                } else {
+                    done.join(", ")
+                },
+                failed.join("; ")
+            ));
+            self.record_failure(entry, &err);
+            return Err(err);
+        }
+        let mut warnings = Vec::new();
+        self.record(entry, &mut warnings);
+        Ok(ActionOutcome {
+            server: server.to_string(),
+            peers: done,
+            ip: Some(ip),
+            summary: format!("{ip} {action}d: available again"),
+            warnings,
+        })
+    }
+
+    /// Ends a hold: the address is Available again.
+    pub async fn release(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let (scope, peers, view) = self
+            .lease_in_state(
+                server,
+                ip,
+                &[IpState::Held],
+                "release only ends holds (use unclaim for a claimed address)",
+            )
+            .await?;
+        let before = view.lease_of(ip).map(lease_json);
+        let mut out = self
+            .delete_lease_everywhere(server, "release", ip, &scope, &peers, before)
+            .await?;
+        out.summary = format!("{ip} released: available again");
+        Ok(out)
+    }
+
+    /// Claims an address for a client: a lease for its MAC that never expires, on every peer.
+    pub async fn claim(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+        c: &ClaimRequest,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let mac = validate_mac(&c.mac).map_err(OpError::Refused)?;
+        let hostname = opt_hostname(&c.hostname)?;
+        let scope = self.scope_of(server, ip).await?;
+        let peers = self.peers(server).await?;
+        let views = self.peer_views(&peers, &scope).await?;
+        let refs: Vec<&ScopeView> = views.iter().collect();
+        let st = views[0].state_of(ip);
+        let held = st == IpState::Held;
+        if !held && !is_free_everywhere(&refs, ip) {
+            return Err(OpError::Refused(format!(
+                "{ip} is {}: only a free or held address can be claimed",
+                state_word(st)
+            )));
+        }
+        let mut ctx = json!({"claimed": true, "by": crate::audit::current_user(), "at": now()});
+        if let Some(cm) = c.comment.as_deref().filter(|s| !s.trim().is_empty()) {
+            ctx["comment"] = json!(cm.trim());
+        }
+        let mut args = json!({
+            "ip-address": ip.to_string(),
+            "subnet-id": scope.id,
+            "hw-address": mac,
+            "valid-lft": Lease::INFINITE,
+            "user-context": {"ddish": ctx},
+        });
+        if let Some(h) = &hostname {
+            args["hostname"] = json!(h);
+        }
+        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let before = views[0].lease_of(ip).map(lease_json);
+        let entry = self.entry(
+            server,
+            "claim",
+            Some(&scope),
+            Some(ip),
+            before,
+            Some(args.clone()),
+        );
+        let result = if held {
+            // The hold becomes the claim: update in place on every peer.
+            let mut a = args.clone();
+            a["force-create"] = json!(true);
+            let r = kea::lease_update_all(&clients, &a).await;
+            let failed: Vec<String> = r
+                .iter()
+                .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {e}")))
+                .collect();
+            if failed.is_empty() {
+                Ok(r.into_iter().map(|(n, _)| n).collect())
+            } else {
+                Err(OpError::Refused(format!(
+                    "claim of {ip} failed on {}",
+                    failed.join("; ")
+                )))
+            }
+        } else {
+            kea::lease_add_all(&clients, &args)
+                .await
+                .map_err(|e| match e {
+                    LeaseWriteError::Exists { .. } => {
+                        OpError::Refused(format!("{ip} was taken meanwhile: pick another"))
+                    }
+                    e => OpError::LeaseWrite(e),
+                })
+        };
+        match result {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: Some(ip),
+                    summary: format!(
+                        "{ip} claimed for {mac}{}",
+                        hostname.map(|h| format!(" ({h})")).unwrap_or_default()
+                    ),
+                    warnings,
+                })
+            }
+            Err(err) => {
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
+    /// Returns a claimed address to DHCP.
+    pub async fn unclaim(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let (scope, peers, view) = self
+            .lease_in_state(server, ip, &[IpState::Claimed], "unclaim only ends claims")
+            .await?;
+        let before = view.lease_of(ip).map(lease_json);
+        let mut out = self
+            .delete_lease_everywhere(server, "unclaim", ip, &scope, &peers, before)
+            .await?;
+        out.summary = format!("{ip} unclaimed: available again");
+        Ok(out)
+    }
+
+    /// Runs one config edit on the server and its HA peers; an error names each peer's outcome.
+    async fn edit_everywhere<F>(
+        &self,
+        server: &str,
+        peers: &[(String, KeaClient)],
+        edit: F,
+    ) -> Result<Vec<String>, OpError>
+    where
+        F: Fn(&mut Value) -> Result<(), String>,
+    {
+        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let bases: Vec<Option<&Value>> = vec![None; clients.len()];
+        let results = kea::safe_config_edit_pair(&clients, &bases, edit).await;
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for (n, r) in results {
+            match r {
+                Ok(_) => done.push(n),
+                Err(e) => failed.push(format!("{n}: {e}")),
+            }
+        }
+        if failed.is_empty() {
+            Ok(done)
+        } else {
+            Err(OpError::Refused(format!(
+                "change on {server} {}: {}",
+                if done.is_empty() {
+                    "not made"
+                } else {
+                    "incomplete"
+                },
+                failed.join("; ")
+            )))
+        }
+    }
+
+    /// Creates or replaces the reservation at `ip`.
+    pub async fn reserve(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+        r: &ReservationRequest,
+        confirmed: bool,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let ident = match &r.ident {
+            Ident::Mac(m) => Ident::Mac(validate_mac(m).map_err(OpError::Refused)?),
+            Ident::ClientId(c) => Ident::ClientId(validate_client_id(c).map_err(OpError::Refused)?),
+        };
+        let hostname = opt_hostname(&r.hostname)?;
+        let scope = self.scope_of(server, ip).await?;
+        let peers = self.peers(server).await?;
+        let view = self
+            .peer_views(&peers[..1], &scope)
+            .await?
+            .into_iter()
+            .next()
+            .expect("one peer");
+        let d = view.detail(ip);
+        match d.state {
+            IpState::Excluded => {
+                return Err(OpError::Refused(format!(
+                    "{ip} is excluded from scope {}: reservations are not offered on excluded \
+                     addresses; remove the exclusion first (ddish scope unexclude)",
+                    scope.cidr
+                )))
+            }
+            IpState::Outside => {
+                return Err(OpError::Refused(format!(
+                    "{ip} is outside the range of scope {} ({})",
+                    scope.cidr, scope.range
+                )))
+            }
+            _ => {}
+        }
+        if d.is_network || d.is_broadcast || d.is_gateway {
+            return Err(OpError::Refused(format!(
+                "{ip} is the {} of {}: it cannot be reserved",
+                if d.is_gateway {
+                    "gateway"
+                } else if d.is_network {
+                    "network address"
+                } else {
+                    "broadcast address"
+                },
+                scope.cidr
+            )));
+        }
+        if r.kind != ReservationType::Dhcp {
+            let raw = peers[0].1.config_get_raw().await?;
+            let has_bootp = raw["Dhcp4"]["hooks-libraries"].as_array().is_some_and(|l| {
+                l.iter().any(|h| {
+                    h["library"]
+                        .as_str()
+                        .is_some_and(|p| p.contains("libdhcp_bootp"))
+                })
+            });
+            if !has_bootp {
+                return Err(OpError::Refused(format!(
+                    "{server} has no BOOTP hook (libdhcp_bootp.so in hooks-libraries): add it, \
+                     or make a DHCP-only reservation"
+                )));
+            }
+        }
+        // Another reservation with the same identifier elsewhere in the subnet.
+        let same = |res: &crate::model::Reservation| match &ident {
+            Ident::Mac(m) => {
+                res.hw
+                    .as_deref()
+                    .and_then(|h| validate_mac(h).ok())
+                    .as_deref()
+                    == Some(m)
+            }
+            Ident::ClientId(c) => {
+                res.client_id
+                    .as_deref()
+                    .and_then(|h| validate_client_id(h).ok())
+                    .as_deref()
+                    == Some(c)
+            }
+        };
+        if let Some(other) = scope
+            .reservations
+            .iter()
+            .find(|res| res.ip != ip && same(res))
+        {
+            return Err(OpError::Refused(format!(
+                "that identifier already has a reservation in {} at {}: edit or delete that one",
+                scope.cidr, other.ip
+            )));
+        }
+        // Leased to someone else: Kea accepts, the client keeps the address (KEA_FACTS §5).
+        if let Some(l) = d.lease.filter(|l| !l.is_expired(now())) {
+            let same_client = match &ident {
+                Ident::Mac(m) => l.hw.to_string() == *m && l.mark == LeaseMark::None,
+                Ident::ClientId(c) => l.client_id.as_deref().map(hex_colon).as_deref() == Some(c),
+            };
+            if !same_client && !confirmed {
+                return Err(OpError::NeedsConfirmation(format!(
+                    "{ip} is {} ({}{}){}: Kea accepts the reservation, but that lease stays \
+                     until it ends and the reserved client gets another address meanwhile. Reserve anyway?",
+                    state_word(d.state),
+                    if l.hw.is_zero() || l.hw.is_none() { "no MAC".to_string() } else { l.hw.to_string() },
+                    l.hostname.as_deref().map(|h| format!(", {h}")).unwrap_or_default(),
+                    l.expires()
+                        .map(|e| format!(" until {}", crate::export::rfc3339(e)))
+                        .unwrap_or_default()
+                )));
+            }
+        }
+        let mut resv = json!({"ip-address": ip.to_string()});
+        match &ident {
+            Ident::Mac(m) => resv["hw-address"] = json!(m),
+            Ident::ClientId(c) => resv["client-id"] = json!(c),
+        }
+        if let Some(h) = &hostname {
+            resv["hostname"] = json!(h);
+        }
+        let mut ctx = json!({"type": r.kind.label()});
+        if let Some(desc) = r.description.as_deref().filter(|s| !s.trim().is_empty()) {
+            ctx["description"] = json!(desc.trim());
+        }
+        resv["user-context"] = json!({"ddish": ctx});
+        let before = scope.reservation_at(ip).map(|x| {
+            json!({
+                "ip-address": x.ip.to_string(), "hw-address": x.hw, "client-id": x.client_id,
+                "hostname": x.hostname, "description": x.description,
+            })
+        });
+        let entry = self.entry(
+            server,
+            if before.is_some() {
+                "reservation-edit"
+            } else {
+                "reserve"
+            },
+            Some(&scope),
+            Some(ip),
+            before,
+            Some(resv.clone()),
+        );
+        let id = scope.id;
+        let new = resv.clone();
+        let result = self
+            .edit_everywhere(server, &peers, move |cfg| {
+                let s = subnet_mut(cfg, id)?;
+                if !s["reservations"].is_array() {
+                    s["reservations"] = json!([]);
+                }
+                let list = s["reservations"].as_array_mut().expect("array");
+                list.retain(|x| x["ip-address"].as_str() != Some(&ip.to_string()));
+                list.push(new.clone());
+                Ok(())
+            })
+            .await;
+        match result {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                if d.lease.is_some_and(|l| !l.is_expired(now())) && confirmed {
+                    warnings.push(format!(
+                        "{ip} stays leased to its current client until the lease ends"
+                    ));
+                }
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: Some(ip),
+                    summary: format!(
+                        "{ip} reserved for {}{}",
+                        match &ident {
+                            Ident::Mac(m) => m.clone(),
+                            Ident::ClientId(c) => format!("client-id {c}"),
+                        },
+                        hostname.map(|h| format!(" ({h})")).unwrap_or_default()
+                    ),
+                    warnings,
+                })
+            }
+            Err(err) => {
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
+    /// Deletes the reservation at `ip`.
+    pub async fn unreserve(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let scope = self.scope_of(server, ip).await?;
+        let Some(existing) = scope.reservation_at(ip).cloned() else {
+            return Err(OpError::Refused(format!(
+                "{ip} has no reservation in {}",
+                scope.cidr
+            )));
+        };
+        let peers = self.peers(server).await?;
+        let before = json!({"ip-address": ip.to_string(), "hw-address": existing.hw,
+            "client-id": existing.client_id, "hostname": existing.hostname});
+        let entry = self.entry(
+            server,
+            "unreserve",
+            Some(&scope),
+            Some(ip),
+            Some(before),
+            None,
+        );
+        let id = scope.id;
+        let result = self
+            .edit_everywhere(server, &peers, move |cfg| {
+                let s = subnet_mut(cfg, id)?;
+                let list = s["reservations"]
+                    .as_array_mut()
+                    .ok_or("the subnet has no reservations any more")?;
+                let n = list.len();
+                list.retain(|x| x["ip-address"].as_str() != Some(&ip.to_string()));
+                if list.len() == n {
+                    return Err(format!(
+                        "{ip} has no reservation on this server any more: reload"
+                    ));
+                }
+                Ok(())
+            })
+            .await;
+        match result {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: Some(ip),
+                    summary: format!("reservation of {ip} deleted"),
+                    warnings,
+                })
+            }
+            Err(err) => {
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
+    fn exclusion_range(scope: &ScopeDef, start: Ipv4Addr, end: Ipv4Addr) -> Result<Range, OpError> {
+        let r = Range::new(start, end).ok_or_else(|| {
+            OpError::Refused(format!("the end {end} comes before the start {start}"))
+        })?;
+        if !scope.range.contains_range(&r) {
+            return Err(OpError::Refused(format!(
+                "{r} is outside the range of scope {} ({})",
+                scope.cidr, scope.range
+            )));
+        }
+        Ok(r)
+    }
+
+    /// Excludes `start`-`end` from DHCP: the pools are rewritten on every peer.
+    pub async fn exclude(
+        &self,
+        server: &str,
+        scope: &ScopeDef,
+        start: Ipv4Addr,
+        end: Ipv4Addr,
+        confirmed: bool,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Admin)?;
+        let r = Self::exclusion_range(scope, start, end)?;
+        if let Some(res) = scope
+            .reservations
+            .iter()
+            .find(|x| r.contains(u32::from(x.ip)))
+        {
+            return Err(OpError::Refused(format!(
+                "{r} covers the reservation of {}{}: delete it first or exclude around it",
+                res.ip,
+                res.hostname
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default()
+            )));
+        }
+        let peers = self.peers(server).await?;
+        let views = self.peer_views(&peers, scope).await?;
+        let leased: Vec<Ipv4Addr> = {
+            let mut v: Vec<Ipv4Addr> = views
+                .iter()
+                .flat_map(|v| v.leases.iter())
+                .filter(|l| r.contains(u32::from(l.ip)) && !l.is_expired(now()))
+                .map(|l| l.ip)
+                .collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        if !leased.is_empty() && !confirmed {
+            return Err(OpError::NeedsConfirmation(format!(
+                "{} leased address{} in {r} (first {}): excluding stops DHCP from handing them \
+                 out again, but each lease runs until it expires. Exclude anyway?",
+                leased.len(),
+                if leased.len() == 1 { "" } else { "es" },
+                leased[0]
+            )));
+        }
+        let (id, range) = (scope.id, scope.range);
+        let pools_before = scope.pools.to_string();
+        let entry_base = (scope.clone(), r);
+        let result = self
+            .edit_everywhere(server, &peers, move |cfg| {
+                let s = subnet_mut(cfg, id)?;
+                pin_range(s, range);
+                rewrite_pools(s, |p| exclude_from_pools(p, r)).map(|_| ())
+            })
+            .await;
+        let after = entry_base
+            .0
+            .pools
+            .subtract(&crate::model::RangeSet::from_ranges([r]))
+            .to_string();
+        let entry = self.entry(
+            server,
+            "exclude",
+            Some(&entry_base.0),
+            None,
+            Some(json!({"pools": pools_before})),
+            Some(json!({"excluded": r.to_string(), "pools": after})),
+        );
+        match result {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                if !leased.is_empty() {
+                    warnings.push(format!(
+                        "{} lease{} in {r} run until they expire",
+                        leased.len(),
+                        if leased.len() == 1 { "" } else { "s" }
+                    ));
+                }
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: None,
+                    summary: format!("{r} excluded from {}", scope.cidr),
+                    warnings,
+                })
+            }
+            Err(err) => {
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
+    /// Returns `start`-`end` to the pools (clipped to the scope range) on every peer.
+    pub async fn unexclude(
+        &self,
+        server: &str,
+        scope: &ScopeDef,
+        start: Ipv4Addr,
+        end: Ipv4Addr,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Admin)?;
+        let r = Self::exclusion_range(scope, start, end)?;
+        let excluded = scope.exclusions();
+        if excluded
+            .intersect(&crate::model::RangeSet::from_ranges([r]))
+            .is_empty()
+        {
+            return Err(OpError::Refused(format!(
+                "nothing in {r} is excluded in {} (exclusions: {})",
+                scope.cidr,
+                if excluded.is_empty() {
+                    "none".to_string()
+                } else {
+                    excluded.to_string()
+                }
+            )));
+        }
+        let peers = self.peers(server).await?;
+        let (id, range) = (scope.id, scope.range);
+        let entry = self.entry(
+            server,
+            "unexclude",
+            Some(scope),
+            None,
+            Some(json!({"pools": scope.pools.to_string()})),
+            Some(json!({"included": r.to_string()})),
+        );
+        let result = self
+            .edit_everywhere(server, &peers, move |cfg| {
+                let s = subnet_mut(cfg, id)?;
+                pin_range(s, range);
+                rewrite_pools(s, |p| include_in_pools(p, r, range)).map(|_| ())
+            })
+            .await;
+        match result {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: None,
+                    summary: format!("{r} returned to the pools of {}", scope.cidr),
+                    warnings,
+                })
+            }
+            Err(err) => {
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
+    /// ICMP echo to one address (three tries).
+    pub async fn ping(&self, ip: Ipv4Addr) -> Result<crate::probe::PingResult, OpError> {
+        crate::probe::ping(
+            IpAddr::V4(ip),
+            3,
+            self.config()
+                .settings
+                .request_timeout
+                .min(std::time::Duration::from_secs(3)),
+        )
+        .await
+        .map_err(|e| OpError::Refused(e.to_string()))
+    }
+
+    /// Adds an A (and optionally PTR) record for an address, journaled under `server`.
+    pub async fn dns_add(
+        &self,
+        server: &str,
+        req: &crate::dns::RecordRequest,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let ip = match req.ip {
+            IpAddr::V4(v) => Some(v),
+            IpAddr::V6(_) => None,
+        };
+        let out = crate::dns::add_record(
+            &self.config().dns,
+            req,
+            self.config().settings.request_timeout,
+        )
+        .await;
+        self.dns_outcome(
+            server,
+            "dns-add",
+            ip,
+            &req.hostname,
+            &req.zone,
+            req.comment.clone(),
+            out,
+        )
+    }
+
+    /// Deletes the A (and optionally PTR) record of `hostname` for `ip`.
+    pub async fn dns_delete(
+        &self,
+        server: &str,
+        zone: &str,
+        hostname: &str,
+        ip: Ipv4Addr,
+        ptr: bool,
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Operator)?;
+        let out = crate::dns::delete_records(
+            &self.config().dns,
+            zone,
+            hostname,
+            IpAddr::V4(ip),
+            ptr,
+            self.config().settings.request_timeout,
+        )
+        .await;
+        self.dns_outcome(server, "dns-delete", Some(ip), hostname, zone, None, out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dns_outcome(
+        &self,
+        server: &str,
+        action: &str,
+        ip: Option<Ipv4Addr>,
+        hostname: &str,
+        zone: &str,
+        comment: Option<String>,
+        out: Result<crate::dns::RecordOutcome, crate::dns::DnsError>,
+    ) -> Result<ActionOutcome, OpError> {
+        let mut entry = self.entry(
+            server,
+            action,
+            None,
+            ip,
+            None,
+            Some(json!({"zone": zone, "hostname": hostname, "comment": comment})),
+        );
+        let out = match out {
+            Ok(o) => o,
+            Err(e) => {
+                let err = OpError::Refused(e.to_string());
+                self.record_failure(entry, &err);
+                return Err(err);
+            }
+        };
+        use crate::dns::StepResult;
+        let step = |s: &StepResult| match s {
+            StepResult::Done { verified: true } => "done, verified".to_string(),
+            StepResult::Done { verified: false } => "done, not yet visible".to_string(),
+            StepResult::Failed(e) => format!("failed: {e}"),
+        };
+        let mut parts = vec![format!("{} {}", out.fqdn, step(&out.forward))];
+        if let Some(p) = &out.ptr {
+            parts.push(format!(
+                "PTR{} {}",
+                out.ptr_zone
+                    .as_deref()
+                    .map(|z| format!(" in {z}"))
+                    .unwrap_or_default(),
+                step(p)
+            ));
+        }
+        let summary = format!("{action}: {}", parts.join("; "));
+        let forward_failed = matches!(out.forward, StepResult::Failed(_));
+        let ptr_failed = matches!(out.ptr, Some(StepResult::Failed(_)));
+        entry.result = if forward_failed || ptr_failed {
+            summary.clone()
+        } else {
+            "ok".into()
+        };
+        let mut warnings = Vec::new();
+        self.record(entry, &mut warnings);
+        if forward_failed {
+            return Err(OpError::Refused(summary));
+        }
+        if ptr_failed {
+            warnings.push("the PTR record failed; the forward record is in place".into());
+        }
+        Ok(ActionOutcome {
+            server: server.to_string(),
+            peers: vec![],
+            ip,
+            summary,
+            warnings,
+        })
+    }
+
+    /// Journal entries of an address, newest first.
+    pub fn history(&self, ip: Ipv4Addr) -> Result<Vec<Entry>, OpError> {
+        self.journal()
+            .for_ip(ip)
+            .map_err(|e| OpError::Refused(e.to_string()))
+    }
+
+    fn entry(
+        &self,
+        server: &str,
+        action: &str,
+        scope: Option<&ScopeDef>,
+        ip: Option<Ipv4Addr>,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Entry {
+        let mut e = Entry::new(server, action);
+        e.scope = scope.map(|s| s.cidr.to_string());
+        e.ip = ip;
+        e.before = before;
+        e.after = after;
+        e.result = "ok".into();
+        e
+    }
+}
+
+/// A lease as the journal keeps it.
+fn lease_json(l: &Lease) -> Value {
+    json!({
+        "ip-address": l.ip.to_string(),
+        "hw-address": if l.hw.is_none() { Value::Null } else { json!(l.hw.to_string()) },
+        "hostname": l.hostname.as_deref(),
+        "valid-lft": l.valid_lft,
+        "cltt": l.cltt,
+        "mark": match l.mark { LeaseMark::Held => "held", LeaseMark::Claimed => "claimed", LeaseMark::None => "" },
+    })
+}
+
+fn human_secs(s: u64) -> String {
+    match s {
+        s if s % 86_400 == 0 => format!("{} d", s / 86_400),
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mac_and_client_id_are_normalised() {
+        assert_eq!(
+            validate_mac("AA-BB-CC-00-00-01").unwrap(),
+            "aa:bb:cc:00:00:01"
+        );
+        assert_eq!(validate_mac("aabb.cc00.0001").unwrap(), "aa:bb:cc:00:00:01");
+        assert!(validate_mac("aa:bb:cc").is_err());
+        assert!(validate_mac("00:00:00:00:00:00").is_err());
+        assert!(validate_mac("zz:bb:cc:00:00:01")
+            .unwrap_err()
+            .contains("not a MAC"));
+        assert_eq!(
+            validate_client_id("01AABBCC000003").unwrap(),
+            "01:aa:bb:cc:00:00:03"
+        );
+        assert!(validate_client_id("1").is_err());
+    }
+
+    #[test]
+    fn pools_are_rewritten_keeping_their_fields() {
+        let mut subnet = json!({"id": 1, "subnet": "10.0.0.0/24", "pools": [
+            {"pool": "10.0.0.100 - 10.0.0.149", "client-class": "HA_server1"},
+            {"pool": "10.0.0.150-10.0.0.199", "client-class": "HA_server2", "option-data": []}]});
+        let r = Range::parse_pool("10.0.0.140-10.0.0.160").unwrap();
+        rewrite_pools(&mut subnet, |p| exclude_from_pools(p, r)).unwrap();
+        assert_eq!(
+            subnet["pools"],
+            json!([{"pool": "10.0.0.100-10.0.0.139", "client-class": "HA_server1"},
+                   {"pool": "10.0.0.161-10.0.0.199", "client-class": "HA_server2", "option-data": []}])
+        );
+        pin_range(
+            &mut subnet,
+            Range::parse_pool("10.0.0.100-10.0.0.199").unwrap(),
+        );
+        assert_eq!(
+            subnet["user-context"]["ddish"]["range"]["end"],
+            "10.0.0.199"
+        );
+        let mut cfg = json!({"Dhcp4": {"subnet4": [], "shared-networks": [{"name": "f", "subnet4": [subnet]}]}});
+        assert!(subnet_mut(&mut cfg, 1).is_ok());
+        assert!(subnet_mut(&mut cfg, 2).unwrap_err().contains("no longer"));
+        let mut bad = json!({"pools": [{"pool": "garbage"}]});
+        assert!(rewrite_pools(&mut bad, |p| p.to_vec()).is_err());
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_secs(3600), "1 h");
+        assert_eq!(human_secs(86_400), "1 d");
+        assert_eq!(human_secs(90), "90 s");
+        assert_eq!(human_secs(600), "10 min");
+    }
+}
