@@ -933,3 +933,21 @@ fn refresh_in_a_scope_reloads_the_tree_and_the_definition() {
         matches!(&scope_state(&a).load, ddish::tui::views::Load::Failed(e) if e.contains("no scope"))
     );
 }
+
+#[test]
+fn help_lists_the_write_keys_the_role_allows() {
+    let mut a = office_with(OPERATOR);
+    a.update(ch('?'));
+    let mut seen = String::new();
+    for _ in 0..40 {
+        seen.push_str(&shot(&a));
+        for _ in 0..10 {
+            a.update(ch('j'));
+        }
+    }
+    assert!(seen.contains("IP actions"), "{seen}");
+    assert!(seen.contains("hold this address"));
+    assert!(seen.contains("Pools and exclusions"));
+    // An operator may not change exclusions: those keys are not listed.
+    assert!(!seen.contains("add an exclusion range"));
+}

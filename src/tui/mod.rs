@@ -29,11 +29,6 @@ use app::{App, Msg};
 use keymap::Rights;
 use ops::Need;
 
-/// Runs the console with every change the roles allow; see `run_with`.
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    run_with(config, false).await
-}
-
 /// How long one worker request may take in all: an operation makes a few Kea calls, each
 /// already bounded by `request_timeout`.
 pub fn op_timeout(config: &Config) -> Duration {
@@ -42,7 +37,7 @@ pub fn op_timeout(config: &Config) -> Duration {
 
 /// Runs the console until `q`. The terminal is restored on quit, on error and on panic.
 /// `read_only` (`--read-only`) hides and refuses every change.
-pub async fn run_with(config: Config, read_only: bool) -> anyhow::Result<()> {
+pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
     let refresh = config.settings.refresh_interval.max(Duration::from_secs(1));
     let mut app = App::from_config(&config, read_only);
     app.now = ops::now();
