@@ -593,6 +593,61 @@ fn ip_actions_on_an_ha_pair() {
     assert_ne!(w.status.code(), Some(0));
     assert!(err(&w).contains("TSIG key rejected"), "{}", err(&w));
 
+    // --- a config changed behind ddish's back: the write stops, nothing is written ---
+    let session = ddish::ops::Session::new(ddish::config::load(Path::new(&cfg)).unwrap());
+    rt.block_on(session.load_server("kea-1")).unwrap();
+    let mut theirs = lab::kea_command(
+        peers.ports[0],
+        Some(peers.auth),
+        Some("dhcp4"),
+        "config-get",
+        None,
+    )
+    .unwrap()["arguments"]
+        .clone();
+    for net in theirs["Dhcp4"]["shared-networks"].as_array_mut().unwrap() {
+        for sub in net["subnet4"].as_array_mut().unwrap() {
+            if sub["id"] == 2 {
+                sub["reservations"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"ip-address": "10.20.0.170", "hw-address": "aa:bb:cc:00:01:70"}));
+            }
+        }
+    }
+    let set = peers.cmd(0, "config-set", theirs);
+    assert_eq!(set["result"], 0, "{set}");
+    let req = ddish::ops::ReservationRequest {
+        ident: ddish::ops::Ident::Mac("aa:bb:cc:00:01:71".into()),
+        kind: ddish::ops::ReservationType::Dhcp,
+        hostname: None,
+        description: None,
+    };
+    let ip171: std::net::Ipv4Addr = "10.20.0.171".parse().unwrap();
+    let r = rt.block_on(session.reserve("kea-1", ip171, &req, true));
+    match r {
+        Err(ddish::ops::OpError::Refused(m)) => {
+            assert!(
+                m.contains("changed on the server since you loaded it"),
+                "{m}"
+            )
+        }
+        other => panic!("expected the write to stop: {other:?}"),
+    }
+    let has = |i: usize, ip: &str| {
+        peers.subnet(i, 2)["reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["ip-address"] == ip)
+    };
+    assert!(has(0, "10.20.0.170") && !has(0, "10.20.0.171") && !has(1, "10.20.0.171"));
+    // After a reload the same write goes through, on both peers, keeping theirs.
+    rt.block_on(session.load_server("kea-1")).unwrap();
+    rt.block_on(session.reserve("kea-1", ip171, &req, true))
+        .unwrap();
+    assert!(has(0, "10.20.0.170") && has(0, "10.20.0.171") && has(1, "10.20.0.171"));
+
     // --- ping inside 127.0.0.0/8 (the lab's ping scope) ---
     let p = ok(&ddish(&cfg, &["ip", "ping", "127.0.99.1"]));
     assert!(p.contains("reachable") && p.contains("socket"), "{p}");

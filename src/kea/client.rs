@@ -12,7 +12,7 @@ use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::config::{config_arguments, parse_config_body, KeaConfig};
+use super::config::{config_arguments, config_digest, parse_config_body, KeaConfig};
 use super::error::KeaError;
 use super::leases::parse_leases_for;
 use super::reply::{parse_response, KeaResponse};
@@ -263,8 +263,15 @@ impl KeaClient {
 
     /// config-get `arguments` whole, `{"Dhcp4": {...}}`: the base of every safe write.
     pub async fn config_get_raw(&self) -> Result<Value, KeaError> {
+        Ok(self.config_get_raw_digest().await?.0)
+    }
+
+    /// [`config_get_raw`](Self::config_get_raw) with the reply's [`config_digest`], to tell
+    /// whether the configuration changed since an earlier `config_get`.
+    pub async fn config_get_raw_digest(&self) -> Result<(Value, u64), KeaError> {
         let body = self.send("config-get", None, true).await?;
-        self.parse(body, config_arguments).await
+        self.parse(body, |b| Ok((config_arguments(b)?, config_digest(b))))
+            .await
     }
 
     /// Lease counters by subnet id; a server with no subnets gives an empty map.

@@ -13,7 +13,7 @@ mod status;
 mod write;
 
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
-pub use config::{parse_config, parse_config_body, KeaConfig};
+pub use config::{config_digest, parse_config, parse_config_body, KeaConfig};
 pub use error::KeaError;
 pub use ha::{
     ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, validate_ha, HaPeer,

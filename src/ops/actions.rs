@@ -299,7 +299,7 @@ impl Session {
 
     /// The scope of `server` that contains `ip`.
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
-        let data = self.load_server(server).await?;
+        let data = self.load_server_as(server, false).await?;
         data.tree
             .scopes
             .iter()
@@ -756,8 +756,22 @@ impl Session {
         F: Fn(&mut Value) -> Result<(), String>,
     {
         let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
-        let bases: Vec<Option<&Value>> = vec![None; clients.len()];
+        // The base is the configuration as the user last loaded it: when the server's
+        // differs now, someone changed it behind ddish's back, and nothing is written.
+        let main = peers.iter().position(|(n, _)| n == server).unwrap_or(0);
+        let (raw, digest) = peers[main].1.config_get_raw_digest().await?;
+        if self.seen_digest(server).is_some_and(|seen| seen != digest) {
+            return Err(OpError::Refused(format!(
+                "the configuration of {server} changed on the server since you loaded it: \
+                 nothing was written; reload (r) and try again"
+            )));
+        }
+        let mut bases: Vec<Option<&Value>> = vec![None; clients.len()];
+        bases[main] = Some(&raw);
         let results = kea::safe_config_edit_pair(&clients, &bases, edit).await;
+        for (n, _) in peers {
+            self.forget_digest(n);
+        }
         let mut done = Vec::new();
         let mut failed = Vec::new();
         for (n, r) in results {

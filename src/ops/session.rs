@@ -51,6 +51,9 @@ pub struct Session {
     config: Config,
     read_only: bool,
     clients: Mutex<HashMap<String, KeaClient>>,
+    /// Digest of each server's configuration as last loaded (what the user saw): a config
+    /// write stops when the server's differs, i.e. it was changed behind ddish's back.
+    seen: Mutex<HashMap<String, u64>>,
 }
 
 impl Session {
@@ -64,6 +67,7 @@ impl Session {
             config,
             read_only,
             clients: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::new()),
         })
     }
 
@@ -91,6 +95,23 @@ impl Session {
         let c = KeaClient::new(server, self.config.settings.request_timeout)?;
         map.insert(name.to_string(), c.clone());
         Ok(c)
+    }
+
+    /// The digest of `name`'s configuration as last loaded, if any.
+    pub fn seen_digest(&self, name: &str) -> Option<u64> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .copied()
+    }
+
+    /// Forgets the loaded digest (after ddish's own write: the next load sets it again).
+    pub fn forget_digest(&self, name: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
     }
 
     /// Reachability, version, scope count and utilization; failures are inside the result.
@@ -160,6 +181,16 @@ impl Session {
     /// version-get, list-commands, config-get and stat-lease4-get, then the IPAM tree.
     /// Never loads leases: counts come from Kea's statistics (KEA_FACTS.md §11).
     pub async fn load_server(&self, name: &str) -> Result<ServerData, OpError> {
+        self.load_server_as(name, true).await
+    }
+
+    /// `remember`: this load is what the user sees, so later config writes compare against
+    /// it. Loads an action makes for its own lookups don't move that baseline.
+    pub(crate) async fn load_server_as(
+        &self,
+        name: &str,
+        remember: bool,
+    ) -> Result<ServerData, OpError> {
         let c = self.client(name)?;
         let version = c.version_get().await?;
         let (commands, config, status) =
@@ -172,6 +203,12 @@ impl Session {
             HashMap::new()
         };
         let ha_state = status.ok().and_then(|s| s.ha.as_ref().map(ha_summary));
+        if remember {
+            self.seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name.to_string(), config.digest);
+        }
         let scopes = config
             .scopes
             .into_iter()
