@@ -141,7 +141,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.cmd {
         None => {
             let cfg = load_config(cli.config.as_deref())?;
-            console(cfg)
+            console(cfg, cli.read_only)
         }
         Some(Cmd::Check) => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -200,7 +200,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
             None => {
                 let info = lab_up(&opts)?;
                 let cfg = load_config(Some(&info.config_path));
-                let res = cfg.and_then(console);
+                let res = cfg.and_then(|c| console(c, cli.read_only));
                 let down = ddish::lab::down(&info.dir);
                 if let Err(e) = down {
                     eprintln!("stopping the lab: {e}");
@@ -226,9 +226,9 @@ fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
     Ok(ddish::lab::up(&opts)?)
 }
 
-fn console(cfg: Config) -> Result<ExitCode, Fail> {
+fn console(cfg: Config, read_only: bool) -> Result<ExitCode, Fail> {
     let rt = runtime()?;
-    rt.block_on(ddish::tui::run(cfg))
+    rt.block_on(ddish::tui::run(cfg, read_only))
         .map_err(|e| Fail(2, format!("{e:#}")))?;
     Ok(ExitCode::SUCCESS)
 }
