@@ -72,8 +72,16 @@ fn config(primary: SocketAddr, key: Option<(&str, PathBuf)>) -> DnsConfig {
     }
 }
 
+/// The lab key, as a file holding the bare base64 secret. (Not the BIND key file: ddish's
+/// key-file reader currently cuts a line at "//", which random base64 secrets can contain.)
+fn secret_file(d: &DnsInstance) -> PathBuf {
+    let p = d.dir.join("lab-key.secret");
+    std::fs::write(&p, format!("{}\n", d.secret_b64)).unwrap();
+    p
+}
+
 fn lab_config(d: &DnsInstance) -> DnsConfig {
-    config(d.addr, Some((&d.key_name, d.key_file.clone())))
+    config(d.addr, Some((&d.key_name, secret_file(d))))
 }
 
 fn req(host: &str, ip: &str, ptr: bool) -> RecordRequest {
@@ -356,7 +364,7 @@ async fn wrong_or_missing_tsig_key_gives_clear_errors() {
     );
 
     // A key name the server does not know: BADKEY, same clear error.
-    let cfg = config(d.addr, Some(("other-key", d.key_file.clone())));
+    let cfg = config(d.addr, Some(("other-key", secret_file(&d))));
     let out = add_record(&cfg, &req("web3", "10.10.0.70", false), T)
         .await
         .unwrap();
@@ -396,20 +404,24 @@ async fn silent_or_absent_server_fails_within_the_timeout() {
 
     // Nothing listens on 20739.
     let nobody: SocketAddr = "127.0.0.1:20739".parse().unwrap();
-    let cfg = config(nobody, Some((&d.key_name, d.key_file.clone())));
+    let cfg = config(nobody, Some((&d.key_name, secret_file(&d))));
     let out = add_record(&cfg, &req("web4", "10.10.0.80", true), short)
         .await
         .unwrap();
     let e = failed(&out.forward);
-    assert!(matches!(e.kind_label(), "timeout" | "unreachable"), "{e:?}");
-    assert!(e.to_string().contains("127.0.0.1:20739"), "{e}");
+    assert_eq!(e.kind_label(), "unreachable", "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.starts_with("cannot reach 127.0.0.1:20739: nothing listens"),
+        "{msg}"
+    );
     let e = axfr(&cfg.zones[0], short).await.unwrap_err();
     assert!(
         matches!(&e, DnsError::Unreachable { detail, .. } if detail.contains("connection refused")),
         "{e:?}"
     );
     let e = query_soa_serial(nobody, FWD, short).await.unwrap_err();
-    assert!(matches!(e.kind_label(), "timeout" | "unreachable"), "{e:?}");
+    assert_eq!(e.kind_label(), "unreachable", "{e:?}");
 
     // A hung named (SIGSTOP): timeouts, not hangs.
     let cfg = lab_config(&d);

@@ -97,10 +97,34 @@ pub(crate) async fn send_update(
             None => Err(ctx.timeout_error()),
         }
     })
-    .await?;
+    .await;
+    let reply = explain_timeout(ctx, reply).await?;
     match ctx.rcode_error(reply.response_code(), Some(&reply)) {
         Some(e) => Err(e),
         None => Ok(reply),
+    }
+}
+
+/// A UDP request to a port nobody listens on just times out (the socket is not connected,
+/// so the ICMP "port unreachable" is lost). Turn such a timeout into "not listening" when
+/// a quick TCP connect to the same address is refused: named listens on both.
+async fn explain_timeout<T>(ctx: &Ctx, r: Result<T, DnsError>) -> Result<T, DnsError> {
+    match r {
+        Err(DnsError::Timeout { .. }) => {
+            let probe = tokio::net::TcpStream::connect(ctx.server);
+            match tokio::time::timeout(Duration::from_millis(200), probe).await {
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    Err(DnsError::Unreachable {
+                        server: ctx.server,
+                        detail: "nothing listens on that port (no answer over UDP, TCP \
+                                 connection refused)"
+                            .into(),
+                    })
+                }
+                _ => Err(ctx.timeout_error()),
+            }
+        }
+        other => other,
     }
 }
 
@@ -137,8 +161,9 @@ async fn query(
             .await
             .map_err(|e| ctx.client_error(&e))
     })
-    .await?;
+    .await;
     let rtt = started.elapsed();
+    let reply = explain_timeout(&ctx, reply).await?;
     match reply.response_code() {
         // NXDOMAIN is an answer: the name is not there.
         hickory_client::proto::op::ResponseCode::NXDomain => Ok((reply, rtt)),
