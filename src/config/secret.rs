@@ -125,10 +125,7 @@ pub fn read_tsig_secret(path: &Path) -> Result<Secret, String> {
 fn bind_secret(text: &str) -> Option<String> {
     let code: String = text
         .lines()
-        .map(|l| {
-            let cut = [l.find('#'), l.find("//")].into_iter().flatten().min();
-            cut.map_or(l, |i| &l[..i])
-        })
+        .map(strip_comment)
         .collect::<Vec<_>>()
         .join("\n");
     let mut rest = code.as_str();
@@ -149,6 +146,22 @@ fn bind_secret(text: &str) -> Option<String> {
     None
 }
 
+/// The line without its `#` or `//` comment. Quoted text is skipped: base64 secrets can
+/// contain `//`.
+fn strip_comment(l: &str) -> &str {
+    let b = l.as_bytes();
+    let mut quoted = false;
+    for (i, c) in b.iter().enumerate() {
+        match c {
+            b'"' => quoted = !quoted,
+            b'#' if !quoted => return &l[..i],
+            b'/' if !quoted && b.get(i + 1) == Some(&b'/') => return &l[..i],
+            _ => {}
+        }
+    }
+    l
+}
+
 fn is_base64(s: &str) -> bool {
     let body = s.trim_end_matches('=');
     s.len() - body.len() <= 2
@@ -163,6 +176,15 @@ fn is_base64(s: &str) -> bool {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+
+    #[test]
+    fn bind_key_with_slashes_in_the_secret() {
+        // tsig-keygen output whose base64 holds "//": not a comment inside quotes.
+        let text = "key \"lab-key\" { // generated\n\talgorithm hmac-sha256;\n\tsecret \"ab//cd+ef/gh==\"; # the key\n};\n";
+        assert_eq!(bind_secret(text).as_deref(), Some("ab//cd+ef/gh=="));
+        assert_eq!(strip_comment("a # b"), "a ");
+        assert_eq!(strip_comment("x \"#//\" // c"), "x \"#//\" ");
+    }
 
     #[test]
     fn secret_is_masked() {
