@@ -1,6 +1,10 @@
 //! ddish: the console by default, scriptable subcommands otherwise.
 mod cli;
 mod cli_actions;
+#[allow(dead_code)]
+mod cli_bulk;
+#[allow(dead_code)]
+mod cli_layout;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,8 @@
 //! Every user action, once: the console and the CLI both call these.
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
 mod actions;
+pub mod bulk;
+pub mod layout;
 mod session;
 
 pub use actions::{

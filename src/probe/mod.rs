@@ -1,4 +1,5 @@
 //! Probes of a single address: ICMP echo (ping).
+pub mod dhcp;
 mod ping;
 
 pub use ping::{ping, PingError, PingResult, SocketKind, NOT_PERMITTED_HINT};

@@ -1,0 +1,1 @@
+//! (being written: issue 4 — options and client classes across scopes and servers)
