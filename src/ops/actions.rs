@@ -465,7 +465,7 @@ impl Session {
                 }
                 Err(LeaseWriteError::Exists { .. }) => taken.push(ip),
                 Err(e) => {
-                    let err = OpError::LeaseWrite(e);
+                    let err = OpError::from(e);
                     let entry = self.entry(server, "hold", Some(scope), Some(ip), None, Some(args));
                     self.record_failure(entry, &err);
                     return Err(err);
@@ -538,7 +538,7 @@ impl Session {
                     LeaseWriteError::Exists { .. } => OpError::Refused(format!(
                         "{ip} was taken meanwhile (a lease now exists): pick another"
                     )),
-                    e => OpError::LeaseWrite(e),
+                    e => OpError::from(e),
                 };
                 self.record_failure(entry, &err);
                 Err(err)
@@ -706,7 +706,7 @@ impl Session {
                     LeaseWriteError::Exists { .. } => {
                         OpError::Refused(format!("{ip} was taken meanwhile: pick another"))
                     }
-                    e => OpError::LeaseWrite(e),
+                    e => OpError::from(e),
                 })
         };
         match result {

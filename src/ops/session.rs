@@ -28,8 +28,15 @@ pub enum OpError {
     /// Allowed, but the user must confirm (e.g. the IP is leased to another client).
     #[error("{0}")]
     NeedsConfirmation(String),
+    /// Boxed: it carries per-server undo details and would make every result large.
     #[error("{0}")]
-    LeaseWrite(#[from] crate::kea::LeaseWriteError),
+    LeaseWrite(Box<crate::kea::LeaseWriteError>),
+}
+
+impl From<crate::kea::LeaseWriteError> for OpError {
+    fn from(e: crate::kea::LeaseWriteError) -> Self {
+        OpError::LeaseWrite(Box::new(e))
+    }
 }
 
 impl OpError {
