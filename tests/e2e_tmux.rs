@@ -148,3 +148,60 @@ fn open_server_scope_ip_then_quit_restores_terminal() {
     assert!(Path::new(&state).join("ddish/ddish.log").exists());
     drop(lab);
 }
+
+#[test]
+fn a_panic_gives_the_terminal_back() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-e2e-panic-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    // No server needs to answer: the console panics after its first frame.
+    let cfg = dir.path().join("ddish.toml");
+    std::fs::write(
+        &cfg,
+        "[[server]]\nname = \"nowhere\"\nurl = \"http://127.0.0.1:20459/\"\n",
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_ddish");
+    let script = dir.path().join("run.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nDDISH_CRASH_TEST=1 XDG_STATE_HOME={s} {bin} --config {cfg} 2>{s}/stderr\necho EXIT=$?\n\
+             stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '\necho MODES-DONE\nsleep 60\n",
+            s = dir.path().display(),
+            cfg = cfg.display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux {
+        socket: format!("ddish-e2e-panic-{}", std::process::id()),
+        session: "panic",
+    };
+    t.cmd(&[
+        "new-session",
+        "-d",
+        "-s",
+        t.session,
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "sh",
+        &script.to_string_lossy(),
+    ]);
+    let s = t.wait_for(&["MODES-DONE"]);
+    assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
+    assert!(s.contains("icanon") && !s.contains("-icanon"), "{s}");
+    assert!(s.contains("echo") && !s.contains("-echo "), "{s}");
+    assert_eq!(
+        t.cmd(&["display-message", "-p", "-t", t.session, "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
+    assert!(
+        stderr.contains("DDISH_CRASH_TEST"),
+        "the panic message is printed after the restore: {stderr}"
+    );
+}

@@ -67,6 +67,7 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
     let mut clock = interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(MissedTickBehavior::Skip);
 
+    let crash_test = std::env::var_os("DDISH_CRASH_TEST").is_some();
     let mut pending = app.start();
     let result: anyhow::Result<()> = loop {
         if pending.drain(..).any(|r| req_tx.send(r).is_err()) {
@@ -79,6 +80,11 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
         }
         if let Err(e) = term.draw(|f| render::draw(f, &app)) {
             break Err(anyhow::anyhow!("drawing the screen failed: {e}"));
+        }
+        // A deliberate crash, so the end-to-end test (and anyone) can check that a panic
+        // gives the terminal back.
+        if crash_test {
+            panic!("DDISH_CRASH_TEST is set: crashing on purpose after the first frame");
         }
         let msg = tokio::select! {
             ev = events.next() => match ev {

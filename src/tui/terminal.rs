@@ -59,6 +59,11 @@ fn install_hook(ui: ThreadId) {
 }
 
 fn uninstall_hook() {
+    // While unwinding from a panic the hook can't be changed (std panics again, which
+    // aborts); the process is ending anyway and the hook already restored the terminal.
+    if thread::panicking() {
+        return;
+    }
     let prev = PREVIOUS.lock().unwrap_or_else(|p| p.into_inner()).take();
     if let Some(prev) = prev {
         let _ = panic::take_hook();
