@@ -52,6 +52,76 @@ impl Tmux {
     }
 }
 
+impl Tmux {
+    /// Runs `ddish --config CFG` (with `env` before it) in a new 80x24 tmux session. After
+    /// ddish exits, the pane shows `EXIT=<code>`, the terminal's icanon/echo modes and
+    /// `MODES-DONE`; stderr goes to `dir/stderr`, state and data dirs into `dir/xdg`.
+    fn start(dir: &Path, name: &'static str, env: &str, cfg: &Path) -> Tmux {
+        let xdg = dir.join("xdg");
+        let script = dir.join(format!("{name}.sh"));
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n{env} XDG_STATE_HOME={x} XDG_DATA_HOME={x} {bin} --config {cfg} 2>{d}/stderr\n\
+                 echo EXIT=$?\nstty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '\n\
+                 echo MODES-DONE\nsleep 60\n",
+                x = xdg.display(),
+                d = dir.display(),
+                bin = env!("CARGO_BIN_EXE_ddish"),
+                cfg = cfg.display()
+            ),
+        )
+        .unwrap();
+        let t = Tmux {
+            socket: format!("ddish-{name}-{}", std::process::id()),
+            session: name,
+        };
+        t.cmd(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "sh",
+            &script.to_string_lossy(),
+        ]);
+        t
+    }
+
+    /// After ddish exited: its exit code was `code` and the terminal is back to normal
+    /// (canonical mode, echo, no alternate screen).
+    fn assert_restored(&self, code: i32) {
+        let s = self.wait_for(&["MODES-DONE"]);
+        assert!(
+            s.contains(&format!("EXIT={code}")),
+            "exit code {code} expected:\n{s}"
+        );
+        assert!(
+            s.contains("icanon") && !s.contains("-icanon"),
+            "canonical mode back:\n{s}"
+        );
+        assert!(
+            s.contains("echo") && !s.contains("-echo "),
+            "echo back:\n{s}"
+        );
+        assert_eq!(
+            self.cmd(&[
+                "display-message",
+                "-p",
+                "-t",
+                self.session,
+                "#{alternate_on}"
+            ])
+            .trim(),
+            "0",
+            "alternate screen left"
+        );
+    }
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
@@ -76,36 +146,7 @@ fn open_server_scope_ip_then_quit_restores_terminal() {
         with_auth: true,
     })
     .expect("lab starts");
-    let bin = env!("CARGO_BIN_EXE_ddish");
-    let state = dir.path().join("xdg");
-    let script = dir.path().join("run.sh");
-    // After ddish exits, print its exit code and the terminal modes, then wait.
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nXDG_STATE_HOME={s} XDG_DATA_HOME={s} {bin} --config {cfg}\necho EXIT=$?\n\
-             stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '\necho MODES-DONE\nsleep 60\n",
-            s = state.display(),
-            cfg = lab.info.config_path.display()
-        ),
-    )
-    .unwrap();
-    let t = Tmux {
-        socket: format!("ddish-e2e-{}", std::process::id()),
-        session: "e2e",
-    };
-    t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "sh",
-        &script.to_string_lossy(),
-    ]);
+    let t = Tmux::start(dir.path(), "e2e", "", &lab.info.config_path);
 
     // Servers tab: both lab servers up.
     let s = t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
@@ -128,24 +169,9 @@ fn open_server_scope_ip_then_quit_restores_terminal() {
     assert!(s.contains("Reservation"), "{s}");
     // Close the popup, quit.
     t.keys(&["Escape", "q"]);
-    let s = t.wait_for(&["MODES-DONE"]);
-    assert!(s.contains("EXIT=0"), "{s}");
-    assert!(
-        s.contains("icanon") && !s.contains("-icanon"),
-        "canonical mode back:\n{s}"
-    );
-    assert!(
-        s.contains("echo") && !s.contains("-echo "),
-        "echo back:\n{s}"
-    );
-    assert_eq!(
-        t.cmd(&["display-message", "-p", "-t", t.session, "#{alternate_on}"])
-            .trim(),
-        "0",
-        "alternate screen left"
-    );
+    t.assert_restored(0);
     // Logs went to the file, not to the screen.
-    assert!(Path::new(&state).join("ddish/ddish.log").exists());
+    assert!(dir.path().join("xdg/ddish/ddish.log").exists());
     drop(lab);
 }
 
@@ -162,43 +188,9 @@ fn a_panic_gives_the_terminal_back() {
         "[[server]]\nname = \"nowhere\"\nurl = \"http://127.0.0.1:20459/\"\n",
     )
     .unwrap();
-    let bin = env!("CARGO_BIN_EXE_ddish");
-    let script = dir.path().join("run.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\nDDISH_CRASH_TEST=1 XDG_STATE_HOME={s} {bin} --config {cfg} 2>{s}/stderr\necho EXIT=$?\n\
-             stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '\necho MODES-DONE\nsleep 60\n",
-            s = dir.path().display(),
-            cfg = cfg.display()
-        ),
-    )
-    .unwrap();
-    let t = Tmux {
-        socket: format!("ddish-e2e-panic-{}", std::process::id()),
-        session: "panic",
-    };
-    t.cmd(&[
-        "new-session",
-        "-d",
-        "-s",
-        t.session,
-        "-x",
-        "80",
-        "-y",
-        "24",
-        "sh",
-        &script.to_string_lossy(),
-    ]);
-    let s = t.wait_for(&["MODES-DONE"]);
-    assert!(s.contains("EXIT=101"), "a panic exits 101:\n{s}");
-    assert!(s.contains("icanon") && !s.contains("-icanon"), "{s}");
-    assert!(s.contains("echo") && !s.contains("-echo "), "{s}");
-    assert_eq!(
-        t.cmd(&["display-message", "-p", "-t", t.session, "#{alternate_on}"])
-            .trim(),
-        "0"
-    );
+    let t = Tmux::start(dir.path(), "panic", "DDISH_CRASH_TEST=1", &cfg);
+    // A panic exits 101 after the hook gave the terminal back.
+    t.assert_restored(101);
     let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap();
     assert!(
         stderr.contains("DDISH_CRASH_TEST"),
