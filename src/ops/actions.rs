@@ -114,7 +114,7 @@ fn state_word(s: IpState) -> String {
 }
 
 /// The `subnet4` entry with this id, at the top level or inside a shared network.
-fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
+pub(crate) fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
     let d = cfg
         .get_mut("Dhcp4")
         .ok_or("the configuration has no Dhcp4 object")?;
@@ -141,7 +141,7 @@ fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
 }
 
 /// Pins the scope range in `user-context.ddish.range`, so pool edits never move it.
-fn pin_range(subnet: &mut Value, range: Range) {
+pub(crate) fn pin_range(subnet: &mut Value, range: Range) {
     if !subnet["user-context"].is_object() {
         subnet["user-context"] = json!({});
     }
@@ -157,7 +157,7 @@ fn pin_range(subnet: &mut Value, range: Range) {
 
 /// Rewrites a subnet's pools through `f`, each pool object keeping its other fields
 /// (client-class of an HA split, pool options).
-fn rewrite_pools(
+pub(crate) fn rewrite_pools(
     subnet: &mut Value,
     f: impl FnOnce(&[(Range, usize)]) -> Vec<(Range, usize)>,
 ) -> Result<(Value, Value), String> {
@@ -190,14 +190,14 @@ impl Session {
 
     /// Appends to the journal; a journal that can't be written is a warning, not a failure
     /// of the action already done on the server.
-    fn record(&self, e: Entry, warnings: &mut Vec<String>) {
+    pub(crate) fn record(&self, e: Entry, warnings: &mut Vec<String>) {
         if let Err(err) = self.journal().append(&e) {
             tracing::warn!("journal: {err}");
             warnings.push(format!("not written to the history journal: {err}"));
         }
     }
 
-    fn record_failure(&self, e: Entry, err: &OpError) {
+    pub(crate) fn record_failure(&self, e: Entry, err: &OpError) {
         let mut e = e;
         e.result = err.to_string();
         let _ = self.journal().append(&e);
@@ -746,7 +746,7 @@ impl Session {
     }
 
     /// Runs one config edit on the server and its HA peers; an error names each peer's outcome.
-    async fn edit_everywhere<F>(
+    pub(crate) async fn edit_everywhere<F>(
         &self,
         server: &str,
         peers: &[(String, KeaClient)],
