@@ -2,6 +2,7 @@
 //! tree, utilization. Everything above (kea, ops, tui, cli) speaks these types.
 pub mod alloc;
 pub mod lease;
+pub mod options;
 pub mod range;
 pub mod scope;
 pub mod state;

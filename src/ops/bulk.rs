@@ -1,1 +1,700 @@
-//! (being written: issue 4)
+//! Many scopes, many servers (issue 4 part 5): one change (lease time, exclusion, ddns-*
+//! parameters, options set/delete/find-and-replace, client classes) applied to scopes marked
+//! across servers, or to whole servers. Everything is checked before anything is sent;
+//! a preview is computed from fresh config-gets without writing; apply makes ONE safe write
+//! per server (its HA peers get the same edit), servers concurrently, one journal entry each.
+use std::net::Ipv4Addr;
+
+use futures_util::future::join_all;
+use ipnet::Ipv4Net;
+use serde_json::{json, Value};
+
+use crate::audit::Entry;
+use crate::model::options;
+
+use super::actions::Need;
+use super::session::{OpError, Session};
+
+#[path = "bulk_edit.rs"]
+mod edit;
+
+/// Shortest and longest lease ddish sets (Kea has no limit; these catch typos).
+pub const MIN_LEASE_SECS: u32 = 60;
+pub const MAX_LEASE_SECS: u32 = 365 * 86_400;
+
+/// What a bulk change applies to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Marked scopes: (server, CIDR).
+    Scopes(Vec<(String, Ipv4Net)>),
+    /// Whole servers: server-level options and parameters, client classes.
+    Servers(Vec<String>),
+}
+
+/// A client class to create or edit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassSpec {
+    pub name: String,
+    /// Kea test expression; None leaves it as it is (edit) or absent (create).
+    pub test: Option<String>,
+    /// (option name, data), checked against the option table.
+    pub options: Vec<(String, String)>,
+}
+
+/// The operation. Build with [`BulkChange::new`], which checks it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BulkOp {
+    LeaseTime(u32),
+    /// Exclude start-end from the pools of each marked scope.
+    Exclude(Ipv4Addr, Ipv4Addr),
+    /// ddns-* parameters with typed values (see [`ddns_value`]).
+    Ddns(Vec<(String, Value)>),
+    SetOption {
+        name: String,
+        data: String,
+    },
+    DeleteOption {
+        name: String,
+    },
+    /// Replace the list element `from` by `to` wherever the option holds it.
+    ReplaceOption {
+        name: String,
+        from: String,
+        to: String,
+    },
+    /// Create (true) or edit (false) a client class.
+    PutClass(ClassSpec, bool),
+    DeleteClass(String),
+}
+
+impl BulkOp {
+    /// Short name for the journal.
+    pub fn action(&self) -> &'static str {
+        match self {
+            BulkOp::LeaseTime(_) => "bulk-lease-time",
+            BulkOp::Exclude(..) => "bulk-exclude",
+            BulkOp::Ddns(_) => "bulk-ddns",
+            BulkOp::SetOption { .. } => "bulk-option-set",
+            BulkOp::DeleteOption { .. } => "bulk-option-delete",
+            BulkOp::ReplaceOption { .. } => "bulk-option-replace",
+            BulkOp::PutClass(_, true) => "class-create",
+            BulkOp::PutClass(_, false) => "class-edit",
+            BulkOp::DeleteClass(_) => "class-delete",
+        }
+    }
+}
+
+/// A checked bulk change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BulkChange {
+    target: Target,
+    op: BulkOp,
+}
+
+/// What would change on one server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerPreview {
+    pub server: String,
+    /// Human lines, e.g. "10.10.0.0/24: domain-name-servers 192.0.2.53 -> 192.0.2.54 (...)".
+    pub changes: Vec<String>,
+    /// Why nothing can be done on this server (unreachable, scope missing, class in use...).
+    pub error: Option<String>,
+}
+
+/// What happened on one server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerOutcome {
+    pub server: String,
+    /// Every server written (the server and its HA peers).
+    pub peers: Vec<String>,
+    /// A summary, or what went wrong (nothing was left half-written on it).
+    pub result: Result<String, String>,
+}
+
+/// One client class as a server has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassInfo {
+    pub name: String,
+    pub test: Option<String>,
+    /// (option name or code, data).
+    pub options: Vec<(String, String)>,
+    /// Scopes, pools, reservations, classes that refer to it.
+    pub used_by: Vec<String>,
+}
+
+/// The ddns-* parameters ddish sets, and how their values are typed.
+pub const DDNS_PARAMS: [&str; 6] = [
+    "ddns-send-updates",
+    "ddns-override-client-update",
+    "ddns-override-no-update",
+    "ddns-replace-client-name",
+    "ddns-generated-prefix",
+    "ddns-qualifying-suffix",
+];
+
+/// Checks a ddns-* parameter and gives its JSON value.
+pub fn ddns_value(name: &str, value: &str) -> Result<Value, String> {
+    let v = value.trim();
+    match name {
+        "ddns-send-updates" | "ddns-override-client-update" | "ddns-override-no-update" => {
+            match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(json!(true)),
+                "false" | "0" | "no" => Ok(json!(false)),
+                _ => Err(format!("{name}: '{v}' is not a boolean: use true or false")),
+            }
+        }
+        "ddns-replace-client-name" => match v {
+            "never" | "always" | "when-present" | "when-not-present" => Ok(json!(v)),
+            _ => Err(format!(
+                "{name}: '{v}' is not one of never, always, when-present, when-not-present"
+            )),
+        },
+        "ddns-generated-prefix" => {
+            let ok = !v.is_empty()
+                && v.len() <= 63
+                && !v.starts_with('-')
+                && !v.ends_with('-')
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if ok {
+                Ok(json!(v))
+            } else {
+                Err(format!(
+                    "{name}: '{v}' is not a host name label (like myhost)"
+                ))
+            }
+        }
+        "ddns-qualifying-suffix" => {
+            // Empty is allowed: no suffix.
+            if v.is_empty() || options::validate("domain-name", v).is_ok() {
+                Ok(json!(v))
+            } else {
+                Err(format!(
+                    "{name}: '{v}' is not a domain name (like example.org.)"
+                ))
+            }
+        }
+        _ => Err(format!(
+            "unknown DNS update parameter '{name}': use one of {}",
+            DDNS_PARAMS.join(", ")
+        )),
+    }
+}
+
+/// Checks a client class name: Kea's built-in classes and the prefixes its hooks use are
+/// refused, as are names that would not survive a test expression.
+pub fn validate_class_name(name: &str) -> Result<(), String> {
+    const BUILT_IN: [&str; 5] = ["ALL", "KNOWN", "UNKNOWN", "BOOTP", "DROP"];
+    const PREFIXES: [&str; 4] = ["HA_", "VENDOR_CLASS_", "SPAWN_", "AFTER_"];
+    if name.is_empty() {
+        return Err("the class name is empty".into());
+    }
+    if name.len() > 128 {
+        return Err(format!(
+            "the class name '{name}' is longer than 128 characters"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "the class name '{name}' has '{c}': use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    if BUILT_IN.contains(&name) {
+        return Err(format!(
+            "'{name}' is one of Kea's built-in classes: pick another name"
+        ));
+    }
+    if let Some(p) = PREFIXES.iter().find(|p| name.starts_with(*p)) {
+        return Err(format!(
+            "class names starting with {p} belong to Kea and its hooks: pick another name"
+        ));
+    }
+    Ok(())
+}
+
+fn check_lease(secs: u32) -> Result<(), String> {
+    if (MIN_LEASE_SECS..=MAX_LEASE_SECS).contains(&secs) {
+        Ok(())
+    } else {
+        Err(format!(
+            "lease time {secs} s is out of range: {MIN_LEASE_SECS} s to {MAX_LEASE_SECS} s (365 days)"
+        ))
+    }
+}
+
+impl BulkChange {
+    /// Checks the change before anything is sent: option names and values against Kea's
+    /// table, lease time range, ddns-* types, class names, and that the operation suits the
+    /// target (exclusions need scopes, classes need servers). Normalises option values.
+    pub fn new(target: Target, op: BulkOp) -> Result<BulkChange, OpError> {
+        let refuse = OpError::Refused;
+        let empty = match &target {
+            Target::Scopes(s) => s.is_empty(),
+            Target::Servers(s) => s.is_empty(),
+        };
+        if empty {
+            return Err(refuse(
+                "nothing marked: give at least one scope or server".into(),
+            ));
+        }
+        let scopes = matches!(target, Target::Scopes(_));
+        let op = match op {
+            BulkOp::LeaseTime(s) => {
+                check_lease(s).map_err(refuse)?;
+                op
+            }
+            BulkOp::Exclude(a, b) => {
+                if !scopes {
+                    return Err(refuse(
+                        "exclusion ranges apply to scopes: give --scopes".into(),
+                    ));
+                }
+                if u32::from(b) < u32::from(a) {
+                    return Err(refuse(format!("the end {b} comes before the start {a}")));
+                }
+                op
+            }
+            BulkOp::Ddns(params) => {
+                if params.is_empty() {
+                    return Err(refuse("give at least one ddns-* parameter".into()));
+                }
+                for (k, v) in &params {
+                    // Values come typed from the caller; re-check their type by name.
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    };
+                    ddns_value(k, &text).map_err(refuse)?;
+                }
+                BulkOp::Ddns(params)
+            }
+            BulkOp::SetOption { name, data } => {
+                let data = options::validate(&name, &data).map_err(refuse)?;
+                BulkOp::SetOption { name, data }
+            }
+            BulkOp::DeleteOption { name } => {
+                options::definition(&name).map_err(refuse)?;
+                BulkOp::DeleteOption { name }
+            }
+            BulkOp::ReplaceOption { name, from, to } => {
+                // Each side must be a valid (single) value of the option.
+                let from = options::validate(&name, &from).map_err(refuse)?;
+                let to = options::validate(&name, &to).map_err(refuse)?;
+                if from == to {
+                    return Err(refuse(format!(
+                        "'{from}' and '{to}' are the same: nothing to replace"
+                    )));
+                }
+                if from.contains(',') || to.contains(',') {
+                    return Err(refuse(
+                        "find-and-replace takes one value on each side".into(),
+                    ));
+                }
+                BulkOp::ReplaceOption { name, from, to }
+            }
+            BulkOp::PutClass(mut spec, create) => {
+                if scopes {
+                    return Err(refuse(
+                        "client classes live on servers: give --servers".into(),
+                    ));
+                }
+                validate_class_name(&spec.name).map_err(refuse)?;
+                if let Some(t) = &spec.test {
+                    if t.trim().is_empty() {
+                        return Err(refuse("the test expression is empty".into()));
+                    }
+                }
+                if !create && spec.test.is_none() && spec.options.is_empty() {
+                    return Err(refuse("nothing to change: give --test or --option".into()));
+                }
+                for (n, d) in spec.options.iter_mut() {
+                    *d = options::validate(n, d).map_err(refuse)?;
+                }
+                BulkOp::PutClass(spec, create)
+            }
+            BulkOp::DeleteClass(name) => {
+                if scopes {
+                    return Err(refuse(
+                        "client classes live on servers: give --servers".into(),
+                    ));
+                }
+                validate_class_name(&name).map_err(refuse)?;
+                BulkOp::DeleteClass(name)
+            }
+        };
+        Ok(BulkChange { target, op })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    pub fn op(&self) -> &BulkOp {
+        &self.op
+    }
+
+    /// Per server, in first-mention order: the marked scopes (None = server level).
+    fn groups(&self) -> Vec<(String, Option<Vec<Ipv4Net>>)> {
+        let mut out: Vec<(String, Option<Vec<Ipv4Net>>)> = Vec::new();
+        match &self.target {
+            Target::Servers(s) => {
+                for n in s {
+                    if !out.iter().any(|(m, _)| m == n) {
+                        out.push((n.clone(), None));
+                    }
+                }
+            }
+            Target::Scopes(s) => {
+                for (n, c) in s {
+                    match out.iter_mut().find(|(m, _)| m == n) {
+                        Some((_, Some(l))) => {
+                            if !l.contains(c) {
+                                l.push(*c)
+                            }
+                        }
+                        _ => out.push((n.clone(), Some(vec![*c]))),
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether a class list entry's option is known by name.
+fn class_info(c: &Value, d: &Value) -> Option<ClassInfo> {
+    let name = c["name"].as_str()?.to_string();
+    let options = c["option-data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| {
+            let n = o["name"]
+                .as_str()
+                .map(str::to_string)
+                .or_else(|| o["code"].as_u64().map(|c| c.to_string()))
+                .unwrap_or_default();
+            (n, o["data"].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    Some(ClassInfo {
+        used_by: edit::class_users(d, &name),
+        name,
+        test: c["test"].as_str().map(str::to_string),
+        options,
+    })
+}
+
+/// The client classes in a config-get `{"Dhcp4": ...}`.
+pub fn classes_of(cfg: &Value) -> Vec<ClassInfo> {
+    let d = &cfg["Dhcp4"];
+    d["client-classes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| class_info(c, d))
+        .collect()
+}
+
+impl Session {
+    /// The client classes of `server`, with what uses each.
+    pub async fn classes(&self, server: &str) -> Result<Vec<ClassInfo>, OpError> {
+        let raw = self.client(server)?.config_get_raw().await?;
+        Ok(classes_of(&raw))
+    }
+
+    /// What the change would do on each server, from fresh config-gets; writes nothing.
+    pub async fn bulk_preview(&self, change: &BulkChange) -> Vec<ServerPreview> {
+        let groups = change.groups();
+        join_all(groups.iter().map(|(server, scopes)| async move {
+            let r = async {
+                let mut raw = self.client(server)?.config_get_raw().await?;
+                edit::edit(&mut raw, scopes.as_deref(), &change.op).map_err(OpError::Refused)
+            }
+            .await;
+            match r {
+                Ok(changes) => ServerPreview {
+                    server: server.clone(),
+                    changes,
+                    error: None,
+                },
+                Err(e) => ServerPreview {
+                    server: server.clone(),
+                    changes: Vec::new(),
+                    error: Some(e.to_string()),
+                },
+            }
+        }))
+        .await
+    }
+
+    /// Applies the change: one safe write per server (all its marked scopes in one
+    /// config-set; its HA peers get the same edit), servers concurrently. A server whose
+    /// HA peer is also marked is written once, with both servers' scopes.
+    pub async fn bulk_apply(&self, change: &BulkChange) -> Vec<ServerOutcome> {
+        let groups = change.groups();
+        // HA peers of each marked server, to write a pair once.
+        let peer_lists = join_all(groups.iter().map(|(s, _)| async move {
+            self.may(s, Need::Admin)?;
+            self.peers(s).await
+        }))
+        .await;
+        let mut outcomes: Vec<ServerOutcome> = Vec::new();
+        let mut jobs: Vec<(
+            String,
+            Option<Vec<Ipv4Net>>,
+            Vec<(String, crate::kea::KeaClient)>,
+        )> = Vec::new();
+        for ((server, scopes), peers) in groups.into_iter().zip(peer_lists) {
+            let peers = match peers {
+                Ok(p) => p,
+                Err(e) => {
+                    outcomes.push(ServerOutcome {
+                        server,
+                        peers: Vec::new(),
+                        result: Err(e.to_string()),
+                    });
+                    continue;
+                }
+            };
+            let joined = jobs
+                .iter_mut()
+                .find(|(_, _, p)| p.iter().any(|(n, _)| n == &server));
+            match joined {
+                Some((_, Some(l), _)) => {
+                    for c in scopes.into_iter().flatten() {
+                        if !l.contains(&c) {
+                            l.push(c);
+                        }
+                    }
+                }
+                // The peer's server-level change covers this one.
+                Some((_, None, _)) => {}
+                None => jobs.push((server, scopes, peers)),
+            }
+        }
+        let done = join_all(jobs.iter().map(|(server, scopes, peers)| {
+            self.bulk_one(server, scopes.as_deref(), peers, &change.op)
+        }))
+        .await;
+        outcomes.extend(done);
+        outcomes
+    }
+
+    async fn bulk_one(
+        &self,
+        server: &str,
+        scopes: Option<&[Ipv4Net]>,
+        peers: &[(String, crate::kea::KeaClient)],
+        op: &BulkOp,
+    ) -> ServerOutcome {
+        let mut entry = Entry::new(server, op.action());
+        entry.before = Some(json!({
+            "scopes": scopes.map(|s| s.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+            "operation": format!("{op:?}"),
+        }));
+        // What would change, from the server's current config: nothing to do is no write.
+        let planned = async {
+            let c = self.client(server)?;
+            let mut raw = c.config_get_raw().await?;
+            edit::edit(&mut raw, scopes, op).map_err(OpError::Refused)
+        }
+        .await;
+        let lines = match planned {
+            Ok(l) => l,
+            Err(e) => {
+                self.record_failure(entry, &e);
+                return ServerOutcome {
+                    server: server.to_string(),
+                    peers: Vec::new(),
+                    result: Err(e.to_string()),
+                };
+            }
+        };
+        if lines.is_empty() {
+            return ServerOutcome {
+                server: server.to_string(),
+                peers: Vec::new(),
+                result: Ok("nothing to change".into()),
+            };
+        }
+        let result = self
+            .edit_everywhere(server, peers, |cfg| edit::edit(cfg, scopes, op).map(|_| ()))
+            .await;
+        entry.after = Some(json!({"changes": lines}));
+        match result {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                self.record(entry, &mut warnings);
+                let mut summary = format!(
+                    "{} change{}",
+                    lines.len(),
+                    if lines.len() == 1 { "" } else { "s" }
+                );
+                if done.len() > 1 {
+                    summary.push_str(&format!(" (written on {})", done.join(", ")));
+                }
+                for w in warnings {
+                    summary.push_str(&format!("; warning: {w}"));
+                }
+                ServerOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    result: Ok(summary),
+                }
+            }
+            Err(e) => {
+                self.record_failure(entry, &e);
+                ServerOutcome {
+                    server: server.to_string(),
+                    peers: Vec::new(),
+                    result: Err(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes() -> Target {
+        Target::Scopes(vec![("a".into(), "10.0.0.0/24".parse().unwrap())])
+    }
+
+    #[test]
+    fn changes_are_checked_before_anything_is_sent() {
+        let set = |n: &str, d: &str| {
+            BulkChange::new(
+                scopes(),
+                BulkOp::SetOption {
+                    name: n.into(),
+                    data: d.into(),
+                },
+            )
+        };
+        assert!(set("routers", "10.0.0.x").is_err());
+        assert!(set("rooters", "10.0.0.1")
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean 'routers'"));
+        let ok = set("domain-name-servers", "192.0.2.1,192.0.2.2").unwrap();
+        assert_eq!(
+            ok.op(),
+            &BulkOp::SetOption {
+                name: "domain-name-servers".into(),
+                data: "192.0.2.1, 192.0.2.2".into()
+            }
+        );
+        assert!(BulkChange::new(scopes(), BulkOp::LeaseTime(10)).is_err());
+        assert!(BulkChange::new(scopes(), BulkOp::LeaseTime(400 * 86_400)).is_err());
+        assert!(BulkChange::new(scopes(), BulkOp::LeaseTime(7200)).is_ok());
+        assert!(BulkChange::new(Target::Scopes(vec![]), BulkOp::LeaseTime(7200)).is_err());
+        let rep = |f: &str, t: &str| {
+            BulkChange::new(
+                scopes(),
+                BulkOp::ReplaceOption {
+                    name: "domain-name-servers".into(),
+                    from: f.into(),
+                    to: t.into(),
+                },
+            )
+        };
+        assert!(rep("192.0.2.53", "192.0.2.54").is_ok());
+        assert!(rep("192.0.2.53", "192.0.2.x").is_err());
+        assert!(rep("192.0.2.53", "192.0.2.53").is_err());
+        assert!(rep("192.0.2.53", "192.0.2.1, 192.0.2.2").is_err());
+        let ex = BulkOp::Exclude("10.0.0.9".parse().unwrap(), "10.0.0.1".parse().unwrap());
+        assert!(BulkChange::new(scopes(), ex).is_err());
+        let ex = BulkOp::Exclude("10.0.0.1".parse().unwrap(), "10.0.0.9".parse().unwrap());
+        assert!(BulkChange::new(Target::Servers(vec!["a".into()]), ex).is_err());
+    }
+
+    #[test]
+    fn ddns_parameters_are_typed() {
+        assert_eq!(ddns_value("ddns-send-updates", "yes").unwrap(), json!(true));
+        assert!(ddns_value("ddns-send-updates", "maybe").is_err());
+        assert_eq!(
+            ddns_value("ddns-replace-client-name", "always").unwrap(),
+            json!("always")
+        );
+        assert!(ddns_value("ddns-replace-client-name", "sometimes").is_err());
+        assert!(ddns_value("ddns-generated-prefix", "my host").is_err());
+        assert!(ddns_value("ddns-generated-prefix", "myhost").is_ok());
+        assert!(ddns_value("ddns-qualifying-suffix", "example.org.").is_ok());
+        assert!(ddns_value("ddns-qualifying-suffix", "").is_ok());
+        assert!(ddns_value("ddns-qualifying-suffix", "bad suffix").is_err());
+        assert!(ddns_value("ddns-ttl", "5")
+            .unwrap_err()
+            .contains("unknown DNS update parameter"));
+        let op = BulkOp::Ddns(vec![("ddns-send-updates".into(), json!("maybe"))]);
+        assert!(BulkChange::new(scopes(), op).is_err());
+    }
+
+    #[test]
+    fn class_names() {
+        assert!(validate_class_name("printers").is_ok());
+        assert!(validate_class_name("voip.phones-2").is_ok());
+        assert!(validate_class_name("").is_err());
+        assert!(validate_class_name("KNOWN").is_err());
+        assert!(validate_class_name("HA_server1").is_err());
+        assert!(validate_class_name("my class").is_err());
+        assert!(validate_class_name("a'b").is_err());
+        let servers = Target::Servers(vec!["a".into()]);
+        let spec = ClassSpec {
+            name: "x".into(),
+            test: None,
+            options: vec![("routers".into(), "bad".into())],
+        };
+        assert!(BulkChange::new(servers.clone(), BulkOp::PutClass(spec, true)).is_err());
+        let spec = ClassSpec {
+            name: "x".into(),
+            test: None,
+            options: vec![],
+        };
+        assert!(BulkChange::new(servers, BulkOp::PutClass(spec.clone(), false)).is_err());
+        assert!(BulkChange::new(scopes(), BulkOp::PutClass(spec, true)).is_err());
+    }
+
+    #[test]
+    fn scopes_are_grouped_per_server_in_order() {
+        let n = |s: &str| s.parse::<Ipv4Net>().unwrap();
+        let t = Target::Scopes(vec![
+            ("b".into(), n("10.1.0.0/24")),
+            ("a".into(), n("10.2.0.0/24")),
+            ("b".into(), n("10.3.0.0/24")),
+            ("b".into(), n("10.1.0.0/24")),
+        ]);
+        let c = BulkChange::new(t, BulkOp::LeaseTime(600)).unwrap();
+        assert_eq!(
+            c.groups(),
+            vec![
+                (
+                    "b".to_string(),
+                    Some(vec![n("10.1.0.0/24"), n("10.3.0.0/24")])
+                ),
+                ("a".to_string(), Some(vec![n("10.2.0.0/24")])),
+            ]
+        );
+    }
+
+    #[test]
+    fn classes_are_listed_with_their_users() {
+        let cfg = json!({"Dhcp4": {"client-classes": [
+            {"name": "lab", "test": "pkt4.mac == 0x01", "option-data": [{"name": "routers", "data": "10.0.0.1"}, {"code": 66, "data": "tftp"}]}],
+            "subnet4": [{"subnet": "10.0.0.0/24", "client-class": "lab"}]}});
+        let l = classes_of(&cfg);
+        assert_eq!(l.len(), 1);
+        assert_eq!(
+            l[0].options,
+            vec![
+                ("routers".into(), "10.0.0.1".into()),
+                ("66".into(), "tftp".into())
+            ]
+        );
+        assert_eq!(l[0].used_by, vec!["scope 10.0.0.0/24"]);
+    }
+}

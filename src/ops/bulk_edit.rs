@@ -1,0 +1,574 @@
+//! The pure half of a bulk change: what one operation does to one server's config-get
+//! `{"Dhcp4": ...}`, as human lines. The same function computes the preview (on a copy) and
+//! the safe write's edit (on each HA peer's own config), so what is shown is what is done.
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde_json::{json, Map, Value};
+
+use crate::model::alloc::exclude_from_pools;
+use crate::model::{options, Range, RangeSet};
+use crate::ops::actions::{pin_range, rewrite_pools};
+
+use super::{BulkOp, ClassSpec};
+
+/// Applies `op` to `cfg`: to each subnet in `scopes`, or to the server level (`Dhcp4`) when
+/// `scopes` is None. Returns one line per change; an empty list means nothing to change.
+pub(crate) fn edit(
+    cfg: &mut Value,
+    scopes: Option<&[Ipv4Net]>,
+    op: &BulkOp,
+) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    match scopes {
+        None => {
+            let d = dhcp4(cfg)?;
+            edit_object(d, op, "server", &mut lines)?;
+        }
+        Some(cidrs) => {
+            // Scope definitions (range, reservations) for exclusions, read before editing.
+            let defs = match op {
+                BulkOp::Exclude(..) => {
+                    crate::kea::parse_config(cfg)
+                        .map_err(|e| e.to_string())?
+                        .scopes
+                }
+                _ => Vec::new(),
+            };
+            for cidr in cidrs {
+                let s = subnet_by_cidr(cfg, cidr)?;
+                if let BulkOp::Exclude(start, end) = op {
+                    let def = defs
+                        .iter()
+                        .find(|d| d.cidr == *cidr)
+                        .ok_or_else(|| format!("no scope {cidr} on the server"))?;
+                    exclude(s, def, *start, *end, &mut lines)?;
+                } else {
+                    edit_object(s, op, &cidr.to_string(), &mut lines)?;
+                }
+            }
+        }
+    }
+    Ok(lines)
+}
+
+fn dhcp4(cfg: &mut Value) -> Result<&mut Value, String> {
+    match cfg.get_mut("Dhcp4") {
+        Some(d) if d.is_object() => Ok(d),
+        _ => Err("the configuration has no Dhcp4 object".into()),
+    }
+}
+
+/// The `subnet4` entry for `cidr`, at the top level or inside a shared network.
+fn subnet_by_cidr<'a>(cfg: &'a mut Value, cidr: &Ipv4Net) -> Result<&'a mut Value, String> {
+    let d = dhcp4(cfg)?;
+    let is_it = |s: &Value| {
+        s["subnet"]
+            .as_str()
+            .and_then(|t| t.trim().parse::<Ipv4Net>().ok())
+            .is_some_and(|n| n == *cidr)
+    };
+    let top = d["subnet4"]
+        .as_array()
+        .and_then(|l| l.iter().position(is_it));
+    if let Some(i) = top {
+        return Ok(&mut d["subnet4"][i]);
+    }
+    let nested = d["shared-networks"].as_array().and_then(|nets| {
+        nets.iter().enumerate().find_map(|(n, net)| {
+            net["subnet4"]
+                .as_array()
+                .and_then(|l| l.iter().position(is_it))
+                .map(|i| (n, i))
+        })
+    });
+    match nested {
+        Some((n, i)) => Ok(&mut d["shared-networks"][n]["subnet4"][i]),
+        None => Err(format!("no scope {cidr} on the server: check the CIDR")),
+    }
+}
+
+fn shown(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "(inherited)".into(),
+        Some(Value::String(s)) => format!("\"{s}\""),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// Sets `key` in `obj` to `v`, noting the change.
+fn set_param(obj: &mut Value, key: &str, v: Value, at: &str, lines: &mut Vec<String>) {
+    let old = obj.get(key).cloned();
+    if old.as_ref() == Some(&v) {
+        return;
+    }
+    lines.push(format!(
+        "{at}: {key} {} -> {}",
+        shown(old.as_ref()),
+        shown(Some(&v))
+    ));
+    obj[key] = v;
+}
+
+fn edit_object(
+    obj: &mut Value,
+    op: &BulkOp,
+    at: &str,
+    lines: &mut Vec<String>,
+) -> Result<(), String> {
+    match op {
+        BulkOp::LeaseTime(secs) => set_param(obj, "valid-lifetime", json!(secs), at, lines),
+        BulkOp::Ddns(params) => {
+            for (k, v) in params {
+                set_param(obj, k, v.clone(), at, lines);
+            }
+        }
+        BulkOp::SetOption { name, data } => set_option(obj, name, data, at, lines),
+        BulkOp::DeleteOption { name } => delete_option(obj, name, at, lines),
+        BulkOp::ReplaceOption { name, from, to } => replace_option(obj, name, from, to, at, lines),
+        BulkOp::Exclude(..) => {
+            return Err("exclusion ranges apply to scopes, not to a whole server".into())
+        }
+        BulkOp::PutClass(spec, create) => put_class(obj, spec, *create, lines)?,
+        BulkOp::DeleteClass(name) => delete_class(obj, name, lines)?,
+    }
+    Ok(())
+}
+
+/// Whether an option-data entry is the standard option `name` (by name or code, in the
+/// dhcp4 space).
+fn is_option(o: &Value, name: &str) -> bool {
+    let space_ok = o["space"].as_str().is_none_or(|s| s == "dhcp4");
+    let code = options::lookup(name).map(|d| u64::from(d.code));
+    space_ok
+        && (o["name"].as_str() == Some(name) || (o["name"].is_null() && o["code"].as_u64() == code))
+}
+
+fn option_list(obj: &mut Value) -> &mut Vec<Value> {
+    if !obj["option-data"].is_array() {
+        obj["option-data"] = json!([]);
+    }
+    obj["option-data"]
+        .as_array_mut()
+        .expect("made an array above")
+}
+
+fn set_option(obj: &mut Value, name: &str, data: &str, at: &str, lines: &mut Vec<String>) {
+    let list = option_list(obj);
+    match list.iter_mut().find(|o| is_option(o, name)) {
+        Some(o) => {
+            let old = o["data"].as_str().unwrap_or_default().to_string();
+            if old != data {
+                lines.push(format!("{at}: {name} {old} -> {data}"));
+                o["data"] = json!(data);
+            }
+        }
+        None => {
+            lines.push(format!("{at}: {name} added: {data}"));
+            list.push(json!({"name": name, "data": data}));
+        }
+    }
+}
+
+fn delete_option(obj: &mut Value, name: &str, at: &str, lines: &mut Vec<String>) {
+    let Some(list) = obj["option-data"].as_array_mut() else {
+        return;
+    };
+    list.retain(|o| {
+        let hit = is_option(o, name);
+        if hit {
+            lines.push(format!(
+                "{at}: {name} deleted (was {})",
+                o["data"].as_str().unwrap_or_default()
+            ));
+        }
+        !hit
+    });
+}
+
+fn replace_option(
+    obj: &mut Value,
+    name: &str,
+    from: &str,
+    to: &str,
+    at: &str,
+    lines: &mut Vec<String>,
+) {
+    let Some(list) = obj["option-data"].as_array_mut() else {
+        return;
+    };
+    for o in list.iter_mut().filter(|o| is_option(o, name)) {
+        let old = o["data"].as_str().unwrap_or_default().to_string();
+        if let Some(new) = options::replace_element(&old, from, to) {
+            lines.push(format!("{at}: {name} {from} -> {to} ({old} -> {new})"));
+            o["data"] = json!(new);
+        }
+    }
+}
+
+fn exclude(
+    subnet: &mut Value,
+    def: &crate::model::ScopeDef,
+    start: Ipv4Addr,
+    end: Ipv4Addr,
+    lines: &mut Vec<String>,
+) -> Result<(), String> {
+    let cidr = def.cidr;
+    let r = Range::new(start, end)
+        .ok_or_else(|| format!("the end {end} comes before the start {start}"))?;
+    if !def.range.contains_range(&r) {
+        return Err(format!(
+            "{r} is outside the range of scope {cidr} ({})",
+            def.range
+        ));
+    }
+    if let Some(res) = def
+        .reservations
+        .iter()
+        .find(|x| r.contains(u32::from(x.ip)))
+    {
+        return Err(format!(
+            "{r} covers the reservation of {} in {cidr}: delete it first or exclude around it",
+            res.ip
+        ));
+    }
+    let after = def.pools.subtract(&RangeSet::from_ranges([r]));
+    if after == def.pools {
+        return Ok(());
+    }
+    pin_range(subnet, def.range);
+    rewrite_pools(subnet, |p| exclude_from_pools(p, r))?;
+    lines.push(format!(
+        "{cidr}: exclude {r} (pools {} -> {after})",
+        def.pools
+    ));
+    Ok(())
+}
+
+fn classes(d: &mut Value) -> &mut Vec<Value> {
+    if !d["client-classes"].is_array() {
+        d["client-classes"] = json!([]);
+    }
+    d["client-classes"]
+        .as_array_mut()
+        .expect("made an array above")
+}
+
+fn put_class(
+    d: &mut Value,
+    spec: &ClassSpec,
+    create: bool,
+    lines: &mut Vec<String>,
+) -> Result<(), String> {
+    let list = classes(d);
+    let pos = list
+        .iter()
+        .position(|c| c["name"].as_str() == Some(spec.name.as_str()));
+    let name = &spec.name;
+    let class = match (pos, create) {
+        (Some(_), true) => {
+            return Err(format!(
+                "client class '{name}' already exists: change it with `ddish class edit`"
+            ))
+        }
+        (None, false) => {
+            return Err(format!(
+                "no client class '{name}': create it with `ddish class create`"
+            ))
+        }
+        (None, true) => {
+            list.push(Value::Object(Map::from_iter([(
+                "name".to_string(),
+                json!(name),
+            )])));
+            lines.push(format!("class {name} created"));
+            list.last_mut().expect("pushed above")
+        }
+        (Some(i), false) => &mut list[i],
+    };
+    if let Some(t) = &spec.test {
+        set_param(class, "test", json!(t), &format!("class {name}"), lines);
+    }
+    for (o, data) in &spec.options {
+        set_option(class, o, data, &format!("class {name}"), lines);
+    }
+    Ok(())
+}
+
+fn delete_class(d: &mut Value, name: &str, lines: &mut Vec<String>) -> Result<(), String> {
+    let users = class_users(d, name);
+    if !users.is_empty() {
+        return Err(format!(
+            "client class '{name}' is in use by {}: change those first",
+            users.join(", ")
+        ));
+    }
+    let list = classes(d);
+    let before = list.len();
+    list.retain(|c| c["name"].as_str() != Some(name));
+    if list.len() == before {
+        return Err(format!("no client class '{name}' on the server"));
+    }
+    lines.push(format!("class {name} deleted"));
+    Ok(())
+}
+
+/// Where `name` is referenced: subnets, pools, shared networks, reservations and other
+/// classes' test expressions (member('name')).
+pub(crate) fn class_users(d: &Value, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let refers = |o: &Value| {
+        o["client-class"].as_str() == Some(name)
+            || ["require-client-classes", "client-classes"]
+                .iter()
+                .any(|k| {
+                    o[*k]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|c| c.as_str() == Some(name)))
+                })
+    };
+    let subnets = |list: &Value, out: &mut Vec<String>| {
+        for s in list.as_array().into_iter().flatten() {
+            let cidr = s["subnet"].as_str().unwrap_or("?");
+            if refers(s) {
+                out.push(format!("scope {cidr}"));
+            }
+            for p in s["pools"].as_array().into_iter().flatten() {
+                if refers(p) {
+                    out.push(format!(
+                        "pool {} in {cidr}",
+                        p["pool"].as_str().unwrap_or("?")
+                    ));
+                }
+            }
+            for r in s["reservations"].as_array().into_iter().flatten() {
+                if refers(r) {
+                    out.push(format!(
+                        "reservation {} in {cidr}",
+                        r["ip-address"].as_str().unwrap_or("?")
+                    ));
+                }
+            }
+        }
+    };
+    subnets(&d["subnet4"], &mut out);
+    for n in d["shared-networks"].as_array().into_iter().flatten() {
+        if refers(n) {
+            out.push(format!(
+                "shared network {}",
+                n["name"].as_str().unwrap_or("?")
+            ));
+        }
+        subnets(&n["subnet4"], &mut out);
+    }
+    let member = format!("member('{name}')");
+    for c in d["client-classes"].as_array().into_iter().flatten() {
+        let test = c["test"].as_str().unwrap_or_default().replace('"', "'");
+        if test.contains(&member) {
+            out.push(format!("class {}", c["name"].as_str().unwrap_or("?")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> Value {
+        json!({"Dhcp4": {
+            "valid-lifetime": 3600,
+            "option-data": [{"name": "domain-name-servers", "data": "192.0.2.53"}],
+            "client-classes": [
+                {"name": "printers", "test": "substring(option[60].hex,0,4) == 'HPLJ'"},
+                {"name": "voip", "test": "member('printers') and pkt4.mac == 0x01"},
+                {"name": "lab"}
+            ],
+            "subnet4": [
+                {"id": 1, "subnet": "10.10.0.0/24", "pools": [{"pool": "10.10.0.100 - 10.10.0.199"}],
+                 "option-data": [
+                    {"name": "domain-name-servers", "data": "192.0.2.53, 192.0.2.99"},
+                    {"name": "routers", "data": "10.10.0.1"}],
+                 "client-class": "lab"},
+                {"id": 2, "subnet": "10.20.0.0/24", "pools": [{"pool": "10.20.0.10-10.20.0.20", "client-class": "HA_server1"}],
+                 "option-data": [{"code": 6, "data": "192.0.2.153,192.0.2.53"}]}
+            ],
+            "shared-networks": [{"name": "floor", "subnet4": [
+                {"id": 3, "subnet": "10.30.0.0/24", "option-data": [{"name": "domain-name-servers", "data": "192.0.2.99"}]}]}]
+        }})
+    }
+
+    fn nets(v: &[&str]) -> Vec<Ipv4Net> {
+        v.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    fn replace() -> BulkOp {
+        BulkOp::ReplaceOption {
+            name: "domain-name-servers".into(),
+            from: "192.0.2.53".into(),
+            to: "192.0.2.54".into(),
+        }
+    }
+
+    #[test]
+    fn replace_changes_only_matching_elements_in_marked_scopes() {
+        let mut c = cfg();
+        let n = nets(&["10.10.0.0/24", "10.20.0.0/24", "10.30.0.0/24"]);
+        let lines = edit(&mut c, Some(&n), &replace()).unwrap();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let d = &c["Dhcp4"];
+        assert_eq!(
+            d["subnet4"][0]["option-data"][0]["data"],
+            "192.0.2.54, 192.0.2.99"
+        );
+        assert_eq!(d["subnet4"][0]["option-data"][1]["data"], "10.10.0.1");
+        assert_eq!(
+            d["subnet4"][1]["option-data"][0]["data"],
+            "192.0.2.153, 192.0.2.54"
+        );
+        assert_eq!(
+            d["shared-networks"][0]["subnet4"][0]["option-data"][0]["data"],
+            "192.0.2.99"
+        );
+        // The server level was not marked.
+        assert_eq!(d["option-data"][0]["data"], "192.0.2.53");
+        assert!(lines[0].starts_with("10.10.0.0/24: domain-name-servers 192.0.2.53 -> 192.0.2.54"));
+    }
+
+    #[test]
+    fn server_level_and_unknown_scope() {
+        let mut c = cfg();
+        let lines = edit(&mut c, None, &replace()).unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(c["Dhcp4"]["option-data"][0]["data"], "192.0.2.54");
+        let e = edit(&mut cfg(), Some(&nets(&["10.99.0.0/24"])), &replace()).unwrap_err();
+        assert!(e.contains("no scope 10.99.0.0/24"), "{e}");
+    }
+
+    #[test]
+    fn set_and_delete_options() {
+        let mut c = cfg();
+        let n = nets(&["10.10.0.0/24", "10.30.0.0/24"]);
+        let set = BulkOp::SetOption {
+            name: "ntp-servers".into(),
+            data: "192.0.2.1".into(),
+        };
+        assert_eq!(edit(&mut c, Some(&n), &set).unwrap().len(), 2);
+        // Twice: nothing more to change.
+        assert!(edit(&mut c, Some(&n), &set).unwrap().is_empty());
+        let del = BulkOp::DeleteOption {
+            name: "routers".into(),
+        };
+        let lines = edit(&mut c, Some(&n), &del).unwrap();
+        assert_eq!(lines, vec!["10.10.0.0/24: routers deleted (was 10.10.0.1)"]);
+        // Set on an option given by code edits that entry.
+        let set6 = BulkOp::SetOption {
+            name: "domain-name-servers".into(),
+            data: "192.0.2.7".into(),
+        };
+        edit(&mut c, Some(&nets(&["10.20.0.0/24"])), &set6).unwrap();
+        assert_eq!(
+            c["Dhcp4"]["subnet4"][1]["option-data"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            c["Dhcp4"]["subnet4"][1]["option-data"][0]["data"],
+            "192.0.2.7"
+        );
+    }
+
+    #[test]
+    fn lease_time_and_ddns() {
+        let mut c = cfg();
+        let n = nets(&["10.10.0.0/24"]);
+        let lines = edit(&mut c, Some(&n), &BulkOp::LeaseTime(7200)).unwrap();
+        assert_eq!(
+            lines,
+            vec!["10.10.0.0/24: valid-lifetime (inherited) -> 7200"]
+        );
+        let op = BulkOp::Ddns(vec![
+            ("ddns-send-updates".into(), json!(true)),
+            ("ddns-qualifying-suffix".into(), json!("example.org.")),
+        ]);
+        assert_eq!(edit(&mut c, None, &op).unwrap().len(), 2);
+        assert_eq!(c["Dhcp4"]["ddns-send-updates"], true);
+    }
+
+    #[test]
+    fn exclusions_rewrite_pools_and_respect_reservations() {
+        let mut c = cfg();
+        c["Dhcp4"]["subnet4"][0]["reservations"] =
+            json!([{"hw-address": "aa:bb:cc:dd:ee:ff", "ip-address": "10.10.0.150"}]);
+        let n = nets(&["10.10.0.0/24"]);
+        let op = BulkOp::Exclude(
+            "10.10.0.100".parse().unwrap(),
+            "10.10.0.109".parse().unwrap(),
+        );
+        let lines = edit(&mut c, Some(&n), &op).unwrap();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(
+            c["Dhcp4"]["subnet4"][0]["pools"][0]["pool"],
+            "10.10.0.110-10.10.0.199"
+        );
+        let op = BulkOp::Exclude(
+            "10.10.0.140".parse().unwrap(),
+            "10.10.0.160".parse().unwrap(),
+        );
+        let e = edit(&mut c, Some(&n), &op).unwrap_err();
+        assert!(e.contains("reservation of 10.10.0.150"), "{e}");
+        let op = BulkOp::Exclude("10.10.0.20".parse().unwrap(), "10.10.0.10".parse().unwrap());
+        assert!(edit(&mut c, Some(&n), &op)
+            .unwrap_err()
+            .contains("before the start"));
+    }
+
+    #[test]
+    fn classes_create_edit_delete() {
+        let mut c = cfg();
+        let spec = ClassSpec {
+            name: "phones".into(),
+            test: Some("option[60].text == 'phone'".into()),
+            options: vec![("tftp-server-name".into(), "tftp.example".into())],
+        };
+        let lines = edit(&mut c, None, &BulkOp::PutClass(spec.clone(), true)).unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(edit(&mut c, None, &BulkOp::PutClass(spec.clone(), true))
+            .unwrap_err()
+            .contains("already exists"));
+        let edit_spec = ClassSpec {
+            name: "phones".into(),
+            test: Some("option[60].text == 'ip-phone'".into()),
+            options: vec![],
+        };
+        assert_eq!(
+            edit(&mut c, None, &BulkOp::PutClass(edit_spec, false))
+                .unwrap()
+                .len(),
+            1
+        );
+        let missing = ClassSpec {
+            name: "nope".into(),
+            test: None,
+            options: vec![],
+        };
+        assert!(edit(&mut c, None, &BulkOp::PutClass(missing, false))
+            .unwrap_err()
+            .contains("no client class"));
+        assert_eq!(
+            edit(&mut c, None, &BulkOp::DeleteClass("phones".into())).unwrap(),
+            vec!["class phones deleted"]
+        );
+        // In use: refused, with the users.
+        let e = edit(&mut c, None, &BulkOp::DeleteClass("lab".into())).unwrap_err();
+        assert!(e.contains("scope 10.10.0.0/24"), "{e}");
+        let e = edit(&mut c, None, &BulkOp::DeleteClass("printers".into())).unwrap_err();
+        assert!(e.contains("class voip"), "{e}");
+        assert_eq!(
+            class_users(&c["Dhcp4"], "HA_server1"),
+            vec!["pool 10.20.0.10-10.20.0.20 in 10.20.0.0/24"]
+        );
+    }
+}
