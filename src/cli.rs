@@ -52,9 +52,12 @@ pub enum Cmd {
     /// Act on one address: hold, release, claim, reserve, show, history, ping.
     #[command(subcommand)]
     Ip(crate::cli_actions::IpCmd),
-    /// Scope changes: exclusion ranges.
+    /// Scope changes: create, edit, delete, (de)activate, duplicate; exclusion ranges.
     #[command(subcommand)]
     Scope(crate::cli_actions::ScopeCmd),
+    /// Networks and containers: create, edit, delete, to-container.
+    #[command(subcommand)]
+    Network(crate::cli_layout::NetworkCmd),
     /// DNS records for an address (TSIG-signed dynamic update).
     #[command(subcommand)]
     Dns(crate::cli_actions::DnsCmd),
@@ -163,6 +166,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Scope(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
             crate::cli_actions::scope(Session::new_with(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Network(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_layout::network(Session::new_with(cfg, cli.read_only), c)
         }
         Some(Cmd::Dns(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

@@ -112,6 +112,9 @@ pub enum ScopeCmd {
         #[command(flatten)]
         at: At,
     },
+    /// Create, edit, delete, activate, deactivate, duplicate, re-create or forget scopes.
+    #[command(flatten)]
+    Layout(crate::cli_layout::ScopeLayoutCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -476,6 +479,7 @@ pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
             end,
             at,
         } => (scope, start, end, at, true),
+        ScopeCmd::Layout(c) => return crate::cli_layout::scope(session, c),
     };
     let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
     drop(rt);

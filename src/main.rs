@@ -3,7 +3,6 @@ mod cli;
 mod cli_actions;
 #[allow(dead_code)]
 mod cli_bulk;
-#[allow(dead_code)]
 mod cli_layout;
 
 use std::process::ExitCode;
