@@ -58,6 +58,13 @@ pub enum Cmd {
     /// Networks and containers: create, edit, delete, to-container.
     #[command(subcommand)]
     Network(crate::cli_layout::NetworkCmd),
+    /// One change on many scopes or servers: options set/delete/replace, lease time, ddns-*
+    /// parameters, exclusions; preview first.
+    #[command(subcommand)]
+    Options(crate::cli_bulk::OptionsCmd),
+    /// Client classes on several servers: list, create, edit, delete.
+    #[command(subcommand)]
+    Class(crate::cli_bulk::ClassCmd),
     /// DNS records for an address (TSIG-signed dynamic update).
     #[command(subcommand)]
     Dns(crate::cli_actions::DnsCmd),
@@ -166,6 +173,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Scope(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
             crate::cli_actions::scope(Session::new_with(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Options(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_bulk::options(Session::new_with(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Class(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_bulk::class(Session::new_with(cfg, cli.read_only), c)
         }
         Some(Cmd::Network(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

@@ -1,7 +1,6 @@
 //! ddish: the console by default, scriptable subcommands otherwise.
 mod cli;
 mod cli_actions;
-#[allow(dead_code)]
 mod cli_bulk;
 mod cli_layout;
 

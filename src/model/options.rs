@@ -301,7 +301,9 @@ fn is_fqdn(s: &str) -> bool {
 fn is_hex(s: &str) -> bool {
     let s = s.strip_prefix("0x").unwrap_or(s);
     let digits: String = s.chars().filter(|c| !matches!(c, ':' | ' ')).collect();
-    !digits.is_empty() && digits.len() % 2 == 0 && digits.chars().all(|c| c.is_ascii_hexdigit())
+    !digits.is_empty()
+        && digits.len().is_multiple_of(2)
+        && digits.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Checks one field; returns it normalised.

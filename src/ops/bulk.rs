@@ -15,6 +15,13 @@ use crate::model::options;
 use super::actions::Need;
 use super::session::{OpError, Session};
 
+/// One server's write: its marked scopes (None: server level) and its HA peers.
+type Job = (
+    String,
+    Option<Vec<Ipv4Net>>,
+    Vec<(String, crate::kea::KeaClient)>,
+);
+
 #[path = "bulk_edit.rs"]
 mod edit;
 
@@ -442,11 +449,7 @@ impl Session {
         }))
         .await;
         let mut outcomes: Vec<ServerOutcome> = Vec::new();
-        let mut jobs: Vec<(
-            String,
-            Option<Vec<Ipv4Net>>,
-            Vec<(String, crate::kea::KeaClient)>,
-        )> = Vec::new();
+        let mut jobs: Vec<Job> = Vec::new();
         for ((server, scopes), peers) in groups.into_iter().zip(peer_lists) {
             let peers = match peers {
                 Ok(p) => p,
