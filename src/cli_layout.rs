@@ -99,6 +99,9 @@ pub enum ScopeLayoutCmd {
     Create {
         #[arg(long, value_name = "CIDR")]
         network: Ipv4Net,
+        /// The scope's subnet when it is smaller than the network (default: the network's CIDR).
+        #[arg(long, value_name = "CIDR")]
+        subnet: Option<Ipv4Net>,
         #[command(flatten)]
         props: PropArgs,
         /// Create it inactive (configured, but it hands out nothing).
@@ -336,6 +339,7 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
     match cmd {
         ScopeLayoutCmd::Create {
             network,
+            subnet,
             props,
             inactive,
             on,
@@ -343,7 +347,7 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
             let s = server_of(&session, &on)?;
             let p = props_of(props, !inactive);
             let o = rt()?
-                .block_on(session.create_scope(&s, network, &p))
+                .block_on(session.create_scope(&s, network, subnet, &p))
                 .map_err(fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)

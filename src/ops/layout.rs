@@ -129,13 +129,28 @@ impl Session {
             .filter_map(|s| subnet_cidr(s))
             .filter(|c| cidr.contains(c))
             .collect();
-        if kind == NetworkKind::Container && !inside.is_empty() {
+        // Subnets not already inside a network the new container would hold.
+        let loose: Vec<Ipv4Net> = inside
+            .iter()
+            .filter(|c| {
+                !nets
+                    .iter()
+                    .any(|n| cidr.contains(&n.cidr) && n.cidr.contains(*c))
+            })
+            .copied()
+            .collect();
+        if kind == NetworkKind::Container && !loose.is_empty() {
             return Err(refused(format!(
                 "{cidr} holds the scope(s) {}, and a container holds only networks: \
                  create a network instead",
-                list(&inside)
+                list(&loose)
             )));
         }
+        let inside = if kind == NetworkKind::Network {
+            inside
+        } else {
+            Vec::new()
+        };
         let mut entry = json!({"cidr": cidr.to_string(), "kind": kind_word(kind),
                                "scopes": inside.iter().map(|c| c.to_string()).collect::<Vec<_>>()});
         if let Some(t) = title.as_deref().filter(|t| !t.is_empty()) {
@@ -318,12 +333,14 @@ impl Session {
             .ok_or_else(|| refused("no free subnet id left (the largest is 4294967295)"))
     }
 
-    /// Creates the DHCP scope of network `network` (its subnet is the network's CIDR) on the
-    /// server and its HA peers, and lists it in the network.
+    /// Creates a DHCP scope in network `network` on the server and its HA peers, and lists
+    /// it in the network. Its subnet is the network's CIDR ("the mask comes from the
+    /// network"), or `subnet` when given, which must lie inside the network.
     pub async fn create_scope(
         &self,
         server: &str,
         network: Ipv4Net,
+        subnet: Option<Ipv4Net>,
         props: &ScopeProps,
     ) -> Result<ActionOutcome, OpError> {
         self.may(server, Need::Admin)?;
@@ -334,7 +351,19 @@ impl Session {
                 "{network} is a container: a scope goes into a network"
             )));
         }
-        self.create_scope_in(server, &raw, network, Some(network), props, "scope-create")
+        let cidr = subnet.unwrap_or(network);
+        if cidr != cidr.trunc() {
+            return Err(refused(format!(
+                "{cidr} has host bits set: did you mean {}?",
+                cidr.trunc()
+            )));
+        }
+        if !network.contains(&cidr) {
+            return Err(refused(format!(
+                "the scope {cidr} is outside its network {network}"
+            )));
+        }
+        self.create_scope_in(server, &raw, cidr, Some(network), props, "scope-create")
             .await
     }
 
