@@ -2,8 +2,11 @@
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
 mod actions;
 pub mod bulk;
+pub mod fleet;
 pub mod layout;
+pub mod search;
 mod session;
+pub mod zones;
 
 pub use actions::{
     validate_client_id, validate_hostname, validate_mac, ActionOutcome, ClaimRequest, Ident, Need,

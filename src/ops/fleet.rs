@@ -1,0 +1,436 @@
+//! Service status of the whole fleet (issue 6 part 1, 2, 6): every Kea server's state with
+//! version, uptime, HA, scopes and utilization; every DNS server answering or not; grouping
+//! by fields and tags; scopes over or under their thresholds across all servers.
+//!
+//! Many servers are polled a bounded number at a time, each under its own time limit, so
+//! one hung server never holds up the others.
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+
+use crate::config::{Config, ServerConfig};
+use crate::kea::KeaError;
+use crate::model::{ScopeStatus, ServerTree, Thresholds, UtilBand, Utilization};
+
+use super::{now, OpError, Session};
+
+/// Default number of servers polled at once.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// What a DHCP server is doing, as far as ddish can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ServiceState {
+    Running,
+    /// The Control Agent answers but kea-dhcp4 behind it does not.
+    DaemonStopped,
+    /// Nothing answers at the url (refused, no route, connection lost).
+    Unreachable,
+    AuthFailed,
+    TlsFailed,
+    /// Connected, but no answer in time.
+    Timeout,
+    /// Answers, but with something ddish cannot use (bad reply, HTTP error, config).
+    Failing,
+}
+
+impl ServiceState {
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceState::Running => "running",
+            ServiceState::DaemonStopped => "daemon stopped",
+            ServiceState::Unreachable => "unreachable",
+            ServiceState::AuthFailed => "auth failed",
+            ServiceState::TlsFailed => "tls failed",
+            ServiceState::Timeout => "timeout",
+            ServiceState::Failing => "failing",
+        }
+    }
+
+    pub fn is_ok(self) -> bool {
+        self == ServiceState::Running
+    }
+
+    /// The state a failed load puts a server in.
+    pub fn from_error(e: &OpError) -> ServiceState {
+        match e {
+            OpError::Kea(k) => match k {
+                KeaError::DaemonOffline { .. } | KeaError::NoService { .. } => {
+                    ServiceState::DaemonStopped
+                }
+                KeaError::Unreachable { .. } | KeaError::Refused { .. } => {
+                    ServiceState::Unreachable
+                }
+                KeaError::Unauthorized { .. } => ServiceState::AuthFailed,
+                KeaError::Tls { .. } => ServiceState::TlsFailed,
+                KeaError::Timeout { .. } => ServiceState::Timeout,
+                _ => ServiceState::Failing,
+            },
+            _ => ServiceState::Failing,
+        }
+    }
+}
+
+impl std::fmt::Display for ServiceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// One DHCP server after a status refresh.
+#[derive(Clone, Debug)]
+pub struct ServiceStatus {
+    pub name: String,
+    pub url: String,
+    pub tags: Vec<String>,
+    pub fields: BTreeMap<String, String>,
+    pub state: ServiceState,
+    pub version: Option<String>,
+    /// Seconds since kea-dhcp4 started.
+    pub uptime: Option<i64>,
+    pub ha_state: Option<String>,
+    pub scopes: Option<usize>,
+    pub utilization: Option<Utilization>,
+    /// Epoch seconds of this refresh.
+    pub checked_at: i64,
+    /// Epoch seconds of this refresh when it succeeded (callers that keep history carry
+    /// the last good one forward).
+    pub last_good: Option<i64>,
+    /// The user-facing message of the failure.
+    pub error: Option<String>,
+    /// The server's scopes with statistics, for alerts; `None` when the load failed.
+    pub tree: Option<ServerTree>,
+}
+
+/// Refreshes one server: status-get (uptime, HA) and the scope tree, within `limit`.
+pub async fn server_status(session: &Session, name: &str, limit: Duration) -> ServiceStatus {
+    let cfg = session.config().server(name);
+    let mut st = ServiceStatus {
+        name: name.to_string(),
+        url: cfg.map(|s| s.url.clone()).unwrap_or_default(),
+        tags: cfg.map(|s| s.tags.clone()).unwrap_or_default(),
+        fields: cfg.map(|s| s.fields.clone()).unwrap_or_default(),
+        state: ServiceState::Failing,
+        version: None,
+        uptime: None,
+        ha_state: None,
+        scopes: None,
+        utilization: None,
+        checked_at: now(),
+        last_good: None,
+        error: None,
+        tree: None,
+    };
+    let work = async {
+        let client = session.client(name)?;
+        // status-get first: it is the cheapest call that tells a dead daemon behind a live
+        // agent, a wrong password or a TLS problem apart before the heavier loads.
+        let status = client.status_get().await?;
+        let data = session.load_server_as(name, false).await?;
+        Ok::<_, OpError>((status, data))
+    };
+    match tokio::time::timeout(limit, work).await {
+        Ok(Ok((status, data))) => {
+            st.state = ServiceState::Running;
+            st.version = Some(data.version);
+            st.uptime = status.uptime;
+            st.ha_state = data
+                .ha_state
+                .or_else(|| status.ha.as_ref().map(super::ha_summary));
+            st.scopes = Some(data.tree.scopes.iter().filter(|s| s.def.id != 0).count());
+            st.utilization = Some(data.tree.utilization());
+            st.last_good = Some(st.checked_at);
+            st.tree = Some(data.tree);
+        }
+        Ok(Err(e)) => {
+            st.state = ServiceState::from_error(&e);
+            st.error = Some(e.to_string());
+        }
+        Err(_) => {
+            st.state = ServiceState::Timeout;
+            st.error = Some(format!(
+                "server {name} did not finish its status refresh within {} s: it may be hung or overloaded; raise request_timeout if it is only slow",
+                limit.as_secs()
+            ));
+        }
+    }
+    st.checked_at = now();
+    if st.state.is_ok() {
+        st.last_good = Some(st.checked_at);
+    }
+    st
+}
+
+/// The whole-refresh limit for one server: a few requests' worth of the request timeout.
+pub fn server_limit(cfg: &Config) -> Duration {
+    (cfg.settings.request_timeout * 3).max(Duration::from_secs(3))
+}
+
+/// Every configured DHCP server, at most `concurrency` at a time, in config order.
+pub async fn status_all(session: &Session, concurrency: usize) -> Vec<ServiceStatus> {
+    let names: Vec<String> = session
+        .config()
+        .servers
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    status_of(session, &names, concurrency).await
+}
+
+/// The named servers (one, the marked ones, or all), at most `concurrency` at a time, in
+/// the order given.
+pub async fn status_of(
+    session: &Session,
+    names: &[String],
+    concurrency: usize,
+) -> Vec<ServiceStatus> {
+    let limit = server_limit(session.config());
+    let mut out: Vec<(usize, ServiceStatus)> = stream::iter(names.iter().enumerate())
+        .map(|(i, n)| async move { (i, server_status(session, n, limit).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
+/// One DNS server after a check.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DnsStatus {
+    pub name: String,
+    pub addr: SocketAddr,
+    pub answering: bool,
+    /// Round-trip time of the check query, in milliseconds.
+    pub rtt_ms: Option<f64>,
+    /// The zone whose SOA was asked (one it should hold), or "." when none is configured.
+    pub zone: String,
+    pub checked_at: i64,
+    pub error: Option<String>,
+}
+
+/// Whether a DNS error still proves the server answered (it replied, just not as hoped).
+pub(crate) fn dns_answered(e: &crate::dns::DnsError) -> bool {
+    use crate::dns::DnsError as D;
+    !matches!(
+        e,
+        D::Timeout { .. } | D::Unreachable { .. } | D::Other(_) | D::BadInput(_)
+    )
+}
+
+/// Asks one DNS server for the SOA of a zone it should hold.
+pub async fn dns_status(
+    cfg: &Config,
+    name: &str,
+    addr: SocketAddr,
+    timeout: Duration,
+) -> DnsStatus {
+    // A zone whose primary is this server, else any configured zone, else the root.
+    let zone = cfg
+        .dns
+        .zones
+        .iter()
+        .find(|z| z.primary == addr)
+        .or_else(|| cfg.dns.zones.first())
+        .map(|z| z.name.clone())
+        .unwrap_or_else(|| ".".to_string());
+    let started = std::time::Instant::now();
+    let res = crate::dns::query_soa_serial(addr, &zone, timeout).await;
+    let mut st = DnsStatus {
+        name: name.to_string(),
+        addr,
+        answering: false,
+        rtt_ms: None,
+        zone,
+        checked_at: now(),
+        error: None,
+    };
+    match res {
+        Ok((_, rtt, _)) => {
+            st.answering = true;
+            st.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+        }
+        Err(e) => {
+            st.answering = dns_answered(&e);
+            if st.answering {
+                st.rtt_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            st.error = Some(e.to_string());
+        }
+    }
+    st
+}
+
+/// Every configured DNS server (`[[dns.server]]`), at most `concurrency` at a time.
+pub async fn dns_status_all(cfg: &Config, concurrency: usize) -> Vec<DnsStatus> {
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let mut out: Vec<(usize, DnsStatus)> = stream::iter(cfg.dns.servers.iter().enumerate())
+        .map(|(i, s)| async move { (i, dns_status(cfg, &s.name, s.addr, timeout).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, s)| s).collect()
+}
+
+/// A filter on the server list: `key=value` on a field, or `tag=value` on the tags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerFilter {
+    pub key: String,
+    pub value: String,
+}
+
+impl ServerFilter {
+    /// Parses `region=eu` (or `tag=lab`).
+    pub fn parse(s: &str) -> Result<ServerFilter, String> {
+        match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok(ServerFilter {
+                key: k.trim().to_string(),
+                value: v.trim().to_string(),
+            }),
+            _ => Err(format!(
+                "'{s}' is not a filter: write FIELD=VALUE, e.g. region=eu or tag=lab"
+            )),
+        }
+    }
+
+    pub fn matches(&self, tags: &[String], fields: &BTreeMap<String, String>) -> bool {
+        if self.key == "tag" || self.key == "tags" {
+            return tags.iter().any(|t| t == &self.value);
+        }
+        fields.get(&self.key).is_some_and(|v| v == &self.value)
+    }
+}
+
+/// The group label of a server for nested `keys` (e.g. region then site):
+/// `["eu", "paris"]`; a missing field is "(none)". The key `tag` groups by the first tag.
+pub fn group_path(
+    keys: &[String],
+    tags: &[String],
+    fields: &BTreeMap<String, String>,
+) -> Vec<String> {
+    keys.iter()
+        .map(|k| {
+            let v = if k == "tag" || k == "tags" {
+                tags.first().cloned()
+            } else {
+                fields.get(k).cloned()
+            };
+            v.unwrap_or_else(|| "(none)".to_string())
+        })
+        .collect()
+}
+
+/// Statuses grouped by `keys` (nested, in sorted order of the group values).
+pub fn group_statuses<'a>(
+    rows: &'a [ServiceStatus],
+    keys: &[String],
+) -> BTreeMap<Vec<String>, Vec<&'a ServiceStatus>> {
+    let mut out: BTreeMap<Vec<String>, Vec<&ServiceStatus>> = BTreeMap::new();
+    for r in rows {
+        out.entry(group_path(keys, &r.tags, &r.fields))
+            .or_default()
+            .push(r);
+    }
+    out
+}
+
+/// The configured servers that pass every filter.
+pub fn filter_servers<'a>(cfg: &'a Config, filters: &[ServerFilter]) -> Vec<&'a ServerConfig> {
+    cfg.servers
+        .iter()
+        .filter(|s| filters.iter().all(|f| f.matches(&s.tags, &s.fields)))
+        .collect()
+}
+
+/// A scope over or under its utilization thresholds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UtilAlert {
+    pub server: String,
+    pub scope: ipnet::Ipv4Net,
+    pub title: Option<String>,
+    pub band: UtilBand,
+    pub utilization: Utilization,
+    /// How far past the threshold, in percentage points (always >= 0).
+    pub distance: f64,
+}
+
+/// Active scopes outside their thresholds across the fleet, worst first: scopes over the
+/// upper threshold before those under the lower one, each by distance from the threshold.
+/// Scopes with no addresses to hand out are left out (nothing to be under).
+pub fn utilization_alerts(rows: &[ServiceStatus], t: &Thresholds) -> Vec<UtilAlert> {
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(tree) = &r.tree else { continue };
+        for s in &tree.scopes {
+            if s.def.id == 0 || s.def.status != ScopeStatus::Active {
+                continue;
+            }
+            let u = s.utilization();
+            if u.total == 0 {
+                continue;
+            }
+            let band = u.band(t);
+            let distance = match band {
+                UtilBand::Over => u.percent() - t.over,
+                UtilBand::Under => t.under - u.percent(),
+                UtilBand::Optimal => continue,
+            };
+            out.push(UtilAlert {
+                server: r.name.clone(),
+                scope: s.def.cidr,
+                title: s.def.title.clone(),
+                band,
+                utilization: u,
+                distance,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        let rank = |x: &UtilAlert| u8::from(x.band != UtilBand::Over);
+        rank(a)
+            .cmp(&rank(b))
+            .then(b.distance.total_cmp(&a.distance))
+            .then(a.server.cmp(&b.server))
+            .then(a.scope.cmp(&b.scope))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_groups() {
+        let f = ServerFilter::parse("region=eu").unwrap();
+        let mut fields = BTreeMap::new();
+        fields.insert("region".to_string(), "eu".to_string());
+        assert!(f.matches(&[], &fields));
+        assert!(!ServerFilter::parse("region=us")
+            .unwrap()
+            .matches(&[], &fields));
+        assert!(ServerFilter::parse("tag=lab")
+            .unwrap()
+            .matches(&["lab".into()], &fields));
+        assert!(ServerFilter::parse("region").is_err());
+        let keys = vec!["region".to_string(), "site".to_string()];
+        assert_eq!(group_path(&keys, &[], &fields), vec!["eu", "(none)"]);
+    }
+
+    #[test]
+    fn error_states() {
+        let e = OpError::Kea(KeaError::DaemonOffline {
+            server: "a".into(),
+            service: "dhcp4".into(),
+        });
+        assert_eq!(ServiceState::from_error(&e), ServiceState::DaemonStopped);
+        let e = OpError::Kea(KeaError::Unauthorized { server: "a".into() });
+        assert_eq!(ServiceState::from_error(&e), ServiceState::AuthFailed);
+        let e = OpError::Kea(KeaError::Refused {
+            server: "a".into(),
+            url: "u".into(),
+        });
+        assert_eq!(ServiceState::from_error(&e), ServiceState::Unreachable);
+    }
+}
