@@ -68,6 +68,22 @@ pub enum Cmd {
     /// DNS records for an address (TSIG-signed dynamic update).
     #[command(subcommand)]
     Dns(crate::cli_actions::DnsCmd),
+    /// Service status of every DHCP and DNS server: exit 0 all fine, 2 any failing.
+    Status(crate::cli_fleet::StatusArgs),
+    /// Health of every configured DNS zone on its servers: exit 0 all OK, 2 otherwise.
+    Zones {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find an IP, MAC, hostname or client ID across all servers and DNS.
+    Find {
+        /// The address, MAC, hostname or client ID.
+        term: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The built-in loopback lab: two Kea servers in HA plus BIND, all on 127.0.0.1.
     /// Without a subcommand: start it, open the console on it, stop it on quit.
     #[command(args_conflicts_with_subcommands = true)]
@@ -185,6 +201,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Network(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
             crate::cli_layout::network(Session::new_with(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Status(a)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_fleet::status(cfg, a)
+        }
+        Some(Cmd::Zones { json }) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_fleet::zones(cfg, json)
+        }
+        Some(Cmd::Find { term, json }) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_fleet::find(cfg, &term, json)
         }
         Some(Cmd::Dns(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

@@ -1,6 +1,7 @@
 //! ddish: the console by default, scriptable subcommands otherwise.
 mod cli;
 mod cli_actions;
+mod cli_fleet;
 mod cli_bulk;
 mod cli_layout;
 
