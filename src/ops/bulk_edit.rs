@@ -117,7 +117,7 @@ fn edit_object(
     lines: &mut Vec<String>,
 ) -> Result<(), String> {
     match op {
-        BulkOp::LeaseTime(secs) => set_param(obj, "valid-lifetime", json!(secs), at, lines),
+        BulkOp::LeaseTime(secs) => lease_time(obj, *secs, at, lines),
         BulkOp::Ddns(params) => {
             for (k, v) in params {
                 set_param(obj, k, v.clone(), at, lines);
@@ -133,6 +133,36 @@ fn edit_object(
         BulkOp::DeleteClass(name) => delete_class(obj, name, lines)?,
     }
     Ok(())
+}
+
+/// Sets valid-lifetime. Kea's config-get shows min/max-valid-lifetime (pinned to the old
+/// lease time when never configured) and config-test refuses a lease outside them: bounds
+/// equal to the old lease follow the new one, other bounds widen to include it.
+fn lease_time(obj: &mut Value, secs: u32, at: &str, lines: &mut Vec<String>) {
+    let old = obj["valid-lifetime"].as_u64();
+    let secs64 = u64::from(secs);
+    let bound = |obj: &Value, key: &str| obj[key].as_u64();
+    let new_min = bound(obj, "min-valid-lifetime").map(|m| {
+        if Some(m) == old {
+            secs64
+        } else {
+            m.min(secs64)
+        }
+    });
+    let new_max = bound(obj, "max-valid-lifetime").map(|m| {
+        if Some(m) == old {
+            secs64
+        } else {
+            m.max(secs64)
+        }
+    });
+    set_param(obj, "valid-lifetime", json!(secs), at, lines);
+    if let Some(m) = new_min {
+        set_param(obj, "min-valid-lifetime", json!(m), at, lines);
+    }
+    if let Some(m) = new_max {
+        set_param(obj, "max-valid-lifetime", json!(m), at, lines);
+    }
 }
 
 /// Whether an option-data entry is the standard option `name` (by name or code, in the
@@ -477,6 +507,34 @@ mod tests {
         assert_eq!(
             c["Dhcp4"]["subnet4"][1]["option-data"][0]["data"],
             "192.0.2.7"
+        );
+    }
+
+    #[test]
+    fn lease_time_moves_pinned_bounds_and_widens_others() {
+        let mut c = json!({"Dhcp4": {"subnet4": [
+            {"subnet": "10.1.0.0/24", "valid-lifetime": 3600, "min-valid-lifetime": 3600, "max-valid-lifetime": 3600},
+            {"subnet": "10.2.0.0/24", "valid-lifetime": 3600, "min-valid-lifetime": 600, "max-valid-lifetime": 5000}]}});
+        edit(
+            &mut c,
+            Some(&nets(&["10.1.0.0/24", "10.2.0.0/24"])),
+            &BulkOp::LeaseTime(7200),
+        )
+        .unwrap();
+        let s = &c["Dhcp4"]["subnet4"];
+        assert_eq!(
+            (
+                s[0]["min-valid-lifetime"].as_u64(),
+                s[0]["max-valid-lifetime"].as_u64()
+            ),
+            (Some(7200), Some(7200))
+        );
+        assert_eq!(
+            (
+                s[1]["min-valid-lifetime"].as_u64(),
+                s[1]["max-valid-lifetime"].as_u64()
+            ),
+            (Some(600), Some(7200))
         );
     }
 
