@@ -583,3 +583,105 @@ fn classes_options_and_parameters_on_two_servers() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(option(&dhcp4(&a), "10.10.0.0/24", "routers"), None);
 }
+
+#[test]
+fn an_ha_pair_marked_on_both_peers_is_written_once_on_both() {
+    use ddish::lab::{HaMode, Lab, LabOptions};
+    let dir = tempdir();
+    let lab = Lab::start(&LabOptions {
+        dir: dir.path().join("lab"),
+        port_base: 21220,
+        ha_mode: HaMode::LoadBalancing,
+        with_auth: true,
+    })
+    .expect("lab starts");
+    let mut s = format!(
+        "[settings]\nrequest_timeout = 10\njournal = \"{}\"\n",
+        dir.path().join("journal.jsonl").display()
+    );
+    for (name, url) in &lab.info.servers {
+        s.push_str(&format!(
+            "[[server]]\nname = \"{name}\"\nurl = \"{url}\"\nuser = \"{}\"\npassword_file = \"{}\"\nrole = \"admin\"\n",
+            lab.info.user.as_deref().unwrap(),
+            lab.info.password_file.as_ref().unwrap().display()
+        ));
+    }
+    let cfg = dir.path().join("ddish.toml");
+    std::fs::write(&cfg, s).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let names: Vec<&str> = lab.info.servers.iter().map(|(n, _)| n.as_str()).collect();
+    let scopes = format!("{}:10.10.0.0/24,{}:10.10.0.0/24", names[0], names[1]);
+    let password = lab.info.password().unwrap();
+    let auth = ("ddish", password.as_str());
+    let dns_of = |i: usize| {
+        let r = ddish::lab::kea_command(
+            lab.info.ports.ca[i],
+            Some(auth),
+            Some("dhcp4"),
+            "config-get",
+            None,
+        )
+        .unwrap();
+        option(
+            &r["arguments"]["Dhcp4"],
+            "10.10.0.0/24",
+            "domain-name-servers",
+        )
+    };
+    assert_eq!(dns_of(0).as_deref(), Some("10.10.0.53"));
+
+    let o = ddish(
+        cfg,
+        &[
+            "options",
+            "replace",
+            "--name",
+            "domain-name-servers",
+            "--from",
+            "10.10.0.53",
+            "--to",
+            "10.10.0.54",
+            "--scopes",
+            &scopes,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        stdout(&o).contains("the same change on its HA peer"),
+        "{}",
+        text(&o)
+    );
+
+    let o = ddish(
+        cfg,
+        &[
+            "options",
+            "replace",
+            "--name",
+            "domain-name-servers",
+            "--from",
+            "10.10.0.53",
+            "--to",
+            "10.10.0.54",
+            "--scopes",
+            &scopes,
+            "--yes",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = stdout(&o);
+    assert!(out.contains("written with its HA peer"), "{out}");
+    assert_eq!(dns_of(0).as_deref(), Some("10.10.0.54"));
+    assert_eq!(dns_of(1).as_deref(), Some("10.10.0.54"));
+    // One write, so one journal entry for the pair.
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    assert_eq!(
+        journal
+            .lines()
+            .filter(|l| l.contains("bulk-option-replace"))
+            .count(),
+        1,
+        "{journal}"
+    );
+}

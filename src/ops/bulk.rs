@@ -418,7 +418,22 @@ impl Session {
         join_all(groups.iter().map(|(server, scopes)| async move {
             let r = async {
                 let mut raw = self.client(server)?.config_get_raw().await?;
-                edit::edit(&mut raw, scopes.as_deref(), &change.op).map_err(OpError::Refused)
+                let mut lines = edit::edit(&mut raw, scopes.as_deref(), &change.op)
+                    .map_err(OpError::Refused)?;
+                let others: Vec<String> = self
+                    .peers(server)
+                    .await?
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .filter(|n| n != server)
+                    .collect();
+                if !lines.is_empty() && !others.is_empty() {
+                    lines.push(format!(
+                        "(the same change on its HA peer {})",
+                        others.join(", ")
+                    ));
+                }
+                Ok::<_, OpError>(lines)
             }
             .await;
             match r {
@@ -448,42 +463,73 @@ impl Session {
             self.peers(s).await
         }))
         .await;
-        let mut outcomes: Vec<ServerOutcome> = Vec::new();
+        // Each marked server ends as its own write (a job), a failure before writing, or
+        // a row pointing at the job of its HA peer that wrote it.
+        enum Slot {
+            Failed(String),
+            Job(usize),
+            WithPeer(usize),
+        }
+        let mut slots: Vec<(String, Slot)> = Vec::new();
         let mut jobs: Vec<Job> = Vec::new();
         for ((server, scopes), peers) in groups.into_iter().zip(peer_lists) {
             let peers = match peers {
                 Ok(p) => p,
                 Err(e) => {
-                    outcomes.push(ServerOutcome {
-                        server,
-                        peers: Vec::new(),
-                        result: Err(e.to_string()),
-                    });
+                    slots.push((server, Slot::Failed(e.to_string())));
                     continue;
                 }
             };
             let joined = jobs
-                .iter_mut()
-                .find(|(_, _, p)| p.iter().any(|(n, _)| n == &server));
+                .iter()
+                .position(|(_, _, p)| p.iter().any(|(n, _)| n == &server));
             match joined {
-                Some((_, Some(l), _)) => {
-                    for c in scopes.into_iter().flatten() {
-                        if !l.contains(&c) {
-                            l.push(c);
+                Some(j) => {
+                    // The peer's server-level change covers this one; scopes are added.
+                    if let Some(l) = jobs[j].1.as_mut() {
+                        for c in scopes.into_iter().flatten() {
+                            if !l.contains(&c) {
+                                l.push(c);
+                            }
                         }
                     }
+                    slots.push((server, Slot::WithPeer(j)));
                 }
-                // The peer's server-level change covers this one.
-                Some((_, None, _)) => {}
-                None => jobs.push((server, scopes, peers)),
+                None => {
+                    slots.push((server.clone(), Slot::Job(jobs.len())));
+                    jobs.push((server, scopes, peers));
+                }
             }
         }
         let done = join_all(jobs.iter().map(|(server, scopes, peers)| {
             self.bulk_one(server, scopes.as_deref(), peers, &change.op)
         }))
         .await;
-        outcomes.extend(done);
-        outcomes
+        slots
+            .into_iter()
+            .map(|(server, slot)| match slot {
+                Slot::Failed(e) => ServerOutcome {
+                    server,
+                    peers: Vec::new(),
+                    result: Err(e),
+                },
+                Slot::Job(j) => done[j].clone(),
+                Slot::WithPeer(j) => {
+                    let by = &done[j];
+                    ServerOutcome {
+                        server,
+                        peers: by.peers.clone(),
+                        result: match &by.result {
+                            Ok(_) => Ok(format!("written with its HA peer {}", by.server)),
+                            Err(_) => Err(format!(
+                                "not changed: written with its HA peer {}, which failed",
+                                by.server
+                            )),
+                        },
+                    }
+                }
+            })
+            .collect()
     }
 
     async fn bulk_one(
