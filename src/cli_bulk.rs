@@ -372,6 +372,11 @@ fn print_outcomes(o: &[ServerOutcome]) {
 
 /// Preview, confirm, apply, report.
 fn run(session: &Arc<Session>, change: &BulkChange, go: &Go) -> Result<ExitCode, Fail> {
+    if session.read_only() && !go.dry_run {
+        return Err(refused(
+            "ddish runs with --read-only: no changes are made (use --dry-run to preview)",
+        ));
+    }
     let rt = rt()?;
     let preview = rt.block_on(session.bulk_preview(change));
     println!("preview:");

@@ -191,6 +191,10 @@ fn set_option(obj: &mut Value, name: &str, data: &str, at: &str, lines: &mut Vec
             if old != data {
                 lines.push(format!("{at}: {name} {old} -> {data}"));
                 o["data"] = json!(data);
+                // The new value is text: an entry given as raw hex must read it as such.
+                if o["csv-format"] == json!(false) {
+                    o["csv-format"] = json!(true);
+                }
             }
         }
         None => {
