@@ -293,7 +293,7 @@ fn zone_json(z: &ZoneHealth) -> Value {
     };
     json!({
         "zone": z.zone, "kind": z.kind.label(), "status": z.status.label(),
-        "lagging": lagging, "down": down, "checked_at": z.checked_at,
+        "lagging": lagging, "down": down, "checked_at": z.checked_at, "since": z.since,
         "servers": z.servers.iter().map(|s| json!({
             "name": s.name, "addr": s.addr.to_string(), "role": s.role_label(),
             "reachable": s.reachable, "authoritative": s.authoritative,

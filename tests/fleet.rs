@@ -413,3 +413,66 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     let dns = rt.block_on(fleet::dns_status_all(&cfg, 8));
     assert!(dns[0].answering && !dns[1].answering, "{dns:#?}");
 }
+
+/// Benchmark (prints figures; run with
+/// `cargo test --release --test fleet -- --ignored --nocapture fleet_refresh_benchmark`):
+/// status refresh of many real Kea servers at once against the slowest single one.
+#[test]
+#[ignore]
+fn fleet_refresh_benchmark() {
+    const N: u16 = 16;
+    let dir = tempdir();
+    let d = dir.path();
+    let started = std::time::Instant::now();
+    let servers: Vec<KeaInstance> = (0..N)
+        .map(|i| kea(d, &format!("bench-{i}"), 21460 + 2 * i))
+        .collect();
+    eprintln!(
+        "started {N} Kea servers in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(d.join("right.pass"), format!("{PASS}\n")).unwrap();
+    let body: String = servers
+        .iter()
+        .map(|k| {
+            format!(
+                "\n[[server]]\nname = \"{}\"\nurl = \"{}\"\nuser = \"{USER}\"\npassword_file = \"right.pass\"\n",
+                k.name, k.ca_url
+            )
+        })
+        .collect();
+    let cfg = ddish::config::load(&write_config(d, &body)).unwrap_or_else(|e| panic!("{e}"));
+    let session = Session::new(cfg);
+    let rt = rt();
+    // Warm up the clients (connections), then time each server alone.
+    let _ = rt.block_on(fleet::status_all(&session, 32));
+    let mut slowest = Duration::ZERO;
+    for k in &servers {
+        let t = std::time::Instant::now();
+        let s = rt.block_on(fleet::server_status(
+            &session,
+            &k.name,
+            Duration::from_secs(10),
+        ));
+        assert_eq!(s.state, ServiceState::Running, "{s:?}");
+        slowest = slowest.max(t.elapsed());
+    }
+    let rounds = 5;
+    let mut fleet_times = Vec::new();
+    for _ in 0..rounds {
+        let t = std::time::Instant::now();
+        let rows = rt.block_on(fleet::status_all(&session, 32));
+        fleet_times.push(t.elapsed());
+        assert!(rows.iter().all(|r| r.state == ServiceState::Running));
+    }
+    let best = fleet_times.iter().min().copied().unwrap_or_default();
+    let mean = fleet_times.iter().sum::<Duration>() / rounds;
+    eprintln!(
+        "slowest single server: {:.1} ms; whole fleet of {N}: best {:.1} ms, mean {:.1} ms \
+         ({:.2}x the slowest member)",
+        slowest.as_secs_f64() * 1000.0,
+        best.as_secs_f64() * 1000.0,
+        mean.as_secs_f64() * 1000.0,
+        mean.as_secs_f64() / slowest.as_secs_f64().max(1e-9)
+    );
+}

@@ -4,7 +4,7 @@
 //!
 //! Many servers are polled a bounded number at a time, each under its own time limit, so
 //! one hung server never holds up the others.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -140,7 +140,6 @@ pub async fn server_status(session: &Session, name: &str, limit: Duration) -> Se
                 .or_else(|| status.ha.as_ref().map(super::ha_summary));
             st.scopes = Some(data.tree.scopes.iter().filter(|s| s.def.id != 0).count());
             st.utilization = Some(data.tree.utilization());
-            st.last_good = Some(st.checked_at);
             st.tree = Some(data.tree);
         }
         Ok(Err(e)) => {
@@ -271,6 +270,104 @@ pub async fn dns_status_all(cfg: &Config, concurrency: usize) -> Vec<DnsStatus> 
         .await;
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, s)| s).collect()
+}
+
+/// How long each keyed thing has been in its current state: fed every refresh, it answers
+/// "since when" (a service down since 14:02, a zone with differing serials for 5 min).
+#[derive(Clone, Debug, Default)]
+pub struct StateClock {
+    seen: HashMap<String, (String, i64)>,
+}
+
+impl StateClock {
+    /// Records `state` for `key` at `at`; returns when that state began (`at` if it is new).
+    pub fn observe(&mut self, key: &str, state: &str, at: i64) -> i64 {
+        match self.seen.get(key) {
+            Some((s, since)) if s == state => *since,
+            _ => {
+                self.seen.insert(key.to_string(), (state.to_string(), at));
+                at
+            }
+        }
+    }
+}
+
+/// Per-server polling state for a background refresher: back-off after failures, the last
+/// good refresh and since when the current state holds.
+#[derive(Clone, Debug)]
+pub struct FleetWatch {
+    interval: Duration,
+    max_backoff: Duration,
+    entries: HashMap<String, WatchEntry>,
+    clock: StateClock,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WatchEntry {
+    pub state: ServiceState,
+    /// Epoch seconds since the server has been in `state`.
+    pub since: i64,
+    pub last_good: Option<i64>,
+    /// Failed refreshes in a row.
+    pub failures: u32,
+    /// Epoch seconds when the server is next due.
+    pub next_due: i64,
+}
+
+impl FleetWatch {
+    /// `interval`: the normal refresh period; a failing server waits twice as long after
+    /// each failure, up to `max_backoff`, so dead servers don't eat the polling budget.
+    pub fn new(interval: Duration, max_backoff: Duration) -> FleetWatch {
+        FleetWatch {
+            interval,
+            max_backoff: max_backoff.max(interval),
+            entries: HashMap::new(),
+            clock: StateClock::default(),
+        }
+    }
+
+    /// The servers among `names` due for a refresh at `at` (never refreshed ones included).
+    pub fn due(&self, names: &[String], at: i64) -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| self.entries.get(*n).is_none_or(|e| e.next_due <= at))
+            .cloned()
+            .collect()
+    }
+
+    pub fn entry(&self, name: &str) -> Option<&WatchEntry> {
+        self.entries.get(name)
+    }
+
+    /// Takes in one refresh result: schedules the next one and fills in `last_good` from
+    /// earlier refreshes when this one failed.
+    pub fn record(&mut self, s: &mut ServiceStatus) {
+        let prev = self.entries.get(&s.name).copied();
+        let failures = if s.state.is_ok() {
+            0
+        } else {
+            prev.map_or(0, |p| p.failures).saturating_add(1)
+        };
+        if s.last_good.is_none() {
+            s.last_good = prev.and_then(|p| p.last_good);
+        }
+        let wait = if failures == 0 {
+            self.interval
+        } else {
+            (self.interval * 2u32.saturating_pow(failures.min(16))).min(self.max_backoff)
+        };
+        let since = self.clock.observe(&s.name, s.state.label(), s.checked_at);
+        self.entries.insert(
+            s.name.clone(),
+            WatchEntry {
+                state: s.state,
+                since,
+                last_good: s.last_good,
+                failures,
+                next_due: s.checked_at + wait.as_secs().max(1) as i64,
+            },
+        );
+    }
 }
 
 /// A filter on the server list: `key=value` on a field, or `tag=value` on the tags.
@@ -416,6 +513,52 @@ mod tests {
         assert!(ServerFilter::parse("region").is_err());
         let keys = vec!["region".to_string(), "site".to_string()];
         assert_eq!(group_path(&keys, &[], &fields), vec!["eu", "(none)"]);
+    }
+
+    fn status(name: &str, state: ServiceState, at: i64) -> ServiceStatus {
+        ServiceStatus {
+            name: name.into(),
+            url: String::new(),
+            tags: vec![],
+            fields: BTreeMap::new(),
+            state,
+            version: None,
+            uptime: None,
+            ha_state: None,
+            scopes: None,
+            utilization: None,
+            checked_at: at,
+            last_good: state.is_ok().then_some(at),
+            error: None,
+            tree: None,
+        }
+    }
+
+    #[test]
+    fn watch_backs_off_and_keeps_last_good() {
+        let mut w = FleetWatch::new(Duration::from_secs(10), Duration::from_secs(60));
+        let names = vec!["a".to_string()];
+        assert_eq!(w.due(&names, 0), names);
+        let mut s = status("a", ServiceState::Running, 100);
+        w.record(&mut s);
+        assert_eq!(w.entry("a").unwrap().next_due, 110);
+        assert!(w.due(&names, 109).is_empty());
+        let mut s = status("a", ServiceState::Unreachable, 110);
+        w.record(&mut s);
+        assert_eq!(s.last_good, Some(100));
+        let e = *w.entry("a").unwrap();
+        assert_eq!((e.failures, e.next_due, e.since), (1, 130, 110));
+        let mut s = status("a", ServiceState::Unreachable, 130);
+        w.record(&mut s);
+        let e = *w.entry("a").unwrap();
+        assert_eq!((e.failures, e.next_due, e.since), (2, 170, 110));
+        for t in [170, 230, 290] {
+            w.record(&mut status("a", ServiceState::Unreachable, t));
+        }
+        assert_eq!(w.entry("a").unwrap().next_due, 350, "capped at 60 s");
+        w.record(&mut status("a", ServiceState::Running, 350));
+        let e = *w.entry("a").unwrap();
+        assert_eq!((e.failures, e.next_due, e.since), (0, 360, 350));
     }
 
     #[test]

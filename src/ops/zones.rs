@@ -117,6 +117,17 @@ pub struct ZoneHealth {
     pub servers: Vec<ZoneServerCheck>,
     pub status: ZoneStatus,
     pub checked_at: i64,
+    /// Epoch seconds since the zone has had this status: `checked_at` unless a
+    /// [`StateClock`](super::fleet::StateClock) kept across refreshes says otherwise
+    /// (see [`track_since`]).
+    pub since: i64,
+}
+
+/// Fills in each zone's `since` from `clock`, which the caller keeps across refreshes.
+pub fn track_since(clock: &mut super::fleet::StateClock, zones: &mut [ZoneHealth]) {
+    for z in zones {
+        z.since = clock.observe(&z.zone, &z.status.to_string(), z.checked_at);
+    }
 }
 
 /// The servers to ask about `zone`: its primary, then every configured DNS server.
@@ -227,12 +238,14 @@ pub async fn zone_health(cfg: &Config, zone: &ZoneConfig, timeout: Duration) -> 
             .map(|(n, a, p)| check_one(&name, n, a, p, timeout)),
     )
     .await;
+    let at = now();
     ZoneHealth {
         kind: ZoneKind::of(&name),
         status: verdict(&checks),
         zone: name,
         servers: checks,
-        checked_at: now(),
+        checked_at: at,
+        since: at,
     }
 }
 
