@@ -21,8 +21,10 @@ use crate::cli::Fail;
 pub enum OptionsCmd {
     /// Add or change a DHCP option (e.g. --name domain-name-servers --data "192.0.2.53, 192.0.2.54").
     Set {
+        /// Kea's option name, e.g. domain-name-servers, routers, ntp-servers.
         #[arg(long)]
         name: String,
+        /// The value; lists comma-separated (checked against the option's type).
         #[arg(long)]
         data: String,
         #[command(flatten)]
@@ -30,6 +32,7 @@ pub enum OptionsCmd {
     },
     /// Remove a DHCP option.
     Delete {
+        /// Kea's option name, e.g. domain-name-servers, routers, ntp-servers.
         #[arg(long)]
         name: String,
         #[command(flatten)]
@@ -37,10 +40,13 @@ pub enum OptionsCmd {
     },
     /// Replace one value of an option wherever it appears (an exact list element).
     Replace {
+        /// Kea's option name, e.g. domain-name-servers, routers, ntp-servers.
         #[arg(long)]
         name: String,
+        /// The value to find (one list element).
         #[arg(long)]
         from: String,
+        /// What it becomes.
         #[arg(long)]
         to: String,
         #[command(flatten)]
@@ -117,6 +123,7 @@ pub enum ClassCmd {
     },
     /// Delete a client class (refused while a scope, pool or class refers to it).
     Delete {
+        /// The client class name.
         #[arg(long)]
         name: String,
         #[arg(long, value_name = "S1,S2", value_delimiter = ',', required = true)]
@@ -128,6 +135,7 @@ pub enum ClassCmd {
 
 #[derive(Args, Debug, Clone)]
 pub struct ClassArgs {
+    /// The client class name (letters, digits, -, _ and .).
     #[arg(long)]
     pub name: String,
     /// Kea test expression, e.g. "substring(option[60].hex,0,4) == 'HPLJ'".

@@ -75,6 +75,36 @@ pub enum BulkOp {
 }
 
 impl BulkOp {
+    /// One line for the journal and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            BulkOp::LeaseTime(s) => format!("valid-lifetime {s}"),
+            BulkOp::Exclude(a, b) => format!("exclude {a}-{b}"),
+            BulkOp::Ddns(p) => p
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            BulkOp::SetOption { name, data } => format!("set {name} = {data}"),
+            BulkOp::DeleteOption { name } => format!("delete {name}"),
+            BulkOp::ReplaceOption { name, from, to } => format!("replace {from} by {to} in {name}"),
+            BulkOp::PutClass(c, create) => format!(
+                "{} class {}{}{}",
+                if *create { "create" } else { "edit" },
+                c.name,
+                c.test
+                    .as_deref()
+                    .map(|t| format!(" test {t}"))
+                    .unwrap_or_default(),
+                c.options
+                    .iter()
+                    .map(|(k, v)| format!(" {k}={v}"))
+                    .collect::<String>()
+            ),
+            BulkOp::DeleteClass(n) => format!("delete class {n}"),
+        }
+    }
+
     /// Short name for the journal.
     pub fn action(&self) -> &'static str {
         match self {
@@ -370,7 +400,7 @@ impl BulkChange {
     }
 }
 
-/// Whether a class list entry's option is known by name.
+/// A `client-classes` entry as a [`ClassInfo`], with what uses it in `d` (Dhcp4).
 fn class_info(c: &Value, d: &Value) -> Option<ClassInfo> {
     let name = c["name"].as_str()?.to_string();
     let options = c["option-data"]
@@ -542,7 +572,7 @@ impl Session {
         let mut entry = Entry::new(server, op.action());
         entry.before = Some(json!({
             "scopes": scopes.map(|s| s.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
-            "operation": format!("{op:?}"),
+            "operation": op.describe(),
         }));
         // What would change, from the server's current config: nothing to do is no write.
         let planned = async {
