@@ -353,6 +353,28 @@ fn bad_names_and_values_are_refused_before_anything_is_sent() {
         ],
     );
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+
+    // An operator may not make scope changes: the server's row says why.
+    let p = dir.path().join("operator.toml");
+    std::fs::write(
+        &p,
+        "[[server]]\nname = \"gone\"\nurl = \"http://127.0.0.1:21299/\"\nrole = \"operator\"\n",
+    )
+    .unwrap();
+    let o = ddish(
+        p.to_str().unwrap(),
+        &[
+            "options",
+            "lease-time",
+            "--seconds",
+            "600",
+            "--servers",
+            "gone",
+            "--yes",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("role = \"admin\""), "{}", text(&o));
 }
 
 #[test]
