@@ -426,10 +426,11 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
         }
         ScopeLayoutCmd::Activate { scopes, on } => {
             let s = server_of(&session, &on)?;
-            each(&scopes, |c| {
-                let (se, s) = (Arc::clone(&session), s.clone());
-                async move { se.set_scope_active(&s, c, true).await }
-            })
+            let o = rt()?
+                .block_on(session.set_scopes_active(&s, &scopes, true))
+                .map_err(fail)?;
+            print_outcome(&o);
+            Ok(ExitCode::SUCCESS)
         }
         ScopeLayoutCmd::Deactivate { scopes, yes, on } => {
             let s = server_of(&session, &on)?;
@@ -444,10 +445,11 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 ),
                 yes,
             )?;
-            each(&scopes, |c| {
-                let (se, s) = (Arc::clone(&session), s.clone());
-                async move { se.set_scope_active(&s, c, false).await }
-            })
+            let o = rt()?
+                .block_on(session.set_scopes_active(&s, &scopes, false))
+                .map_err(fail)?;
+            print_outcome(&o);
+            Ok(ExitCode::SUCCESS)
         }
         ScopeLayoutCmd::Duplicate {
             scope,

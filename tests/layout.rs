@@ -186,7 +186,7 @@ async fn networks_and_scopes_on_an_ha_pair() {
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
     };
-    let lab = tokio::task::spawn_blocking(move || {
+    let mut lab = tokio::task::spawn_blocking(move || {
         let lab = Lab::start(&opts).expect("lab starts");
         lab.wait_ha(Duration::from_secs(60)).expect("HA up");
         lab
@@ -607,5 +607,222 @@ async fn networks_and_scopes_on_an_ha_pair() {
             "{action} journaled"
         );
     }
+
+    // --- config-write persisted it: a restarted kea-1 still has the network and scope ---
+    tokio::task::block_in_place(|| {
+        lab.kea[0].stop_dhcp();
+        lab.kea[0].start_dhcp().expect("kea-1 restarts");
+    });
+    assert!(peers.network(0, "10.77.0.0/24").is_some());
+    assert_eq!(
+        peers.subnet(0, "10.77.0.0/24").unwrap()["valid-lifetime"],
+        1200
+    );
     drop(lab);
+}
+
+/// Two standalone servers (ports 21120-21123): one pool without HA, a duplicate onto the
+/// other server is served there, several scopes (de)activated and deleted in one command,
+/// and --read-only changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicate_onto_another_server_and_many_scopes() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-layout2-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let d = dir.path().to_path_buf();
+    let (a, b) = tokio::task::spawn_blocking(move || {
+        let a = lab::KeaInstance::start(
+            &d.join("a"),
+            "a",
+            21120,
+            21121,
+            lab::minimal_dhcp4(json!([{"id": 1, "subnet": "10.40.0.0/24"}])),
+            None,
+            None,
+        )
+        .expect("kea a");
+        let b = lab::KeaInstance::start(
+            &d.join("b"),
+            "b",
+            21122,
+            21123,
+            lab::minimal_dhcp4(json!([{"id": 5, "subnet": "10.41.0.0/24"}])),
+            None,
+            None,
+        )
+        .expect("kea b");
+        (a, b)
+    })
+    .await
+    .unwrap();
+    let cfg_path = dir.path().join("ddish.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "[settings]\njournal = \"{}\"\n[[server]]\nname = \"a\"\nurl = \"{}\"\nrole = \"admin\"\n\
+             [[server]]\nname = \"b\"\nurl = \"{}\"\nrole = \"admin\"\n",
+            dir.path().join("journal.jsonl").display(),
+            a.ca_url,
+            b.ca_url
+        ),
+    )
+    .unwrap();
+    let cfg = cfg_path.to_str().unwrap();
+    let subnet = |k: &lab::KeaInstance, cidr: &str| -> Option<Value> {
+        let r = k.command("config-get", None).unwrap();
+        r["arguments"]["Dhcp4"]["subnet4"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["subnet"] == cidr)
+            .cloned()
+    };
+
+    refused(
+        cfg,
+        &[
+            "--read-only",
+            "network",
+            "create",
+            "10.50.0.0/24",
+            "--server",
+            "a",
+        ],
+        "read-only",
+    );
+    ok(cfg, &["network", "create", "10.50.0.0/24", "--server", "a"]);
+    ok(cfg, &["network", "create", "10.51.0.0/24", "--server", "a"]);
+    ok(
+        cfg,
+        &[
+            "scope",
+            "create",
+            "--network",
+            "10.50.0.0/24",
+            "--start",
+            "10.50.0.10",
+            "--end",
+            "10.50.0.20",
+            "--relay",
+            "127.0.0.50",
+            "--gateway",
+            "10.50.0.1",
+            "--server",
+            "a",
+        ],
+    );
+    let s = subnet(&a, "10.50.0.0/24").expect("scope on a");
+    assert_eq!(s["id"], 2);
+    assert_eq!(
+        pools(&s),
+        vec![("10.50.0.10-10.50.0.20".to_string(), Value::Null)]
+    );
+
+    // Duplicate onto b: same CIDR, a free id there (above b's 5), served by b.
+    ok(
+        cfg,
+        &[
+            "scope",
+            "duplicate",
+            "--scope",
+            "10.50.0.0/24",
+            "--to-server",
+            "b",
+            "--server",
+            "a",
+        ],
+    );
+    let s = subnet(&b, "10.50.0.0/24").expect("copy on b");
+    assert_eq!(s["id"], 6);
+    assert_eq!(
+        s["user-context"]["ddish"]["range"],
+        json!({"start": "10.50.0.10", "end": "10.50.0.20"})
+    );
+    let server: SocketAddr = format!("127.0.0.1:{}", b.dhcp_port).parse().unwrap();
+    let o = ddish::probe::dhcp::discover(
+        server,
+        "127.0.0.50".parse().unwrap(),
+        [0x02, 0xdd, 0x15, 0x4b, 0, 1],
+        Duration::from_secs(3),
+    )
+    .await
+    .unwrap()
+    .expect("b serves the copy");
+    assert!(o.yiaddr.to_string().starts_with("10.50.0."), "{o:?}");
+    assert_eq!(o.routers, vec![Ipv4Addr::new(10, 50, 0, 1)]);
+    refused(
+        cfg,
+        &[
+            "scope",
+            "duplicate",
+            "--scope",
+            "10.50.0.0/24",
+            "--to-server",
+            "b",
+            "--server",
+            "a",
+        ],
+        "overlaps the scope(s) 10.50.0.0/24 on b",
+    );
+
+    // Many scopes at once.
+    ok(
+        cfg,
+        &[
+            "scope",
+            "create",
+            "--network",
+            "10.51.0.0/24",
+            "--server",
+            "a",
+        ],
+    );
+    ok(
+        cfg,
+        &[
+            "scope",
+            "deactivate",
+            "--scope",
+            "10.50.0.0/24",
+            "--scope",
+            "10.51.0.0/24",
+            "--yes",
+            "--server",
+            "a",
+        ],
+    );
+    for c in ["10.50.0.0/24", "10.51.0.0/24"] {
+        assert_eq!(subnet(&a, c).unwrap()["client-class"], "never");
+    }
+    ok(
+        cfg,
+        &[
+            "scope",
+            "delete",
+            "--scope",
+            "10.50.0.0/24",
+            "--scope",
+            "10.51.0.0/24",
+            "--yes",
+            "--server",
+            "a",
+        ],
+    );
+    assert!(subnet(&a, "10.50.0.0/24").is_none());
+    assert!(subnet(&a, "10.51.0.0/24").is_none());
+    assert!(subnet(&a, "10.40.0.0/24").is_some(), "the others stay");
+    refused(
+        cfg,
+        &[
+            "scope",
+            "activate",
+            "--scope",
+            "10.50.0.0/24",
+            "--server",
+            "a",
+        ],
+        "no scope 10.50.0.0/24",
+    );
+    drop((a, b));
 }

@@ -566,33 +566,71 @@ impl Session {
         cidr: Ipv4Net,
         active: bool,
     ) -> Result<ActionOutcome, OpError> {
+        self.set_scopes_active(server, &[cidr], active).await
+    }
+
+    /// [`Session::set_scope_active`] for many scopes of one server in one write (one
+    /// config-set per peer, so the HA pair restarts its service once).
+    pub async fn set_scopes_active(
+        &self,
+        server: &str,
+        cidrs: &[Ipv4Net],
+        active: bool,
+    ) -> Result<ActionOutcome, OpError> {
         self.may(server, Need::Admin)?;
-        let (_, id) = self.raw_scope(server, &cidr).await?;
+        if cidrs.is_empty() {
+            return Err(refused("no scope given"));
+        }
+        let raw = self.client(server)?.config_get_raw().await?;
+        let mut ids = Vec::with_capacity(cidrs.len());
+        for c in cidrs {
+            let id = all_subnets(&raw)
+                .iter()
+                .find(|s| subnet_cidr(s) == Some(*c))
+                .and_then(|s| s["id"].as_u64())
+                .and_then(|i| u32::try_from(i).ok())
+                .ok_or_else(|| {
+                    OpError::NotFound(format!(
+                        "no scope {c} on server {server}: list them with \
+                         `ddish export --what scopes --server {server}`"
+                    ))
+                })?;
+            ids.push(id);
+        }
         let peers = self.peers(server).await?;
-        self.layout_write(
-            server,
-            &peers,
-            if active {
-                "scope-activate"
-            } else {
-                "scope-deactivate"
-            },
-            Some(cidr),
-            json!({"active": active}),
-            format!(
-                "scope {cidr} {}",
+        let names = list(cidrs);
+        let mut out = self
+            .layout_write(
+                server,
+                &peers,
                 if active {
-                    "activated"
+                    "scope-activate"
                 } else {
-                    "deactivated: it allocates nothing"
-                }
-            ),
-            move |cfg| {
-                set_active(subnet_mut(cfg, id)?, active);
-                Ok(())
-            },
-        )
-        .await
+                    "scope-deactivate"
+                },
+                None,
+                json!({"active": active, "scopes": names}),
+                format!(
+                    "{} {names} {}",
+                    if cidrs.len() == 1 { "scope" } else { "scopes" },
+                    if active {
+                        "activated"
+                    } else {
+                        "deactivated: they allocate nothing"
+                    }
+                ),
+                move |cfg| {
+                    for id in &ids {
+                        set_active(subnet_mut(cfg, *id)?, active);
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        if cidrs.len() == 1 {
+            out.summary = out.summary.replace("they allocate", "it allocates");
+        }
+        Ok(out)
     }
 
     /// How many leases (stat-lease4-get) and reservations the scope has.

@@ -488,6 +488,26 @@ mod tests {
     }
 
     #[test]
+    fn ha_split_only_in_load_balancing() {
+        let cfg = |mode: &str| {
+            json!({"Dhcp4": {"hooks-libraries": [
+                {"library": "/usr/lib/kea/hooks/libdhcp_lease_cmds.so"},
+                {"library": "/usr/lib/kea/hooks/libdhcp_ha.so", "parameters": {
+                    "high-availability": [{"this-server-name": "a", "mode": mode, "peers": [
+                        {"name": "a", "role": "primary"}, {"name": "b", "role": "secondary"}]}]}}]}})
+        };
+        assert_eq!(
+            ha_split(&cfg("load-balancing")),
+            Some(["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(ha_split(&cfg("hot-standby")), None);
+        assert_eq!(ha_split(&json!({"Dhcp4": {}})), None);
+        let r = Range::parse_pool("10.0.0.5-10.0.0.5").unwrap();
+        let names = ["a".to_string(), "b".to_string()];
+        assert_eq!(pools_for(r, Some(&names)).as_array().unwrap().len(), 1);
+    }
+
+    #[test]
     fn subnet_json() {
         let cidr: Ipv4Net = "10.5.0.0/24".parse().unwrap();
         let p = ScopeProps {
