@@ -122,6 +122,12 @@ pub enum ScopeLayoutCmd {
         /// Remove the DNS servers.
         #[arg(long, conflicts_with = "dns")]
         no_dns: bool,
+        /// Activate the scope.
+        #[arg(long, conflicts_with = "inactive")]
+        active: bool,
+        /// Deactivate the scope (it stays configured but hands out nothing).
+        #[arg(long)]
+        inactive: bool,
         /// Set a DHCP option by Kea name: NAME=DATA (repeatable).
         #[arg(long = "option", value_name = "NAME=DATA")]
         options: Vec<String>,
@@ -357,6 +363,8 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
             props,
             no_gateway,
             no_dns,
+            active,
+            inactive,
             options,
             remove_options,
             on,
@@ -390,6 +398,7 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 title: props.title,
                 description: props.description,
                 relay: (!props.relay.is_empty()).then_some(props.relay),
+                active: (active || inactive).then_some(active),
                 set_options,
                 remove_options,
             };

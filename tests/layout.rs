@@ -782,6 +782,35 @@ async fn duplicate_onto_another_server_and_many_scopes() {
         cfg,
         &[
             "scope",
+            "edit",
+            "--scope",
+            "10.51.0.0/24",
+            "--inactive",
+            "--server",
+            "a",
+        ],
+    );
+    assert_eq!(subnet(&a, "10.51.0.0/24").unwrap()["client-class"], "never");
+    ok(
+        cfg,
+        &[
+            "scope",
+            "edit",
+            "--scope",
+            "10.51.0.0/24",
+            "--active",
+            "--server",
+            "a",
+        ],
+    );
+    assert!(subnet(&a, "10.51.0.0/24")
+        .unwrap()
+        .get("client-class")
+        .is_none());
+    ok(
+        cfg,
+        &[
+            "scope",
             "deactivate",
             "--scope",
             "10.50.0.0/24",

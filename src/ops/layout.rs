@@ -37,6 +37,8 @@ pub struct ScopeEdit {
     pub title: Option<String>,
     pub description: Option<String>,
     pub relay: Option<Vec<Ipv4Addr>>,
+    /// Activate (`Some(true)`) or deactivate.
+    pub active: Option<bool>,
     /// Raw DHCP options (Kea name, data) to set or replace.
     pub set_options: Vec<(String, String)>,
     /// Option names to remove.
@@ -498,7 +500,7 @@ impl Session {
         let v2 = v.clone();
         let after = json!({"start": e.start.map(|x| x.to_string()), "end": e.end.map(|x| x.to_string()),
             "gateway": e.gateway.map(|g| g.map(|g| g.to_string())), "dns": e.dns, "domain": e.domain,
-            "lease-time": e.lease_time, "title": e.title, "description": e.description,
+            "lease-time": e.lease_time, "active": e.active, "title": e.title, "description": e.description,
             "options": e.set_options, "removed-options": e.remove_options});
         let mut out = self
             .layout_write(
@@ -543,6 +545,9 @@ impl Session {
                             s["relay"] = json!({"ip-addresses":
                                 r.iter().map(|x| x.to_string()).collect::<Vec<_>>()});
                         }
+                    }
+                    if let Some(a) = e2.active {
+                        set_active(s, a);
                     }
                     for n in &e2.remove_options {
                         set_option(s, n, None);

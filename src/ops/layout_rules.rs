@@ -124,12 +124,15 @@ pub fn validate_scope(cidr: Ipv4Net, p: &ScopeProps) -> Result<ValidScope, Strin
     let range = Range::new(start, end)
         .ok_or_else(|| format!("the start {start} comes after the end {end}"))?;
     if let Some(g) = p.gateway {
-        if !cidr.contains(&g)
-            || g == cidr.network()
-            || g == cidr.broadcast() && cidr.prefix_len() < 31
-        {
+        if !cidr.contains(&g) {
             return Err(format!(
                 "the gateway {g} is outside the scope's subnet {cidr}: clients could not reach it"
+            ));
+        }
+        // In a /30 or larger, the network and broadcast addresses are no hosts.
+        if cidr.prefix_len() < 31 && (g == cidr.network() || g == cidr.broadcast()) {
+            return Err(format!(
+                "the gateway {g} is the network or broadcast address of {cidr}, not a host"
             ));
         }
     }
