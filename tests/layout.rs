@@ -855,3 +855,68 @@ async fn duplicate_onto_another_server_and_many_scopes() {
     );
     drop((a, b));
 }
+
+/// A hot-standby pair (ports 21130-21134): one pool without HA classes on both peers, and
+/// the scope is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn hot_standby_scope_has_one_pool_and_is_served() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-layout3-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let opts = LabOptions {
+        dir: dir.path().join("lab"),
+        port_base: 21130,
+        ha_mode: HaMode::HotStandby,
+        with_auth: true,
+    };
+    let lab = tokio::task::spawn_blocking(move || {
+        let lab = Lab::start(&opts).expect("lab starts");
+        lab.wait_ha(Duration::from_secs(60)).expect("HA up");
+        lab
+    })
+    .await
+    .unwrap();
+    let peers = Peers {
+        ports: lab.info.ports.ca,
+        auth: ("ddish".into(), lab.info.password().unwrap()),
+    };
+    let cfg = write_config(dir.path(), &lab.info);
+    let cfg = cfg.as_str();
+    ok(
+        cfg,
+        &["network", "create", "10.88.0.0/24", "--server", "kea-2"],
+    );
+    ok(
+        cfg,
+        &[
+            "scope",
+            "create",
+            "--network",
+            "10.88.0.0/24",
+            "--start",
+            "10.88.0.50",
+            "--end",
+            "10.88.0.60",
+            "--relay",
+            "127.0.0.88",
+            "--server",
+            "kea-2",
+        ],
+    );
+    let s: Vec<Value> = (0..2)
+        .map(|i| peers.subnet(i, "10.88.0.0/24").expect("on both peers"))
+        .collect();
+    assert_eq!(s[0]["id"], s[1]["id"]);
+    for x in &s {
+        assert_eq!(
+            pools(x),
+            vec![("10.88.0.50-10.88.0.60".to_string(), Value::Null)]
+        );
+    }
+    let o = any_offer(&lab, "127.0.0.88".parse().unwrap())
+        .await
+        .expect("the active server offers");
+    assert!(o.yiaddr.to_string().starts_with("10.88.0."), "{o:?}");
+    drop(lab);
+}
