@@ -12,6 +12,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::config::{Config, ServerConfig};
 use crate::kea::KeaError;
+use crate::model::tree::ScopeSummary;
 use crate::model::{ScopeStatus, ServerTree, Thresholds, UtilBand, Utilization};
 
 use super::{now, OpError, Session};
@@ -103,7 +104,8 @@ pub struct ServiceStatus {
     pub tree: Option<ServerTree>,
 }
 
-/// Refreshes one server: status-get (uptime, HA) and the scope tree, within `limit`.
+/// Refreshes one server within `limit`: version-get, config-get (the scope tree),
+/// status-get (uptime, HA) and stat-lease4-get (utilization), sent together. Never leases.
 pub async fn server_status(session: &Session, name: &str, limit: Duration) -> ServiceStatus {
     let cfg = session.config().server(name);
     let mut st = ServiceStatus {
@@ -123,24 +125,43 @@ pub async fn server_status(session: &Session, name: &str, limit: Duration) -> Se
         tree: None,
     };
     let work = async {
-        let client = session.client(name)?;
-        // status-get first: it is the cheapest call that tells a dead daemon behind a live
-        // agent, a wrong password or a TLS problem apart before the heavier loads.
-        let status = client.status_get().await?;
-        let data = session.load_server_as(name, false).await?;
-        Ok::<_, OpError>((status, data))
+        let c = session.client(name)?;
+        // One round trip: four requests at once. A server that fails fails them all the
+        // same way, so the first error in this order names its state.
+        let (version, config, status, stats) = tokio::join!(
+            c.version_get(),
+            c.config_get(),
+            c.status_get(),
+            c.stat_lease4_get()
+        );
+        let version = version?;
+        let config = config?;
+        let status = status?;
+        // Without the stat_cmds hook there are no counters; the rest still stands.
+        let stats = match stats {
+            Err(KeaError::Unsupported { .. }) => HashMap::new(),
+            other => other?,
+        };
+        let scopes = config
+            .scopes
+            .into_iter()
+            .map(|def| {
+                let stats = stats.get(&def.id).copied();
+                ScopeSummary { def, stats }
+            })
+            .collect();
+        let tree = ServerTree::build(&config.networks, scopes);
+        Ok::<_, OpError>((version, status, tree))
     };
     match tokio::time::timeout(limit, work).await {
-        Ok(Ok((status, data))) => {
+        Ok(Ok((version, status, tree))) => {
             st.state = ServiceState::Running;
-            st.version = Some(data.version);
+            st.version = Some(version);
             st.uptime = status.uptime;
-            st.ha_state = data
-                .ha_state
-                .or_else(|| status.ha.as_ref().map(super::ha_summary));
-            st.scopes = Some(data.tree.scopes.iter().filter(|s| s.def.id != 0).count());
-            st.utilization = Some(data.tree.utilization());
-            st.tree = Some(data.tree);
+            st.ha_state = status.ha.as_ref().map(super::ha_summary);
+            st.scopes = Some(tree.scopes.iter().filter(|s| s.def.id != 0).count());
+            st.utilization = Some(tree.utilization());
+            st.tree = Some(tree);
         }
         Ok(Err(e)) => {
             st.state = ServiceState::from_error(&e);
