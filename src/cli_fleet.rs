@@ -18,6 +18,9 @@ pub struct StatusArgs {
     /// FIELD=VALUE (e.g. `region=eu`, `tag=lab`).
     #[arg(long, value_name = "G")]
     pub group: Option<String>,
+    /// Only this server (repeatable: the marked ones); default all.
+    #[arg(long, value_name = "NAME")]
+    pub server: Vec<String>,
     /// Only servers with FIELD=VALUE (repeatable).
     #[arg(long, value_name = "FIELD=VALUE")]
     pub filter: Vec<String>,
@@ -181,11 +184,25 @@ pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
                 .collect();
         }
     }
+    for n in &a.server {
+        if cfg.server(n).is_none() {
+            let known: Vec<&str> = cfg.servers.iter().map(|s| s.name.as_str()).collect();
+            return Err(Fail(
+                2,
+                format!(
+                    "no server named '{n}' in the configuration (known: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
     let names: Vec<String> = fleet::filter_servers(&cfg, &filters)
         .iter()
+        .filter(|s| a.server.is_empty() || a.server.contains(&s.name))
         .map(|s| s.name.clone())
         .collect();
-    if names.is_empty() && !filters.is_empty() {
+    let narrowed = !filters.is_empty() || !a.server.is_empty();
+    if names.is_empty() && narrowed {
         return Err(Fail(
             2,
             "no configured server matches the filter: check the fields in the config".into(),
@@ -196,8 +213,8 @@ pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
     let session = Session::new(cfg);
     let (rows, dns) = rt.block_on(async {
         tokio::join!(fleet::status_of(&session, &names, a.concurrency), async {
-            // Filters speak of DHCP servers' fields; DNS servers have none.
-            if filters.is_empty() {
+            // Filters and names pick DHCP servers; DNS servers only come with the whole fleet.
+            if !narrowed {
                 fleet::dns_status_all(session.config(), a.concurrency).await
             } else {
                 Vec::new()

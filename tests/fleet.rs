@@ -115,6 +115,9 @@ fn each_server_shows_its_own_state_search_and_alerts() {
     let mut noca = kea(d, "kea-noca", 21404);
     noca.stop_ca();
     let _badpw = kea(d, "kea-badpw", 21406);
+    // A hung Control Agent (SIGSTOP): requests time out.
+    let hung = kea(d, "kea-hung", 21408);
+    hung.pause_ca();
     std::fs::write(d.join("right.pass"), format!("{PASS}\n")).unwrap();
     std::fs::write(d.join("wrong.pass"), "not-the-password\n").unwrap();
     let server = |name: &str, port: u16, pw: &str, region: &str| {
@@ -130,6 +133,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
             server("kea-nodaemon", 21402, "right.pass", "eu"),
             server("kea-noca", 21404, "right.pass", "us"),
             server("kea-badpw", 21406, "wrong.pass", "us"),
+            server("kea-hung", 21408, "right.pass", "ap"),
         ]
         .concat(),
     );
@@ -143,9 +147,18 @@ fn each_server_shows_its_own_state_search_and_alerts() {
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
-        ["kea-ok", "kea-nodaemon", "kea-noca", "kea-badpw"],
+        [
+            "kea-ok",
+            "kea-nodaemon",
+            "kea-noca",
+            "kea-badpw",
+            "kea-hung"
+        ],
         "config order"
     );
+    assert_eq!(rows[4].state, ServiceState::Timeout, "{:?}", rows[4]);
+    hung.resume_ca();
+    let rows = rows[..4].to_vec();
     let states: Vec<ServiceState> = rows.iter().map(|r| r.state).collect();
     assert_eq!(
         states,
@@ -226,7 +239,21 @@ fn each_server_shows_its_own_state_search_and_alerts() {
 
     // The CLI: JSON with every state, exit 2 because some fail.
     let c = cfg_path.to_str().unwrap();
-    let o = ddish(&["-c", c, "status", "--json", "--alerts"]);
+    let o = ddish(&[
+        "-c",
+        c,
+        "status",
+        "--json",
+        "--alerts",
+        "--server",
+        "kea-ok",
+        "--server",
+        "kea-nodaemon",
+        "--server",
+        "kea-noca",
+        "--server",
+        "kea-badpw",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     let st: Vec<&str> = v["servers"]
