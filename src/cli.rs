@@ -75,6 +75,9 @@ pub enum Cmd {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// List this zone's records (AXFR from its primary, with the zone's key).
+        #[arg(long, value_name = "ZONE")]
+        records: Option<String>,
     },
     /// Find an IP, MAC, hostname or client ID across all servers and DNS.
     Find {
@@ -206,9 +209,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let cfg = load_config(cli.config.as_deref())?;
             crate::cli_fleet::status(cfg, a)
         }
-        Some(Cmd::Zones { json }) => {
+        Some(Cmd::Zones { json, records }) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_fleet::zones(cfg, json)
+            match records {
+                Some(z) => crate::cli_fleet::zone_records(cfg, &z, json),
+                None => crate::cli_fleet::zones(cfg, json),
+            }
         }
         Some(Cmd::Find { term, json }) => {
             let cfg = load_config(cli.config.as_deref())?;

@@ -443,3 +443,50 @@ pub fn find(cfg: Config, term: &str, json_out: bool) -> Result<ExitCode, Fail> {
         (true, false) => ExitCode::from(2),
     })
 }
+
+/// `ddish zones --records ZONE`: the zone's records by AXFR from its primary.
+pub fn zone_records(cfg: Config, zone: &str, json_out: bool) -> Result<ExitCode, Fail> {
+    let want = zone.trim_end_matches('.').to_ascii_lowercase();
+    let z = cfg
+        .dns
+        .zones
+        .iter()
+        .find(|z| z.name.trim_end_matches('.').eq_ignore_ascii_case(&want))
+        .ok_or_else(|| {
+            let known: Vec<&str> = cfg.dns.zones.iter().map(|z| z.name.as_str()).collect();
+            Fail(
+                2,
+                format!(
+                    "no zone '{zone}' in the configuration (known: {})",
+                    known.join(", ")
+                ),
+            )
+        })?;
+    let rt = runtime()?;
+    let timeout = cfg.settings.request_timeout;
+    let records = rt.block_on(ddish::dns::axfr(z, timeout))?;
+    if json_out {
+        let v: Vec<Value> = records
+            .iter()
+            .map(|r| json!({"name": r.name, "ttl": r.ttl, "type": r.rtype, "data": r.data}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| Fail(2, e.to_string()))?
+        );
+    } else {
+        let rows: Vec<Vec<String>> = records
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.ttl.to_string(),
+                    r.rtype.clone(),
+                    r.data.clone(),
+                ]
+            })
+            .collect();
+        print!("{}", table(&["NAME", "TTL", "TYPE", "DATA"], &rows));
+    }
+    Ok(ExitCode::SUCCESS)
+}

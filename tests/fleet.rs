@@ -418,6 +418,25 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     assert_eq!(v[0]["lagging"], json!(["ns2"]));
     assert_eq!(v[1]["status"], "OK");
 
+    // The zone's records by AXFR, with the key from the config.
+    let o = ddish(&["-c", c, "zones", "--records", FWD]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout(&o)
+            .lines()
+            .any(|l| l.starts_with("new-host.fleet.test ") && l.contains("10.20.0.77")),
+        "{}",
+        stdout(&o)
+    );
+    let o = ddish(&["-c", c, "zones", "--records", "nope.test"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no zone 'nope.test'"));
+
     // Stop the secondary: some servers down, naming it.
     secondary.stop();
     let all = rt.block_on(zones::zones_health(&cfg, 8));
