@@ -418,6 +418,41 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     assert_eq!(v[0]["lagging"], json!(["ns2"]));
     assert_eq!(v[1]["status"], "OK");
 
+    // `ddish status` covers the DNS servers: both answer.
+    let o = ddish(&["-c", c, "status", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(v["dns"][0]["answering"], true);
+    assert_eq!(v["dns"][1]["answering"], true);
+
+    // An address's PTR is found by the address.
+    let out = rt
+        .block_on(ddish::dns::add_record(
+            &cfg.dns,
+            &ddish::dns::RecordRequest {
+                zone: FWD.into(),
+                hostname: "ptr-host".into(),
+                ip: "10.20.0.78".parse().unwrap(),
+                ttl: 300,
+                ptr: true,
+                comment: None,
+            },
+            Duration::from_secs(3),
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.all_done(), "{out:?}");
+    let (hits, errors) = rt.block_on(search::search_dns(
+        &cfg,
+        &Term::parse("10.20.0.78").unwrap(),
+        Duration::from_secs(3),
+    ));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        hits.iter()
+            .any(|h| h.matched == "DNS PTR" && h.detail.ends_with("PTR ptr-host.fleet.test")),
+        "{hits:?}"
+    );
+
     // The zone's records by AXFR, with the key from the config.
     let o = ddish(&["-c", c, "zones", "--records", FWD]);
     assert_eq!(
@@ -458,6 +493,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     );
     let dns = rt.block_on(fleet::dns_status_all(&cfg, 8));
     assert!(dns[0].answering && !dns[1].answering, "{dns:#?}");
+    assert_eq!(ddish(&["-c", c, "status"]).status.code(), Some(2));
 }
 
 /// Benchmark (prints figures; run with
