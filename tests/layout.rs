@@ -439,6 +439,31 @@ async fn networks_and_scopes_on_an_ha_pair() {
         assert_eq!(s["user-context"]["ddish"]["range"]["end"], "10.77.0.160");
         assert_eq!(pools(&s)[1].0, "10.77.0.131-10.77.0.160");
     }
+    // Option names and value types are checked against Kea's table before sending.
+    refused(
+        cfg,
+        &with(&[
+            "scope",
+            "edit",
+            "--scope",
+            "10.77.0.0/24",
+            "--option",
+            "ntp-server=10.77.0.5",
+        ]),
+        "ntp-servers",
+    );
+    refused(
+        cfg,
+        &with(&[
+            "scope",
+            "edit",
+            "--scope",
+            "10.77.0.0/24",
+            "--option",
+            "ntp-servers=10.77.0.x",
+        ]),
+        "10.77.0.x",
+    );
     refused(
         cfg,
         &with(&[

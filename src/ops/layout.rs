@@ -481,11 +481,16 @@ impl Session {
             ..Default::default()
         };
         let v = validate_scope(cidr, &props).map_err(refused)?;
-        for (name, _) in &e.set_options {
+        // Unknown names and values of the wrong type are refused before anything is sent,
+        // from ddish's table of Kea's option definitions; values are sent normalised.
+        let mut e = e.clone();
+        for (name, data) in e.set_options.iter_mut() {
             if name.trim().is_empty() {
                 return Err(refused("an option needs a name, e.g. ntp-servers"));
             }
+            *data = crate::model::options::validate(name.trim(), data).map_err(refused)?;
         }
+        let e = &e;
         let range_changed = v.range != def.range;
         let mut warnings = Vec::new();
         if range_changed && !def.exclusions().is_empty() {
