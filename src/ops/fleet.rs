@@ -582,6 +582,76 @@ mod tests {
         assert_eq!((e.failures, e.next_due, e.since), (0, 360, 350));
     }
 
+    fn scope(id: u32, cidr: &str, used: u64, total: u64, status: ScopeStatus) -> ScopeSummary {
+        use crate::model::{Range, RangeSet, ScopeDef, ScopeStats};
+        let cidr: ipnet::Ipv4Net = cidr.parse().unwrap();
+        let pools = RangeSet::from_ranges([Range::parse_pool(&format!(
+            "{} - {}",
+            cidr.network(),
+            cidr.broadcast()
+        ))
+        .unwrap()]);
+        ScopeSummary {
+            def: ScopeDef {
+                id,
+                range: ScopeDef::derive_range(&cidr, &pools, &[]),
+                range_marked: false,
+                cidr,
+                pools,
+                reservations: vec![],
+                options: vec![],
+                valid_lifetime: None,
+                shared_network: None,
+                status,
+                title: None,
+                description: None,
+                gateway: None,
+                client_class: None,
+            },
+            stats: Some(ScopeStats {
+                total,
+                assigned: used,
+                declined: 0,
+            }),
+        }
+    }
+
+    #[test]
+    fn alerts_worst_first() {
+        let tree = |scopes| ServerTree::build(&[], scopes);
+        let mut a = status("a", ServiceState::Running, 1);
+        a.tree = Some(tree(vec![
+            scope(1, "10.0.1.0/24", 85, 100, ScopeStatus::Active),
+            scope(2, "10.0.2.0/24", 50, 100, ScopeStatus::Active),
+            scope(3, "10.0.3.0/24", 1, 100, ScopeStatus::Active),
+            // Inactive scopes and scopes with no pool raise nothing.
+            scope(4, "10.0.4.0/24", 99, 100, ScopeStatus::Inactive),
+            scope(5, "10.0.5.0/24", 0, 0, ScopeStatus::Active),
+        ]));
+        let mut b = status("b", ServiceState::Running, 1);
+        b.tree = Some(tree(vec![
+            scope(1, "10.1.1.0/24", 100, 100, ScopeStatus::Active),
+            scope(2, "10.1.2.0/24", 10, 100, ScopeStatus::Active),
+        ]));
+        let down = status("c", ServiceState::Unreachable, 1);
+        let got: Vec<(String, String, UtilBand)> =
+            utilization_alerts(&[a, b, down], &Thresholds::default())
+                .into_iter()
+                .map(|x| (x.server, x.scope.to_string(), x.band))
+                .collect();
+        let want = [
+            ("b", "10.1.1.0/24", UtilBand::Over),
+            ("a", "10.0.1.0/24", UtilBand::Over),
+            ("a", "10.0.3.0/24", UtilBand::Under),
+            ("b", "10.1.2.0/24", UtilBand::Under),
+        ];
+        let want: Vec<(String, String, UtilBand)> = want
+            .iter()
+            .map(|(s, c, b)| (s.to_string(), c.to_string(), *b))
+            .collect();
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn error_states() {
         let e = OpError::Kea(KeaError::DaemonOffline {
