@@ -79,7 +79,8 @@ pub enum Cmd {
         #[arg(long, value_name = "ZONE")]
         records: Option<String>,
     },
-    /// Find an IP, MAC, hostname or client ID across all servers and DNS.
+    /// Find an IP, MAC, hostname or client ID across all servers and DNS: exit 0 found,
+    /// 1 not found, 2 nothing found and a server failed.
     Find {
         /// The address, MAC, hostname or client ID.
         term: String,
