@@ -197,6 +197,35 @@ impl Session {
         }
     }
 
+    /// Journals the outcome of a write and turns it into the action's result (the
+    /// warnings only matter when it succeeded).
+    fn conclude(
+        &self,
+        entry: Entry,
+        result: Result<Vec<String>, OpError>,
+        server: &str,
+        ip: Option<Ipv4Addr>,
+        summary: String,
+        mut warnings: Vec<String>,
+    ) -> Result<ActionOutcome, OpError> {
+        match result {
+            Ok(peers) => {
+                self.record(entry, &mut warnings);
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers,
+                    ip,
+                    summary,
+                    warnings,
+                })
+            }
+            Err(err) => {
+                self.record_failure(entry, &err);
+                Err(err)
+            }
+        }
+    }
+
     pub(crate) fn record_failure(&self, e: Entry, err: &OpError) {
         let mut e = e;
         e.result = err.to_string();
@@ -709,26 +738,11 @@ impl Session {
                     e => OpError::from(e),
                 })
         };
-        match result {
-            Ok(done) => {
-                let mut warnings = Vec::new();
-                self.record(entry, &mut warnings);
-                Ok(ActionOutcome {
-                    server: server.to_string(),
-                    peers: done,
-                    ip: Some(ip),
-                    summary: format!(
-                        "{ip} claimed for {mac}{}",
-                        hostname.map(|h| format!(" ({h})")).unwrap_or_default()
-                    ),
-                    warnings,
-                })
-            }
-            Err(err) => {
-                self.record_failure(entry, &err);
-                Err(err)
-            }
-        }
+        let summary = format!(
+            "{ip} claimed for {mac}{}",
+            hostname.map(|h| format!(" ({h})")).unwrap_or_default()
+        );
+        self.conclude(entry, result, server, Some(ip), summary, Vec::new())
     }
 
     /// Returns a claimed address to DHCP.
@@ -954,35 +968,21 @@ impl Session {
                 Ok(())
             })
             .await;
-        match result {
-            Ok(done) => {
-                let mut warnings = Vec::new();
-                if d.lease.is_some_and(|l| !l.is_expired(now())) && confirmed {
-                    warnings.push(format!(
-                        "{ip} stays leased to its current client until the lease ends"
-                    ));
-                }
-                self.record(entry, &mut warnings);
-                Ok(ActionOutcome {
-                    server: server.to_string(),
-                    peers: done,
-                    ip: Some(ip),
-                    summary: format!(
-                        "{ip} reserved for {}{}",
-                        match &ident {
-                            Ident::Mac(m) => m.clone(),
-                            Ident::ClientId(c) => format!("client-id {c}"),
-                        },
-                        hostname.map(|h| format!(" ({h})")).unwrap_or_default()
-                    ),
-                    warnings,
-                })
-            }
-            Err(err) => {
-                self.record_failure(entry, &err);
-                Err(err)
-            }
+        let mut warnings = Vec::new();
+        if d.lease.is_some_and(|l| !l.is_expired(now())) && confirmed {
+            warnings.push(format!(
+                "{ip} stays leased to its current client until the lease ends"
+            ));
         }
+        let summary = format!(
+            "{ip} reserved for {}{}",
+            match &ident {
+                Ident::Mac(m) => m.clone(),
+                Ident::ClientId(c) => format!("client-id {c}"),
+            },
+            hostname.map(|h| format!(" ({h})")).unwrap_or_default()
+        );
+        self.conclude(entry, result, server, Some(ip), summary, warnings)
     }
 
     /// Deletes the reservation at `ip`.
@@ -1023,23 +1023,8 @@ impl Session {
                 Ok(())
             })
             .await;
-        match result {
-            Ok(done) => {
-                let mut warnings = Vec::new();
-                self.record(entry, &mut warnings);
-                Ok(ActionOutcome {
-                    server: server.to_string(),
-                    peers: done,
-                    ip: Some(ip),
-                    summary: format!("reservation of {ip} deleted"),
-                    warnings,
-                })
-            }
-            Err(err) => {
-                self.record_failure(entry, &err);
-                Err(err)
-            }
-        }
+        let summary = format!("reservation of {ip} deleted");
+        self.conclude(entry, result, server, Some(ip), summary, Vec::new())
     }
 
     fn exclusion_range(scope: &ScopeDef, start: Ipv4Addr, end: Ipv4Addr) -> Result<Range, OpError> {
@@ -1125,30 +1110,16 @@ impl Session {
             Some(json!({"pools": pools_before})),
             Some(json!({"excluded": r.to_string(), "pools": after})),
         );
-        match result {
-            Ok(done) => {
-                let mut warnings = Vec::new();
-                if !leased.is_empty() {
-                    warnings.push(format!(
-                        "{} lease{} in {r} run until they expire",
-                        leased.len(),
-                        if leased.len() == 1 { "" } else { "s" }
-                    ));
-                }
-                self.record(entry, &mut warnings);
-                Ok(ActionOutcome {
-                    server: server.to_string(),
-                    peers: done,
-                    ip: None,
-                    summary: format!("{r} excluded from {}", scope.cidr),
-                    warnings,
-                })
-            }
-            Err(err) => {
-                self.record_failure(entry, &err);
-                Err(err)
-            }
+        let mut warnings = Vec::new();
+        if !leased.is_empty() {
+            warnings.push(format!(
+                "{} lease{} in {r} run until they expire",
+                leased.len(),
+                if leased.len() == 1 { "" } else { "s" }
+            ));
         }
+        let summary = format!("{r} excluded from {}", scope.cidr);
+        self.conclude(entry, result, server, None, summary, warnings)
     }
 
     /// Returns `start`-`end` to the pools (clipped to the scope range) on every peer.
@@ -1193,23 +1164,8 @@ impl Session {
                 rewrite_pools(s, |p| include_in_pools(p, r, range)).map(|_| ())
             })
             .await;
-        match result {
-            Ok(done) => {
-                let mut warnings = Vec::new();
-                self.record(entry, &mut warnings);
-                Ok(ActionOutcome {
-                    server: server.to_string(),
-                    peers: done,
-                    ip: None,
-                    summary: format!("{r} returned to the pools of {}", scope.cidr),
-                    warnings,
-                })
-            }
-            Err(err) => {
-                self.record_failure(entry, &err);
-                Err(err)
-            }
-        }
+        let summary = format!("{r} returned to the pools of {}", scope.cidr);
+        self.conclude(entry, result, server, None, summary, Vec::new())
     }
 
     /// ICMP echo to one address (three tries).
