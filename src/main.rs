@@ -1,8 +1,8 @@
 //! ddish: the console by default, scriptable subcommands otherwise.
 mod cli;
 mod cli_actions;
-mod cli_fleet;
 mod cli_bulk;
+mod cli_fleet;
 mod cli_layout;
 
 use std::process::ExitCode;
