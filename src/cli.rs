@@ -160,11 +160,55 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Fail> {
     config::load(&path).map_err(|e| Fail(1, e.to_string()))
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
+}
+
+/// An operation's failure as a command's: a server failing exits 2, a refusal 3.
+pub(crate) fn op_fail(e: ddish::ops::OpError) -> Fail {
+    use ddish::ops::OpError;
+    let code = match e {
+        OpError::Kea(_) | OpError::UnknownServer(_) => 2,
+        _ => 3,
+    };
+    Fail(code, e.to_string())
+}
+
+/// Asks on the terminal; without one, `--yes` is required.
+pub(crate) fn confirm(question: &str, yes: bool) -> Result<(), Fail> {
+    use std::io::IsTerminal;
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Fail(
+            3,
+            format!("{question}\nnot confirmed: add --yes to confirm without a terminal"),
+        ));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    if matches!(line.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Fail(3, "cancelled: nothing changed".into()))
+    }
+}
+
+/// An action's summary on stdout; where it was written and its warnings on stderr.
+pub(crate) fn print_outcome(o: &ddish::ops::ActionOutcome) {
+    println!("{}", o.summary);
+    if o.peers.len() > 1 {
+        eprintln!("written on {}", o.peers.join(", "));
+    }
+    for w in &o.warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode, Fail> {

@@ -1,6 +1,5 @@
 //! `ddish ip ...`, `ddish scope exclude|unexclude`, `ddish dns add|delete`: the console's IP
 //! actions as commands, on the same ops code. Refusals exit 3, server failures 2.
-use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,7 +10,7 @@ use ddish::ops::{
     ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, Session,
 };
 
-use crate::cli::Fail;
+use crate::cli::{confirm, op_fail, print_outcome, runtime, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum IpCmd {
@@ -170,81 +169,34 @@ pub enum ResvKind {
     Both,
 }
 
-fn refused(e: OpError) -> Fail {
-    let code = match e {
-        OpError::Kea(_) | OpError::UnknownServer(_) => 2,
-        _ => 3,
-    };
-    Fail(code, e.to_string())
-}
-
-/// Asks on the terminal; without one, `--yes` is required.
-fn confirm(question: &str, yes: bool) -> Result<(), Fail> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Fail(
-            3,
-            format!("{question}\nnot confirmed: add --yes to confirm without a terminal"),
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
-    if matches!(line.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(Fail(3, "cancelled: nothing changed".into()))
-    }
-}
-
-fn print_outcome(o: &ActionOutcome) {
-    println!("{}", o.summary);
-    if o.peers.len() > 1 {
-        eprintln!("written on {}", o.peers.join(", "));
-    }
-    for w in &o.warnings {
-        eprintln!("warning: {w}");
-    }
-}
-
-fn rt() -> Result<tokio::runtime::Runtime, Fail> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
-}
-
 /// Runs an action that may ask for confirmation once.
 fn with_confirm<F, Fut>(yes: bool, f: F) -> Result<ActionOutcome, Fail>
 where
     F: Fn(bool) -> Fut,
     Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
 {
-    let rt = rt()?;
+    let rt = runtime()?;
     match rt.block_on(f(false)) {
         Err(OpError::NeedsConfirmation(q)) => {
             confirm(&q, yes)?;
-            rt.block_on(f(true)).map_err(refused)
+            rt.block_on(f(true)).map_err(op_fail)
         }
-        r => r.map_err(refused),
+        r => r.map_err(op_fail),
     }
 }
 
 pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
-    let rt = rt()?;
+    let rt = runtime()?;
     let locate = |ip: Ipv4Addr, at: &At| {
         rt.block_on(session.locate(ip, at.server.as_deref()))
-            .map_err(refused)
+            .map_err(op_fail)
     };
     match cmd {
         IpCmd::Next { scope, random, at } => {
             let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
             let o = rt
                 .block_on(session.hold_free(&server, &def, random))
-                .map_err(refused)?;
+                .map_err(op_fail)?;
             // The held IP alone on stdout, for scripts.
             println!("{}", o.ip.map(|i| i.to_string()).unwrap_or_default());
             eprintln!("{}", o.summary);
@@ -254,12 +206,12 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
         }
         IpCmd::Hold { ip, at } => {
             let (server, _) = locate(ip, &at)?;
-            print_outcome(&rt.block_on(session.hold_ip(&server, ip)).map_err(refused)?);
+            print_outcome(&rt.block_on(session.hold_ip(&server, ip)).map_err(op_fail)?);
         }
         IpCmd::Release { ip, at } => {
             let (server, _) = locate(ip, &at)?;
             confirm(&format!("release the hold on {ip}?"), at.yes)?;
-            print_outcome(&rt.block_on(session.release(&server, ip)).map_err(refused)?);
+            print_outcome(&rt.block_on(session.release(&server, ip)).map_err(op_fail)?);
         }
         IpCmd::Claim {
             ip,
@@ -276,13 +228,13 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             };
             print_outcome(
                 &rt.block_on(session.claim(&server, ip, &req))
-                    .map_err(refused)?,
+                    .map_err(op_fail)?,
             );
         }
         IpCmd::Unclaim { ip, at } => {
             let (server, _) = locate(ip, &at)?;
             confirm(&format!("unclaim {ip} (its client loses it)?"), at.yes)?;
-            print_outcome(&rt.block_on(session.unclaim(&server, ip)).map_err(refused)?);
+            print_outcome(&rt.block_on(session.unclaim(&server, ip)).map_err(op_fail)?);
         }
         IpCmd::Reserve {
             ip,
@@ -322,7 +274,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             confirm(&format!("delete the reservation of {ip}?"), at.yes)?;
             print_outcome(
                 &rt.block_on(session.unreserve(&server, ip))
-                    .map_err(refused)?,
+                    .map_err(op_fail)?,
             );
         }
         IpCmd::Show { ip, at } => {
@@ -330,7 +282,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             print!("{}", rt.block_on(show(&session, &server, &def, ip))?);
         }
         IpCmd::History { ip } => {
-            let entries = session.history(ip).map_err(refused)?;
+            let entries = session.history(ip).map_err(op_fail)?;
             if entries.is_empty() {
                 println!("no journal entries for {ip}");
             }
@@ -347,7 +299,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             }
         }
         IpCmd::Ping { ip } => {
-            let r = rt.block_on(session.ping(ip)).map_err(refused)?;
+            let r = rt.block_on(session.ping(ip)).map_err(op_fail)?;
             let kind = format!("{:?}", r.socket).to_uppercase();
             match (r.reachable, r.rtt) {
                 (true, Some(rtt)) => println!(
@@ -379,7 +331,7 @@ fn find_scope(
     // the CIDR must match exactly.
     let (s, def) = rt
         .block_on(session.locate(cidr.network(), server))
-        .map_err(refused)?;
+        .map_err(op_fail)?;
     if def.cidr != *cidr {
         return Err(Fail(
             3,
@@ -396,11 +348,11 @@ async fn show(
     ip: Ipv4Addr,
 ) -> Result<String, Fail> {
     use std::fmt::Write as _;
-    let peers = session.peers(server).await.map_err(refused)?;
+    let peers = session.peers(server).await.map_err(op_fail)?;
     let mut out = String::new();
     let mut first = true;
     for (name, _) in &peers {
-        let view = session.load_scope(name, def).await.map_err(refused)?;
+        let view = session.load_scope(name, def).await.map_err(op_fail)?;
         let d = view.detail(ip);
         if first {
             let _ = writeln!(out, "ip           {ip}");
@@ -465,7 +417,7 @@ async fn show(
 }
 
 pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
-    let rt = rt()?;
+    let rt = runtime()?;
     let (scope, start, end, at, include) = match cmd {
         ScopeCmd::Exclude {
             scope,
@@ -505,11 +457,11 @@ where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
 {
-    rt()?.block_on(f()).map_err(refused)
+    runtime()?.block_on(f()).map_err(op_fail)
 }
 
 pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
-    let rt = rt()?;
+    let rt = runtime()?;
     match cmd {
         DnsCmd::Add {
             ip,
@@ -522,7 +474,7 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
         } => {
             let (server, _) = rt
                 .block_on(session.locate(ip, at.server.as_deref()))
-                .map_err(refused)?;
+                .map_err(op_fail)?;
             let req = ddish::dns::RecordRequest {
                 zone,
                 hostname,
@@ -533,7 +485,7 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
             };
             print_outcome(
                 &rt.block_on(session.dns_add(&server, &req))
-                    .map_err(refused)?,
+                    .map_err(op_fail)?,
             );
         }
         DnsCmd::Delete {
@@ -545,14 +497,14 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
         } => {
             let (server, _) = rt
                 .block_on(session.locate(ip, at.server.as_deref()))
-                .map_err(refused)?;
+                .map_err(op_fail)?;
             confirm(
                 &format!("delete the records of {hostname} ({ip}) in {zone}?"),
                 at.yes,
             )?;
             print_outcome(
                 &rt.block_on(session.dns_delete(&server, &zone, &hostname, ip, !no_ptr))
-                    .map_err(refused)?,
+                    .map_err(op_fail)?,
             );
         }
     }

@@ -13,9 +13,9 @@ use ipnet::Ipv4Net;
 use ddish::ops::bulk::{
     ddns_value, BulkChange, BulkOp, ClassSpec, ServerOutcome, ServerPreview, Target,
 };
-use ddish::ops::{OpError, Session};
+use ddish::ops::Session;
 
-use crate::cli::Fail;
+use crate::cli::{op_fail, runtime, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum OptionsCmd {
@@ -154,20 +154,6 @@ fn refused(msg: impl Into<String>) -> Fail {
     Fail(3, msg.into())
 }
 
-fn op_fail(e: OpError) -> Fail {
-    match e {
-        OpError::Kea(_) | OpError::UnknownServer(_) => Fail(2, e.to_string()),
-        _ => Fail(3, e.to_string()),
-    }
-}
-
-fn rt() -> Result<tokio::runtime::Runtime, Fail> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
-}
-
 /// `SERVER:CIDR` pairs, servers checked against the configuration.
 fn parse_target(session: &Session, on: &On) -> Result<Target, Fail> {
     let known = |s: &str| -> Result<(), Fail> {
@@ -284,7 +270,7 @@ fn list(session: &Arc<Session>, server: Option<String>) -> Result<ExitCode, Fail
             .map(|s| s.name.clone())
             .collect(),
     };
-    let rt = rt()?;
+    let rt = runtime()?;
     let mut failed = false;
     let mut rows = vec![[
         "SERVER".to_string(),
@@ -385,7 +371,7 @@ fn run(session: &Arc<Session>, change: &BulkChange, go: &Go) -> Result<ExitCode,
             "ddish runs with --read-only: no changes are made (use --dry-run to preview)",
         ));
     }
-    let rt = rt()?;
+    let rt = runtime()?;
     let preview = rt.block_on(session.bulk_preview(change));
     println!("preview:");
     print_preview(&preview);

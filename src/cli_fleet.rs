@@ -10,7 +10,7 @@ use ddish::ops::search::{self, SearchResult, Term};
 use ddish::ops::zones::{self, ZoneHealth};
 use ddish::ops::Session;
 
-use crate::cli::Fail;
+use crate::cli::{runtime, Fail};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StatusArgs {
@@ -33,13 +33,6 @@ pub struct StatusArgs {
     /// Servers polled at once.
     #[arg(long, value_name = "N", default_value_t = fleet::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {

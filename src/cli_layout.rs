@@ -1,7 +1,6 @@
 //! `ddish network create|edit|delete|to-container` and `ddish scope
 //! create|edit|delete|activate|deactivate|duplicate|recreate|forget`: the layout actions as
 //! commands, on the same ops code as the console. Refusals exit 3, server failures 2.
-use std::io::{IsTerminal, Write};
 use std::net::Ipv4Addr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,7 +12,7 @@ use ddish::model::NetworkKind;
 use ddish::ops::layout::{ScopeEdit, ScopeProps};
 use ddish::ops::{ActionOutcome, OpError, Session};
 
-use crate::cli::Fail;
+use crate::cli::{confirm, op_fail, print_outcome, runtime, Fail};
 
 /// Which server; needed when the config has more than one.
 #[derive(Args, Debug, Clone)]
@@ -191,52 +190,6 @@ pub enum ScopeLayoutCmd {
     },
 }
 
-fn fail(e: OpError) -> Fail {
-    let code = match e {
-        OpError::Kea(_) | OpError::UnknownServer(_) => 2,
-        _ => 3,
-    };
-    Fail(code, e.to_string())
-}
-
-fn confirm(question: &str, yes: bool) -> Result<(), Fail> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Fail(
-            3,
-            format!("{question}\nnot confirmed: add --yes to confirm without a terminal"),
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
-    if matches!(line.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(Fail(3, "cancelled: nothing changed".into()))
-    }
-}
-
-fn print_outcome(o: &ActionOutcome) {
-    println!("{}", o.summary);
-    if o.peers.len() > 1 {
-        eprintln!("written on {}", o.peers.join(", "));
-    }
-    for w in &o.warnings {
-        eprintln!("warning: {w}");
-    }
-}
-
-fn rt() -> Result<tokio::runtime::Runtime, Fail> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
-}
-
 /// `--server`, or the only configured server.
 fn server_of(session: &Session, on: &On) -> Result<String, Fail> {
     if let Some(s) = &on.server {
@@ -258,7 +211,7 @@ fn server_of(session: &Session, on: &On) -> Result<String, Fail> {
 }
 
 pub fn network(session: Arc<Session>, cmd: NetworkCmd) -> Result<ExitCode, Fail> {
-    let rt = rt()?;
+    let rt = runtime()?;
     let o = match cmd {
         NetworkCmd::Create {
             cidr,
@@ -294,7 +247,7 @@ pub fn network(session: Arc<Session>, cmd: NetworkCmd) -> Result<ExitCode, Fail>
             rt.block_on(session.network_to_container(&s, cidr))
         }
     }
-    .map_err(fail)?;
+    .map_err(op_fail)?;
     print_outcome(&o);
     Ok(ExitCode::SUCCESS)
 }
@@ -320,13 +273,13 @@ where
     F: Fn(Ipv4Net) -> Fut,
     Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
 {
-    let rt = rt()?;
+    let rt = runtime()?;
     let mut first: Option<Fail> = None;
     for c in scopes {
         match rt.block_on(f(*c)) {
             Ok(o) => print_outcome(&o),
             Err(e) => {
-                let fl = fail(e);
+                let fl = op_fail(e);
                 if scopes.len() > 1 {
                     eprintln!("ddish: {c}: {}", fl.1);
                 }
@@ -352,9 +305,9 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
         } => {
             let s = server_of(&session, &on)?;
             let p = props_of(props, !inactive);
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.create_scope(&s, network, subnet, &p))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
@@ -402,19 +355,21 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 set_options,
                 remove_options,
             };
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.edit_scope(&s, scope, &e))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
         ScopeLayoutCmd::Delete { scopes, yes, on } => {
             let s = server_of(&session, &on)?;
-            let rt = rt()?;
+            let rt = runtime()?;
             // One question for all, with what each holds.
             let mut lines = Vec::new();
             for c in &scopes {
-                let h = rt.block_on(session.scope_holdings(&s, *c)).map_err(fail)?;
+                let h = rt
+                    .block_on(session.scope_holdings(&s, *c))
+                    .map_err(op_fail)?;
                 lines.push(format!(
                     "{c}: {} lease(s), {} reservation(s)",
                     h.leases, h.reservations
@@ -435,9 +390,9 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
         }
         ScopeLayoutCmd::Activate { scopes, on } => {
             let s = server_of(&session, &on)?;
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.set_scopes_active(&s, &scopes, true))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
@@ -454,9 +409,9 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 ),
                 yes,
             )?;
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.set_scopes_active(&s, &scopes, false))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
@@ -467,26 +422,26 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
             on,
         } => {
             let s = server_of(&session, &on)?;
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.duplicate_scope(&s, scope, to_cidr, to_server.as_deref()))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
         ScopeLayoutCmd::Recreate { scope, on } => {
             let s = server_of(&session, &on)?;
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.recreate_scope(&s, scope))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
         ScopeLayoutCmd::Forget { scope, yes, on } => {
             let s = server_of(&session, &on)?;
             confirm(&format!("forget the missing scope {scope} on {s}?"), yes)?;
-            let o = rt()?
+            let o = runtime()?
                 .block_on(session.forget_scope(&s, scope))
-                .map_err(fail)?;
+                .map_err(op_fail)?;
             print_outcome(&o);
             Ok(ExitCode::SUCCESS)
         }
