@@ -205,7 +205,9 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             }
         }
         IpCmd::Hold { ip, at } => {
-            let (server, _) = locate(ip, &at)?;
+            let server = rt
+                .block_on(session.locate_server(ip, at.server.as_deref()))
+                .map_err(op_fail)?;
             print_outcome(&rt.block_on(session.hold_ip(&server, ip)).map_err(op_fail)?);
         }
         IpCmd::Release { ip, at } => {
@@ -220,7 +222,9 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             comment,
             at,
         } => {
-            let (server, _) = locate(ip, &at)?;
+            let server = rt
+                .block_on(session.locate_server(ip, at.server.as_deref()))
+                .map_err(op_fail)?;
             let req = ClaimRequest {
                 mac,
                 hostname,
@@ -232,7 +236,9 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             );
         }
         IpCmd::Unclaim { ip, at } => {
-            let (server, _) = locate(ip, &at)?;
+            let server = rt
+                .block_on(session.locate_server(ip, at.server.as_deref()))
+                .map_err(op_fail)?;
             confirm(&format!("unclaim {ip} (its client loses it)?"), at.yes)?;
             print_outcome(&rt.block_on(session.unclaim(&server, ip)).map_err(op_fail)?);
         }
@@ -245,7 +251,9 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             description,
             at,
         } => {
-            let (server, _) = locate(ip, &at)?;
+            let server = rt
+                .block_on(session.locate_server(ip, at.server.as_deref()))
+                .map_err(op_fail)?;
             let req = ReservationRequest {
                 ident: match (mac, client_id) {
                     (Some(m), _) => Ident::Mac(m),

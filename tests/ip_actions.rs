@@ -452,6 +452,74 @@ fn ip_actions_on_an_ha_pair() {
         assert_eq!(covered, 100, "pools restored on peer {i}");
     }
 
+    // --- at network level (outside every scope) only a claim is possible ---
+    let r = ddish(
+        &cfg,
+        &["ip", "reserve", "10.10.5.5", "--mac", "aa:bb:cc:00:05:05"],
+    );
+    assert_eq!(r.status.code(), Some(3));
+    assert!(err(&r).contains("only a claim"), "{}", err(&r));
+    let r = ddish(&cfg, &["ip", "hold", "10.10.5.5"]);
+    assert_eq!(r.status.code(), Some(3));
+    assert!(err(&r).contains("only a claim"), "{}", err(&r));
+    let o = ok(&ddish(
+        &cfg,
+        &[
+            "ip",
+            "claim",
+            "10.10.5.5",
+            "--mac",
+            "aa:bb:cc:00:05:05",
+            "--hostname",
+            "nas-1",
+            "--comment",
+            "rack 2",
+        ],
+    ));
+    assert!(o.contains("network 10.10.0.0/16"), "{o}");
+    let claims_on = |i: usize| -> Vec<Value> {
+        let r = lab::kea_command(
+            peers.ports[i],
+            Some(peers.auth),
+            Some("dhcp4"),
+            "config-get",
+            None,
+        )
+        .unwrap();
+        r["arguments"]["Dhcp4"]["user-context"]["ddish"]["networks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["cidr"] == "10.10.0.0/16")
+            .and_then(|n| n["claims"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    for i in 0..2 {
+        let c = claims_on(i);
+        assert!(
+            c.iter().any(|c| c["ip"] == "10.10.5.5"
+                && c["mac"] == "aa:bb:cc:00:05:05"
+                && c["hostname"] == "nas-1"),
+            "peer {i}: {c:?}"
+        );
+    }
+    let r = ddish(
+        &cfg,
+        &["ip", "claim", "10.10.5.5", "--mac", "aa:bb:cc:00:05:06"],
+    );
+    assert_eq!(r.status.code(), Some(3));
+    assert!(err(&r).contains("already claimed"), "{}", err(&r));
+    ok(&ddish(&cfg, &["ip", "unclaim", "10.10.5.5", "--yes"]));
+    for i in 0..2 {
+        assert!(!claims_on(i).iter().any(|c| c["ip"] == "10.10.5.5"));
+    }
+    let r = ddish(
+        &cfg,
+        &["ip", "claim", "172.16.0.5", "--mac", "aa:bb:cc:00:05:07"],
+    );
+    assert_ne!(r.status.code(), Some(0));
+    assert!(err(&r).contains("no scope"), "{}", err(&r));
+
     // --- roles and --read-only ---
     let viewer = write_config(dir.path(), &lab.info, "viewer", &key);
     let r = ddish(&viewer, &["ip", "next", "--scope", "10.20.0.0/24"]);

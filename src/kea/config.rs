@@ -461,12 +461,29 @@ fn parse_network(n: &Value) -> Result<NetworkDef, String> {
             c.map(|c| c.trunc())
         })
         .collect();
+    let claims = array(n, "claims")
+        .iter()
+        .filter_map(|c| {
+            let ip = c.get("ip").and_then(Value::as_str)?.parse().ok();
+            let mac = c.get("mac").and_then(Value::as_str).map(str::to_string);
+            if ip.is_none() || mac.is_none() {
+                tracing::warn!("config-get: network {cidr}: ignored claim entry {c}");
+            }
+            Some(crate::model::NetworkClaim {
+                ip: ip?,
+                mac: mac?,
+                hostname: str_of(c, "hostname"),
+                comment: str_of(c, "comment"),
+            })
+        })
+        .collect();
     Ok(NetworkDef {
         cidr: cidr.trunc(),
         kind,
         title: str_of(n, "title"),
         description: str_of(n, "description"),
         scopes,
+        claims,
     })
 }
 

@@ -12,8 +12,8 @@ pub mod util;
 pub use lease::{HwAddr, Lease, LeaseMark, LeaseState};
 pub use range::{Range, RangeSet};
 pub use scope::{
-    NetworkDef, NetworkKind, OptionData, Reservation, ScopeCounts, ScopeDef, ScopeStats,
-    ScopeStatus, ScopeView,
+    NetworkClaim, NetworkDef, NetworkKind, OptionData, Reservation, ScopeCounts, ScopeDef,
+    ScopeStats, ScopeStatus, ScopeView,
 };
 pub use state::IpState;
 pub use tree::{Node, NodeKind, ServerTree};

@@ -138,6 +138,19 @@ pub struct NetworkDef {
     pub description: Option<String>,
     /// Scopes (by CIDR) the network lists; one with no subnet behind it is Missing.
     pub scopes: Vec<Ipv4Net>,
+    /// Addresses claimed at network level, outside every scope (no lease can exist there).
+    pub claims: Vec<NetworkClaim>,
+}
+
+/// An address of a network, outside its scopes, claimed for a client: kept in the
+/// network's own entry (`user-context.ddish.networks[].claims`), since Kea holds no lease
+/// outside a subnet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkClaim {
+    pub ip: Ipv4Addr,
+    pub mac: String,
+    pub hostname: Option<String>,
+    pub comment: Option<String>,
 }
 
 /// Per-subnet counters from `stat-lease4-get` (cheap even for 10,000 subnets).

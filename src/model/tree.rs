@@ -367,6 +367,7 @@ mod tests {
             title: None,
             description: None,
             scopes: scopes.iter().map(|s| s.parse().unwrap()).collect(),
+            claims: vec![],
         }
     }
 

@@ -399,6 +399,36 @@ impl Session {
         Ok(found.remove(0))
     }
 
+    /// The server for an action on `ip`: where a scope holds it, else where a network
+    /// does (network-level claims).
+    pub async fn locate_server(
+        self: &Arc<Self>,
+        ip: Ipv4Addr,
+        server: Option<&str>,
+    ) -> Result<String, OpError> {
+        match self.locate(ip, server).await {
+            Ok((s, _)) => Ok(s),
+            Err(OpError::NotFound(msg)) => {
+                let names: Vec<String> = match server {
+                    Some(s) => vec![s.to_string()],
+                    None => self
+                        .config()
+                        .servers
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect(),
+                };
+                for n in names {
+                    if self.network_of(&n, ip).await.is_ok() {
+                        return Ok(n);
+                    }
+                }
+                Err(OpError::NotFound(msg))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Each peer's view of the scope (same subnet id on HA peers).
     async fn peer_views(
         &self,
@@ -515,7 +545,12 @@ impl Session {
     /// Holds one chosen address, if it is free on every peer.
     pub async fn hold_ip(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
         self.may(server, Need::Operator)?;
-        let scope = self.scope_of(server, ip).await?;
+        let scope = match self.scope_of(server, ip).await {
+            Err(OpError::NotFound(_)) => {
+                return Err(self.outside_scopes(server, ip, "a hold").await)
+            }
+            r => r?,
+        };
         Self::check_active(&scope)?;
         let peers = self.peers(server).await?;
         let views = self.peer_views(&peers, &scope).await?;
@@ -675,7 +710,14 @@ impl Session {
         self.may(server, Need::Operator)?;
         let mac = validate_mac(&c.mac).map_err(OpError::Refused)?;
         let hostname = opt_hostname(&c.hostname)?;
-        let scope = self.scope_of(server, ip).await?;
+        let scope = match self.scope_of(server, ip).await {
+            Err(OpError::NotFound(_)) => {
+                return self
+                    .claim_in_network(server, ip, &mac, hostname, c.comment.clone())
+                    .await
+            }
+            r => r?,
+        };
         let peers = self.peers(server).await?;
         let views = self.peer_views(&peers, &scope).await?;
         let refs: Vec<&ScopeView> = views.iter().collect();
@@ -745,9 +787,126 @@ impl Session {
         self.conclude(entry, result, server, Some(ip), summary, Vec::new())
     }
 
+    /// The network of `server` holding `ip`, for an address outside every scope.
+    pub async fn network_of(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+    ) -> Result<crate::model::NetworkDef, OpError> {
+        let data = self.load_server_as(server, false).await?;
+        data.networks
+            .iter()
+            .filter(|n| n.kind == crate::model::NetworkKind::Network && n.cidr.contains(&ip))
+            .max_by_key(|n| n.cidr.prefix_len())
+            .cloned()
+            .ok_or_else(|| {
+                OpError::NotFound(format!("{ip} is in no scope and no network on {server}"))
+            })
+    }
+
+    /// The refusal for an action that needs a scope on an address that only a network
+    /// holds: at network level only a claim is possible.
+    async fn outside_scopes(&self, server: &str, ip: Ipv4Addr, what: &str) -> OpError {
+        match self.network_of(server, ip).await {
+            Ok(n) => OpError::Refused(format!(
+                "{ip} is outside every DHCP scope (network {}): {what} needs a scope; at \
+                 network level only a claim is possible (ddish ip claim)",
+                n.cidr
+            )),
+            Err(e) => e,
+        }
+    }
+
+    /// A claim outside every scope: no lease can exist there, so it is kept in the
+    /// network's entry (`user-context.ddish.networks[].claims`) on every HA peer.
+    async fn claim_in_network(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+        mac: &str,
+        hostname: Option<String>,
+        comment: Option<String>,
+    ) -> Result<ActionOutcome, OpError> {
+        let net = self.network_of(server, ip).await?;
+        if let Some(c) = net.claims.iter().find(|c| c.ip == ip) {
+            return Err(OpError::Refused(format!(
+                "{ip} is already claimed in network {} for {}: unclaim it first",
+                net.cidr, c.mac
+            )));
+        }
+        let comment = comment.filter(|c| !c.trim().is_empty());
+        let claim = json!({"ip": ip.to_string(), "mac": mac, "hostname": hostname,
+            "comment": comment, "by": crate::audit::current_user(), "at": now()});
+        let peers = self.peers(server).await?;
+        let mut entry = self.entry(server, "claim", None, Some(ip), None, Some(claim.clone()));
+        entry.scope = Some(net.cidr.to_string());
+        let cidr = net.cidr;
+        let result = self
+            .edit_everywhere(server, &peers, move |cfg| {
+                let list = super::layout::rules::networks_mut(cfg)?;
+                let n = super::layout::rules::network_entry_mut(list, &cidr)
+                    .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
+                if !n["claims"].is_array() {
+                    n["claims"] = json!([]);
+                }
+                let claims = n["claims"].as_array_mut().expect("just made an array");
+                if claims.iter().any(|c| c["ip"] == ip.to_string()) {
+                    return Err(format!("{ip} was claimed meanwhile: reload"));
+                }
+                claims.push(claim.clone());
+                Ok(())
+            })
+            .await;
+        let summary = format!(
+            "{ip} claimed for {mac}{} in network {cidr} (outside every scope)",
+            hostname.map(|h| format!(" ({h})")).unwrap_or_default()
+        );
+        self.conclude(entry, result, server, Some(ip), summary, Vec::new())
+    }
+
+    async fn unclaim_in_network(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+    ) -> Result<ActionOutcome, OpError> {
+        let net = self.network_of(server, ip).await?;
+        let Some(old) = net.claims.iter().find(|c| c.ip == ip) else {
+            return Err(OpError::Refused(format!(
+                "{ip} is not claimed (network {}, outside every scope)",
+                net.cidr
+            )));
+        };
+        let before = json!({"ip": ip.to_string(), "mac": old.mac, "hostname": old.hostname});
+        let peers = self.peers(server).await?;
+        let mut entry = self.entry(server, "unclaim", None, Some(ip), Some(before), None);
+        entry.scope = Some(net.cidr.to_string());
+        let cidr = net.cidr;
+        let result = self
+            .edit_everywhere(server, &peers, move |cfg| {
+                let list = super::layout::rules::networks_mut(cfg)?;
+                let n = super::layout::rules::network_entry_mut(list, &cidr)
+                    .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
+                let claims = n["claims"]
+                    .as_array_mut()
+                    .ok_or_else(|| format!("{ip} is not claimed any more: reload"))?;
+                let before = claims.len();
+                claims.retain(|c| c["ip"] != ip.to_string());
+                if claims.len() == before {
+                    return Err(format!("{ip} is not claimed any more: reload"));
+                }
+                Ok(())
+            })
+            .await;
+        let summary = format!("{ip} unclaimed in network {cidr}");
+        self.conclude(entry, result, server, Some(ip), summary, Vec::new())
+    }
+
     /// Returns a claimed address to DHCP.
     pub async fn unclaim(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
         self.may(server, Need::Operator)?;
+        if let Err(OpError::NotFound(_)) = self.scope_of(server, ip).await {
+            return self.unclaim_in_network(server, ip).await;
+        }
         let (scope, peers, view) = self
             .lease_in_state(server, ip, &[IpState::Claimed], "unclaim only ends claims")
             .await?;
@@ -823,7 +982,12 @@ impl Session {
             Ident::ClientId(c) => Ident::ClientId(validate_client_id(c).map_err(OpError::Refused)?),
         };
         let hostname = opt_hostname(&r.hostname)?;
-        let scope = self.scope_of(server, ip).await?;
+        let scope = match self.scope_of(server, ip).await {
+            Err(OpError::NotFound(_)) => {
+                return Err(self.outside_scopes(server, ip, "a reservation").await)
+            }
+            r => r?,
+        };
         let peers = self.peers(server).await?;
         let view = self
             .peer_views(&peers[..1], &scope)

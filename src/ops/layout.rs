@@ -285,6 +285,16 @@ impl Session {
                         list(&held)
                     )));
                 }
+                if !n.claims.is_empty() {
+                    return Err(refused(format!(
+                        "network {cidr} still holds claimed addresses ({}): unclaim them first",
+                        n.claims
+                            .iter()
+                            .map(|c| c.ip.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
             }
             NetworkKind::Container => {
                 let kids: Vec<Ipv4Net> = nets

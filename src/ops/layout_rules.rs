@@ -443,6 +443,7 @@ mod tests {
             title: None,
             description: None,
             scopes: vec![],
+            claims: vec![],
         }
     }
 

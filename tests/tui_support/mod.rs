@@ -236,6 +236,7 @@ pub fn server_data() -> ServerData {
             title: Some("Corporate".into()),
             description: Some("all internal space".into()),
             scopes: vec![],
+            claims: vec![],
         },
         NetworkDef {
             cidr: "10.64.0.0/16".parse().unwrap(),
@@ -247,6 +248,7 @@ pub fn server_data() -> ServerData {
                 "10.64.1.0/24".parse().unwrap(),
                 "10.64.2.0/24".parse().unwrap(),
             ],
+            claims: vec![],
         },
     ];
     let scopes = vec![
