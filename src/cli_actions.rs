@@ -285,10 +285,40 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                     .map_err(op_fail)?,
             );
         }
-        IpCmd::Show { ip, at } => {
-            let (server, def) = locate(ip, &at)?;
-            print!("{}", rt.block_on(show(&session, &server, &def, ip))?);
-        }
+        IpCmd::Show { ip, at } => match rt.block_on(session.locate(ip, at.server.as_deref())) {
+            Ok((server, def)) => print!("{}", rt.block_on(show(&session, &server, &def, ip))?),
+            // Outside every scope: what its network knows (a network-level claim).
+            Err(OpError::NotFound(_)) => {
+                let server = rt
+                    .block_on(session.locate_server(ip, at.server.as_deref()))
+                    .map_err(op_fail)?;
+                let net = rt
+                    .block_on(session.network_of(&server, ip))
+                    .map_err(op_fail)?;
+                println!("ip           {ip}");
+                println!(
+                    "network      {}{} on {server} (outside every scope)",
+                    net.cidr,
+                    net.title.map(|t| format!(" ({t})")).unwrap_or_default()
+                );
+                match net.claims.iter().find(|c| c.ip == ip) {
+                    Some(c) => println!(
+                        "state        Claimed  mac {}{}{}",
+                        c.mac,
+                        c.hostname
+                            .as_deref()
+                            .map(|h| format!("  host {h}"))
+                            .unwrap_or_default(),
+                        c.comment
+                            .as_deref()
+                            .map(|h| format!("  \"{h}\""))
+                            .unwrap_or_default()
+                    ),
+                    None => println!("state        not claimed"),
+                }
+            }
+            Err(e) => return Err(op_fail(e)),
+        },
         IpCmd::History { ip } => {
             let entries = session.history(ip).map_err(op_fail)?;
             if entries.is_empty() {

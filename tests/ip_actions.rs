@@ -503,6 +503,11 @@ fn ip_actions_on_an_ha_pair() {
             "peer {i}: {c:?}"
         );
     }
+    let show = ok(&ddish(&cfg, &["ip", "show", "10.10.5.5"]));
+    assert!(
+        show.contains("outside every scope") && show.contains("Claimed  mac aa:bb:cc:00:05:05"),
+        "{show}"
+    );
     let r = ddish(
         &cfg,
         &["ip", "claim", "10.10.5.5", "--mac", "aa:bb:cc:00:05:06"],
