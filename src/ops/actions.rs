@@ -326,15 +326,15 @@ impl Session {
         Ok(out.into_iter().map(|(_, n, c)| (n, c)).collect())
     }
 
-    /// The scope of `server` that contains `ip`.
+    /// The scope of `server` that contains `ip`. One config-get: an action needs neither
+    /// the statistics nor the version a full load reads.
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
-        let data = self.load_server_as(server, false).await?;
-        data.tree
+        let config = self.client(server)?.config_get().await?;
+        config
             .scopes
-            .iter()
-            .filter(|s| s.def.id != 0 && s.def.cidr.contains(&ip))
-            .max_by_key(|s| s.def.cidr.prefix_len())
-            .map(|s| s.def.clone())
+            .into_iter()
+            .filter(|s| s.cidr.contains(&ip))
+            .max_by_key(|s| s.cidr.prefix_len())
             .ok_or_else(|| OpError::NotFound(format!("{ip} is in no scope on {server}")))
     }
 
@@ -793,12 +793,12 @@ impl Session {
         server: &str,
         ip: Ipv4Addr,
     ) -> Result<crate::model::NetworkDef, OpError> {
-        let data = self.load_server_as(server, false).await?;
-        data.networks
-            .iter()
+        let config = self.client(server)?.config_get().await?;
+        config
+            .networks
+            .into_iter()
             .filter(|n| n.kind == crate::model::NetworkKind::Network && n.cidr.contains(&ip))
             .max_by_key(|n| n.cidr.prefix_len())
-            .cloned()
             .ok_or_else(|| {
                 OpError::NotFound(format!("{ip} is in no scope and no network on {server}"))
             })
