@@ -52,6 +52,21 @@ pub fn rfc3339(t: i64) -> String {
     )
 }
 
+/// Any table already in text form (a console screen's rows): header, then records.
+pub fn table_csv<W: Write>(
+    w: W,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<(), ExportError> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record(header)?;
+    for r in rows {
+        c.write_record(r)?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
 pub fn servers_csv<W: Write>(w: W, rows: &[ServerHealth]) -> Result<(), ExportError> {
     let mut c = csv::Writer::from_writer(w);
     c.write_record([

@@ -21,6 +21,8 @@ use super::checks;
 use super::form::Form;
 use super::keymap::{self, Action, Context, Rights};
 use super::layout;
+use super::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use super::screens;
 use super::views::{
     node_key, Fleet, FleetRow, Load, NetworkState, ScopeMode, ScopeState, ServerTab, View,
 };
@@ -56,6 +58,13 @@ pub enum Target {
         server: String,
         cidr: Ipv4Net,
     },
+    /// A job of a full-window screen (`screen` is its id); reads are cancelled by the
+    /// next job with the same label, writes never.
+    Screen {
+        screen: u64,
+        label: String,
+        write: bool,
+    },
 }
 
 impl Target {
@@ -66,7 +75,12 @@ impl Target {
             Target::Fleet(s) => Some(format!("fleet:{s}")),
             Target::Server(s) => Some(format!("server:{s}")),
             Target::Scope { server, .. } => Some(format!("scope:{server}")),
-            Target::Export | Target::Action { .. } => None,
+            Target::Screen {
+                screen,
+                label,
+                write: false,
+            } => Some(format!("screen:{screen}:{label}")),
+            Target::Export | Target::Action { .. } | Target::Screen { .. } => None,
         }
     }
 }
@@ -90,6 +104,7 @@ pub enum RequestKind {
     ReloadScope(Ipv4Net),
     Export(ExportJob),
     Action(ActionJob),
+    Screen(ScreenJob),
 }
 
 /// The current view's rows, handed to the worker to write as CSV.
@@ -110,6 +125,8 @@ pub enum ExportJob {
         view: Arc<ScopeView>,
         filter: String,
     },
+    /// The table of a full-window screen.
+    Table(ScreenTable),
 }
 
 #[derive(Debug)]
@@ -137,6 +154,7 @@ pub enum Payload {
         ip: Ipv4Addr,
         rows: Result<Vec<HistoryRow>, String>,
     },
+    Screen(JobResult),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +197,8 @@ pub struct App {
     /// DNS zones for the record form.
     pub dns: DnsConfig,
     pub quit: bool,
+    /// Full-window screens over the tabs, top last (zones, events, failover...).
+    pub screens: Vec<ScreenSlot>,
     next_id: u64,
     next_gen: u64,
     export_id: Option<u64>,
@@ -205,6 +225,7 @@ impl App {
             rights: HashMap::new(),
             dns: DnsConfig::default(),
             quit: false,
+            screens: Vec::new(),
             next_id: 0,
             next_gen: 0,
             export_id: None,
@@ -368,6 +389,9 @@ impl App {
             self.edit_filter(k);
             return Vec::new();
         }
+        if self.help.is_none() && !self.screens.is_empty() {
+            return self.screen_key(k);
+        }
         let ctx = self.contexts();
         let action = keymap::lookup(&ctx, &k, self.rights());
         if action.is_none() && ctx == [Context::Form] {
@@ -474,6 +498,7 @@ impl App {
                 }
             }
             Action::Filter => self.filter_editing = true,
+            Action::OpenScreen(which) => return self.open_screen(which),
             Action::Refresh => return self.refresh(true),
             Action::Export => return self.export().into_iter().collect(),
             other => return self.navigate(other),
@@ -1071,6 +1096,165 @@ impl App {
         (self.next_id, self.next_gen)
     }
 
+    // ----- full-window screens -----
+
+    /// Opens a screen by its keymap action; a screen that needs a server tab gets the
+    /// active one.
+    fn open_screen(&mut self, which: keymap::ScreenKey) -> Vec<Request> {
+        match screens::open(which, self) {
+            Ok(screen) => self.push_screen(screen),
+            Err(why) => {
+                self.set_status(StatusKind::Error, why);
+                Vec::new()
+            }
+        }
+    }
+
+    fn push_screen(&mut self, screen: Box<dyn Screen>) -> Vec<Request> {
+        let (id, _) = self.ids();
+        self.screens.push(ScreenSlot { id, screen });
+        self.with_screen(|s, app| s.start(app))
+    }
+
+    /// Runs `f` on the top screen with the rest of the console readable, then carries out
+    /// what it asked for.
+    fn with_screen(&mut self, f: impl FnOnce(&mut dyn Screen, &App) -> ScreenOut) -> Vec<Request> {
+        let Some(mut slot) = self.screens.pop() else {
+            return Vec::new();
+        };
+        let out = f(slot.screen.as_mut(), self);
+        let id = slot.id;
+        self.screens.push(slot);
+        self.apply_screen_out(id, out)
+    }
+
+    fn apply_screen_out(&mut self, id: u64, out: ScreenOut) -> Vec<Request> {
+        let mut reqs: Vec<Request> = out
+            .jobs
+            .into_iter()
+            .map(|job| {
+                let (rid, gen) = self.ids();
+                Request {
+                    id: rid,
+                    gen,
+                    target: Target::Screen {
+                        screen: id,
+                        label: job.label.clone(),
+                        write: job.write,
+                    },
+                    kind: RequestKind::Screen(job),
+                }
+            })
+            .collect();
+        if let Some(st) = out.status {
+            self.status = Some(st);
+        }
+        if out.close {
+            self.screens.retain(|s| s.id != id);
+        }
+        if let Some(next) = out.open {
+            reqs.extend(self.push_screen(next));
+        }
+        if let Some(j) = out.jump {
+            self.screens.clear();
+            reqs.extend(self.jump(j));
+        }
+        reqs
+    }
+
+    fn screen_key(&mut self, k: KeyEvent) -> Vec<Request> {
+        let typing = self.screens.last().is_some_and(|s| s.screen.typing());
+        let Some(mut slot) = self.screens.pop() else {
+            return Vec::new();
+        };
+        let mut out = slot.screen.on_key(k, self);
+        let id = slot.id;
+        self.screens.push(slot);
+        if out.ignored && !typing {
+            out.ignored = false;
+            match k.code {
+                KeyCode::Esc => out.close = true,
+                _ => {
+                    // The console's own keys: quit, help, tabs, export, refresh.
+                    let ctx = [Context::Global];
+                    match keymap::lookup(&ctx, &k, self.rights()) {
+                        Some(Action::Quit) => self.quit = true,
+                        Some(Action::Help) => self.help = Some(0),
+                        Some(Action::Refresh) => {
+                            let mut r = self.apply_screen_out(id, out);
+                            r.extend(self.refresh(true));
+                            return r;
+                        }
+                        Some(Action::Export) => {
+                            let mut r = self.apply_screen_out(id, out);
+                            r.extend(self.export());
+                            return r;
+                        }
+                        Some(a @ (Action::NextTab | Action::PrevTab | Action::GoTab(_))) => {
+                            // Leaving the screen for a tab closes it.
+                            self.screens.clear();
+                            return self.act(a);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.apply_screen_out(id, out)
+    }
+
+    /// Goes to a server tab, and to a scope and address in it once the server is loaded.
+    fn jump(&mut self, j: Jump) -> Vec<Request> {
+        let (server, target) = match j {
+            Jump::Server(s) => (s, None),
+            Jump::Scope { server, cidr, ip } => (server, Some((cidr, ip))),
+        };
+        if !self.fleet.rows.iter().any(|r| r.name == server) {
+            self.set_status(
+                StatusKind::Error,
+                format!("no server named {server} in the config"),
+            );
+            return Vec::new();
+        }
+        let mut out: Vec<Request> = self.open_server(&server).into_iter().collect();
+        if let Some(tab) = self.tabs.iter_mut().find(|t| t.name == server) {
+            tab.stack.clear();
+            tab.jump = target;
+        }
+        out.extend(self.finish_jump(&server));
+        out
+    }
+
+    /// Opens the scope a jump asked for once its server's tree is there.
+    fn finish_jump(&mut self, server: &str) -> Vec<Request> {
+        let Some(ti) = self.tabs.iter().position(|t| t.name == server) else {
+            return Vec::new();
+        };
+        let tab = &mut self.tabs[ti];
+        let (Some(data), Some((cidr, ip))) = (tab.data.clone(), tab.jump) else {
+            return Vec::new();
+        };
+        tab.jump = None;
+        let Some(def) = data
+            .tree
+            .scopes
+            .iter()
+            .find(|s| s.def.cidr == cidr)
+            .map(|s| s.def.clone())
+        else {
+            self.set_status(
+                StatusKind::Error,
+                format!("scope {cidr} is not on {server} (any more)"),
+            );
+            return Vec::new();
+        };
+        let req = self.open_scope(ti, def);
+        if let Some(View::Scope(s)) = self.tabs[ti].stack.last_mut() {
+            s.jump_ip = ip;
+        }
+        req.into_iter().collect()
+    }
+
     fn open_server(&mut self, name: &str) -> Option<Request> {
         if let Some(i) = self.tabs.iter().position(|t| t.name == name) {
             self.active = i + 1;
@@ -1136,6 +1320,14 @@ impl App {
     /// the visible server view reloads (the timer skips one still loading, so a slow server
     /// is not restarted forever).
     fn refresh(&mut self, force: bool) -> Vec<Request> {
+        if !self.screens.is_empty() {
+            // The screen on top reloads what it shows; the fleet is still watched.
+            let mut out = self.with_screen(|s, app| s.on_refresh(force, app));
+            if !force {
+                out.extend(self.check_fleet(false));
+            }
+            return out;
+        }
         let mut out = Vec::new();
         if !force || self.active == 0 {
             out = self.check_fleet(force);
@@ -1220,6 +1412,13 @@ impl App {
 
     /// The rows of the current view, filter applied.
     fn export_job(&self) -> Result<ExportJob, String> {
+        if let Some(top) = self.screens.last() {
+            return top
+                .screen
+                .export()
+                .map(ExportJob::Table)
+                .ok_or_else(|| format!("nothing to export on {}", top.screen.title()));
+        }
         let Some(tab) = self.tab() else {
             let rows = self
                 .fleet
@@ -1277,6 +1476,12 @@ impl App {
 
     fn on_response(&mut self, r: Response) -> Vec<Request> {
         match (r.target, r.payload) {
+            (Target::Screen { screen, label, .. }, Payload::Screen(res)) => {
+                if self.screens.last().is_some_and(|s| s.id == screen) {
+                    return self.with_screen(|s, app| s.on_result(&label, res, app));
+                }
+                tracing::debug!(screen, label = %label, "result for a closed screen dropped");
+            }
             (Target::Fleet(name), Payload::Health(h)) => {
                 match self.fleet.rows.iter_mut().find(|x| x.name == name) {
                     Some(row) if row.gen == r.gen => {
@@ -1298,6 +1503,7 @@ impl App {
                     Ok(data) => apply_server(tab, data, self.now),
                     Err(e) => tab.load = Load::Failed(e),
                 }
+                return self.finish_jump(&name);
             }
             (Target::Scope { server, .. }, Payload::Scope(res)) => {
                 let now = self.now;
@@ -1321,6 +1527,14 @@ impl App {
                         s.refilter();
                         if first {
                             s.cursor_to_range_start();
+                            if let Some(ip) = s.jump_ip.take() {
+                                let net = u32::from(s.cidr.network());
+                                let at = u32::from(ip).wrapping_sub(net) as usize;
+                                if at < v_len(s) {
+                                    s.cursor = at;
+                                    s.popup = true;
+                                }
+                            }
                         }
                     }
                     Err(e) => s.load = Load::Failed(e),
@@ -1565,6 +1779,18 @@ fn apply_server(tab: &mut ServerTab, data: Arc<ServerData>, now: i64) {
     });
     tab.data = Some(data);
     tab.load = Load::Loaded;
+}
+
+/// Addresses in a loaded scope view (0 before it is loaded).
+fn v_len(s: &ScopeState) -> usize {
+    s.data.as_ref().map(|v| v.len()).unwrap_or(0)
+}
+
+/// A screen on the console's stack, with the id its jobs' results come back to.
+#[derive(Debug)]
+pub struct ScreenSlot {
+    pub id: u64,
+    pub screen: Box<dyn Screen>,
 }
 
 fn capitalize(s: &str) -> String {

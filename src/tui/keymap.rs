@@ -21,6 +21,8 @@ pub enum Action {
     PrevTab,
     /// Tab number 1-9 (1 is Servers); the digit comes from the key.
     GoTab(u8),
+    /// Open a full-window screen (zones, events, alerts, search, failover).
+    OpenScreen(ScreenKey),
     CloseTab,
     Filter,
     Help,
@@ -53,6 +55,21 @@ pub enum Action {
     PrevField,
     Yes,
     No,
+}
+
+/// The full-window screens a key opens (see `tui::screens`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScreenKey {
+    /// DNS zone health across the configured DNS servers.
+    Zones,
+    /// Configuration events: the journal plus changes seen on the servers.
+    Events,
+    /// Scopes over or under their utilization thresholds, fleet-wide, worst first.
+    Alerts,
+    /// Find an IP, MAC, hostname or client ID on every server.
+    Search,
+    /// Failover (Kea HA) relationships of the server in view, and the Add Failover wizard.
+    Failover,
 }
 
 /// Where a binding applies. Lookup tries the focused contexts in order.
@@ -322,6 +339,11 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Global, &[K::Tab], "Tab", A::NextTab, "", "next tab"),
     b(C::Global, &[K::BackTab], "S-Tab", A::PrevTab, "", "previous tab"),
     b(C::Global, DIGITS, "1-9", A::GoTab(0), "", "go to tab 1-9 (1 is Servers)"),
+    b(C::Global, &[K::Char('F')], "F", A::OpenScreen(ScreenKey::Search), "find", "find an IP, MAC, hostname or client ID on every server"),
+    b(C::Global, &[K::Char('Z')], "Z", A::OpenScreen(ScreenKey::Zones), "", "DNS zone health on every DNS server"),
+    b(C::Global, &[K::Char('E')], "E", A::OpenScreen(ScreenKey::Events), "", "events: changes made with ddish and seen on the servers"),
+    b(C::Global, &[K::Char('A')], "A", A::OpenScreen(ScreenKey::Alerts), "", "utilization alerts across all servers, worst first"),
+    b(C::Global, &[K::Char('M')], "M", A::OpenScreen(ScreenKey::Failover), "", "manage failover (Kea HA) of the server in view"),
     b(C::Global, &[K::Char('?')], "?", A::Help, "help", "this help"),
     b(C::Global, &[K::Char('q')], "q", A::Quit, "quit", "quit ddish (also Ctrl-C)"),
 ];

@@ -9,6 +9,8 @@ pub mod form;
 pub mod keymap;
 pub mod layout;
 pub mod render;
+pub mod screen;
+pub mod screens;
 pub mod terminal;
 pub mod theme;
 pub mod views;

@@ -264,6 +264,9 @@ pub struct ScopeState {
     pub modals: Vec<Modal>,
     /// The change sent and not answered yet (one at a time per scope).
     pub pending: Option<Pending>,
+    /// Put the cursor here and open its popup when the first load arrives (a jump from
+    /// search or another screen).
+    pub jump_ip: Option<std::net::Ipv4Addr>,
 }
 
 impl ScopeState {
@@ -285,6 +288,7 @@ impl ScopeState {
             popup: false,
             modals: Vec::new(),
             pending: None,
+            jump_ip: None,
         }
     }
 
@@ -396,6 +400,8 @@ pub struct ServerTab {
     pub gen: u64,
     pub tree: TreeState,
     pub stack: Vec<View>,
+    /// A scope (and address) to open once the tree is loaded: a jump from a screen.
+    pub jump: Option<(ipnet::Ipv4Net, Option<std::net::Ipv4Addr>)>,
 }
 
 impl ServerTab {
@@ -408,6 +414,7 @@ impl ServerTab {
             gen,
             tree: TreeState::default(),
             stack: Vec::new(),
+            jump: None,
         }
     }
 

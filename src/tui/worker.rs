@@ -23,6 +23,7 @@ use crate::ops::{
 use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind};
 use super::app::{ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
 use super::filter;
+use super::screen::JobResult;
 
 /// Starts the worker; send requests on the returned channel. The worker stops (aborting
 /// what is in flight) when that sender is dropped.
@@ -65,7 +66,7 @@ fn server_name(t: &Target) -> &str {
     match t {
         Target::Fleet(s) | Target::Server(s) => s,
         Target::Scope { server, .. } | Target::Action { server, .. } => server,
-        Target::Export => "",
+        Target::Export | Target::Screen { .. } => "",
     }
 }
 
@@ -146,6 +147,31 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
                 tracing::info!(path = %p.display(), "exported");
             }
             Payload::Exported(res)
+        }
+        RequestKind::Screen(job) => {
+            // A change may wait for HA peers to agree: four times the read budget.
+            let limit = if job.write { timeout * 4 } else { timeout };
+            let op = AssertUnwindSafe((job.run)(session.clone())).catch_unwind();
+            Payload::Screen(JobResult(match tokio::time::timeout(limit, op).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(_)) => {
+                    tracing::error!(job = %job.label, "screen job panicked");
+                    Err(format!(
+                        "internal error in {}; details are in the ddish log",
+                        job.label
+                    ))
+                }
+                Err(_) if job.write => Err(format!(
+                    "{} took longer than {} s: it may or may not have finished; r reloads to see",
+                    job.label,
+                    limit.as_secs()
+                )),
+                Err(_) => Err(format!(
+                    "{} took longer than {} s: a server is slow or unreachable (r retries)",
+                    job.label,
+                    limit.as_secs()
+                )),
+            }))
         }
     };
     if let Payload::Server(Err(e)) | Payload::Scope(Err(e)) | Payload::Reloaded(Err(e)) = &payload {
@@ -379,6 +405,7 @@ pub fn write_export(job: ExportJob, t: &Thresholds) -> Result<PathBuf, String> {
         ExportJob::Ips { server, view, .. } => {
             export::export_path(&format!("ips-{}", view.def.cidr), Some(server))
         }
+        ExportJob::Table(t) => export::export_path(&t.what, None),
     };
     write_export_to(job, t, &path)?;
     Ok(path)
@@ -416,6 +443,7 @@ pub fn write_export_to(
             let needle = filter::needle(&f);
             export::ips_csv(w, &server, &view, &|d| filter::ip_matches(d, &needle))
         }
+        ExportJob::Table(t) => export::table_csv(w, &t.header, &t.rows),
     };
     res.map_err(|e| format!("{e} ({})", path.display()))
 }

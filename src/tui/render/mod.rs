@@ -37,6 +37,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     let (header, body, footer) = layout::split(area);
     draw_header(frame, header, app);
+    if let Some(top) = app.screens.last() {
+        top.screen.render(frame, body, app);
+        draw_footer(frame, footer, app);
+        if let Some(scroll) = app.help {
+            popup::help(frame, area, app, scroll);
+        }
+        return;
+    }
     match app.tab() {
         None => servers::draw(frame, body, app),
         Some(t) => match t.stack.last() {
@@ -213,7 +221,22 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
 /// Key hints from the keymap: `? help` and `q quit` always (at the end), the rest of the
 /// focused contexts' hints as far as they fit.
 fn hints_line(app: &App, width: usize) -> Line<'static> {
-    let hints = keymap::hints(&app.contexts(), app.rights());
+    let owned: Vec<(String, String)> = match app.screens.last() {
+        Some(top) if app.help.is_none() => {
+            let mut h = top.screen.hints();
+            h.push(("?".into(), "help".into()));
+            h.push(("q".into(), "quit".into()));
+            h
+        }
+        _ => keymap::hints(&app.contexts(), app.rights())
+            .into_iter()
+            .map(|(k, h)| (k.to_string(), h.to_string()))
+            .collect(),
+    };
+    let hints: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, h)| (k.as_str(), h.as_str()))
+        .collect();
     let w = |k: &str, h: &str| k.chars().count() + h.chars().count() + 3;
     let (last, first): (Vec<_>, Vec<_>) = hints
         .into_iter()
@@ -230,7 +253,7 @@ fn hints_line(app: &App, width: usize) -> Line<'static> {
     shown.extend(last);
     let mut spans: Vec<Span> = vec![Span::raw(" ")];
     for (k, h) in shown {
-        spans.push(Span::styled(k, theme::key()));
+        spans.push(Span::styled(k.to_string(), theme::key()));
         spans.push(Span::raw(format!(" {h}  ")));
     }
     Line::from(spans)
