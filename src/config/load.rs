@@ -11,10 +11,10 @@ use toml::Spanned;
 
 use super::error::{closest, suggest, ConfigError};
 use super::paths::{data_dir, resolve};
-use super::raw::{RawConfig, RawDns, RawServer, RawSettings, RawZone};
+use super::raw::{RawConfig, RawDns, RawQuery, RawServer, RawSettings, RawZone};
 use super::{
-    ApiStyle, Config, DnsConfig, DnsServerConfig, Role, SecretSource, ServerConfig, Settings,
-    ZoneConfig,
+    ApiStyle, Config, DnsConfig, DnsServerConfig, Role, SavedQuery, SecretSource, ServerConfig,
+    Settings, ZoneConfig,
 };
 
 const SETTINGS_KEYS: &[&str] = &[
@@ -40,6 +40,7 @@ const SERVER_KEYS: &[&str] = &[
 ];
 const DNS_SERVER_KEYS: &[&str] = &["name", "addr"];
 const ZONE_KEYS: &[&str] = &["name", "primary", "key_name", "algorithm", "secret_file"];
+const QUERY_KEYS: &[&str] = &["name", "filter"];
 const ALGORITHMS: &[&str] = &["hmac-sha256", "hmac-sha384", "hmac-sha512"];
 const SERVICES: &[&str] = &["dhcp4", "dhcp6", "d2"];
 const SECTIONS: &[(&str, &[&str])] = &[
@@ -47,6 +48,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("[[server]]", SERVER_KEYS),
     ("[[dns.server]]", DNS_SERVER_KEYS),
     ("[[dns.zone]]", ZONE_KEYS),
+    ("[[query]]", QUERY_KEYS),
 ];
 
 /// Read and validate the configuration file at `path`.
@@ -94,10 +96,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let settings = v.settings(raw.settings)?;
     let servers = v.servers(raw.server)?;
     let dns = v.dns(raw.dns)?;
+    let queries = v.queries(raw.query)?;
     Ok(Config {
         servers,
         dns,
         settings,
+        queries,
         source: Some(path.to_path_buf()),
     })
 }
@@ -608,6 +612,32 @@ impl Validator<'_> {
             );
         }
         Ok(url.to_string())
+    }
+
+    fn queries(&self, raw: Vec<RawQuery>) -> R<Vec<SavedQuery>> {
+        let mut seen = HashMap::new();
+        let mut out = Vec::with_capacity(raw.len());
+        for q in raw {
+            let name = q.name.get_ref().trim().to_string();
+            if name.is_empty() {
+                return self.err(
+                    q.name.span(),
+                    "a saved query has an empty name",
+                    "give it a name, e.g. name = \"changes on hq\"",
+                );
+            }
+            self.unique(&mut seen, &name, q.name.span(), "saved query")?;
+            let filter = q.filter.get_ref().trim().to_string();
+            if filter.is_empty() {
+                return self.err(
+                    q.filter.span(),
+                    format!("saved query '{name}' has an empty filter"),
+                    "write the words to look for, e.g. filter = \"server:kea-hq kind:config\"",
+                );
+            }
+            out.push(SavedQuery { name, filter });
+        }
+        Ok(out)
     }
 
     fn dns(&self, d: RawDns) -> R<DnsConfig> {

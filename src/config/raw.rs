@@ -14,6 +14,16 @@ pub struct RawConfig {
     pub server: Vec<RawServer>,
     #[serde(default)]
     pub dns: RawDns,
+    /// Saved event queries: `[[query]] name = "...", filter = "..."`.
+    #[serde(default)]
+    pub query: Vec<RawQuery>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuery {
+    pub name: Spanned<String>,
+    pub filter: Spanned<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

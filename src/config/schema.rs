@@ -88,11 +88,21 @@ pub struct Settings {
     pub journal: PathBuf,
 }
 
+/// A saved events query (`[[query]]`): a name and the filter text the events view and
+/// `ddish events --query NAME` apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedQuery {
+    pub name: String,
+    pub filter: String,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub servers: Vec<ServerConfig>,
     pub dns: DnsConfig,
     pub settings: Settings,
+    /// Saved events queries, in file order.
+    pub queries: Vec<SavedQuery>,
     /// The file it was read from, if any.
     pub source: Option<PathBuf>,
 }
