@@ -1,10 +1,21 @@
 //! The full-window screens (see `tui::screen`): which key opens which screen.
+mod alerts;
+mod events;
+mod failover;
+mod search;
+mod zones;
+
 use super::app::App;
 use super::keymap::ScreenKey;
 use super::screen::Screen;
 
 /// The screen for `which`, or why it can't open here (e.g. failover needs a server tab).
 pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
-    let _ = app;
-    Err(format!("{which:?} is not built yet"))
+    match which {
+        ScreenKey::Zones => zones::open(app),
+        ScreenKey::Events => events::open(app),
+        ScreenKey::Alerts => alerts::open(app),
+        ScreenKey::Search => search::open(app),
+        ScreenKey::Failover => failover::open(app),
+    }
 }
