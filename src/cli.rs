@@ -79,6 +79,13 @@ pub enum Cmd {
         #[arg(long, value_name = "ZONE")]
         records: Option<String>,
     },
+    /// Configuration events: ddish's journal plus changes seen on the servers; filter,
+    /// saved queries, CSV.
+    Events(crate::cli_events::EventsArgs),
+    /// DHCP failover (Kea HA) between two servers: list, create, edit, delete, add-scope,
+    /// maintenance.
+    #[command(subcommand)]
+    Failover(crate::cli_failover::FailoverCmd),
     /// Find an IP, MAC, hostname or client ID across all servers and DNS: exit 0 found,
     /// 1 not found, 2 nothing found and a server failed.
     Find {
@@ -264,6 +271,14 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Find { term, json }) => {
             let cfg = load_config(cli.config.as_deref())?;
             crate::cli_fleet::find(cfg, &term, json)
+        }
+        Some(Cmd::Events(a)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_events::events(cfg, a)
+        }
+        Some(Cmd::Failover(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            crate::cli_failover::failover(Session::new_with(cfg, cli.read_only), c)
         }
         Some(Cmd::Dns(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

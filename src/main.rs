@@ -2,6 +2,8 @@
 mod cli;
 mod cli_actions;
 mod cli_bulk;
+mod cli_events;
+mod cli_failover;
 mod cli_fleet;
 mod cli_layout;
 

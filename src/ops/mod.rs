@@ -2,6 +2,8 @@
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
 mod actions;
 pub mod bulk;
+pub mod events;
+pub mod failover;
 pub mod fleet;
 pub mod layout;
 pub mod search;

@@ -1,0 +1,1 @@
+//! Configuration events: the journal plus changes seen on the servers (being built).

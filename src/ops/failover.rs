@@ -1,0 +1,1 @@
+//! DHCP failover (Kea HA) relationships: list, create, edit, delete, add scope (being built).
