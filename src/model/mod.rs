@@ -1,6 +1,7 @@
 //! Pure IPAM domain: no I/O. Address ranges, IP states, scopes, networks, the per-server
 //! tree, utilization. Everything above (kea, ops, tui, cli) speaks these types.
 pub mod alloc;
+pub mod failover;
 pub mod lease;
 pub mod options;
 pub mod range;
