@@ -60,6 +60,8 @@ pub enum Action {
 /// The full-window screens a key opens (see `tui::screens`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ScreenKey {
+    /// Service status of every DHCP and DNS server, grouped by region/site/tags.
+    Status,
     /// DNS zone health across the configured DNS servers.
     Zones,
     /// Configuration events: the journal plus changes seen on the servers.
@@ -340,6 +342,7 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Global, &[K::BackTab], "S-Tab", A::PrevTab, "", "previous tab"),
     b(C::Global, DIGITS, "1-9", A::GoTab(0), "", "go to tab 1-9 (1 is Servers)"),
     b(C::Global, &[K::Char('F')], "F", A::OpenScreen(ScreenKey::Search), "find", "find an IP, MAC, hostname or client ID on every server"),
+    b(C::Global, &[K::Char('W')], "W", A::OpenScreen(ScreenKey::Status), "", "watch: service status of every DHCP and DNS server, in groups"),
     b(C::Global, &[K::Char('Z')], "Z", A::OpenScreen(ScreenKey::Zones), "", "DNS zone health on every DNS server"),
     b(C::Global, &[K::Char('E')], "E", A::OpenScreen(ScreenKey::Events), "", "events: changes made with ddish and seen on the servers"),
     b(C::Global, &[K::Char('A')], "A", A::OpenScreen(ScreenKey::Alerts), "", "utilization alerts across all servers, worst first"),

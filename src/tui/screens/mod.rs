@@ -3,6 +3,7 @@ mod alerts;
 mod events;
 mod failover;
 mod search;
+mod status;
 mod zones;
 
 use super::app::App;
@@ -12,6 +13,7 @@ use super::screen::Screen;
 /// The screen for `which`, or why it can't open here (e.g. failover needs a server tab).
 pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
     match which {
+        ScreenKey::Status => status::open(app),
         ScreenKey::Zones => zones::open(app),
         ScreenKey::Events => events::open(app),
         ScreenKey::Alerts => alerts::open(app),
