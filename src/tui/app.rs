@@ -1110,7 +1110,8 @@ impl App {
         }
     }
 
-    fn push_screen(&mut self, screen: Box<dyn Screen>) -> Vec<Request> {
+    /// Opens `screen` on top and starts it (screens open from keys; tests open their own).
+    pub fn push_screen(&mut self, screen: Box<dyn Screen>) -> Vec<Request> {
         let (id, _) = self.ids();
         self.screens.push(ScreenSlot { id, screen });
         self.with_screen(|s, app| s.start(app))

@@ -174,3 +174,154 @@ pub struct ScreenTable {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Thresholds;
+    use crate::tui::app::{Msg, Payload, RequestKind, Response, Target};
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use futures_util::FutureExt;
+    use std::sync::Mutex;
+
+    #[derive(Debug, Default)]
+    struct Log {
+        keys: Vec<KeyCode>,
+        results: Vec<(String, Option<u32>)>,
+        refreshes: u32,
+    }
+
+    /// A screen that records what reaches it: the routing under test, not a server.
+    #[derive(Debug, Default)]
+    struct Counter(Arc<Mutex<Log>>);
+
+    impl Screen for Counter {
+        fn title(&self) -> String {
+            "Counter".into()
+        }
+        fn start(&mut self, _app: &App) -> ScreenOut {
+            ScreenOut::job(ScreenJob::read("load", |_s| {
+                async { Box::new(7u32) as JobOutput }.boxed()
+            }))
+        }
+        fn on_key(&mut self, key: KeyEvent, _app: &App) -> ScreenOut {
+            match key.code {
+                KeyCode::Char('j') => {
+                    self.0.lock().unwrap().keys.push(key.code);
+                    ScreenOut::none()
+                }
+                KeyCode::Char('g') => ScreenOut {
+                    jump: Some(Jump::Server("kea-a".into())),
+                    ..ScreenOut::default()
+                },
+                _ => ScreenOut::ignored(),
+            }
+        }
+        fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
+            let v = result
+                .0
+                .ok()
+                .and_then(|b| b.downcast::<u32>().ok())
+                .map(|b| *b);
+            self.0.lock().unwrap().results.push((label.to_string(), v));
+            ScreenOut::none()
+        }
+        fn on_refresh(&mut self, _force: bool, _app: &App) -> ScreenOut {
+            self.0.lock().unwrap().refreshes += 1;
+            ScreenOut::none()
+        }
+        fn render(&self, _frame: &mut Frame, _area: Rect, _app: &App) {}
+        fn hints(&self) -> Vec<(String, String)> {
+            vec![("j".into(), "count".into())]
+        }
+    }
+
+    fn key(c: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+    }
+
+    fn app() -> App {
+        App::new(
+            &[("kea-a".into(), "http://127.0.0.1:1".into())],
+            Thresholds::default(),
+        )
+    }
+
+    #[test]
+    fn keys_results_refresh_and_close_reach_the_top_screen() {
+        let mut a = app();
+        let log = Arc::new(Mutex::new(Log::default()));
+        let reqs = a.push_screen(Box::new(Counter(log.clone())));
+        assert_eq!(reqs.len(), 1);
+        let (id, label) = match (&reqs[0].target, &reqs[0].kind) {
+            (
+                Target::Screen {
+                    screen,
+                    label,
+                    write,
+                },
+                RequestKind::Screen(j),
+            ) => {
+                assert!(!write);
+                assert_eq!(j.label, "load");
+                (*screen, label.clone())
+            }
+            other => panic!("unexpected request {other:?}"),
+        };
+        // A read job can be superseded by the next with the same label; writes never.
+        assert_eq!(
+            reqs[0].target.cancel_key(),
+            Some(format!("screen:{id}:load"))
+        );
+
+        a.update(key(KeyCode::Char('j')));
+        a.update(Msg::Response(Response {
+            id: reqs[0].id,
+            gen: reqs[0].gen,
+            target: Target::Screen {
+                screen: id,
+                label: label.clone(),
+                write: false,
+            },
+            payload: Payload::Screen(JobResult(Ok(Box::new(7u32)))),
+        }));
+        // A result for a screen that is no longer on top is dropped.
+        a.update(Msg::Response(Response {
+            id: 99,
+            gen: 99,
+            target: Target::Screen {
+                screen: id + 1000,
+                label: "load".into(),
+                write: false,
+            },
+            payload: Payload::Screen(JobResult(Err("late".into()))),
+        }));
+        a.update(Msg::Refresh);
+        let c = log.lock().unwrap();
+        assert_eq!(c.keys, vec![KeyCode::Char('j')]);
+        assert_eq!(c.results, vec![("load".to_string(), Some(7))]);
+        assert_eq!(c.refreshes, 1);
+        drop(c);
+
+        // Unused keys fall back to the console: Esc closes the screen.
+        a.update(key(KeyCode::Esc));
+        assert!(a.screens.is_empty());
+        assert!(!a.quit);
+    }
+
+    #[test]
+    fn q_quits_and_a_jump_opens_the_server_tab() {
+        let mut a = app();
+        a.push_screen(Box::new(Counter::default()));
+        let reqs = a.update(key(KeyCode::Char('g')));
+        assert!(a.screens.is_empty(), "a jump closes the screens");
+        assert_eq!(a.active, 1);
+        assert!(reqs
+            .iter()
+            .any(|r| matches!(&r.target, Target::Server(s) if s == "kea-a")));
+
+        a.push_screen(Box::new(Counter::default()));
+        a.update(key(KeyCode::Char('q')));
+        assert!(a.quit);
+    }
+}
