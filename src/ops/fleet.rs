@@ -107,6 +107,16 @@ pub struct ServiceStatus {
 /// Refreshes one server within `limit`: version-get, config-get (the scope tree),
 /// status-get (uptime, HA) and stat-lease4-get (utilization), sent together. Never leases.
 pub async fn server_status(session: &Session, name: &str, limit: Duration) -> ServiceStatus {
+    server_status_digest(session, name, limit).await.0
+}
+
+/// [`server_status`] with the digest of the configuration it read (`None` when the load
+/// failed), for events: another digest later means the configuration changed.
+pub async fn server_status_digest(
+    session: &Session,
+    name: &str,
+    limit: Duration,
+) -> (ServiceStatus, Option<u64>) {
     let cfg = session.config().server(name);
     let mut st = ServiceStatus {
         name: name.to_string(),
@@ -151,10 +161,12 @@ pub async fn server_status(session: &Session, name: &str, limit: Duration) -> Se
             })
             .collect();
         let tree = ServerTree::build(&config.networks, scopes);
-        Ok::<_, OpError>((version, status, tree))
+        Ok::<_, OpError>((version, status, tree, config.digest))
     };
+    let mut digest = None;
     match tokio::time::timeout(limit, work).await {
-        Ok(Ok((version, status, tree))) => {
+        Ok(Ok((version, status, tree, d))) => {
+            digest = Some(d);
             st.state = ServiceState::Running;
             st.version = Some(version);
             st.uptime = status.uptime;
@@ -179,7 +191,7 @@ pub async fn server_status(session: &Session, name: &str, limit: Duration) -> Se
     if st.state.is_ok() {
         st.last_good = Some(st.checked_at);
     }
-    st
+    (st, digest)
 }
 
 /// The whole-refresh limit for one server: a few requests' worth of the request timeout.
@@ -205,12 +217,26 @@ pub async fn status_of(
     names: &[String],
     concurrency: usize,
 ) -> Vec<ServiceStatus> {
-    let limit = server_limit(session.config());
-    let mut out: Vec<(usize, ServiceStatus)> = stream::iter(names.iter().enumerate())
-        .map(|(i, n)| async move { (i, server_status(session, n, limit).await) })
-        .buffer_unordered(concurrency.max(1))
+    status_of_digest(session, names, concurrency)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
         .collect()
-        .await;
+}
+
+/// [`status_of`] with each server's configuration digest (see [`server_status_digest`]).
+pub async fn status_of_digest(
+    session: &Session,
+    names: &[String],
+    concurrency: usize,
+) -> Vec<(ServiceStatus, Option<u64>)> {
+    let limit = server_limit(session.config());
+    let mut out: Vec<(usize, (ServiceStatus, Option<u64>))> =
+        stream::iter(names.iter().enumerate())
+            .map(|(i, n)| async move { (i, server_status_digest(session, n, limit).await) })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, s)| s).collect()
 }

@@ -1,7 +1,12 @@
 //! DNS zone health (issue 6 part 3): each configured zone asked for its SOA on every
 //! server that should hold it, and one verdict across them: OK, serials differ (naming the
 //! servers behind), some servers down, all down.
-use std::net::SocketAddr;
+//!
+//! The servers of a zone: its configured primary, every configured DNS server (those that
+//! don't hold the zone are left out of the verdict), and the zone's NS records as its
+//! primary answers them, each NS name resolved at the primary too. Each check says where
+//! the server came from (config, NS or both).
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
@@ -54,6 +59,12 @@ pub struct ZoneServerCheck {
     pub serial: Option<u32>,
     pub rtt_ms: Option<f64>,
     pub error: Option<String>,
+    /// In the config: the zone's primary or a `[[dns.server]]`.
+    pub from_config: bool,
+    /// Named by one of the zone's NS records.
+    pub from_ns: bool,
+    /// The NS name it was found under, when `from_ns`.
+    pub ns_name: Option<String>,
 }
 
 impl ZoneServerCheck {
@@ -62,6 +73,15 @@ impl ZoneServerCheck {
             "primary"
         } else {
             "secondary"
+        }
+    }
+
+    /// Where ddish learnt of this server: `config`, `NS` or `config+NS`.
+    pub fn source_label(&self) -> &'static str {
+        match (self.from_config, self.from_ns) {
+            (true, true) => "config+NS",
+            (false, true) => "NS",
+            _ => "config",
         }
     }
 }
@@ -117,6 +137,11 @@ pub struct ZoneHealth {
     pub servers: Vec<ZoneServerCheck>,
     pub status: ZoneStatus,
     pub checked_at: i64,
+    /// The zone's NS names as its primary answered them (lower case, no trailing dot).
+    pub ns: Vec<String>,
+    /// What went wrong reading the NS records or resolving an NS name (the zone's servers
+    /// from the config are still checked).
+    pub ns_problems: Vec<String>,
     /// Epoch seconds since the zone has had this status: `checked_at` unless a
     /// [`StateClock`](super::fleet::StateClock) kept across refreshes says otherwise
     /// (see [`track_since`]).
@@ -130,8 +155,18 @@ pub fn track_since(clock: &mut super::fleet::StateClock, zones: &mut [ZoneHealth
     }
 }
 
-/// The servers to ask about `zone`: its primary, then every configured DNS server.
-fn zone_servers(cfg: &Config, zone: &ZoneConfig) -> Vec<(String, SocketAddr, bool)> {
+/// A server to ask about a zone, before asking.
+#[derive(Clone, Debug, PartialEq)]
+struct Target {
+    name: String,
+    addr: SocketAddr,
+    primary: bool,
+    from_config: bool,
+    ns_name: Option<String>,
+}
+
+/// The configured servers to ask about `zone`: its primary, then every `[[dns.server]]`.
+fn config_targets(cfg: &Config, zone: &ZoneConfig) -> Vec<Target> {
     let name_of = |a: SocketAddr| {
         cfg.dns
             .servers
@@ -140,22 +175,197 @@ fn zone_servers(cfg: &Config, zone: &ZoneConfig) -> Vec<(String, SocketAddr, boo
             .map(|s| s.name.clone())
             .unwrap_or_else(|| a.to_string())
     };
-    let mut out = vec![(name_of(zone.primary), zone.primary, true)];
+    let mut out = vec![Target {
+        name: name_of(zone.primary),
+        addr: zone.primary,
+        primary: true,
+        from_config: true,
+        ns_name: None,
+    }];
     for s in &cfg.dns.servers {
         if s.addr != zone.primary {
-            out.push((s.name.clone(), s.addr, false));
+            out.push(Target {
+                name: s.name.clone(),
+                addr: s.addr,
+                primary: false,
+                from_config: true,
+                ns_name: None,
+            });
         }
     }
     out
 }
 
-async fn check_one(
+/// Adds the NS servers to `targets`. An NS name is the configured server of that name
+/// (the whole name or its first label: `ns2.example.test` is `ns2`); else an address it
+/// resolves to is the configured server at that address (when only one has it), else a
+/// new server at that address on the primary's port (53 in the normal case; the lab's
+/// servers all share one non-standard port scheme).
+fn add_ns_targets(
+    cfg: &Config,
+    zone: &ZoneConfig,
+    targets: &mut Vec<Target>,
+    ns: &[(String, Vec<IpAddr>)],
+) {
+    let mark = |targets: &mut Vec<Target>, t: Target| match targets
+        .iter_mut()
+        .find(|x| x.addr == t.addr)
+    {
+        Some(x) => {
+            if x.ns_name.is_none() {
+                x.ns_name = t.ns_name;
+            }
+        }
+        None => targets.push(t),
+    };
+    for (name, addrs) in ns {
+        let label = name.split('.').next().unwrap_or(name);
+        let by_name = cfg
+            .dns
+            .servers
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name) || s.name.eq_ignore_ascii_case(label));
+        if let Some(s) = by_name {
+            let t = Target {
+                name: s.name.clone(),
+                addr: s.addr,
+                primary: s.addr == zone.primary,
+                from_config: true,
+                ns_name: Some(name.clone()),
+            };
+            mark(targets, t);
+            continue;
+        }
+        for ip in addrs {
+            let same_ip: Vec<_> = cfg
+                .dns
+                .servers
+                .iter()
+                .filter(|s| s.addr.ip() == *ip)
+                .collect();
+            let t = match same_ip.as_slice() {
+                [one] => Target {
+                    name: one.name.clone(),
+                    addr: one.addr,
+                    primary: one.addr == zone.primary,
+                    from_config: true,
+                    ns_name: Some(name.clone()),
+                },
+                _ => {
+                    let addr = SocketAddr::new(*ip, zone.primary.port());
+                    Target {
+                        name: name.clone(),
+                        addr,
+                        primary: addr == zone.primary,
+                        from_config: addr == zone.primary,
+                        ns_name: Some(name.clone()),
+                    }
+                }
+            };
+            mark(targets, t);
+        }
+    }
+}
+
+/// The zone's NS names as `server` answers them (no recursion, unsigned).
+async fn query_ns(
+    server: SocketAddr,
     zone: &str,
-    name: String,
-    addr: SocketAddr,
-    primary: bool,
     timeout: Duration,
-) -> ZoneServerCheck {
+) -> Result<Vec<String>, String> {
+    use hickory_client::client::{Client, ClientHandle};
+    use hickory_client::proto::rr::{DNSClass, Name, RData, RecordType};
+    use hickory_client::proto::runtime::TokioRuntimeProvider;
+    use hickory_client::proto::udp::UdpClientStream;
+    let qname = Name::from_ascii(format!("{zone}."))
+        .map_err(|e| format!("\"{zone}\" is not a valid zone name: {e}"))?;
+    let ask = async {
+        let stream = UdpClientStream::builder(server, TokioRuntimeProvider::new())
+            .with_timeout(Some(timeout))
+            .build();
+        let (mut client, bg) = Client::connect(stream).await.map_err(|e| e.to_string())?;
+        // Ends by itself once the client is dropped.
+        tokio::spawn(bg);
+        client
+            .query(qname, DNSClass::IN, RecordType::NS)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    let reply = tokio::time::timeout(timeout + Duration::from_millis(200), ask)
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f64()))?
+        .map_err(|e| format!("NS query failed: {e}"))?;
+    let mut names: Vec<String> = reply
+        .answers()
+        .iter()
+        .filter_map(|r| match r.data() {
+            RData::NS(ns) => Some(ns.0.to_ascii().trim_end_matches('.').to_ascii_lowercase()),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Each NS name with its addresses (A and AAAA), asked at the primary; problems in words.
+async fn resolve_ns(
+    primary: SocketAddr,
+    zone: &str,
+    timeout: Duration,
+) -> (Vec<String>, Vec<(String, Vec<IpAddr>)>, Vec<String>) {
+    use crate::dns::{lookup, LookupType};
+    let names = match query_ns(primary, zone, timeout).await {
+        Ok(n) => n,
+        Err(e) => {
+            return (
+                Vec::new(),
+                Vec::new(),
+                vec![format!("NS records of {zone} from {primary}: {e}")],
+            )
+        }
+    };
+    let resolved = futures_util::future::join_all(names.iter().map(|n| async move {
+        let (a, aaaa) = tokio::join!(
+            lookup(primary, n, LookupType::A, timeout),
+            lookup(primary, n, LookupType::Aaaa, timeout)
+        );
+        (n.clone(), a, aaaa)
+    }))
+    .await;
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    for (n, a, aaaa) in resolved {
+        let mut addrs: Vec<IpAddr> = Vec::new();
+        let mut errs = Vec::new();
+        for r in [a, aaaa] {
+            match r {
+                Ok(list) => addrs.extend(list.iter().filter_map(|x| x.parse::<IpAddr>().ok())),
+                Err(e) => errs.push(e.to_string()),
+            }
+        }
+        if addrs.is_empty() {
+            problems.push(if errs.is_empty() {
+                format!(
+                    "NS {n} of {zone} has no A or AAAA record at the primary {primary}: it can't be checked (glue or record missing?)"
+                )
+            } else {
+                format!("NS {n} of {zone}: cannot resolve it at {primary}: {}", errs.join("; "))
+            });
+        }
+        out.push((n, addrs));
+    }
+    (names, out, problems)
+}
+
+async fn check_one(zone: &str, t: Target, timeout: Duration) -> ZoneServerCheck {
+    let Target {
+        name,
+        addr,
+        primary,
+        from_config,
+        ns_name,
+    } = t;
     let mut c = ZoneServerCheck {
         name,
         addr,
@@ -165,6 +375,9 @@ async fn check_one(
         serial: None,
         rtt_ms: None,
         error: None,
+        from_config,
+        from_ns: ns_name.is_some(),
+        ns_name,
     };
     match crate::dns::query_soa_serial(addr, zone, timeout).await {
         Ok((serial, rtt, aa)) => {
@@ -191,12 +404,13 @@ fn serial_older(a: u32, b: u32) -> bool {
     a != b && (b.wrapping_sub(a) as i32) > 0
 }
 
-/// The verdict from the per-server checks. A secondary that answers without holding the
-/// zone is not one of its servers and is left out; a primary that does so counts as down.
+/// The verdict from the per-server checks. A configured server that answers without
+/// holding the zone is not one of its servers and is left out; the primary or a server the
+/// zone's NS records name counts as down when it does so.
 pub fn verdict(checks: &[ZoneServerCheck]) -> ZoneStatus {
     let relevant: Vec<&ZoneServerCheck> = checks
         .iter()
-        .filter(|c| c.primary || !c.reachable || c.authoritative)
+        .filter(|c| c.primary || c.from_ns || !c.reachable || c.authoritative)
         .collect();
     let up: Vec<&&ZoneServerCheck> = relevant
         .iter()
@@ -229,15 +443,16 @@ pub fn verdict(checks: &[ZoneServerCheck]) -> ZoneStatus {
     }
 }
 
-/// One zone on all its servers, asked at once.
+/// One zone on all its servers: the NS records first (at the primary), then every server's
+/// SOA at once.
 pub async fn zone_health(cfg: &Config, zone: &ZoneConfig, timeout: Duration) -> ZoneHealth {
     let name = zone.name.trim_end_matches('.').to_string();
-    let checks = futures_util::future::join_all(
-        zone_servers(cfg, zone)
-            .into_iter()
-            .map(|(n, a, p)| check_one(&name, n, a, p, timeout)),
-    )
-    .await;
+    let mut targets = config_targets(cfg, zone);
+    let (ns, resolved, ns_problems) = resolve_ns(zone.primary, &name, timeout).await;
+    add_ns_targets(cfg, zone, &mut targets, &resolved);
+    let checks =
+        futures_util::future::join_all(targets.into_iter().map(|t| check_one(&name, t, timeout)))
+            .await;
     let at = now();
     ZoneHealth {
         kind: ZoneKind::of(&name),
@@ -245,6 +460,8 @@ pub async fn zone_health(cfg: &Config, zone: &ZoneConfig, timeout: Duration) -> 
         zone: name,
         servers: checks,
         checked_at: at,
+        ns,
+        ns_problems,
         since: at,
     }
 }
@@ -275,6 +492,9 @@ mod tests {
             serial: up.then_some(serial),
             rtt_ms: None,
             error: None,
+            from_config: true,
+            from_ns: false,
+            ns_name: None,
         }
     }
 
