@@ -4,6 +4,7 @@ mod client;
 mod config;
 mod error;
 mod ha;
+pub mod ha_setup;
 mod lease_write;
 mod leases;
 mod reply;
