@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use ddish::config::Config;
 use ddish::model::UtilBand;
+use ddish::ops::events;
 use ddish::ops::fleet::{self, DnsStatus, ServerFilter, ServiceStatus, UtilAlert};
 use ddish::ops::search::{self, SearchResult, Term};
 use ddish::ops::zones::{self, ZoneHealth};
@@ -42,7 +43,7 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 /// Aligned columns; the last column is left unpadded.
-fn table(head: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(head: &[&str], rows: &[Vec<String>]) -> String {
     let mut w: Vec<usize> = head.iter().map(|h| h.len()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -159,6 +160,19 @@ fn alert_rows(a: &[UtilAlert]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Records a refresh for `ddish events`; says on stderr what changed. A failure to record
+/// is a warning: the status itself was shown.
+fn note_observation(cfg: &Config, snap: &events::Snapshot) {
+    match events::record(cfg, snap) {
+        Ok(o) if !o.events.is_empty() => eprintln!(
+            "{} new event(s) seen since the last refresh: see `ddish events`",
+            o.events.len()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("warning: this refresh was not recorded for `ddish events`: {e}"),
+    }
+}
+
 /// `ddish status`: exit 0 when every server runs and every DNS server answers, else 2.
 pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
     let mut filters = Vec::new();
@@ -205,15 +219,24 @@ pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
     let rt = runtime()?;
     let session = Session::new(cfg);
     let (rows, dns) = rt.block_on(async {
-        tokio::join!(fleet::status_of(&session, &names, a.concurrency), async {
-            // Filters and names pick DHCP servers; DNS servers only come with the whole fleet.
-            if !narrowed {
-                fleet::dns_status_all(session.config(), a.concurrency).await
-            } else {
-                Vec::new()
+        tokio::join!(
+            fleet::status_of_digest(&session, &names, a.concurrency),
+            async {
+                // Filters and names pick DHCP servers; DNS servers only come with the whole fleet.
+                if !narrowed {
+                    fleet::dns_status_all(session.config(), a.concurrency).await
+                } else {
+                    Vec::new()
+                }
             }
-        })
+        )
     });
+    // What was refreshed counts as an observation for `ddish events`.
+    note_observation(
+        session.config(),
+        &events::Snapshot::from_status(&rows, &dns, &[], ddish::ops::now()),
+    );
+    let rows: Vec<ServiceStatus> = rows.into_iter().map(|(s, _)| s).collect();
     let failing = rows.iter().any(|r| !r.state.is_ok()) || dns.iter().any(|d| !d.answering);
     let alerts = if a.alerts {
         fleet::utilization_alerts(&rows, &thresholds)
@@ -304,8 +327,10 @@ fn zone_json(z: &ZoneHealth) -> Value {
     json!({
         "zone": z.zone, "kind": z.kind.label(), "status": z.status.label(),
         "lagging": lagging, "down": down, "checked_at": z.checked_at, "since": z.since,
+        "ns": z.ns, "ns_problems": z.ns_problems,
         "servers": z.servers.iter().map(|s| json!({
             "name": s.name, "addr": s.addr.to_string(), "role": s.role_label(),
+            "source": s.source_label(), "ns_name": s.ns_name,
             "reachable": s.reachable, "authoritative": s.authoritative,
             "serial": s.serial, "rtt_ms": s.rtt_ms, "error": s.error,
         })).collect::<Vec<_>>(),
@@ -322,6 +347,10 @@ pub fn zones(cfg: Config, json_out: bool) -> Result<ExitCode, Fail> {
     }
     let rt = runtime()?;
     let list = rt.block_on(zones::zones_health(&cfg, fleet::DEFAULT_CONCURRENCY));
+    note_observation(
+        &cfg,
+        &events::Snapshot::from_status(&[], &[], &list, ddish::ops::now()),
+    );
     if json_out {
         let v: Vec<Value> = list.iter().map(zone_json).collect();
         println!(
@@ -340,6 +369,7 @@ pub fn zones(cfg: Config, json_out: bool) -> Result<ExitCode, Fail> {
                         format!("  {}", s.name),
                         s.addr.to_string(),
                         s.role_label().to_string(),
+                        s.source_label().to_string(),
                         if s.reachable { "yes" } else { "no" }.to_string(),
                         if s.authoritative { "yes" } else { "no" }.to_string(),
                         opt(&s.serial),
@@ -355,6 +385,7 @@ pub fn zones(cfg: Config, json_out: bool) -> Result<ExitCode, Fail> {
                     "  SERVER",
                     "ADDRESS",
                     "ROLE",
+                    "FROM",
                     "REACHABLE",
                     "AA",
                     "SERIAL",
@@ -363,6 +394,9 @@ pub fn zones(cfg: Config, json_out: bool) -> Result<ExitCode, Fail> {
                 ],
                 &rows,
             ));
+            for p in &z.ns_problems {
+                out.push_str(&format!("  note: {p}\n"));
+            }
         }
         print!("{out}");
     }
