@@ -11,7 +11,16 @@ pub use crate::model::failover::{
     validate_field, FailoverSpec, Field, HaMode, PartnerRef, PeerRole, WINDOWS_TERMS,
 };
 
-use super::session::{OpError, Session};
+use super::session::Session;
+
+#[path = "failover_run.rs"]
+mod run;
+#[path = "failover_side.rs"]
+mod side;
+
+pub use run::{
+    add_scope, create, delete, edit, edit_spec, list, maintenance_cancel, maintenance_start, plan,
+};
 
 /// How long create/edit/add-scope wait for both servers to reach load-balancing or
 /// hot-standby before returning (the outcome then says where they are).
@@ -109,7 +118,8 @@ pub struct FailoverEdit {
     pub max_ack_delay_ms: Option<u32>,
     pub max_unacked_clients: Option<u32>,
     pub auto_failover: Option<bool>,
-    /// `Some(None)` removes the peer credentials; `Some(Some(..))` sets them.
+    /// `Some(None)` removes the peer credentials; `Some(Some(..))` sets them. [`edit_spec`]
+    /// returns `peer_password: None` when the edit keeps the current one.
     pub peer_user: Option<Option<String>>,
     pub peer_password: Option<Option<String>>,
 }
@@ -199,92 +209,4 @@ pub fn partner_choices(session: &Session, server: &str) -> Vec<String> {
         .filter(|s| s.name != server)
         .map(|s| s.name.clone())
         .collect()
-}
-
-fn not_yet(what: &str) -> OpError {
-    OpError::Refused(format!("failover {what} is not built yet"))
-}
-
-/// The failover relationships of `server` (Kea 2.2: none or one), with both servers' live
-/// state. Reads only (config-get and status-get on both).
-pub async fn list(session: &Session, server: &str) -> Result<Vec<FailoverInfo>, OpError> {
-    let _ = (session, server);
-    Err(not_yet("list"))
-}
-
-/// Every check create makes, and what it would do; writes nothing.
-pub async fn plan(session: &Session, spec: &FailoverSpec) -> Result<FailoverPlan, OpError> {
-    let _ = (session, spec);
-    Err(not_yet("plan"))
-}
-
-/// Creates the relationship (LONG: config changes on both, then waits up to [`HA_WAIT`]).
-pub async fn create(session: &Session, spec: &FailoverSpec) -> Result<FailoverOutcome, OpError> {
-    let _ = (session, spec);
-    Err(not_yet("create"))
-}
-
-/// The spec an edit would produce from the current relationship, validated like the
-/// wizard (for the edit form's as-you-type checks). Pure.
-pub fn edit_spec(
-    info: &FailoverInfo,
-    edit: &FailoverEdit,
-) -> Result<FailoverSpec, Vec<(Field, String)>> {
-    let _ = (info, edit);
-    Err(vec![(Field::Name, "not built yet".into())])
-}
-
-/// Changes mode, roles, timings, credentials or partner (LONG: waits up to [`HA_WAIT`]).
-pub async fn edit(
-    session: &Session,
-    server: &str,
-    name: &str,
-    edit: &FailoverEdit,
-) -> Result<FailoverOutcome, OpError> {
-    let _ = (session, server, name, edit);
-    Err(not_yet("edit"))
-}
-
-/// Both servers back to standalone, each with the scopes `keep` gives it.
-pub async fn delete(
-    session: &Session,
-    server: &str,
-    name: &str,
-    keep: &Keep,
-) -> Result<FailoverOutcome, OpError> {
-    let _ = (session, server, name, keep);
-    Err(not_yet("delete"))
-}
-
-/// Copies a scope of `server` to the partner (same id, pools split or shared) and includes
-/// it (LONG: waits up to [`HA_WAIT`]).
-pub async fn add_scope(
-    session: &Session,
-    server: &str,
-    name: &str,
-    scope: Ipv4Net,
-) -> Result<FailoverOutcome, OpError> {
-    let _ = (session, server, name, scope);
-    Err(not_yet("add-scope"))
-}
-
-/// `ha-maintenance-start` on `server`: it serves all clients alone and its partner goes
-/// in-maintenance (safe to shut down). Ask for confirmation first.
-pub async fn maintenance_start(
-    session: &Session,
-    server: &str,
-    name: &str,
-) -> Result<FailoverOutcome, OpError> {
-    let _ = (session, server, name);
-    Err(not_yet("maintenance"))
-}
-
-/// `ha-maintenance-cancel`: both back to the normal state.
-pub async fn maintenance_cancel(
-    session: &Session,
-    server: &str,
-    name: &str,
-) -> Result<FailoverOutcome, OpError> {
-    let _ = (session, server, name);
-    Err(not_yet("maintenance"))
 }

@@ -1,0 +1,327 @@
+//! The two servers of a failover: how ddish reaches each (a configured server, or a
+//! partner known only by URL), reading an existing relationship, and turning the per-server
+//! write results and journal entries into one outcome.
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use ipnet::Ipv4Net;
+use serde_json::Value;
+
+use crate::audit::Entry;
+use crate::config::{ApiStyle, Role, SecretSource, ServerConfig};
+use crate::kea::ha_setup::{failover_mark, read_ha, HaParams};
+use crate::kea::{KeaClient, WriteError, WriteOutcome};
+use crate::model::failover::{peer_name, url_host_port};
+use crate::ops::layout::rules::{all_subnets, subnet_cidr};
+
+use super::super::actions::Need;
+use super::super::session::{OpError, Session};
+
+/// One server of the pair.
+#[derive(Clone, Debug)]
+pub(super) struct Side {
+    /// The ddish server name; for a partner known only by URL, its host:port.
+    pub server: String,
+    /// A server of ddish's config (roles apply; its view is refreshed after writes).
+    pub configured: bool,
+    pub client: KeaClient,
+    /// Its Control Agent URL as the peers' config holds it (ends in '/').
+    pub url: String,
+    /// Its Kea HA peer name.
+    pub peer: String,
+}
+
+/// `scheme://host:port/` for comparing URLs written differently.
+pub(super) fn norm_url(u: &str) -> String {
+    reqwest::Url::parse(u)
+        .map(|u| {
+            format!(
+                "{}://{}:{}/",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port_or_known_default().unwrap_or(0)
+            )
+        })
+        .unwrap_or_else(|_| format!("{}/", u.trim_end_matches('/')))
+}
+
+/// The URL with a trailing '/', as Kea's peer `url` is usually written.
+pub(super) fn peer_url(u: &str) -> String {
+    if u.ends_with('/') {
+        u.to_string()
+    } else {
+        format!("{u}/")
+    }
+}
+
+pub(super) fn configured_side(session: &Session, name: &str) -> Result<Side, OpError> {
+    let cfg = session
+        .config()
+        .server(name)
+        .ok_or_else(|| OpError::UnknownServer(name.to_string()))?;
+    if matches!(cfg.api, ApiStyle::Direct) {
+        return Err(OpError::Refused(format!(
+            "server {name} is reached directly (api = \"direct\"), but Kea 2.2's HA peers talk through a Control Agent: give ddish the agent's URL for {name}"
+        )));
+    }
+    Ok(Side {
+        server: name.to_string(),
+        configured: true,
+        client: session.client(name)?,
+        url: peer_url(&cfg.url),
+        peer: peer_name(name),
+    })
+}
+
+/// The configured server at `url`, if any.
+pub(super) fn configured_at(session: &Session, url: &str) -> Option<String> {
+    let want = norm_url(url);
+    session
+        .config()
+        .servers
+        .iter()
+        .find(|s| norm_url(&s.url) == want)
+        .map(|s| s.name.clone())
+}
+
+/// A partner ddish knows only by URL: a client logging in with the peer credentials.
+/// The password reaches the client through a private temporary file (the client reads
+/// passwords only from files or the environment), removed at once.
+pub(super) fn url_side(
+    session: &Session,
+    url: &str,
+    peer: Option<&str>,
+    user: Option<&str>,
+    password: Option<&str>,
+) -> Result<Side, OpError> {
+    let name = url_host_port(url).unwrap_or_else(|| url.to_string());
+    let mut tmp: Option<std::path::PathBuf> = None;
+    let password_src = match password {
+        Some(p) => {
+            let path = std::env::temp_dir().join(format!(
+                "ddish-peer-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0)
+            ));
+            let mut f = {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+            }
+            .map_err(|e| {
+                OpError::Refused(format!(
+                    "cannot hand the peer password to the client (temporary file: {e})"
+                ))
+            })?;
+            let _ = f.write_all(p.as_bytes());
+            tmp = Some(path.clone());
+            Some(SecretSource::File(path))
+        }
+        None => None,
+    };
+    let cfg = ServerConfig {
+        name: name.clone(),
+        url: url.to_string(),
+        api: ApiStyle::Agent,
+        service: "dhcp4".into(),
+        user: user.map(str::to_string),
+        password: password_src,
+        ca_file: None,
+        tags: Vec::new(),
+        fields: BTreeMap::new(),
+        role: Role::Admin,
+    };
+    let client = KeaClient::new(&cfg, session.config().settings.request_timeout);
+    if let Some(p) = tmp {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(Side {
+        server: name.clone(),
+        configured: false,
+        client: client?,
+        url: peer_url(url),
+        peer: peer.map(str::to_string).unwrap_or_else(|| peer_name(&name)),
+    })
+}
+
+/// `(id, cidr)` of every subnet of a config.
+pub(super) fn subnet_ids(raw: &Value) -> Vec<(u64, Ipv4Net)> {
+    all_subnets(raw)
+        .iter()
+        .filter_map(|s| Some((s["id"].as_u64()?, subnet_cidr(s)?)))
+        .collect()
+}
+
+/// The subnet entry of a config with this CIDR.
+pub(super) fn subnet_by_cidr(raw: &Value, cidr: &Ipv4Net) -> Option<Value> {
+    all_subnets(raw)
+        .into_iter()
+        .find(|s| subnet_cidr(s).as_ref() == Some(cidr))
+        .cloned()
+}
+
+/// An existing relationship, read from `server` and its partner.
+pub(super) struct Rel {
+    pub name: String,
+    pub this: Side,
+    pub partner: Side,
+    pub this_raw: Value,
+    pub partner_raw: Value,
+    pub ha: HaParams,
+    /// Scopes on both servers with the same id and CIDR.
+    pub scopes: Vec<(u64, Ipv4Net)>,
+}
+
+impl Rel {
+    pub fn this_role(&self) -> String {
+        self.ha
+            .this_peer()
+            .map(|p| p.role.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// ddish's name for the relationship in `raw` (kept in its user-context), else
+/// `<primary>-<other>`.
+pub(super) fn rel_name(raw: &Value, ha: &HaParams) -> String {
+    failover_mark(raw).unwrap_or_else(|| {
+        let mut names: Vec<&crate::kea::ha_setup::HaPeerParams> =
+            ha.peers.iter().filter(|p| p.role != "backup").collect();
+        names.sort_by_key(|p| p.role != "primary");
+        names
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join("-")
+    })
+}
+
+/// The partner named in an HA config: a configured server when one has its URL, else a
+/// client with the peer's credentials from the config.
+pub(super) fn partner_side(session: &Session, ha: &HaParams) -> Result<Side, OpError> {
+    let p = ha.partner().ok_or_else(|| {
+        OpError::Refused("the HA configuration names no partner (only backups): ddish manages load-balancing and hot-standby pairs".into())
+    })?;
+    match configured_at(session, &p.url) {
+        Some(name) => {
+            let mut s = configured_side(session, &name)?;
+            s.peer = p.name.clone();
+            Ok(s)
+        }
+        None => url_side(
+            session,
+            &p.url,
+            Some(&p.name),
+            p.basic_auth_user.as_deref(),
+            p.basic_auth_password.as_deref(),
+        ),
+    }
+}
+
+/// Reads `server`'s relationship called `name` and its partner's config, checking roles
+/// (`need` on both configured servers) and that `server` was not changed behind ddish's back.
+pub(super) async fn load_rel(
+    session: &Session,
+    server: &str,
+    name: &str,
+    need: Need,
+) -> Result<Rel, OpError> {
+    session.may(server, need)?;
+    let mut this = configured_side(session, server)?;
+    let (this_raw, digest) = this.client.config_get_raw_digest().await?;
+    if session.seen_digest(server).is_some_and(|d| d != digest) {
+        return Err(OpError::Refused(format!(
+            "the configuration of {server} changed on the server since you loaded it: nothing was written; reload (r) and try again"
+        )));
+    }
+    let ha = read_ha(&this_raw).ok_or_else(|| {
+        OpError::NotFound(format!(
+            "{server} has no failover (it runs standalone): create one with `ddish failover create`"
+        ))
+    })?;
+    let rname = rel_name(&this_raw, &ha);
+    if rname != name {
+        return Err(OpError::NotFound(format!(
+            "{server}'s failover is called '{rname}', not '{name}'"
+        )));
+    }
+    this.peer = ha.this_server_name.clone();
+    let partner = partner_side(session, &ha)?;
+    if partner.configured {
+        session.may(&partner.server, need)?;
+    }
+    let partner_raw = partner.client.config_get_raw().await.map_err(|e| {
+        OpError::Refused(format!(
+            "cannot read the partner {} ({e}); nothing was changed",
+            partner.server
+        ))
+    })?;
+    let theirs = subnet_ids(&partner_raw);
+    let scopes = subnet_ids(&this_raw)
+        .into_iter()
+        .filter(|s| theirs.contains(s))
+        .collect();
+    Ok(Rel {
+        name: rname,
+        this,
+        partner,
+        this_raw,
+        partner_raw,
+        ha,
+        scopes,
+    })
+}
+
+/// The per-server write results as one result: the servers written, or a refusal that
+/// says for each server what happened (changed, put back, untouched).
+pub(super) fn conclude(
+    what: &str,
+    results: Vec<(String, Result<WriteOutcome, WriteError>)>,
+) -> Result<Vec<String>, OpError> {
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    let mut warnings = Vec::new();
+    for (n, r) in results {
+        match r {
+            Ok(o) => {
+                if let Some(v) = o.verify_note {
+                    warnings.push(format!("{n}: {v}"));
+                }
+                done.push(n)
+            }
+            Err(e) => failed.push(e.to_string()),
+        }
+    }
+    if failed.is_empty() {
+        Ok(done)
+    } else {
+        Err(OpError::Refused(format!(
+            "{what} failed: {}",
+            failed.join("; ")
+        )))
+    }
+}
+
+/// One journal entry per server written (or tried).
+pub(super) fn journal(
+    session: &Session,
+    servers: &[&Side],
+    action: &str,
+    after: Value,
+    result: Result<(), &OpError>,
+    warnings: &mut Vec<String>,
+) {
+    for s in servers {
+        let e = Entry::new(&s.server, action).after(after.clone());
+        match result {
+            Ok(()) => session.record(e, warnings),
+            Err(err) => session.record_failure(e, err),
+        }
+    }
+}
