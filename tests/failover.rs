@@ -154,8 +154,11 @@ fn config(k: &KeaInstance) -> Value {
     c
 }
 
-/// (id, subnet, pools as (range, class)) of every subnet, sorted by id.
-fn scopes(k: &KeaInstance) -> Vec<(u64, String, Vec<(String, String)>)> {
+/// (id, subnet, pools as (range, class)).
+type Scope = (u64, String, Vec<(String, String)>);
+
+/// Every subnet of a server, sorted by id.
+fn scopes(k: &KeaInstance) -> Vec<Scope> {
     let c = config(k);
     let mut v: Vec<_> = c["Dhcp4"]["subnet4"]
         .as_array()
@@ -280,13 +283,18 @@ fn load_balancing_create_outage_and_delete() {
 
     // The wizard's operations: plan (last page), then create.
     let mut spec = FailoverSpec::new("kea-a", PartnerRef::Configured("kea-b".into()));
-    spec.scopes = vec![net("10.50.0.0/24"), net("10.51.0.0/24")];
+    spec.scopes = vec![net("10.50.0.0/24")];
     spec.mode = HaMode::LoadBalancing;
     fast(&mut spec);
     spec.peer_user = Some(USER.into());
     spec.peer_password = Some(PASSWORD.into());
     let plan = rt.block_on(failover::plan(&s, &spec)).unwrap();
     assert_eq!(plan.copy_to_partner, spec.scopes);
+    // 10.51 stays out: the admin is told what that means under Kea 2.2's HA.
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("10.51.0.0/24")),
+        "{plan:?}"
+    );
     assert!(plan
         .hooks_added
         .iter()
@@ -302,7 +310,20 @@ fn load_balancing_create_outage_and_delete() {
     );
     lab::wait_ha_state(&[&a, &b], "load-balancing", Duration::from_secs(30)).unwrap();
 
-    // Same scopes, same ids, pools split between the two HA classes, on both.
+    // The chosen scope on both with the same id, pools split between the two HA classes.
+    assert_eq!(scopes(&b).len(), 1);
+    assert_eq!(scopes(&a)[0], scopes(&b)[0]);
+
+    // Add scope to failover: 10.51 is copied and included.
+    let o = rt
+        .block_on(failover::add_scope(
+            &s,
+            "kea-a",
+            "kea-a-kea-b",
+            net("10.51.0.0/24"),
+        ))
+        .unwrap();
+    assert!(o.converged, "{o:?}");
     let sa = scopes(&a);
     assert_eq!(sa, scopes(&b));
     assert_eq!(
@@ -317,6 +338,7 @@ fn load_balancing_create_outage_and_delete() {
         )
     );
     assert_eq!(sa[1].0, 9);
+    assert_eq!(sa[1].2.len(), 2, "{sa:?}");
     // B pulled A's leases.
     for i in 0..3u8 {
         let r = cmd(
@@ -348,7 +370,7 @@ fn load_balancing_create_outage_and_delete() {
         (info.this_role.as_str(), info.partner_role.as_str()),
         ("primary", "secondary")
     );
-    assert_eq!(info.scopes, spec.scopes);
+    assert_eq!(info.scopes, vec![net("10.50.0.0/24"), net("10.51.0.0/24")]);
     assert!(info.healthy(), "{info:?}");
     assert_eq!(info.peer_user.as_deref(), Some(USER));
     assert!(!format!("{info:?}").contains(PASSWORD));
@@ -382,6 +404,41 @@ fn load_balancing_create_outage_and_delete() {
             "{offers:?}"
         );
     }
+
+    // Edit the timings: both servers get them and settle again.
+    let edit = failover::FailoverEdit {
+        heartbeat_delay_ms: Some(3000),
+        max_response_delay_ms: Some(9000),
+        ..Default::default()
+    };
+    let o = rt
+        .block_on(failover::edit(&s, "kea-a", "kea-a-kea-b", &edit))
+        .unwrap();
+    assert!(o.converged, "{o:?}");
+    for side in ["kea-a", "kea-b"] {
+        let i = rt.block_on(failover::list(&s, side)).unwrap().remove(0);
+        assert_eq!(
+            (i.heartbeat_delay_ms, i.max_response_delay_ms),
+            (3000, 9000),
+            "{side}"
+        );
+    }
+
+    // Maintenance: kea-a serves alone, kea-b in maintenance; cancel: both back.
+    let o = rt
+        .block_on(failover::maintenance_start(&s, "kea-a", "kea-a-kea-b"))
+        .unwrap();
+    assert_eq!(
+        o.states,
+        vec![
+            ("kea-a".to_string(), "partner-in-maintenance".to_string()),
+            ("kea-b".to_string(), "in-maintenance".to_string())
+        ]
+    );
+    let o = rt
+        .block_on(failover::maintenance_cancel(&s, "kea-a", "kea-a-kea-b"))
+        .unwrap();
+    assert!(o.converged, "{o:?}");
 
     // Partner down, then back.
     b.stop_dhcp();
@@ -647,4 +704,91 @@ fn refusals_exit_non_zero_and_change_nothing() {
     assert_eq!(config(&a), before.0);
     assert_eq!(config(&b), before.1);
     assert!(!has_command(&a, "ha-heartbeat") && !has_command(&b, "ha-heartbeat"));
+}
+
+/// The second server refuses (its "HA hook" is a different library, so the HA commands never
+/// appear after config-set): the first is put back as it was, and the error says so.
+#[test]
+fn partner_refusal_puts_the_first_back() {
+    use std::os::unix::fs::symlink;
+    let dir = tempdir();
+    let real = lab::hooks_dir().unwrap();
+    let fake = dir.path().join("hooks");
+    std::fs::create_dir(&fake).unwrap();
+    for lib in ["libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so"] {
+        symlink(real.join(lib), fake.join(lib)).unwrap();
+    }
+    // Passes config-test (a loadable Kea hook) but provides no HA commands.
+    symlink(
+        real.join("libdhcp_stat_cmds.so"),
+        fake.join("libdhcp_ha.so"),
+    )
+    .unwrap();
+    let a = KeaInstance::start(
+        &dir.path().join("a"),
+        "kea-a",
+        21530,
+        21531,
+        lab::minimal_dhcp4(json!([scope_a()])),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut b_cfg = lab::minimal_dhcp4(json!([]));
+    b_cfg["Dhcp4"]["hooks-libraries"] = json!([
+        {"library": fake.join("libdhcp_lease_cmds.so")},
+        {"library": fake.join("libdhcp_stat_cmds.so")}]);
+    let b = KeaInstance::start(
+        &dir.path().join("b"),
+        "kea-b",
+        21532,
+        21533,
+        b_cfg,
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cfg = write_config(dir.path(), &[&a, &b], false, "admin");
+    let before = (config(&a), scopes(&a));
+    let o = ddish(
+        &cfg,
+        &[
+            "failover",
+            "create",
+            "--server",
+            "kea-a",
+            "--partner",
+            "kea-b",
+            "--scope",
+            "10.50.0.0/24",
+            "--heartbeat-delay",
+            "2000",
+            "--max-response-delay",
+            "6000",
+        ],
+    );
+    let text = out(&o);
+    assert_ne!(o.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("server kea-a: the change was applied, then taken back because its HA peer kea-b failed")
+            && text.contains("server is healthy again"),
+        "{text}"
+    );
+    // kea-a runs what it ran before, still without HA, and still serves.
+    assert_eq!(scopes(&a), before.1);
+    assert!(ddish::kea::same_meaning(&config(&a), &before.0));
+    assert!(!has_command(&a, "ha-heartbeat") && has_command(&a, "lease4-add"));
+    let rt = rt();
+    assert!(
+        !probe(&rt, &[&a]).is_empty(),
+        "kea-a no longer answers DHCP"
+    );
+    // kea-b got its last good configuration back too.
+    assert!(has_command(&b, "lease4-add") && !has_command(&b, "ha-heartbeat"));
+    assert!(scopes(&b).is_empty());
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    assert!(
+        journal.contains("failover-create") && journal.contains("taken back"),
+        "{journal}"
+    );
 }

@@ -91,6 +91,25 @@ impl HaParams {
         }
     }
 
+    /// Kea 2.2's HA hook fails to load when a peer URL names a host instead of an IP address
+    /// ("Failed to convert string to address"), and config-test does not notice: checked here.
+    pub fn check_peer_urls(&self) -> Result<(), String> {
+        for p in &self.peers {
+            let host = reqwest::Url::parse(&p.url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            if bare.parse::<std::net::IpAddr>().is_err() {
+                return Err(format!(
+                    "peer {}: its URL {} names the host '{host}', but Kea 2.2's HA peers need an IP address there (the hook cannot resolve names): set the server's url in the ddish config to its Control Agent's IP address",
+                    p.name, p.url
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The `high-availability` entry.
     pub fn to_json(&self) -> Value {
         let peers: Vec<Value> = self

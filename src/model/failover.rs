@@ -540,6 +540,12 @@ fn check_url(u: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err(format!("'{u}' has no host"));
     }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!(
+            "'{host}' is a name: Kea 2.2's HA peers need the Control Agent's IP address in the URL (it does not resolve names)"
+        ));
+    }
     if let Some(p) = port {
         match p.parse::<u16>() {
             Ok(n) if n > 0 => {}
@@ -673,7 +679,10 @@ mod tests {
         assert!(validate_field(Field::Name, "a b").is_err());
         assert!(validate_field(Field::Partner, "http://127.0.0.1:18002/").is_ok());
         assert!(validate_field(Field::Partner, "http://:1/").is_err());
-        assert!(validate_field(Field::Partner, "http://h:99999/").is_err());
+        assert!(validate_field(Field::Partner, "http://10.0.0.1:99999/").is_err());
+        assert!(validate_field(Field::Partner, "http://kea-2.example:8000/")
+            .unwrap_err()
+            .contains("IP address"));
         assert!(validate_field(Field::Scopes, "10.10.0.1/24")
             .unwrap_err()
             .contains("10.10.0.0/24"));

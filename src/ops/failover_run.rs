@@ -350,6 +350,7 @@ async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<Create
     }
     this.peer = peer_name(&spec.server);
     let params = params_for(spec, &this, &partner);
+    params.check_peer_urls().map_err(refused)?;
     let mut subnets = Vec::new();
     let mut copy = Vec::new();
     let mut replace = Vec::new();
@@ -727,8 +728,22 @@ fn merged_spec(
             .unwrap_or_else(|| info.peer_user.clone()),
         peer_password: e.peer_password.clone().unwrap_or(password),
     };
-    spec.validate()?;
-    Ok(spec)
+    match spec.validate() {
+        Ok(()) => Ok(spec),
+        // A relationship with no common scope yet (made by hand) can still be edited.
+        Err(errs) if info.scopes.is_empty() => {
+            let rest: Vec<(Field, String)> = errs
+                .into_iter()
+                .filter(|(f, _)| *f != Field::Scopes)
+                .collect();
+            if rest.is_empty() {
+                Ok(spec)
+            } else {
+                Err(rest)
+            }
+        }
+        Err(errs) => Err(errs),
+    }
 }
 
 pub fn edit_spec(
@@ -807,6 +822,7 @@ pub async fn edit(
         spec.peer_user.as_deref(),
     )?;
     let params = params_for(&spec, &rel.this, &rel.partner);
+    params.check_peer_urls().map_err(refused)?;
     let scopes: Vec<u64> = rel.scopes.iter().map(|(i, _)| *i).collect();
     let edit_for = |side: &Side| -> PeerEdit {
         let p = params.for_peer(&side.peer);
