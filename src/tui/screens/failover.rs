@@ -1,7 +1,789 @@
-//! The failover screen (placeholder until it is built; the key reports that it is not there).
-use super::super::app::App;
-use super::super::screen::Screen;
+//! Manage Failover (key `M` on a server tab): the server's Kea HA relationships with both
+//! sides' live state, refreshed on the console's refresh tick; the Add Failover wizard;
+//! change, delete (who keeps which scope), add scope, and maintenance start / cancel, each
+//! confirmed first. Changes need the admin role on the server. The work is done by
+//! `ops::failover` in background jobs (see `failover_jobs.rs`).
+#[path = "failover_dialogs.rs"]
+mod dialogs;
+#[path = "failover_field.rs"]
+mod field;
+#[path = "failover_jobs.rs"]
+mod jobs;
+#[path = "failover_render.rs"]
+mod render;
+#[path = "failover_view.rs"]
+mod view;
+#[path = "failover_wizard.rs"]
+mod wizard;
 
-pub fn open(_app: &App) -> Result<Box<dyn Screen>, String> {
-    Err("the failover screen is not built yet".into())
+use crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use crate::model::ScopeStatus;
+use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverSpec};
+
+use super::super::app::{App, Status, StatusKind};
+use super::super::screen::{JobResult, Screen, ScreenOut, ScreenTable};
+
+use dialogs::{Change, Confirm, DeleteChooser, EditForm, Message, ScopePicker};
+use view::{in_maintenance, partner_name, Since};
+use wizard::{PartnerItem, ScopeItem, Step, WizOut, Wizard};
+
+/// Opens the screen for the server tab in view.
+pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
+    let Some(tab) = app.tab() else {
+        return Err(
+            "failover is set per server: open a server's tab (Enter on the Servers list), then press M"
+                .into(),
+        );
+    };
+    let url = app
+        .fleet
+        .rows
+        .iter()
+        .find(|r| r.name == tab.name)
+        .map(|r| r.url.clone())
+        .unwrap_or_default();
+    Ok(Box::new(FailoverScreen::new(
+        &tab.name,
+        &url,
+        app.rights_for(&tab.name).admin,
+    )))
+}
+
+/// What has the keys.
+#[derive(Debug)]
+enum Mode {
+    List,
+    /// The wizard (kept in `wizard`).
+    Wizard,
+    /// The create job runs with this spec; the wizard waits behind it for a retry.
+    Creating(Box<FailoverSpec>),
+    Edit(Box<EditForm>),
+    Delete(DeleteChooser),
+    AddScope(ScopePicker),
+    Confirm(Confirm),
+}
+
+#[derive(Debug)]
+pub struct FailoverScreen {
+    server: String,
+    server_url: String,
+    /// The admin role on the server (and not --read-only): changes allowed.
+    admin: bool,
+    rels: Vec<FailoverInfo>,
+    /// Some list read answered.
+    loaded: bool,
+    loading: bool,
+    loaded_at: Option<i64>,
+    /// The last list read failed: why (the rows are from the last good read).
+    list_error: Option<String>,
+    cursor: usize,
+    since: Since,
+    mode: Mode,
+    wizard: Option<Box<Wizard>>,
+    /// What create would do, for the summary (`None` while being checked).
+    plan: Option<jobs::PlanOut>,
+    message: Option<Message>,
+    /// A change being written (never cancelled): what it is.
+    busy: Option<String>,
+}
+
+impl FailoverScreen {
+    fn new(server: &str, url: &str, admin: bool) -> FailoverScreen {
+        FailoverScreen {
+            server: server.to_string(),
+            server_url: url.to_string(),
+            admin,
+            rels: Vec::new(),
+            loaded: false,
+            loading: false,
+            loaded_at: None,
+            list_error: None,
+            cursor: 0,
+            since: Since::default(),
+            mode: Mode::List,
+            wizard: None,
+            plan: None,
+            message: None,
+            busy: None,
+        }
+    }
+
+    fn selected(&self) -> Option<&FailoverInfo> {
+        self.rels.get(self.cursor)
+    }
+
+    fn reload(&mut self) -> ScreenOut {
+        self.loading = true;
+        ScreenOut::job(jobs::list(&self.server))
+    }
+
+    fn error(text: impl Into<String>) -> ScreenOut {
+        ScreenOut {
+            status: Some(Status {
+                text: text.into(),
+                kind: StatusKind::Error,
+            }),
+            ..ScreenOut::none()
+        }
+    }
+
+    /// Why a change can't start now, if it can't.
+    fn refuse_change(&self, app: &App) -> Option<String> {
+        if !self.admin {
+            return Some(if app.read_only {
+                "ddish runs --read-only: failover can't be changed".into()
+            } else {
+                format!(
+                    "changing failover needs the admin role on {}: ask an admin, or set role = \"admin\" for it in the config",
+                    self.server
+                )
+            });
+        }
+        if let Some(b) = &self.busy {
+            return Some(format!("wait: {b} is still running"));
+        }
+        None
+    }
+
+    /// This server's scopes from its tab (present on the server).
+    fn server_scopes(&self, app: &App) -> Option<Vec<ScopeItem>> {
+        let tab = app.tabs.iter().find(|t| t.name == self.server)?;
+        let data = tab.data.as_ref()?;
+        Some(
+            data.tree
+                .scopes
+                .iter()
+                .filter(|s| s.def.status != ScopeStatus::Missing && s.def.id != 0)
+                .map(|s| ScopeItem {
+                    cidr: s.def.cidr,
+                    label: s.def.label(),
+                    picked: true,
+                })
+                .collect(),
+        )
+    }
+
+    // ----- keys -----
+
+    fn list_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
+        let n = self.rels.len();
+        match k.code {
+            KeyCode::Down | KeyCode::Char('j') => {
+                if n > 0 {
+                    self.cursor = (self.cursor + 1).min(n - 1);
+                }
+                ScreenOut::none()
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                self.cursor = self.cursor.saturating_sub(1);
+                ScreenOut::none()
+            }
+            KeyCode::Char('a') => self.add(app),
+            KeyCode::Char('c') | KeyCode::Enter => self.with_selected(app, |s, r| {
+                s.mode = Mode::Edit(Box::new(EditForm::new(r)));
+                ScreenOut::none()
+            }),
+            KeyCode::Char('d') => self.with_selected(app, |s, r| {
+                s.mode = Mode::Delete(DeleteChooser::new(r));
+                ScreenOut::none()
+            }),
+            KeyCode::Char('s') => {
+                let scopes = self.server_scopes(app);
+                self.with_selected(app, |s, r| {
+                    let Some(all) = scopes else {
+                        return Self::error(format!(
+                            "{} is still loading: wait for its scopes, then press s",
+                            s.server
+                        ));
+                    };
+                    let items: Vec<ScopeItem> = all
+                        .into_iter()
+                        .filter(|i| !r.scopes.contains(&i.cidr))
+                        .map(|i| ScopeItem { picked: false, ..i })
+                        .collect();
+                    if items.is_empty() {
+                        return Self::error(format!(
+                            "every scope of {} is already in failover {}",
+                            s.server, r.name
+                        ));
+                    }
+                    s.mode = Mode::AddScope(ScopePicker {
+                        rel: r.name.clone(),
+                        items,
+                        cursor: 0,
+                        tried: false,
+                    });
+                    ScreenOut::none()
+                })
+            }
+            KeyCode::Char('m') => self.with_selected(app, |s, r| {
+                let start = !in_maintenance(r);
+                let partner = partner_name(r).to_string();
+                let text = if start {
+                    format!(
+                        "Start maintenance of failover {}? {} takes over every client alone and {partner} goes in-maintenance, serving nobody: you can then stop {partner} safely. Cancel it afterwards with m again.",
+                        r.name, s.server
+                    )
+                } else {
+                    format!(
+                        "Cancel maintenance of failover {}? Both servers go back to {} and share the clients again.",
+                        r.name, r.mode_text
+                    )
+                };
+                s.mode = Mode::Confirm(Confirm {
+                    title: if start {
+                        "Start maintenance".into()
+                    } else {
+                        "Cancel maintenance".into()
+                    },
+                    text,
+                    change: Change::Maintenance {
+                        rel: r.name.clone(),
+                        start,
+                    },
+                });
+                ScreenOut::none()
+            }),
+            _ => ScreenOut::ignored(),
+        }
+    }
+
+    /// Runs `f` on the selected relationship when a change may start.
+    fn with_selected(
+        &mut self,
+        app: &App,
+        f: impl FnOnce(&mut Self, &FailoverInfo) -> ScreenOut,
+    ) -> ScreenOut {
+        if let Some(why) = self.refuse_change(app) {
+            return Self::error(why);
+        }
+        let Some(r) = self.selected().cloned() else {
+            return Self::error(format!(
+                "{} has no failover yet: press a to add one",
+                self.server
+            ));
+        };
+        f(self, &r)
+    }
+
+    /// `a`: the Add Failover wizard (kept with its values if it was left for a retry).
+    fn add(&mut self, app: &App) -> ScreenOut {
+        if let Some(why) = self.refuse_change(app) {
+            return Self::error(why);
+        }
+        if let Some(r) = self.rels.first() {
+            return Self::error(format!(
+                "{} already has failover {} (Kea 2.2 runs one per server): add scopes to it with s",
+                self.server, r.name
+            ));
+        }
+        if self.wizard.is_none() {
+            let Some(scopes) = self.server_scopes(app) else {
+                return Self::error(format!(
+                    "{} is still loading: wait for its scopes, then press a",
+                    self.server
+                ));
+            };
+            let partners = app
+                .fleet
+                .rows
+                .iter()
+                .filter(|r| r.name != self.server)
+                .map(|r| PartnerItem {
+                    name: r.name.clone(),
+                    url: r.url.clone(),
+                })
+                .collect();
+            self.wizard = Some(Box::new(Wizard::new(
+                &self.server,
+                &self.server_url,
+                scopes,
+                partners,
+            )));
+        }
+        self.mode = Mode::Wizard;
+        ScreenOut::none()
+    }
+
+    fn wizard_key(&mut self, k: KeyEvent) -> ScreenOut {
+        let Some(w) = self.wizard.as_mut() else {
+            self.mode = Mode::List;
+            return ScreenOut::none();
+        };
+        let before = w.step;
+        match w.key(k) {
+            WizOut::Cancel => {
+                self.wizard = None;
+                self.plan = None;
+                self.mode = Mode::List;
+                ScreenOut::none()
+            }
+            WizOut::Create(spec) => {
+                self.busy = Some(format!("creating failover {}", spec.name));
+                let out = ScreenOut {
+                    status: Some(Status {
+                        text: format!(
+                            "creating failover {}: writing both servers, then waiting for them to agree…",
+                            spec.name
+                        ),
+                        kind: StatusKind::Busy,
+                    }),
+                    ..ScreenOut::job(jobs::create(&spec))
+                };
+                self.mode = Mode::Creating(spec);
+                out
+            }
+            WizOut::None if w.step == Step::Summary && before != Step::Summary => {
+                // Ask both servers what create would do, for the summary.
+                self.plan = None;
+                match w.spec() {
+                    Ok(spec) => ScreenOut::job(jobs::plan(&spec)),
+                    Err(_) => ScreenOut::none(),
+                }
+            }
+            WizOut::None => ScreenOut::none(),
+        }
+    }
+
+    fn edit_key(&mut self, k: KeyEvent) -> ScreenOut {
+        let Mode::Edit(f) = &mut self.mode else {
+            return ScreenOut::none();
+        };
+        match k.code {
+            KeyCode::Esc => self.mode = Mode::List,
+            KeyCode::Enter => match f.submit() {
+                Ok(edit) => {
+                    let mut text = format!(
+                        "Change failover {} on {} and {}?",
+                        f.info.name,
+                        f.info.this_server,
+                        partner_name(&f.info)
+                    );
+                    if let Some(p) = &edit.partner {
+                        text.push_str(&format!(
+                            " The new partner {p} gets the scopes; {} goes back to standalone without them.",
+                            partner_name(&f.info)
+                        ));
+                    }
+                    if edit.mode.is_some() || edit.primary_is_this.is_some() {
+                        text.push_str(
+                            " Both servers are set back to back and re-agree within seconds.",
+                        );
+                    }
+                    let rel = f.info.name.clone();
+                    self.mode = Mode::Confirm(Confirm {
+                        title: "Change failover".into(),
+                        text,
+                        change: Change::Edit { rel, edit },
+                    });
+                }
+                Err(e) => return Self::error(e),
+            },
+            _ => {
+                f.fields.key(k);
+            }
+        }
+        ScreenOut::none()
+    }
+
+    fn confirm_key(&mut self, k: KeyEvent) -> ScreenOut {
+        let Mode::Confirm(c) = &self.mode else {
+            return ScreenOut::none();
+        };
+        match k.code {
+            KeyCode::Char('y' | 'Y') => {
+                let change = c.change.clone();
+                self.mode = Mode::List;
+                let doing = change.doing();
+                self.busy = Some(doing.clone());
+                ScreenOut {
+                    status: Some(Status {
+                        text: format!("{doing}…"),
+                        kind: StatusKind::Busy,
+                    }),
+                    ..ScreenOut::job(jobs::change(&self.server, &change))
+                }
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                self.mode = Mode::List;
+                ScreenOut::none()
+            }
+            _ => ScreenOut::none(),
+        }
+    }
+
+    // ----- results -----
+
+    fn on_list(&mut self, out: jobs::ListOut, now: i64) {
+        self.loading = false;
+        self.loaded = true;
+        match out {
+            Ok(rels) => {
+                self.since.update(&rels, now);
+                self.rels = rels;
+                self.loaded_at = Some(now);
+                self.list_error = None;
+                self.cursor = self.cursor.min(self.rels.len().saturating_sub(1));
+            }
+            Err(e) => self.list_error = Some(e),
+        }
+    }
+
+    /// A change finished: the outcome in a message, the list read again.
+    fn on_change(&mut self, label: &str, out: jobs::ChangeOut) -> ScreenOut {
+        self.busy = None;
+        let creating = label == jobs::CREATE;
+        let status = match out {
+            Ok(o) => {
+                if creating {
+                    self.wizard = None;
+                    self.plan = None;
+                    if matches!(self.mode, Mode::Creating(_)) {
+                        self.mode = Mode::List;
+                    }
+                }
+                let kind = if o.converged && o.warnings.is_empty() {
+                    StatusKind::Info
+                } else {
+                    StatusKind::Warn
+                };
+                self.message = Some(outcome_message(&o));
+                Status {
+                    text: o.summary.clone(),
+                    kind,
+                }
+            }
+            Err(e) => {
+                if creating && matches!(self.mode, Mode::Creating(_)) {
+                    // Back to the summary: fix and retry, or Esc through the steps.
+                    self.mode = Mode::Wizard;
+                }
+                let what = match label {
+                    jobs::CREATE => "Create failed",
+                    "failover:edit" => "Change failed",
+                    "failover:delete" => "Delete failed",
+                    "failover:add-scope" => "Add scope failed",
+                    _ => "Maintenance failed",
+                };
+                self.message = Some(Message {
+                    title: what.into(),
+                    lines: vec![e.clone()],
+                    error: true,
+                });
+                Status {
+                    text: format!("{what}: {e}"),
+                    kind: StatusKind::Error,
+                }
+            }
+        };
+        ScreenOut {
+            status: Some(status),
+            ..self.reload()
+        }
+    }
+}
+
+/// The result popup of a change: the summary, both servers' states, the steps, warnings.
+fn outcome_message(o: &FailoverOutcome) -> Message {
+    let mut lines = vec![o.summary.clone()];
+    if !o.states.is_empty() {
+        lines.push(format!(
+            "Now: {}",
+            o.states
+                .iter()
+                .map(|(s, st)| format!("{s} {st}"))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        ));
+    }
+    lines.extend(o.steps.iter().map(|s| format!("· {s}")));
+    lines.extend(o.warnings.iter().map(|w| format!("⚠ {w}")));
+    Message {
+        title: if o.converged {
+            format!("Failover {}", o.name)
+        } else {
+            format!("Failover {}: not settled yet", o.name)
+        },
+        lines,
+        error: false,
+    }
+}
+
+impl Screen for FailoverScreen {
+    fn title(&self) -> String {
+        format!("Failover · {}", self.server)
+    }
+
+    fn start(&mut self, _app: &App) -> ScreenOut {
+        self.reload()
+    }
+
+    fn on_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
+        if self.message.is_some() {
+            if matches!(k.code, KeyCode::Enter | KeyCode::Esc | KeyCode::Char(' ')) {
+                self.message = None;
+            }
+            return ScreenOut::none();
+        }
+        match &mut self.mode {
+            Mode::List => self.list_key(k, app),
+            Mode::Wizard => self.wizard_key(k),
+            Mode::Creating(_) => {
+                if k.code == KeyCode::Esc {
+                    // The write goes on; its outcome shows over the list.
+                    self.mode = Mode::List;
+                }
+                ScreenOut::none()
+            }
+            Mode::Edit(_) => self.edit_key(k),
+            Mode::Delete(d) => {
+                match k.code {
+                    KeyCode::Esc => self.mode = Mode::List,
+                    KeyCode::Enter => {
+                        let (title, text, change) = (
+                            format!("Delete failover {}", d.rel),
+                            d.summary(),
+                            d.change(),
+                        );
+                        self.mode = Mode::Confirm(Confirm {
+                            title,
+                            text,
+                            change,
+                        });
+                    }
+                    _ => d.key(k),
+                }
+                ScreenOut::none()
+            }
+            Mode::AddScope(p) => {
+                match k.code {
+                    KeyCode::Esc => self.mode = Mode::List,
+                    KeyCode::Enter => {
+                        p.tried = true;
+                        let scopes = p.picked();
+                        if !scopes.is_empty() {
+                            let list: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+                            let text = format!(
+                                "Add {} to failover {}? Each scope is copied to the partner with the same id and its pools shared the way the mode needs; both servers are set back to back.",
+                                list.join(", "),
+                                p.rel
+                            );
+                            self.mode = Mode::Confirm(Confirm {
+                                title: "Add scope to failover".into(),
+                                text,
+                                change: Change::AddScope {
+                                    rel: p.rel.clone(),
+                                    scopes,
+                                },
+                            });
+                        }
+                    }
+                    _ => p.key(k),
+                }
+                ScreenOut::none()
+            }
+            Mode::Confirm(_) => self.confirm_key(k),
+        }
+    }
+
+    fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut {
+        let out = match result.0 {
+            Ok(o) => o,
+            Err(e) => {
+                // The worker gave up (timeout): say which job.
+                return match label {
+                    jobs::LIST => {
+                        self.on_list(Err(e), app.now);
+                        ScreenOut::none()
+                    }
+                    jobs::PLAN => {
+                        self.plan = Some(Err(e));
+                        ScreenOut::none()
+                    }
+                    _ => self.on_change(label, Err(e)),
+                };
+            }
+        };
+        match label {
+            jobs::LIST => match out.downcast::<jobs::ListOut>() {
+                Ok(v) => self.on_list(*v, app.now),
+                Err(_) => tracing::warn!("failover list job answered with the wrong type"),
+            },
+            jobs::PLAN => match out.downcast::<jobs::PlanOut>() {
+                Ok(v) => self.plan = Some(*v),
+                Err(_) => tracing::warn!("failover plan job answered with the wrong type"),
+            },
+            _ => match out.downcast::<jobs::ChangeOut>() {
+                Ok(v) => return self.on_change(label, *v),
+                Err(_) => tracing::warn!(label, "failover job answered with the wrong type"),
+            },
+        }
+        ScreenOut::none()
+    }
+
+    fn on_refresh(&mut self, _force: bool, _app: &App) -> ScreenOut {
+        self.reload()
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+        render::draw(frame, area, app, self);
+    }
+
+    fn hints(&self) -> Vec<(String, String)> {
+        let h = |k: &str, t: &str| (k.to_string(), t.to_string());
+        if self.message.is_some() {
+            return vec![h("Enter", "close")];
+        }
+        match &self.mode {
+            Mode::List => {
+                let mut v = vec![h("↑↓", "select")];
+                if self.admin {
+                    v.extend([
+                        h("a", "add"),
+                        h("c", "change"),
+                        h("d", "delete"),
+                        h("s", "add scope"),
+                        h("m", "maintenance"),
+                    ]);
+                }
+                v.extend([h("r", "refresh"), h("e", "export"), h("Esc", "back")]);
+                v
+            }
+            Mode::Wizard => {
+                let step = self.wizard.as_ref().map_or(Step::Scopes, |w| w.step);
+                let mut v = match step {
+                    Step::Scopes => vec![h("Space", "pick"), h("a", "all")],
+                    Step::Partner => vec![h("↑↓", "pick"), h("type", "URL")],
+                    Step::Config => vec![h("Tab", "field"), h("←→", "choose")],
+                    Step::Summary => vec![],
+                };
+                v.push(if step == Step::Summary {
+                    h("Enter", "create")
+                } else {
+                    h("Enter", "next")
+                });
+                v.push(if step == Step::Scopes {
+                    h("Esc", "cancel")
+                } else {
+                    h("Esc", "back")
+                });
+                v.push(h("F1", "Windows terms"));
+                v
+            }
+            Mode::Creating(_) => vec![h("Esc", "to the list (it goes on)")],
+            Mode::Edit(_) => vec![
+                h("Tab", "field"),
+                h("←→", "choose"),
+                h("Enter", "save"),
+                h("Esc", "cancel"),
+            ],
+            Mode::Delete(_) => vec![
+                h("↑↓", "scope"),
+                h("←→", "who keeps it"),
+                h("Enter", "delete"),
+                h("Esc", "cancel"),
+            ],
+            Mode::AddScope(_) => vec![h("Space", "pick"), h("Enter", "add"), h("Esc", "cancel")],
+            Mode::Confirm(_) => vec![h("y", "yes"), h("n", "no")],
+        }
+    }
+
+    /// Keys go to the screen's forms and dialogs (q and the digits are typed there).
+    fn typing(&self) -> bool {
+        self.message.is_some() || !matches!(self.mode, Mode::List)
+    }
+
+    fn export(&self) -> Option<ScreenTable> {
+        let header = [
+            "name",
+            "mode",
+            "this_server",
+            "this_role",
+            "partner",
+            "partner_role",
+            "partner_url",
+            "scopes",
+            "state",
+            "partner_state",
+            "communication_interrupted",
+            "unacked_clients",
+        ];
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        let rows = self
+            .rels
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.mode_text.clone(),
+                    r.this_server.clone(),
+                    r.this_role.clone(),
+                    partner_name(r).to_string(),
+                    r.partner_role.clone(),
+                    r.partner_url.clone(),
+                    r.scopes
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    opt(&r.local_state),
+                    opt(&r.partner_state),
+                    r.communication_interrupted
+                        .map(|b| b.to_string())
+                        .unwrap_or_default(),
+                    r.unacked_clients.map(|n| n.to_string()).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Some(ScreenTable {
+            what: format!("failover-{}", self.server),
+            header: header.iter().map(|s| s.to_string()).collect(),
+            rows,
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::model::failover::HaMode;
+    use crate::ops::failover::FailoverInfo;
+
+    /// A load-balancing relationship `name` between a (this) and b, both load-balancing.
+    pub fn info(name: &str) -> FailoverInfo {
+        FailoverInfo {
+            name: name.into(),
+            mode: Some(HaMode::LoadBalancing),
+            mode_text: "load-balancing".into(),
+            this_server: "a".into(),
+            this_peer: "a".into(),
+            this_url: "http://127.0.0.1:1/".into(),
+            this_role: "primary".into(),
+            partner_server: Some("b".into()),
+            partner_peer: "b".into(),
+            partner_url: "http://127.0.0.1:2/".into(),
+            partner_role: "secondary".into(),
+            scopes: vec![
+                "10.0.0.0/24".parse().unwrap(),
+                "10.0.1.0/24".parse().unwrap(),
+            ],
+            only_here: vec![],
+            only_partner: vec![],
+            local_state: Some("load-balancing".into()),
+            partner_state: Some("load-balancing".into()),
+            communication_interrupted: Some(false),
+            unacked_clients: Some(0),
+            state_for_secs: None,
+            heartbeat_delay_ms: 10_000,
+            max_response_delay_ms: 60_000,
+            max_ack_delay_ms: 10_000,
+            max_unacked_clients: 10,
+            auto_failover: true,
+            peer_user: None,
+            has_peer_password: false,
+            partner_error: None,
+        }
+    }
 }

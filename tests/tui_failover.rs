@@ -1,0 +1,607 @@
+//! The Manage Failover screen (key M on a server tab) through `App::update`: the list with
+//! live states, the Add Failover wizard step by step, the dialogs, rights; text snapshots
+//! at 80x24. The last test runs the screen's own jobs against two real Kea 2.2 servers
+//! (ports 21800-21849).
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use ddish::model::failover::HaMode;
+use ddish::ops::failover::{FailoverInfo, FailoverOutcome, FailoverPlan};
+use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind};
+use ddish::tui::keymap::Rights;
+use ddish::tui::screen::JobResult;
+use tui_support::*;
+
+// ----- helpers -----
+
+/// (label, write) of a screen job request.
+fn job(r: &Request) -> (String, bool) {
+    match &r.kind {
+        RequestKind::Screen(j) => (j.label.clone(), j.write),
+        other => panic!("not a screen job: {other:?}"),
+    }
+}
+
+/// The one screen job among `reqs` (the refresh tick also re-checks the fleet).
+fn screen_job(reqs: Vec<Request>) -> Request {
+    let mut jobs: Vec<Request> = reqs
+        .into_iter()
+        .filter(|r| matches!(r.kind, RequestKind::Screen(_)))
+        .collect();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    jobs.remove(0)
+}
+
+fn answer<T: Send + 'static>(req: &Request, v: T) -> Msg {
+    respond(req, Payload::Screen(JobResult(Ok(Box::new(v)))))
+}
+
+fn text(a: &App) -> String {
+    screen(&render(a, 80, 24))
+}
+
+fn type_str(a: &mut App, s: &str) {
+    for c in s.chars() {
+        a.update(ch(c));
+    }
+}
+
+fn backspaces(a: &mut App, n: usize) {
+    for _ in 0..n {
+        a.update(key(KeyCode::Backspace));
+    }
+}
+
+fn f1() -> Msg {
+    key(KeyCode::F(1))
+}
+
+/// kea-hq's tab loaded, with the given rights on it.
+fn hq(rights: Rights) -> App {
+    let mut a = app_with_tree(80, 24);
+    a.rights.insert("kea-hq".into(), rights);
+    a
+}
+
+/// `M` on kea-hq, the list answered with `rels`.
+fn open(a: &mut App, rels: Vec<FailoverInfo>) {
+    let req = only(a.update(ch('M')));
+    assert_eq!(job(&req), ("failover:list".into(), false));
+    a.update(answer(&req, Ok::<_, String>(rels)));
+}
+
+/// A load-balancing relationship of kea-hq (primary) and `partner`.
+fn rel(name: &str, partner: &str) -> FailoverInfo {
+    FailoverInfo {
+        name: name.into(),
+        mode: Some(HaMode::LoadBalancing),
+        mode_text: "load-balancing".into(),
+        this_server: "kea-hq".into(),
+        this_peer: "kea-hq".into(),
+        this_url: "http://127.0.0.1:18000/".into(),
+        this_role: "primary".into(),
+        partner_server: Some(partner.into()),
+        partner_peer: partner.into(),
+        partner_url: "http://127.0.0.1:18001/".into(),
+        partner_role: "secondary".into(),
+        scopes: vec![
+            "10.64.0.0/24".parse().unwrap(),
+            "10.128.0.0/16".parse().unwrap(),
+        ],
+        only_here: vec![],
+        only_partner: vec![],
+        local_state: Some("load-balancing".into()),
+        partner_state: Some("load-balancing".into()),
+        communication_interrupted: Some(false),
+        unacked_clients: Some(0),
+        state_for_secs: None,
+        heartbeat_delay_ms: 10_000,
+        max_response_delay_ms: 60_000,
+        max_ack_delay_ms: 10_000,
+        max_unacked_clients: 10,
+        auto_failover: true,
+        peer_user: Some("ha".into()),
+        has_peer_password: true,
+        partner_error: None,
+    }
+}
+
+/// hq-dc with kea-dc gone: partner-down, communication interrupted, clients unacked.
+fn partner_down() -> FailoverInfo {
+    let mut r = rel("hq-dc", "kea-dc");
+    r.local_state = Some("partner-down".into());
+    r.partner_state = Some("unavailable".into());
+    r.communication_interrupted = Some(true);
+    r.unacked_clients = Some(3);
+    r.only_here = vec!["192.0.2.0/24".parse().unwrap()];
+    r.partner_error =
+        Some("cannot connect to kea-dc at http://127.0.0.1:18001/: connection refused".into());
+    r
+}
+
+/// hq-lab in hot standby, the partner syncing.
+fn syncing() -> FailoverInfo {
+    let mut r = rel("hq-lab", "kea-lab");
+    r.mode = Some(HaMode::HotStandby);
+    r.mode_text = "hot-standby".into();
+    r.partner_role = "standby".into();
+    r.partner_url = "https://127.0.0.1:18443/".into();
+    r.local_state = Some("hot-standby".into());
+    r.partner_state = Some("syncing".into());
+    r.peer_user = None;
+    r.has_peer_password = false;
+    r
+}
+
+fn outcome(name: &str, states: &[(&str, &str)]) -> FailoverOutcome {
+    FailoverOutcome {
+        name: name.into(),
+        summary: format!("failover {name} created: both load-balancing"),
+        servers: vec!["kea-hq".into(), "kea-dc".into()],
+        states: states
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
+        converged: true,
+        steps: vec![
+            "kea-hq: HA hook loaded, pools split".into(),
+            "kea-dc: 2 scopes copied, HA hook loaded".into(),
+            "kea-dc: ha-sync sent".into(),
+        ],
+        warnings: vec![],
+    }
+}
+
+// ----- opening and rights -----
+
+#[test]
+fn m_on_the_servers_tab_says_to_open_a_server() {
+    let mut a = app_with_fleet(80, 24);
+    assert!(a.update(ch('M')).is_empty());
+    assert!(a.screens.is_empty());
+    let st = a.status.clone().unwrap();
+    assert_eq!(st.kind, StatusKind::Error);
+    assert!(
+        st.text.contains("per server") && st.text.contains("tab"),
+        "{}",
+        st.text
+    );
+}
+
+#[test]
+fn viewers_see_the_list_but_no_change_keys() {
+    let mut a = hq(Rights::NONE);
+    open(&mut a, vec![rel("hq-dc", "kea-dc")]);
+    let t = text(&a);
+    assert!(t.contains("hq-dc"), "{t}");
+    assert!(!t.contains("a add") && !t.contains("d delete"), "{t}");
+    for k in ['a', 'd', 'c', 's', 'm'] {
+        assert!(a.update(ch(k)).is_empty(), "{k} sends nothing");
+        let st = a.status.clone().unwrap();
+        assert!(st.text.contains("admin role on kea-hq"), "{}", st.text);
+    }
+    // Esc leaves the screen; the tab is still there.
+    a.update(key(KeyCode::Esc));
+    assert!(a.screens.is_empty());
+    assert_eq!(a.active, 1);
+}
+
+#[test]
+fn read_only_refuses_changes_with_the_reason() {
+    let mut a = hq(Rights::ALL);
+    a.read_only = true;
+    open(&mut a, vec![]);
+    a.update(ch('a'));
+    assert!(a.status.clone().unwrap().text.contains("--read-only"));
+}
+
+// ----- the list -----
+
+#[test]
+fn list_shows_states_and_follows_refreshes() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![partner_down(), syncing()]);
+    insta::assert_snapshot!("manage_list_partner_down", render(&a, 80, 24).backend());
+
+    // The refresh tick reads the list again; the partner came back and is syncing.
+    a.update(Msg::Now(NOW + 90));
+    let req = screen_job(a.update(Msg::Refresh));
+    assert_eq!(job(&req), ("failover:list".into(), false));
+    let mut back = partner_down();
+    back.local_state = Some("load-balancing".into());
+    back.partner_state = Some("syncing".into());
+    back.communication_interrupted = Some(false);
+    back.unacked_clients = Some(0);
+    back.partner_error = None;
+    a.update(answer(&req, Ok::<_, String>(vec![back, syncing()])));
+    a.update(Msg::Now(NOW + 150));
+    let t = text(&a);
+    assert!(t.contains("load-balancing for 1m"), "{t}");
+    assert!(t.contains("syncing for 1m"), "{t}");
+    assert!(t.contains("in touch"), "{t}");
+    assert!(!t.contains("connection refused"), "{t}");
+
+    // Down to the second relationship: its details.
+    a.update(ch('j'));
+    let t = text(&a);
+    assert!(t.contains("hot standby"), "{t}");
+    assert!(
+        t.contains("kea-hq primary (this server) · kea-lab standby"),
+        "{t}"
+    );
+
+    // A failed read keeps the rows and says why.
+    let req = screen_job(a.update(Msg::Refresh));
+    a.update(answer(
+        &req,
+        Err::<Vec<FailoverInfo>, _>("kea-hq: connection refused".to_string()),
+    ));
+    let t = text(&a);
+    assert!(
+        t.contains("hq-lab") && t.contains("✗ kea-hq: connection refused"),
+        "{t}"
+    );
+}
+
+#[test]
+fn export_has_one_row_per_relationship() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![partner_down(), syncing()]);
+    let reqs = a.update(ch('e'));
+    let req = only(reqs);
+    let RequestKind::Export(ddish::tui::app::ExportJob::Table(t)) = &req.kind else {
+        panic!("{req:?}")
+    };
+    assert_eq!(t.what, "failover-kea-hq");
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(t.rows[0][8], "partner-down");
+    assert_eq!(t.rows[0][10], "true");
+}
+
+// ----- the wizard -----
+
+#[test]
+fn add_failover_wizard_by_keys() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![]);
+    assert!(text(&a).contains("kea-hq has no failover: press a to add one"));
+
+    // Step 1: every scope of kea-hq, all picked.
+    assert!(a.update(ch('a')).is_empty());
+    insta::assert_snapshot!("wizard_1_scopes", render(&a, 80, 24).backend());
+    // None picked: Next is refused and says why.
+    a.update(ch('a'));
+    a.update(key(KeyCode::Enter));
+    let t = text(&a);
+    assert!(t.contains("step 1 of 3"), "{t}");
+    assert!(t.contains("✗ pick at least one scope"), "{t}");
+    // The office and the campus scope.
+    a.update(ch(' '));
+    a.update(ch('j'));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    assert!(text(&a).contains("2 of 4 picked"));
+    a.update(key(KeyCode::Enter));
+
+    // Step 2: configured servers, or a URL checked as it is typed.
+    insta::assert_snapshot!("wizard_2_partner", render(&a, 80, 24).backend());
+    a.update(key(KeyCode::Down));
+    a.update(key(KeyCode::Down));
+    type_str(&mut a, "http://127.0.0.1:99999/");
+    let t = text(&a);
+    assert!(t.contains("✗ '99999' is not a port number"), "{t}");
+    a.update(key(KeyCode::Enter));
+    assert!(
+        text(&a).contains("step 2 of 3"),
+        "an invalid URL blocks Next"
+    );
+    // Back up to kea-dc.
+    a.update(key(KeyCode::Up));
+    a.update(key(KeyCode::Up));
+    a.update(key(KeyCode::Enter));
+
+    // Step 3: the name follows the partner; timings checked as typed.
+    let t = text(&a);
+    assert!(
+        t.contains("step 3 of 3") && t.contains("kea-hq-kea-dc"),
+        "{t}"
+    );
+    insta::assert_snapshot!("wizard_3_config", render(&a, 80, 24).backend());
+    // Heartbeat: 10 ms is out of range.
+    for _ in 0..3 {
+        a.update(key(KeyCode::Tab));
+    }
+    backspaces(&mut a, 5);
+    type_str(&mut a, "10");
+    assert!(text(&a).contains("✗ 10 is out of range"), "{}", text(&a));
+    a.update(key(KeyCode::Enter));
+    assert!(text(&a).contains("step 3 of 3"), "an error blocks Next");
+    backspaces(&mut a, 2);
+    type_str(&mut a, "2000");
+    // Max response delay not above the heartbeat: the rule between the two shows.
+    a.update(key(KeyCode::Tab));
+    backspaces(&mut a, 5);
+    type_str(&mut a, "2000");
+    assert!(
+        text(&a).contains("must be more than the heartbeat"),
+        "{}",
+        text(&a)
+    );
+    type_str(&mut a, "0");
+    // A peer user without a password.
+    for _ in 0..4 {
+        a.update(key(KeyCode::Tab));
+    }
+    type_str(&mut a, "ha");
+    a.update(key(KeyCode::Tab));
+    let t = text(&a);
+    assert!(t.contains("needs a password"), "{t}");
+    a.update(key(KeyCode::Enter));
+    assert!(text(&a).contains("step 3 of 3"));
+    type_str(&mut a, "s3cret pw");
+    let t = text(&a);
+    assert!(t.contains("•••••••••") && !t.contains("s3cret"), "{t}");
+    insta::assert_snapshot!("wizard_3_config_filled", render(&a, 80, 24).backend());
+
+    // The Windows terms help.
+    a.update(f1());
+    let t = text(&a);
+    assert!(t.contains("Maximum client lead time"), "{t}");
+    insta::assert_snapshot!("wizard_help_windows_terms", render(&a, 80, 24).backend());
+    a.update(key(KeyCode::Esc));
+    assert!(text(&a).contains("step 3 of 3"), "Esc closes the help only");
+
+    // Next: the summary asks both servers what create would do.
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req), ("failover:plan".into(), false));
+    a.update(answer(
+        &req,
+        Ok::<_, String>(FailoverPlan {
+            this_server: "kea-hq".into(),
+            partner_server: "kea-dc".into(),
+            partner_url: "http://127.0.0.1:18001/".into(),
+            copy_to_partner: vec![
+                "10.64.0.0/24".parse().unwrap(),
+                "10.128.0.0/16".parse().unwrap(),
+            ],
+            replace_on_partner: vec![],
+            hooks_added: vec![("kea-dc".into(), vec!["libdhcp_ha.so".into()])],
+            warnings: vec!["192.0.2.0/24 and 10.64.1.0/24 stay on kea-hq only".into()],
+        }),
+    ));
+    let t = text(&a);
+    assert!(!t.contains("s3cret"), "{t}");
+    insta::assert_snapshot!("wizard_4_summary", render(&a, 80, 24).backend());
+
+    // Back through the steps: every value is kept.
+    a.update(key(KeyCode::Esc));
+    let t = text(&a);
+    assert!(
+        t.contains("step 3 of 3") && t.contains("20000") && t.contains("2000 "),
+        "{t}"
+    );
+    a.update(key(KeyCode::Esc));
+    assert!(text(&a).contains("› (•) kea-dc"), "{}", text(&a));
+    a.update(key(KeyCode::Esc));
+    assert!(text(&a).contains("2 of 4 picked"));
+    a.update(key(KeyCode::Enter));
+    a.update(key(KeyCode::Enter));
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req).0, "failover:plan");
+
+    // Enter on the summary: the create job, a write, with the spec as entered.
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req), ("failover:create".into(), true));
+    let dbg = format!("{:?}", a.screens[0].screen);
+    for want in [
+        "name: \"kea-hq-kea-dc\"",
+        "mode: LoadBalancing",
+        "partner: Configured(\"kea-dc\")",
+        "primary_is_this: true",
+        "scopes: [10.64.0.0/24, 10.128.0.0/16]",
+        "heartbeat_delay_ms: 2000",
+        "max_response_delay_ms: 20000",
+        "peer_user: Some(\"ha\")",
+    ] {
+        assert!(dbg.contains(want), "{want} in {dbg}");
+    }
+    assert!(
+        !dbg.contains("s3cret"),
+        "the password stays out of Debug: {dbg}"
+    );
+    let t = text(&a);
+    assert!(t.contains("Creating failover kea-hq-kea-dc"), "{t}");
+
+    // The partner refused: the error says kea-hq was put back; the wizard is kept.
+    let reqs = a.update(answer(
+        &req,
+        Err::<FailoverOutcome, _>(
+            "kea-dc refused the HA set-up (hook failed to load); kea-hq was put back as it was"
+                .to_string(),
+        ),
+    ));
+    assert_eq!(
+        job(&only(reqs)).0,
+        "failover:list",
+        "the list is read again"
+    );
+    let t = text(&a);
+    assert!(
+        t.contains("Create failed") && t.contains("put back as it was"),
+        "{t}"
+    );
+    a.update(key(KeyCode::Enter));
+    assert!(text(&a).contains("summary"), "back on the summary to retry");
+
+    // Retry; both servers reach load-balancing.
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req).0, "failover:create");
+    let reqs = a.update(answer(
+        &req,
+        Ok::<_, String>(outcome(
+            "kea-hq-kea-dc",
+            &[("kea-hq", "load-balancing"), ("kea-dc", "load-balancing")],
+        )),
+    ));
+    let list = only(reqs);
+    let t = text(&a);
+    assert!(
+        t.contains("Now: kea-hq load-balancing · kea-dc load-balancing"),
+        "{t}"
+    );
+    assert_eq!(a.status.clone().unwrap().kind, StatusKind::Info);
+    insta::assert_snapshot!("wizard_created", render(&a, 80, 24).backend());
+    a.update(key(KeyCode::Enter));
+    a.update(answer(
+        &list,
+        Ok::<_, String>(vec![rel("kea-hq-kea-dc", "kea-dc")]),
+    ));
+    let t = text(&a);
+    assert!(
+        t.contains("kea-hq-kea-dc") && t.contains("load-balancing"),
+        "{t}"
+    );
+    // One relationship per server in Kea 2.2: a second add is refused with the way out.
+    a.update(ch('a'));
+    let st = a.status.clone().unwrap();
+    assert!(st.text.contains("already has failover"), "{}", st.text);
+}
+
+#[test]
+fn wizard_esc_on_step_one_leaves_it_and_q_is_typed_not_quit() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![]);
+    a.update(ch('a'));
+    a.update(key(KeyCode::Enter));
+    a.update(key(KeyCode::Enter));
+    // Typing a name with q in it does not quit the console.
+    backspaces(&mut a, 30);
+    type_str(&mut a, "hq-pair");
+    assert!(!a.quit);
+    assert!(text(&a).contains("hq-pair"));
+    a.update(key(KeyCode::Esc));
+    a.update(key(KeyCode::Esc));
+    a.update(key(KeyCode::Esc));
+    assert!(text(&a).contains("press a to add one"), "{}", text(&a));
+    assert_eq!(
+        a.screens.len(),
+        1,
+        "Esc on step 1 leaves the wizard, not the screen"
+    );
+}
+
+// ----- changes on a relationship -----
+
+#[test]
+fn delete_asks_who_keeps_each_scope_then_confirms() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![rel("hq-dc", "kea-dc")]);
+    a.update(ch('d'));
+    // The campus /16 stays on both, pools split.
+    a.update(ch('j'));
+    a.update(key(KeyCode::Left));
+    insta::assert_snapshot!("delete_chooser", render(&a, 80, 24).backend());
+    a.update(key(KeyCode::Enter));
+    let t = text(&a);
+    assert!(
+        t.contains("kea-hq keeps 10.64.0.0/24, 10.128.0.0/16"),
+        "{t}"
+    );
+    assert!(t.contains("kea-dc keeps 10.128.0.0/16"), "{t}");
+    insta::assert_snapshot!("delete_confirm", render(&a, 80, 24).backend());
+    let req = only(a.update(ch('y')));
+    assert_eq!(job(&req), ("failover:delete".into(), true));
+    assert!(format!("{:?}", a.screens[0].screen).contains("deleting failover hq-dc"));
+    // A second change while it runs is refused.
+    a.update(ch('m'));
+    assert!(a.status.clone().unwrap().text.contains("still running"));
+}
+
+#[test]
+fn maintenance_start_and_cancel_are_confirmed() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![rel("hq-dc", "kea-dc")]);
+    a.update(ch('m'));
+    assert!(text(&a).contains("Start maintenance"), "{}", text(&a));
+    a.update(ch('n'));
+    assert!(!text(&a).contains("Start maintenance"));
+    a.update(ch('m'));
+    let req = only(a.update(ch('y')));
+    assert_eq!(job(&req), ("failover:maintenance".into(), true));
+    let mut o = outcome(
+        "hq-dc",
+        &[
+            ("kea-hq", "partner-in-maintenance"),
+            ("kea-dc", "in-maintenance"),
+        ],
+    );
+    o.summary = "maintenance of hq-dc started: kea-dc can be stopped".into();
+    let list = only(a.update(answer(&req, Ok::<_, String>(o))));
+    a.update(key(KeyCode::Enter));
+    let mut r = rel("hq-dc", "kea-dc");
+    r.local_state = Some("partner-in-maintenance".into());
+    r.partner_state = Some("in-maintenance".into());
+    a.update(answer(&list, Ok::<_, String>(vec![r])));
+    // In maintenance, m offers the cancel.
+    a.update(ch('m'));
+    assert!(text(&a).contains("Cancel maintenance"), "{}", text(&a));
+    let req = only(a.update(ch('y')));
+    assert_eq!(job(&req), ("failover:maintenance".into(), true));
+    assert!(format!("{:?}", a.screens[0].screen).contains("cancelling maintenance"));
+}
+
+#[test]
+fn edit_checks_as_typed_and_sends_only_the_change() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![rel("hq-dc", "kea-dc")]);
+    a.update(ch('c'));
+    // Nothing changed: Enter says so.
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    assert!(a.status.clone().unwrap().text.contains("nothing changed"));
+    // Mode to hot standby; heartbeat 5000.
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::Right));
+    for _ in 0..3 {
+        a.update(key(KeyCode::Tab));
+    }
+    backspaces(&mut a, 5);
+    type_str(&mut a, "5x");
+    assert!(
+        text(&a).contains("✗ '5x' is not a whole number"),
+        "{}",
+        text(&a)
+    );
+    backspaces(&mut a, 1);
+    type_str(&mut a, "000");
+    insta::assert_snapshot!("edit_form", render(&a, 80, 24).backend());
+    assert!(a.update(key(KeyCode::Enter)).is_empty(), "asks first");
+    assert!(text(&a).contains("Change failover hq-dc"), "{}", text(&a));
+    let req = only(a.update(ch('y')));
+    assert_eq!(job(&req), ("failover:edit".into(), true));
+}
+
+#[test]
+fn add_scope_offers_only_scopes_not_in_the_failover() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![rel("hq-dc", "kea-dc")]);
+    a.update(ch('s'));
+    let t = text(&a);
+    assert!(
+        t.contains("10.64.1.0/24") && t.contains("192.0.2.0/24"),
+        "{t}"
+    );
+    assert!(!t.contains("[ ] 10.64.0.0/24"), "{t}");
+    // Enter with nothing picked says so.
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    assert!(text(&a).contains("pick at least one"), "{}", text(&a));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    a.update(key(KeyCode::Enter));
+    assert!(
+        text(&a).contains("Add 192.0.2.0/24 to failover hq-dc"),
+        "{}",
+        text(&a)
+    );
+    let req = only(a.update(ch('y')));
+    assert_eq!(job(&req), ("failover:add-scope".into(), true));
+}
