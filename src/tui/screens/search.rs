@@ -1,7 +1,382 @@
-//! The search screen (placeholder until it is built; the key reports that it is not there).
-use super::super::app::App;
-use super::super::screen::Screen;
+//! The find screen (`F`): an IP, MAC, hostname or client ID looked up on every DHCP server
+//! (leases, holds, claims, reservations) and in DNS; Enter on a hit opens its scope at the
+//! address.
+use std::net::IpAddr;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use futures_util::FutureExt;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use crate::ops::search::{SearchHit, SearchResult, Term};
+use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::render::fmt;
+use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::theme;
+use crate::tui::views::ListState;
+
+use super::status::kit::{self, Input, InputEvent};
 
 pub fn open(_app: &App) -> Result<Box<dyn Screen>, String> {
-    Err("the search screen is not built yet".into())
+    Ok(Box::new(SearchScreen::default()))
+}
+
+const INPUT_H: u16 = 3;
+
+#[derive(Debug, Default)]
+pub struct SearchScreen {
+    input: Input,
+    /// What the shown result was searched for.
+    searched: Option<String>,
+    /// The term could not be read (shown under the field).
+    invalid: Option<String>,
+    result: Option<Result<SearchResult, String>>,
+    busy: bool,
+    list: ListState,
+}
+
+impl SearchScreen {
+    fn hits(&self) -> &[SearchHit] {
+        match &self.result {
+            Some(Ok(r)) => &r.hits,
+            _ => &[],
+        }
+    }
+
+    fn errors_h(&self) -> u16 {
+        match &self.result {
+            Some(Ok(r)) if !r.errors.is_empty() => (r.errors.len() as u16 + 2).min(5),
+            _ => 0,
+        }
+    }
+
+    fn table_height(&self, size: Rect) -> usize {
+        kit::body_height(size).saturating_sub(INPUT_H + self.errors_h() + 3) as usize
+    }
+
+    fn search(&mut self) -> ScreenOut {
+        let text = self.input.text.trim().to_string();
+        let term = match Term::parse(&text) {
+            Ok(t) => t,
+            Err(e) => {
+                self.invalid = Some(e);
+                self.input.editing = true;
+                return ScreenOut::none();
+            }
+        };
+        self.invalid = None;
+        self.busy = true;
+        self.searched = Some(text);
+        self.list = ListState::default();
+        ScreenOut::job(ScreenJob::read("search", move |s| {
+            let term = term.clone();
+            async move { Box::new(kit::search_everywhere(&s, &term).await) as JobOutput }.boxed()
+        }))
+    }
+
+    /// Where a hit leads: its scope at the address on a DHCP server, else the server tab.
+    fn jump(&self, hit: &SearchHit, app: &App) -> Result<Jump, String> {
+        if !app.fleet.rows.iter().any(|r| r.name == hit.server) {
+            return Err(format!(
+                "{} is a DNS record on {}: no DHCP scope to open",
+                hit.detail, hit.server
+            ));
+        }
+        Ok(match (hit.scope, hit.ip) {
+            (Some(cidr), Some(IpAddr::V4(ip))) => Jump::Scope {
+                server: hit.server.clone(),
+                cidr,
+                ip: Some(ip),
+            },
+            _ => Jump::Server(hit.server.clone()),
+        })
+    }
+}
+
+impl Screen for SearchScreen {
+    fn title(&self) -> String {
+        "Find".into()
+    }
+
+    fn start(&mut self, _app: &App) -> ScreenOut {
+        self.input.editing = true;
+        ScreenOut::none()
+    }
+
+    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+        if self.input.editing {
+            return match self.input.key(&key) {
+                InputEvent::Done => self.search(),
+                InputEvent::Cancelled if self.result.is_none() && !self.busy => ScreenOut {
+                    close: true,
+                    ..ScreenOut::default()
+                },
+                InputEvent::Cancelled => {
+                    // Back to the hits shown, with the term they were found for.
+                    self.input.text = self.searched.clone().unwrap_or_default();
+                    self.invalid = None;
+                    ScreenOut::none()
+                }
+                InputEvent::Changed => {
+                    self.invalid = None;
+                    ScreenOut::none()
+                }
+                InputEvent::Other => ScreenOut::none(),
+            };
+        }
+        let n = self.hits().len();
+        let h = self.table_height(app.size);
+        if kit::move_key(&mut self.list, &key, n, h) {
+            return ScreenOut::none();
+        }
+        if !kit::plain(&key) {
+            return ScreenOut::ignored();
+        }
+        match key.code {
+            KeyCode::Char('/') | KeyCode::Char('i') | KeyCode::Char('f') => {
+                self.input.editing = true;
+                ScreenOut::none()
+            }
+            KeyCode::Enter => {
+                let Some(hit) = self.hits().get(self.list.cursor) else {
+                    return ScreenOut::none();
+                };
+                match self.jump(hit, app) {
+                    Ok(j) => ScreenOut {
+                        jump: Some(j),
+                        ..ScreenOut::default()
+                    },
+                    Err(why) => ScreenOut {
+                        status: Some(Status {
+                            text: why,
+                            kind: StatusKind::Info,
+                        }),
+                        ..ScreenOut::default()
+                    },
+                }
+            }
+            _ => ScreenOut::ignored(),
+        }
+    }
+
+    fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
+        if label == "search" {
+            self.busy = false;
+            self.result = Some(kit::take::<SearchResult>(result));
+            self.list = ListState::default();
+        }
+        ScreenOut::none()
+    }
+
+    fn on_refresh(&mut self, force: bool, _app: &App) -> ScreenOut {
+        // Searching again is on demand only: `r` repeats the last search.
+        if force && self.searched.is_some() && !self.busy {
+            self.input.text = self.searched.clone().unwrap_or_default();
+            return self.search();
+        }
+        ScreenOut::none()
+    }
+
+    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+        let [input_area, table_area, err_area] = Layout::vertical([
+            Constraint::Length(INPUT_H),
+            Constraint::Min(0),
+            Constraint::Length(self.errors_h()),
+        ])
+        .areas(area);
+        let mut line = self.input.spans(" Find: ");
+        match &self.invalid {
+            Some(e) => line.push(Span::styled(format!("  {e}"), theme::error())),
+            None if self.input.editing => line.push(Span::styled(
+                "  IP, MAC, hostname or client ID · Enter searches",
+                theme::dim(),
+            )),
+            None => {}
+        }
+        frame.render_widget(
+            Paragraph::new(Line::from(line))
+                .block(Block::bordered().title(" Find on every server ")),
+            input_area,
+        );
+
+        match &self.result {
+            None if self.busy => kit::message(
+                frame,
+                table_area,
+                "Hits",
+                kit::loading_lines("Searching every server"),
+                theme::warn(),
+            ),
+            None => kit::message(
+                frame,
+                table_area,
+                "Hits",
+                vec![
+                    Line::default(),
+                    Line::from("Type what to find and press Enter. Looked up on every server:"),
+                    Line::from(Span::styled(
+                        "leases (held and claimed too) by key, reservations, and DNS (A, PTR).",
+                        theme::dim(),
+                    )),
+                ],
+                ratatui::style::Style::new(),
+            ),
+            Some(Err(e)) => kit::message(
+                frame,
+                table_area,
+                "Hits",
+                kit::failure_lines("The search did not finish", e),
+                theme::error(),
+            ),
+            Some(Ok(r)) => self.draw_hits(frame, table_area, r, app),
+        }
+        if let Some(Ok(r)) = &self.result {
+            if !r.errors.is_empty() {
+                let lines: Vec<Line> = r
+                    .errors
+                    .iter()
+                    .map(|(s, e)| Line::from(Span::styled(format!("{s}: {e}"), theme::error())))
+                    .collect();
+                frame.render_widget(
+                    Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+                        Block::bordered()
+                            .border_style(theme::error())
+                            .title(format!(" Not searched: {} ", r.errors.len())),
+                    ),
+                    err_area,
+                );
+            }
+        }
+    }
+
+    fn hints(&self) -> Vec<(String, String)> {
+        let h: &[(&str, &str)] = if self.input.editing {
+            &[("Enter", "search"), ("Esc", "cancel")]
+        } else {
+            &[
+                ("Enter", "open"),
+                ("/", "new search"),
+                ("r", "again"),
+                ("e", "export"),
+                ("Esc", "back"),
+            ]
+        };
+        h.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn typing(&self) -> bool {
+        self.input.editing
+    }
+
+    fn export(&self) -> Option<ScreenTable> {
+        let Some(Ok(r)) = &self.result else {
+            return None;
+        };
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        Some(ScreenTable {
+            what: "find".into(),
+            header: ["server", "scope", "ip", "matched", "state", "detail"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            rows: r
+                .hits
+                .iter()
+                .map(|h| {
+                    vec![
+                        h.server.clone(),
+                        opt(h.scope.map(|c| c.to_string())),
+                        opt(h.ip.map(|i| i.to_string())),
+                        h.matched.clone(),
+                        h.state.clone(),
+                        h.detail.clone(),
+                    ]
+                })
+                .collect(),
+        })
+    }
+}
+
+impl SearchScreen {
+    fn draw_hits(&self, frame: &mut Frame, area: Rect, r: &SearchResult, app: &App) {
+        let h = area.height.saturating_sub(3) as usize;
+        let l = self.list.fixed(r.hits.len(), h);
+        let wide = area.width >= 110;
+        let rows: Vec<Row> = r
+            .hits
+            .iter()
+            .enumerate()
+            .skip(l.top)
+            .take(h)
+            .map(|(i, hit)| {
+                let dash = || "-".to_string();
+                let row = Row::new(vec![
+                    Cell::from(hit.server.clone()),
+                    Cell::from(hit.scope.map(|c| c.to_string()).unwrap_or_else(dash)),
+                    Cell::from(hit.ip.map(|c| c.to_string()).unwrap_or_else(dash)),
+                    Cell::from(hit.matched.clone()),
+                    Cell::from(hit.state.clone()),
+                    Cell::from(hit.detail.clone()),
+                ]);
+                if i == l.cursor {
+                    row.style(theme::selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let widths = [
+            Constraint::Length(if wide { 20 } else { 12 }),
+            Constraint::Length(18),
+            Constraint::Length(15),
+            Constraint::Length(if wide { 22 } else { 12 }),
+            Constraint::Length(9),
+            Constraint::Fill(1),
+        ];
+        let searched = self.searched.clone().unwrap_or_default();
+        let mut title = format!(
+            " {} hit{} for {searched} ",
+            r.hits.len(),
+            super::status::plural(r.hits.len())
+        );
+        if self.busy {
+            title.push_str("· searching again… ");
+        }
+        let mut block = Block::bordered().title(title);
+        if r.hits.is_empty() {
+            block = block.title_bottom(" found nowhere ");
+        } else if let Some(hit) = r.hits.get(l.cursor) {
+            let note = match self.jump(hit, app) {
+                Ok(Jump::Scope { .. }) => format!(
+                    "Enter opens the scope at {}",
+                    hit.ip.map(|i| i.to_string()).unwrap_or_default()
+                ),
+                Ok(Jump::Server(_)) => "Enter opens the server".to_string(),
+                Err(_) => "a DNS record".to_string(),
+            };
+            block = block.title_bottom(Line::from(Span::styled(
+                format!(
+                    " {} ",
+                    fmt::trunc(
+                        &format!("{} · {note}", hit.detail),
+                        area.width.saturating_sub(4) as usize
+                    )
+                ),
+                theme::dim(),
+            )));
+        }
+        frame.render_widget(
+            Table::new(rows, widths)
+                .header(
+                    Row::new(["Server", "Scope", "IP", "Matched", "State", "Detail"])
+                        .style(theme::header()),
+                )
+                .block(block),
+            area,
+        );
+    }
 }

@@ -1,0 +1,427 @@
+//! What the fleet screens (status, zones, alerts, search, events) share: unpacking job
+//! results, list movement, a one-line text input, the background poller that refreshes
+//! many servers a bounded number at a time, and the boxes for loading and failure.
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use futures_util::FutureExt;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
+use ratatui::Frame;
+
+use futures_util::future::join_all;
+
+use crate::config::Config;
+use crate::ops::fleet::{self, DnsStatus, FleetWatch, ServiceState, ServiceStatus};
+use crate::ops::search::{self, SearchResult, Term};
+use crate::ops::zones::{self, ZoneHealth};
+use crate::ops::Session;
+use crate::tui::layout;
+use crate::tui::screen::{JobOutput, JobResult, ScreenJob};
+use crate::tui::theme;
+use crate::tui::views::ListState;
+
+/// The output of a job as the type the screen sent it with.
+pub fn take<T: 'static>(r: JobResult) -> Result<T, String> {
+    match r.0 {
+        Ok(b) => b.downcast::<T>().map(|b| *b).map_err(|_| {
+            "internal error: a background job answered with data of the wrong kind (see the ddish log)"
+                .to_string()
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// A plain key: no Ctrl or Alt held (Shift is part of the character).
+pub fn plain(k: &KeyEvent) -> bool {
+    !k.modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
+/// Moves the cursor for a list key (arrows, jk, PgUp/PgDn, Home/End, g/G); `false` when
+/// the key is not one. `height` is the number of rows shown, for paging and scrolling.
+pub fn move_key(l: &mut ListState, k: &KeyEvent, len: usize, height: usize) -> bool {
+    let page = height.max(1) as isize;
+    match k.code {
+        KeyCode::Up | KeyCode::Char('k') => l.step(-1, len),
+        KeyCode::Down | KeyCode::Char('j') => l.step(1, len),
+        KeyCode::PageUp => l.step(-page, len),
+        KeyCode::PageDown => l.step(page, len),
+        KeyCode::Home | KeyCode::Char('g') => l.cursor = 0,
+        KeyCode::End | KeyCode::Char('G') => l.cursor = len.saturating_sub(1),
+        _ => return false,
+    }
+    l.fix(len, height);
+    true
+}
+
+/// Rows of the screen body for a terminal of `size` (header and footer take two each).
+pub fn body_height(size: Rect) -> u16 {
+    size.height
+        .saturating_sub(layout::HEADER_H + layout::FOOTER_H)
+}
+
+/// A one-line text field.
+#[derive(Clone, Debug, Default)]
+pub struct Input {
+    pub text: String,
+    pub editing: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputEvent {
+    Changed,
+    /// Enter: editing stops, the text stays.
+    Done,
+    /// Esc: editing stops; the caller decides what becomes of the text.
+    Cancelled,
+    /// A key the field has no use for.
+    Other,
+}
+
+impl Input {
+    pub fn key(&mut self, k: &KeyEvent) -> InputEvent {
+        match k.code {
+            KeyCode::Enter => {
+                self.editing = false;
+                InputEvent::Done
+            }
+            KeyCode::Esc => {
+                self.editing = false;
+                InputEvent::Cancelled
+            }
+            KeyCode::Backspace => {
+                self.text.pop();
+                InputEvent::Changed
+            }
+            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.text.clear();
+                InputEvent::Changed
+            }
+            KeyCode::Char(c) if plain(k) => {
+                self.text.push(c);
+                InputEvent::Changed
+            }
+            _ => InputEvent::Other,
+        }
+    }
+
+    /// The text with a cursor while editing.
+    pub fn spans(&self, prompt: &str) -> Vec<Span<'static>> {
+        let mut v = vec![
+            Span::styled(prompt.to_string(), theme::key()),
+            Span::raw(self.text.clone()),
+        ];
+        if self.editing {
+            v.push(Span::styled("▏", theme::key()));
+        }
+        v
+    }
+}
+
+/// A bordered box with a message: loading, failure, nothing there.
+pub fn message(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    lines: Vec<Line<'static>>,
+    border: Style,
+) {
+    let p = Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+        Block::bordered()
+            .border_style(border)
+            .padding(Padding::horizontal(1))
+            .title(format!(" {title} ")),
+    );
+    frame.render_widget(p, area);
+}
+
+pub fn loading_lines(what: &str) -> Vec<Line<'static>> {
+    vec![
+        Line::default(),
+        Line::from(Span::styled(format!("⟳ {what}…"), theme::warn())),
+        Line::from(Span::styled(
+            "The console stays usable meanwhile: Esc goes back, Tab to another tab.",
+            theme::dim(),
+        )),
+    ]
+}
+
+pub fn failure_lines(what: &str, reason: &str) -> Vec<Line<'static>> {
+    vec![
+        Line::default(),
+        Line::from(Span::styled(format!("✗ {what}"), theme::error())),
+        Line::default(),
+        Line::from(reason.to_string()),
+        Line::default(),
+        Line::from(Span::styled("r tries again · Esc goes back", theme::dim())),
+    ]
+}
+
+/// The state of a DHCP server in words, with a glyph so it reads without colour.
+pub fn state_span(s: ServiceState) -> Span<'static> {
+    if s.is_ok() {
+        Span::styled(format!("● {}", s.label()), theme::ok())
+    } else {
+        Span::styled(format!("✗ {}", s.label()), theme::error())
+    }
+}
+
+/// Servers refreshed per job and jobs in flight at once: at most `BATCH * MAX_JOBS`
+/// servers are polled together, so a fleet of hundreds never floods the network, and a
+/// job always ends within one server's time limit (its servers run side by side).
+pub const BATCH: usize = 8;
+pub const MAX_JOBS: usize = 4;
+/// A failing server is retried less and less often, up to this.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(600);
+/// Until the config says otherwise.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Refreshes many DHCP servers in the background: each refresh tick asks only for the
+/// servers that are due (back-off after failures, `FleetWatch`), a bounded number at a
+/// time; servers asked for by hand go first.
+#[derive(Clone, Debug)]
+pub struct Poller {
+    prefix: &'static str,
+    pub watch: FleetWatch,
+    names: Vec<String>,
+    /// Job label -> its servers.
+    in_flight: HashMap<String, Vec<String>>,
+    busy: HashSet<String>,
+    wanted: VecDeque<String>,
+    seq: u64,
+    /// Keep each server's scope tree (alerts need it; the status list does not).
+    pub keep_trees: bool,
+}
+
+impl Poller {
+    /// `prefix` starts the labels of its jobs (`status#3`).
+    pub fn new(prefix: &'static str, names: Vec<String>, interval: Duration) -> Poller {
+        Poller {
+            prefix,
+            watch: FleetWatch::new(interval, MAX_BACKOFF),
+            names,
+            in_flight: HashMap::new(),
+            busy: HashSet::new(),
+            wanted: VecDeque::new(),
+            seq: 0,
+            keep_trees: false,
+        }
+    }
+
+    /// Takes the configured refresh interval; what was learnt so far is kept.
+    pub fn set_interval(&mut self, interval: Duration, rows: &mut [ServiceStatus]) {
+        self.watch = FleetWatch::new(interval, MAX_BACKOFF);
+        for r in rows {
+            self.watch.record(r);
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    pub fn is_busy(&self, name: &str) -> bool {
+        self.busy.contains(name)
+    }
+
+    pub fn busy_count(&self) -> usize {
+        self.busy.len()
+    }
+
+    /// Whether `label` is one of this poller's jobs.
+    pub fn owns(&self, label: &str) -> bool {
+        label
+            .strip_prefix(self.prefix)
+            .is_some_and(|r| r.starts_with('#'))
+    }
+
+    /// Asks for these servers before any that are merely due.
+    pub fn want<I: IntoIterator<Item = String>>(&mut self, names: I) {
+        for n in names {
+            if !self.wanted.contains(&n) && self.names.contains(&n) {
+                self.wanted.push_back(n);
+            }
+        }
+    }
+
+    /// Jobs for the servers asked for and then those due at `now`, while fewer than
+    /// `MAX_JOBS` are running.
+    pub fn pump(&mut self, now: i64) -> Vec<ScreenJob> {
+        let mut jobs = Vec::new();
+        let mut due: VecDeque<String> = self.watch.due(&self.names, now).into();
+        while self.in_flight.len() < MAX_JOBS {
+            let mut batch: Vec<String> = Vec::new();
+            while batch.len() < BATCH {
+                let next = match self.wanted.pop_front() {
+                    Some(n) => n,
+                    None => match due.pop_front() {
+                        Some(n) => n,
+                        None => break,
+                    },
+                };
+                if !self.busy.contains(&next) && !batch.contains(&next) {
+                    batch.push(next);
+                }
+            }
+            if batch.is_empty() {
+                break;
+            }
+            self.seq += 1;
+            let label = format!("{}#{}", self.prefix, self.seq);
+            self.busy.extend(batch.iter().cloned());
+            self.in_flight.insert(label.clone(), batch.clone());
+            let keep = self.keep_trees;
+            jobs.push(ScreenJob::read(label, move |s| {
+                let names = batch.clone();
+                async move {
+                    let mut rows = statuses(&s, &names).await;
+                    if !keep {
+                        for r in &mut rows {
+                            r.tree = None;
+                        }
+                    }
+                    Box::new(rows) as JobOutput
+                }
+                .boxed()
+            }));
+        }
+        jobs
+    }
+
+    /// The answer of one of its jobs: the rows, recorded in the watch (last good carried
+    /// forward, next refresh scheduled). A job that failed as a whole (worker timeout)
+    /// marks each of its servers with the reason.
+    pub fn done(&mut self, label: &str, result: JobResult, now: i64) -> Vec<ServiceStatus> {
+        let names = self.in_flight.remove(label).unwrap_or_default();
+        for n in &names {
+            self.busy.remove(n);
+        }
+        let mut rows = match take::<Vec<ServiceStatus>>(result) {
+            Ok(rows) => rows,
+            Err(e) => names
+                .iter()
+                .map(|n| ServiceStatus {
+                    name: n.clone(),
+                    url: String::new(),
+                    tags: Vec::new(),
+                    fields: Default::default(),
+                    state: ServiceState::Timeout,
+                    version: None,
+                    uptime: None,
+                    ha_state: None,
+                    scopes: None,
+                    utilization: None,
+                    checked_at: now,
+                    last_good: None,
+                    error: Some(e.clone()),
+                    tree: None,
+                })
+                .collect(),
+        };
+        for r in &mut rows {
+            self.busy.remove(&r.name);
+            self.watch.record(r);
+        }
+        rows
+    }
+}
+
+// The fleet-wide helpers of `ops` (status_of, dns_status_all, zones_health, search_all)
+// drive their servers through a stream whose closures borrow; such a future can't be
+// proven `Send`, which a worker job must be. These do the same a bounded number at a
+// time with plain `join_all` over futures built beforehand.
+
+/// Servers refreshed side by side (one poller batch).
+pub async fn statuses(session: &Session, names: &[String]) -> Vec<ServiceStatus> {
+    let limit = fleet::server_limit(session.config());
+    let futs: Vec<_> = names
+        .iter()
+        .map(|n| fleet::server_status(session, n, limit))
+        .collect();
+    join_all(futs).await
+}
+
+/// At most this many DNS checks or server searches at once.
+pub const CONCURRENCY: usize = 16;
+
+/// Every configured DNS server, in config order.
+pub async fn dns_statuses(cfg: &Config) -> Vec<DnsStatus> {
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let mut out = Vec::new();
+    for chunk in cfg.dns.servers.chunks(CONCURRENCY) {
+        let futs: Vec<_> = chunk
+            .iter()
+            .map(|s| fleet::dns_status(cfg, &s.name, s.addr, timeout))
+            .collect();
+        out.extend(join_all(futs).await);
+    }
+    out
+}
+
+/// Every configured zone, forward first, then IPv4 and IPv6 reverse, each by name.
+pub async fn zone_healths(cfg: &Config) -> Vec<ZoneHealth> {
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let mut out = Vec::new();
+    for chunk in cfg.dns.zones.chunks(CONCURRENCY) {
+        let futs: Vec<_> = chunk
+            .iter()
+            .map(|z| zones::zone_health(cfg, z, timeout))
+            .collect();
+        out.extend(join_all(futs).await);
+    }
+    out.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.zone.cmp(&b.zone)));
+    out
+}
+
+/// The term on every DHCP server (config order), then in DNS.
+pub async fn search_everywhere(session: &Session, term: &Term) -> SearchResult {
+    let cfg = session.config();
+    let mut res = SearchResult::default();
+    for chunk in cfg.servers.chunks(CONCURRENCY) {
+        let futs: Vec<_> = chunk
+            .iter()
+            .map(|s| search::search_server(session, &s.name, term))
+            .collect();
+        for (s, r) in chunk.iter().zip(join_all(futs).await) {
+            match r {
+                Ok(h) => res.hits.extend(h),
+                Err(e) => res.errors.push((s.name.clone(), e.to_string())),
+            }
+        }
+    }
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let (h, e) = search::search_dns(cfg, term, timeout).await;
+    res.hits.extend(h);
+    res.errors.extend(e);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poller_is_bounded_and_asks_wanted_first() {
+        let names: Vec<String> = (0..50).map(|i| format!("s{i:02}")).collect();
+        let mut p = Poller::new("status", names, Duration::from_secs(10));
+        p.want(["s40".to_string()]);
+        let jobs = p.pump(0);
+        assert_eq!(jobs.len(), MAX_JOBS);
+        assert_eq!(p.busy_count(), BATCH * MAX_JOBS);
+        assert!(p.is_busy("s40"), "asked for by hand: in the first batch");
+        assert!(p.pump(0).is_empty(), "no more while the jobs run");
+        let label = jobs[0].label.clone();
+        assert!(p.owns(&label) && !p.owns("statusx#1") && !p.owns("dns"));
+        let rows = p.done(&label, JobResult(Err("no answer in time".into())), 5);
+        assert_eq!(rows.len(), BATCH);
+        assert!(rows.iter().all(|r| r.state == ServiceState::Timeout));
+        // The freed slot takes the next due servers, never one still running.
+        let more = p.pump(5);
+        assert_eq!(more.len(), 1);
+        assert_eq!(p.busy_count(), BATCH * MAX_JOBS);
+    }
+}
