@@ -136,6 +136,8 @@ pub struct ServerPreview {
     pub changes: Vec<String>,
     /// Why nothing can be done on this server (unreachable, scope missing, class in use...).
     pub error: Option<String>,
+    /// What to know before saying yes (an exclusion over addresses still leased).
+    pub warnings: Vec<String>,
 }
 
 /// What happened on one server.
@@ -435,6 +437,47 @@ pub fn classes_of(cfg: &Value) -> Vec<ClassInfo> {
         .collect()
 }
 
+/// Addresses of `start`-`end` still leased in each marked scope, on the server or one of
+/// its HA peers: an exclusion stops DHCP from handing them out again, but each lease runs
+/// until it expires. One warning per scope that has any.
+async fn leased_inside(
+    raw: &Value,
+    peers: &[(String, crate::kea::KeaClient)],
+    marked: &[Ipv4Net],
+    start: Ipv4Addr,
+    end: Ipv4Addr,
+) -> Result<Vec<String>, OpError> {
+    let (a, b) = (u32::from(start), u32::from(end));
+    let defs = crate::kea::parse_config(raw)?.scopes;
+    let now = super::now();
+    let mut out = Vec::new();
+    for cidr in marked {
+        let Some(def) = defs.iter().find(|d| d.cidr == *cidr) else {
+            continue;
+        };
+        let mut leased: Vec<Ipv4Addr> = Vec::new();
+        for (_, c) in peers {
+            for l in c.lease4_get_all(def.id).await? {
+                let n = u32::from(l.ip);
+                if (a..=b).contains(&n) && !l.is_expired(now) {
+                    leased.push(l.ip);
+                }
+            }
+        }
+        leased.sort();
+        leased.dedup();
+        if let Some(first) = leased.first() {
+            out.push(format!(
+                "{cidr}: {} leased address{} in {start}-{end} (first {first}): excluding stops \
+                 DHCP from handing them out again, but each lease runs until it expires",
+                leased.len(),
+                if leased.len() == 1 { "" } else { "es" },
+            ));
+        }
+    }
+    Ok(out)
+}
+
 impl Session {
     /// The client classes of `server`, with what uses each.
     pub async fn classes(&self, server: &str) -> Result<Vec<ClassInfo>, OpError> {
@@ -448,11 +491,17 @@ impl Session {
         join_all(groups.iter().map(|(server, scopes)| async move {
             let r = async {
                 let mut raw = self.client(server)?.config_get_raw().await?;
+                let base = raw.clone();
                 let mut lines = edit::edit(&mut raw, scopes.as_deref(), &change.op)
                     .map_err(OpError::Refused)?;
-                let others: Vec<String> = self
-                    .peers(server)
-                    .await?
+                let peers = self.peers(server).await?;
+                let warnings = match (&change.op, scopes) {
+                    (BulkOp::Exclude(a, b), Some(marked)) => {
+                        leased_inside(&base, &peers, marked, *a, *b).await?
+                    }
+                    _ => Vec::new(),
+                };
+                let others: Vec<String> = peers
                     .into_iter()
                     .map(|(n, _)| n)
                     .filter(|n| n != server)
@@ -463,19 +512,21 @@ impl Session {
                         others.join(", ")
                     ));
                 }
-                Ok::<_, OpError>(lines)
+                Ok::<_, OpError>((lines, warnings))
             }
             .await;
             match r {
-                Ok(changes) => ServerPreview {
+                Ok((changes, warnings)) => ServerPreview {
                     server: server.clone(),
                     changes,
                     error: None,
+                    warnings,
                 },
                 Err(e) => ServerPreview {
                     server: server.clone(),
                     changes: Vec::new(),
                     error: Some(e.to_string()),
+                    warnings: Vec::new(),
                 },
             }
         }))

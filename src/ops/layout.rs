@@ -364,17 +364,7 @@ impl Session {
             )));
         }
         let cidr = subnet.unwrap_or(network);
-        if cidr != cidr.trunc() {
-            return Err(refused(format!(
-                "{cidr} has host bits set: did you mean {}?",
-                cidr.trunc()
-            )));
-        }
-        if !network.contains(&cidr) {
-            return Err(refused(format!(
-                "the scope {cidr} is outside its network {network}"
-            )));
-        }
+        check_scope_subnet(network, cidr).map_err(refused)?;
         self.create_scope_in(server, &raw, cidr, Some(network), props, "scope-create")
             .await
     }

@@ -75,6 +75,20 @@ pub fn check_network_place(
     Ok(())
 }
 
+/// Whether `cidr` can be a scope of the network `network`: no host bits, inside it.
+pub fn check_scope_subnet(network: Ipv4Net, cidr: Ipv4Net) -> Result<(), String> {
+    if cidr != cidr.trunc() {
+        return Err(format!(
+            "{cidr} has host bits set: did you mean {}?",
+            cidr.trunc()
+        ));
+    }
+    if !network.contains(&cidr) {
+        return Err(format!("the scope {cidr} is outside its network {network}"));
+    }
+    Ok(())
+}
+
 pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
     a.contains(&b.network()) || b.contains(&a.network())
 }

@@ -3,8 +3,12 @@
 //! which actions an address's state allows.
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+
 use crate::model::scope::IpDetail;
 use crate::model::{IpState, LeaseMark, Range, ScopeDef};
+use crate::ops::bulk::{BulkChange, ClassInfo, ServerOutcome, ServerPreview};
+use crate::ops::layout::{ScopeEdit, ScopeProps};
 use crate::probe::PingResult;
 
 use super::form::Form;
@@ -91,13 +95,68 @@ pub enum ActionJob {
     History {
         ip: Ipv4Addr,
     },
+    // ----- the address space (issue 4), on the server of the tab -----
+    CreateNetwork {
+        cidr: Ipv4Net,
+        container: bool,
+        title: Option<String>,
+        description: Option<String>,
+    },
+    /// `Some("")` clears.
+    EditNetwork {
+        cidr: Ipv4Net,
+        title: Option<String>,
+        description: Option<String>,
+    },
+    ToContainer {
+        cidr: Ipv4Net,
+    },
+    DeleteNetwork {
+        cidr: Ipv4Net,
+    },
+    CreateScope {
+        network: Ipv4Net,
+        subnet: Option<Ipv4Net>,
+        props: Box<ScopeProps>,
+    },
+    EditScope {
+        cidr: Ipv4Net,
+        edit: Box<ScopeEdit>,
+    },
+    SetActive {
+        cidr: Ipv4Net,
+        active: bool,
+    },
+    DuplicateScope {
+        cidr: Ipv4Net,
+        to_cidr: Option<Ipv4Net>,
+        to_server: Option<String>,
+    },
+    /// Without `confirmed` the server side answers with the lease and reservation counts
+    /// as a question.
+    DeleteScope {
+        cidr: Ipv4Net,
+        confirmed: bool,
+    },
+    RecreateScope {
+        cidr: Ipv4Net,
+    },
+    ForgetScope {
+        cidr: Ipv4Net,
+    },
+    // ----- many scopes, many servers -----
+    BulkPreview(Box<BulkChange>),
+    BulkApply(Box<BulkChange>),
+    /// The client classes of these servers (read).
+    Classes(Vec<String>),
 }
 
 impl ActionJob {
     /// The same job, the user having confirmed the server's warning.
     pub fn confirmed(mut self) -> ActionJob {
-        if let ActionJob::Reserve { confirmed, .. } | ActionJob::Exclude { confirmed, .. } =
-            &mut self
+        if let ActionJob::Reserve { confirmed, .. }
+        | ActionJob::Exclude { confirmed, .. }
+        | ActionJob::DeleteScope { confirmed, .. } = &mut self
         {
             *confirmed = true;
         }
@@ -106,7 +165,56 @@ impl ActionJob {
 
     /// Reads only: ping and history change nothing and need no reload.
     pub fn is_read(&self) -> bool {
-        matches!(self, ActionJob::Ping { .. } | ActionJob::History { .. })
+        matches!(
+            self,
+            ActionJob::Ping { .. }
+                | ActionJob::History { .. }
+                | ActionJob::BulkPreview(_)
+                | ActionJob::Classes(_)
+        )
+    }
+
+    /// Concerns the address space or many servers (answered to the tab or the console,
+    /// not to a scope view).
+    pub fn is_layout(&self) -> bool {
+        matches!(
+            self,
+            ActionJob::CreateNetwork { .. }
+                | ActionJob::EditNetwork { .. }
+                | ActionJob::ToContainer { .. }
+                | ActionJob::DeleteNetwork { .. }
+                | ActionJob::CreateScope { .. }
+                | ActionJob::EditScope { .. }
+                | ActionJob::SetActive { .. }
+                | ActionJob::DuplicateScope { .. }
+                | ActionJob::DeleteScope { .. }
+                | ActionJob::RecreateScope { .. }
+                | ActionJob::ForgetScope { .. }
+                | ActionJob::BulkPreview(_)
+                | ActionJob::BulkApply(_)
+                | ActionJob::Classes(_)
+        )
+    }
+
+    /// The tree node to select after the change went through (`net:` or `scope:` key).
+    pub fn select_after(&self) -> Option<String> {
+        match self {
+            ActionJob::CreateNetwork { cidr, .. }
+            | ActionJob::EditNetwork { cidr, .. }
+            | ActionJob::ToContainer { cidr } => Some(format!("net:{cidr}")),
+            ActionJob::CreateScope {
+                network, subnet, ..
+            } => Some(format!("scope:{}", subnet.unwrap_or(*network))),
+            ActionJob::EditScope { cidr, .. }
+            | ActionJob::SetActive { cidr, .. }
+            | ActionJob::RecreateScope { cidr } => Some(format!("scope:{cidr}")),
+            ActionJob::DuplicateScope {
+                cidr,
+                to_cidr,
+                to_server: None,
+            } => Some(format!("scope:{}", to_cidr.unwrap_or(*cidr))),
+            _ => None,
+        }
     }
 
     /// What is being done, for the busy status ("holding 10.64.0.60").
@@ -137,6 +245,34 @@ impl ActionJob {
             ActionJob::Unexclude { range, .. } => format!("returning {range} to the pools"),
             ActionJob::Ping { ip } => format!("pinging {ip}"),
             ActionJob::History { ip } => format!("reading the history of {ip}"),
+            ActionJob::CreateNetwork {
+                cidr, container, ..
+            } => format!(
+                "creating the {} {cidr}",
+                if *container { "container" } else { "network" }
+            ),
+            ActionJob::EditNetwork { cidr, .. } => format!("changing {cidr}"),
+            ActionJob::ToContainer { cidr } => format!("turning {cidr} into a container"),
+            ActionJob::DeleteNetwork { cidr } => format!("deleting {cidr}"),
+            ActionJob::CreateScope {
+                network, subnet, ..
+            } => format!("creating the scope {}", subnet.unwrap_or(*network)),
+            ActionJob::EditScope { cidr, .. } => format!("changing the scope {cidr}"),
+            ActionJob::SetActive { cidr, active } => format!(
+                "{} the scope {cidr}",
+                if *active {
+                    "activating"
+                } else {
+                    "deactivating"
+                }
+            ),
+            ActionJob::DuplicateScope { cidr, .. } => format!("duplicating the scope {cidr}"),
+            ActionJob::DeleteScope { cidr, .. } => format!("deleting the scope {cidr}"),
+            ActionJob::RecreateScope { cidr } => format!("re-creating the scope {cidr}"),
+            ActionJob::ForgetScope { cidr } => format!("forgetting the scope {cidr}"),
+            ActionJob::BulkPreview(c) => format!("previewing: {}", c.op().describe()),
+            ActionJob::BulkApply(c) => format!("applying: {}", c.op().describe()),
+            ActionJob::Classes(_) => "reading the client classes".into(),
         }
     }
 }
@@ -215,6 +351,152 @@ pub enum Modal {
     Exclusions {
         cursor: usize,
     },
+    /// A menu of layout or bulk steps (tree, network and Servers tab).
+    Choose(Choice),
+    /// A bulk change's preview per server; `y` sends `apply`.
+    Preview {
+        rows: Option<Result<Vec<ServerPreview>, String>>,
+        apply: Box<BulkChange>,
+        scroll: usize,
+    },
+    /// What a bulk change did on each server; `rows: None` while it runs.
+    Outcome {
+        title: String,
+        rows: Option<Vec<ServerOutcome>>,
+        scroll: usize,
+    },
+    /// Client classes per server (read).
+    Classes {
+        rows: Option<Result<Vec<ServerClasses>, String>>,
+        scroll: usize,
+    },
+    /// A network's claims outside every scope; `cursor` indexes them.
+    ClaimList {
+        network: Ipv4Net,
+        cursor: usize,
+    },
+}
+
+/// One server's client classes, or why they could not be read.
+pub type ServerClasses = (String, Result<Vec<ClassInfo>, String>);
+
+/// One step a layout or bulk menu offers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    NewNetwork { container: bool },
+    NewScope(Ipv4Net),
+    EditNetwork(Ipv4Net),
+    ToContainer(Ipv4Net),
+    DeleteNetwork(Ipv4Net),
+    EditScope(Ipv4Net),
+    Activate(Ipv4Net),
+    Deactivate(Ipv4Net),
+    Duplicate(Ipv4Net),
+    DeleteScope(Ipv4Net),
+    Recreate(Ipv4Net),
+    Forget(Ipv4Net),
+    ClaimNet(Ipv4Net),
+    Claims(Ipv4Net),
+    Bulk(BulkKind),
+}
+
+/// The bulk changes offered for marked scopes or servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkKind {
+    LeaseTime,
+    Exclude,
+    Ddns,
+    SetOption,
+    DeleteOption,
+    ReplaceOption,
+    ListClasses,
+    CreateClass,
+    EditClass,
+    DeleteClass,
+}
+
+impl BulkKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            BulkKind::LeaseTime => "lease duration",
+            BulkKind::Exclude => "exclusion range",
+            BulkKind::Ddns => "DNS update (ddns-*) parameter",
+            BulkKind::SetOption => "set a DHCP option",
+            BulkKind::DeleteOption => "delete a DHCP option",
+            BulkKind::ReplaceOption => "find and replace in an option",
+            BulkKind::ListClasses => "list client classes",
+            BulkKind::CreateClass => "create a client class",
+            BulkKind::EditClass => "edit a client class",
+            BulkKind::DeleteClass => "delete a client class",
+        }
+    }
+
+    /// What is offered for marked scopes, or for marked servers.
+    pub fn offered(servers: bool) -> Vec<BulkKind> {
+        use BulkKind::*;
+        if servers {
+            vec![
+                SetOption,
+                DeleteOption,
+                ReplaceOption,
+                LeaseTime,
+                Ddns,
+                ListClasses,
+                CreateClass,
+                EditClass,
+                DeleteClass,
+            ]
+        } else {
+            vec![
+                LeaseTime,
+                Exclude,
+                Ddns,
+                SetOption,
+                DeleteOption,
+                ReplaceOption,
+            ]
+        }
+    }
+}
+
+impl Step {
+    pub fn label(&self) -> String {
+        match self {
+            Step::NewNetwork { container: false } => "network".into(),
+            Step::NewNetwork { container: true } => "container".into(),
+            Step::NewScope(n) => format!("DHCP scope in {n}"),
+            Step::EditNetwork(c) => format!("edit {c} (title, description)"),
+            Step::ToContainer(c) => format!("convert {c} to a container"),
+            Step::DeleteNetwork(c) => format!("delete {c}"),
+            Step::EditScope(c) => format!("edit scope {c} (range, options…)"),
+            Step::Activate(c) => format!("activate {c}"),
+            Step::Deactivate(c) => format!("deactivate {c} (stays configured, serves nobody)"),
+            Step::Duplicate(c) => format!("duplicate {c} (other CIDR or server)"),
+            Step::DeleteScope(c) => format!("delete scope {c}"),
+            Step::Recreate(c) => format!("re-create {c} on the server"),
+            Step::Forget(c) => format!("forget {c} (drop it from its network)"),
+            Step::ClaimNet(c) => format!("claim an address of {c} outside its scopes"),
+            Step::Claims(c) => format!("claims of {c} (unclaim)"),
+            Step::Bulk(k) => k.label().to_string(),
+        }
+    }
+
+    /// Removes something: shown in the error colour.
+    pub fn destructive(&self) -> bool {
+        matches!(
+            self,
+            Step::DeleteNetwork(_) | Step::DeleteScope(_) | Step::Forget(_)
+        ) || *self == Step::Bulk(BulkKind::DeleteClass)
+            || *self == Step::Bulk(BulkKind::DeleteOption)
+    }
+}
+
+/// A menu of steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub title: String,
+    pub items: Vec<Step>,
+    pub cursor: usize,
 }
 
 impl Modal {
@@ -225,6 +507,10 @@ impl Modal {
             Modal::Confirm(_) => Context::Confirm,
             Modal::Ping { .. } | Modal::History { .. } | Modal::Message { .. } => Context::Info,
             Modal::Exclusions { .. } => Context::Exclusions,
+            Modal::Choose(_) => Context::Menu,
+            Modal::Preview { .. } => Context::Preview,
+            Modal::Outcome { .. } | Modal::Classes { .. } => Context::Info,
+            Modal::ClaimList { .. } => Context::ClaimList,
         }
     }
 }

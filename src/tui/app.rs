@@ -1,6 +1,6 @@
 //! Console state and the pure `update`: messages in (keys, clock, worker results),
 //! requests out. No I/O and no async here, so every flow is testable without a terminal.
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,11 +11,16 @@ use ratatui::layout::Rect;
 
 use crate::config::{Config, DnsConfig, Role};
 use crate::model::{NodeKind, ScopeDef, ScopeStatus, ScopeView, Thresholds};
+use crate::ops::bulk::{ServerOutcome, ServerPreview};
 use crate::ops::{ServerData, ServerHealth};
 use crate::probe::PingResult;
 
+#[path = "app_layout.rs"]
+mod layout_flow;
+
 use super::actions::{
-    self, ActionJob, Confirm, Done, Fail, HistoryRow, Menu, Modal, Pending, IP_ACTIONS,
+    self, ActionJob, Confirm, Done, Fail, HistoryRow, Menu, Modal, Pending, ServerClasses,
+    IP_ACTIONS,
 };
 use super::checks;
 use super::form::Form;
@@ -58,6 +63,13 @@ pub enum Target {
         server: String,
         cidr: Ipv4Net,
     },
+    /// A change of the address space of a server (tree and network views); never
+    /// cancelled.
+    Layout {
+        server: String,
+    },
+    /// A bulk change's preview or apply, a client class listing: many servers.
+    Bulk,
     /// A job of a full-window screen (`screen` is its id); reads are cancelled by the
     /// next job with the same label, writes never.
     Screen {
@@ -80,7 +92,11 @@ impl Target {
                 label,
                 write: false,
             } => Some(format!("screen:{screen}:{label}")),
-            Target::Export | Target::Action { .. } | Target::Screen { .. } => None,
+            Target::Export
+            | Target::Action { .. }
+            | Target::Screen { .. }
+            | Target::Layout { .. }
+            | Target::Bulk => None,
         }
     }
 }
@@ -155,6 +171,16 @@ pub enum Payload {
         rows: Result<Vec<HistoryRow>, String>,
     },
     Screen(JobResult),
+    /// A bulk change or class listing; `Err` when the whole job failed (timeout).
+    Bulk(Result<BulkResult, String>),
+}
+
+/// What a many-server job brings back.
+#[derive(Debug)]
+pub enum BulkResult {
+    Preview(Vec<ServerPreview>),
+    Outcome(Vec<ServerOutcome>),
+    Classes(Vec<ServerClasses>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,6 +225,14 @@ pub struct App {
     pub quit: bool,
     /// Full-window screens over the tabs, top last (zones, events, failover...).
     pub screens: Vec<ScreenSlot>,
+    /// Scopes marked for a bulk change, on any server tab: (server, CIDR).
+    pub marks: BTreeSet<(String, Ipv4Net)>,
+    /// Servers marked on the Servers tab (server-level options, client classes).
+    pub server_marks: BTreeSet<String>,
+    /// Popups over the tree, a network or the Servers tab (layout and bulk), top last.
+    pub layer: Vec<Modal>,
+    /// The layout change sent from `layer` and not answered yet.
+    pub layer_pending: Option<Pending>,
     next_id: u64,
     next_gen: u64,
     export_id: Option<u64>,
@@ -226,6 +260,10 @@ impl App {
             dns: DnsConfig::default(),
             quit: false,
             screens: Vec::new(),
+            marks: BTreeSet::new(),
+            server_marks: BTreeSet::new(),
+            layer: Vec::new(),
+            layer_pending: None,
             next_id: 0,
             next_gen: 0,
             export_id: None,
@@ -319,6 +357,9 @@ impl App {
         }
         if self.filter_editing {
             return vec![Context::Filter];
+        }
+        if let Some(m) = self.layer.last() {
+            return vec![m.context()];
         }
         let view = match self.tab() {
             None => Context::Servers,
@@ -463,6 +504,9 @@ impl App {
             }
             return Vec::new();
         }
+        if !self.layer.is_empty() {
+            return self.layer_action(a);
+        }
         if let Some(ti) = self.scope_tab() {
             let has_modal = self.scope_mut(ti).is_some_and(|s| !s.modals.is_empty());
             if has_modal {
@@ -499,6 +543,13 @@ impl App {
             }
             Action::Filter => self.filter_editing = true,
             Action::OpenScreen(which) => return self.open_screen(which),
+            Action::Mark
+            | Action::Unmark
+            | Action::Bulk
+            | Action::New
+            | Action::Layout
+            | Action::ClaimNet
+            | Action::Claims => return self.layout_key(a),
             Action::Refresh => return self.refresh(true),
             Action::Export => return self.export().into_iter().collect(),
             other => return self.navigate(other),
@@ -530,9 +581,14 @@ impl App {
 
     /// Keys a form takes as text (the bound ones, Tab, Enter..., went through `act`).
     fn type_in_form(&mut self, k: KeyEvent) {
-        let Some(ti) = self.scope_tab() else { return };
-        let Some(Modal::Form(f)) = self.scope_mut(ti).and_then(|s| s.modals.last_mut()) else {
-            return;
+        let f = if let Some(Modal::Form(f)) = self.layer.last_mut() {
+            f
+        } else {
+            let Some(ti) = self.scope_tab() else { return };
+            let Some(Modal::Form(f)) = self.scope_mut(ti).and_then(|s| s.modals.last_mut()) else {
+                return;
+            };
+            f
         };
         match k.code {
             KeyCode::Backspace => f.backspace(),
@@ -819,6 +875,16 @@ impl App {
                 }
                 _ => {}
             },
+            // The console-level popups live in `layer`, never over a scope.
+            Modal::Choose(_)
+            | Modal::Preview { .. }
+            | Modal::Outcome { .. }
+            | Modal::Classes { .. }
+            | Modal::ClaimList { .. } => {
+                if a == Action::Back {
+                    s.modals.pop();
+                }
+            }
         }
         Vec::new()
     }
@@ -1564,6 +1630,12 @@ impl App {
             (Target::Action { server, cidr }, Payload::Action(res)) => {
                 return self.on_action_done(&server, cidr, r.id, res);
             }
+            (Target::Layout { server }, Payload::Action(res)) => {
+                return self.on_layout_done(&server, r.id, res);
+            }
+            (Target::Bulk | Target::Layout { .. }, Payload::Bulk(res)) => {
+                return self.on_bulk(r.id, res);
+            }
             (Target::Action { server, cidr }, Payload::Ping { ip, result }) => {
                 let modal = self
                     .tabs
@@ -1778,6 +1850,9 @@ fn apply_server(tab: &mut ServerTab, data: Arc<ServerData>, now: i64) {
     } else {
         now
     });
+    if let Some(key) = tab.select.take() {
+        layout_flow::select_node(tab, &data, &key);
+    }
     tab.data = Some(data);
     tab.load = Load::Loaded;
 }

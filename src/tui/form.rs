@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use crate::model::{IpState, Range, ScopeView};
 
-use super::actions::{ActionJob, IdentKind, ResKind};
+use super::actions::{ActionJob, BulkKind, IdentKind, ResKind};
 use super::checks;
+
+#[path = "form_layout.rs"]
+pub mod layout_forms;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormKind {
@@ -20,6 +23,44 @@ pub enum FormKind {
     },
     DnsAdd,
     DnsDelete,
+    // The address space (issue 4) and network-level claims (issue 3).
+    NewNetwork {
+        container: bool,
+    },
+    EditNetwork {
+        cidr: ipnet::Ipv4Net,
+    },
+    NewScope {
+        network: ipnet::Ipv4Net,
+    },
+    EditScope {
+        cidr: ipnet::Ipv4Net,
+    },
+    Duplicate {
+        cidr: ipnet::Ipv4Net,
+    },
+    NetClaim {
+        network: ipnet::Ipv4Net,
+    },
+    /// A bulk change for the marked scopes or servers.
+    Bulk {
+        kind: BulkKind,
+        target: crate::ops::bulk::Target,
+    },
+}
+
+impl FormKind {
+    /// About the address space or many servers: its popup sits over the tree, not a scope.
+    pub fn is_layout(&self) -> bool {
+        !matches!(
+            self,
+            FormKind::Claim
+                | FormKind::Reserve { .. }
+                | FormKind::Exclude { .. }
+                | FormKind::DnsAdd
+                | FormKind::DnsDelete
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,14 +86,14 @@ pub struct Field {
 }
 
 impl Field {
-    fn text(label: &'static str, v: impl Into<String>) -> Field {
+    pub(crate) fn text(label: &'static str, v: impl Into<String>) -> Field {
         Field {
             label,
             input: Input::Text(v.into()),
         }
     }
 
-    fn choice(label: &'static str, options: Vec<String>, index: usize) -> Field {
+    pub(crate) fn choice(label: &'static str, options: Vec<String>, index: usize) -> Field {
         Field {
             label,
             input: Input::Choice { options, index },
@@ -81,8 +122,11 @@ pub struct Form {
     pub title: String,
     pub fields: Vec<Field>,
     pub focus: usize,
-    /// The scope as loaded, for checks against its range, reservations and leases.
-    pub view: Arc<ScopeView>,
+    /// The scope as loaded, for checks against its range, reservations and leases (forms
+    /// about one address or exclusion); `None` for the layout and bulk forms.
+    pub view: Option<Arc<ScopeView>>,
+    /// What the layout and bulk forms check against (networks, scopes, servers).
+    pub ctx: layout_forms::Ctx,
     /// The reverse zone a PTR would go into (DNS forms).
     pub reverse_zone: Option<String>,
     /// Enter was pressed once: empty required fields now show their error too.
@@ -139,7 +183,8 @@ impl Form {
             title,
             fields,
             focus: 0,
-            view: view.clone(),
+            view: Some(view.clone()),
+            ctx: Default::default(),
             reverse_zone: None,
             tried: false,
             error: None,
@@ -370,11 +415,11 @@ impl Form {
         self.error = None;
     }
 
-    fn text(&self, i: usize) -> &str {
+    pub(crate) fn text(&self, i: usize) -> &str {
         self.fields.get(i).map_or("", |f| f.value())
     }
 
-    fn index(&self, i: usize) -> usize {
+    pub(crate) fn index(&self, i: usize) -> usize {
         match self.fields.get(i).map(|f| &f.input) {
             Some(Input::Choice { index, .. }) => *index,
             _ => 0,
@@ -409,7 +454,10 @@ impl Form {
     fn exclusion_range(&self) -> Result<Range, (usize, String)> {
         let s = checks::ipv4(self.text(EX_START)).map_err(|e| (EX_START, e))?;
         let e = checks::ipv4(self.text(EX_END)).map_err(|e| (EX_END, e))?;
-        let def = &self.view.def;
+        let Some(v) = &self.view else {
+            return Err((EX_START, "no scope loaded".into()));
+        };
+        let def = &v.def;
         for (i, ip) in [(EX_START, s), (EX_END, e)] {
             if !def.range.contains(u32::from(ip)) {
                 return Err((i, format!("{ip} is outside the scope range {}", def.range)));
@@ -440,6 +488,9 @@ impl Form {
 
     /// The error of field `i` as it stands, if any.
     pub fn field_error(&self, i: usize) -> Option<String> {
+        if self.kind.is_layout() {
+            return self.layout_field_error(i).err();
+        }
         let required = |v: &str| v.trim().is_empty().then(|| "required".to_string());
         let res: Result<(), String> = match (&self.kind, i) {
             (FormKind::Claim, CLAIM_MAC) => checks::mac(self.text(i)).map(|_| ()),
@@ -483,10 +534,12 @@ impl Form {
         let mut out = Vec::new();
         match &self.kind {
             FormKind::Reserve { .. } => {
-                if let (Some(ip), Some(l)) =
-                    (self.ip, self.ip.and_then(|ip| self.view.lease_of(ip)))
-                {
-                    let st = self.view.state_of(ip);
+                let lease = self
+                    .view
+                    .as_ref()
+                    .zip(self.ip)
+                    .and_then(|(v, ip)| v.lease_of(ip).map(|l| (ip, v.state_of(ip), l)));
+                if let Some((ip, st, l)) = lease {
                     let typed = checks::mac(self.text(RES_VALUE)).ok();
                     let lease_mac = (!l.hw.is_none() && !l.hw.is_zero()).then(|| l.hw.to_string());
                     if matches!(st, IpState::Assigned | IpState::Claimed | IpState::Declined)
@@ -503,13 +556,12 @@ impl Form {
                 }
             }
             FormKind::Exclude { replaces } => {
-                if let Ok(r) = self.exclusion_range() {
-                    let leased = self
-                        .view
+                if let (Ok(r), Some(view)) = (self.exclusion_range(), &self.view) {
+                    let leased = view
                         .leases
                         .iter()
                         .filter(|l| r.contains(u32::from(l.ip)))
-                        .filter(|l| self.view.state_of(l.ip).is_used())
+                        .filter(|l| view.state_of(l.ip).is_used())
                         .count();
                     if leased > 0 {
                         out.push(format!(
@@ -524,8 +576,7 @@ impl Form {
                             if leased == 1 { "s" } else { "" },
                         ));
                     }
-                    let touching = self
-                        .view
+                    let touching = view
                         .def
                         .exclusions()
                         .iter()
@@ -555,6 +606,7 @@ impl Form {
             }
             FormKind::DnsDelete => out.push(self.ptr_note()),
             FormKind::Claim => {}
+            _ => out = self.layout_notes(),
         }
         out
     }
@@ -573,6 +625,15 @@ impl Form {
         if let Some(i) = (0..self.fields.len()).find(|i| self.field_error(*i).is_some()) {
             self.focus = i;
             return None;
+        }
+        if self.kind.is_layout() {
+            return match self.layout_submit() {
+                Ok(job) => Some(job),
+                Err(e) => {
+                    self.error = Some(e);
+                    None
+                }
+            };
         }
         let ip = self.ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
         let t = |i| self.text(i);
@@ -604,7 +665,7 @@ impl Form {
                 }
             }
             FormKind::Exclude { replaces } => ActionJob::Exclude {
-                scope: Box::new(self.view.def.clone()),
+                scope: Box::new(self.view.as_ref()?.def.clone()),
                 range: self.exclusion_range().ok()?,
                 replaces: *replaces,
                 confirmed: false,
@@ -623,6 +684,7 @@ impl Form {
                 hostname: t(DNS_HOST).trim().to_string(),
                 ptr: self.on(DEL_PTR),
             },
+            _ => return None,
         })
     }
 }

@@ -47,6 +47,22 @@ pub enum Action {
     History,
     /// The scope's pools and exclusions panel.
     Exclusions,
+    // Shaping the address space and many scopes at once (issue 4).
+    /// Space: mark or unmark the scope (tree, network) or server (Servers tab) under the
+    /// cursor, for a bulk change.
+    Mark,
+    /// Forget every mark.
+    Unmark,
+    /// The menu of bulk changes for the marked scopes or servers.
+    Bulk,
+    /// The "create new" menu: network, container, scope in the selected network.
+    New,
+    /// The menu of layout actions on the selected network or scope.
+    Layout,
+    /// Claim an address of the network outside every scope.
+    ClaimNet,
+    /// The network's claims (outside every scope), with unclaim.
+    Claims,
     // Inside popups.
     Add,
     Edit,
@@ -100,6 +116,10 @@ pub enum Context {
     Help,
     /// Typing a `/` filter.
     Filter,
+    /// A bulk change's preview: apply or cancel.
+    Preview,
+    /// A network's claims outside every scope.
+    ClaimList,
 }
 
 impl Context {
@@ -120,11 +140,13 @@ impl Context {
             Context::Exclusions => "Pools and exclusions",
             Context::Help => "This help",
             Context::Filter => "Typing a filter",
+            Context::Preview => "Bulk change preview",
+            Context::ClaimList => "Network claims",
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 15] = [
+    pub const HELP_ORDER: [Context; 17] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -138,6 +160,8 @@ impl Context {
         Context::Confirm,
         Context::Info,
         Context::Exclusions,
+        Context::Preview,
+        Context::ClaimList,
         Context::Filter,
         Context::Help,
     ];
@@ -268,12 +292,29 @@ pub static KEYMAP: &[Binding] = &[
     // Views first, so their Enter/Esc/arrows hints lead the footer.
     b(C::Servers, &[K::Enter], "Enter", A::Open, "open", "open the server in its own tab"),
     b(C::Servers, &[K::Esc], "Esc", A::Back, "", "clear the filter"),
+    b(C::Servers, &[K::Char(' ')], "Space", A::Mark, "mark", "mark or unmark the server for a bulk change (server options, classes)").admin(),
+    b(C::Servers, &[K::Char('u')], "u", A::Unmark, "", "clear every mark").admin(),
+    b(C::Servers, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked servers: options, lease time, DDNS, client classes").admin(),
     b(C::Tree, &[K::Enter], "Enter", A::Open, "open", "open the network or scope"),
+    b(C::Tree, &[K::Char('n')], "n", A::New, "new", "create new: network, container, or a DHCP scope in the selected network").admin(),
+    b(C::Tree, &[K::Char('a')], "a", A::Layout, "actions", "actions on the selected network or scope: edit, activate, duplicate, delete…").admin(),
+    b(C::Tree, &[K::Char(' ')], "Space", A::Mark, "mark", "mark or unmark the scope (marks on every server tab add up)").admin(),
+    b(C::Tree, &[K::Char('u')], "u", A::Unmark, "", "clear every mark").admin(),
+    b(C::Tree, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked scopes: lease time, exclusion, DDNS, options").admin(),
+    b(C::Tree, &[K::Char('c')], "c", A::ClaimNet, "", "claim an address of the selected network outside every scope").op(),
+    b(C::Tree, &[K::Char('C')], "C", A::Claims, "", "the selected network's claims outside every scope (unclaim)"),
     b(C::Tree, &[K::Left, K::Char('h')], "←/h", A::Left, "fold", "collapse, or go to the parent"),
     b(C::Tree, &[K::Right, K::Char('l')], "→/l", A::Right, "unfold", "expand"),
     b(C::Tree, &[K::Esc], "Esc", A::Back, "servers", "clear the filter, else back to the Servers tab"),
     b(C::Tree, &[K::Char('x')], "x", A::CloseTab, "close", "close this server's tab"),
     b(C::Network, &[K::Enter], "Enter", A::Open, "open", "open the scope"),
+    b(C::Network, &[K::Char('n')], "n", A::New, "new", "create a DHCP scope in this network").admin(),
+    b(C::Network, &[K::Char('a')], "a", A::Layout, "actions", "actions on the selected scope: edit, activate, duplicate, delete…").admin(),
+    b(C::Network, &[K::Char(' ')], "Space", A::Mark, "mark", "mark or unmark the scope for a bulk change").admin(),
+    b(C::Network, &[K::Char('u')], "u", A::Unmark, "", "clear every mark").admin(),
+    b(C::Network, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked scopes").admin(),
+    b(C::Network, &[K::Char('c')], "c", A::ClaimNet, "claim", "claim an address of this network outside every scope").op(),
+    b(C::Network, &[K::Char('C')], "C", A::Claims, "claims", "this network's claims outside every scope (unclaim)"),
     b(C::Network, &[K::Esc], "Esc", A::Back, "back", "clear the filter, else back to the tree"),
     b(C::Scope, &[K::Left, K::Char('h')], "←/h", A::Left, "", "previous address (grid)"),
     b(C::Scope, &[K::Right, K::Char('l')], "→/l", A::Right, "", "next address (grid)"),
@@ -321,6 +362,15 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Exclusions, &[K::Enter], "Enter", A::Edit, "edit", "change the selected exclusion").admin(),
     b(C::Exclusions, &[K::Char('d'), K::Delete], "d/Del", A::Delete, "remove", "remove the selected exclusion (back into the pools)").admin().destructive(),
     b(C::Exclusions, &[K::Esc], "Esc", A::Back, "close", "close the panel"),
+    b(C::Preview, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
+    b(C::Preview, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
+    b(C::Preview, &[K::Char('y'), K::Char('Y')], "y", A::Yes, "apply", "apply the change on every server listed"),
+    b(C::Preview, &[K::Char('n'), K::Char('N'), K::Esc], "n/Esc", A::No, "cancel", "cancel: nothing is sent"),
+    b(C::ClaimList, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "previous claim"),
+    b(C::ClaimList, &[K::Down, K::Char('j')], "", A::Down, "", "next claim"),
+    b(C::ClaimList, &[K::Char('a')], "a", A::Add, "claim", "claim another address of the network").op(),
+    b(C::ClaimList, &[K::Char('d'), K::Delete], "d/Del", A::Delete, "unclaim", "unclaim the selected address").op().destructive(),
+    b(C::ClaimList, &[K::Esc], "Esc", A::Back, "close", "close the list"),
     b(C::Help, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
     b(C::Help, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
     b(C::Help, &[K::PageUp], "PgUp", A::PageUp, "", "page up"),
@@ -332,7 +382,7 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Lists, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "up"),
     b(C::Lists, &[K::Down, K::Char('j')], "", A::Down, "", "down"),
     b(C::Lists, &[K::PageUp, K::Char('b')], "PgUp/b", A::PageUp, "", "page up"),
-    b(C::Lists, &[K::PageDown, K::Char(' ')], "PgDn/Space", A::PageDown, "", "page down"),
+    b(C::Lists, &[K::PageDown, K::Char('f')], "PgDn/f", A::PageDown, "", "page down"),
     b(C::Lists, &[K::Home, K::Char('g')], "Home/g", A::Top, "", "first"),
     b(C::Lists, &[K::End, K::Char('G')], "End/G", A::Bottom, "", "last"),
     b(C::Global, &[K::Char('/')], "/", A::Filter, "filter", "filter the current list"),

@@ -402,6 +402,9 @@ pub struct ServerTab {
     pub stack: Vec<View>,
     /// A scope (and address) to open once the tree is loaded: a jump from a screen.
     pub jump: Option<(ipnet::Ipv4Net, Option<std::net::Ipv4Addr>)>,
+    /// The node (by `node_key`) to put the cursor on when the next load arrives: the item
+    /// just created or changed.
+    pub select: Option<String>,
 }
 
 impl ServerTab {
@@ -415,6 +418,7 @@ impl ServerTab {
             tree: TreeState::default(),
             stack: Vec::new(),
             jump: None,
+            select: None,
         }
     }
 

@@ -14,14 +14,14 @@ use tokio::task::JoinHandle;
 use crate::audit::Entry;
 use crate::dns::RecordRequest;
 use crate::export;
-use crate::model::{Range, RangeSet, ScopeDef, Thresholds};
+use crate::model::{NetworkKind, Range, RangeSet, ScopeDef, Thresholds};
 use crate::ops::{
     ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, ServerHealth,
     Session,
 };
 
 use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind};
-use super::app::{ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
+use super::app::{BulkResult, ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
 use super::filter;
 use super::screen::JobResult;
 
@@ -66,7 +66,8 @@ fn server_name(t: &Target) -> &str {
     match t {
         Target::Fleet(s) | Target::Server(s) => s,
         Target::Scope { server, .. } | Target::Action { server, .. } => server,
-        Target::Export | Target::Screen { .. } => "",
+        Target::Layout { server } => server,
+        Target::Export | Target::Screen { .. } | Target::Bulk => "",
     }
 }
 
@@ -123,14 +124,31 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             })
         }
         RequestKind::Action(job) => {
-            // Writes get more time: a change touches the server and its HA peers.
+            // Writes get more time: a change touches the server and its HA peers; a bulk
+            // change or a scope copy touches several servers.
+            let limit = if matches!(
+                job,
+                ActionJob::BulkApply(_)
+                    | ActionJob::BulkPreview(_)
+                    | ActionJob::Classes(_)
+                    | ActionJob::DuplicateScope { .. }
+            ) {
+                timeout * 4
+            } else {
+                timeout * 2
+            };
+            let bulk = matches!(job, ActionJob::BulkApply(_));
             let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
-            match tokio::time::timeout(timeout * 2, op).await {
+            match tokio::time::timeout(limit, op).await {
                 Ok(Ok(p)) => p,
                 Ok(Err(_)) => Payload::Action(Err(Fail::Failed(internal("changing")))),
+                Err(_) if bulk => Payload::Bulk(Err(format!(
+                    "no answer from every server within {} s: the change may or may not have been made on each; r reloads to see",
+                    limit.as_secs()
+                ))),
                 Err(_) => Payload::Action(Err(Fail::Failed(format!(
                     "no answer from {name} within {} s: the change may or may not have been made; r reloads to see",
-                    (timeout * 2).as_secs()
+                    limit.as_secs()
                 )))),
             }
         }
@@ -199,6 +217,22 @@ async fn run_job(session: &Session, name: &str, job: ActionJob) -> Payload {
                 .map(|es| es.iter().map(history_row).collect())
                 .map_err(|e| e.to_string()),
         },
+        ActionJob::BulkPreview(c) => {
+            Payload::Bulk(Ok(BulkResult::Preview(session.bulk_preview(&c).await)))
+        }
+        ActionJob::BulkApply(c) => {
+            Payload::Bulk(Ok(BulkResult::Outcome(session.bulk_apply(&c).await)))
+        }
+        ActionJob::Classes(servers) => {
+            let all = futures_util::future::join_all(servers.iter().map(|s| async move {
+                (
+                    s.clone(),
+                    session.classes(s).await.map_err(|e| e.to_string()),
+                )
+            }))
+            .await;
+            Payload::Bulk(Ok(BulkResult::Classes(all)))
+        }
         other => Payload::Action(change(session, name, other).await),
     }
 }
@@ -300,9 +334,49 @@ async fn change(s: &Session, name: &str, job: ActionJob) -> Result<Done, Fail> {
         ActionJob::Unexclude { scope, range } => {
             s.unexclude(name, &scope, range.first(), range.last()).await
         }
-        ActionJob::Ping { .. } | ActionJob::History { .. } => {
-            return Err(Fail::Failed("internal error: not a change".into()))
+        ActionJob::CreateNetwork {
+            cidr,
+            container,
+            title,
+            description,
+        } => {
+            let kind = if container {
+                NetworkKind::Container
+            } else {
+                NetworkKind::Network
+            };
+            s.create_network(name, cidr, kind, title, description).await
         }
+        ActionJob::EditNetwork {
+            cidr,
+            title,
+            description,
+        } => s.edit_network(name, cidr, title, description).await,
+        ActionJob::ToContainer { cidr } => s.network_to_container(name, cidr).await,
+        ActionJob::DeleteNetwork { cidr } => s.delete_network(name, cidr).await,
+        ActionJob::CreateScope {
+            network,
+            subnet,
+            props,
+        } => s.create_scope(name, network, subnet, &props).await,
+        ActionJob::EditScope { cidr, edit } => s.edit_scope(name, cidr, &edit).await,
+        ActionJob::SetActive { cidr, active } => s.set_scope_active(name, cidr, active).await,
+        ActionJob::DuplicateScope {
+            cidr,
+            to_cidr,
+            to_server,
+        } => {
+            s.duplicate_scope(name, cidr, to_cidr, to_server.as_deref())
+                .await
+        }
+        ActionJob::DeleteScope { cidr, confirmed } => s.delete_scope(name, cidr, confirmed).await,
+        ActionJob::RecreateScope { cidr } => s.recreate_scope(name, cidr).await,
+        ActionJob::ForgetScope { cidr } => s.forget_scope(name, cidr).await,
+        ActionJob::Ping { .. }
+        | ActionJob::History { .. }
+        | ActionJob::BulkPreview(_)
+        | ActionJob::BulkApply(_)
+        | ActionJob::Classes(_) => return Err(Fail::Failed("internal error: not a change".into())),
     };
     outcome(r)
 }

@@ -2,6 +2,7 @@
 //! here changes state; scrolling is taken from the state and only clamped for drawing.
 pub mod fmt;
 pub mod grid;
+mod layer;
 pub mod modal;
 mod popup;
 mod scope;
@@ -61,6 +62,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             popup::ip(frame, area, app, s);
         }
         modal::draw(frame, area, app, s);
+    }
+    if app.help.is_none() {
+        layer::draw(frame, area, app);
     }
 }
 
@@ -212,10 +216,31 @@ fn draw_footer(frame: &mut Frame, area: Rect, app: &App) {
             Span::raw(fmt::trunc(app.filter(), w.saturating_sub(30))),
             Span::styled("  (/ edits, Esc clears)", theme::dim()),
         ])
+    } else if let Some(m) = marks_line(app) {
+        Line::from(vec![
+            Span::styled(format!(" ✓ {m}"), theme::header()),
+            Span::styled("  B bulk change · u clears", theme::dim()),
+        ])
     } else {
         Line::default()
     };
     frame.render_widget(line, status_area);
+}
+
+/// How many scopes (or servers, on the Servers tab) are marked, when any.
+fn marks_line(app: &App) -> Option<String> {
+    if app.active == 0 {
+        let n = app.server_marks.len();
+        return (n > 0).then(|| format!("{n} server{} marked", if n == 1 { "" } else { "s" }));
+    }
+    let (n, s) = app.mark_counts();
+    (n > 0).then(|| {
+        format!(
+            "{n} scope{} marked on {s} server{}",
+            if n == 1 { "" } else { "s" },
+            if s == 1 { "" } else { "s" }
+        )
+    })
 }
 
 /// Key hints from the keymap: `? help` and `q quit` always (at the end), the rest of the

@@ -51,16 +51,16 @@ pub fn wrap(text: &str, w: usize) -> Vec<String> {
 }
 
 /// How a popup box looks.
-struct PopupBox {
-    w: u16,
-    title: String,
-    bottom: &'static str,
-    border: Style,
-    scroll: usize,
+pub(super) struct PopupBox {
+    pub w: u16,
+    pub title: String,
+    pub bottom: &'static str,
+    pub border: Style,
+    pub scroll: usize,
 }
 
 /// A bordered popup of `w` x (lines + 2), centred, cleared.
-fn boxed(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, f: PopupBox) {
+pub(super) fn boxed(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, f: PopupBox) {
     let PopupBox {
         w,
         title,
@@ -86,7 +86,7 @@ fn boxed(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, f: PopupBox) 
     );
 }
 
-fn text_lines(text: &str, w: usize, style: Style) -> Vec<Line<'static>> {
+pub(super) fn text_lines(text: &str, w: usize, style: Style) -> Vec<Line<'static>> {
     wrap(text, w)
         .into_iter()
         .map(|l| Line::from(Span::styled(format!(" {l}"), style)))
@@ -108,30 +108,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
                 text,
                 error,
                 scroll,
-            } => {
-                let w = 64.min(area.width.saturating_sub(2));
-                let style = if *error {
-                    theme::error()
-                } else {
-                    theme::warn()
-                };
-                let lines = text_lines(text, w.saturating_sub(3) as usize, Style::new());
-                boxed(
-                    frame,
-                    area,
-                    lines,
-                    PopupBox {
-                        w,
-                        title: format!(" {title} "),
-                        bottom: " Esc closes ",
-                        border: style,
-                        scroll: *scroll,
-                    },
-                );
-            }
+            } => draw_message(frame, area, title, text, *error, *scroll),
             Modal::Exclusions { cursor } => draw_exclusions(frame, area, s, *cursor),
+            // Console-level popups are drawn by `layer`.
+            Modal::Choose(_)
+            | Modal::Preview { .. }
+            | Modal::Outcome { .. }
+            | Modal::Classes { .. }
+            | Modal::ClaimList { .. } => {}
         }
     }
+}
+
+pub(super) fn draw_message(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    text: &str,
+    error: bool,
+    scroll: usize,
+) {
+    let w = 64.min(area.width.saturating_sub(2));
+    let style = if error { theme::error() } else { theme::warn() };
+    let lines = text_lines(text, w.saturating_sub(3) as usize, Style::new());
+    boxed(
+        frame,
+        area,
+        lines,
+        PopupBox {
+            w,
+            title: format!(" {title} "),
+            bottom: " Esc closes ",
+            border: style,
+            scroll,
+        },
+    );
 }
 
 fn draw_menu(frame: &mut Frame, area: Rect, s: &ScopeState, m: &Menu) {
@@ -182,7 +193,7 @@ fn draw_menu(frame: &mut Frame, area: Rect, s: &ScopeState, m: &Menu) {
 
 const LABEL_W: usize = 13;
 
-fn draw_form(frame: &mut Frame, area: Rect, f: &Form) {
+pub(super) fn draw_form(frame: &mut Frame, area: Rect, f: &Form) {
     let w = 70.min(area.width.saturating_sub(2));
     let inner_w = w.saturating_sub(2) as usize;
     let val_w = inner_w.saturating_sub(LABEL_W + 4);
@@ -285,7 +296,7 @@ fn draw_form(frame: &mut Frame, area: Rect, f: &Form) {
     );
 }
 
-fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm) {
+pub(super) fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm) {
     let w = 60.min(area.width.saturating_sub(2));
     let mut lines = vec![Line::default()];
     lines.extend(text_lines(

@@ -109,10 +109,15 @@ fn draw_cards(frame: &mut Frame, area: Rect, app: &App, v: &ScopeView) {
         (
             "Utilization",
             "Utilization",
-            Line::from(vec![
-                Span::styled(format!("{u} "), Style::new().add_modifier(Modifier::BOLD)),
-                Span::styled(band.label(), Style::new().fg(theme::band_color(band))),
-            ]),
+            // An inactive scope serves nobody: no utilization as if it were live.
+            if d.status.is_active() {
+                Line::from(vec![
+                    Span::styled(format!("{u} "), Style::new().add_modifier(Modifier::BOLD)),
+                    Span::styled(band.label(), Style::new().fg(theme::band_color(band))),
+                ])
+            } else {
+                Line::from(Span::styled("- inactive", theme::warn()))
+            },
         ),
     ];
     let mut widths = [Constraint::Fill(1); 8];

@@ -5,6 +5,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
+use crate::ops::fleet::ServiceState;
 use crate::tui::app::App;
 use crate::tui::layout;
 use crate::tui::theme;
@@ -41,14 +42,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     } else {
         format!(" Servers ({} of {}) ", vis.len(), app.fleet.rows.len())
     };
-    let mut widths = vec![Constraint::Length(14)];
+    let mut widths = vec![Constraint::Length(16)];
     let mut head = vec!["Name"];
     if wide {
         widths.push(Constraint::Length(28));
         head.push("URL");
     }
     widths.extend([
-        Constraint::Length(14),
+        Constraint::Length(17),
         Constraint::Length(7),
         Constraint::Length(6),
         Constraint::Length(BAR_W as u16 + 7),
@@ -81,7 +82,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 
 fn row<'a>(r: &'a FleetRow, app: &App, wide: bool) -> Row<'a> {
     let dash = || Cell::from(Span::styled("-", theme::dim()));
-    let mut cells = vec![Cell::from(r.name.as_str())];
+    // The mark column: servers marked (Space) for a server-level bulk change.
+    let mark = if app.server_marks.contains(&r.name) {
+        "✓ "
+    } else {
+        "  "
+    };
+    let mut cells = vec![Cell::from(Line::from(vec![
+        Span::styled(mark, theme::header()),
+        Span::raw(r.name.as_str()),
+    ]))];
     if wide {
         cells.push(Cell::from(r.url.as_str()));
     }
@@ -96,10 +106,10 @@ fn row<'a>(r: &'a FleetRow, app: &App, wide: bool) -> Row<'a> {
         return Row::new(cells);
     };
     let state = if h.reachable {
-        Span::styled("● up", theme::ok())
+        Span::styled(format!("● {}", ServiceState::Running.label()), theme::ok())
     } else {
         let kind = h.error_kind.as_deref().unwrap_or("down");
-        Span::styled(format!("✗ {kind}"), theme::error())
+        Span::styled(format!("✗ {}", service_word(kind)), theme::error())
     };
     let state = if r.checking {
         Line::from(vec![state, Span::styled(" …", theme::warn())])
@@ -125,6 +135,20 @@ fn row<'a>(r: &'a FleetRow, app: &App, wide: bool) -> Row<'a> {
         Cell::from(note),
     ]);
     Row::new(cells)
+}
+
+/// The service state wording of `ops::fleet` for the kind of a failed check.
+fn service_word(kind: &str) -> &str {
+    let st = match kind {
+        "daemon offline" | "no service" => ServiceState::DaemonStopped,
+        "unreachable" | "refused" => ServiceState::Unreachable,
+        "auth failed" => ServiceState::AuthFailed,
+        "tls error" => ServiceState::TlsFailed,
+        "timeout" => ServiceState::Timeout,
+        // "not checked", "internal": said as they are.
+        other => return other,
+    };
+    st.label()
 }
 
 fn detail(r: &FleetRow) -> Vec<Line<'static>> {

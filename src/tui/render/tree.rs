@@ -79,6 +79,25 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
             };
             let name = format!("{}{marker}{}", "  ".repeat(r.depth), n.label());
             let is_scope = matches!(n.kind, NodeKind::Scope(_));
+            // Claims outside every scope show on their network's row.
+            let claims = match (n.kind == NodeKind::Network, n.cidr) {
+                (true, Some(c)) => data
+                    .networks
+                    .iter()
+                    .find(|x| x.cidr == c)
+                    .map_or(0, |x| x.claims.len()),
+                _ => 0,
+            };
+            let mut name_spans = vec![Span::styled(name, status_style(n.status))];
+            if claims > 0 {
+                name_spans.push(Span::styled(
+                    format!(" ◆{claims}"),
+                    Style::new().fg(theme::state_color(crate::model::IpState::Claimed)),
+                ));
+            }
+            let marked = is_scope
+                && n.cidr
+                    .is_some_and(|c| app.marks.contains(&(t.name.clone(), c)));
             let (kind, style) = if is_scope {
                 (status_text(n.status), status_style(n.status))
             } else {
@@ -86,7 +105,8 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
             };
             let shows_util = !is_scope || n.status == ScopeStatus::Active;
             let row = Row::new(vec![
-                Cell::from(Span::styled(name, status_style(n.status))),
+                mark_cell(marked),
+                Cell::from(Line::from(name_spans)),
                 util_cell(n.utilization, app, shows_util),
                 Cell::from(Span::styled(kind, style)),
                 Cell::from(n.title.clone().unwrap_or_default()),
@@ -131,7 +151,7 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
     frame.render_widget(
         Table::new(table_rows, tree_widths())
             .header(
-                Row::new(["CIDR", "Utilization", "Kind", "Title", "Description"])
+                Row::new(["", "CIDR", "Utilization", "Kind", "Title", "Description"])
                     .style(theme::header()),
             )
             .block(block),
@@ -139,8 +159,18 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
     );
 }
 
-fn tree_widths() -> [Constraint; 5] {
+/// The mark column: scopes marked (Space) for a bulk change.
+fn mark_cell(marked: bool) -> Cell<'static> {
+    if marked {
+        Cell::from(Span::styled("✓", theme::header()))
+    } else {
+        Cell::from(" ")
+    }
+}
+
+fn tree_widths() -> [Constraint; 6] {
     [
+        Constraint::Length(1),
         Constraint::Length(26),
         Constraint::Length(BAR_W as u16 + 7),
         Constraint::Length(10),
@@ -164,12 +194,17 @@ pub fn draw_network(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab, n: 
         return;
     };
     let (cards, table_area) = layout::network_split(area);
+    let claims = node
+        .cidr
+        .and_then(|c| data.networks.iter().find(|x| x.cidr == c))
+        .map_or(0, |x| x.claims.len());
     draw_network_cards(
         frame,
         cards,
         app,
         node,
         tree.scopes_under(node).iter().map(|i| &tree.scopes[*i]),
+        claims,
     );
 
     let h = layout::table_rows(table_area);
@@ -182,7 +217,9 @@ pub fn draw_network(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab, n: 
         .map(|(pos, i)| {
             let s = &tree.scopes[*i];
             let st = s.def.status;
+            let marked = app.marks.contains(&(t.name.clone(), s.def.cidr));
             let row = Row::new(vec![
+                mark_cell(marked),
                 Cell::from(Span::styled(s.def.cidr.to_string(), status_style(st))),
                 util_cell(s.utilization(), app, st == ScopeStatus::Active),
                 Cell::from(Span::styled(status_text(st), status_style(st))),
@@ -200,6 +237,7 @@ pub fn draw_network(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab, n: 
         })
         .collect();
     let widths = [
+        Constraint::Length(1),
         Constraint::Length(18),
         Constraint::Length(BAR_W as u16 + 7),
         Constraint::Length(8),
@@ -217,7 +255,7 @@ pub fn draw_network(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab, n: 
     frame.render_widget(
         Table::new(rows, widths)
             .header(
-                Row::new(["Scope", "Utilization", "Status", "Title", "Description"])
+                Row::new(["", "Scope", "Utilization", "Status", "Title", "Description"])
                     .style(theme::header()),
             )
             .block(block),
@@ -231,6 +269,7 @@ fn draw_network_cards<'a>(
     app: &App,
     node: &Node,
     scopes: impl Iterator<Item = &'a ScopeSummary>,
+    claims: usize,
 ) {
     let (mut active, mut inactive, mut missing) = (0, 0, 0);
     for s in scopes {
@@ -253,13 +292,19 @@ fn draw_network_cards<'a>(
         format!(" · {} of {} addresses", u.used, u.total),
         theme::dim(),
     ));
-    let l2 = vec![
+    let mut l2 = vec![
         label("Scopes"),
         Span::raw(format!(
             "{}: {active} active, {inactive} inactive, {missing} missing",
             active + inactive + missing
         )),
     ];
+    if node.kind == NodeKind::Network {
+        l2.push(Span::styled(
+            format!(" · {claims} claimed outside (C)"),
+            theme::dim(),
+        ));
+    }
     let l3 = vec![
         label("Description"),
         Span::raw(node.description.clone().unwrap_or_else(|| "-".into())),
