@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::model::scope::IpDetail;
 use crate::model::tree::{NodeKind, ScopeSummary, ServerTree};
-use crate::model::{RangeSet, ScopeCounts, ScopeStatus, ScopeView, Thresholds};
+use crate::model::{NetworkDef, RangeSet, ScopeCounts, ScopeStatus, ScopeView, Thresholds};
 use crate::ops::ServerHealth;
 
 #[derive(Debug, thiserror::Error)]
@@ -97,8 +97,22 @@ pub fn servers_csv<W: Write>(w: W, rows: &[ServerHealth]) -> Result<(), ExportEr
     Ok(())
 }
 
-/// Networks, containers and groups of a server's tree, depth-first.
+/// Networks, containers and groups of a server's tree, depth-first (no claims column data:
+/// see
+/// [`networks_claims_csv`], which the console and `ddish export` should prefer).
 pub fn networks_csv<W: Write>(w: W, server: &str, tree: &ServerTree) -> Result<(), ExportError> {
+    networks_claims_csv(w, server, tree, None)
+}
+
+/// Networks and containers of a server; `claims` gives the networks' claims outside every
+/// scope (`claims` column: `ip mac [hostname]` joined by `; `). With `None` the column is
+/// empty (not known), never a made-up zero.
+pub fn networks_claims_csv<W: Write>(
+    w: W,
+    server: &str,
+    tree: &ServerTree,
+    networks: Option<&[NetworkDef]>,
+) -> Result<(), ExportError> {
     let mut c = csv::Writer::from_writer(w);
     c.write_record([
         "server",
@@ -109,6 +123,7 @@ pub fn networks_csv<W: Write>(w: W, server: &str, tree: &ServerTree) -> Result<(
         "utilization_pct",
         "title",
         "description",
+        "claims",
     ])?;
     for row in tree.rows(&|_| true) {
         let n = row.node;
@@ -121,6 +136,23 @@ pub fn networks_csv<W: Write>(w: W, server: &str, tree: &ServerTree) -> Result<(
         } else {
             tree.node(&parent).map(|p| p.label()).unwrap_or_default()
         };
+        let claims = match (networks, n.cidr) {
+            (Some(nets), Some(cidr)) => nets
+                .iter()
+                .find(|x| x.cidr == cidr)
+                .map(|x| {
+                    x.claims
+                        .iter()
+                        .map(|c| match &c.hostname {
+                            Some(h) => format!("{} {} {h}", c.ip, c.mac),
+                            None => format!("{} {}", c.ip, c.mac),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
         c.write_record([
             server.to_string(),
             n.kind_label().to_string(),
@@ -130,7 +162,32 @@ pub fn networks_csv<W: Write>(w: W, server: &str, tree: &ServerTree) -> Result<(
             format!("{:.1}", n.utilization.percent()),
             opt(&n.title),
             opt(&n.description),
+            claims,
         ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+/// Every claim outside a scope, one row each: server, network, ip, mac, hostname, comment.
+pub fn claims_csv<W: Write>(
+    w: W,
+    server: &str,
+    networks: &[NetworkDef],
+) -> Result<(), ExportError> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record(["server", "network", "ip", "mac", "hostname", "comment"])?;
+    for n in networks {
+        for x in &n.claims {
+            c.write_record([
+                server.to_string(),
+                n.cidr.to_string(),
+                x.ip.to_string(),
+                x.mac.clone(),
+                opt(&x.hostname),
+                opt(&x.comment),
+            ])?;
+        }
     }
     c.flush()?;
     Ok(())
@@ -382,5 +439,61 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_431_530), "2026-11-23T10:58:50Z");
+    }
+
+    #[test]
+    fn networks_export_carries_the_claims_outside_scopes() {
+        use crate::model::{NetworkClaim, NetworkKind};
+        let nets = vec![NetworkDef {
+            cidr: "10.64.0.0/16".parse().unwrap(),
+            kind: NetworkKind::Network,
+            title: Some("Office".into()),
+            description: None,
+            scopes: vec![],
+            claims: vec![
+                NetworkClaim {
+                    ip: "10.64.9.9".parse().unwrap(),
+                    mac: "02:00:00:00:09:09".into(),
+                    hostname: Some("printer-9".into()),
+                    comment: Some("lobby, 2nd floor".into()),
+                },
+                NetworkClaim {
+                    ip: "10.64.9.10".parse().unwrap(),
+                    mac: "02:00:00:00:09:0a".into(),
+                    hostname: None,
+                    comment: None,
+                },
+            ],
+        }];
+        let tree = ServerTree::build(&nets, vec![]);
+        let mut out = Vec::new();
+        networks_claims_csv(&mut out, "kea-hq", &tree, Some(&nets)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "server,kind,cidr,parent,scopes,utilization_pct,title,description,claims"
+        );
+        assert_eq!(
+            lines[1],
+            "kea-hq,Network,10.64.0.0/16,,0,0.0,Office,,10.64.9.9 02:00:00:00:09:09 printer-9; 10.64.9.10 02:00:00:00:09:0a"
+        );
+        // Without the networks the column is empty, not zero.
+        let mut out = Vec::new();
+        networks_csv(&mut out, "kea-hq", &tree).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with("Office,,"));
+        let mut out = Vec::new();
+        claims_csv(&mut out, "kea-hq", &nets).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "kea-hq,10.64.0.0/16,10.64.9.9,02:00:00:00:09:09,printer-9,\"lobby, 2nd floor\""
+        );
+        assert_eq!(text.lines().count(), 3);
     }
 }
