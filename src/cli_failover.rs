@@ -47,6 +47,8 @@ pub struct Tuning {
     pub peer_password_env: Option<String>,
 }
 
+/// Exit codes: 0 done; 2 a server failed; 3 refused (bad value, role, state: nothing
+/// written); 4 the change is made but HA had not settled when ddish stopped waiting.
 #[derive(Subcommand, Debug)]
 pub enum FailoverCmd {
     /// A server's failover relationship with both servers' live HA state.
@@ -228,15 +230,11 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
                     Ok(list) => {
                         for i in list {
                             // A pair listed from both sides shows once.
-                            let key =
-                                (i.name.clone(), i.partner_server.clone().unwrap_or_default());
-                            if shown
-                                .iter()
-                                .any(|(a, b)| a == &key.0 && b == &i.this_server)
-                            {
+                            let partner = i.partner_server.clone().unwrap_or_default();
+                            if shown.iter().any(|(n, s)| *n == i.name && *s == partner) {
                                 continue;
                             }
-                            shown.push((key.0.clone(), i.this_server.clone()));
+                            shown.push((i.name.clone(), i.this_server.clone()));
                             print_info(&i);
                         }
                     }

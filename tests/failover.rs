@@ -593,7 +593,45 @@ fn hot_standby_through_the_cli() {
         FailoverInfo::healthy,
     );
 
-    // Delete through the CLI: everything stays on the primary only.
+    // Edit the mode through the CLI: load balancing, pools split on both.
+    let o = ddish(
+        &cfg,
+        &[
+            "failover",
+            "edit",
+            "--server",
+            "kea-a",
+            "--name",
+            "hs-pair",
+            "--mode",
+            "load-balancing",
+        ],
+    );
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("kea-b: load-balancing"), "{text}");
+    let sa = scopes(&a);
+    assert_eq!(sa, scopes(&b));
+    assert_eq!(
+        sa[0].2,
+        vec![
+            (
+                "10.50.0.100-10.50.0.149".to_string(),
+                "HA_kea-a".to_string()
+            ),
+            (
+                "10.50.0.150-10.50.0.199".to_string(),
+                "HA_kea-b".to_string()
+            )
+        ]
+    );
+    let info = rt.block_on(failover::list(&s, "kea-b")).unwrap().remove(0);
+    assert_eq!(
+        (info.this_role.as_str(), info.partner_role.as_str()),
+        ("secondary", "primary")
+    );
+
+    // Delete through the CLI: everything stays on the primary only, pools whole again.
     let o = ddish(
         &cfg,
         &[
@@ -618,7 +656,12 @@ fn hot_standby_through_the_cli() {
         assert!(!has_command(k, "ha-heartbeat"));
         config_tests_pass(k);
     }
-    assert_eq!(scopes(&a).len(), 2);
+    let sa = scopes(&a);
+    assert_eq!(sa.len(), 2);
+    assert_eq!(
+        sa[0].2,
+        vec![("10.50.0.100-10.50.0.199".to_string(), String::new())]
+    );
     assert!(scopes(&b).is_empty(), "{:?}", scopes(&b));
     let offers = probe(&rt, &[&a, &b]);
     assert!(
