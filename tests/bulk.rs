@@ -707,3 +707,112 @@ fn an_ha_pair_marked_on_both_peers_is_written_once_on_both() {
         "{journal}"
     );
 }
+
+/// Issue 4: an exclusion over addresses still leased warns in the preview (the console and
+/// the CLI ask before applying), with leases counted on both peers of the real lab pair
+/// (lease commands are not replicated); an exclusion over free addresses does not.
+#[tokio::test(flavor = "multi_thread")]
+async fn bulk_exclusion_over_live_leases_warns_in_the_preview_counting_both_peers() {
+    use ddish::lab::{self, HaMode, Lab, LabOptions};
+    use ddish::ops::bulk::{BulkChange, BulkOp, Target};
+    use ddish::ops::Session;
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    let opts = LabOptions {
+        dir: dir.path().join("lab"),
+        port_base: 21730,
+        ha_mode: HaMode::LoadBalancing,
+        with_auth: true,
+    };
+    let lab = tokio::task::spawn_blocking(move || {
+        let lab = Lab::start(&opts).expect("lab starts");
+        lab.wait_ha(std::time::Duration::from_secs(60))
+            .expect("HA up");
+        lab
+    })
+    .await
+    .unwrap();
+    let pw = lab.info.password().unwrap();
+    let cmd = |i: usize, c: &str, args: Option<Value>| {
+        lab::kea_command(
+            lab.info.ports.ca[i],
+            Some(("ddish", &pw)),
+            Some("dhcp4"),
+            c,
+            args,
+        )
+        .unwrap_or_else(|e| panic!("{c} on peer {i}: {e}"))
+    };
+    // One lease on each peer only, inside 10.20.0.180-10.20.0.189.
+    for (i, addr, mac) in [
+        (0, "10.20.0.181", "02:00:00:00:01:81"),
+        (1, "10.20.0.182", "02:00:00:00:01:82"),
+    ] {
+        let r = cmd(
+            i,
+            "lease4-add",
+            Some(json!({"ip-address": addr, "hw-address": mac, "valid-lft": 3600})),
+        );
+        assert_eq!(r["result"], 0, "{r}");
+    }
+    // What the pair holds in the range, counted here independently.
+    let mut live: Vec<String> = Vec::new();
+    for i in 0..2 {
+        let r = cmd(i, "lease4-get-all", None);
+        for l in r["arguments"]["leases"].as_array().into_iter().flatten() {
+            let a = l["ip-address"].as_str().unwrap().to_string();
+            let n: std::net::Ipv4Addr = a.parse().unwrap();
+            let ends = l["cltt"].as_i64().unwrap() + l["valid-lft"].as_i64().unwrap();
+            if n.octets()[..3] == [10, 20, 0]
+                && (180..=189).contains(&n.octets()[3])
+                && ends > ddish::ops::now()
+                && !live.contains(&a)
+            {
+                live.push(a);
+            }
+        }
+    }
+    assert!(live.len() >= 2, "{live:?}");
+
+    let mut cfg = format!(
+        "[settings]\njournal = \"{}\"\n",
+        dir.path().join("journal.jsonl").display()
+    );
+    for (name, url) in &lab.info.servers {
+        cfg.push_str(&format!(
+            "[[server]]\nname = \"{name}\"\nurl = \"{url}\"\nuser = \"ddish\"\npassword_file = \"{}\"\nrole = \"admin\"\n",
+            lab.info.password_file.as_ref().unwrap().display()
+        ));
+    }
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let session = Session::new(config);
+    let server = lab.info.servers[0].0.clone();
+    let exclude = |a: &str, b: &str| {
+        BulkChange::new(
+            Target::Scopes(vec![(server.clone(), "10.20.0.0/24".parse().unwrap())]),
+            BulkOp::Exclude(a.parse().unwrap(), b.parse().unwrap()),
+        )
+        .unwrap()
+    };
+    let p = session
+        .bulk_preview(&exclude("10.20.0.180", "10.20.0.189"))
+        .await;
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].error, None, "{p:?}");
+    assert_eq!(p[0].warnings.len(), 1, "{p:?}");
+    let w = &p[0].warnings[0];
+    assert!(
+        w.starts_with(&format!(
+            "10.20.0.0/24: {} leased addresses in 10.20.0.180-10.20.0.189",
+            live.len()
+        )),
+        "{w}"
+    );
+    assert!(w.contains("each lease runs until it expires"), "{w}");
+    // Free addresses: no warning.
+    let p = session
+        .bulk_preview(&exclude("10.20.0.170", "10.20.0.175"))
+        .await;
+    assert!(p[0].warnings.is_empty(), "{p:?}");
+    drop(lab);
+}

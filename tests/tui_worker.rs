@@ -155,7 +155,7 @@ url = "http://127.0.0.1:20612/"
     assert!(!h(2).reachable);
     assert!(h(2).error.is_some());
     let screen = rig.screen();
-    assert!(screen.contains("● up"), "{screen}");
+    assert!(screen.contains("● running"), "{screen}");
 
     // 2. Enter on kea: its tab loads the tree.
     rig.drive(key(KeyCode::Enter), |a| {
@@ -443,4 +443,312 @@ role = "operator"
     drop(rig);
     let _ = task.await;
     drop(kea);
+}
+
+// ----- the address space and bulk changes through the console (issue 4) -----
+
+/// Presses `j` (from the top) until the tree cursor is on `label`.
+fn tree_to(app: &mut App, label: &str) {
+    app.update(key(KeyCode::Char('g')));
+    for _ in 0..50 {
+        let t = app.tab().unwrap();
+        let data = t.data.clone().unwrap();
+        let rows = t.tree.rows(&data.tree);
+        if rows[t.tree.list.cursor].node.label() == label {
+            return;
+        }
+        app.update(key(KeyCode::Char('j')));
+    }
+    panic!("no tree row {label}");
+}
+
+fn tree_key(app: &App) -> String {
+    let t = app.tab().unwrap();
+    let data = t.data.clone().unwrap();
+    let rows = t.tree.rows(&data.tree);
+    ddish::tui::views::node_key(rows[t.tree.list.cursor].node)
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+}
+
+fn clear(app: &mut App) {
+    for _ in 0..40 {
+        app.update(key(KeyCode::Backspace));
+    }
+}
+
+/// The tab is loaded again and no layout change is waiting.
+fn tree_settled(a: &App) -> bool {
+    a.layer_pending.is_none() && a.tab().is_some_and(|t| t.load == Load::Loaded)
+}
+
+fn rig_for(config: &ddish::config::Config) -> Rig {
+    let mut app = App::from_config(config, false);
+    app.now = ops::now();
+    app.update(Msg::Resize(80, 24));
+    let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, _task) = worker::spawn(Session::new(config.clone()), op_timeout(config), out_tx);
+    Rig {
+        app,
+        tx,
+        rx: out_rx,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_creates_a_network_and_a_scope_on_the_lab_pair_and_selects_it() {
+    use ddish::lab::{HaMode, Lab, LabOptions};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
+    let opts = LabOptions {
+        dir: dir.path().join("lab"),
+        port_base: 21700,
+        ha_mode: HaMode::LoadBalancing,
+        with_auth: true,
+    };
+    let lab = tokio::task::spawn_blocking(move || {
+        let lab = Lab::start(&opts).expect("lab starts");
+        lab.wait_ha(Duration::from_secs(60)).expect("HA up");
+        lab
+    })
+    .await
+    .unwrap();
+    let mut cfg = format!(
+        "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n",
+        dir.path().join("journal.jsonl").display()
+    );
+    for (name, url) in &lab.info.servers {
+        cfg.push_str(&format!(
+            "[[server]]\nname = \"{name}\"\nurl = \"{url}\"\nuser = \"{}\"\npassword_file = \"{}\"\nrole = \"admin\"\n",
+            lab.info.user.as_deref().unwrap(),
+            lab.info.password_file.as_ref().unwrap().display()
+        ));
+    }
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let mut rig = rig_for(&config);
+    let start = rig.app.start();
+    rig.send(start);
+    rig.drive(key(KeyCode::Enter), tree_settled).await;
+
+    // n -> network: the form checks, the job goes to the pair, the tree reloads onto it.
+    rig.app.update(key(KeyCode::Char('n')));
+    rig.app.update(key(KeyCode::Enter));
+    type_text(&mut rig.app, "10.77.0.0/16");
+    rig.app.update(key(KeyCode::Tab));
+    type_text(&mut rig.app, "Lab office");
+    rig.drive(key(KeyCode::Enter), |a| {
+        tree_settled(a)
+            && a.status
+                .as_ref()
+                .is_some_and(|s| s.kind != StatusKind::Busy)
+    })
+    .await;
+    let st = rig.app.status.clone().unwrap();
+    assert_eq!(st.kind, StatusKind::Info, "{}", st.text);
+    assert_eq!(tree_key(&rig.app), "net:10.77.0.0/16");
+
+    // n on the network -> a DHCP scope in it, a /24 of the /16 with a range.
+    rig.app.update(key(KeyCode::Char('n')));
+    for _ in 0..2 {
+        rig.app.update(key(KeyCode::Char('j')));
+    }
+    rig.app.update(key(KeyCode::Enter));
+    clear(&mut rig.app);
+    type_text(&mut rig.app, "10.77.1.0/24");
+    rig.app.update(key(KeyCode::Tab));
+    type_text(&mut rig.app, "10.77.1.10");
+    rig.app.update(key(KeyCode::Tab));
+    type_text(&mut rig.app, "10.77.1.99");
+    rig.app.update(key(KeyCode::Tab));
+    type_text(&mut rig.app, "10.77.1.1");
+    rig.drive(key(KeyCode::Enter), |a| {
+        tree_settled(a)
+            && a.status
+                .as_ref()
+                .is_some_and(|s| s.kind != StatusKind::Busy)
+    })
+    .await;
+    let st = rig.app.status.clone().unwrap();
+    assert_eq!(st.kind, StatusKind::Info, "{}", st.text);
+    assert!(st.text.contains("scope 10.77.1.0/24"), "{}", st.text);
+    // Seen in the tree, under its network, with the cursor on it.
+    assert_eq!(tree_key(&rig.app), "scope:10.77.1.0/24");
+    let t = rig.app.tab().unwrap();
+    let data = t.data.clone().unwrap();
+    let s = data
+        .tree
+        .scopes
+        .iter()
+        .find(|s| s.def.cidr.to_string() == "10.77.1.0/24")
+        .expect("the new scope in the tree");
+    assert_eq!(s.def.range.to_string(), "10.77.1.10 - 10.77.1.99");
+    assert_eq!(s.def.gateway, Some("10.77.1.1".parse().unwrap()));
+    let net = data
+        .networks
+        .iter()
+        .find(|n| n.cidr.to_string() == "10.77.0.0/16")
+        .expect("the new network");
+    assert_eq!(net.title.as_deref(), Some("Lab office"));
+    assert!(net.scopes.contains(&s.def.cidr), "{net:?}");
+    let screen = rig.screen();
+    assert!(screen.contains("10.77.1.0/24"), "{screen}");
+    // On both peers of the pair, with one subnet id.
+    let pw = lab.info.password().unwrap();
+    let ids: Vec<serde_json::Value> = lab
+        .info
+        .ports
+        .ca
+        .iter()
+        .map(|p| {
+            let r = ddish::lab::kea_command(
+                *p,
+                Some(("ddish", &pw)),
+                Some("dhcp4"),
+                "config-get",
+                None,
+            )
+            .expect("config-get");
+            r["arguments"]["Dhcp4"]["subnet4"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["subnet"] == "10.77.1.0/24")
+                .map(|s| s["id"].clone())
+                .expect("the scope on this peer")
+        })
+        .collect();
+    assert_eq!(ids[0], ids[1]);
+    drop(lab);
+}
+
+fn replace_server(subnets: serde_json::Value) -> serde_json::Value {
+    minimal_dhcp4(subnets)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_bulk_find_and_replace_on_two_real_servers_shows_both_outcomes() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
+    let dns = |d: &str| json!([{"name": "domain-name-servers", "data": d}]);
+    let a = KeaInstance::start(
+        &dir.path().join("a"),
+        "a",
+        21710,
+        21711,
+        replace_server(json!([
+            {"id": 1, "subnet": "10.10.0.0/24", "pools": [{"pool": "10.10.0.100 - 10.10.0.199"}],
+             "option-data": dns("192.0.2.53, 192.0.2.99")},
+            {"id": 2, "subnet": "10.11.0.0/24", "pools": [{"pool": "10.11.0.100 - 10.11.0.199"}],
+             "option-data": dns("192.0.2.53")}
+        ])),
+        None,
+        None,
+    )
+    .expect("a starts");
+    let b = KeaInstance::start(
+        &dir.path().join("b"),
+        "b",
+        21712,
+        21713,
+        replace_server(json!([
+            {"id": 7, "subnet": "10.20.0.0/24", "pools": [{"pool": "10.20.0.100 - 10.20.0.199"}],
+             "option-data": dns("192.0.2.153, 192.0.2.53")}
+        ])),
+        None,
+        None,
+    )
+    .expect("b starts");
+    let cfg = format!(
+        "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n\
+         [[server]]\nname = \"a\"\nurl = \"http://127.0.0.1:21710/\"\nrole = \"admin\"\n\
+         [[server]]\nname = \"b\"\nurl = \"http://127.0.0.1:21712/\"\nrole = \"admin\"\n",
+        dir.path().join("journal.jsonl").display()
+    );
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let mut rig = rig_for(&config);
+    let start = rig.app.start();
+    rig.send(start);
+
+    // Mark 10.10.0.0/24 on a's tab and 10.20.0.0/24 on b's.
+    rig.drive(key(KeyCode::Enter), tree_settled).await;
+    tree_to(&mut rig.app, "10.10.0.0/24");
+    rig.app.update(key(KeyCode::Char(' ')));
+    rig.app.update(key(KeyCode::Char('1')));
+    rig.app.update(key(KeyCode::Char('j')));
+    rig.drive(key(KeyCode::Enter), tree_settled).await;
+    tree_to(&mut rig.app, "10.20.0.0/24");
+    rig.app.update(key(KeyCode::Char(' ')));
+    assert_eq!(rig.app.mark_counts(), (2, 2));
+
+    // B -> find and replace -> preview from both servers.
+    rig.app.update(key(KeyCode::Char('B')));
+    for _ in 0..5 {
+        rig.app.update(key(KeyCode::Char('j')));
+    }
+    rig.app.update(key(KeyCode::Enter));
+    rig.app.update(key(KeyCode::Tab));
+    type_text(&mut rig.app, "192.0.2.53");
+    rig.app.update(key(KeyCode::Tab));
+    type_text(&mut rig.app, "192.0.2.54");
+    rig.drive(key(KeyCode::Enter), |a| {
+        matches!(
+            a.layer.last(),
+            Some(ddish::tui::actions::Modal::Preview { rows: Some(_), .. })
+        )
+    })
+    .await;
+    let Some(ddish::tui::actions::Modal::Preview {
+        rows: Some(Ok(p)), ..
+    }) = rig.app.layer.last()
+    else {
+        panic!("preview: {:?}", rig.app.layer.last())
+    };
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p.iter().all(|s| s.error.is_none() && s.changes.len() == 1),
+        "{p:?}"
+    );
+    // The preview wrote nothing.
+    let dns_of = |k: &KeaInstance, cidr: &str| {
+        let r = k.command("config-get", None).unwrap();
+        r["arguments"]["Dhcp4"]["subnet4"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["subnet"] == cidr)
+            .unwrap()["option-data"][0]["data"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(dns_of(&a, "10.10.0.0/24"), "192.0.2.53, 192.0.2.99");
+
+    // y -> the outcome table shows both servers.
+    rig.drive(key(KeyCode::Char('y')), |a| {
+        matches!(
+            a.layer.last(),
+            Some(ddish::tui::actions::Modal::Outcome { rows: Some(_), .. })
+        ) && a.tabs.iter().all(|t| t.load == Load::Loaded)
+    })
+    .await;
+    let Some(ddish::tui::actions::Modal::Outcome { rows: Some(o), .. }) = rig.app.layer.last()
+    else {
+        panic!()
+    };
+    let names: Vec<&str> = o.iter().map(|x| x.server.as_str()).collect();
+    assert_eq!(names, vec!["a", "b"]);
+    assert!(o.iter().all(|x| x.result.is_ok()), "{o:?}");
+    let screen = rig.screen();
+    assert!(screen.contains("a            ✓ ok: 1 change"), "{screen}");
+    assert!(screen.contains("b            ✓ ok: 1 change"), "{screen}");
+    // Exactly the matching value, only in the marked scopes.
+    assert_eq!(dns_of(&a, "10.10.0.0/24"), "192.0.2.54, 192.0.2.99");
+    assert_eq!(dns_of(&a, "10.11.0.0/24"), "192.0.2.53");
+    assert_eq!(dns_of(&b, "10.20.0.0/24"), "192.0.2.153, 192.0.2.54");
 }
