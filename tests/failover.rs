@@ -835,3 +835,63 @@ fn partner_refusal_puts_the_first_back() {
         "{journal}"
     );
 }
+
+/// Edit the partner: the old one goes standalone without the failover's scopes, the new one
+/// gets them and the pair settles again.
+#[test]
+fn moving_to_a_new_partner() {
+    let dir = tempdir();
+    let (a, b) = start_pair(dir.path(), 21540, false);
+    let c = KeaInstance::start(
+        &dir.path().join("c"),
+        "kea-c",
+        21544,
+        21545,
+        lab::minimal_dhcp4(json!([])),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cfg = write_config(dir.path(), &[&a, &b, &c], false, "admin");
+    let s = session(&cfg);
+    let rt = rt();
+    let mut spec = FailoverSpec::new("kea-a", PartnerRef::Configured("kea-b".into()));
+    spec.scopes = vec![net("10.50.0.0/24")];
+    fast(&mut spec);
+    let o = rt.block_on(failover::create(&s, &spec)).unwrap();
+    assert!(o.converged, "{o:?}");
+
+    let o = ddish(
+        &cfg,
+        &[
+            "failover",
+            "edit",
+            "--server",
+            "kea-a",
+            "--name",
+            "kea-a-kea-b",
+            "--partner",
+            "kea-c",
+            "--new-name",
+            "a-c",
+            "--yes",
+        ],
+    );
+    let text = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    let info = wait_info(
+        &rt,
+        &s,
+        "kea-a",
+        "load-balancing with kea-c",
+        FailoverInfo::healthy,
+    );
+    assert_eq!(info.name, "a-c");
+    assert_eq!(info.partner_server.as_deref(), Some("kea-c"));
+    assert_eq!(info.scopes, vec![net("10.50.0.0/24")]);
+    assert_eq!(scopes(&a)[0], scopes(&c)[0]);
+    assert!(scopes(&b).is_empty(), "{:?}", scopes(&b));
+    assert!(!has_command(&b, "ha-heartbeat"));
+    config_tests_pass(&b);
+    assert!(rt.block_on(failover::list(&s, "kea-b")).unwrap().is_empty());
+}
