@@ -218,6 +218,7 @@ pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
     let thresholds = cfg.thresholds();
     let rt = runtime()?;
     let session = Session::new(cfg);
+    let mark = events::journal_mark(session.config());
     let (rows, dns) = rt.block_on(async {
         tokio::join!(
             fleet::status_of_digest(&session, &names, a.concurrency),
@@ -234,7 +235,7 @@ pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
     // What was refreshed counts as an observation for `ddish events`.
     note_observation(
         session.config(),
-        &events::Snapshot::from_status(&rows, &dns, &[], ddish::ops::now()),
+        &events::Snapshot::from_status(&rows, &dns, &[], ddish::ops::now()).marked(mark),
     );
     let rows: Vec<ServiceStatus> = rows.into_iter().map(|(s, _)| s).collect();
     let failing = rows.iter().any(|r| !r.state.is_ok()) || dns.iter().any(|d| !d.answering);
@@ -346,10 +347,11 @@ pub fn zones(cfg: Config, json_out: bool) -> Result<ExitCode, Fail> {
         ));
     }
     let rt = runtime()?;
+    let mark = events::journal_mark(&cfg);
     let list = rt.block_on(zones::zones_health(&cfg, fleet::DEFAULT_CONCURRENCY));
     note_observation(
         &cfg,
-        &events::Snapshot::from_status(&[], &[], &list, ddish::ops::now()),
+        &events::Snapshot::from_status(&[], &[], &list, ddish::ops::now()).marked(mark),
     );
     if json_out {
         let v: Vec<Value> = list.iter().map(zone_json).collect();

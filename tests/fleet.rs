@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ddish::lab::{leases_csv, minimal_dhcp4, DnsInstance, KeaInstance, SeedLease};
 use ddish::model::UtilBand;
-use ddish::ops::fleet::{self, ServiceState};
+use ddish::ops::fleet::{self, ServiceState, StatusCache};
 use ddish::ops::search::{self, Term};
 use ddish::ops::zones::{self, ZoneKind, ZoneStatus};
 use ddish::ops::Session;
@@ -352,6 +352,11 @@ fn zone_health_names_the_lagging_and_the_down_server() {
             .iter()
             .all(|s| s.authoritative && s.serial == Some(1)));
         assert!(z.servers[0].primary && !z.servers[1].primary);
+        // ns1 is in the config and the zone's NS record; ns2 only in the config.
+        assert_eq!(z.ns, ["ns1.fleet.test"], "{z:#?}");
+        assert_eq!(z.servers[0].source_label(), "config+NS");
+        assert_eq!(z.servers[1].source_label(), "config");
+        assert!(z.ns_problems.is_empty(), "{z:#?}");
     }
     let dns = rt.block_on(fleet::dns_status_all(&cfg, 8));
     assert!(
@@ -494,4 +499,163 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     let dns = rt.block_on(fleet::dns_status_all(&cfg, 8));
     assert!(dns[0].answering && !dns[1].answering, "{dns:#?}");
     assert_eq!(ddish(&["-c", c, "status"]).status.code(), Some(2));
+}
+
+/// The zone's NS records add servers: one the config also lists (matched by name), and one
+/// only the NS record names, at a loopback address where nothing answers.
+#[test]
+fn zone_servers_come_from_config_and_ns_records() {
+    const Z: &str = "ns.fleet.test";
+    let dir = tempdir();
+    let d = dir.path();
+    // NETWORK RULE: every NS name resolves to a loopback address.
+    let body = format!(
+        "$ORIGIN {Z}.\n$TTL 300\n@ IN SOA ns1.{Z}. hostmaster.{Z}. ( 7 3600 600 86400 300 )\n  \
+         IN NS ns1.{Z}.\n  IN NS ns2.{Z}.\n  IN NS ns3.{Z}.\n\
+         ns1 IN A 127.0.0.1\nns2 IN A 127.0.0.1\nns3 IN A 127.0.0.3\n"
+    );
+    let primary =
+        DnsInstance::start(&d.join("p"), 21452, &[(Z, &body)]).unwrap_or_else(|e| panic!("{e}"));
+    let _secondary = DnsInstance::start_secondary(&d.join("s"), 21453, &primary)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cfg_path = write_config(
+        d,
+        &format!(
+            "\n[[dns.server]]\nname = \"ns1\"\naddr = \"127.0.0.1:21452\"\n\
+             \n[[dns.server]]\nname = \"ns2\"\naddr = \"127.0.0.1:21453\"\n\
+             \n[[dns.zone]]\nname = \"{Z}\"\nprimary = \"ns1\"\n"
+        ),
+    );
+    let cfg = ddish::config::load(&cfg_path).unwrap_or_else(|e| panic!("{e}"));
+    let z = rt().block_on(zones::zone_health(
+        &cfg,
+        &cfg.dns.zones[0],
+        Duration::from_secs(2),
+    ));
+    assert_eq!(
+        z.ns,
+        [format!("ns1.{Z}"), format!("ns2.{Z}"), format!("ns3.{Z}")]
+    );
+    let got: Vec<(String, String, &str, bool, Option<u32>)> = z
+        .servers
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.addr.to_string(),
+                s.source_label(),
+                s.authoritative,
+                s.serial,
+            )
+        })
+        .collect();
+    let want = vec![
+        (
+            "ns1".to_string(),
+            "127.0.0.1:21452".to_string(),
+            "config+NS",
+            true,
+            Some(7),
+        ),
+        (
+            "ns2".to_string(),
+            "127.0.0.1:21453".to_string(),
+            "config+NS",
+            true,
+            Some(7),
+        ),
+        // Only in NS: its address with the primary's port; nothing listens there.
+        (
+            format!("ns3.{Z}"),
+            "127.0.0.3:21452".to_string(),
+            "NS",
+            false,
+            None,
+        ),
+    ];
+    assert_eq!(got, want, "{z:#?}");
+    assert!(z.servers[0].primary && !z.servers[1].primary && !z.servers[2].primary);
+    assert_eq!(
+        z.servers[2].ns_name.as_deref(),
+        Some(format!("ns3.{Z}").as_str())
+    );
+    assert!(!z.servers[2].reachable);
+    assert_eq!(
+        z.status,
+        ZoneStatus::SomeDown {
+            down: vec![format!("ns3.{Z}")]
+        }
+    );
+    // The CLI shows where each server came from.
+    let o = ddish(&["-c", cfg_path.to_str().unwrap(), "zones", "--json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let sources: Vec<&str> = v[0]["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["config+NS", "config+NS", "NS"]);
+    assert_eq!(v[0]["ns"].as_array().unwrap().len(), 3);
+}
+
+/// A refresh reuses the server's configuration until it reloads one (config-set behind
+/// ddish's back) or restarts: the scopes shown are always the server's.
+#[test]
+fn status_refresh_reuses_the_config_until_the_server_reloads() {
+    let dir = tempdir();
+    let d = dir.path();
+    let mut k = kea(d, "kea-cache", 21410);
+    std::fs::write(d.join("right.pass"), format!("{PASS}\n")).unwrap();
+    let cfg_path = write_config(
+        d,
+        &format!(
+            "\n[[server]]\nname = \"kea-cache\"\nurl = \"{}\"\nuser = \"{USER}\"\npassword_file = \"right.pass\"\n",
+            k.ca_url
+        ),
+    );
+    let session = Session::new(ddish::config::load(&cfg_path).unwrap_or_else(|e| panic!("{e}")));
+    let rt = rt();
+    let limit = Duration::from_secs(5);
+    let status = |rt: &tokio::runtime::Runtime| {
+        let (s, digest) = rt.block_on(fleet::server_status_digest(&session, "kea-cache", limit));
+        assert_eq!(s.state, ServiceState::Running, "{s:?}");
+        (
+            s.scopes.unwrap(),
+            digest.unwrap(),
+            s.utilization.unwrap().used,
+        )
+    };
+    // A configuration is reused only once it is 3 s old.
+    std::thread::sleep(Duration::from_millis(3500));
+    let first = status(&rt);
+    assert_eq!((first.0, first.2), (2, 9));
+    assert!(StatusCache::holds(&k.ca_url), "the configuration is kept");
+    assert_eq!(
+        status(&rt),
+        first,
+        "the same answer from the kept configuration"
+    );
+
+    // A subnet added through Kea's API: the next refresh shows it.
+    let got = k
+        .command("config-get", None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut args = got["arguments"].clone();
+    args["Dhcp4"]["subnet4"].as_array_mut().unwrap().push(
+        json!({"id": 3, "subnet": "10.22.0.0/24", "pools": [{"pool": "10.22.0.10 - 10.22.0.20"}]}),
+    );
+    let r = k
+        .command("config-set", Some(args))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r["result"], 0, "{r}");
+    let after = status(&rt);
+    assert_eq!(after.0, 3, "the new subnet is seen");
+    assert_ne!(after.1, first.1, "another digest");
+
+    // A restart reloads the file (without that subnet, never written): seen at once.
+    k.stop_dhcp();
+    k.start_dhcp().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status(&rt).0, 2);
 }

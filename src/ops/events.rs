@@ -29,7 +29,7 @@ pub use observe::{
     observe, record, DnsSnap, Observed, ServerSnap, Snapshot, ZoneSnap, EXPLAIN_SLACK,
 };
 pub use query::{parse_since, resolve_query, EventQuery};
-pub use store::{EventFiles, Stored};
+pub use store::{journal_mark, EventFiles, Stored};
 
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -216,7 +216,7 @@ fn brief_json(v: &serde_json::Value) -> String {
     s
 }
 
-/// Every event that passes `q`, newest first: the journal's entries and the observed
+/// Every event that passes `q`, newest first (see below for ties): the journal's entries and the observed
 /// events of `cfg`'s journal directory. A missing journal or events file is no events;
 /// unreadable lines are skipped.
 pub fn list(cfg: &Config, q: &EventQuery) -> Result<Vec<Event>, String> {
@@ -231,8 +231,9 @@ pub fn list(cfg: &Config, q: &EventQuery) -> Result<Vec<Event>, String> {
         .collect();
     let files = EventFiles::for_config(cfg);
     out.extend(files.read_events()?.into_iter().filter(|e| q.matches(e)));
-    // Newest first; among equal times the later-written first (stable sort of the reverse).
-    out.reverse();
+    // Newest first. Equal times keep file order, so an observation's summary (a change
+    // outside ddish) comes before the scope changes it found, and a ddish change before
+    // what was seen of it.
     out.sort_by_key(|e| std::cmp::Reverse(e.time));
     Ok(out)
 }

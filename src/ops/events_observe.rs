@@ -9,14 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{Entry, Journal};
+use crate::audit::Entry;
 use crate::config::Config;
 use crate::model::ScopeStatus;
 use crate::ops::fleet::{self, DnsStatus, ServiceStatus};
 use crate::ops::zones::{self, ZoneHealth};
 use crate::ops::Session;
 
-use super::store::EventFiles;
+use super::store::{journal_mark, read_journal, EventFiles, JournalLog};
 use super::{Event, EventKind};
 
 /// Seconds of leeway around the window a journal entry must fall in to explain a change
@@ -38,6 +38,10 @@ pub struct Snapshot {
     pub dns: BTreeMap<String, DnsSnap>,
     #[serde(default)]
     pub zones: BTreeMap<String, ZoneSnap>,
+    /// The journal's size before this refresh ([`journal_mark`]): journal entries past
+    /// it were written after the configurations were read.
+    #[serde(default)]
+    pub journal_mark: Option<u64>,
 }
 
 /// One DHCP server.
@@ -58,6 +62,9 @@ pub struct ServerSnap {
     /// When `digest` and `scopes` were read.
     #[serde(default)]
     pub read_at: Option<i64>,
+    /// The journal's size before they were read.
+    #[serde(default)]
+    pub journal_mark: Option<u64>,
     pub seen_at: i64,
 }
 
@@ -78,10 +85,30 @@ pub struct ZoneSnap {
     pub serial: Option<u32>,
     #[serde(default)]
     pub read_at: Option<i64>,
+    #[serde(default)]
+    pub journal_mark: Option<u64>,
     pub seen_at: i64,
 }
 
 impl Snapshot {
+    /// Sets the journal mark taken before the refresh this snapshot comes from (see
+    /// [`journal_mark`]): without it, journal entries are matched by time alone, which
+    /// can't tell a ddish change made in the same second as the previous refresh.
+    pub fn marked(mut self, mark: u64) -> Snapshot {
+        self.journal_mark = Some(mark);
+        for s in self.servers.values_mut() {
+            if s.digest.is_some() {
+                s.journal_mark = Some(mark);
+            }
+        }
+        for z in self.zones.values_mut() {
+            if z.serial.is_some() {
+                z.journal_mark = Some(mark);
+            }
+        }
+        self
+    }
+
     /// What one refresh saw. Pass only what was refreshed: the rest keeps its last known
     /// state when recorded.
     /// `servers`: each status with the digest of the configuration it read
@@ -112,6 +139,7 @@ impl Snapshot {
                     running: r.state.is_ok(),
                     ha: r.ha_state.is_some(),
                     read_at: digest.map(|_| r.checked_at),
+                    journal_mark: None,
                     digest,
                     scopes: if digest.is_some() { scopes } else { None },
                     seen_at: r.checked_at,
@@ -139,6 +167,7 @@ impl Snapshot {
                     primary: p.name.clone(),
                     serial,
                     read_at: serial.map(|_| z.checked_at),
+                    journal_mark: None,
                     seen_at: z.checked_at,
                 },
             );
@@ -163,12 +192,13 @@ pub async fn observe(session: &Session) -> Result<Observed, String> {
     let cfg = session.config();
     let conc = fleet::DEFAULT_CONCURRENCY;
     let names: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
+    let mark = journal_mark(cfg);
     let (servers, dns, zones) = tokio::join!(
         fleet::status_of_digest(session, &names, conc),
         fleet::dns_status_all(cfg, conc),
         zones::zones_health(cfg, conc)
     );
-    let snap = Snapshot::from_status(&servers, &dns, &zones, super::super::now());
+    let snap = Snapshot::from_status(&servers, &dns, &zones, super::super::now()).marked(mark);
     let cfg = cfg.clone();
     tokio::task::spawn_blocking(move || record(&cfg, &snap))
         .await
@@ -184,14 +214,13 @@ pub fn record(cfg: &Config, fresh: &Snapshot) -> Result<Observed, String> {
     let prev = files.read_snapshot(&lock)?;
     let first = prev.is_none();
     let prev = prev.unwrap_or_default();
-    let journal = Journal::new(&cfg.settings.journal);
     let events = if first {
         Vec::new()
     } else {
         diff(&prev, fresh, &mut || {
-            journal.read().map(|r| r.entries).unwrap_or_else(|e| {
+            read_journal(&cfg.settings.journal).unwrap_or_else(|e| {
                 tracing::warn!("events: the journal can't be read to explain changes: {e}");
-                Vec::new()
+                JournalLog::default()
             })
         })
     };
@@ -208,6 +237,7 @@ pub fn record(cfg: &Config, fresh: &Snapshot) -> Result<Observed, String> {
 /// `fresh` over `prev`: what was not read this time keeps its last known value.
 fn merge(mut prev: Snapshot, fresh: &Snapshot) -> Snapshot {
     prev.taken_at = fresh.taken_at;
+    prev.journal_mark = fresh.journal_mark;
     for (name, s) in &fresh.servers {
         let mut s = s.clone();
         if s.digest.is_none() {
@@ -215,6 +245,7 @@ fn merge(mut prev: Snapshot, fresh: &Snapshot) -> Snapshot {
                 s.digest = p.digest;
                 s.scopes = p.scopes.clone();
                 s.read_at = p.read_at;
+                s.journal_mark = p.journal_mark;
             }
         }
         prev.servers.insert(name.clone(), s);
@@ -228,6 +259,7 @@ fn merge(mut prev: Snapshot, fresh: &Snapshot) -> Snapshot {
             if let Some(p) = prev.zones.get(name) {
                 z.serial = p.serial;
                 z.read_at = p.read_at;
+                z.journal_mark = p.journal_mark;
             }
         }
         prev.zones.insert(name.clone(), z);
@@ -280,11 +312,28 @@ fn observed(at: i64, server: &str, kind: EventKind, description: String) -> Even
 
 /// The events between `prev` and `fresh`. `journal` is read at most once, and only when a
 /// configuration or a zone serial moved.
-fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> Vec<Entry>) -> Vec<Event> {
+fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> JournalLog) -> Vec<Event> {
     let at = fresh.taken_at;
-    let mut entries: Option<Vec<Entry>> = None;
-    let mut entries_of = |journal: &mut dyn FnMut() -> Vec<Entry>| -> Vec<Entry> {
-        entries.get_or_insert_with(&mut *journal).clone()
+    let mut log: Option<JournalLog> = None;
+    let mut log_of = |journal: &mut dyn FnMut() -> JournalLog| -> JournalLog {
+        log.get_or_insert_with(&mut *journal).clone()
+    };
+    // Entries written after the mark taken before the previous read explain what changed
+    // since; the time window is the fallback (no mark, or a journal that shrank: rotated or
+    // truncated, its offsets no longer comparable).
+    let candidates = |log: &JournalLog, mark: Option<u64>, since: i64| -> Vec<Entry> {
+        log.entries
+            .iter()
+            .filter(|l| {
+                let e = &l.entry;
+                e.time <= at + EXPLAIN_SLACK
+                    && match mark {
+                        Some(m) if m <= log.size => l.offset >= m,
+                        _ => e.time >= since - EXPLAIN_SLACK,
+                    }
+            })
+            .map(|l| l.entry.clone())
+            .collect()
     };
     let mut out = Vec::new();
 
@@ -325,13 +374,11 @@ fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> Vec<Entr
             continue;
         }
         let since = p.read_at.unwrap_or(p.seen_at);
-        let all = entries_of(journal);
+        let all = candidates(&log_of(journal), p.journal_mark, since);
         // A ddish write to an HA server goes to its peers too, journaled under the server
         // the user acted on: a peer whose configuration moved in the same window counts.
         let explains = |e: &&Entry| {
-            e.time >= since - EXPLAIN_SLACK
-                && e.time <= at + EXPLAIN_SLACK
-                && !NOT_CONFIG.contains(&e.action.as_str())
+            !NOT_CONFIG.contains(&e.action.as_str())
                 && (e.server == *name
                     || (s.ha
                         && moved.contains(&e.server)
@@ -414,13 +461,11 @@ fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> Vec<Entr
             continue;
         }
         let since = p.read_at.unwrap_or(p.seen_at);
-        let all = entries_of(journal);
+        let all = candidates(&log_of(journal), p.journal_mark, since);
         let by = all
             .iter()
             .filter(|e| {
-                e.time >= since - EXPLAIN_SLACK
-                    && e.time <= at + EXPLAIN_SLACK
-                    && e.action.starts_with("dns-")
+                e.action.starts_with("dns-")
                     && e.after
                         .as_ref()
                         .and_then(|a| a.get("zone"))
@@ -449,6 +494,7 @@ fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> Vec<Entr
 
 #[cfg(test)]
 mod tests {
+    use super::super::store::Logged;
     use super::*;
 
     fn server(running: bool, digest: Option<u64>, scopes: &[(&str, bool)], at: i64) -> ServerSnap {
@@ -459,6 +505,7 @@ mod tests {
             digest,
             scopes: digest.map(|_| scopes.iter().map(|(c, a)| (c.to_string(), *a)).collect()),
             read_at: digest.map(|_| at),
+            journal_mark: None,
             seen_at: at,
         }
     }
@@ -471,6 +518,21 @@ mod tests {
                 .map(|(n, s)| (n.to_string(), s))
                 .collect(),
             ..Snapshot::default()
+        }
+    }
+
+    /// A journal of these entries, each line 100 bytes long.
+    fn log(entries: Vec<Entry>) -> JournalLog {
+        JournalLog {
+            size: 100 * entries.len() as u64,
+            entries: entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, entry)| Logged {
+                    offset: 100 * i as u64,
+                    entry,
+                })
+                .collect(),
         }
     }
 
@@ -504,7 +566,7 @@ mod tests {
                 ),
             )],
         );
-        let ev = diff(&prev, &fresh, &mut Vec::new);
+        let ev = diff(&prev, &fresh, &mut JournalLog::default);
         let k = kinds(&ev);
         assert_eq!(
             k.iter().map(|x| x.1).collect::<Vec<_>>(),
@@ -533,7 +595,7 @@ mod tests {
         let mut e = Entry::new("a", "scope-create");
         e.time = 150;
         e.user = "alice@jump".into();
-        let ev = diff(&prev, &fresh, &mut || vec![e.clone()]);
+        let ev = diff(&prev, &fresh, &mut || log(vec![e.clone()]));
         assert_eq!(kinds(&ev), [("a".to_string(), EventKind::ScopeAppeared)]);
         assert_eq!(ev[0].user, "alice@jump");
         // Before the window, a lease action, or another server: not an explanation.
@@ -546,13 +608,41 @@ mod tests {
             x.time = time;
             x.action = action.into();
             x.server = server.into();
-            let ev = diff(&prev, &fresh, &mut || vec![x.clone()]);
+            let ev = diff(&prev, &fresh, &mut || log(vec![x.clone()]));
             assert_eq!(
                 ev[0].kind,
                 EventKind::OutsideChange,
                 "{time} {action} {server}"
             );
         }
+    }
+
+    #[test]
+    fn the_journal_mark_tells_entries_before_the_read_from_after() {
+        // A ddish change in the same second as the previous read, journaled before it:
+        // already in the previous digest, it can't explain a later change.
+        let mut p = server(true, Some(1), &[], 100);
+        p.journal_mark = Some(100);
+        let prev = snap(100, vec![("a", p)]);
+        let fresh = snap(101, vec![("a", server(true, Some(2), &[], 101))]);
+        let mut before = Entry::new("a", "scope-edit");
+        before.time = 100;
+        let mut after = before.clone();
+        after.time = 100;
+        let ev = diff(&prev, &fresh, &mut || log(vec![before.clone()]));
+        assert_eq!(
+            ev[0].kind,
+            EventKind::OutsideChange,
+            "entry at offset 0 < mark 100"
+        );
+        let ev = diff(&prev, &fresh, &mut || {
+            log(vec![before.clone(), after.clone()])
+        });
+        assert!(ev.is_empty(), "entry at offset 100 >= mark: {ev:?}");
+        // A journal that shrank below the mark: back to the time window.
+        let mut q = prev.clone();
+        q.servers.get_mut("a").unwrap().journal_mark = Some(10_000);
+        assert!(diff(&q, &fresh, &mut || log(vec![before.clone()])).is_empty());
     }
 
     #[test]
@@ -569,7 +659,7 @@ mod tests {
         let fresh = snap(200, vec![("a", a1), ("b", b1)]);
         let mut e = Entry::new("a", "scope-edit");
         e.time = 150;
-        assert!(diff(&prev, &fresh, &mut || vec![e.clone()]).is_empty());
+        assert!(diff(&prev, &fresh, &mut || log(vec![e.clone()])).is_empty());
     }
 
     #[test]
@@ -579,7 +669,7 @@ mod tests {
             vec![("a", server(true, Some(1), &[("10.0.0.0/24", true)], 100))],
         );
         let s1 = snap(200, vec![("a", server(false, None, &[], 200))]);
-        let ev = diff(&s0, &s1, &mut Vec::new);
+        let ev = diff(&s0, &s1, &mut JournalLog::default);
         assert_eq!(kinds(&ev), [("a".to_string(), EventKind::ServiceDown)]);
         let m = merge(s0, &s1);
         assert_eq!(m.servers["a"].digest, Some(1), "last known digest kept");
@@ -587,11 +677,11 @@ mod tests {
             300,
             vec![("a", server(true, Some(1), &[("10.0.0.0/24", true)], 300))],
         );
-        let ev = diff(&m, &s2, &mut Vec::new);
+        let ev = diff(&m, &s2, &mut JournalLog::default);
         assert_eq!(kinds(&ev), [("a".to_string(), EventKind::ServiceUp)]);
         // A server seen for the first time records nothing.
         let s3 = snap(400, vec![("new", server(true, Some(5), &[], 400))]);
-        assert!(diff(&m, &s3, &mut Vec::new).is_empty());
+        assert!(diff(&m, &s3, &mut JournalLog::default).is_empty());
     }
 
     #[test]
@@ -600,6 +690,7 @@ mod tests {
             primary: "ns1".into(),
             serial,
             read_at: serial.map(|_| at),
+            journal_mark: None,
             seen_at: at,
         };
         let d = |answering, at| DnsSnap {
@@ -620,7 +711,7 @@ mod tests {
         let mut e = Entry::new("kea-a", "dns-add").after(serde_json::json!({"zone": "ex.test"}));
         e.time = 150;
         e.user = "bob@jump".into();
-        let ev = diff(&prev, &fresh, &mut || vec![e.clone()]);
+        let ev = diff(&prev, &fresh, &mut || log(vec![e.clone()]));
         assert_eq!(
             kinds(&ev),
             [

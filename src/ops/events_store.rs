@@ -12,6 +12,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use crate::audit::Entry;
 use crate::config::Config;
 
 use super::observe::Snapshot;
@@ -190,6 +191,55 @@ impl EventFiles {
         (&f).write_all(&buf)
             .map_err(|e| err("write to the events file", &self.events, e))
     }
+}
+
+/// A journal entry and the byte offset of its line: entries past an observation's mark
+/// were written after it.
+#[derive(Clone, Debug)]
+pub(super) struct Logged {
+    pub offset: u64,
+    pub entry: Entry,
+}
+
+/// The journal's size now: the mark an observation takes before it refreshes.
+pub fn journal_mark(cfg: &Config) -> u64 {
+    std::fs::metadata(&cfg.settings.journal).map_or(0, |m| m.len())
+}
+
+/// The journal as read for an observation: its entries with their offsets, and its size.
+#[derive(Clone, Debug, Default)]
+pub(super) struct JournalLog {
+    pub entries: Vec<Logged>,
+    pub size: u64,
+}
+
+/// Every readable journal entry with its offset, read under LOCK_SH (the journal's writers
+/// append whole lines under LOCK_EX). A missing journal is empty.
+pub(super) fn read_journal(path: &Path) -> Result<JournalLog, String> {
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(JournalLog::default()),
+        Err(e) => return Err(err("open the history journal", path, e)),
+    };
+    let mut bytes = Vec::new();
+    {
+        let _l =
+            Flock::new(&f, libc::LOCK_SH).map_err(|e| err("lock the history journal", path, e))?;
+        (&f).read_to_end(&mut bytes)
+            .map_err(|e| err("read the history journal", path, e))?;
+    }
+    let mut out = JournalLog {
+        entries: Vec::new(),
+        size: bytes.len() as u64,
+    };
+    let mut offset = 0u64;
+    for raw in bytes.split(|&b| b == b'\n') {
+        if let Ok(entry) = serde_json::from_slice::<Entry>(raw) {
+            out.entries.push(Logged { offset, entry });
+        }
+        offset += raw.len() as u64 + 1;
+    }
+    Ok(out)
 }
 
 /// The held observation lock; released on drop (closing the file).

@@ -6,12 +6,13 @@
 //! one hung server never holds up the others.
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 
 use crate::config::{Config, ServerConfig};
-use crate::kea::KeaError;
+use crate::kea::{KeaClient, KeaConfig, KeaError, KeaStatus};
 use crate::model::tree::ScopeSummary;
 use crate::model::{ScopeStatus, ServerTree, Thresholds, UtilBand, Utilization};
 
@@ -104,10 +105,177 @@ pub struct ServiceStatus {
     pub tree: Option<ServerTree>,
 }
 
-/// Refreshes one server within `limit`: version-get, config-get (the scope tree),
-/// status-get (uptime, HA) and stat-lease4-get (utilization), sent together. Never leases.
+/// Refreshes one server within `limit`: status-get (uptime, HA) and stat-lease4-get
+/// (utilization) every time; version-get and config-get (the scope tree) only when the
+/// server restarted or reloaded its configuration since the last refresh (see
+/// [`StatusCache`]). Requests go out together. Never leases.
 pub async fn server_status(session: &Session, name: &str, limit: Duration) -> ServiceStatus {
     server_status_digest(session, name, limit).await.0
+}
+
+/// What a refresh may reuse from the previous one of the same server: its version and
+/// configuration, valid while the server keeps its pid and its last configuration (re)load
+/// time. config-get is the costly part of a refresh (a 10,000-subnet config takes ~2.5 s
+/// through the Control Agent, KEA_FACTS.md §11), and the configuration only changes by a
+/// (re)load, which status-get reports.
+///
+/// Servers whose configuration can change without a reload (subnet_cmds, class_cmds,
+/// cb_cmds) are never cached; a configuration backend without cb_cmds can't be seen from
+/// the command list, so nothing is reused for longer than [`CACHE_MAX_AGE`] either. One
+/// cache per process, keyed by URL.
+#[derive(Clone, Debug)]
+struct Cached {
+    /// When it was read (epoch seconds).
+    read_at: i64,
+    pid: i64,
+    /// Epoch second of the last configuration (re)load, as computed when cached.
+    loaded_at: i64,
+    version: String,
+    config: Arc<KeaConfig>,
+}
+
+/// The longest a configuration is reused without reading it again.
+pub const CACHE_MAX_AGE: i64 = 300;
+
+/// Commands that change the configuration without a reload (`config-backend-pull` is in
+/// every Kea 2.2 and says nothing).
+fn changes_config_live(commands: &[String]) -> bool {
+    commands.iter().any(|c| {
+        matches!(
+            c.as_str(),
+            "subnet4-add"
+                | "subnet4-update"
+                | "subnet4-del"
+                | "subnet4-delta-add"
+                | "subnet4-delta-del"
+                | "network4-add"
+                | "network4-del"
+                | "network4-subnet-add"
+                | "network4-subnet-del"
+                | "class-add"
+                | "class-update"
+                | "class-del"
+        ) || c.starts_with("remote-")
+    })
+}
+
+/// The process-wide cache of refreshes (see [`Cached`]).
+pub struct StatusCache;
+
+static CACHE: std::sync::OnceLock<Mutex<HashMap<String, Cached>>> = std::sync::OnceLock::new();
+
+impl StatusCache {
+    fn map() -> std::sync::MutexGuard<'static, HashMap<String, Cached>> {
+        CACHE
+            .get_or_init(|| Mutex::new(HashMap::new()))
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(url: &str) -> Option<Cached> {
+        Self::map().get(url).cloned()
+    }
+
+    fn put(url: &str, c: Option<Cached>) {
+        match c {
+            Some(c) => Self::map().insert(url.to_string(), c),
+            None => Self::map().remove(url),
+        };
+    }
+
+    /// Forgets every cached configuration: the next refresh of each server reads it
+    /// whole (benchmarks measure cold refreshes with it).
+    pub fn clear() {
+        Self::map().clear();
+    }
+
+    /// Whether a refresh of the server at `url` would reuse its configuration.
+    pub fn holds(url: &str) -> bool {
+        Self::map().contains_key(url)
+    }
+}
+
+/// When the configuration was last (re)loaded, from status-get's `reload` (seconds ago).
+fn loaded_at(status: &KeaStatus, at: i64) -> Option<(i64, i64)> {
+    Some((status.pid?, at - status.reload?))
+}
+
+/// Whether `c` still describes the server that answered `status` at `at`. The load time is
+/// computed from whole seconds on both sides, so it may wobble by one; a configuration
+/// loaded within 3 s of being cached is never trusted (a second reload in that window
+/// could not be told apart).
+fn still_valid(c: &Cached, status: &KeaStatus, at: i64) -> bool {
+    match loaded_at(status, at) {
+        Some((pid, loaded)) => {
+            pid == c.pid && (loaded - c.loaded_at).abs() <= 1 && at - c.read_at < CACHE_MAX_AGE
+        }
+        None => false,
+    }
+}
+
+/// The full read: version, config, status, stats and the command list in one round trip.
+async fn full_read(
+    c: &KeaClient,
+) -> Result<(String, Arc<KeaConfig>, KeaStatus, StatsMap, Option<Cached>), OpError> {
+    let (version, config, status, stats, commands) = tokio::join!(
+        c.version_get(),
+        c.config_get(),
+        c.status_get(),
+        c.stat_lease4_get(),
+        c.list_commands()
+    );
+    // A server that fails fails them all the same way, so the first error in this order
+    // names its state.
+    let version = version?;
+    let config = Arc::new(config?);
+    let status = status?;
+    let stats = stats_or_none(stats)?;
+    let at = now();
+    let cache = match (loaded_at(&status, at), commands) {
+        (Some((pid, loaded)), Ok(cmds)) if !changes_config_live(&cmds) && loaded <= at - 3 => {
+            Some(Cached {
+                read_at: at,
+                pid,
+                loaded_at: loaded,
+                version: version.clone(),
+                config: Arc::clone(&config),
+            })
+        }
+        _ => None,
+    };
+    Ok((version, config, status, stats, cache))
+}
+
+type StatsMap = HashMap<u32, crate::model::ScopeStats>;
+
+/// Without the stat_cmds hook there are no counters; the rest still stands.
+fn stats_or_none(r: Result<StatsMap, KeaError>) -> Result<StatsMap, OpError> {
+    match r {
+        Err(KeaError::Unsupported { .. }) => Ok(HashMap::new()),
+        other => Ok(other?),
+    }
+}
+
+/// The refresh proper: status and stats, plus version and config unless cached.
+async fn read_server(
+    c: &KeaClient,
+) -> Result<(String, Arc<KeaConfig>, KeaStatus, StatsMap), OpError> {
+    let url = c.url().to_string();
+    let Some(cached) = StatusCache::get(&url) else {
+        let (version, config, status, stats, cache) = full_read(c).await?;
+        StatusCache::put(&url, cache);
+        return Ok((version, config, status, stats));
+    };
+    let (status, stats) = tokio::join!(c.status_get(), c.stat_lease4_get());
+    let status = status?;
+    if still_valid(&cached, &status, now()) {
+        return Ok((cached.version, cached.config, status, stats_or_none(stats)?));
+    }
+    // Restarted or reloaded: read it all again.
+    StatusCache::put(&url, None);
+    let (version, config, status, stats, cache) = full_read(c).await?;
+    StatusCache::put(&url, cache);
+    Ok((version, config, status, stats))
 }
 
 /// [`server_status`] with the digest of the configuration it read (`None` when the load
@@ -136,28 +304,13 @@ pub async fn server_status_digest(
     };
     let work = async {
         let c = session.client(name)?;
-        // One round trip: four requests at once. A server that fails fails them all the
-        // same way, so the first error in this order names its state.
-        let (version, config, status, stats) = tokio::join!(
-            c.version_get(),
-            c.config_get(),
-            c.status_get(),
-            c.stat_lease4_get()
-        );
-        let version = version?;
-        let config = config?;
-        let status = status?;
-        // Without the stat_cmds hook there are no counters; the rest still stands.
-        let stats = match stats {
-            Err(KeaError::Unsupported { .. }) => HashMap::new(),
-            other => other?,
-        };
+        let (version, config, status, stats) = read_server(&c).await?;
         let scopes = config
             .scopes
-            .into_iter()
-            .map(|def| {
-                let stats = stats.get(&def.id).copied();
-                ScopeSummary { def, stats }
+            .iter()
+            .map(|def| ScopeSummary {
+                def: def.clone(),
+                stats: stats.get(&def.id).copied(),
             })
             .collect();
         let tree = ServerTree::build(&config.networks, scopes);
@@ -676,6 +829,42 @@ mod tests {
             .map(|(s, c, b)| (s.to_string(), c.to_string(), *b))
             .collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn cached_config_valid_until_restart_reload_or_age() {
+        let c = Cached {
+            read_at: 1000,
+            pid: 7,
+            loaded_at: 900,
+            version: "2.2.0".into(),
+            config: Arc::new(KeaConfig {
+                scopes: vec![],
+                networks: vec![],
+                digest: 1,
+            }),
+        };
+        let st = |pid, reload| KeaStatus {
+            pid: Some(pid),
+            reload: Some(reload),
+            ..KeaStatus::default()
+        };
+        assert!(still_valid(&c, &st(7, 110), 1010));
+        assert!(still_valid(&c, &st(7, 111), 1010), "one second of rounding");
+        assert!(!still_valid(&c, &st(8, 110), 1010), "restarted");
+        assert!(!still_valid(&c, &st(7, 5), 1010), "reloaded");
+        assert!(!still_valid(&c, &st(7, 1000), 1900), "too old");
+        assert!(
+            !still_valid(&c, &KeaStatus::default(), 1010),
+            "no pid or reload"
+        );
+        let cmds = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(!changes_config_live(&cmds(&[
+            "config-backend-pull",
+            "lease4-add"
+        ])));
+        assert!(changes_config_live(&cmds(&["subnet4-add"])));
+        assert!(changes_config_live(&cmds(&["remote-subnet4-set"])));
     }
 
     #[test]

@@ -443,16 +443,36 @@ pub fn verdict(checks: &[ZoneServerCheck]) -> ZoneStatus {
     }
 }
 
-/// One zone on all its servers: the NS records first (at the primary), then every server's
-/// SOA at once.
+/// One zone on all its servers: the configured ones are asked while the NS records are
+/// read (so a dead primary costs one timeout, not two), then the servers only NS names.
 pub async fn zone_health(cfg: &Config, zone: &ZoneConfig, timeout: Duration) -> ZoneHealth {
     let name = zone.name.trim_end_matches('.').to_string();
-    let mut targets = config_targets(cfg, zone);
-    let (ns, resolved, ns_problems) = resolve_ns(zone.primary, &name, timeout).await;
+    let configured = config_targets(cfg, zone);
+    let (mut checks, (ns, resolved, ns_problems)) = tokio::join!(
+        futures_util::future::join_all(
+            configured
+                .iter()
+                .cloned()
+                .map(|t| check_one(&name, t, timeout))
+        ),
+        resolve_ns(zone.primary, &name, timeout)
+    );
+    let mut targets = configured;
     add_ns_targets(cfg, zone, &mut targets, &resolved);
-    let checks =
-        futures_util::future::join_all(targets.into_iter().map(|t| check_one(&name, t, timeout)))
-            .await;
+    let mut extra = Vec::new();
+    for t in targets {
+        match checks.iter_mut().find(|c| c.addr == t.addr) {
+            Some(c) => {
+                c.from_ns = t.ns_name.is_some();
+                c.ns_name = t.ns_name;
+            }
+            None => extra.push(t),
+        }
+    }
+    checks.extend(
+        futures_util::future::join_all(extra.into_iter().map(|t| check_one(&name, t, timeout)))
+            .await,
+    );
     let at = now();
     ZoneHealth {
         kind: ZoneKind::of(&name),
