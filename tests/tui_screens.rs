@@ -819,7 +819,7 @@ fn status_and_find_jobs_on_a_real_kea() {
                            "hostname": "t2-printer"}]},
         {"id": 2, "subnet": "10.76.0.0/24", "pools": [{"pool": "10.76.0.10 - 10.76.0.100"}]}
     ]);
-    let _kea = KeaInstance::start(
+    let mut kea = KeaInstance::start(
         &d.join("kea-t2"),
         "kea-t2",
         21750,
@@ -903,6 +903,53 @@ fn status_and_find_jobs_on_a_real_kea() {
         "{text}"
     );
     assert!(text.contains("Not read: kea-gone"), "{text}");
+
+    // E: the journal is empty; `o` takes a first look (the baseline), then the daemon
+    // stops and the next look records it; the list is read again by itself.
+    a.update(key(KeyCode::Esc));
+    let reqs = a.update(ch('E'));
+    for l in ["config", "events"] {
+        let (r, j) = job(&reqs, l);
+        run(&mut a, &rt, &session, &r, &j);
+    }
+    assert!(screen_text(&a).contains("no events yet"));
+    let reqs = a.update(ch('o'));
+    let (r, j) = job(&reqs, "observe");
+    let reqs = run(&mut a, &rt, &session, &r, &j);
+    assert!(
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("first look")),
+        "{:?}",
+        a.status
+    );
+    let (r, j) = job(&reqs, "events");
+    run(&mut a, &rt, &session, &r, &j);
+    kea.stop_dhcp();
+    let reqs = a.update(ch('o'));
+    let (r, j) = job(&reqs, "observe");
+    let reqs = run(&mut a, &rt, &session, &r, &j);
+    let (r, j) = job(&reqs, "events");
+    run(&mut a, &rt, &session, &r, &j);
+    let text = screen_text(&a);
+    assert!(
+        text.contains("service down") && text.contains("kea-t2"),
+        "{text}"
+    );
+    // The filter narrows to it; the export holds what is shown.
+    a.update(ch('/'));
+    typed(&mut a, "kind:service-down server:kea-t2");
+    a.update(key(KeyCode::Enter));
+    let reqs = a.update(ch('e'));
+    let table = reqs
+        .iter()
+        .find_map(|r| match &r.kind {
+            RequestKind::Export(ddish::tui::app::ExportJob::Table(t)) => Some(t.clone()),
+            _ => None,
+        })
+        .expect("an export");
+    assert_eq!(table.rows.len(), 1, "{:?}", table.rows);
+    assert_eq!(table.rows[0][1], "kea-t2");
 }
 
 #[test]
