@@ -816,3 +816,66 @@ fn claims_outside_every_scope_from_the_network_view() {
     a.update(key(KeyCode::Esc));
     assert!(shot(&a).contains("10.64.0.0/16 ◆1"));
 }
+
+#[test]
+fn an_inactive_scope_shows_no_utilization_in_its_card_or_the_tree() {
+    let mut a = tree();
+    goto(&mut a, "10.64.1.0/24");
+    let mut lab = def(
+        "10.64.1.0/24",
+        "10.64.1.10-10.64.1.200",
+        &["10.64.1.10-10.64.1.200"],
+        ScopeStatus::Inactive,
+    );
+    lab.id = 12;
+    let req = only(a.update(key(KeyCode::Enter)));
+    a.update(respond(
+        &req,
+        Payload::Scope(Ok(Arc::new(ddish::model::ScopeView::build(
+            lab,
+            vec![],
+            NOW,
+        )))),
+    ));
+    let text = shot(&a);
+    let card: Vec<&str> = text.lines().take(8).collect();
+    assert!(card.iter().any(|l| l.contains("- inactive")), "{text}");
+    assert!(!card.iter().any(|l| l.contains('%')), "{text}");
+    a.update(key(KeyCode::Esc));
+    let row = shot(&a)
+        .lines()
+        .find(|l| l.contains("10.64.1.0/24"))
+        .unwrap()
+        .to_string();
+    assert!(!row.contains('%') && row.contains("Inactive"), "{row}");
+}
+
+#[test]
+fn snapshot_create_menu_and_an_exclusion_preview_with_a_lease_warning() {
+    let mut a = tree();
+    goto(&mut a, "10.64.0.0/24");
+    a.update(ch('n'));
+    insta::assert_snapshot!("create_menu", shot(&a));
+    a.update(key(KeyCode::Esc));
+    a.update(ch(' '));
+    a.update(ch('B'));
+    pick(&mut a, Step::Bulk(BulkKind::Exclude));
+    typed(&mut a, "10.64.0.20");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "10.64.0.29");
+    let req = only(a.update(key(KeyCode::Enter)));
+    a.update(respond(
+        &req,
+        Payload::Bulk(Ok(BulkResult::Preview(vec![ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec!["10.64.0.0/24: pools 10.64.0.20-10.64.0.119 -> 10.64.0.30-10.64.0.119".into()],
+            error: None,
+            warnings: vec!["10.64.0.0/24: 10 leased addresses in 10.64.0.20-10.64.0.29 (first 10.64.0.20): excluding stops DHCP from handing them out again, but each lease runs until it expires".into()],
+        }]))),
+    ));
+    assert_eq!(status(&a).0, StatusKind::Warn);
+    insta::assert_snapshot!("exclusion_preview_warns", shot(&a));
+    // n goes back to the form, nothing sent.
+    assert!(a.update(ch('n')).is_empty());
+    assert!(matches!(a.layer.last(), Some(Modal::Form(_))));
+}
