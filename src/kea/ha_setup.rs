@@ -222,18 +222,69 @@ pub fn missing_ha_hooks(cfg: &Value) -> Vec<String> {
 }
 
 /// Loads lease_cmds (first, when missing) and sets the HA hook with `params` (added last,
-/// or replacing the existing one's parameters), from `dir`.
+/// or merged into the existing relationship), from `dir`.
 pub fn set_ha(cfg: &mut Value, params: &HaParams, dir: &str) -> Result<(), String> {
     let list = hooks_mut(cfg)?;
     if !list.iter().any(|h| lib_file(h) == LEASE_CMDS_LIB) {
         list.insert(0, json!({"library": format!("{dir}/{LEASE_CMDS_LIB}")}));
     }
-    let ha = json!({"high-availability": [params.to_json()]});
     match list.iter_mut().find(|h| lib_file(h) == HA_LIB) {
-        Some(h) => h["parameters"] = ha,
-        None => list.push(json!({"library": format!("{dir}/{HA_LIB}"), "parameters": ha})),
+        Some(h) => {
+            let old = h["parameters"]["high-availability"]
+                .get(0)
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            h["parameters"] = json!({"high-availability": [merge_rel(&old, params.to_json())]});
+        }
+        None => list.push(json!({"library": format!("{dir}/{HA_LIB}"),
+                                 "parameters": {"high-availability": [params.to_json()]}})),
     }
     Ok(())
+}
+
+/// The keys ddish manages, set from `new` over an existing relationship `old`; everything
+/// else there (sync-timeout, TLS files, state-machine, a peer's cert-file ...) is kept.
+fn merge_rel(old: &Value, new: Value) -> Value {
+    let mut out = if old.is_object() {
+        old.clone()
+    } else {
+        json!({})
+    };
+    for k in [
+        "this-server-name",
+        "mode",
+        "heartbeat-delay",
+        "max-response-delay",
+        "max-ack-delay",
+        "max-unacked-clients",
+    ] {
+        out[k] = new[k].clone();
+    }
+    let old_peers = old["peers"].as_array().cloned().unwrap_or_default();
+    let peers: Vec<Value> = new["peers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let mut m = old_peers
+                .iter()
+                .find(|o| o["name"] == p["name"])
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            if let Some(o) = m.as_object_mut() {
+                o.remove("basic-auth-user");
+                o.remove("basic-auth-password");
+            }
+            if let Some(src) = p.as_object() {
+                for (k, v) in src {
+                    m[k.as_str()] = v.clone();
+                }
+            }
+            m
+        })
+        .collect();
+    out["peers"] = Value::Array(peers);
+    out
 }
 
 /// Unloads the HA hook (lease_cmds and the rest stay).
@@ -671,6 +722,22 @@ mod tests {
         assert_eq!(back, p);
         assert!(!format!("{back:?}").contains("pw"));
         assert_eq!(back.partner().unwrap().name, "b");
+        // An edit keeps what ddish does not manage, and drops a removed login.
+        cfg["Dhcp4"]["hooks-libraries"][2]["parameters"]["high-availability"][0]["sync-timeout"] =
+            json!(30000);
+        cfg["Dhcp4"]["hooks-libraries"][2]["parameters"]["high-availability"][0]["peers"][1]
+            ["cert-file"] = json!("/c.pem");
+        let mut q = p.clone();
+        q.peers[0].basic_auth_user = None;
+        q.peers[0].basic_auth_password = None;
+        q.heartbeat_delay = 3000;
+        set_ha(&mut cfg, &q, &dir).unwrap();
+        let rel = &cfg["Dhcp4"]["hooks-libraries"][2]["parameters"]["high-availability"][0];
+        assert_eq!(rel["sync-timeout"], 30000);
+        assert_eq!(rel["heartbeat-delay"], 3000);
+        assert_eq!(rel["peers"][1]["cert-file"], "/c.pem");
+        assert!(rel["peers"][0].get("basic-auth-password").is_none());
+        assert_eq!(read_ha(&cfg).unwrap(), q);
         remove_ha(&mut cfg).unwrap();
         assert!(read_ha(&cfg).is_none());
         assert_eq!(hooks(&cfg).len(), 2);
