@@ -323,7 +323,7 @@ fn add_failover_wizard_by_keys() {
     backspaces(&mut a, 5);
     type_str(&mut a, "2000");
     assert!(
-        text(&a).contains("must be more than the heartbeat"),
+        text(&a).contains("✗ max response delay (2000 ms) must be more than the"),
         "{}",
         text(&a)
     );
@@ -507,7 +507,10 @@ fn delete_asks_who_keeps_each_scope_then_confirms() {
         t.contains("kea-hq keeps 10.64.0.0/24, 10.128.0.0/16"),
         "{t}"
     );
-    assert!(t.contains("kea-dc keeps 10.128.0.0/16"), "{t}");
+    assert!(
+        t.contains("kea-dc keeps") && t.contains("│ 10.128.0.0/16. A scope both keep"),
+        "{t}"
+    );
     insta::assert_snapshot!("delete_confirm", render(&a, 80, 24).backend());
     let req = only(a.update(ch('y')));
     assert_eq!(job(&req), ("failover:delete".into(), true));
@@ -604,4 +607,268 @@ fn add_scope_offers_only_scopes_not_in_the_failover() {
     );
     let req = only(a.update(ch('y')));
     assert_eq!(job(&req), ("failover:add-scope".into(), true));
+}
+
+// ----- against two real Kea servers -----
+
+mod real {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crossterm::event::KeyCode;
+    use ddish::lab::{minimal_dhcp4, KeaInstance};
+    use ddish::ops::{self, failover, Session};
+    use ddish::tui::app::{App, Msg, Request};
+    use ddish::tui::{op_timeout, worker};
+    use serde_json::json;
+    use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+    use super::tui_support::{ch, key};
+
+    const USER: &str = "ha-peer";
+    const PASSWORD: &str = "T3-peer-s3cret";
+
+    fn tempdir() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        // Short path (Kea's socket) that user nobody can reach.
+        let t = tempfile::Builder::new()
+            .prefix("ddish-t3-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+        t
+    }
+
+    /// The console wired to the real worker, as `ddish` runs it.
+    struct Rig {
+        app: App,
+        tx: UnboundedSender<Request>,
+        rx: UnboundedReceiver<Msg>,
+    }
+
+    impl Rig {
+        fn send(&self, reqs: Vec<Request>) {
+            for r in reqs {
+                self.tx.send(r).expect("worker alive");
+            }
+        }
+
+        fn text(&self) -> String {
+            super::text(&self.app)
+        }
+
+        /// Sends `msg`, then feeds the worker's answers back until the screen shows
+        /// `want` (the refresh tick is sent every 2 s meanwhile, as the console does).
+        async fn until(&mut self, msg: Msg, want: &dyn Fn(&str) -> bool, what: &str) {
+            let reqs = self.app.update(msg);
+            self.send(reqs);
+            let wait = async {
+                let mut tick = tokio::time::interval(Duration::from_secs(2));
+                tick.tick().await;
+                while !want(&self.text()) {
+                    tokio::select! {
+                        m = self.rx.recv() => {
+                            let m = m.expect("worker channel open");
+                            let reqs = self.app.update(m);
+                            self.send(reqs);
+                        }
+                        _ = tick.tick() => {
+                            self.app.update(Msg::Now(ops::now()));
+                            let reqs = self.app.update(Msg::Refresh);
+                            self.send(reqs);
+                        }
+                    }
+                }
+            };
+            if tokio::time::timeout(Duration::from_secs(120), wait)
+                .await
+                .is_err()
+            {
+                panic!("never saw {what}; the screen:\n{}", self.text());
+            }
+        }
+    }
+
+    fn config(dir: &Path, a: &KeaInstance, b: &KeaInstance) -> ddish::config::Config {
+        let pw = dir.join("ca-password");
+        std::fs::write(&pw, PASSWORD).unwrap();
+        let mut s = format!(
+            "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n",
+            dir.join("journal.jsonl").display()
+        );
+        for k in [a, b] {
+            s.push_str(&format!(
+                "[[server]]\nname = \"{}\"\nurl = \"{}\"\nrole = \"admin\"\nuser = \"{USER}\"\npassword_file = \"{}\"\n",
+                k.name,
+                k.ca_url,
+                pw.display()
+            ));
+        }
+        ddish::config::parse(&s, &dir.join("ddish.toml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wizard_creates_a_real_pair_and_delete_takes_it_apart() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempdir();
+        let scope = json!({"id": 7, "subnet": "10.52.0.0/24",
+            "pools": [{"pool": "10.52.0.100 - 10.52.0.199"}]});
+        // Both Control Agents ask for the login the peers will use for each other.
+        let a = KeaInstance::start(
+            &dir.path().join("a"),
+            "kea-a",
+            21800,
+            21801,
+            minimal_dhcp4(json!([scope])),
+            Some((USER, PASSWORD)),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let b = KeaInstance::start(
+            &dir.path().join("b"),
+            "kea-b",
+            21802,
+            21803,
+            minimal_dhcp4(json!([])),
+            Some((USER, PASSWORD)),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = config(dir.path(), &a, &b);
+        let session = Session::new(cfg.clone());
+        let mut app = App::from_config(&cfg, false);
+        app.now = ops::now();
+        app.update(Msg::Resize(80, 24));
+        let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, task) = worker::spawn(session.clone(), op_timeout(&cfg), out_tx);
+        let mut rig = Rig {
+            app,
+            tx,
+            rx: out_rx,
+        };
+        let start = rig.app.start();
+        rig.send(start);
+
+        // kea-a's tab, then M: no failover yet.
+        rig.until(
+            key(KeyCode::Enter),
+            &|t| t.contains("IPAM tree") && t.contains("10.52.0.0/24"),
+            "kea-a's tree",
+        )
+        .await;
+        rig.until(
+            ch('M'),
+            &|t| t.contains("kea-a has no failover"),
+            "the empty list",
+        )
+        .await;
+
+        // The wizard: the one scope (picked), kea-b, fast timings and the peer login.
+        rig.app.update(ch('a'));
+        assert!(rig.text().contains("[x] 10.52.0.0/24"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        assert!(rig.text().contains("› (•) kea-b"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        let set = |rig: &mut Rig, tabs: usize, value: &str| {
+            for _ in 0..tabs {
+                rig.app.update(key(KeyCode::Tab));
+            }
+            for _ in 0..12 {
+                rig.app.update(key(KeyCode::Backspace));
+            }
+            for c in value.chars() {
+                rig.app.update(ch(c));
+            }
+        };
+        set(&mut rig, 3, "2000"); // heartbeat
+        set(&mut rig, 1, "6000"); // max response
+        set(&mut rig, 1, "5000"); // max ack
+        set(&mut rig, 1, "0"); // max unacked
+        set(&mut rig, 2, USER);
+        set(&mut rig, 1, PASSWORD);
+        assert!(!rig.text().contains('✗'), "no field error: {}", rig.text());
+        // The summary asks both servers what create would do.
+        rig.until(
+            key(KeyCode::Enter),
+            &|t| t.contains("Copied") || t.contains('✗'),
+            "the plan",
+        )
+        .await;
+        let t = rig.text();
+        assert!(t.contains("10.52.0.0/24 to kea-b"), "{t}");
+        assert!(!t.contains(PASSWORD), "{t}");
+
+        // Create: both servers written, then both report load-balancing.
+        rig.until(
+            key(KeyCode::Enter),
+            &|t| t.contains("Now:") || t.contains("Create failed"),
+            "the create outcome",
+        )
+        .await;
+        let t = rig.text();
+        assert!(
+            t.contains("kea-a load-balancing · kea-b load-balancing"),
+            "{t}"
+        );
+        rig.app.update(key(KeyCode::Enter));
+        // The screen's list job sees both in load-balancing, in touch.
+        rig.until(
+            Msg::Refresh,
+            &|t| {
+                t.contains("load-balancing  load-balancing  ok")
+                    && t.contains("This server  load-balancing")
+            },
+            "both load-balancing in the list",
+        )
+        .await;
+        let t = rig.text();
+        assert!(
+            t.contains("kea-a primary (this server) · kea-b secondary"),
+            "{t}"
+        );
+        assert!(t.contains(&format!("{USER} (password set)")), "{t}");
+        assert!(!t.contains(PASSWORD), "{t}");
+        let info = failover::list(&session, "kea-b")
+            .await
+            .expect("list on kea-b");
+        assert_eq!(info.len(), 1);
+        assert_eq!(info[0].scopes, vec!["10.52.0.0/24".parse().unwrap()]);
+
+        // Delete: kea-a keeps the scope, kea-b drops it; both standalone.
+        rig.app.update(ch('d'));
+        rig.app.update(key(KeyCode::Enter));
+        assert!(
+            rig.text().contains("kea-a keeps 10.52.0.0/24"),
+            "{}",
+            rig.text()
+        );
+        rig.until(
+            ch('y'),
+            &|t| t.contains("Enter closes"),
+            "the delete outcome",
+        )
+        .await;
+        let t = rig.text();
+        assert!(!t.contains("Delete failed"), "{t}");
+        assert!(t.contains("standalone"), "{t}");
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("kea-a has no failover"),
+            "the empty list again",
+        )
+        .await;
+        for s in ["kea-a", "kea-b"] {
+            let l = failover::list(&session, s).await.expect("list");
+            assert!(l.is_empty(), "{s}: {l:?}");
+        }
+        let b_scopes = session.load_server("kea-b").await.expect("kea-b loads");
+        assert!(b_scopes.tree.scopes.is_empty(), "kea-b dropped the scope");
+        let a_scopes = session.load_server("kea-a").await.expect("kea-a loads");
+        assert_eq!(a_scopes.tree.scopes.len(), 1, "kea-a kept it");
+
+        drop(rig);
+        task.abort();
+        drop((a, b));
+    }
 }

@@ -639,7 +639,8 @@ impl Screen for FailoverScreen {
         }
         match &self.mode {
             Mode::List => {
-                let mut v = vec![h("↑↓", "select")];
+                // The change keys first: the footer cuts what does not fit at 80 columns.
+                let mut v = Vec::new();
                 if self.admin {
                     v.extend([
                         h("a", "add"),
@@ -649,7 +650,12 @@ impl Screen for FailoverScreen {
                         h("m", "maintenance"),
                     ]);
                 }
-                v.extend([h("r", "refresh"), h("e", "export"), h("Esc", "back")]);
+                v.extend([
+                    h("↑↓", "select"),
+                    h("r", "refresh"),
+                    h("e", "export"),
+                    h("Esc", "back"),
+                ]);
                 v
             }
             Mode::Wizard => {

@@ -259,7 +259,7 @@ fn detail_lines(
         "Unacked",
         vec![Span::raw(match r.unacked_clients {
             Some(n) => format!(
-                "{n} client{} (failover after {})",
+                "{n} client{} (the partner counts as down above {})",
                 if n == 1 { "" } else { "s" },
                 r.max_unacked_clients
             ),
@@ -546,6 +546,9 @@ fn summary_lines(s: &FailoverScreen, w: &Wizard, width: usize) -> Vec<Line<'stat
             None => "none (the Control Agents ask for no login)".into(),
         },
     ));
+    if let Some(tls) = w.config.get(super::wizard::F_TLS) {
+        lines.extend(row("TLS", tls.value().to_string()));
+    }
     match &s.plan {
         None => lines.push(Line::from(Span::styled(
             "⟳ checking both servers…",
@@ -574,6 +577,14 @@ fn summary_lines(s: &FailoverScreen, w: &Wizard, width: usize) -> Vec<Line<'stat
                     "Replaced",
                     format!("{} on {}", list(&p.replace_on_partner), p.partner_server),
                 ));
+            }
+            for (server, hooks) in &p.hooks_added {
+                if !hooks.is_empty() {
+                    lines.extend(row(
+                        "Hooks",
+                        format!("{} loaded on {server}", hooks.join(", ")),
+                    ));
+                }
             }
             for wn in &p.warnings {
                 for l in wrap(&format!("⚠ {wn}"), width) {
@@ -733,7 +744,7 @@ fn draw_edit(frame: &mut Frame, area: Rect, f: &EditForm) {
 }
 
 fn draw_delete(frame: &mut Frame, area: Rect, d: &DeleteChooser) {
-    let w = 72.min(area.width.saturating_sub(2));
+    let w = 76.min(area.width.saturating_sub(2));
     let inner_w = w.saturating_sub(2) as usize;
     let mut lines = text_lines(
         &format!(
@@ -751,7 +762,7 @@ fn draw_delete(frame: &mut Frame, area: Rect, d: &DeleteChooser) {
         let focused = i == d.cursor;
         let mut spans = vec![
             Span::styled(if focused { "›" } else { " " }, theme::key()),
-            Span::raw(format!("{:<19}", cidr.to_string())),
+            Span::raw(format!("{:<18}", cidr.to_string())),
         ];
         for (j, k) in Keep::ALL.iter().enumerate() {
             let on = k == keep;
@@ -767,7 +778,7 @@ fn draw_delete(frame: &mut Frame, area: Rect, d: &DeleteChooser) {
                 format!(
                     "{} {}",
                     if on { "(•)" } else { "( )" },
-                    fmt::trunc(&d.label(*k), 16)
+                    fmt::trunc(&d.label(*k), 20)
                 ),
                 style,
             ));
