@@ -14,8 +14,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ddish::lab::{leases_csv, minimal_dhcp4, KeaInstance, SeedLease};
+use ddish::model::tree::ScopeSummary;
+use ddish::model::ServerTree;
 use ddish::ops::fleet::{self, ServiceState, StatusCache};
 use ddish::ops::Session;
+use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
 const USER: &str = "ddish";
@@ -71,6 +74,40 @@ fn kea(dir: &Path, name: &str, ca: u16) -> KeaInstance {
         Some(&leases()),
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Before,
+    Cold,
+    Steady,
+}
+
+/// The refresh as ddish did it before the configuration was reused: four requests at once
+/// on every refresh, and the scope tree built from them.
+async fn before(session: &Session, name: &str) -> bool {
+    let Ok(c) = session.client(name) else {
+        return false;
+    };
+    let (v, cfg, st, stats) = tokio::join!(
+        c.version_get(),
+        c.config_get(),
+        c.status_get(),
+        c.stat_lease4_get()
+    );
+    let (Ok(_), Ok(cfg), Ok(_), Ok(stats)) = (v, cfg, st, stats) else {
+        return false;
+    };
+    let scopes = cfg
+        .scopes
+        .into_iter()
+        .map(|def| ScopeSummary {
+            stats: stats.get(&def.id).copied(),
+            def,
+        })
+        .collect();
+    let tree = ServerTree::build(&cfg.networks, scopes);
+    tree.scopes.len() == 2
 }
 
 fn ms(d: Duration) -> f64 {
@@ -176,16 +213,51 @@ fn main() {
         .collect();
     pids.push(std::process::id());
 
-    for (label, cold) in [
+    for (label, mode) in [
         (
-            "full refresh (version, config, status, stats, commands)",
-            true,
+            "before (as ddish refreshed until now: version, config, status, stats each time)",
+            Mode::Before,
         ),
-        ("steady refresh (status, stats; config reused)", false),
+        (
+            "first refresh now (version, config, status, stats, commands)",
+            Mode::Cold,
+        ),
+        (
+            "steady refresh now (status, stats; config reused)",
+            Mode::Steady,
+        ),
     ] {
         let prepare = || {
-            if cold {
+            if mode == Mode::Cold {
                 StatusCache::clear()
+            }
+        };
+        let one = |name: &str| -> bool {
+            match mode {
+                Mode::Before => rt.block_on(before(&session, name)),
+                _ => {
+                    rt.block_on(fleet::server_status(&session, name, limit))
+                        .state
+                        == ServiceState::Running
+                }
+            }
+        };
+        let all = || -> bool {
+            match mode {
+                Mode::Before => rt
+                    .block_on(async {
+                        stream::iter(servers.iter())
+                            .map(|k| before(&session, &k.name))
+                            .buffer_unordered(64)
+                            .collect::<Vec<bool>>()
+                            .await
+                    })
+                    .into_iter()
+                    .all(|ok| ok),
+                _ => rt
+                    .block_on(fleet::status_all(&session, 64))
+                    .iter()
+                    .all(|r| r.state == ServiceState::Running),
             }
         };
         // Each server alone, 10 times: the slowest server's median.
@@ -198,9 +270,9 @@ fn main() {
                 .map(|_| {
                     prepare();
                     let t = Instant::now();
-                    let s = rt.block_on(fleet::server_status(&session, &k.name, limit));
+                    let ok = one(&k.name);
                     let e = t.elapsed();
-                    assert_eq!(s.state, ServiceState::Running, "{s:?}");
+                    assert!(ok, "{} failed", k.name);
                     singles += 1;
                     e
                 })
@@ -217,9 +289,9 @@ fn main() {
         for _ in 0..10 {
             prepare();
             let t = Instant::now();
-            let rows = rt.block_on(fleet::status_all(&session, 64));
+            let ok = all();
             fleet_times.push(t.elapsed());
-            assert!(rows.iter().all(|r| r.state == ServiceState::Running));
+            assert!(ok, "a server failed");
         }
         let best = *fleet_times.iter().min().unwrap();
         let med = median(fleet_times);
@@ -241,6 +313,49 @@ fn main() {
             "  CPU bound on {cores} cores: {:.1} ms ({n} x CPU per server / cores); fleet median = {:.2}x that bound",
             ms(bound),
             med.as_secs_f64() / bound.as_secs_f64().max(1e-9)
+        );
+    }
+
+    // How the ratio grows with the fleet on this machine: each size's fleet refresh
+    // against its own slowest member (steady refreshes, medians of 10).
+    println!("fleet size sweep, steady refresh (every Kea on this machine's {cores} cores):");
+    for size in [1usize, 2, 4, 8, 16, 32, 40] {
+        if size > n {
+            break;
+        }
+        let names: Vec<String> = servers[..size].iter().map(|k| k.name.clone()).collect();
+        let slowest = names
+            .iter()
+            .map(|name| {
+                median(
+                    (0..10)
+                        .map(|_| {
+                            let t = Instant::now();
+                            rt.block_on(fleet::server_status(&session, name, limit));
+                            t.elapsed()
+                        })
+                        .collect(),
+                )
+            })
+            .max()
+            .unwrap_or_default();
+        let cpu0 = cpu_of(&pids);
+        let whole = median(
+            (0..10)
+                .map(|_| {
+                    let t = Instant::now();
+                    rt.block_on(fleet::status_of(&session, &names, 64));
+                    t.elapsed()
+                })
+                .collect(),
+        );
+        let cpu = (cpu_of(&pids) - cpu0) / 10.0;
+        println!(
+            "  {size:>2} servers: slowest alone {:>6.2} ms, fleet {:>6.2} ms = {:>5.2}x; CPU per fleet refresh {:>6.2} ms",
+            ms(slowest),
+            ms(whole),
+            whole.as_secs_f64() / slowest.as_secs_f64().max(1e-9),
+            cpu * 1000.0
         );
     }
 
