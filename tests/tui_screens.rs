@@ -593,9 +593,14 @@ fn find_screen_types_searches_and_jumps_to_the_address() {
     }
     typed(&mut a, "AA-BB-CC-00-00-12");
     let reqs = a.update(key(KeyCode::Enter));
-    assert_eq!(labels(&reqs), ["search"]);
+    assert_eq!(labels(&reqs), ["search#1.dns", "search#1.0"]);
     assert!(screen_text(&a).contains("Searching every server"));
-    answer(&mut a, &reqs[0], Box::new(hits()));
+    answer(
+        &mut a,
+        &job(&reqs, "search#1.dns").0,
+        Box::new(SearchResult::default()),
+    );
+    answer(&mut a, &job(&reqs, "search#1.0").0, Box::new(hits()));
     insta::assert_snapshot!("find", draw(&a).backend());
 
     // Enter on the DNS hit explains; on the lease it opens the scope at the address.
@@ -643,8 +648,65 @@ fn find_screen_wide() {
     a.update(ch('F'));
     typed(&mut a, "10.20.0.12");
     let reqs = a.update(key(KeyCode::Enter));
-    answer(&mut a, &reqs[0], Box::new(hits()));
+    answer(&mut a, &job(&reqs, "search#1.0").0, Box::new(hits()));
+    let text = screen_text(&a);
+    assert!(
+        text.contains("still searching"),
+        "DNS has not answered: {text}"
+    );
+    answer(
+        &mut a,
+        &job(&reqs, "search#1.dns").0,
+        Box::new(SearchResult::default()),
+    );
     insta::assert_snapshot!("find_wide", draw(&a).backend());
+}
+
+#[test]
+fn find_on_a_big_fleet_is_split_and_bounded() {
+    let servers: Vec<(String, String)> = (0..80)
+        .map(|i| {
+            (
+                format!("kea-{i:02}"),
+                format!("http://127.0.0.1:{}/", 18100 + i),
+            )
+        })
+        .collect();
+    let mut a = App::new(&servers, ddish::model::Thresholds::default());
+    a.now = NOW;
+    a.update(ch('F'));
+    typed(&mut a, "printer1");
+    let reqs = a.update(key(KeyCode::Enter));
+    // Five parts of 16 servers: four at a time, plus the DNS lookup.
+    assert_eq!(
+        labels(&reqs),
+        [
+            "search#1.dns",
+            "search#1.0",
+            "search#1.1",
+            "search#1.2",
+            "search#1.3"
+        ]
+    );
+    let more = answer(&mut a, &job(&reqs, "search#1.2").0, Box::new(hits()));
+    assert_eq!(
+        labels(&more),
+        ["search#1.4"],
+        "a finished part frees a slot"
+    );
+    // A part that fails as a whole names each of its servers.
+    fail(&mut a, &job(&reqs, "search#1.0").0, "no answer within 11 s");
+    let text = screen_text(&a);
+    assert!(
+        text.contains("Not searched: 17"),
+        "16 and the one in the answer: {text}"
+    );
+    assert!(text.contains("48 servers still searching"), "{text}");
+    // A new search drops the old one's late answers.
+    a.update(ch('/'));
+    a.update(key(KeyCode::Enter));
+    answer(&mut a, &job(&reqs, "search#1.1").0, Box::new(hits()));
+    assert!(screen_text(&a).contains("Searching every server"));
 }
 
 // ----- events (E) -----
@@ -792,6 +854,23 @@ fn run(
     answer(app, req, out)
 }
 
+/// Runs every job whose label starts with `prefix`, and the ones their answers ask for.
+fn run_all(
+    app: &mut App,
+    rt: &tokio::runtime::Runtime,
+    session: &Arc<Session>,
+    mut reqs: Vec<Request>,
+    prefix: &str,
+) {
+    while let Some((r, j)) = jobs(&reqs)
+        .into_iter()
+        .find(|(_, j)| j.label.starts_with(prefix))
+    {
+        reqs.retain(|x| x.id != r.id);
+        reqs.extend(run(app, rt, session, &r, &j));
+    }
+}
+
 const PASS: &str = "t2-screens-pw";
 
 #[test]
@@ -867,8 +946,7 @@ fn status_and_find_jobs_on_a_real_kea() {
     a.update(ch('F'));
     typed(&mut a, "aa:bb:cc:75:00:11");
     let reqs = a.update(key(KeyCode::Enter));
-    let (r, j) = job(&reqs, "search");
-    run(&mut a, &rt, &session, &r, &j);
+    run_all(&mut a, &rt, &session, reqs, "search#");
     let text = screen_text(&a);
     assert!(
         text.contains("10.75.0.11") && text.contains("lease mac"),
@@ -884,8 +962,7 @@ fn status_and_find_jobs_on_a_real_kea() {
     }
     typed(&mut a, "t2-printer");
     let reqs = a.update(key(KeyCode::Enter));
-    let (r, j) = job(&reqs, "search");
-    run(&mut a, &rt, &session, &r, &j);
+    run_all(&mut a, &rt, &session, reqs, "search#");
     let text = screen_text(&a);
     assert!(
         text.contains("10.75.0.5") && text.contains("reservation"),

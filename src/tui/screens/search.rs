@@ -1,6 +1,7 @@
 //! The find screen (`F`): an IP, MAC, hostname or client ID looked up on every DHCP server
 //! (leases, holds, claims, reservations) and in DNS; Enter on a hit opens its scope at the
 //! address.
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use crossterm::event::{KeyCode, KeyEvent};
@@ -25,6 +26,26 @@ pub fn open(_app: &App) -> Result<Box<dyn Screen>, String> {
 
 const INPUT_H: u16 = 3;
 
+/// One search spread over jobs of `kit::BATCH * 2` servers each, at most `kit::MAX_JOBS`
+/// at a time, so a big fleet never runs into one job's time limit and hits show as the
+/// servers answer.
+#[derive(Debug, Default)]
+struct Run {
+    /// Tells this search's answers from an earlier one's.
+    gen: u64,
+    term: Option<Term>,
+    /// Parts not sent yet: (part number, servers).
+    queue: VecDeque<(usize, Vec<String>)>,
+    /// Part number -> its servers, while running.
+    running: BTreeMap<usize, Vec<String>>,
+    /// Answers by part (config order); the DNS part last.
+    parts: BTreeMap<usize, SearchResult>,
+    dns: Option<SearchResult>,
+    dns_running: bool,
+}
+
+const PART: usize = kit::BATCH * 2;
+
 #[derive(Debug, Default)]
 pub struct SearchScreen {
     input: Input,
@@ -34,6 +55,7 @@ pub struct SearchScreen {
     invalid: Option<String>,
     result: Option<Result<SearchResult, String>>,
     busy: bool,
+    run: Run,
     list: ListState,
 }
 
@@ -56,7 +78,7 @@ impl SearchScreen {
         kit::body_height(size).saturating_sub(INPUT_H + self.errors_h() + 3) as usize
     }
 
-    fn search(&mut self) -> ScreenOut {
+    fn search(&mut self, app: &App) -> ScreenOut {
         let text = self.input.text.trim().to_string();
         let term = match Term::parse(&text) {
             Ok(t) => t,
@@ -70,10 +92,80 @@ impl SearchScreen {
         self.busy = true;
         self.searched = Some(text);
         self.list = ListState::default();
-        ScreenOut::job(ScreenJob::read("search", move |s| {
+        self.result = None;
+        let names: Vec<String> = app.fleet.rows.iter().map(|r| r.name.clone()).collect();
+        let gen = self.run.gen + 1;
+        self.run = Run {
+            gen,
+            term: Some(term.clone()),
+            queue: names.chunks(PART).map(|c| c.to_vec()).enumerate().collect(),
+            dns_running: true,
+            ..Run::default()
+        };
+        let mut jobs = vec![ScreenJob::read(format!("search#{gen}.dns"), move |s| {
             let term = term.clone();
-            async move { Box::new(kit::search_everywhere(&s, &term).await) as JobOutput }.boxed()
-        }))
+            async move { Box::new(kit::search_in_dns(s.config(), &term).await) as JobOutput }
+                .boxed()
+        })];
+        jobs.extend(self.pump());
+        ScreenOut {
+            jobs,
+            ..ScreenOut::default()
+        }
+    }
+
+    /// Sends the next parts while fewer than `kit::MAX_JOBS` run.
+    fn pump(&mut self) -> Vec<ScreenJob> {
+        let mut jobs = Vec::new();
+        let Some(term) = self.run.term.clone() else {
+            return jobs;
+        };
+        while self.run.running.len() < kit::MAX_JOBS {
+            let Some((part, names)) = self.run.queue.pop_front() else {
+                break;
+            };
+            self.run.running.insert(part, names.clone());
+            let term = term.clone();
+            jobs.push(ScreenJob::read(
+                format!("search#{}.{part}", self.run.gen),
+                move |s| {
+                    let (names, term) = (names.clone(), term.clone());
+                    async move {
+                        Box::new(kit::search_servers(&s, &names, &term).await) as JobOutput
+                    }
+                    .boxed()
+                },
+            ));
+        }
+        jobs
+    }
+
+    /// Takes one part's answer; the hits so far in config order, DNS last.
+    fn part_done(&mut self, part: &str, result: JobResult) -> Vec<ScreenJob> {
+        let res = kit::take::<SearchResult>(result);
+        if part == "dns" {
+            self.run.dns_running = false;
+            self.run.dns = Some(res.unwrap_or_else(|e| SearchResult {
+                hits: Vec::new(),
+                errors: vec![("DNS".into(), e)],
+            }));
+        } else if let Some(n) = part.parse::<usize>().ok() {
+            let names = self.run.running.remove(&n).unwrap_or_default();
+            let r = res.unwrap_or_else(|e| SearchResult {
+                hits: Vec::new(),
+                errors: names.iter().map(|s| (s.clone(), e.clone())).collect(),
+            });
+            self.run.parts.insert(n, r);
+        }
+        let mut all = SearchResult::default();
+        for r in self.run.parts.values().chain(self.run.dns.iter()) {
+            all.hits.extend(r.hits.iter().cloned());
+            all.errors.extend(r.errors.iter().cloned());
+        }
+        self.result = Some(Ok(all));
+        let jobs = self.pump();
+        self.busy = self.run.dns_running || !self.run.running.is_empty();
+        jobs
     }
 
     /// Where a hit leads: its scope at the address on a DHCP server, else the server tab.
@@ -108,7 +200,7 @@ impl Screen for SearchScreen {
     fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
         if self.input.editing {
             return match self.input.key(&key) {
-                InputEvent::Done => self.search(),
+                InputEvent::Done => self.search(app),
                 InputEvent::Cancelled if self.result.is_none() && !self.busy => ScreenOut {
                     close: true,
                     ..ScreenOut::default()
@@ -162,19 +254,22 @@ impl Screen for SearchScreen {
     }
 
     fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
-        if label == "search" {
-            self.busy = false;
-            self.result = Some(kit::take::<SearchResult>(result));
-            self.list = ListState::default();
+        let mine = format!("search#{}.", self.run.gen);
+        match label.strip_prefix(&mine) {
+            Some(part) => ScreenOut {
+                jobs: self.part_done(part, result),
+                ..ScreenOut::default()
+            },
+            // An earlier search's answer.
+            None => ScreenOut::none(),
         }
-        ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, force: bool, _app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, force: bool, app: &App) -> ScreenOut {
         // Searching again is on demand only: `r` repeats the last search.
         if force && self.searched.is_some() && !self.busy {
             self.input.text = self.searched.clone().unwrap_or_default();
-            return self.search();
+            return self.search(app);
         }
         ScreenOut::none()
     }
@@ -344,11 +439,17 @@ impl SearchScreen {
             super::status::plural(r.hits.len())
         );
         if self.busy {
-            title.push_str("· searching again… ");
+            let left: usize = self.run.queue.iter().map(|(_, n)| n.len()).sum::<usize>()
+                + self.run.running.values().map(|n| n.len()).sum::<usize>();
+            title.push_str(&format!("· {left} servers still searching… "));
         }
         let mut block = Block::bordered().title(title);
         if r.hits.is_empty() {
-            block = block.title_bottom(" found nowhere ");
+            block = block.title_bottom(if self.busy {
+                " nothing found yet "
+            } else {
+                " found nowhere "
+            });
         } else if let Some(hit) = r.hits.get(l.cursor) {
             let note = match self.jump(hit, app) {
                 Ok(Jump::Scope { .. }) => format!(

@@ -377,27 +377,27 @@ pub async fn zone_healths(cfg: &Config) -> Vec<ZoneHealth> {
     out
 }
 
-/// The term on every DHCP server (config order), then in DNS.
-pub async fn search_everywhere(session: &Session, term: &Term) -> SearchResult {
-    let cfg = session.config();
+/// The term on some DHCP servers, side by side (one job of the find screen).
+pub async fn search_servers(session: &Session, names: &[String], term: &Term) -> SearchResult {
+    let futs: Vec<_> = names
+        .iter()
+        .map(|n| search::search_server(session, n, term))
+        .collect();
     let mut res = SearchResult::default();
-    for chunk in cfg.servers.chunks(CONCURRENCY) {
-        let futs: Vec<_> = chunk
-            .iter()
-            .map(|s| search::search_server(session, &s.name, term))
-            .collect();
-        for (s, r) in chunk.iter().zip(join_all(futs).await) {
-            match r {
-                Ok(h) => res.hits.extend(h),
-                Err(e) => res.errors.push((s.name.clone(), e.to_string())),
-            }
+    for (n, r) in names.iter().zip(join_all(futs).await) {
+        match r {
+            Ok(h) => res.hits.extend(h),
+            Err(e) => res.errors.push((n.clone(), e.to_string())),
         }
     }
-    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let (h, e) = search::search_dns(cfg, term, timeout).await;
-    res.hits.extend(h);
-    res.errors.extend(e);
     res
+}
+
+/// The term in DNS: PTR of an address, A records of a name, on the zones' primaries.
+pub async fn search_in_dns(cfg: &Config, term: &Term) -> SearchResult {
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let (hits, errors) = search::search_dns(cfg, term, timeout).await;
+    SearchResult { hits, errors }
 }
 
 #[cfg(test)]
