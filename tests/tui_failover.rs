@@ -724,7 +724,7 @@ mod real {
             None,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let b = KeaInstance::start(
+        let mut b = KeaInstance::start(
             &dir.path().join("b"),
             "kea-b",
             21802,
@@ -833,6 +833,58 @@ mod real {
             .expect("list on kea-b");
         assert_eq!(info.len(), 1);
         assert_eq!(info[0].scopes, vec!["10.52.0.0/24".parse().unwrap()]);
+
+        // Maintenance from the screen, confirmed: kea-b can be stopped; then cancelled.
+        rig.app.update(ch('m'));
+        assert!(rig.text().contains("Start maintenance"), "{}", rig.text());
+        rig.until(
+            ch('y'),
+            &|t| t.contains("Enter closes"),
+            "the maintenance outcome",
+        )
+        .await;
+        assert!(!rig.text().contains("failed"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("partner-in-maint") && t.contains("in-maintenance"),
+            "maintenance in the list",
+        )
+        .await;
+        rig.app.update(ch('m'));
+        assert!(rig.text().contains("Cancel maintenance"), "{}", rig.text());
+        rig.until(
+            ch('y'),
+            &|t| t.contains("Enter closes"),
+            "the cancel outcome",
+        )
+        .await;
+        assert!(!rig.text().contains("failed"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("load-balancing  load-balancing  ok"),
+            "load-balancing again after maintenance",
+        )
+        .await;
+
+        // kea-b's DHCP daemon dies: the list follows (partner-down, communication
+        // interrupted), then back to load-balancing when it returns.
+        b.stop_dhcp();
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("This server  partner-down") && t.contains("communication interrupted"),
+            "partner-down after kea-b stopped",
+        )
+        .await;
+        assert!(rig.text().contains(" lost "), "{}", rig.text());
+        b.start_dhcp().unwrap_or_else(|e| panic!("{e}"));
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("load-balancing  load-balancing  ok"),
+            "load-balancing after kea-b returned",
+        )
+        .await;
 
         // Delete: kea-a keeps the scope, kea-b drops it; both standalone.
         rig.app.update(ch('d'));

@@ -603,7 +603,13 @@ impl Screen for FailoverScreen {
                         self.plan = Some(Err(e));
                         ScreenOut::none()
                     }
-                    _ => self.on_change(label, Err(e)),
+                    // A write that ran out of time may have been half-way.
+                    _ => self.on_change(
+                        label,
+                        Err(format!(
+                            "{e}. The change may be half-way: r reads both servers again to show where they are"
+                        )),
+                    ),
                 };
             }
         };
