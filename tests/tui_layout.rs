@@ -879,3 +879,37 @@ fn snapshot_create_menu_and_an_exclusion_preview_with_a_lease_warning() {
     assert!(a.update(ch('n')).is_empty());
     assert!(matches!(a.layer.last(), Some(Modal::Form(_))));
 }
+
+#[test]
+fn a_bulk_job_that_times_out_says_so_instead_of_waiting_forever() {
+    let mut a = tree();
+    goto(&mut a, "10.64.0.0/24");
+    a.update(ch(' '));
+    a.update(ch('B'));
+    pick(&mut a, Step::Bulk(BulkKind::LeaseTime));
+    typed(&mut a, "7200");
+    let req = only(a.update(key(KeyCode::Enter)));
+    a.update(respond(
+        &req,
+        Payload::Bulk(Ok(BulkResult::Preview(vec![ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec!["10.64.0.0/24: valid-lifetime 3600 -> 7200".into()],
+            error: None,
+            warnings: vec![],
+        }]))),
+    ));
+    let apply = only(a.update(ch('y')));
+    let why = "no answer from every server within 80 s: the change may or may not have been made on each; r reloads to see";
+    a.update(respond(&apply, Payload::Bulk(Err(why.into()))));
+    match a.layer.last() {
+        Some(Modal::Message { text, error, .. }) => {
+            assert!(error);
+            assert_eq!(text, why);
+        }
+        other => panic!("the reason expected: {other:?}"),
+    }
+    assert_eq!(a.layer.len(), 1, "the waiting outcome gave way");
+    assert_eq!(status(&a), (StatusKind::Error, why.to_string()));
+    // A new bulk change may start: nothing is pending any more.
+    assert!(a.layer_pending.is_none());
+}

@@ -1035,6 +1035,10 @@ impl App {
             }
             Err(e) => {
                 self.set_status(StatusKind::Error, e.clone());
+                // An outcome still waiting gives way to the reason.
+                if matches!(self.layer.last(), Some(Modal::Outcome { rows: None, .. })) {
+                    self.layer.pop();
+                }
                 match self.layer.last_mut() {
                     Some(Modal::Preview { rows, .. }) => *rows = Some(Err(e)),
                     Some(Modal::Classes { rows, .. }) => *rows = Some(Err(e)),

@@ -137,13 +137,29 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             } else {
                 timeout * 2
             };
-            let bulk = matches!(job, ActionJob::BulkApply(_));
+            // Many-server jobs answer as `Payload::Bulk`, failures included, so their popup
+            // never waits forever.
+            let bulk = matches!(
+                job,
+                ActionJob::BulkApply(_) | ActionJob::BulkPreview(_) | ActionJob::Classes(_)
+            );
+            let writes = !job.is_read();
             let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
             match tokio::time::timeout(limit, op).await {
                 Ok(Ok(p)) => p,
+                Ok(Err(_)) if bulk => {
+                    tracing::error!("bulk job panicked");
+                    Payload::Bulk(Err(
+                        "internal error in the bulk change; details are in the ddish log".into(),
+                    ))
+                }
                 Ok(Err(_)) => Payload::Action(Err(Fail::Failed(internal("changing")))),
-                Err(_) if bulk => Payload::Bulk(Err(format!(
+                Err(_) if bulk && writes => Payload::Bulk(Err(format!(
                     "no answer from every server within {} s: the change may or may not have been made on each; r reloads to see",
+                    limit.as_secs()
+                ))),
+                Err(_) if bulk => Payload::Bulk(Err(format!(
+                    "no answer from every server within {} s: a server is slow or unreachable; nothing was written",
                     limit.as_secs()
                 ))),
                 Err(_) => Payload::Action(Err(Fail::Failed(format!(
