@@ -149,7 +149,7 @@ impl SearchScreen {
                 hits: Vec::new(),
                 errors: vec![("DNS".into(), e)],
             }));
-        } else if let Some(n) = part.parse::<usize>().ok() {
+        } else if let Ok(n) = part.parse::<usize>() {
             let names = self.run.running.remove(&n).unwrap_or_default();
             let r = res.unwrap_or_else(|e| SearchResult {
                 hits: Vec::new(),
