@@ -174,28 +174,6 @@ impl ActionJob {
         )
     }
 
-    /// Concerns the address space or many servers (answered to the tab or the console,
-    /// not to a scope view).
-    pub fn is_layout(&self) -> bool {
-        matches!(
-            self,
-            ActionJob::CreateNetwork { .. }
-                | ActionJob::EditNetwork { .. }
-                | ActionJob::ToContainer { .. }
-                | ActionJob::DeleteNetwork { .. }
-                | ActionJob::CreateScope { .. }
-                | ActionJob::EditScope { .. }
-                | ActionJob::SetActive { .. }
-                | ActionJob::DuplicateScope { .. }
-                | ActionJob::DeleteScope { .. }
-                | ActionJob::RecreateScope { .. }
-                | ActionJob::ForgetScope { .. }
-                | ActionJob::BulkPreview(_)
-                | ActionJob::BulkApply(_)
-                | ActionJob::Classes(_)
-        )
-    }
-
     /// The tree node to select after the change went through (`net:` or `scope:` key).
     pub fn select_after(&self) -> Option<String> {
         match self {

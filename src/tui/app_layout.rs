@@ -11,14 +11,12 @@ use crate::model::{NetworkKind, Node, NodeKind, ScopeStatus};
 use crate::ops::bulk::Target as BulkTarget;
 use crate::ops::ServerData;
 
-use super::super::actions::{
-    ActionJob, BulkKind, Choice, Confirm, Done, Fail, Modal, Pending, Step,
-};
-use super::super::form::layout_forms::Ctx;
-use super::super::form::Form;
-use super::super::keymap::Action;
-use super::super::views::{find_node, node_key, Load, ServerTab, View};
 use super::{App, BulkResult, Request, RequestKind, StatusKind, Target};
+use crate::tui::actions::{ActionJob, BulkKind, Choice, Confirm, Done, Fail, Modal, Pending, Step};
+use crate::tui::form::layout_forms::Ctx;
+use crate::tui::form::Form;
+use crate::tui::keymap::Action;
+use crate::tui::views::{find_node, node_key, Load, ServerTab, View};
 
 /// What the cursor is on in the tree or a network view.
 enum Selected {
