@@ -411,6 +411,7 @@ fn add_failover_wizard_by_keys() {
     );
     let t = text(&a);
     assert!(t.contains("Creating failover kea-hq-kea-dc"), "{t}");
+    insta::assert_snapshot!("wizard_creating", render(&a, 80, 24).backend());
 
     // The partner refused: the error says kea-hq was put back; the wizard is kept.
     let reqs = a.update(answer(
@@ -465,6 +466,50 @@ fn add_failover_wizard_by_keys() {
     a.update(ch('a'));
     let st = a.status.clone().unwrap();
     assert!(st.text.contains("already has failover"), "{}", st.text);
+}
+
+#[test]
+fn a_plan_that_finds_a_problem_blocks_create() {
+    let mut a = hq(Rights::ALL);
+    open(&mut a, vec![]);
+    a.update(ch('a'));
+    a.update(key(KeyCode::Enter));
+    a.update(key(KeyCode::Enter));
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req).0, "failover:plan");
+    a.update(answer(
+        &req,
+        Err::<FailoverPlan, _>("kea-dc already has failover dc-lab: delete it first".to_string()),
+    ));
+    assert!(
+        text(&a).contains("✗ kea-dc already has failover dc-lab"),
+        "{}",
+        text(&a)
+    );
+    assert!(a.update(key(KeyCode::Enter)).is_empty(), "no create job");
+    let st = a.status.clone().unwrap();
+    assert!(st.text.starts_with("can't create yet"), "{}", st.text);
+    // Back and forth asks again.
+    a.update(key(KeyCode::Esc));
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req).0, "failover:plan");
+}
+
+#[test]
+fn unmanaged_modes_are_shown_but_not_edited() {
+    let mut a = hq(Rights::ALL);
+    let mut r = rel("hq-backup", "kea-dc");
+    r.mode = None;
+    r.mode_text = "passive-backup".into();
+    open(&mut a, vec![r]);
+    assert!(text(&a).contains("passive-backup"), "{}", text(&a));
+    assert!(a.update(ch('c')).is_empty());
+    assert!(a
+        .status
+        .clone()
+        .unwrap()
+        .text
+        .contains("passive-backup mode"));
 }
 
 #[test]

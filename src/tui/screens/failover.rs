@@ -183,6 +183,12 @@ impl FailoverScreen {
             }
             KeyCode::Char('a') => self.add(app),
             KeyCode::Char('c') | KeyCode::Enter => self.with_selected(app, |s, r| {
+                if r.mode.is_none() {
+                    return Self::error(format!(
+                        "failover {} runs in {} mode, which ddish does not change: edit it in Kea's config, or delete it and add it again",
+                        r.name, r.mode_text
+                    ));
+                }
                 s.mode = Mode::Edit(Box::new(EditForm::new(r)));
                 ScreenOut::none()
             }),
@@ -314,6 +320,14 @@ impl FailoverScreen {
             return ScreenOut::none();
         };
         let before = w.step;
+        // The plan found a problem: create would refuse the same way, so say it now.
+        if w.step == Step::Summary && w.help.is_none() && k.code == KeyCode::Enter {
+            if let Some(Err(e)) = &self.plan {
+                return Self::error(format!(
+                    "can't create yet: {e} (Esc goes back to fix it; Enter on the summary checks again)"
+                ));
+            }
+        }
         match w.key(k) {
             WizOut::Cancel => {
                 self.wizard = None;
