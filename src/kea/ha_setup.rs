@@ -188,16 +188,21 @@ pub fn read_ha(cfg: &Value) -> Option<HaParams> {
     })
 }
 
-/// The directory this server loads its hooks from (so a partner on another host gets the
-/// path its own Kea uses): the directory of a loaded `libdhcp_*.so` given with a path,
-/// else Debian's.
+/// The directory this server loads its hooks from (ddish usually runs on another host, so
+/// only the server's own config tells where its Kea keeps them): the directory of its
+/// lease_cmds, else of another `libdhcp_*.so` given with a path, else Debian's.
 pub fn hooks_dir_of(cfg: &Value) -> String {
-    hooks(cfg)
+    let libs: Vec<String> = hooks(cfg)
         .iter()
         .filter_map(|h| h["library"].as_str())
         .filter(|l| l.starts_with('/') && l.contains("libdhcp_"))
-        .filter_map(|l| l.rsplit_once('/').map(|(d, _)| d.to_string()))
-        .next()
+        .map(str::to_string)
+        .collect();
+    let dir = |l: &String| l.rsplit_once('/').map(|(d, _)| d.to_string());
+    libs.iter()
+        .filter(|l| l.ends_with(LEASE_CMDS_LIB))
+        .chain(libs.iter())
+        .find_map(dir)
         .unwrap_or_else(|| DEBIAN_HOOKS_DIR.to_string())
 }
 

@@ -581,17 +581,8 @@ pub async fn create(session: &Session, spec: &FailoverSpec) -> Result<FailoverOu
     };
     let partner_edit: PeerEdit = {
         let p = params.for_peer(&partner.peer);
-        // The partner's own hook directory when it has one, else the one of this server.
-        let dir = if partner_raw["Dhcp4"]["hooks-libraries"]
-            .as_array()
-            .is_some_and(|h| {
-                h.iter()
-                    .any(|x| x["library"].as_str().is_some_and(|l| l.starts_with('/')))
-            }) {
-            hooks_dir_of(&partner_raw)
-        } else {
-            hooks_dir_of(&this_raw)
-        };
+        // The partner's own hook directory (its Kea may live elsewhere than this one's).
+        let dir = hooks_dir_of(&partner_raw);
         let subnets = subnets.clone();
         let src = this_raw.clone();
         let name = name.clone();
