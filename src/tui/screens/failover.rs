@@ -58,8 +58,9 @@ enum Mode {
     List,
     /// The wizard (kept in `wizard`).
     Wizard,
-    /// The create job runs with this spec; the wizard waits behind it for a retry.
-    Creating(Box<FailoverSpec>),
+    /// The create job runs with this spec since this time; the wizard waits behind it for
+    /// a retry.
+    Creating(Box<FailoverSpec>, i64),
     Edit(Box<EditForm>),
     Delete(DeleteChooser),
     AddScope(ScopePicker),
@@ -314,7 +315,7 @@ impl FailoverScreen {
         ScreenOut::none()
     }
 
-    fn wizard_key(&mut self, k: KeyEvent) -> ScreenOut {
+    fn wizard_key(&mut self, k: KeyEvent, now: i64) -> ScreenOut {
         let Some(w) = self.wizard.as_mut() else {
             self.mode = Mode::List;
             return ScreenOut::none();
@@ -339,15 +340,12 @@ impl FailoverScreen {
                 self.busy = Some(format!("creating failover {}", spec.name));
                 let out = ScreenOut {
                     status: Some(Status {
-                        text: format!(
-                            "creating failover {}: writing both servers, then waiting for them to agree…",
-                            spec.name
-                        ),
+                        text: format!("creating failover {}…", spec.name),
                         kind: StatusKind::Busy,
                     }),
                     ..ScreenOut::job(jobs::create(&spec))
                 };
-                self.mode = Mode::Creating(spec);
+                self.mode = Mode::Creating(spec, now);
                 out
             }
             WizOut::None if w.step == Step::Summary && before != Step::Summary => {
@@ -455,7 +453,7 @@ impl FailoverScreen {
                 if creating {
                     self.wizard = None;
                     self.plan = None;
-                    if matches!(self.mode, Mode::Creating(_)) {
+                    if matches!(self.mode, Mode::Creating(..)) {
                         self.mode = Mode::List;
                     }
                 }
@@ -471,7 +469,7 @@ impl FailoverScreen {
                 }
             }
             Err(e) => {
-                if creating && matches!(self.mode, Mode::Creating(_)) {
+                if creating && matches!(self.mode, Mode::Creating(..)) {
                     // Back to the summary: fix and retry, or Esc through the steps.
                     self.mode = Mode::Wizard;
                 }
@@ -544,8 +542,8 @@ impl Screen for FailoverScreen {
         }
         match &mut self.mode {
             Mode::List => self.list_key(k, app),
-            Mode::Wizard => self.wizard_key(k),
-            Mode::Creating(_) => {
+            Mode::Wizard => self.wizard_key(k, app.now),
+            Mode::Creating(..) => {
                 if k.code == KeyCode::Esc {
                     // The write goes on; its outcome shows over the list.
                     self.mode = Mode::List;
@@ -699,7 +697,7 @@ impl Screen for FailoverScreen {
                 v.push(h("F1", "Windows terms"));
                 v
             }
-            Mode::Creating(_) => vec![h("Esc", "to the list (it goes on)")],
+            Mode::Creating(..) => vec![h("Esc", "to the list (it goes on)")],
             Mode::Edit(_) => vec![
                 h("Tab", "field"),
                 h("←→", "choose"),

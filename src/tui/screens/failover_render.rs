@@ -24,7 +24,9 @@ const LABEL_W: usize = 13;
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, s: &FailoverScreen) {
     match (&s.mode, &s.wizard) {
         (Mode::Wizard, Some(w)) => draw_wizard(frame, area, s, w),
-        (Mode::Creating(spec), Some(w)) => draw_creating(frame, area, w, spec),
+        (Mode::Creating(spec, since), Some(w)) => {
+            draw_creating(frame, area, w, spec, app.now.saturating_sub(*since))
+        }
         _ => draw_list(frame, area, app, s),
     }
     match &s.mode {
@@ -607,7 +609,7 @@ fn summary_lines(s: &FailoverScreen, w: &Wizard, width: usize) -> Vec<Line<'stat
     lines
 }
 
-fn draw_creating(frame: &mut Frame, area: Rect, w: &Wizard, spec: &FailoverSpec) {
+fn draw_creating(frame: &mut Frame, area: Rect, w: &Wizard, spec: &FailoverSpec, secs: i64) {
     let inner = framed(
         frame,
         area,
@@ -619,7 +621,7 @@ fn draw_creating(frame: &mut Frame, area: Rect, w: &Wizard, spec: &FailoverSpec)
     let mut lines = vec![
         Line::default(),
         Line::from(Span::styled(
-            format!("⟳ Creating failover {name}…"),
+            format!("⟳ Creating failover {name}… {}", fmt::duration(secs.max(0))),
             theme::warn(),
         )),
         Line::default(),
