@@ -801,6 +801,22 @@ fn claims_outside_every_scope_from_the_network_view() {
     // The list shows it; d asks before unclaiming.
     a.update(ch('C'));
     insta::assert_snapshot!("claims_list", shot(&a));
+    // e: the network's claims as CSV, written by the worker's export.
+    let req = only(a.update(ch('e')));
+    let RequestKind::Export(export) = req.kind.clone() else {
+        panic!("{req:?}")
+    };
+    assert_eq!(req.target, Target::Export);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.csv");
+    ddish::tui::worker::write_export_to(export, &Default::default(), &path).unwrap();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        csv,
+        "server,network,ip,mac,hostname,comment\nkea-hq,10.64.0.0/16,10.64.9.9,02:00:00:00:09:09,printer-9,lobby\n"
+    );
+    a.update(respond(&req, Payload::Exported(Ok(path.clone()))));
+    assert!(status(&a).1.starts_with("exported to "));
     a.update(ch('d'));
     let req = only(a.update(ch('y')));
     assert_eq!(

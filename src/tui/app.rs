@@ -143,6 +143,11 @@ pub enum ExportJob {
     },
     /// The table of a full-window screen.
     Table(ScreenTable),
+    /// A network's claims outside every scope (from its claims popup).
+    Claims {
+        server: String,
+        networks: Vec<crate::model::NetworkDef>,
+    },
 }
 
 #[derive(Debug)]

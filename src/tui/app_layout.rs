@@ -794,6 +794,10 @@ impl App {
                     let n = *network;
                     return self.run_step(Step::ClaimNet(n));
                 }
+                Action::Export => {
+                    let n = *network;
+                    return self.export_claims(n);
+                }
                 Action::Delete => match claim_list.get(*cursor) {
                     Some(c) => {
                         let text = format!(
@@ -823,6 +827,34 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// `e` in a network's claims: its claims as CSV, written by the worker.
+    fn export_claims(&mut self, network: Ipv4Net) -> Vec<Request> {
+        let Some(t) = self.tab() else {
+            return Vec::new();
+        };
+        let server = t.name.clone();
+        let networks: Vec<_> = t
+            .data
+            .as_ref()
+            .map(|d| {
+                d.networks
+                    .iter()
+                    .filter(|n| n.cidr == network)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (id, gen) = self.ids();
+        self.export_id = Some(id);
+        self.set_status(StatusKind::Busy, "exporting to CSV…");
+        vec![Request {
+            id,
+            gen,
+            target: Target::Export,
+            kind: RequestKind::Export(super::ExportJob::Claims { server, networks }),
+        }]
     }
 
     /// The answer to a layout change: status, popups, the tree reloaded and the item

@@ -370,6 +370,7 @@ pub static KEYMAP: &[Binding] = &[
     b(C::ClaimList, &[K::Down, K::Char('j')], "", A::Down, "", "next claim"),
     b(C::ClaimList, &[K::Char('a')], "a", A::Add, "claim", "claim another address of the network").op(),
     b(C::ClaimList, &[K::Char('d'), K::Delete], "d/Del", A::Delete, "unclaim", "unclaim the selected address").op().destructive(),
+    b(C::ClaimList, &[K::Char('e')], "e", A::Export, "export", "export the network's claims to CSV"),
     b(C::ClaimList, &[K::Esc], "Esc", A::Back, "close", "close the list"),
     b(C::Help, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
     b(C::Help, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),

@@ -496,6 +496,13 @@ pub fn write_export(job: ExportJob, t: &Thresholds) -> Result<PathBuf, String> {
             export::export_path(&format!("ips-{}", view.def.cidr), Some(server))
         }
         ExportJob::Table(t) => export::export_path(&t.what, None),
+        ExportJob::Claims { server, networks } => {
+            let what = match networks.as_slice() {
+                [one] => format!("claims-{}", one.cidr),
+                _ => "claims".into(),
+            };
+            export::export_path(&what, Some(server))
+        }
     };
     write_export_to(job, t, &path)?;
     Ok(path)
@@ -534,6 +541,7 @@ pub fn write_export_to(
             export::ips_csv(w, &server, &view, &|d| filter::ip_matches(d, &needle))
         }
         ExportJob::Table(t) => export::table_csv(w, &t.header, &t.rows),
+        ExportJob::Claims { server, networks } => export::claims_csv(w, &server, &networks),
     };
     res.map_err(|e| format!("{e} ({})", path.display()))
 }

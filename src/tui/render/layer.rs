@@ -342,7 +342,7 @@ fn draw_claims(frame: &mut Frame, area: Rect, app: &App, network: ipnet::Ipv4Net
         PopupBox {
             w,
             title: format!(" Claims in {network}, outside every scope "),
-            bottom: " a claim · d unclaim · Esc closes ",
+            bottom: " a claim · d unclaim · e export · Esc closes ",
             border: theme::key(),
             scroll: cursor.saturating_sub(10),
         },
