@@ -1349,7 +1349,8 @@ impl App {
         let mut s = ScopeState::new(def, gen);
         let req = if s.def.status == ScopeStatus::Missing {
             s.load = Load::Failed(format!(
-                "scope {} is listed by a ddish network but is not a subnet on {} any more",
+                "scope {} is listed by a ddish network but is not a subnet on {} any more: \
+                 Esc, then a on it re-creates or forgets it",
                 s.cidr, tab.name
             ));
             None
