@@ -929,3 +929,28 @@ fn a_bulk_job_that_times_out_says_so_instead_of_waiting_forever() {
     // A new bulk change may start: nothing is pending any more.
     assert!(a.layer_pending.is_none());
 }
+
+#[test]
+fn space_in_a_network_view_marks_the_scope_under_its_cursor() {
+    let mut a = tree();
+    goto(&mut a, "10.64.0.0/16");
+    a.update(key(KeyCode::Enter));
+    a.update(ch('j'));
+    a.update(ch(' '));
+    assert_eq!(
+        a.marks.iter().cloned().collect::<Vec<_>>(),
+        vec![("kea-hq".to_string(), net("10.64.1.0/24"))]
+    );
+    let text = shot(&a);
+    let row = text.lines().find(|l| l.contains("10.64.1.0/24")).unwrap();
+    assert!(row.contains('✓'), "{row}");
+    // A filter that hides every scope: Space marks the network's scopes, not the tree's row.
+    a.update(ch('/'));
+    typed(&mut a, "zzz");
+    a.update(key(KeyCode::Enter));
+    a.update(ch(' '));
+    assert_eq!(a.marks.len(), 2, "{:?}", a.marks);
+    assert!(a
+        .marks
+        .contains(&("kea-hq".to_string(), net("10.64.0.0/24"))));
+}

@@ -324,14 +324,19 @@ impl App {
             }
             Selected::Scope(d) => vec![d.cidr],
             _ => {
-                // A network, container or group: all of its scopes at once.
+                // A network, container or group: all of its scopes at once (in a network
+                // view: the network's).
                 let Some(t) = self.tab() else { return };
                 let rows = t.tree.rows(&data.tree);
-                let Some(r) = rows.get(t.tree.list.cursor) else {
+                let node = match t.stack.last() {
+                    Some(View::Network(n)) => find_node(&data.tree.roots, &n.key),
+                    _ => rows.get(t.tree.list.cursor).map(|r| r.node),
+                };
+                let Some(node) = node else {
                     return;
                 };
                 data.tree
-                    .scopes_under(r.node)
+                    .scopes_under(node)
                     .into_iter()
                     .map(|i| &data.tree.scopes[i].def)
                     .filter(|d| d.status != ScopeStatus::Missing)
