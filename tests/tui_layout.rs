@@ -475,6 +475,7 @@ fn edit_scope_sends_only_what_changed_including_options() {
         .contains("ntp-servers"));
     clear_field(&mut a);
     typed(&mut a, "ntp-servers=192.0.2.123");
+    insta::assert_snapshot!("edit_scope_form", shot(&a));
     let req = only(a.update(key(KeyCode::Enter)));
     let ActionJob::EditScope { cidr, edit } = job(&req) else {
         panic!("{req:?}")
@@ -953,4 +954,22 @@ fn space_in_a_network_view_marks_the_scope_under_its_cursor() {
     assert!(a
         .marks
         .contains(&("kea-hq".to_string(), net("10.64.0.0/24"))));
+}
+
+#[test]
+fn the_servers_tab_says_the_service_state_in_the_fleet_words() {
+    let mut a = app_with_fleet(80, 24);
+    let reqs = a.update(ch('r'));
+    let mut h = health_down();
+    h.name = "kea-lab".into();
+    h.error_kind = Some("daemon offline".into());
+    h.error = Some("kea-dhcp4 behind the control agent at kea-lab does not answer".into());
+    let lab = reqs
+        .iter()
+        .find(|r| r.target == Target::Fleet("kea-lab".into()))
+        .unwrap();
+    a.update(respond(lab, Payload::Health(Box::new(h))));
+    let text = shot(&a);
+    assert!(text.contains("✗ daemon stopped"), "{text}");
+    assert!(text.contains("● running"), "{text}");
 }
