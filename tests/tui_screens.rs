@@ -965,7 +965,7 @@ fn status_and_find_jobs_on_a_real_kea() {
     run_all(&mut a, &rt, &session, reqs, "search#");
     let text = screen_text(&a);
     assert!(
-        text.contains("10.75.0.5") && text.contains("reservation"),
+        text.contains("10.75.0.5") && text.contains("resv. hostname"),
         "{text}"
     );
 

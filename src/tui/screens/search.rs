@@ -413,7 +413,12 @@ impl SearchScreen {
                     Cell::from(hit.server.clone()),
                     Cell::from(hit.scope.map(|c| c.to_string()).unwrap_or_else(dash)),
                     Cell::from(hit.ip.map(|c| c.to_string()).unwrap_or_else(dash)),
-                    Cell::from(hit.matched.clone()),
+                    Cell::from(if wide {
+                        hit.matched.clone()
+                    } else {
+                        // "reservation hostname" fits the narrow column as "resv. hostname".
+                        hit.matched.replace("reservation ", "resv. ")
+                    }),
                     Cell::from(hit.state.clone()),
                     Cell::from(hit.detail.clone()),
                 ]);
@@ -426,9 +431,9 @@ impl SearchScreen {
             .collect();
         let widths = [
             Constraint::Length(if wide { 20 } else { 12 }),
-            Constraint::Length(18),
+            Constraint::Length(if wide { 18 } else { 17 }),
             Constraint::Length(15),
-            Constraint::Length(if wide { 22 } else { 12 }),
+            Constraint::Length(if wide { 22 } else { 15 }),
             Constraint::Length(9),
             Constraint::Fill(1),
         ];
