@@ -13,14 +13,20 @@ pub use crate::model::failover::{
 
 use super::session::Session;
 
-#[path = "failover_run.rs"]
-mod run;
+#[path = "failover_change.rs"]
+mod change;
+#[path = "failover_create.rs"]
+mod create;
+#[path = "failover_list.rs"]
+mod list;
 #[path = "failover_side.rs"]
 mod side;
+#[path = "failover_steps.rs"]
+mod steps;
 
-pub use run::{
-    add_scope, create, delete, edit, edit_spec, list, maintenance_cancel, maintenance_start, plan,
-};
+pub use change::{add_scope, delete, edit, edit_spec, maintenance_cancel, maintenance_start};
+pub use create::{create, plan};
+pub use list::list;
 
 /// How long create/edit/add-scope wait for both servers to reach load-balancing or
 /// hot-standby before returning (the outcome then says where they are).
