@@ -343,6 +343,31 @@ fn status_filter_mark_retrieve_and_jump() {
 }
 
 #[test]
+fn status_groups_fold_and_retrieve_together() {
+    let mut a = status_screen(80, 24);
+    a.update(ch('o'));
+    let text = screen_text(&a);
+    assert!(
+        text.contains("group: region") && text.contains("▾ eu"),
+        "{text}"
+    );
+    // The cursor is on the "eu" heading: Enter folds it, u retrieves its two servers.
+    a.update(key(KeyCode::Enter));
+    let text = screen_text(&a);
+    assert!(text.contains("▸ eu") && !text.contains("kea-hq"), "{text}");
+    assert!(text.contains("kea-us"), "{text}");
+    let reqs = a.update(ch('u'));
+    assert_eq!(labels(&reqs).len(), 1);
+    assert!(
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("2 servers")),
+        "{:?}",
+        a.status
+    );
+}
+
+#[test]
 fn status_export_has_every_server() {
     let mut a = status_screen(80, 24);
     let reqs = a.update(ch('e'));
