@@ -122,7 +122,16 @@ impl EditForm {
                 Field::text(F_UNACKED, "Max unacked", r.max_unacked_clients.to_string()),
                 Field::toggle(F_AUTO, "Auto failover", r.auto_failover),
                 Field::text(F_USER, "Peer user", r.peer_user.clone().unwrap_or_default()),
-                Field::secret(F_PASSWORD, "Peer password", ""),
+                // With a password set, an empty field keeps it.
+                Field::secret(
+                    F_PASSWORD,
+                    if r.has_peer_password {
+                        "New password"
+                    } else {
+                        "Peer password"
+                    },
+                    "",
+                ),
             ]),
             tried: false,
         }
