@@ -48,7 +48,7 @@ pub fn draw(s: &StatusScreen, frame: &mut Frame, area: Rect, app: &App) {
         head.push("HA state");
     }
     widths.push(Constraint::Fill(1));
-    head.push("Last good");
+    head.push(if ha { "Last good" } else { "Last ok" });
     let cols = head.len();
 
     let rows: Vec<Row> = items
