@@ -734,14 +734,14 @@ mod real {
         }
     }
 
-    fn config(dir: &Path, a: &KeaInstance, b: &KeaInstance) -> ddish::config::Config {
+    fn config(dir: &Path, servers: &[&KeaInstance]) -> ddish::config::Config {
         let pw = dir.join("ca-password");
         std::fs::write(&pw, PASSWORD).unwrap();
         let mut s = format!(
             "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n",
             dir.join("journal.jsonl").display()
         );
-        for k in [a, b] {
+        for k in servers {
             s.push_str(&format!(
                 "[[server]]\nname = \"{}\"\nurl = \"{}\"\nrole = \"admin\"\nuser = \"{USER}\"\npassword_file = \"{}\"\n",
                 k.name,
@@ -750,6 +750,50 @@ mod real {
             ));
         }
         ddish::config::parse(&s, &dir.join("ddish.toml")).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The console and its worker for `cfg`, the fleet checks sent.
+    fn console(
+        cfg: &ddish::config::Config,
+    ) -> (Rig, std::sync::Arc<Session>, tokio::task::JoinHandle<()>) {
+        let session = Session::new(cfg.clone());
+        let mut app = App::from_config(cfg, false);
+        app.now = ops::now();
+        app.update(Msg::Resize(80, 24));
+        let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (tx, task) = worker::spawn(session.clone(), op_timeout(cfg), out_tx);
+        let mut rig = Rig {
+            app,
+            tx,
+            rx: out_rx,
+        };
+        let start = rig.app.start();
+        rig.send(start);
+        (rig, session, task)
+    }
+
+    /// Clears the focused field (after `tabs` Tabs) and types `value`.
+    fn set(rig: &mut Rig, tabs: usize, value: &str) {
+        for _ in 0..tabs {
+            rig.app.update(key(KeyCode::Tab));
+        }
+        for _ in 0..40 {
+            rig.app.update(key(KeyCode::Backspace));
+        }
+        for c in value.chars() {
+            rig.app.update(ch(c));
+        }
+    }
+
+    /// Heartbeat 2 s, max response 6 s, max ack 5 s, max unacked 0 (KEA_FACTS §7), then
+    /// the peer login; focus starts on the name.
+    fn fast_timings_and_login(rig: &mut Rig) {
+        set(rig, 3, "2000");
+        set(rig, 1, "6000");
+        set(rig, 1, "5000");
+        set(rig, 1, "0");
+        set(rig, 2, USER);
+        set(rig, 1, PASSWORD);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -779,20 +823,8 @@ mod real {
             None,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let cfg = config(dir.path(), &a, &b);
-        let session = Session::new(cfg.clone());
-        let mut app = App::from_config(&cfg, false);
-        app.now = ops::now();
-        app.update(Msg::Resize(80, 24));
-        let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (tx, task) = worker::spawn(session.clone(), op_timeout(&cfg), out_tx);
-        let mut rig = Rig {
-            app,
-            tx,
-            rx: out_rx,
-        };
-        let start = rig.app.start();
-        rig.send(start);
+        let cfg = config(dir.path(), &[&a, &b]);
+        let (mut rig, session, task) = console(&cfg);
 
         // kea-a's tab, then M: no failover yet.
         rig.until(
@@ -814,23 +846,7 @@ mod real {
         rig.app.update(key(KeyCode::Enter));
         assert!(rig.text().contains("› (•) kea-b"), "{}", rig.text());
         rig.app.update(key(KeyCode::Enter));
-        let set = |rig: &mut Rig, tabs: usize, value: &str| {
-            for _ in 0..tabs {
-                rig.app.update(key(KeyCode::Tab));
-            }
-            for _ in 0..12 {
-                rig.app.update(key(KeyCode::Backspace));
-            }
-            for c in value.chars() {
-                rig.app.update(ch(c));
-            }
-        };
-        set(&mut rig, 3, "2000"); // heartbeat
-        set(&mut rig, 1, "6000"); // max response
-        set(&mut rig, 1, "5000"); // max ack
-        set(&mut rig, 1, "0"); // max unacked
-        set(&mut rig, 2, USER);
-        set(&mut rig, 1, PASSWORD);
+        fast_timings_and_login(&mut rig);
         assert!(!rig.text().contains('✗'), "no field error: {}", rig.text());
         // The summary asks both servers what create would do.
         rig.until(
@@ -967,5 +983,133 @@ mod real {
         drop(rig);
         task.abort();
         drop((a, b));
+    }
+
+    /// A partner outside ddish's config, given by its API URL; hot standby with the
+    /// partner as primary.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wizard_pairs_with_a_partner_given_by_url_in_hot_standby() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let dir = tempdir();
+        let scope = json!({"id": 3, "subnet": "10.53.0.0/24",
+            "pools": [{"pool": "10.53.0.100 - 10.53.0.149"}]});
+        let c = KeaInstance::start(
+            &dir.path().join("c"),
+            "kea-c",
+            21810,
+            21811,
+            minimal_dhcp4(json!([scope])),
+            Some((USER, PASSWORD)),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let d = KeaInstance::start(
+            &dir.path().join("d"),
+            "kea-d",
+            21812,
+            21813,
+            minimal_dhcp4(json!([])),
+            Some((USER, PASSWORD)),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        // Only kea-c is configured in ddish.
+        let cfg = config(dir.path(), &[&c]);
+        let (mut rig, session, task) = console(&cfg);
+        rig.until(
+            key(KeyCode::Enter),
+            &|t| t.contains("IPAM tree") && t.contains("10.53.0.0/24"),
+            "kea-c's tree",
+        )
+        .await;
+        rig.until(
+            ch('M'),
+            &|t| t.contains("kea-c has no failover"),
+            "the empty list",
+        )
+        .await;
+
+        rig.app.update(ch('a'));
+        rig.app.update(key(KeyCode::Enter));
+        // No other configured server: the URL line is the only choice, typed into.
+        for ch_ in d.ca_url.chars() {
+            rig.app.update(ch(ch_));
+        }
+        assert!(
+            rig.text().contains("› (•) another server"),
+            "{}",
+            rig.text()
+        );
+        rig.app.update(key(KeyCode::Enter));
+        let t = rig.text();
+        assert!(
+            t.contains("step 3 of 3") && t.contains("kea-c-127.0.0.1-21812"),
+            "{t}"
+        );
+        // Hot standby, the partner primary.
+        rig.app.update(key(KeyCode::Tab));
+        rig.app.update(key(KeyCode::Right));
+        rig.app.update(key(KeyCode::Tab));
+        rig.app.update(key(KeyCode::Right));
+        rig.app.update(key(KeyCode::BackTab));
+        rig.app.update(key(KeyCode::BackTab));
+        fast_timings_and_login(&mut rig);
+        assert!(!rig.text().contains('✗'), "{}", rig.text());
+        rig.until(
+            key(KeyCode::Enter),
+            &|t| t.contains("Copied") || t.contains('✗'),
+            "the plan",
+        )
+        .await;
+        let t = rig.text();
+        assert!(
+            t.contains("hot standby: 127.0.0.1:21812 primary, kea-c standby"),
+            "{t}"
+        );
+        rig.until(
+            key(KeyCode::Enter),
+            &|t| t.contains("Now:") || t.contains("Create failed"),
+            "the create outcome",
+        )
+        .await;
+        let t = rig.text();
+        assert!(
+            t.contains("hot-standby") && !t.contains("Create failed"),
+            "{t}"
+        );
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("hot-standby     hot-standby     ok"),
+            "both hot-standby in the list",
+        )
+        .await;
+        let t = rig.text();
+        assert!(t.contains("kea-c standby (this server)"), "{t}");
+        assert!(t.contains("primary"), "{t}");
+
+        // Delete: both keep the scope, each with half the pool.
+        rig.app.update(ch('d'));
+        rig.app.update(ch('b'));
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            ch('y'),
+            &|t| t.contains("Enter closes"),
+            "the delete outcome",
+        )
+        .await;
+        assert!(!rig.text().contains("Delete failed"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| t.contains("kea-c has no failover"),
+            "no failover",
+        )
+        .await;
+        let l = failover::list(&session, "kea-c").await.expect("list");
+        assert!(l.is_empty(), "{l:?}");
+        drop(rig);
+        task.abort();
+        drop((c, d));
     }
 }
