@@ -748,6 +748,10 @@ impl App {
                     let ready = match rows {
                         None => Err("the preview is still coming: wait for it".to_string()),
                         Some(Err(e)) => Err(format!("no preview ({e}): nothing to apply")),
+                        Some(Ok(r)) if r.iter().all(|p| p.error.is_some()) => Err(
+                            "no server can take this change (see why above): nothing to apply"
+                                .to_string(),
+                        ),
                         Some(Ok(r)) if r.iter().all(|p| p.changes.is_empty()) => {
                             Err("nothing to change on any server: nothing to apply".to_string())
                         }
