@@ -93,12 +93,19 @@ impl HaParams {
 
     /// Kea 2.2's HA hook fails to load when a peer URL names a host instead of an IP address
     /// ("Failed to convert string to address"), and config-test does not notice: checked here.
-    pub fn check_peer_urls(&self) -> Result<(), String> {
+    /// `tls`: the relationship already has its TLS files (set by hand), so https is fine.
+    pub fn check_peer_urls(&self, tls: bool) -> Result<(), String> {
         for p in &self.peers {
             let host = reqwest::Url::parse(&p.url)
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_string))
                 .unwrap_or_default();
+            if p.url.starts_with("https://") && !tls {
+                return Err(format!(
+                    "peer {}: {} is https, and HA over TLS needs certificate files on both servers (trust-anchor, cert-file, key-file in the HA hook) that ddish does not set: give ddish the agents' http:// URLs, or set the pair up by hand and manage it here afterwards (ddish keeps those settings when it edits)",
+                    p.name, p.url
+                ));
+            }
             let bare = host.trim_start_matches('[').trim_end_matches(']');
             if bare.parse::<std::net::IpAddr>().is_err() {
                 return Err(format!(
@@ -186,6 +193,18 @@ pub fn read_ha(cfg: &Value) -> Option<HaParams> {
         max_ack_delay: n("max-ack-delay", 10_000),
         max_unacked_clients: n("max-unacked-clients", 10),
     })
+}
+
+/// The HA relationship in `cfg` has TLS set up (a trust anchor), by hand: ddish keeps it.
+pub fn has_tls(cfg: &Value) -> bool {
+    hooks(cfg)
+        .iter()
+        .filter(|h| lib_file(h) == HA_LIB)
+        .any(|h| {
+            h["parameters"]["high-availability"][0]
+                .get("trust-anchor")
+                .is_some()
+        })
 }
 
 /// The directory this server loads its hooks from (ddish usually runs on another host, so
@@ -727,6 +746,16 @@ mod tests {
         assert_eq!(back, p);
         assert!(!format!("{back:?}").contains("pw"));
         assert_eq!(back.partner().unwrap().name, "b");
+        assert_eq!(back.check_peer_urls(false), Ok(()));
+        let mut named = back.clone();
+        named.peers[1].url = "http://kea-b.example:8000/".into();
+        assert!(named
+            .check_peer_urls(false)
+            .unwrap_err()
+            .contains("IP address"));
+        named.peers[1].url = "https://127.0.0.1:8000/".into();
+        assert!(named.check_peer_urls(false).unwrap_err().contains("TLS"));
+        assert_eq!(named.check_peer_urls(true), Ok(()));
         // An edit keeps what ddish does not manage, and drops a removed login.
         cfg["Dhcp4"]["hooks-libraries"][2]["parameters"]["high-availability"][0]["sync-timeout"] =
             json!(30000);

@@ -6,9 +6,9 @@ use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
 use crate::kea::ha_setup::{
-    foreign_pool_class, half_subnet_pools, hooks_dir_of, put_subnet, remove_ha, remove_subnet,
-    safe_config_edit_each, set_failover_mark, set_ha, share_subnet_pools, subnets_mut, wait_states,
-    PeerEdit,
+    foreign_pool_class, half_subnet_pools, has_tls, hooks_dir_of, put_subnet, remove_ha,
+    remove_subnet, safe_config_edit_each, set_failover_mark, set_ha, share_subnet_pools,
+    subnets_mut, wait_states, PeerEdit,
 };
 use crate::kea::KeaClient;
 use crate::model::failover::{FailoverSpec, Field, HaMode, PartnerRef};
@@ -160,7 +160,9 @@ pub async fn edit(
         spec.peer_user.as_deref(),
     )?;
     let params = params_for(&spec, &rel.this, &rel.partner);
-    params.check_peer_urls().map_err(refused)?;
+    params
+        .check_peer_urls(has_tls(&rel.this_raw))
+        .map_err(refused)?;
     let scopes: Vec<u64> = rel.scopes.iter().map(|(i, _)| *i).collect();
     let edit_for = |side: &Side| -> PeerEdit {
         let p = params.for_peer(&side.peer);

@@ -50,10 +50,7 @@ async fn resolve_partner(session: &Session, spec: &FailoverSpec) -> Result<Side,
     Ok(side)
 }
 
-async fn prepare_create(
-    session: &Session,
-    spec: &FailoverSpec,
-) -> Result<CreateCtx, OpError> {
+async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<CreateCtx, OpError> {
     check_spec(spec)?;
     session.may(&spec.server, Need::Admin)?;
     let mut this = configured_side(session, &spec.server)?;
@@ -100,7 +97,7 @@ async fn prepare_create(
     }
     this.peer = peer_name(&spec.server);
     let params = params_for(spec, &this, &partner);
-    params.check_peer_urls().map_err(refused)?;
+    params.check_peer_urls(false).map_err(refused)?;
     let mut subnets = Vec::new();
     let mut copy = Vec::new();
     let mut replace = Vec::new();
