@@ -187,6 +187,7 @@ pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 pub struct Poller {
     prefix: &'static str,
     pub watch: FleetWatch,
+    interval: Duration,
     names: Vec<String>,
     /// Job label -> its servers.
     in_flight: HashMap<String, Vec<String>>,
@@ -203,6 +204,7 @@ impl Poller {
         Poller {
             prefix,
             watch: FleetWatch::new(interval, MAX_BACKOFF),
+            interval,
             names,
             in_flight: HashMap::new(),
             busy: HashSet::new(),
@@ -215,6 +217,7 @@ impl Poller {
     /// Takes the configured refresh interval; what was learnt so far is kept.
     pub fn set_interval(&mut self, interval: Duration, rows: &mut [ServiceStatus]) {
         self.watch = FleetWatch::new(interval, MAX_BACKOFF);
+        self.interval = interval;
         for r in rows {
             self.watch.record(r);
         }
@@ -252,7 +255,11 @@ impl Poller {
     /// `MAX_JOBS` are running.
     pub fn pump(&mut self, now: i64) -> Vec<ScreenJob> {
         let mut jobs = Vec::new();
-        let mut due: VecDeque<String> = self.watch.due(&self.names, now).into();
+        // A refresh ends a little after the tick that started it, so the next is due a
+        // little after the next tick: those due within half a period go now, else each
+        // server would be refreshed every other tick.
+        let slack = (self.interval.as_secs() / 2) as i64;
+        let mut due: VecDeque<String> = self.watch.due(&self.names, now + slack).into();
         while self.in_flight.len() < MAX_JOBS {
             let mut batch: Vec<String> = Vec::new();
             while batch.len() < BATCH {
@@ -423,5 +430,35 @@ mod tests {
         let more = p.pump(5);
         assert_eq!(more.len(), 1);
         assert_eq!(p.busy_count(), BATCH * MAX_JOBS);
+    }
+
+    #[test]
+    fn a_server_refreshed_after_a_tick_is_due_at_the_next() {
+        let mut p = Poller::new("status", vec!["a".to_string()], Duration::from_secs(10));
+        let jobs = p.pump(100);
+        let row = ServiceStatus {
+            name: "a".into(),
+            url: String::new(),
+            tags: Vec::new(),
+            fields: Default::default(),
+            state: ServiceState::Running,
+            version: None,
+            uptime: None,
+            ha_state: None,
+            scopes: None,
+            utilization: None,
+            checked_at: 101,
+            last_good: Some(101),
+            error: None,
+            tree: None,
+        };
+        let rows = p.done(&jobs[0].label, JobResult(Ok(Box::new(vec![row]))), 101);
+        assert_eq!(rows[0].last_good, Some(101));
+        assert!(p.pump(104).is_empty(), "not due yet");
+        assert_eq!(
+            p.pump(110).len(),
+            1,
+            "due at the next tick though it ended at 101"
+        );
     }
 }
