@@ -802,13 +802,15 @@ mod real {
         let dir = tempdir();
         let scope = json!({"id": 7, "subnet": "10.52.0.0/24",
             "pools": [{"pool": "10.52.0.100 - 10.52.0.199"}]});
+        let later = json!({"id": 8, "subnet": "10.54.0.0/24",
+            "pools": [{"pool": "10.54.0.10 - 10.54.0.59"}]});
         // Both Control Agents ask for the login the peers will use for each other.
         let a = KeaInstance::start(
             &dir.path().join("a"),
             "kea-a",
             21800,
             21801,
-            minimal_dhcp4(json!([scope])),
+            minimal_dhcp4(json!([scope, later])),
             Some((USER, PASSWORD)),
             None,
         )
@@ -843,6 +845,10 @@ mod real {
         // The wizard: the one scope (picked), kea-b, fast timings and the peer login.
         rig.app.update(ch('a'));
         assert!(rig.text().contains("[x] 10.52.0.0/24"), "{}", rig.text());
+        // 10.54.0.0/24 joins later, through add scope.
+        rig.app.update(ch('j'));
+        rig.app.update(ch(' '));
+        assert!(rig.text().contains("[ ] 10.54.0.0/24"), "{}", rig.text());
         rig.app.update(key(KeyCode::Enter));
         assert!(rig.text().contains("› (•) kea-b"), "{}", rig.text());
         rig.app.update(key(KeyCode::Enter));
@@ -894,6 +900,59 @@ mod real {
             .expect("list on kea-b");
         assert_eq!(info.len(), 1);
         assert_eq!(info[0].scopes, vec!["10.52.0.0/24".parse().unwrap()]);
+
+        // Add scope: the one left out joins the failover on both servers.
+        rig.app.update(ch('s'));
+        rig.app.update(ch(' '));
+        rig.app.update(key(KeyCode::Enter));
+        assert!(
+            rig.text().contains("Add 10.54.0.0/24 to failover"),
+            "{}",
+            rig.text()
+        );
+        rig.until(
+            ch('y'),
+            &|t| t.contains("Enter closes"),
+            "the add-scope outcome",
+        )
+        .await;
+        assert!(!rig.text().contains("failed"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| {
+                t.contains("10.52.0.0/24, 10.54.0.0/24")
+                    && t.contains("load-balancing  load-balancing  ok")
+            },
+            "both scopes in the failover",
+        )
+        .await;
+        let info = failover::list(&session, "kea-b")
+            .await
+            .expect("list on kea-b");
+        assert_eq!(info[0].scopes.len(), 2, "{info:?}");
+
+        // Change: a slower heartbeat, confirmed; the list shows it.
+        rig.app.update(ch('c'));
+        set(&mut rig, 4, "3000");
+        rig.app.update(key(KeyCode::Enter));
+        assert!(rig.text().contains("Change failover"), "{}", rig.text());
+        rig.until(
+            ch('y'),
+            &|t| t.contains("Enter closes"),
+            "the change outcome",
+        )
+        .await;
+        assert!(!rig.text().contains("failed"), "{}", rig.text());
+        rig.app.update(key(KeyCode::Enter));
+        rig.until(
+            Msg::Refresh,
+            &|t| {
+                t.contains("heartbeat 3000 ms") && t.contains("load-balancing  load-balancing  ok")
+            },
+            "the new heartbeat",
+        )
+        .await;
 
         // Maintenance from the screen, confirmed: kea-b can be stopped; then cancelled.
         rig.app.update(ch('m'));
@@ -976,9 +1035,9 @@ mod real {
             assert!(l.is_empty(), "{s}: {l:?}");
         }
         let b_scopes = session.load_server("kea-b").await.expect("kea-b loads");
-        assert!(b_scopes.tree.scopes.is_empty(), "kea-b dropped the scope");
+        assert!(b_scopes.tree.scopes.is_empty(), "kea-b dropped the scopes");
         let a_scopes = session.load_server("kea-a").await.expect("kea-a loads");
-        assert_eq!(a_scopes.tree.scopes.len(), 1, "kea-a kept it");
+        assert_eq!(a_scopes.tree.scopes.len(), 2, "kea-a kept both");
 
         drop(rig);
         task.abort();
