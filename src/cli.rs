@@ -454,7 +454,12 @@ fn export(
                 let data = rt.block_on(session.load_server(n))?;
                 let mut part = Vec::new();
                 if what == What::Networks {
-                    ddish::export::networks_csv(&mut part, n, &data.tree)?;
+                    ddish::export::networks_claims_csv(
+                        &mut part,
+                        n,
+                        &data.tree,
+                        Some(&data.networks),
+                    )?;
                 } else {
                     // Exact counts (held, claimed, expired) need each scope's leases: worth
                     // it for an export, but not on a server with thousands of scopes.

@@ -349,6 +349,10 @@ fn print_preview(p: &[ServerPreview]) {
                 }
             }
         }
+        // E.g. an exclusion over live leases: they run until they expire.
+        for w in &s.warnings {
+            println!("  warning: {w}");
+        }
     }
 }
 

@@ -508,6 +508,15 @@ fn ip_actions_on_an_ha_pair() {
         show.contains("outside every scope") && show.contains("Claimed  mac aa:bb:cc:00:05:05"),
         "{show}"
     );
+    // The networks export carries the claim in its row.
+    let csv = ok(&ddish(&cfg, &["export", "--what", "networks"]));
+    let head = csv.lines().next().unwrap_or_default();
+    assert!(head.ends_with(",claims"), "{head}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains("10.10.0.0/16") && l.contains("10.10.5.5 aa:bb:cc:00:05:05 nas-1")),
+        "{csv}"
+    );
     let r = ddish(
         &cfg,
         &["ip", "claim", "10.10.5.5", "--mac", "aa:bb:cc:00:05:06"],
