@@ -5,6 +5,13 @@
 //! A thing not seen in this observation (a failed load, a server left out by a filter)
 //! keeps its last known values, so a server that goes down and comes back is compared with
 //! what it was before it went down. A thing never seen before records no event.
+//!
+//! "Changed outside ddish": the configuration digest moved and no successful ddish change
+//! in the journal explains it. Explaining entries are those written after the journal mark
+//! taken before the previous read (by time when there is no mark), naming that server, or
+//! its HA peer when both run HA and both moved (ddish writes a pair under one entry), and
+//! not a lease- or DNS-only action. An outside change made in the same window as a ddish
+//! change on the same server is therefore not told apart.
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -384,7 +391,18 @@ fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> JournalL
                         && moved.contains(&e.server)
                         && fresh.servers.get(&e.server).is_some_and(|o| o.ha)))
         };
-        let by: Option<&Entry> = all.iter().filter(explains).max_by_key(|e| e.time);
+        // Only a ddish change that went through explains a change; a failed one (it may
+        // have written nothing) is named as a possible cause but doesn't hide the event.
+        let by: Option<&Entry> = all
+            .iter()
+            .filter(explains)
+            .filter(|e| e.is_ok())
+            .max_by_key(|e| e.time);
+        let failed: Option<&Entry> = all
+            .iter()
+            .filter(explains)
+            .filter(|e| !e.is_ok())
+            .max_by_key(|e| e.time);
         let changes = match (&p.scopes, &s.scopes) {
             (Some(b), Some(a)) => scope_changes(b, a),
             _ => Vec::new(),
@@ -404,8 +422,17 @@ fn diff(prev: &Snapshot, fresh: &Snapshot, journal: &mut dyn FnMut() -> JournalL
                 name,
                 EventKind::OutsideChange,
                 format!(
-                    "configuration of {name} changed outside ddish since {} ({what})",
-                    crate::export::rfc3339(since)
+                    "configuration of {name} changed outside ddish since {} ({what}){}",
+                    crate::export::rfc3339(since),
+                    match failed {
+                        Some(f) => format!(
+                            "; a failed ddish {} by {} at {} may have caused it",
+                            f.action,
+                            f.user,
+                            crate::export::rfc3339(f.time)
+                        ),
+                        None => String::new(),
+                    }
                 ),
             ));
         }
@@ -598,6 +625,18 @@ mod tests {
         let ev = diff(&prev, &fresh, &mut || log(vec![e.clone()]));
         assert_eq!(kinds(&ev), [("a".to_string(), EventKind::ScopeAppeared)]);
         assert_eq!(ev[0].user, "alice@jump");
+        // A failed ddish change is named, but the change still shows as outside ddish.
+        let mut f = e.clone();
+        f.result = "config-set failed: bad subnet".into();
+        let ev = diff(&prev, &fresh, &mut || log(vec![f.clone()]));
+        assert_eq!(ev[0].kind, EventKind::OutsideChange);
+        assert!(
+            ev[0]
+                .description
+                .contains("a failed ddish scope-create by alice@jump"),
+            "{}",
+            ev[0].description
+        );
         // Before the window, a lease action, or another server: not an explanation.
         for (time, action, server) in [
             (50, "scope-create", "a"),
