@@ -1262,6 +1262,19 @@ impl App {
                             r.extend(self.export());
                             return r;
                         }
+                        Some(Action::OpenScreen(which)) => {
+                            // Another screen's key switches to it (W inside E).
+                            let mut r = self.apply_screen_out(id, out);
+                            match screens::open(which, self) {
+                                Ok(next) => {
+                                    self.screens.clear();
+                                    r.extend(self.push_screen(next));
+                                }
+                                // The screen in view stays; the reason shows below it.
+                                Err(why) => self.set_status(StatusKind::Error, why),
+                            }
+                            return r;
+                        }
                         Some(a @ (Action::NextTab | Action::PrevTab | Action::GoTab(_))) => {
                             // Leaving the screen for a tab closes it.
                             self.screens.clear();

@@ -324,4 +324,22 @@ mod tests {
         a.update(key(KeyCode::Char('q')));
         assert!(a.quit);
     }
+
+    #[test]
+    fn another_screens_key_switches_to_it() {
+        let mut a = app();
+        a.push_screen(Box::new(Counter::default()));
+        a.update(key(KeyCode::Char('W')));
+        assert_eq!(a.screens.len(), 1);
+        assert_ne!(a.screens[0].screen.title(), "Counter");
+        // A screen that can't open here (no zones configured) leaves the current one.
+        let title = a.screens[0].screen.title();
+        a.update(key(KeyCode::Char('Z')));
+        assert_eq!(a.screens.len(), 1);
+        assert_eq!(a.screens[0].screen.title(), title);
+        assert!(a
+            .status
+            .as_ref()
+            .is_some_and(|s| s.text.contains("no DNS zones")));
+    }
 }

@@ -143,6 +143,11 @@ impl OffsetX for Rect {
 
 /// Breadcrumb parts and a short info text for the right of the line.
 fn breadcrumbs(app: &App) -> (Vec<String>, String) {
+    if !app.screens.is_empty() {
+        // A screen covers the tabs: its own title, and the way back.
+        let titles = app.screens.iter().map(|s| s.screen.title()).collect();
+        return (titles, "Esc back ".into());
+    }
     let Some(t) = app.tab() else {
         let up = app
             .fleet
