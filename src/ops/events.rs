@@ -292,6 +292,91 @@ mod tests {
         );
     }
 
+    fn config_in(dir: &std::path::Path) -> Config {
+        Config {
+            servers: vec![],
+            dns: Default::default(),
+            settings: crate::config::Settings {
+                refresh_interval: std::time::Duration::from_secs(30),
+                request_timeout: std::time::Duration::from_secs(5),
+                hold_time: std::time::Duration::from_secs(3600),
+                utilization_under: 10.0,
+                utilization_over: 80.0,
+                journal: dir.join("shared").join("journal.jsonl"),
+            },
+            queries: vec![],
+            source: None,
+        }
+    }
+
+    fn snap(at: i64, digest: u64, scopes: &[&str]) -> Snapshot {
+        let mut s = Snapshot {
+            taken_at: at,
+            ..Snapshot::default()
+        };
+        s.servers.insert(
+            "kea-a".into(),
+            ServerSnap {
+                state: "running".into(),
+                running: true,
+                ha: false,
+                digest: Some(digest),
+                scopes: Some(scopes.iter().map(|c| (c.to_string(), true)).collect()),
+                read_at: Some(at),
+                journal_mark: None,
+                seen_at: at,
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn record_keeps_a_baseline_then_appends_what_changed_and_list_merges() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config_in(dir.path());
+        let first = record(&cfg, &snap(100, 1, &["10.0.0.0/24"]).marked(0)).unwrap();
+        assert!(first.first && first.events.is_empty());
+        let files = EventFiles::for_config(&cfg);
+        assert!(files.snapshot.exists() && !files.events.exists());
+        // A ddish change, then a refresh (its mark taken as it starts) that sees it.
+        let mut e = Entry::new("kea-a", "scope-create").scope("10.1.0.0/24");
+        e.time = 150;
+        Journal::new(&cfg.settings.journal).append(&e).unwrap();
+        let mark = journal_mark(&cfg);
+        let r = record(
+            &cfg,
+            &snap(200, 2, &["10.0.0.0/24", "10.1.0.0/24"]).marked(mark),
+        )
+        .unwrap();
+        assert!(!r.first);
+        assert_eq!(r.events.len(), 1, "{:?}", r.events);
+        assert_eq!(r.events[0].kind, EventKind::ScopeAppeared);
+        // Then one behind ddish's back.
+        let r = record(
+            &cfg,
+            &snap(300, 3, &["10.0.0.0/24"]).marked(journal_mark(&cfg)),
+        )
+        .unwrap();
+        let kinds: Vec<EventKind> = r.events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EventKind::OutsideChange, EventKind::ScopeVanished]);
+        // The list: newest first, the journal's entry among the observed events.
+        let all = list(&cfg, &EventQuery::default()).unwrap();
+        let got: Vec<(i64, EventKind)> = all.iter().map(|e| (e.time, e.kind)).collect();
+        assert_eq!(
+            got,
+            [
+                (300, EventKind::OutsideChange),
+                (300, EventKind::ScopeVanished),
+                (200, EventKind::ScopeAppeared),
+                (150, EventKind::DdishChange)
+            ]
+        );
+        let q = EventQuery::parse("kind:outside").unwrap();
+        assert_eq!(list(&cfg, &q).unwrap().len(), 1);
+        // The files live next to the journal.
+        assert_eq!(files.events.parent(), cfg.settings.journal.parent());
+    }
+
     #[test]
     fn kinds_round_trip_through_their_code() {
         for k in EventKind::ALL {
