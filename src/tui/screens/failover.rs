@@ -11,6 +11,8 @@ mod field;
 mod jobs;
 #[path = "failover_render.rs"]
 mod render;
+#[path = "failover_render_wizard.rs"]
+mod render_wizard;
 #[path = "failover_view.rs"]
 mod view;
 #[path = "failover_wizard.rs"]
