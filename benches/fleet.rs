@@ -265,6 +265,7 @@ fn main() {
         let mut slowest = Duration::ZERO;
         let mut slowest_name = String::new();
         let cpu0 = cpu_of(&pids);
+        let own0 = cpu_of(&[std::process::id()]);
         let mut singles = 0u32;
         for k in &servers {
             let times: Vec<Duration> = (0..10)
@@ -286,6 +287,7 @@ fn main() {
             }
         }
         let cpu_single = (cpu_of(&pids) - cpu0) / singles as f64;
+        let own_single = (cpu_of(&[std::process::id()]) - own0) / singles as f64;
         let typical = median(medians);
         // The whole fleet at once, 10 rounds.
         let mut fleet_times = Vec::new();
@@ -302,10 +304,11 @@ fn main() {
         let bound = Duration::from_secs_f64(cpu_single * n as f64 / cores as f64);
         println!("{label}:");
         println!(
-            "  single server: slowest {:.2} ms ({slowest_name}, its median of 10), typical {:.2} ms; CPU per server refresh {:.2} ms (Kea + ddish)",
+            "  single server: slowest {:.2} ms ({slowest_name}, its median of 10), typical {:.2} ms; CPU per server refresh {:.2} ms (ddish's share {:.2} ms)",
             ms(slowest),
             ms(typical),
-            cpu_single * 1000.0
+            cpu_single * 1000.0,
+            own_single * 1000.0
         );
         println!(
             "  fleet of {n}: median {:.1} ms, best {:.1} ms = {:.1}x the slowest member",
