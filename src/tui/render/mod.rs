@@ -254,8 +254,11 @@ fn hints_line(app: &App, width: usize) -> Line<'static> {
     let owned: Vec<(String, String)> = match app.screens.last() {
         Some(top) if app.help.is_none() => {
             let mut h = top.screen.hints();
-            h.push(("?".into(), "help".into()));
-            h.push(("q".into(), "quit".into()));
+            // While typing, ? and q are letters in the field.
+            if !top.screen.typing() {
+                h.push(("?".into(), "help".into()));
+                h.push(("q".into(), "quit".into()));
+            }
             h
         }
         _ => keymap::hints(&app.contexts(), app.rights())
