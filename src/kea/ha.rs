@@ -224,7 +224,19 @@ where
     }))
     .await;
 
-    let mut results: Vec<Option<Result<WriteOutcome, WriteError>>> = vec![None; clients.len()];
+    commit_prepared(names, prepared, &order).await
+}
+
+/// The writing half of a change on several servers, once every server's change is prepared
+/// (checked, config-tested): if any preparation failed, nothing is written anywhere; else
+/// config-set in `order` back to back, earlier servers put back when a later one refuses
+/// (`RolledBack`), then config-write and read-back on each. Results in the servers' order.
+pub(super) async fn commit_prepared(
+    names: Vec<String>,
+    prepared: Vec<Result<Prepared<'_>, WriteError>>,
+    order: &[usize],
+) -> Vec<(String, Result<WriteOutcome, WriteError>)> {
+    let mut results: Vec<Option<Result<WriteOutcome, WriteError>>> = vec![None; names.len()];
     let mut ready: Vec<Option<Box<Ready>>> = Vec::new();
     let mut first_failure: Option<(String, String)> = None;
     for (i, p) in prepared.into_iter().enumerate() {
@@ -256,7 +268,7 @@ where
 
     // config-set back to back, lease holder first.
     let mut applied: Vec<usize> = Vec::new();
-    for &i in &order {
+    for &i in order {
         let Some(p) = &ready[i] else { continue };
         match apply(p).await {
             Ok(()) => applied.push(i),

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 
 use super::client::KeaClient;
-use super::write::{apply, finish, prepare, restore, Prepared, Ready, WriteError, WriteOutcome};
+use super::write::{prepare, WriteError, WriteOutcome};
 use crate::model::failover::split_pools;
 use crate::model::{Range, RangeSet};
 
@@ -559,35 +559,6 @@ pub async fn safe_config_edit_each(
         prepare(c, base, allow, e)
     }))
     .await;
-    let mut results: Vec<Option<Result<WriteOutcome, WriteError>>> = vec![None; clients.len()];
-    let mut ready: Vec<Option<Box<Ready>>> = Vec::new();
-    let mut first_failure: Option<(String, String)> = None;
-    for (i, p) in prepared.into_iter().enumerate() {
-        match p {
-            Ok(Prepared::Nothing(o)) => {
-                results[i] = Some(Ok(*o));
-                ready.push(None);
-            }
-            Ok(Prepared::Ready(r)) => ready.push(Some(r)),
-            Err(e) => {
-                first_failure.get_or_insert_with(|| (names[i].clone(), e.to_string()));
-                results[i] = Some(Err(e));
-                ready.push(None);
-            }
-        }
-    }
-    if let Some((peer, reason)) = first_failure {
-        for (i, r) in ready.iter().enumerate() {
-            if r.is_some() {
-                results[i] = Some(Err(WriteError::PeerFailed {
-                    server: names[i].clone(),
-                    peer: peer.clone(),
-                    reason: reason.clone(),
-                }));
-            }
-        }
-        return collect(names, results);
-    }
     let mut order: Vec<usize> = order
         .iter()
         .copied()
@@ -598,62 +569,7 @@ pub async fn safe_config_edit_each(
             order.push(i);
         }
     }
-    let mut applied: Vec<usize> = Vec::new();
-    for &i in &order {
-        let Some(p) = &ready[i] else { continue };
-        match apply(p).await {
-            Ok(()) => applied.push(i),
-            Err(e) => {
-                let reason = e.to_string();
-                results[i] = Some(Err(e));
-                for &j in &applied {
-                    let Some(q) = &ready[j] else { continue };
-                    let restore_error = restore(q).await.err();
-                    results[j] = Some(Err(WriteError::RolledBack {
-                        server: names[j].clone(),
-                        peer: names[i].clone(),
-                        restored: restore_error.is_none(),
-                        restore_error,
-                    }));
-                }
-                for (j, r) in ready.iter().enumerate() {
-                    if r.is_some() && results[j].is_none() {
-                        results[j] = Some(Err(WriteError::PeerFailed {
-                            server: names[j].clone(),
-                            peer: names[i].clone(),
-                            reason: reason.clone(),
-                        }));
-                    }
-                }
-                return collect(names, results);
-            }
-        }
-    }
-    for i in applied {
-        if let Some(p) = &ready[i] {
-            results[i] = Some(finish(p).await);
-        }
-    }
-    collect(names, results)
-}
-
-fn collect(
-    names: Vec<String>,
-    results: Vec<Option<Result<WriteOutcome, WriteError>>>,
-) -> Vec<(String, Result<WriteOutcome, WriteError>)> {
-    names
-        .into_iter()
-        .zip(results)
-        .map(|(n, r)| {
-            let r = r.unwrap_or_else(|| {
-                Err(WriteError::Invalid {
-                    server: n.clone(),
-                    reason: "no outcome was recorded (a ddish bug)".into(),
-                })
-            });
-            (n, r)
-        })
-        .collect()
+    super::ha::commit_prepared(names, prepared, &order).await
 }
 
 /// A server's local HA state from status-get (`None`: no HA hook or no answer).
