@@ -716,6 +716,101 @@ impl Session {
         .await
     }
 
+    /// [`Session::delete_scope`] for many scopes of one server, confirmed: ONE config edit
+    /// on the server and its HA peers removes them all (so the pair restarts its service
+    /// once, and either every scope goes or none does). Each scope gets its own journal
+    /// entry, with the leases and reservations that went with it.
+    pub async fn delete_scopes(
+        &self,
+        server: &str,
+        cidrs: &[Ipv4Net],
+    ) -> Result<ActionOutcome, OpError> {
+        self.may(server, Need::Admin)?;
+        if cidrs.is_empty() {
+            return Err(refused("no scope given"));
+        }
+        let mut gone = Vec::with_capacity(cidrs.len());
+        for c in cidrs {
+            let h = self.scope_holdings(server, *c).await?;
+            let (_, id) = self.raw_scope(server, c).await?;
+            gone.push((*c, id, h));
+        }
+        let peers = self.peers(server).await?;
+        let ids: Vec<u32> = gone.iter().map(|g| g.1).collect();
+        let nets: Vec<Ipv4Net> = cidrs.to_vec();
+        let edit = move |cfg: &mut Value| -> Result<(), String> {
+            let d = cfg.get_mut("Dhcp4").ok_or("no Dhcp4 object")?;
+            let mut found = vec![false; ids.len()];
+            let mut drop_from = |l: &mut Vec<Value>| {
+                l.retain(|s| {
+                    let hit = ids
+                        .iter()
+                        .position(|id| s["id"].as_u64() == Some(u64::from(*id)));
+                    if let Some(i) = hit {
+                        found[i] = true;
+                    }
+                    hit.is_none()
+                })
+            };
+            if let Some(l) = d["subnet4"].as_array_mut() {
+                drop_from(l);
+            }
+            if let Some(nets) = d["shared-networks"].as_array_mut() {
+                for net in nets {
+                    if let Some(l) = net["subnet4"].as_array_mut() {
+                        drop_from(l);
+                    }
+                }
+            }
+            if let Some(i) = found.iter().position(|f| !f) {
+                return Err(format!(
+                    "scope {} (subnet id {}) is no longer on the server: reload",
+                    nets[i], ids[i]
+                ));
+            }
+            for n in &nets {
+                unlist_scope(cfg, n)?;
+            }
+            Ok(())
+        };
+        let entry = |c: &Ipv4Net, id: u32, h: &ScopeHoldings| {
+            let mut e = Entry::new(server, "scope-delete")
+                .after(json!({"id": id, "leases": h.leases, "reservations": h.reservations}))
+                .result("ok");
+            e.scope = Some(c.to_string());
+            e
+        };
+        match self.edit_everywhere(server, &peers, edit).await {
+            Ok(done) => {
+                let mut warnings = Vec::new();
+                for (c, id, h) in &gone {
+                    self.record(entry(c, *id, h), &mut warnings);
+                }
+                warnings.dedup();
+                let leases: u64 = gone.iter().map(|g| g.2.leases).sum();
+                let reservations: usize = gone.iter().map(|g| g.2.reservations).sum();
+                Ok(ActionOutcome {
+                    server: server.to_string(),
+                    peers: done,
+                    ip: None,
+                    summary: format!(
+                        "{} {} deleted ({leases} lease(s), {reservations} reservation(s) went with {})",
+                        if cidrs.len() == 1 { "scope" } else { "scopes" },
+                        list(cidrs),
+                        if cidrs.len() == 1 { "it" } else { "them" },
+                    ),
+                    warnings,
+                })
+            }
+            Err(e) => {
+                for (c, id, h) in &gone {
+                    self.record_failure(entry(c, *id, h), &e);
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Copies a scope's properties onto `to_cidr` (same server, same prefix length: range,
     /// gateway and pools move along) or onto `to_server` (same CIDR). Reservations are not
     /// copied (they belong to clients of the original scope).

@@ -149,6 +149,54 @@ pub enum ActionJob {
     BulkApply(Box<BulkChange>),
     /// The client classes of these servers (read).
     Classes(Vec<String>),
+    /// What activating, deactivating or deleting these marked scopes would do, per
+    /// server (read: their lease and reservation counts).
+    ScopesPreview {
+        op: ScopesOp,
+        scopes: Vec<(String, Ipv4Net)>,
+    },
+    /// The marked scopes of one server, activated, deactivated or deleted in one write.
+    ScopesApply {
+        server: String,
+        op: ScopesOp,
+        cidrs: Vec<Ipv4Net>,
+    },
+}
+
+/// What happens to the marked scopes as a whole (the `B` menu).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopesOp {
+    Activate,
+    Deactivate,
+    Delete,
+}
+
+impl ScopesOp {
+    pub fn label(self) -> &'static str {
+        match self {
+            ScopesOp::Activate => "activate the marked scopes",
+            ScopesOp::Deactivate => "deactivate the marked scopes (stay configured, serve nobody)",
+            ScopesOp::Delete => "delete the marked scopes",
+        }
+    }
+
+    /// "activating" etc., for the busy line.
+    pub fn doing(self) -> &'static str {
+        match self {
+            ScopesOp::Activate => "activating",
+            ScopesOp::Deactivate => "deactivating",
+            ScopesOp::Delete => "deleting",
+        }
+    }
+
+    /// "Activate" etc., for titles.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ScopesOp::Activate => "Activate",
+            ScopesOp::Deactivate => "Deactivate",
+            ScopesOp::Delete => "Delete",
+        }
+    }
 }
 
 impl ActionJob {
@@ -171,6 +219,7 @@ impl ActionJob {
                 | ActionJob::History { .. }
                 | ActionJob::BulkPreview(_)
                 | ActionJob::Classes(_)
+                | ActionJob::ScopesPreview { .. }
         )
     }
 
@@ -251,6 +300,14 @@ impl ActionJob {
             ActionJob::BulkPreview(c) => format!("previewing: {}", c.op().describe()),
             ActionJob::BulkApply(c) => format!("applying: {}", c.op().describe()),
             ActionJob::Classes(_) => "reading the client classes".into(),
+            ActionJob::ScopesPreview { op, scopes } => format!(
+                "reading what {} {} marked scope(s) would do",
+                op.doing(),
+                scopes.len()
+            ),
+            ActionJob::ScopesApply { server, op, cidrs } => {
+                format!("{} {} scope(s) on {server}", op.doing(), cidrs.len())
+            }
         }
     }
 }
@@ -337,6 +394,14 @@ pub enum Modal {
         apply: Box<BulkChange>,
         scroll: usize,
     },
+    /// What activating, deactivating or deleting the marked scopes would do per server;
+    /// `y` sends one job per server.
+    ScopesPreview {
+        op: ScopesOp,
+        scopes: Vec<(String, Ipv4Net)>,
+        rows: Option<Result<Vec<ServerPreview>, String>>,
+        scroll: usize,
+    },
     /// What a bulk change did on each server; `rows: None` while it runs.
     Outcome {
         title: String,
@@ -361,7 +426,9 @@ pub type ServerClasses = (String, Result<Vec<ClassInfo>, String>);
 /// One step a layout or bulk menu offers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    NewNetwork { container: bool },
+    NewNetwork {
+        container: bool,
+    },
     NewScope(Ipv4Net),
     EditNetwork(Ipv4Net),
     ToContainer(Ipv4Net),
@@ -376,6 +443,8 @@ pub enum Step {
     ClaimNet(Ipv4Net),
     Claims(Ipv4Net),
     Bulk(BulkKind),
+    /// Activate, deactivate or delete every marked scope.
+    Scopes(ScopesOp),
 }
 
 /// The bulk changes offered for marked scopes or servers.
@@ -456,6 +525,7 @@ impl Step {
             Step::ClaimNet(c) => format!("claim an address of {c} outside its scopes"),
             Step::Claims(c) => format!("claims of {c} (unclaim)"),
             Step::Bulk(k) => k.label().to_string(),
+            Step::Scopes(o) => o.label().to_string(),
         }
     }
 
@@ -465,6 +535,7 @@ impl Step {
             self,
             Step::DeleteNetwork(_) | Step::DeleteScope(_) | Step::Forget(_)
         ) || *self == Step::Bulk(BulkKind::DeleteClass)
+            || *self == Step::Scopes(ScopesOp::Delete)
             || *self == Step::Bulk(BulkKind::DeleteOption)
     }
 }
@@ -486,7 +557,7 @@ impl Modal {
             Modal::Ping { .. } | Modal::History { .. } | Modal::Message { .. } => Context::Info,
             Modal::Exclusions { .. } => Context::Exclusions,
             Modal::Choose(_) => Context::Menu,
-            Modal::Preview { .. } => Context::Preview,
+            Modal::Preview { .. } | Modal::ScopesPreview { .. } => Context::Preview,
             Modal::Outcome { .. } | Modal::Classes { .. } => Context::Info,
             Modal::ClaimList { .. } => Context::ClaimList,
         }

@@ -238,6 +238,11 @@ pub struct App {
     pub layer: Vec<Modal>,
     /// The layout change sent from `layer` and not answered yet.
     pub layer_pending: Option<Pending>,
+    /// Per-server jobs activating, deactivating or deleting marked scopes, not answered
+    /// yet: (id, server, op, its CIDRs).
+    scopes_waiting: Vec<(u64, String, super::actions::ScopesOp, Vec<Ipv4Net>)>,
+    /// Their answers so far; the outcome table shows them all once the last is in.
+    scopes_done: Vec<ServerOutcome>,
     next_id: u64,
     next_gen: u64,
     export_id: Option<u64>,
@@ -269,6 +274,8 @@ impl App {
             server_marks: BTreeSet::new(),
             layer: Vec::new(),
             layer_pending: None,
+            scopes_waiting: Vec::new(),
+            scopes_done: Vec::new(),
             next_id: 0,
             next_gen: 0,
             export_id: None,
@@ -883,6 +890,7 @@ impl App {
             // The console-level popups live in `layer`, never over a scope.
             Modal::Choose(_)
             | Modal::Preview { .. }
+            | Modal::ScopesPreview { .. }
             | Modal::Outcome { .. }
             | Modal::Classes { .. }
             | Modal::ClaimList { .. } => {

@@ -12,7 +12,10 @@ use crate::ops::bulk::Target as BulkTarget;
 use crate::ops::ServerData;
 
 use super::{App, BulkResult, Request, RequestKind, StatusKind, Target};
-use crate::tui::actions::{ActionJob, BulkKind, Choice, Confirm, Done, Fail, Modal, Pending, Step};
+use crate::ops::bulk::{ServerOutcome, ServerPreview};
+use crate::tui::actions::{
+    ActionJob, BulkKind, Choice, Confirm, Done, Fail, Modal, Pending, ScopesOp, Step,
+};
 use crate::tui::form::layout_forms::Ctx;
 use crate::tui::form::Form;
 use crate::tui::keymap::Action;
@@ -388,10 +391,15 @@ impl App {
             let (n, s) = self.mark_counts();
             format!("{n} marked scope(s) on {s} server(s)")
         };
-        let items = BulkKind::offered(servers)
+        let mut items: Vec<Step> = BulkKind::offered(servers)
             .into_iter()
             .map(Step::Bulk)
             .collect();
+        if !servers {
+            items.extend(
+                [ScopesOp::Activate, ScopesOp::Deactivate, ScopesOp::Delete].map(Step::Scopes),
+            );
+        }
         self.choose(format!("Bulk change · {target}"), items);
     }
 
@@ -419,6 +427,9 @@ impl App {
 
     /// Carries out one step of a menu.
     fn run_step(&mut self, step: Step) -> Vec<Request> {
+        if let Step::Scopes(op) = step {
+            return self.open_scopes_preview(op);
+        }
         if let Step::Bulk(kind) = step {
             let target = self.bulk_target(self.active == 0);
             if kind == BulkKind::ListClasses {
@@ -584,10 +595,176 @@ impl App {
                 network: c,
                 cursor: 0,
             },
-            Step::Bulk(_) => return Vec::new(),
+            Step::Bulk(_) | Step::Scopes(_) => return Vec::new(),
         };
         self.layer.push(modal);
         Vec::new()
+    }
+
+    /// Activate, deactivate or delete the marked scopes: refused without the admin role
+    /// on every server involved, else their preview (read from the servers) opens.
+    fn open_scopes_preview(&mut self, op: ScopesOp) -> Vec<Request> {
+        let scopes: Vec<(String, Ipv4Net)> = self.marks.iter().cloned().collect();
+        if scopes.is_empty() {
+            self.set_status(StatusKind::Error, "no scope marked: Space marks scopes");
+            return Vec::new();
+        }
+        let mut lacking: Vec<&str> = scopes
+            .iter()
+            .map(|(s, _)| s.as_str())
+            .filter(|s| !self.rights_for(s).admin)
+            .collect();
+        lacking.dedup();
+        if !lacking.is_empty() {
+            let text = format!(
+                "{} scopes needs the admin role on every server involved, and you are not \
+                 admin on {} (config `role = \"admin\"`, and no --read-only): nothing was \
+                 changed; unmark its scopes (Space) to go on with the others",
+                op.doing(),
+                lacking.join(", ")
+            );
+            return self.refuse(super::capitalize(&text));
+        }
+        self.layer.push(Modal::ScopesPreview {
+            op,
+            scopes: scopes.clone(),
+            rows: None,
+            scroll: 0,
+        });
+        self.send_bulk(ActionJob::ScopesPreview { op, scopes })
+    }
+
+    /// `y` on that preview: one job per server that can take it; the others are in the
+    /// outcome table as failed with their reason.
+    fn apply_scopes(
+        &mut self,
+        op: ScopesOp,
+        scopes: Vec<(String, Ipv4Net)>,
+        rows: &[ServerPreview],
+    ) -> Vec<Request> {
+        let mut servers: Vec<(String, Vec<Ipv4Net>)> = Vec::new();
+        for (s, c) in scopes {
+            match servers.iter_mut().find(|(n, _)| *n == s) {
+                Some((_, v)) => v.push(c),
+                None => servers.push((s, vec![c])),
+            }
+        }
+        self.layer.clear();
+        self.layer.push(Modal::Outcome {
+            title: format!("Outcome · {}", op.label()),
+            rows: None,
+            scroll: 0,
+        });
+        self.scopes_done.clear();
+        self.scopes_waiting.clear();
+        let mut out = Vec::new();
+        for (server, cidrs) in servers {
+            let why = rows
+                .iter()
+                .find(|p| p.server == server)
+                .and_then(|p| p.error.clone());
+            if let Some(e) = why {
+                self.scopes_done.push(ServerOutcome {
+                    server,
+                    peers: Vec::new(),
+                    result: Err(format!("not sent: {e}")),
+                });
+                continue;
+            }
+            let (id, gen) = self.ids();
+            self.scopes_waiting
+                .push((id, server.clone(), op, cidrs.clone()));
+            out.push(Request {
+                id,
+                gen,
+                target: Target::Bulk,
+                kind: RequestKind::Action(ActionJob::ScopesApply { server, op, cidrs }),
+            });
+        }
+        self.set_status(
+            StatusKind::Busy,
+            format!(
+                "{} the marked scopes on {} server(s)…",
+                op.doing(),
+                out.len()
+            ),
+        );
+        out
+    }
+
+    /// One server's answer to `apply_scopes`: marks of deleted scopes go, its tree (and
+    /// its peers') reloads; the table fills once every server has answered.
+    fn on_scopes_applied(&mut self, id: u64, res: Result<BulkResult, String>) -> Vec<Request> {
+        let Some(i) = self.scopes_waiting.iter().position(|w| w.0 == id) else {
+            return Vec::new();
+        };
+        let (_, server, op, cidrs) = self.scopes_waiting.remove(i);
+        let row = match res {
+            Ok(BulkResult::Outcome(mut rows)) if !rows.is_empty() => rows.remove(0),
+            Ok(_) => ServerOutcome {
+                server: server.clone(),
+                peers: Vec::new(),
+                result: Err("internal error: no outcome came back; r reloads to see".into()),
+            },
+            Err(e) => ServerOutcome {
+                server: server.clone(),
+                peers: Vec::new(),
+                result: Err(e),
+            },
+        };
+        let mut out = Vec::new();
+        if row.result.is_ok() {
+            if op == ScopesOp::Delete {
+                for c in &cidrs {
+                    self.marks.remove(&(server.clone(), *c));
+                }
+            }
+            let mut seen: Vec<String> = Vec::new();
+            for s in std::iter::once(server.clone()).chain(row.peers.clone()) {
+                if !seen.contains(&s) {
+                    out.extend(self.reload_tab(&s));
+                    seen.push(s);
+                }
+            }
+        }
+        self.scopes_done.push(row);
+        if !self.scopes_waiting.is_empty() {
+            let msg = format!(
+                "{} the marked scopes: {} server(s) still to answer…",
+                op.doing(),
+                self.scopes_waiting.len()
+            );
+            self.set_status(StatusKind::Busy, msg);
+            return out;
+        }
+        // Server-name order (as the marks sort), whatever order the answers came in.
+        let mut rows = std::mem::take(&mut self.scopes_done);
+        rows.sort_by(|a, b| a.server.cmp(&b.server));
+        let failed = rows.iter().filter(|r| r.result.is_err()).count();
+        if failed == 0 {
+            self.set_status(
+                StatusKind::Info,
+                format!("{}: done on {} server(s)", op.label(), rows.len()),
+            );
+        } else {
+            self.set_status(
+                StatusKind::Error,
+                format!(
+                    "{failed} of {} server(s) failed: see the outcome table",
+                    rows.len()
+                ),
+            );
+        }
+        match self
+            .layer
+            .iter_mut()
+            .rev()
+            .find(|m| matches!(m, Modal::Outcome { .. }))
+        {
+            Some(Modal::Outcome { rows: slot, .. }) => *slot = Some(rows),
+            _ => tracing::debug!("scope outcome for a closed popup"),
+        }
+        out
     }
 
     fn gone(&mut self, c: Ipv4Net) -> Vec<Request> {
@@ -665,7 +842,15 @@ impl App {
             Some(Modal::ClaimList { network, .. }) => claims(self, *network),
             _ => Vec::new(),
         };
-        let busy = self.layer_pending.as_ref().map(|p| p.job.doing());
+        let busy = self
+            .layer_pending
+            .as_ref()
+            .map(|p| p.job.doing())
+            .or_else(|| {
+                self.scopes_waiting
+                    .first()
+                    .map(|w| format!("{} the marked scopes", w.2.doing()))
+            });
         let Some(top) = self.layer.last_mut() else {
             return Vec::new();
         };
@@ -779,6 +964,47 @@ impl App {
                         scroll: 0,
                     });
                     return self.send_bulk(ActionJob::BulkApply(change));
+                }
+                _ => {}
+            },
+            Modal::ScopesPreview {
+                op,
+                scopes,
+                rows,
+                scroll,
+            } => match a {
+                Action::Up => *scroll = scroll.saturating_sub(1),
+                Action::Down => *scroll += 1,
+                Action::No | Action::Back => {
+                    self.layer.pop();
+                    self.set_status(StatusKind::Info, "cancelled: nothing was changed");
+                }
+                Action::Yes => {
+                    let ready = match rows {
+                        None => Err("the preview is still coming: wait for it".to_string()),
+                        Some(Err(e)) => Err(format!("no preview ({e}): nothing to apply")),
+                        Some(Ok(r)) if r.iter().all(|p| p.error.is_some()) => Err(
+                            "no server can take this change (see why above): nothing to apply"
+                                .to_string(),
+                        ),
+                        Some(Ok(r)) => Ok(r.clone()),
+                    };
+                    let rows = match ready {
+                        Ok(r) => r,
+                        Err(why) => {
+                            self.set_status(StatusKind::Error, why);
+                            return Vec::new();
+                        }
+                    };
+                    if let Some(doing) = busy {
+                        self.set_status(
+                            StatusKind::Busy,
+                            format!("still {doing}: wait for the answer"),
+                        );
+                        return Vec::new();
+                    }
+                    let (op, scopes) = (*op, scopes.clone());
+                    return self.apply_scopes(op, scopes, &rows);
                 }
                 _ => {}
             },
@@ -996,6 +1222,9 @@ impl App {
 
     /// A preview, an outcome or a class listing arrived.
     pub(super) fn on_bulk(&mut self, id: u64, res: Result<BulkResult, String>) -> Vec<Request> {
+        if self.scopes_waiting.iter().any(|w| w.0 == id) {
+            return self.on_scopes_applied(id, res);
+        }
         let applied = match self.layer_pending.take() {
             Some(p) if p.id == id => true,
             other => {
@@ -1008,7 +1237,10 @@ impl App {
             Ok(BulkResult::Preview(rows)) => {
                 let errors = rows.iter().filter(|r| r.error.is_some()).count();
                 let warns = rows.iter().map(|r| r.warnings.len()).sum::<usize>();
-                if let Some(Modal::Preview { rows: slot, .. }) = self.layer.last_mut() {
+                if let Some(
+                    Modal::Preview { rows: slot, .. } | Modal::ScopesPreview { rows: slot, .. },
+                ) = self.layer.last_mut()
+                {
                     *slot = Some(Ok(rows));
                     let mut msg = "preview ready: y applies, n cancels".to_string();
                     if errors > 0 {
@@ -1079,7 +1311,9 @@ impl App {
                     self.layer.pop();
                 }
                 match self.layer.last_mut() {
-                    Some(Modal::Preview { rows, .. }) => *rows = Some(Err(e)),
+                    Some(Modal::Preview { rows, .. } | Modal::ScopesPreview { rows, .. }) => {
+                        *rows = Some(Err(e))
+                    }
                     Some(Modal::Classes { rows, .. }) => *rows = Some(Err(e)),
                     _ => self.layer.push(Modal::Message {
                         title: "Bulk change".into(),

@@ -15,12 +15,15 @@ use crate::audit::Entry;
 use crate::dns::RecordRequest;
 use crate::export;
 use crate::model::{NetworkKind, Range, RangeSet, ScopeDef, Thresholds};
+use crate::ops::bulk::{ServerOutcome, ServerPreview};
 use crate::ops::{
-    ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, ServerHealth,
-    Session,
+    ActionOutcome, ClaimRequest, Ident, Need, OpError, ReservationRequest, ReservationType,
+    ServerHealth, Session,
 };
 
-use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind};
+use ipnet::Ipv4Net;
+
+use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind, ScopesOp};
 use super::app::{BulkResult, ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
 use super::filter;
 use super::screen::JobResult;
@@ -131,6 +134,8 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
                 ActionJob::BulkApply(_)
                     | ActionJob::BulkPreview(_)
                     | ActionJob::Classes(_)
+                    | ActionJob::ScopesPreview { .. }
+                    | ActionJob::ScopesApply { .. }
                     | ActionJob::DuplicateScope { .. }
             ) {
                 timeout * 4
@@ -141,7 +146,11 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             // never waits forever.
             let bulk = matches!(
                 job,
-                ActionJob::BulkApply(_) | ActionJob::BulkPreview(_) | ActionJob::Classes(_)
+                ActionJob::BulkApply(_)
+                    | ActionJob::BulkPreview(_)
+                    | ActionJob::Classes(_)
+                    | ActionJob::ScopesPreview { .. }
+                    | ActionJob::ScopesApply { .. }
             );
             let writes = !job.is_read();
             let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
@@ -249,8 +258,92 @@ async fn run_job(session: &Session, name: &str, job: ActionJob) -> Payload {
             .await;
             Payload::Bulk(Ok(BulkResult::Classes(all)))
         }
+        ActionJob::ScopesPreview { op, scopes } => Payload::Bulk(Ok(BulkResult::Preview(
+            scopes_preview(session, op, &scopes).await,
+        ))),
+        ActionJob::ScopesApply { server, op, cidrs } => {
+            let r = match op {
+                ScopesOp::Activate => session.set_scopes_active(&server, &cidrs, true).await,
+                ScopesOp::Deactivate => session.set_scopes_active(&server, &cidrs, false).await,
+                ScopesOp::Delete => session.delete_scopes(&server, &cidrs).await,
+            };
+            Payload::Bulk(Ok(BulkResult::Outcome(vec![match r {
+                Ok(o) => {
+                    let mut text = o.summary;
+                    for w in &o.warnings {
+                        text.push_str(" · ⚠ ");
+                        text.push_str(w);
+                    }
+                    ServerOutcome {
+                        server,
+                        peers: o.peers,
+                        result: Ok(text),
+                    }
+                }
+                Err(e) => ServerOutcome {
+                    server,
+                    peers: Vec::new(),
+                    result: Err(e.to_string()),
+                },
+            }])))
+        }
         other => Payload::Action(change(session, name, other).await),
     }
+}
+
+/// What activating, deactivating or deleting the marked scopes would do, one row per
+/// server in mark order: each scope with its leases and reservations (read from the
+/// server), or why that server cannot take it (rights, unreachable, a scope gone).
+async fn scopes_preview(
+    session: &Session,
+    op: ScopesOp,
+    scopes: &[(String, Ipv4Net)],
+) -> Vec<ServerPreview> {
+    let mut servers: Vec<(String, Vec<Ipv4Net>)> = Vec::new();
+    for (s, c) in scopes {
+        match servers.iter_mut().find(|(n, _)| n == s) {
+            Some((_, v)) => v.push(*c),
+            None => servers.push((s.clone(), vec![*c])),
+        }
+    }
+    let one = |server: String, cidrs: Vec<Ipv4Net>| async move {
+        let server = server.as_str();
+        let mut p = ServerPreview {
+            server: server.to_string(),
+            changes: Vec::new(),
+            error: None,
+            warnings: Vec::new(),
+        };
+        if let Err(e) = session.may(server, Need::Admin) {
+            p.error = Some(e.to_string());
+            return p;
+        }
+        for c in cidrs {
+            let h = match session.scope_holdings(server, c).await {
+                Ok(h) => h,
+                Err(e) => {
+                    p.error = Some(e.to_string());
+                    p.changes.clear();
+                    return p;
+                }
+            };
+            let held = format!("{} lease(s), {} reservation(s)", h.leases, h.reservations);
+            p.changes.push(match op {
+                ScopesOp::Activate => format!("{c}: activated: DHCP serves it again ({held})"),
+                ScopesOp::Deactivate => {
+                    format!("{c}: deactivated: DHCP stops serving it, it stays configured ({held})")
+                }
+                ScopesOp::Delete => format!("{c}: DELETED with its {held}"),
+            });
+            if op == ScopesOp::Delete && h.leases + h.reservations as u64 > 0 {
+                p.warnings.push(format!(
+                    "{c} still has {held}: they go with it and its clients lose their addresses"
+                ));
+            }
+        }
+        p
+    };
+    futures_util::future::join_all(servers.into_iter().map(|(s, c)| one(s, c))).await
 }
 
 /// An ops result as the console shows it.
@@ -392,7 +485,11 @@ async fn change(s: &Session, name: &str, job: ActionJob) -> Result<Done, Fail> {
         | ActionJob::History { .. }
         | ActionJob::BulkPreview(_)
         | ActionJob::BulkApply(_)
-        | ActionJob::Classes(_) => return Err(Fail::Failed("internal error: not a change".into())),
+        | ActionJob::Classes(_)
+        | ActionJob::ScopesPreview { .. }
+        | ActionJob::ScopesApply { .. } => {
+            return Err(Fail::Failed("internal error: not a change".into()))
+        }
     };
     outcome(r)
 }

@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::Frame;
 
 use crate::ops::bulk::{ClassInfo, ServerOutcome, ServerPreview};
-use crate::tui::actions::{Choice, Modal, ServerClasses};
+use ipnet::Ipv4Net;
+
+use crate::tui::actions::{Choice, Modal, ScopesOp, ServerClasses};
 use crate::tui::app::App;
 use crate::tui::theme;
 
@@ -29,7 +31,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 error,
                 scroll,
             } => draw_message(frame, area, title, text, *error, *scroll),
-            Modal::Preview { rows, scroll, .. } => draw_preview(frame, area, rows, *scroll),
+            Modal::Preview { rows, scroll, .. } => draw_preview(frame, area, None, rows, *scroll),
+            Modal::ScopesPreview {
+                op,
+                scopes,
+                rows,
+                scroll,
+            } => {
+                let intro = scopes_intro(*op, scopes);
+                draw_preview(frame, area, Some(&intro), rows, *scroll)
+            }
             Modal::Outcome {
                 title,
                 rows,
@@ -115,15 +126,35 @@ fn header(w: usize, right: &str) -> Line<'static> {
     Line::from(Span::styled(fmt::trunc(&s, w), theme::header()))
 }
 
+/// The line above the preview of activating, deactivating or deleting marked scopes.
+fn scopes_intro(op: ScopesOp, scopes: &[(String, Ipv4Net)]) -> String {
+    let mut servers: Vec<&str> = scopes.iter().map(|(s, _)| s.as_str()).collect();
+    servers.dedup();
+    format!(
+        "{} {} marked scope(s) on {} server(s):",
+        op.verb(),
+        scopes.len(),
+        servers.len()
+    )
+}
+
 fn draw_preview(
     frame: &mut Frame,
     area: Rect,
+    intro: Option<&str>,
     rows: &Option<Result<Vec<ServerPreview>, String>>,
     scroll: usize,
 ) {
     let w = 76.min(area.width.saturating_sub(2));
     let tw = w.saturating_sub(2) as usize;
-    let mut lines = vec![header(tw, "What changes")];
+    let mut lines = Vec::new();
+    if let Some(t) = intro {
+        lines.push(Line::from(Span::styled(
+            fmt::trunc(&format!(" {t}"), tw),
+            theme::warn().add_modifier(Modifier::BOLD),
+        )));
+    }
+    lines.push(header(tw, "What changes"));
     let mut bottom = " y applies · n/Esc cancels · ↑↓ scroll ";
     match rows {
         None => lines.push(Line::from(Span::styled(

@@ -113,6 +113,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
             // Console-level popups are drawn by `layer`.
             Modal::Choose(_)
             | Modal::Preview { .. }
+            | Modal::ScopesPreview { .. }
             | Modal::Outcome { .. }
             | Modal::Classes { .. }
             | Modal::ClaimList { .. } => {}
