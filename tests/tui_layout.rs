@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 use ddish::model::{NetworkClaim, ScopeStatus};
 use ddish::ops::bulk::{BulkOp, ServerOutcome, ServerPreview, Target as BulkTarget};
-use ddish::tui::actions::{ActionJob, BulkKind, Done, Fail, Modal, Step};
+use ddish::tui::actions::{ActionJob, BulkKind, Done, Fail, Modal, ScopesOp, Step};
 use ddish::tui::app::{App, BulkResult, Payload, Request, RequestKind, StatusKind, Target};
 use ddish::tui::keymap::Rights;
 use ddish::tui::views::View;
@@ -615,10 +615,11 @@ fn bulk_find_and_replace_goes_form_preview_confirm_outcome_and_one_failure_shows
     goto(&mut a, "10.128.0.0/16");
     a.update(ch(' '));
     a.update(ch('B'));
-    let offered: Vec<Step> = BulkKind::offered(false)
+    let mut offered: Vec<Step> = BulkKind::offered(false)
         .into_iter()
         .map(Step::Bulk)
         .collect();
+    offered.extend([ScopesOp::Activate, ScopesOp::Deactivate, ScopesOp::Delete].map(Step::Scopes));
     assert_eq!(steps(&a), offered);
     pick(&mut a, Step::Bulk(BulkKind::ReplaceOption));
     assert_eq!(form(&a).fields[0].value(), "domain-name-servers");
@@ -972,4 +973,257 @@ fn the_servers_tab_says_the_service_state_in_the_fleet_words() {
     let text = shot(&a);
     assert!(text.contains("✗ daemon stopped"), "{text}");
     assert!(text.contains("● running"), "{text}");
+}
+
+// ----- activate, deactivate, delete the marked scopes -----
+
+/// kea-hq's tree with 10.64.0.0/24 marked, then kea-dc's tab opened (same data, other
+/// name) with its 10.64.0.0/24 and 10.64.1.0/24 marked.
+fn marked_on_two_servers() -> App {
+    let mut a = tree();
+    goto(&mut a, "10.64.0.0/24");
+    a.update(ch(' '));
+    a.update(ch('1'));
+    a.update(ch('j'));
+    let req = only(a.update(key(KeyCode::Enter)));
+    let mut dc = server_data();
+    dc.name = "kea-dc".into();
+    a.update(respond(&req, Payload::Server(Ok(Arc::new(dc)))));
+    goto(&mut a, "10.64.0.0/24");
+    a.update(ch(' '));
+    goto(&mut a, "10.64.1.0/24");
+    a.update(ch(' '));
+    assert_eq!(a.mark_counts(), (3, 2));
+    a
+}
+
+fn outcome_rows(a: &App) -> Option<Vec<ServerOutcome>> {
+    match a.layer.last() {
+        Some(Modal::Outcome { rows, .. }) => rows.clone(),
+        other => panic!("outcome expected, got {other:?}"),
+    }
+}
+
+#[test]
+fn deactivate_marked_scopes_on_two_servers_previews_then_sends_one_job_per_server() {
+    let mut a = marked_on_two_servers();
+    a.update(ch('B'));
+    let req = only(pick(&mut a, Step::Scopes(ScopesOp::Deactivate)));
+    assert_eq!(req.target, Target::Bulk);
+    let ActionJob::ScopesPreview { op, scopes } = job(&req) else {
+        panic!("{req:?}")
+    };
+    assert_eq!(*op, ScopesOp::Deactivate);
+    assert_eq!(
+        scopes,
+        &vec![
+            ("kea-dc".to_string(), net("10.64.0.0/24")),
+            ("kea-dc".to_string(), net("10.64.1.0/24")),
+            ("kea-hq".to_string(), net("10.64.0.0/24")),
+        ]
+    );
+    // y before the preview is in: nothing is sent.
+    assert!(a.update(ch('y')).is_empty());
+    let rows = vec![
+        ServerPreview {
+            server: "kea-dc".into(),
+            changes: vec![
+                "10.64.0.0/24: deactivated: DHCP stops serving it, it stays configured (4 lease(s), 1 reservation(s))".into(),
+                "10.64.1.0/24: deactivated: DHCP stops serving it, it stays configured (0 lease(s), 0 reservation(s))".into(),
+            ],
+            error: None,
+            warnings: vec![],
+        },
+        ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec![
+                "10.64.0.0/24: deactivated: DHCP stops serving it, it stays configured (12 lease(s), 2 reservation(s))".into(),
+            ],
+            error: None,
+            warnings: vec![],
+        },
+    ];
+    a.update(respond(&req, Payload::Bulk(Ok(BulkResult::Preview(rows)))));
+    let s = shot(&a);
+    assert!(
+        s.contains("Deactivate 3 marked scope(s) on 2 server(s)"),
+        "{s}"
+    );
+    assert!(s.contains("kea-dc") && s.contains("kea-hq"), "{s}");
+    insta::assert_snapshot!("scopes_deactivate_preview", s);
+
+    // y: one job per server, each with that server's marked scopes.
+    let sent = a.update(ch('y'));
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let jobs: Vec<_> = sent
+        .iter()
+        .map(|r| (r.target.clone(), job(r).clone()))
+        .collect();
+    assert_eq!(
+        jobs,
+        vec![
+            (
+                Target::Bulk,
+                ActionJob::ScopesApply {
+                    server: "kea-dc".into(),
+                    op: ScopesOp::Deactivate,
+                    cidrs: vec![net("10.64.0.0/24"), net("10.64.1.0/24")],
+                }
+            ),
+            (
+                Target::Bulk,
+                ActionJob::ScopesApply {
+                    server: "kea-hq".into(),
+                    op: ScopesOp::Deactivate,
+                    cidrs: vec![net("10.64.0.0/24")],
+                }
+            ),
+        ]
+    );
+    assert_eq!(outcome_rows(&a), None);
+    // kea-hq answers first: its tab reloads, the table waits for kea-dc.
+    let reload = a.update(respond(
+        &sent[1],
+        Payload::Bulk(Ok(BulkResult::Outcome(vec![ServerOutcome {
+            server: "kea-hq".into(),
+            peers: vec!["kea-hq".into(), "kea-hq-standby".into()],
+            result: Ok("scope 10.64.0.0/24 deactivated: it allocates nothing".into()),
+        }]))),
+    ));
+    assert_eq!(reload.len(), 1);
+    assert!(is_load_server(&reload[0]));
+    assert_eq!(outcome_rows(&a), None);
+    assert_eq!(status(&a).0, StatusKind::Busy);
+    // kea-dc failed (here: the worker's timeout): it shows, and kea-hq's success with it.
+    a.update(respond(
+        &sent[0],
+        Payload::Bulk(Err(
+            "no answer from every server within 20 s: the change may or may not have been made on each; r reloads to see".into(),
+        )),
+    ));
+    let rows = outcome_rows(&a).expect("the outcome table");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].server, "kea-dc");
+    assert!(rows[0].result.is_err());
+    assert_eq!(rows[1].server, "kea-hq");
+    assert!(rows[1].result.is_ok());
+    assert_eq!(
+        status(&a),
+        (
+            StatusKind::Error,
+            "1 of 2 server(s) failed: see the outcome table".into()
+        )
+    );
+    // Deactivating keeps the marks.
+    assert_eq!(a.marks.len(), 3);
+    insta::assert_snapshot!("scopes_deactivate_outcome", shot(&a));
+    a.update(key(KeyCode::Esc));
+    assert!(a.layer.is_empty());
+}
+
+#[test]
+fn delete_marked_scopes_needs_admin_everywhere_and_clears_the_marks_of_what_went() {
+    let mut a = marked_on_two_servers();
+    // Operator only on kea-hq (the kea-dc tab is open): refused with the reason, nothing sent.
+    a.rights.insert(
+        "kea-hq".into(),
+        Rights {
+            operator: true,
+            admin: false,
+        },
+    );
+    a.update(ch('B'));
+    assert!(pick(&mut a, Step::Scopes(ScopesOp::Delete)).is_empty());
+    match a.layer.last() {
+        Some(Modal::Message { text, error, .. }) => {
+            assert!(*error);
+            assert!(
+                text.contains("admin role") && text.contains("kea-hq"),
+                "{text}"
+            );
+        }
+        other => panic!("refusal expected, got {other:?}"),
+    }
+    a.update(key(KeyCode::Esc));
+    a.rights.insert("kea-hq".into(), Rights::ALL);
+
+    a.update(ch('B'));
+    let req = only(pick(&mut a, Step::Scopes(ScopesOp::Delete)));
+    assert!(matches!(
+        job(&req),
+        ActionJob::ScopesPreview {
+            op: ScopesOp::Delete,
+            ..
+        }
+    ));
+    // kea-dc's scope vanished meanwhile: that server cannot take it, kea-hq can.
+    let rows = vec![
+        ServerPreview {
+            server: "kea-dc".into(),
+            changes: vec![],
+            error: Some("no scope 10.64.1.0/24 on server kea-dc: list them with `ddish export --what scopes --server kea-dc`".into()),
+            warnings: vec![],
+        },
+        ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec!["10.64.0.0/24: DELETED with its 12 lease(s), 2 reservation(s)".into()],
+            error: None,
+            warnings: vec!["10.64.0.0/24 still has 12 lease(s), 2 reservation(s): they go with it and its clients lose their addresses".into()],
+        },
+    ];
+    a.update(respond(&req, Payload::Bulk(Ok(BulkResult::Preview(rows)))));
+    insta::assert_snapshot!("scopes_delete_preview", shot(&a));
+    // n cancels, nothing sent; B again to say yes.
+    assert!(a.update(ch('n')).is_empty());
+    assert!(a.layer.is_empty());
+    a.update(ch('B'));
+    let req = only(pick(&mut a, Step::Scopes(ScopesOp::Delete)));
+    a.update(respond(
+        &req,
+        Payload::Bulk(Ok(BulkResult::Preview(vec![
+            ServerPreview {
+                server: "kea-hq".into(),
+                changes: vec!["10.64.0.0/24: DELETED with its 0 lease(s), 0 reservation(s)".into()],
+                error: None,
+                warnings: vec![],
+            },
+            ServerPreview {
+                server: "kea-dc".into(),
+                changes: vec![],
+                error: Some("kea-dc unreachable".into()),
+                warnings: vec![],
+            },
+        ]))),
+    ));
+    // Only kea-hq gets a job; kea-dc is in the table as not sent.
+    let sent = only(a.update(ch('y')));
+    assert_eq!(
+        job(&sent),
+        &ActionJob::ScopesApply {
+            server: "kea-hq".into(),
+            op: ScopesOp::Delete,
+            cidrs: vec![net("10.64.0.0/24")],
+        }
+    );
+    a.update(respond(
+        &sent,
+        Payload::Bulk(Ok(BulkResult::Outcome(vec![ServerOutcome {
+            server: "kea-hq".into(),
+            peers: vec!["kea-hq".into()],
+            result: Ok(
+                "scope 10.64.0.0/24 deleted (0 lease(s), 0 reservation(s) went with it)".into(),
+            ),
+        }]))),
+    ));
+    let rows = outcome_rows(&a).expect("the outcome table");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        matches!(&rows[0].result, Err(e) if e.contains("not sent") && e.contains("unreachable"))
+    );
+    assert!(rows[1].result.is_ok());
+    // The deleted scope's mark went; kea-dc's stay.
+    assert!(!a
+        .marks
+        .contains(&("kea-hq".to_string(), net("10.64.0.0/24"))));
+    assert_eq!(a.marks.len(), 2);
 }

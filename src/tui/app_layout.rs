@@ -651,7 +651,7 @@ impl App {
         }
         self.layer.clear();
         self.layer.push(Modal::Outcome {
-            title: format!("Outcome · {}", op.label()),
+            title: format!("Outcome · {} the marked scopes", op.doing()),
             rows: None,
             scroll: 0,
         });
