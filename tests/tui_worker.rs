@@ -752,3 +752,187 @@ async fn console_bulk_find_and_replace_on_two_real_servers_shows_both_outcomes()
     assert_eq!(dns_of(&a, "10.11.0.0/24"), "192.0.2.53");
     assert_eq!(dns_of(&b, "10.20.0.0/24"), "192.0.2.153, 192.0.2.54");
 }
+
+/// Every subnet4 of a Kea config, top level and in shared networks.
+fn all_subnets(cfg: &serde_json::Value) -> Vec<serde_json::Value> {
+    let d = &cfg["arguments"]["Dhcp4"];
+    let mut out: Vec<serde_json::Value> = d["subnet4"].as_array().cloned().unwrap_or_default();
+    for n in d["shared-networks"].as_array().into_iter().flatten() {
+        out.extend(n["subnet4"].as_array().cloned().unwrap_or_default());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_deactivates_then_deletes_two_marked_scopes_on_the_lab_pair() {
+    use ddish::lab::{HaMode, Lab, LabOptions};
+    use ddish::tui::actions::{BulkKind, Modal};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
+    let opts = LabOptions {
+        dir: dir.path().join("lab"),
+        port_base: 21900,
+        ha_mode: HaMode::HotStandby,
+        with_auth: true,
+    };
+    let lab = tokio::task::spawn_blocking(move || {
+        let lab = Lab::start(&opts).expect("lab starts");
+        lab.wait_ha(Duration::from_secs(60)).expect("HA up");
+        lab
+    })
+    .await
+    .unwrap();
+    let mut cfg = format!(
+        "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n",
+        dir.path().join("journal.jsonl").display()
+    );
+    for (name, url) in &lab.info.servers {
+        cfg.push_str(&format!(
+            "[[server]]\nname = \"{name}\"\nurl = \"{url}\"\nuser = \"{}\"\npassword_file = \"{}\"\nrole = \"admin\"\n",
+            lab.info.user.as_deref().unwrap(),
+            lab.info.password_file.as_ref().unwrap().display()
+        ));
+    }
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let pw = lab.info.password().unwrap();
+    // The subnets with these CIDRs on each peer of the pair (absent ones are missing).
+    let on_peers = |cidrs: &[&str]| -> Vec<Vec<serde_json::Value>> {
+        lab.info
+            .ports
+            .ca
+            .iter()
+            .map(|p| {
+                let r = ddish::lab::kea_command(
+                    *p,
+                    Some(("ddish", &pw)),
+                    Some("dhcp4"),
+                    "config-get",
+                    None,
+                )
+                .expect("config-get");
+                all_subnets(&r)
+                    .into_iter()
+                    .filter(|s| cidrs.iter().any(|c| s["subnet"] == *c))
+                    .collect()
+            })
+            .collect()
+    };
+    let two = ["10.10.0.0/24", "10.20.0.0/24"];
+    assert!(on_peers(&two).iter().all(|p| p.len() == 2));
+
+    let mut rig = rig_for(&config);
+    let start = rig.app.start();
+    rig.send(start);
+    rig.drive(key(KeyCode::Enter), tree_settled).await;
+    for c in two {
+        tree_to(&mut rig.app, c);
+        rig.app.update(key(KeyCode::Char(' ')));
+    }
+    assert_eq!(rig.app.mark_counts(), (2, 1));
+    let first_scope_step = BulkKind::offered(false).len();
+    // B -> the n-th step after the bulk kinds (0 activate, 1 deactivate, 2 delete).
+    let pick = |rig: &mut Rig, n: usize| {
+        rig.app.update(key(KeyCode::Char('B')));
+        for _ in 0..first_scope_step + n {
+            rig.app.update(key(KeyCode::Char('j')));
+        }
+    };
+    let preview_in = |a: &App| {
+        matches!(
+            a.layer.last(),
+            Some(Modal::ScopesPreview { rows: Some(_), .. })
+        )
+    };
+    let outcome_in = |a: &App| {
+        matches!(a.layer.last(), Some(Modal::Outcome { rows: Some(_), .. }))
+            && a.tabs.iter().all(|t| t.load == Load::Loaded)
+    };
+
+    // Deactivate both: the preview reads them, y writes them on both peers.
+    pick(&mut rig, 1);
+    rig.drive(key(KeyCode::Enter), preview_in).await;
+    let Some(Modal::ScopesPreview {
+        rows: Some(Ok(p)), ..
+    }) = rig.app.layer.last()
+    else {
+        panic!("preview: {:?}", rig.app.layer.last())
+    };
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].error.is_none() && p[0].changes.len() == 2, "{p:?}");
+    assert!(p[0].changes[0].contains("DHCP stops serving it"), "{p:?}");
+    // Nothing written by the preview.
+    assert!(on_peers(&two)
+        .iter()
+        .flatten()
+        .all(|s| s["client-class"] != "never"));
+    rig.drive(key(KeyCode::Char('y')), outcome_in).await;
+    let Some(Modal::Outcome { rows: Some(o), .. }) = rig.app.layer.last() else {
+        panic!()
+    };
+    assert_eq!(o.len(), 1);
+    assert!(o[0].result.is_ok(), "{o:?}");
+    assert_eq!(o[0].peers.len(), 2, "written on both peers: {o:?}");
+    let peers = on_peers(&two);
+    for p in &peers {
+        assert_eq!(p.len(), 2);
+        for s in p {
+            assert_eq!(s["client-class"], "never", "{s}");
+            assert_eq!(s["user-context"]["ddish"]["inactive"], true, "{s}");
+        }
+    }
+    rig.app.update(key(KeyCode::Esc));
+    assert_eq!(
+        rig.app.mark_counts(),
+        (2, 1),
+        "deactivating keeps the marks"
+    );
+
+    // Delete both: the preview counts their reservations, y removes them from both peers
+    // in one write, their marks go.
+    pick(&mut rig, 2);
+    rig.drive(key(KeyCode::Enter), preview_in).await;
+    let Some(Modal::ScopesPreview {
+        rows: Some(Ok(p)), ..
+    }) = rig.app.layer.last()
+    else {
+        panic!("preview: {:?}", rig.app.layer.last())
+    };
+    assert!(p[0].error.is_none(), "{p:?}");
+    assert!(
+        p[0].changes.iter().all(|c| c.contains("DELETED with its")),
+        "{p:?}"
+    );
+    rig.drive(key(KeyCode::Char('y')), outcome_in).await;
+    let Some(Modal::Outcome { rows: Some(o), .. }) = rig.app.layer.last() else {
+        panic!()
+    };
+    assert!(o[0].result.is_ok(), "{o:?}");
+    let screen = rig.screen();
+    assert!(
+        screen.contains("✓ ok: scopes 10.10.0.0/24, 10.20.0.0/24 deleted"),
+        "{screen}"
+    );
+    assert!(on_peers(&two).iter().all(|p| p.is_empty()));
+    assert_eq!(rig.app.mark_counts(), (0, 0));
+    // The reloaded tree no longer shows them (nor does their network list them).
+    let data = rig.app.tab().unwrap().data.clone().unwrap();
+    assert!(data
+        .tree
+        .scopes
+        .iter()
+        .all(|s| !two.contains(&s.def.cidr.to_string().as_str())));
+    // One journal entry per deleted scope.
+    let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
+    for c in two {
+        assert_eq!(
+            journal
+                .lines()
+                .filter(|l| l.contains("\"scope-delete\"") && l.contains(c))
+                .count(),
+            1,
+            "{journal}"
+        );
+    }
+    drop(lab);
+}
