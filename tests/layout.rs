@@ -945,3 +945,83 @@ async fn hot_standby_scope_has_one_pool_and_is_served() {
     assert!(o.yiaddr.to_string().starts_with("10.88.0."), "{o:?}");
     drop(lab);
 }
+
+/// `Session::delete_scopes` on a real Kea (ports 21905-21906): admin only, all or nothing
+/// (one scope missing: none goes), then two scopes in one write, one journal entry each.
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_scopes_is_one_write_all_or_nothing_and_admin_only() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-dels-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let kea = lab::KeaInstance::start(
+        &dir.path().join("k"),
+        "k",
+        21905,
+        21906,
+        lab::minimal_dhcp4(json!([
+            {"id": 1, "subnet": "10.50.0.0/24", "pools": [{"pool": "10.50.0.100 - 10.50.0.199"}],
+             "reservations": [{"hw-address": "02:00:00:00:00:01", "ip-address": "10.50.0.10"}]},
+            {"id": 2, "subnet": "10.51.0.0/24", "pools": [{"pool": "10.51.0.100 - 10.51.0.199"}]},
+            {"id": 3, "subnet": "10.52.0.0/24", "pools": [{"pool": "10.52.0.100 - 10.52.0.199"}]}
+        ])),
+        None,
+        None,
+    )
+    .expect("kea starts");
+    let journal = dir.path().join("journal.jsonl");
+    let cfg = format!(
+        "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n\
+         [[server]]\nname = \"k\"\nurl = \"http://127.0.0.1:21905/\"\nrole = \"admin\"\n\
+         [[server]]\nname = \"k-op\"\nurl = \"http://127.0.0.1:21905/\"\nrole = \"operator\"\n",
+        journal.display()
+    );
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let s = ddish::ops::Session::new(config);
+    let n = |c: &str| -> ipnet::Ipv4Net { c.parse().unwrap() };
+    let cidrs = || -> Vec<String> {
+        let r = kea.command("config-get", None).unwrap();
+        r["arguments"]["Dhcp4"]["subnet4"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["subnet"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = vec!["10.50.0.0/24", "10.51.0.0/24", "10.52.0.0/24"];
+
+    let e = s
+        .delete_scopes("k-op", &[n("10.50.0.0/24")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("role = \"admin\""), "{e}");
+    let e = s
+        .delete_scopes("k", &[n("10.50.0.0/24"), n("10.99.0.0/24")])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no scope 10.99.0.0/24"), "{e}");
+    assert_eq!(cidrs(), all, "nothing deleted when one scope is missing");
+
+    let out = s
+        .delete_scopes("k", &[n("10.50.0.0/24"), n("10.51.0.0/24")])
+        .await
+        .expect("deleted");
+    assert_eq!(
+        out.summary,
+        "scopes 10.50.0.0/24, 10.51.0.0/24 deleted (0 lease(s), 1 reservation(s) went with them)"
+    );
+    assert_eq!(out.peers, vec!["k".to_string()]);
+    assert_eq!(cidrs(), vec!["10.52.0.0/24"]);
+    let j = std::fs::read_to_string(&journal).unwrap();
+    let entries: Vec<Value> = j
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["action"] == "scope-delete" && e["result"] == "ok")
+        .collect();
+    assert_eq!(entries.len(), 2, "{j}");
+    assert_eq!(entries[0]["scope"], "10.50.0.0/24");
+    assert_eq!(entries[1]["scope"], "10.51.0.0/24");
+}
