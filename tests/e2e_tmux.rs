@@ -1,10 +1,10 @@
 //! End to end: the real `ddish` binary in tmux on the real lab (Kea HA pair + BIND on
 //! loopback). Open a server, a scope, an IP; quit; the terminal is back to normal (no
 //! alternate screen, canonical mode, echo). Then the fleet screens (W, Z, F), the failover
-//! screen (M), Create New on the tree and a bulk change, each checked on what the screen
+//! screen (M), Create New, a tree action and a bulk change, each checked on what the screen
 //! shows and, for changes, on the servers themselves.
 //!
-//! Ports: the first test's lab 20450-20454; the others 21850-21869 (one lab each, started
+//! Ports: the first test's lab 20450-20454; the others 21850-21874 (one lab each, started
 //! with `ddish lab up`, stopped with `ddish lab down` by a guard). The labs run one at a time
 //! (LAB_LOCK): each loads ~20,000 leases and syncs them between the HA peers.
 use std::path::{Path, PathBuf};
@@ -621,5 +621,52 @@ fn bulk_lease_time_on_a_marked_scope() {
     t.keys(&["Escape", "q"]);
     t.assert_restored(0);
     drop(t);
+    drop(lab);
+}
+
+/// `a` on a scope of the tree: deactivate, confirm; the tree and both servers (read back with
+/// `ddish export --what scopes`) say Inactive.
+#[test]
+fn tree_actions_deactivate_a_scope() {
+    let _one_lab = lab_lock();
+    let root = temp_root("ddish-e2e-actions-");
+    let lab = LabUp::start(root.path(), 21870, false);
+    let t = Tmux::start(root.path(), "actions", "", &lab.config);
+    t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for(&["kea-1 › IPAM tree", "10.20.0.0/24", "192.0.2.0/28"]);
+    assert!(line_with(&s, "10.20.0.0/24").contains("Active"), "{s}");
+    // From the last row (192.0.2.0/28) up past 127.0.99.0/24, the group, 10.30.0.0/26.
+    t.keys(&["G", "Up", "Up", "Up", "Up", "a"]);
+    let s = t.wait_for(&["Scope 10.20.0.0/24 · Active", "edit scope", "delete scope"]);
+    assert!(line_with(&s, "deactivate").contains("10.20.0.0/24"), "{s}");
+    t.keys(&["Down"]);
+    t.wait_until("deactivate selected", Duration::from_secs(10), |s| {
+        line_with(s, "deactivate 10.20.0.0/24").contains("›")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for(&["Deactivate the scope 10.20.0.0/24 on kea-1?", "y yes"]);
+    t.keys(&["y"]);
+    let s = t.wait_for(&["scope 10.20.0.0/24 deactivated"]);
+    assert!(
+        s.contains("(on kea-1, kea-2)"),
+        "written on both peers:\n{s}"
+    );
+    t.wait_until("the tree shows it inactive", Duration::from_secs(30), |s| {
+        line_with(s, "10.20.0.0/24").contains("Inactive")
+    });
+
+    t.keys(&["q"]);
+    t.assert_restored(0);
+    drop(t);
+
+    let csv = lab.cli(&["export", "--what", "scopes"]);
+    for server in ["kea-1", "kea-2"] {
+        let row = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{server},")) && l.contains(",10.20.0.0/24,"))
+            .unwrap_or_else(|| panic!("10.20.0.0/24 not on {server}:\n{csv}"));
+        assert!(row.contains(",Inactive,"), "{row}");
+    }
     drop(lab);
 }
