@@ -887,6 +887,21 @@ async fn console_deactivates_then_deletes_two_marked_scopes_on_the_lab_pair() {
         (2, 1),
         "deactivating keeps the marks"
     );
+    // Deactivating them again: the preview says they already are; n sends nothing.
+    pick(&mut rig, 1);
+    rig.drive(key(KeyCode::Enter), preview_in).await;
+    let Some(Modal::ScopesPreview {
+        rows: Some(Ok(p)), ..
+    }) = rig.app.layer.last()
+    else {
+        panic!("preview: {:?}", rig.app.layer.last())
+    };
+    assert!(
+        p[0].changes.iter().all(|c| c.contains("already inactive")),
+        "{p:?}"
+    );
+    assert!(rig.app.update(key(KeyCode::Char('n'))).is_empty());
+    assert!(rig.app.layer.is_empty());
 
     // Delete both: the preview counts their reservations, y removes them from both peers
     // in one write, their marks go.

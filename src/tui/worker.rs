@@ -16,6 +16,7 @@ use crate::dns::RecordRequest;
 use crate::export;
 use crate::model::{NetworkKind, Range, RangeSet, ScopeDef, Thresholds};
 use crate::ops::bulk::{ServerOutcome, ServerPreview};
+use crate::ops::layout::rules;
 use crate::ops::{
     ActionOutcome, ClaimRequest, Ident, Need, OpError, ReservationRequest, ReservationType,
     ServerHealth, Session,
@@ -318,6 +319,29 @@ async fn scopes_preview(
             p.error = Some(e.to_string());
             return p;
         }
+        // Which scopes are inactive now, to say when one is already as asked.
+        let inactive: Vec<Ipv4Net> = if op == ScopesOp::Delete {
+            Vec::new()
+        } else {
+            let raw = match session.client(server) {
+                Ok(c) => c.config_get_raw().await.map_err(OpError::from),
+                Err(e) => Err(e),
+            };
+            match raw {
+                Ok(raw) => rules::all_subnets(&raw)
+                    .into_iter()
+                    .filter(|s| {
+                        s["client-class"] == "never"
+                            || s["user-context"]["ddish"]["inactive"] == true
+                    })
+                    .filter_map(rules::subnet_cidr)
+                    .collect(),
+                Err(e) => {
+                    p.error = Some(e.to_string());
+                    return p;
+                }
+            }
+        };
         for c in cidrs {
             let h = match session.scope_holdings(server, c).await {
                 Ok(h) => h,
@@ -328,7 +352,14 @@ async fn scopes_preview(
                 }
             };
             let held = format!("{} lease(s), {} reservation(s)", h.leases, h.reservations);
+            let was_inactive = inactive.contains(&c);
             p.changes.push(match op {
+                ScopesOp::Activate if !was_inactive => {
+                    format!("{c}: already active: stays as it is ({held})")
+                }
+                ScopesOp::Deactivate if was_inactive => {
+                    format!("{c}: already inactive: stays as it is ({held})")
+                }
                 ScopesOp::Activate => format!("{c}: activated: DHCP serves it again ({held})"),
                 ScopesOp::Deactivate => {
                     format!("{c}: deactivated: DHCP stops serving it, it stays configured ({held})")
