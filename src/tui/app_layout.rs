@@ -1,8 +1,9 @@
 //! The address space and many scopes at once, as `update` sees them (issue 4, and claims at
 //! network level from issue 3): the "create new" and actions menus of the tree and network
 //! views, their forms and questions, marks (Space) and the bulk flow form -> preview ->
-//! confirm -> outcome. The popups live in `App::layer`; jobs go to the ops layer through
-//! the worker, which refuses what the CLI refuses.
+//! confirm -> outcome, including activating, deactivating or deleting the marked scopes
+//! (preview per server, then one job per server). The popups live in `App::layer`; jobs go
+//! to the ops layer through the worker, which refuses what the CLI refuses.
 use std::sync::Arc;
 
 use ipnet::Ipv4Net;
