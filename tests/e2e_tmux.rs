@@ -1,6 +1,6 @@
 //! End to end: the real `ddish` binary in tmux on the real lab (Kea HA pair + BIND on
 //! loopback). Open a server, a scope, an IP; quit; the terminal is back to normal (no
-//! alternate screen, canonical mode, echo). Then the fleet screens (W, Z, F), the failover
+//! alternate screen, canonical mode, echo). Then the fleet screens (W, Z, A, E, F), the failover
 //! screen (M), Create New, a tree action and a bulk change, each checked on what the screen
 //! shows and, for changes, on the servers themselves.
 //!
@@ -351,7 +351,7 @@ fn a_panic_gives_the_terminal_back() {
     );
 }
 
-/// W, Z and F from the Servers tab; a hit of F opens the scope with the address's popup.
+/// W, Z, A and F from the Servers tab; a hit of F opens the scope with the address's popup.
 #[test]
 fn fleet_screens_status_zones_and_find_jump_to_the_address() {
     let _one_lab = lab_lock();
@@ -390,10 +390,29 @@ fn fleet_screens_status_zones_and_find_jump_to_the_address() {
     });
     assert!(s.contains("DNS zones: 3 · 3 OK · 0 with problems"), "{s}");
 
-    // F from the zones screen: find scanner1's address (a reservation and its lease).
+    // A: the nearly full DMZ scope is over its threshold on both servers.
     t.keys(&["Escape"]);
     t.wait_until("the Servers tab again", Duration::from_secs(10), |s| {
         !s.contains("DNS zones") && s.contains("2 reachable")
+    });
+    t.keys(&["A"]);
+    let s = t.wait_until("both servers' alerts", Duration::from_secs(30), |s| {
+        s.contains("Utilization alerts") && s.contains("2 of 2 servers read")
+    });
+    for server in ["kea-1", "kea-2"] {
+        assert!(
+            s.lines().any(|l| l.contains("▲ over")
+                && l.contains(server)
+                && l.contains("192.0.2.0/28")
+                && l.contains("92.9%")),
+            "192.0.2.0/28 over on {server}:\n{s}"
+        );
+    }
+
+    // F: find scanner1's address (a reservation and its lease).
+    t.keys(&["Escape"]);
+    t.wait_until("the Servers tab again", Duration::from_secs(10), |s| {
+        !s.contains("Utilization alerts") && s.contains("2 reachable")
     });
     t.keys(&["F"]);
     t.wait_for(&["Find on every server", "Find:"]);
@@ -490,8 +509,9 @@ fn failover_screen_lists_the_lab_pair_in_hot_standby() {
     drop(lab);
 }
 
-/// n on the tree: a new network 10.99.0.0/24 in the Corporate container; the tree shows it
-/// and `ddish export --what networks` finds it on both servers.
+/// n on the tree: a new network 10.99.0.0/24 in the Corporate container; the tree shows it,
+/// the events screen (E) lists the change, and `ddish export --what networks` finds it on
+/// both servers.
 #[test]
 fn create_new_network_from_the_tree() {
     let _one_lab = lab_lock();
@@ -532,6 +552,15 @@ fn create_new_network_from_the_tree() {
     assert!(
         line_with(&s, "10.99.0.0/24").contains("Network"),
         "a network, not a scope:\n{s}"
+    );
+
+    // E: the change is in ddish's journal, as the events screen shows it.
+    t.keys(&["E"]);
+    let s = t.wait_for(&["Events", "network-create cidr=10.99.0.0/24"]);
+    let row = line_with(&s, "network-create");
+    assert!(
+        row.contains("kea-1") && row.contains("ddish change"),
+        "the event row:\n{s}"
     );
 
     t.keys(&["q"]);
