@@ -162,7 +162,7 @@ fn m_on_the_servers_tab_says_to_open_a_server() {
     let st = a.status.clone().unwrap();
     assert_eq!(st.kind, StatusKind::Error);
     assert!(
-        st.text.contains("per server") && st.text.contains("tab"),
+        st.text.contains("server's tab first") && st.text.contains("failover"),
         "{}",
         st.text
     );

@@ -277,6 +277,16 @@ pub async fn search_dns(
 ) -> (Vec<SearchHit>, Vec<(String, String)>) {
     let mut hits = Vec::new();
     let mut errors = Vec::new();
+    // A DNS server is named as the config names it (as the status screen does), else by
+    // its address.
+    let label = |addr: std::net::SocketAddr| {
+        cfg.dns
+            .servers
+            .iter()
+            .find(|s| s.addr == addr)
+            .map(|s| s.name.clone())
+            .unwrap_or_else(|| addr.to_string())
+    };
     match term {
         Term::Ip(ip) => {
             let ip = IpAddr::V4(*ip);
@@ -284,14 +294,14 @@ pub async fn search_dns(
                 let name = crate::dns::ptr_name(ip);
                 match crate::dns::lookup(z.primary, &name, LookupType::Ptr, timeout).await {
                     Ok(v) => hits.extend(v.into_iter().map(|target| SearchHit {
-                        server: z.primary.to_string(),
+                        server: label(z.primary),
                         scope: None,
                         ip: Some(ip),
                         matched: "DNS PTR".into(),
                         state: "record".into(),
                         detail: format!("{name} PTR {target}"),
                     })),
-                    Err(e) => errors.push((z.primary.to_string(), e.to_string())),
+                    Err(e) => errors.push((label(z.primary), e.to_string())),
                 }
             }
         }
@@ -312,14 +322,14 @@ pub async fn search_dns(
             for (fqdn, server) in names {
                 match crate::dns::lookup(server, &fqdn, LookupType::A, timeout).await {
                     Ok(v) => hits.extend(v.into_iter().map(|a| SearchHit {
-                        server: server.to_string(),
+                        server: label(server),
                         scope: None,
                         ip: a.parse().ok(),
                         matched: "DNS A".into(),
                         state: "record".into(),
                         detail: format!("{fqdn} A {a}"),
                     })),
-                    Err(e) => errors.push((server.to_string(), e.to_string())),
+                    Err(e) => errors.push((label(server), e.to_string())),
                 }
             }
         }

@@ -1231,6 +1231,10 @@ impl App {
         }
         if out.close {
             self.screens.retain(|s| s.id != id);
+            // Back on a server tab: it was not refreshed while covered.
+            if self.screens.is_empty() && self.active > 0 && out.jump.is_none() {
+                reqs.extend(self.refresh(true));
+            }
         }
         if let Some(next) = out.open {
             reqs.extend(self.push_screen(next));

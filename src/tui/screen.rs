@@ -326,6 +326,22 @@ mod tests {
     }
 
     #[test]
+    fn closing_a_screen_reloads_the_server_tab_under_it() {
+        let mut a = app();
+        a.push_screen(Box::new(Counter::default()));
+        a.update(key(KeyCode::Char('g')));
+        assert_eq!(a.active, 1);
+        a.push_screen(Box::new(Counter::default()));
+        let reqs = a.update(key(KeyCode::Esc));
+        assert!(a.screens.is_empty());
+        assert!(
+            reqs.iter()
+                .any(|r| matches!(&r.target, Target::Server(s) if s == "kea-a")),
+            "{reqs:?}"
+        );
+    }
+
+    #[test]
     fn another_screens_key_switches_to_it() {
         let mut a = app();
         a.push_screen(Box::new(Counter::default()));

@@ -36,8 +36,7 @@ use wizard::{PartnerItem, ScopeItem, Step, WizOut, Wizard};
 pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
     let Some(tab) = app.tab() else {
         return Err(
-            "failover is set per server: open a server's tab (Enter on the Servers list), then press M"
-                .into(),
+            "open a server's tab first (Enter on a server), then M for its failover".into(),
         );
     };
     let url = app
