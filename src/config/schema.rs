@@ -30,6 +30,9 @@ pub enum Role {
 pub enum SecretSource {
     File(PathBuf),
     Env(String),
+    /// Typed in for one operation (a failover partner known only by its URL); never from
+    /// the config file. Debug and Display mask it.
+    Given(super::Secret),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -47,6 +47,10 @@ impl SecretSource {
                 }
                 Ok(Secret::new(value))
             }
+            SecretSource::Given(s) if s.expose().is_empty() => {
+                Err("the password given is empty: type it again".into())
+            }
+            SecretSource::Given(s) => Ok(s.clone()),
             SecretSource::Env(var) => match std::env::var(var) {
                 Ok(v) if trim_newline(&v).is_empty() => Err(format!(
                     "environment variable {var} is empty: set it to the password"
@@ -69,6 +73,7 @@ impl fmt::Display for SecretSource {
         match self {
             SecretSource::File(p) => write!(f, "file {}", p.display()),
             SecretSource::Env(v) => write!(f, "environment variable {v}"),
+            SecretSource::Given(_) => f.write_str("the password given"),
         }
     }
 }
@@ -256,5 +261,16 @@ mod tests {
             .contains("not valid base64"));
         let e = read_tsig_secret(&dir.path().join("none")).unwrap_err();
         assert!(e.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn a_given_secret_reads_back_and_never_prints() {
+        let src = SecretSource::Given(Secret::new("hunter2"));
+        assert_eq!(src.read().unwrap().expose(), "hunter2");
+        for shown in [format!("{src}"), format!("{src:?}")] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        let e = SecretSource::Given(Secret::new("")).read().unwrap_err();
+        assert!(e.contains("empty"), "{e}");
     }
 }

@@ -2,7 +2,6 @@
 //! partner known only by URL), reading an existing relationship, and turning the per-server
 //! write results and journal entries into one outcome.
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use ipnet::Ipv4Net;
 use serde_json::Value;
@@ -85,8 +84,7 @@ pub(super) fn configured_at(session: &Session, url: &str) -> Option<String> {
 }
 
 /// A partner ddish knows only by URL: a client logging in with the peer credentials.
-/// The password reaches the client through a private temporary file (the client reads
-/// passwords only from files or the environment), removed at once.
+/// The password stays in memory (`SecretSource::Given`).
 pub(super) fn url_side(
     session: &Session,
     url: &str,
@@ -95,36 +93,7 @@ pub(super) fn url_side(
     password: Option<&str>,
 ) -> Result<Side, OpError> {
     let name = url_host_port(url).unwrap_or_else(|| url.to_string());
-    let mut tmp: Option<std::path::PathBuf> = None;
-    let password_src = match password {
-        Some(p) => {
-            let path = std::env::temp_dir().join(format!(
-                "ddish-peer-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos())
-                    .unwrap_or(0)
-            ));
-            let mut f = {
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&path)
-            }
-            .map_err(|e| {
-                OpError::Refused(format!(
-                    "cannot hand the peer password to the client (temporary file: {e})"
-                ))
-            })?;
-            let _ = f.write_all(p.as_bytes());
-            tmp = Some(path.clone());
-            Some(SecretSource::File(path))
-        }
-        None => None,
-    };
+    let password_src = password.map(|p| SecretSource::Given(crate::config::Secret::new(p)));
     let cfg = ServerConfig {
         name: name.clone(),
         url: url.to_string(),
@@ -138,9 +107,6 @@ pub(super) fn url_side(
         role: Role::Admin,
     };
     let client = KeaClient::new(&cfg, session.config().settings.request_timeout);
-    if let Some(p) = tmp {
-        let _ = std::fs::remove_file(p);
-    }
     Ok(Side {
         server: name.clone(),
         configured: false,
