@@ -835,6 +835,36 @@ fn events_screen_filter_saved_queries_and_export() {
 }
 
 #[test]
+fn events_screen_looks_at_the_servers_once_a_minute() {
+    let mut a = app(80, 24);
+    a.update(Msg::Now(1_000));
+    let reqs = a.update(ch('E'));
+    assert!(!labels(&reqs).contains(&"observe".to_string()));
+    // The first tick looks at the servers; ticks in the next minute only re-read the files.
+    let reqs = a.update(Msg::Refresh);
+    assert!(
+        labels(&reqs).contains(&"observe".to_string()),
+        "{:?}",
+        labels(&reqs)
+    );
+    fail(&mut a, &job(&reqs, "observe").0, "kea-hq: timeout");
+    a.update(Msg::Now(1_030));
+    let reqs = a.update(Msg::Refresh);
+    let l = labels(&reqs);
+    assert!(!l.contains(&"observe".to_string()), "{l:?}");
+    a.update(Msg::Now(1_061));
+    let reqs = a.update(Msg::Refresh);
+    assert!(
+        labels(&reqs).contains(&"observe".to_string()),
+        "{:?}",
+        labels(&reqs)
+    );
+    // While a look is out, no second one is sent, even by r.
+    let reqs = a.update(ch('r'));
+    assert!(!labels(&reqs).contains(&"observe".to_string()));
+}
+
+#[test]
 fn events_screen_failure_is_shown() {
     let mut a = app(80, 24);
     let reqs = a.update(ch('E'));

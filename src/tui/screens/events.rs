@@ -25,6 +25,9 @@ pub fn open(_app: &App) -> Result<Box<dyn Screen>, String> {
 }
 
 const DETAIL_H: u16 = 5;
+/// The refresh tick looks at the servers this often (a look refreshes the whole fleet);
+/// in between it only re-reads the files.
+const OBSERVE_EVERY: i64 = 60;
 
 #[derive(Debug, Default)]
 pub struct EventsScreen {
@@ -32,6 +35,8 @@ pub struct EventsScreen {
     all: Option<Result<Vec<Event>, String>>,
     loading: bool,
     observing: bool,
+    /// When the servers were last looked at from this screen (epoch seconds).
+    last_observed: Option<i64>,
     filter: Input,
     /// The filter as last read; kept while the text being typed does not parse.
     query: EventQuery,
@@ -212,6 +217,7 @@ impl Screen for EventsScreen {
                     return ScreenOut::none();
                 }
                 self.observing = true;
+                self.last_observed = Some(app.now);
                 ScreenOut {
                     jobs: vec![observe_job()],
                     status: Some(Status {
@@ -301,11 +307,16 @@ impl Screen for EventsScreen {
         ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, force: bool, _app: &App) -> ScreenOut {
-        // The timer re-reads the files (cheap); `r` also looks at the servers.
+    fn on_refresh(&mut self, force: bool, app: &App) -> ScreenOut {
+        // The timer re-reads the files (cheap) and looks at the servers once a minute, so
+        // changes on them show up while the screen is open; `r` looks at once.
         let mut jobs = self.load();
-        if force && !self.observing {
+        let due = self
+            .last_observed
+            .is_none_or(|t| app.now - t >= OBSERVE_EVERY);
+        if (force || due) && !self.observing {
             self.observing = true;
+            self.last_observed = Some(app.now);
             jobs.push(observe_job());
         }
         ScreenOut {
