@@ -384,12 +384,17 @@ pub async fn status_of_digest(
     concurrency: usize,
 ) -> Vec<(ServiceStatus, Option<u64>)> {
     let limit = server_limit(session.config());
-    let mut out: Vec<(usize, (ServiceStatus, Option<u64>))> =
-        stream::iter(names.iter().enumerate())
-            .map(|(i, n)| async move { (i, server_status_digest(session, n, limit).await) })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
+    // Futures built before the stream (no borrowing closure inside it), so the whole
+    // future is Send and a console job can run it.
+    let futs: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| async move { (i, server_status_digest(session, n, limit).await) })
+        .collect();
+    let mut out: Vec<(usize, (ServiceStatus, Option<u64>))> = stream::iter(futs)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, s)| s).collect()
 }
@@ -463,8 +468,14 @@ pub async fn dns_status(
 /// Every configured DNS server (`[[dns.server]]`), at most `concurrency` at a time.
 pub async fn dns_status_all(cfg: &Config, concurrency: usize) -> Vec<DnsStatus> {
     let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let mut out: Vec<(usize, DnsStatus)> = stream::iter(cfg.dns.servers.iter().enumerate())
+    let futs: Vec<_> = cfg
+        .dns
+        .servers
+        .iter()
+        .enumerate()
         .map(|(i, s)| async move { (i, dns_status(cfg, &s.name, s.addr, timeout).await) })
+        .collect();
+    let mut out: Vec<(usize, DnsStatus)> = stream::iter(futs)
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;

@@ -341,32 +341,52 @@ pub async fn search_dns(
 /// Searches every configured server, at most `concurrency` at a time, and DNS.
 /// Hits come in config order of the servers, DNS last.
 pub async fn search_all(session: &Session, term: &Term, concurrency: usize) -> SearchResult {
-    let cfg = session.config();
-    let mut per: Vec<(usize, String, Result<Vec<SearchHit>, OpError>)> =
-        stream::iter(cfg.servers.iter().enumerate())
-            .map(|(i, s)| async move {
-                (
-                    i,
-                    s.name.clone(),
-                    search_server(session, &s.name, term).await,
-                )
-            })
-            .buffer_unordered(concurrency.max(1))
-            .collect()
-            .await;
-    per.sort_by_key(|(i, _, _)| *i);
+    let names: Vec<String> = session
+        .config()
+        .servers
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let mut res = search_servers(session, &names, term, concurrency).await;
+    let dns = search_dns_zones(session.config(), term).await;
+    res.hits.extend(dns.hits);
+    res.errors.extend(dns.errors);
+    res
+}
+
+/// Searches the named DHCP servers, at most `concurrency` at a time; hits in the order of
+/// `names`. (The futures are built before the stream, so a console job can run it.)
+pub async fn search_servers(
+    session: &Session,
+    names: &[String],
+    term: &Term,
+    concurrency: usize,
+) -> SearchResult {
+    let futs: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| async move { (i, search_server(session, n, term).await) })
+        .collect();
+    let mut per: Vec<(usize, Result<Vec<SearchHit>, OpError>)> = stream::iter(futs)
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    per.sort_by_key(|(i, _)| *i);
     let mut res = SearchResult::default();
-    for (_, name, r) in per {
+    for (i, r) in per {
         match r {
             Ok(h) => res.hits.extend(h),
-            Err(e) => res.errors.push((name, e.to_string())),
+            Err(e) => res.errors.push((names[i].clone(), e.to_string())),
         }
     }
-    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let (h, e) = search_dns(cfg, term, timeout).await;
-    res.hits.extend(h);
-    res.errors.extend(e);
     res
+}
+
+/// The term in DNS on the configured zones' primaries, with the usual DNS time limit.
+pub async fn search_dns_zones(cfg: &Config, term: &Term) -> SearchResult {
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let (hits, errors) = search_dns(cfg, term, timeout).await;
+    SearchResult { hits, errors }
 }
 
 #[cfg(test)]

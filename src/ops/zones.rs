@@ -489,8 +489,13 @@ pub async fn zone_health(cfg: &Config, zone: &ZoneConfig, timeout: Duration) -> 
 /// Every configured zone, forward zones first, then IPv4 and IPv6 reverse, each by name.
 pub async fn zones_health(cfg: &Config, concurrency: usize) -> Vec<ZoneHealth> {
     let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let mut out: Vec<ZoneHealth> = stream::iter(cfg.dns.zones.iter())
+    let futs: Vec<_> = cfg
+        .dns
+        .zones
+        .iter()
         .map(|z| zone_health(cfg, z, timeout))
+        .collect();
+    let mut out: Vec<ZoneHealth> = stream::iter(futs)
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;

@@ -104,8 +104,10 @@ impl SearchScreen {
         };
         let mut jobs = vec![ScreenJob::read(format!("search#{gen}.dns"), move |s| {
             let term = term.clone();
-            async move { Box::new(kit::search_in_dns(s.config(), &term).await) as JobOutput }
-                .boxed()
+            async move {
+                Box::new(crate::ops::search::search_dns_zones(s.config(), &term).await) as JobOutput
+            }
+            .boxed()
         })];
         jobs.extend(self.pump());
         ScreenOut {
@@ -131,7 +133,10 @@ impl SearchScreen {
                 move |s| {
                     let (names, term) = (names.clone(), term.clone());
                     async move {
-                        Box::new(kit::search_servers(&s, &names, &term).await) as JobOutput
+                        Box::new(
+                            crate::ops::search::search_servers(&s, &names, &term, names.len())
+                                .await,
+                        ) as JobOutput
                     }
                     .boxed()
                 },

@@ -281,7 +281,10 @@ impl StatusScreen {
         }
         self.dns_busy = true;
         Some(ScreenJob::read("dns", |s| {
-            async move { Box::new(kit::dns_statuses(s.config()).await) as JobOutput }.boxed()
+            async move {
+                Box::new(fleet::dns_status_all(s.config(), kit::CONCURRENCY).await) as JobOutput
+            }
+            .boxed()
         }))
     }
 

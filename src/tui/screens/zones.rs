@@ -81,7 +81,7 @@ impl ZonesScreen {
         }
         self.busy = true;
         vec![ScreenJob::read("zones", |s| {
-            async move { Box::new(kit::zone_healths(s.config()).await) as JobOutput }.boxed()
+            async move { Box::new(zones::zones_health(s.config(), kit::CONCURRENCY).await) as JobOutput }.boxed()
         })]
     }
 

@@ -12,13 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 use ratatui::Frame;
 
-use futures_util::future::join_all;
-
-use crate::config::Config;
-use crate::ops::fleet::{self, DnsStatus, FleetWatch, ServiceState, ServiceStatus};
-use crate::ops::search::{self, SearchResult, Term};
-use crate::ops::zones::{self, ZoneHealth};
-use crate::ops::Session;
+use crate::ops::fleet::{self, FleetWatch, ServiceState, ServiceStatus};
 use crate::tui::layout;
 use crate::tui::screen::{JobOutput, JobResult, ScreenJob};
 use crate::tui::theme;
@@ -285,7 +279,8 @@ impl Poller {
             jobs.push(ScreenJob::read(label, move |s| {
                 let names = batch.clone();
                 async move {
-                    let mut rows = statuses(&s, &names).await;
+                    // One poller batch, side by side.
+                    let mut rows = fleet::status_of(&s, &names, names.len()).await;
                     if !keep {
                         for r in &mut rows {
                             r.tree = None;
@@ -337,75 +332,8 @@ impl Poller {
     }
 }
 
-// The fleet-wide helpers of `ops` (status_of, dns_status_all, zones_health, search_all)
-// drive their servers through a stream whose closures borrow; such a future can't be
-// proven `Send`, which a worker job must be. These do the same a bounded number at a
-// time with plain `join_all` over futures built beforehand.
-
-/// Servers refreshed side by side (one poller batch).
-pub async fn statuses(session: &Session, names: &[String]) -> Vec<ServiceStatus> {
-    let limit = fleet::server_limit(session.config());
-    let futs: Vec<_> = names
-        .iter()
-        .map(|n| fleet::server_status(session, n, limit))
-        .collect();
-    join_all(futs).await
-}
-
 /// At most this many DNS checks or server searches at once.
 pub const CONCURRENCY: usize = 16;
-
-/// Every configured DNS server, in config order.
-pub async fn dns_statuses(cfg: &Config) -> Vec<DnsStatus> {
-    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let mut out = Vec::new();
-    for chunk in cfg.dns.servers.chunks(CONCURRENCY) {
-        let futs: Vec<_> = chunk
-            .iter()
-            .map(|s| fleet::dns_status(cfg, &s.name, s.addr, timeout))
-            .collect();
-        out.extend(join_all(futs).await);
-    }
-    out
-}
-
-/// Every configured zone, forward first, then IPv4 and IPv6 reverse, each by name.
-pub async fn zone_healths(cfg: &Config) -> Vec<ZoneHealth> {
-    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let mut out = Vec::new();
-    for chunk in cfg.dns.zones.chunks(CONCURRENCY) {
-        let futs: Vec<_> = chunk
-            .iter()
-            .map(|z| zones::zone_health(cfg, z, timeout))
-            .collect();
-        out.extend(join_all(futs).await);
-    }
-    out.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.zone.cmp(&b.zone)));
-    out
-}
-
-/// The term on some DHCP servers, side by side (one job of the find screen).
-pub async fn search_servers(session: &Session, names: &[String], term: &Term) -> SearchResult {
-    let futs: Vec<_> = names
-        .iter()
-        .map(|n| search::search_server(session, n, term))
-        .collect();
-    let mut res = SearchResult::default();
-    for (n, r) in names.iter().zip(join_all(futs).await) {
-        match r {
-            Ok(h) => res.hits.extend(h),
-            Err(e) => res.errors.push((n.clone(), e.to_string())),
-        }
-    }
-    res
-}
-
-/// The term in DNS: PTR of an address, A records of a name, on the zones' primaries.
-pub async fn search_in_dns(cfg: &Config, term: &Term) -> SearchResult {
-    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
-    let (hits, errors) = search::search_dns(cfg, term, timeout).await;
-    SearchResult { hits, errors }
-}
 
 #[cfg(test)]
 mod tests {
