@@ -1232,7 +1232,11 @@ impl App {
         if out.close {
             self.screens.retain(|s| s.id != id);
             // Back on a server tab: it was not refreshed while covered.
-            if self.screens.is_empty() && self.active > 0 && out.jump.is_none() {
+            if self.screens.is_empty()
+                && self.active > 0
+                && out.jump.is_none()
+                && out.open.is_none()
+            {
                 reqs.extend(self.refresh(true));
             }
         }
