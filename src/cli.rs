@@ -131,6 +131,14 @@ pub struct LabArgs {
     /// Pair the servers in hot-standby instead of load-balancing.
     #[arg(long)]
     pub hot_standby: bool,
+    /// Run the Kea installed under DIR (made by scripts/kea-versions.sh: trixie for Kea 2.6,
+    /// sid for Kea 3.0) instead of the system's. Default: $DDISH_KEA_ROOT, else the system's.
+    #[arg(long, value_name = "DIR")]
+    pub kea_root: Option<PathBuf>,
+    /// How ddish reaches the lab's Kea: agent (kea-ctrl-agent) or direct (the daemon's own
+    /// HTTP socket, Kea 3.0). Default: $DDISH_KEA_API, else agent.
+    #[arg(long, value_name = "API")]
+    pub kea_api: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -289,7 +297,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 let info = lab_up(&opts)?;
                 println!("{}", info.config_path.display());
                 eprintln!(
-                    "lab running in {}; open it with: ddish --config {}\nstop it with: ddish lab down --dir {}",
+                    "lab (Kea {}, {} API) running in {}; open it with: ddish --config {}\nstop it with: ddish lab down --dir {}",
+                    info.kea_version,
+                    info.api.as_str(),
                     info.dir.display(),
                     info.config_path.display(),
                     info.dir.display()
@@ -328,7 +338,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
 }
 
 fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
-    ddish::lab::check_installed()?;
+    let from_env = ddish::lab::KeaDist::from_env()?;
+    let api = match &a.kea_api {
+        Some(s) => ddish::lab::LabApi::parse(s)?,
+        None => from_env.api,
+    };
+    let kea = ddish::lab::KeaDist::new(a.kea_root.clone().or(from_env.root), api)?;
     let opts = ddish::lab::LabOptions {
         dir: a.dir.clone().unwrap_or_else(ddish::lab::default_dir),
         port_base: a.port_base,
@@ -338,6 +353,7 @@ fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
             ddish::lab::HaMode::LoadBalancing
         },
         with_auth: true,
+        kea: Some(kea),
     };
     Ok(ddish::lab::up(&opts)?)
 }

@@ -615,6 +615,7 @@ fn an_ha_pair_marked_on_both_peers_is_written_once_on_both() {
         port_base: 21220,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     })
     .expect("lab starts");
     let mut s = format!(
@@ -723,6 +724,7 @@ async fn bulk_exclusion_over_live_leases_warns_in_the_preview_counting_both_peer
         port_base: 21730,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     };
     let lab = tokio::task::spawn_blocking(move || {
         let lab = Lab::start(&opts).expect("lab starts");

@@ -62,6 +62,7 @@ fn check_and_export_on_the_lab() {
         port_base: 20401,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     })
     .expect("lab starts");
     let cfg = lab.info.config_path.to_str().unwrap().to_string();

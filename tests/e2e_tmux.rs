@@ -297,6 +297,7 @@ fn open_server_scope_ip_then_quit_restores_terminal() {
         port_base: 20450,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     })
     .expect("lab starts");
     let t = Tmux::start(dir.path(), "e2e", "", &lab.info.config_path);

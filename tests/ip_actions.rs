@@ -129,6 +129,7 @@ fn ip_actions_on_an_ha_pair() {
         port_base: 20500,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     })
     .expect("lab starts");
     let password = lab.info.password().unwrap();

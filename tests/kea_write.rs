@@ -449,6 +449,7 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
         port_base: 20810,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     })
     .unwrap_or_else(|e| panic!("{e}"));
     lab.wait_ha(HA_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));

@@ -21,6 +21,7 @@ fn opts(dir: &Path, base: u16) -> LabOptions {
         port_base: base,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     }
 }
 

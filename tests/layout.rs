@@ -185,6 +185,7 @@ async fn networks_and_scopes_on_an_ha_pair() {
         port_base: 21100,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     };
     let mut lab = tokio::task::spawn_blocking(move || {
         let lab = Lab::start(&opts).expect("lab starts");
@@ -894,6 +895,7 @@ async fn hot_standby_scope_has_one_pool_and_is_served() {
         port_base: 21130,
         ha_mode: HaMode::HotStandby,
         with_auth: true,
+        ..Default::default()
     };
     let lab = tokio::task::spawn_blocking(move || {
         let lab = Lab::start(&opts).expect("lab starts");

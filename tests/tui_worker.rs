@@ -510,6 +510,7 @@ async fn console_creates_a_network_and_a_scope_on_the_lab_pair_and_selects_it() 
         port_base: 21700,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
+        ..Default::default()
     };
     let lab = tokio::task::spawn_blocking(move || {
         let lab = Lab::start(&opts).expect("lab starts");
@@ -775,6 +776,7 @@ async fn console_deactivates_then_deletes_two_marked_scopes_on_the_lab_pair() {
         port_base: 21900,
         ha_mode: HaMode::HotStandby,
         with_auth: true,
+        ..Default::default()
     };
     let lab = tokio::task::spawn_blocking(move || {
         let lab = Lab::start(&opts).expect("lab starts");

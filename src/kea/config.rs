@@ -176,11 +176,18 @@ pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
 }
 
 /// The `arguments` of a config-get body as a `Value`: `{"Dhcp4": {...}}`.
+/// The configuration as config-set takes it: `{"Dhcp4": {...}}`. Kea >= 2.4 adds a
+/// top-level `"hash"` (SHA-256 of the running config) beside `Dhcp4`; config-set refuses
+/// unknown top-level keys, so it is dropped here and never sent back (KEA_FACTS.md §14).
 pub fn config_arguments(body: &[u8]) -> Result<Value, KeaError> {
     let reply: RawReply<'_, Value> = decode(body, "config-get")?;
-    reply
+    let mut args = reply
         .arguments
-        .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))
+        .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))?;
+    if let Some(top) = args.as_object_mut() {
+        top.remove("hash");
+    }
+    Ok(args)
 }
 
 type Model = (Vec<ScopeDef>, Vec<NetworkDef>);
@@ -648,6 +655,19 @@ mod tests {
     #[test]
     fn arguments_come_back_whole() {
         assert_eq!(config_arguments(&body_of(&sample())).unwrap(), sample());
+    }
+
+    #[test]
+    fn kea_2_4_hash_is_read_and_never_sent_back() {
+        // Kea >= 2.4: {"Dhcp4": ..., "hash": "<sha256>"}; config-set refuses the extra key.
+        let mut with_hash = sample();
+        with_hash["hash"] =
+            json!("5C3C90EF7035249E2FF74D003C19F34EE0B83A3D329E741B52B2EF95A2C637CB");
+        let args = config_arguments(&body_of(&with_hash)).unwrap();
+        assert_eq!(args, sample());
+        assert!(args.get("hash").is_none());
+        let read = parse_config_body(&body_of(&with_hash)).unwrap();
+        assert_eq!(read.scopes, parse_config(&sample()).unwrap().scopes);
     }
 
     fn body_of(args: &Value) -> Vec<u8> {

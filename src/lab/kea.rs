@@ -1,8 +1,10 @@
-//! One Kea server for the lab and the tests: a kea-dhcp4 and its kea-ctrl-agent, with all
-//! files (configs, leases, sockets, pid files, logs) in one private directory.
+//! One Kea server for the lab and the tests: a kea-dhcp4 and its kea-ctrl-agent (or, with
+//! the direct API, kea-dhcp4's own HTTP socket), with all files (configs, leases, sockets,
+//! pid files, logs) in one private directory. Which Kea runs is a [`KeaDist`].
 use super::http;
+use super::kea_dist::{KeaDist, LabApi};
 use super::proc::{self, Daemon, Spec};
-use super::{tools, LabError};
+use super::LabError;
 use serde_json::{json, Value};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,8 +18,10 @@ const MAX_SOCKET_PATH: usize = 107;
 /// One kea-dhcp4 plus its kea-ctrl-agent. Dropping it stops both.
 pub struct KeaInstance {
     pub name: String,
-    /// `http://127.0.0.1:<ca_port>/`
+    /// `http://127.0.0.1:<ca_port>/`: the Control Agent, or kea-dhcp4 itself (direct API).
     pub ca_url: String,
+    /// Which Kea and API this instance runs.
+    pub dist: KeaDist,
     pub dir: PathBuf,
     pub ca_port: u16,
     pub dhcp_port: u16,
@@ -32,7 +36,8 @@ pub struct KeaInstance {
     pub ca_out: PathBuf,
     auth: Option<(String, String)>,
     dhcp: Daemon,
-    ca: Daemon,
+    /// `None` with the direct API: kea-dhcp4 answers HTTP itself.
+    ca: Option<Daemon>,
 }
 
 impl fmt::Debug for KeaInstance {
@@ -51,7 +56,9 @@ impl fmt::Debug for KeaInstance {
 impl Drop for KeaInstance {
     fn drop(&mut self) {
         // The CA first, so nothing is forwarded to a dying kea-dhcp4.
-        self.ca.stop();
+        if let Some(ca) = &mut self.ca {
+            ca.stop();
+        }
         self.dhcp.stop();
     }
 }
@@ -68,6 +75,26 @@ impl KeaInstance {
     /// on the CA. `leases_csv` (a Kea 2.2 memfile, see [`sample_leases_csv`](super::sample_leases_csv))
     /// is written to leases4.csv before the start.
     pub fn start(
+        dir: &Path,
+        name: &str,
+        ca_port: u16,
+        dhcp_port: u16,
+        dhcp4: Value,
+        ca_auth: Option<(&str, &str)>,
+        leases_csv: Option<&str>,
+    ) -> Result<KeaInstance, LabError> {
+        let dist = KeaDist::from_env()?;
+        Self::start_on(
+            &dist, dir, name, ca_port, dhcp_port, dhcp4, ca_auth, leases_csv,
+        )
+    }
+
+    /// [`start`](Self::start) on a given Kea ([`KeaDist`]) instead of the one the
+    /// environment names (`DDISH_KEA_ROOT`, `DDISH_KEA_API`). With the direct API, `ca_port`
+    /// is kea-dhcp4's own HTTP socket and no agent runs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_on(
+        dist: &KeaDist,
         dir: &Path,
         name: &str,
         ca_port: u16,
@@ -98,49 +125,59 @@ impl KeaInstance {
         let dhcp_log = dir.join("kea-dhcp4.log");
         let ca_log = dir.join("kea-ctrl-agent.log");
 
-        let config = complete_dhcp4(dhcp4, &socket_path, &leases_path, &dhcp_log)?;
+        let http = (dist.api == LabApi::Direct).then_some((ca_port, ca_auth));
+        let config = complete_dhcp4(dist, dhcp4, &socket_path, &leases_path, &dhcp_log, http)?;
         // 0600: the HA peers' and the CA's passwords are in these files.
         proc::write_file(&config_path, &pretty(&config), 0o600)?;
-        proc::write_file(
-            &ca_config_path,
-            &pretty(&ca_config(ca_port, &socket_path, &ca_log, ca_auth)),
-            0o600,
-        )?;
+        if dist.api == LabApi::Agent {
+            proc::write_file(
+                &ca_config_path,
+                &pretty(&ca_config(ca_port, &socket_path, &ca_log, ca_auth)),
+                0o600,
+            )?;
+        }
         if let Some(csv) = leases_csv {
             proc::write_file(&leases_path, csv, 0o644)?;
         }
+        // Kea >= 2.6.2 checks that its socket directory is 0750 (KEA_FACTS.md §14).
+        proc::set_mode(&dir, 0o750)?;
 
-        let env = vec![
-            // Defaults are /run/kea and /var/run/kea: root-only (KEA_FACTS §1).
-            ("KEA_PIDFILE_DIR".to_string(), dir.clone().into_os_string()),
-            ("KEA_LOCKFILE_DIR".to_string(), dir.clone().into_os_string()),
-        ];
+        let env = dist.env(&dir)?;
         let dhcp_out = dir.join("kea-dhcp4.out");
         let ca_out = dir.join("kea-ctrl-agent.out");
+        let (program, mut args) = dist.command("kea-dhcp4")?;
+        args.extend([
+            "-c".into(),
+            config_path.clone().into_os_string(),
+            "-p".into(),
+            dhcp_port.to_string().into(),
+        ]);
         let dhcp_spec = Spec {
             name: format!("{name}-dhcp4"),
-            program: tools::program("kea-dhcp4")?,
-            args: vec![
-                "-c".into(),
-                config_path.clone().into_os_string(),
-                "-p".into(),
-                dhcp_port.to_string().into(),
-            ],
+            program,
+            args,
             env: env.clone(),
             log: dhcp_out.clone(),
         };
-        let ca_spec = Spec {
-            name: format!("{name}-ca"),
-            program: tools::program("kea-ctrl-agent")?,
-            args: vec!["-c".into(), ca_config_path.into_os_string()],
-            env,
-            log: ca_out.clone(),
-        };
         let dhcp = Daemon::start(dhcp_spec)?;
-        let ca = Daemon::start(ca_spec)?;
+        let ca = match dist.api {
+            LabApi::Direct => None,
+            LabApi::Agent => {
+                let (program, mut args) = dist.command("kea-ctrl-agent")?;
+                args.extend(["-c".into(), ca_config_path.into_os_string()]);
+                Some(Daemon::start(Spec {
+                    name: format!("{name}-ca"),
+                    program,
+                    args,
+                    env,
+                    log: ca_out.clone(),
+                })?)
+            }
+        };
         let mut k = KeaInstance {
             name: name.to_string(),
             ca_url: format!("http://127.0.0.1:{ca_port}/"),
+            dist: dist.clone(),
             dir,
             ca_port,
             dhcp_port,
@@ -197,8 +234,8 @@ impl KeaInstance {
 
     /// The pids of the running daemons, named `<name>-dhcp4` and `<name>-ca`.
     pub fn pids(&self) -> Vec<(String, u32)> {
-        [&self.dhcp, &self.ca]
-            .into_iter()
+        std::iter::once(&self.dhcp)
+            .chain(self.ca.as_ref())
             .filter_map(|d| Some((d.spec.name.clone(), d.pid()?)))
             .collect()
     }
@@ -207,8 +244,17 @@ impl KeaInstance {
         self.dhcp.pid()
     }
 
+    /// The process answering HTTP: the CA, or kea-dhcp4 itself with the direct API.
     pub fn ca_pid(&self) -> Option<u32> {
-        self.ca.pid()
+        self.http_daemon().pid()
+    }
+
+    fn http_daemon(&self) -> &Daemon {
+        self.ca.as_ref().unwrap_or(&self.dhcp)
+    }
+
+    fn http_daemon_mut(&mut self) -> &mut Daemon {
+        self.ca.as_mut().unwrap_or(&mut self.dhcp)
     }
 
     /// Stops kea-dhcp4 (SIGTERM, SIGKILL after 5 s). The CA stays up and answers
@@ -224,22 +270,26 @@ impl KeaInstance {
         self.wait_dhcp_ready()
     }
 
+    /// Stops the HTTP endpoint: the CA (kea-dhcp4 itself with the direct API).
     pub fn stop_ca(&mut self) {
-        self.ca.stop();
+        self.http_daemon_mut().stop();
     }
 
     pub fn start_ca(&mut self) -> Result<(), LabError> {
-        self.ca.restart()?;
+        self.http_daemon_mut().restart()?;
+        if self.ca.is_none() {
+            self.wait_dhcp_ready()?;
+        }
         self.wait_ca_ready()
     }
 
-    /// SIGSTOP the CA: connections are accepted by the kernel but never answered.
+    /// SIGSTOP the HTTP endpoint: connections are accepted by the kernel but never answered.
     pub fn pause_ca(&self) {
-        self.ca.signal(libc::SIGSTOP);
+        self.http_daemon().signal(libc::SIGSTOP);
     }
 
     pub fn resume_ca(&self) {
-        self.ca.signal(libc::SIGCONT);
+        self.http_daemon().signal(libc::SIGCONT);
     }
 
     /// SIGSTOP kea-dhcp4: the CA answers, forwarded commands hang until its timeout.
@@ -259,7 +309,9 @@ impl KeaInstance {
     pub(crate) fn release(&mut self) -> Vec<(String, u32)> {
         let pids = self.pids();
         self.dhcp.detach();
-        self.ca.detach();
+        if let Some(ca) = &mut self.ca {
+            ca.detach();
+        }
         pids
     }
 
@@ -299,7 +351,7 @@ impl KeaInstance {
                 Ok(r) => r["text"].as_str().unwrap_or_default().to_string(),
                 Err(e) => e,
             };
-            if !self.ca.alive() {
+            if !self.http_daemon_mut().alive() {
                 return Err(self.not_ready("kea-ctrl-agent", "exited during start-up", false));
             }
             if Instant::now() > deadline {
@@ -314,6 +366,11 @@ impl KeaInstance {
     }
 
     fn not_ready(&self, program: &str, what: &str, dhcp: bool) -> LabError {
+        let (program, dhcp) = if self.ca.is_none() {
+            ("kea-dhcp4", true)
+        } else {
+            (program, dhcp)
+        };
         let (out, log) = if dhcp {
             (&self.dhcp_out, &self.dhcp_log)
         } else {
@@ -350,21 +407,39 @@ impl KeaInstance {
 
 /// Fills in what [`KeaInstance::start`] owns: control socket, memfile, logger, interfaces,
 /// full hook paths.
+/// `http` (direct API): kea-dhcp4's own HTTP socket on that port, with basic auth.
 fn complete_dhcp4(
+    dist: &KeaDist,
     mut config: Value,
     socket: &Path,
     leases: &Path,
     log: &Path,
+    http: Option<(u16, Option<(&str, &str)>)>,
 ) -> Result<Value, LabError> {
     let Some(d) = config.get_mut("Dhcp4").and_then(Value::as_object_mut) else {
         return Err(LabError::Invalid(
             "Kea config must be an object {\"Dhcp4\": {...}}".into(),
         ));
     };
-    d.insert(
-        "control-socket".into(),
-        json!({"socket-type": "unix", "socket-name": socket}),
-    );
+    let unix = json!({"socket-type": "unix", "socket-name": socket});
+    match http {
+        None => {
+            d.remove("control-sockets");
+            d.insert("control-socket".into(), unix);
+        }
+        Some((port, auth)) => {
+            // Kea >= 2.7: the daemon answers the API itself (KEA_FACTS.md §14); the unix
+            // socket stays for the lab's own readiness checks.
+            let mut h = json!({"socket-type": "http", "socket-address": "127.0.0.1",
+                               "socket-port": port});
+            if let Some((user, password)) = auth {
+                h["authentication"] = json!({"type": "basic", "realm": "ddish-lab",
+                    "clients": [{"user": user, "password": password}]});
+            }
+            d.remove("control-socket");
+            d.insert("control-sockets".into(), json!([unix, h]));
+        }
+    }
     d.insert(
         "lease-database".into(),
         // lfc-interval 0: kea-lfc never rewrites the file under a test.
@@ -391,7 +466,7 @@ fn complete_dhcp4(
             if let Some(lib) = h["library"].as_str().filter(|l| !l.contains('/')) {
                 let hd = match &dir {
                     Some(hd) => hd,
-                    None => dir.insert(tools::hooks_dir()?),
+                    None => dir.insert(dist.hooks_dir()?),
                 };
                 h["library"] = json!(hd.join(lib));
             }

@@ -19,6 +19,7 @@ mod dns;
 mod error;
 mod http;
 mod kea;
+mod kea_dist;
 pub(crate) mod proc;
 mod sample;
 mod toml_out;
@@ -28,6 +29,7 @@ pub use dns::{soa_serial, zone_file_name, DnsInstance, LAB_KEY_NAME};
 pub use error::LabError;
 pub use http::{ca_post, kea_command, unix_command};
 pub use kea::{minimal_dhcp4, wait_ha_ports, wait_ha_state, CaTarget, KeaInstance};
+pub use kea_dist::{parse_version, KeaDist, LabApi, ENV_API, ENV_ROOT};
 pub use proc::{is_root, pid_alive, PidFile};
 pub use sample::{
     ids, leases_csv, sample_dhcp4, sample_lease_counts, sample_leases, sample_leases_csv,
@@ -55,6 +57,9 @@ pub struct LabOptions {
     pub ha_mode: HaMode,
     /// Basic auth on both CAs (and between the HA peers).
     pub with_auth: bool,
+    /// Which Kea runs and how ddish reaches it; `None`: what `DDISH_KEA_ROOT` and
+    /// `DDISH_KEA_API` say (the system's Kea through an agent when unset).
+    pub kea: Option<KeaDist>,
 }
 
 impl Default for LabOptions {
@@ -64,6 +69,17 @@ impl Default for LabOptions {
             port_base: DEFAULT_PORT_BASE,
             ha_mode: HaMode::LoadBalancing,
             with_auth: true,
+            kea: None,
+        }
+    }
+}
+
+impl LabOptions {
+    /// The Kea this lab runs.
+    pub fn dist(&self) -> Result<KeaDist, LabError> {
+        match &self.kea {
+            Some(d) => Ok(d.clone()),
+            None => KeaDist::from_env(),
         }
     }
 }
@@ -123,6 +139,10 @@ pub struct LabInfo {
     pub dns_key_file: PathBuf,
     pub zones: Vec<String>,
     pub pids_file: PathBuf,
+    /// How ddish reaches the servers (agent or direct).
+    pub api: LabApi,
+    /// `kea-dhcp4 -v` of the lab's Kea.
+    pub kea_version: String,
 }
 
 impl LabInfo {
@@ -170,7 +190,8 @@ impl Lab {
     /// time (configs, leases and zones are rewritten; the journal is kept).
     pub fn start(opts: &LabOptions) -> Result<Lab, LabError> {
         let ports = LabPorts::from_base(opts.port_base)?;
-        check_installed()?;
+        let dist = opts.dist()?;
+        tools::check_installed_for(dist.root.is_some())?;
         let dir = std::path::absolute(&opts.dir)
             .map_err(|e| LabError::io("bad directory", &opts.dir, e))?;
         prepare_dir(&dir)?;
@@ -195,7 +216,7 @@ impl Lab {
                     .map_err(|e| LabError::io("cannot clear old lab state in", &p, e))?;
             }
         }
-        let result = start_daemons(opts, &dir, ports, &pids);
+        let result = start_daemons(opts, &dist, &dir, ports, &pids);
         if result.is_err() {
             // The daemons already stopped (dropped inside start_daemons).
             pids.remove();
@@ -276,6 +297,7 @@ fn prepare_dir(dir: &Path) -> Result<(), LabError> {
 
 fn start_daemons(
     opts: &LabOptions,
+    dist: &KeaDist,
     dir: &Path,
     ports: LabPorts,
     pids: &PidFile,
@@ -304,12 +326,13 @@ fn start_daemons(
 
     let mut kea = Vec::new();
     for (i, name) in SERVER_NAMES.iter().enumerate() {
-        let k = KeaInstance::start(
+        let k = KeaInstance::start_on(
+            dist,
             &dir.join(name),
             name,
             ports.ca[i],
             ports.dhcp[i],
-            sample_dhcp4(name, &peers, opts.ha_mode, auth),
+            lab_dhcp4(dist, name, &peers, opts.ha_mode, auth)?,
             auth,
             Some(&csv),
         )?;
@@ -339,6 +362,8 @@ fn start_daemons(
         dns_key_file: dns.key_file.clone(),
         zones: dns.zones.clone(),
         pids_file: pids.path.clone(),
+        api: dist.api,
+        kea_version: dist.version().unwrap_or_else(|_| "?".into()),
     };
     write_ddish_toml(&info.config_path, &lab_toml(&info, &dns))?;
     Ok(Lab {
@@ -347,6 +372,40 @@ fn start_daemons(
         dns,
         detached: false,
     })
+}
+
+/// The lab's sample config for this Kea. Kea >= 2.4 runs HA with multi-threading by default,
+/// and then each server opens its own HTTP listener on its peer URL (KEA_FACTS.md §14),
+/// which is the agent's or the daemon's API port here: the lab turns HA's own threads off so
+/// the peers talk through the API port on every version, as on 2.2.
+fn lab_dhcp4(
+    dist: &KeaDist,
+    name: &str,
+    peers: &[(String, String)],
+    mode: HaMode,
+    auth: Option<(&str, &str)>,
+) -> Result<serde_json::Value, LabError> {
+    let mut cfg = sample_dhcp4(name, peers, mode, auth);
+    if dist.version_number()? >= (2, 4) {
+        for h in cfg["Dhcp4"]["hooks-libraries"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            let ha = h
+                .get_mut("parameters")
+                .and_then(|p| p.get_mut("high-availability"))
+                .and_then(|l| l.get_mut(0))
+                .and_then(serde_json::Value::as_object_mut);
+            if let Some(ha) = ha {
+                ha.insert(
+                    "multi-threading".into(),
+                    json!({"enable-multi-threading": false}),
+                );
+            }
+        }
+    }
+    Ok(cfg)
 }
 
 /// The ddish.toml of a lab.
@@ -361,6 +420,7 @@ fn lab_toml(info: &LabInfo, dns: &DnsInstance) -> DdishToml {
                 user: info.user.clone(),
                 password_file: info.password_file.clone(),
                 tags: vec!["lab".into()],
+                api: info.api.as_str().into(),
             })
             .collect(),
         dns: Some(TomlDns {

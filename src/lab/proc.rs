@@ -324,6 +324,13 @@ pub fn make_dir(dir: &Path) -> Result<(), LabError> {
     Ok(())
 }
 
+/// chmod, with the error naming the path.
+pub fn set_mode(path: &Path, mode: u32) -> Result<(), LabError> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+        .map_err(|e| LabError::io("cannot set the mode of", path, e))
+}
+
 /// Writes a file the daemons read (and may rewrite: Kea's config-write), owned by nobody as root.
 pub fn write_file(path: &Path, contents: &str, mode: u32) -> Result<(), LabError> {
     write_own_file(path, contents, mode)?;

@@ -12,6 +12,8 @@ pub struct TomlServer {
     pub user: Option<String>,
     pub password_file: Option<PathBuf>,
     pub tags: Vec<String>,
+    /// `agent` or `direct`.
+    pub api: String,
 }
 
 /// One named and the zones it is primary for, all with the same TSIG key.
@@ -70,7 +72,7 @@ impl DdishToml {
             let _ = writeln!(s, "\n[[server]]");
             let _ = writeln!(s, "name = {}", q(&sv.name));
             let _ = writeln!(s, "url = {}", q(&sv.url));
-            let _ = writeln!(s, "api = \"agent\"");
+            let _ = writeln!(s, "api = {}", q(&sv.api));
             if let Some(u) = &sv.user {
                 let _ = writeln!(s, "user = {}", q(u));
             }
@@ -117,6 +119,7 @@ mod tests {
                 user: Some("ddish".into()),
                 password_file: Some("/tmp/x/kea-password".into()),
                 tags: vec!["lab".into()],
+                api: "agent".into(),
             }],
             dns: Some(TomlDns {
                 server_name: "lab-ns".into(),

@@ -71,7 +71,25 @@ pub fn hooks_dir() -> Result<PathBuf, LabError> {
 /// Checks that everything `ddish lab` runs is installed; the error lists every missing piece
 /// and the packages to install.
 pub fn check_installed() -> Result<(), LabError> {
-    check_with(&find_program, hooks_dir(), crate::lab::proc::is_root())
+    check_installed_for(false)
+}
+
+/// [`check_installed`] for a lab whose Kea comes from a root dir (`--kea-root`): then only
+/// BIND (and setpriv) must be on the system.
+pub fn check_installed_for(own_kea: bool) -> Result<(), LabError> {
+    let find = |p: &str| {
+        if own_kea && p.starts_with("kea-") {
+            Some(PathBuf::from(p))
+        } else {
+            find_program(p)
+        }
+    };
+    let hooks = if own_kea {
+        Ok(PathBuf::new())
+    } else {
+        hooks_dir()
+    };
+    check_with(&find, hooks, crate::lab::proc::is_root())
 }
 
 fn check_with(
