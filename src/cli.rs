@@ -380,8 +380,16 @@ fn check(cfg: Config) -> Result<ExitCode, Fail> {
 
 /// Plain aligned table: server, reachable, version, scopes, error.
 pub fn check_table(rows: &[ServerHealth]) -> String {
-    let head = ["SERVER", "REACHABLE", "VERSION", "SCOPES", "UTIL", "ERROR"];
-    let body: Vec<[String; 6]> = rows
+    let head = [
+        "SERVER",
+        "REACHABLE",
+        "VERSION",
+        "SCOPES",
+        "UTIL",
+        "WRITES",
+        "ERROR",
+    ];
+    let body: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
@@ -394,30 +402,31 @@ pub fn check_table(rows: &[ServerHealth]) -> String {
                 r.utilization
                     .map(|u| format!("{:.1}%", u.percent()))
                     .unwrap_or_else(|| "-".into()),
+                r.writes.clone().unwrap_or_else(|| "-".into()),
                 r.error.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    let mut w = [0usize; 6];
+    let mut w = [0usize; 7];
     for (i, h) in head.iter().enumerate() {
         w[i] = h.len();
     }
     for row in &body {
-        for i in 0..5 {
+        for i in 0..6 {
             w[i] = w[i].max(row[i].chars().count());
         }
     }
     let mut out = String::new();
-    let line = |cells: [&str; 6], out: &mut String| {
-        for (i, c) in cells.iter().enumerate().take(5) {
+    let line = |cells: [&str; 7], out: &mut String| {
+        for (i, c) in cells.iter().enumerate().take(6) {
             out.push_str(&format!("{:<width$}  ", c, width = w[i]));
         }
-        out.push_str(cells[5]);
+        out.push_str(cells[6]);
         out.push('\n');
     };
     line(head, &mut out);
     for r in &body {
-        line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]], &mut out);
+        line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]], &mut out);
     }
     out
 }

@@ -274,6 +274,22 @@ impl KeaClient {
             .await
     }
 
+    /// config-hash-get (Kea >= 2.4): the SHA-256 of the running config, changed by every
+    /// config-set and every host/subnet command; 112 bytes instead of a whole config-get.
+    /// `None` where the command does not exist (Kea 2.2).
+    pub async fn config_hash(&self) -> Result<Option<String>, KeaError> {
+        match self.call("config-hash-get", None).await {
+            Ok(r) => Ok(r
+                .arguments
+                .as_ref()
+                .and_then(|a| a.get("hash"))
+                .and_then(Value::as_str)
+                .map(str::to_string)),
+            Err(KeaError::Unsupported { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Lease counters by subnet id; a server with no subnets gives an empty map.
     pub async fn stat_lease4_get(&self) -> Result<HashMap<u32, ScopeStats>, KeaError> {
         let r = self.call("stat-lease4-get", None).await?;

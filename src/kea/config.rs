@@ -30,6 +30,9 @@ pub struct KeaConfig {
     /// Digest of the config-get reply this was read from ([`config_digest`]): a later
     /// config-get with another digest means the configuration changed meanwhile.
     pub digest: u64,
+    /// Kea's own hash of it (config-get's top-level `hash`, Kea >= 2.4): what
+    /// config-hash-get answers while nothing changed.
+    pub hash: Option<String>,
 }
 
 /// Digest of a config-get reply body. Kea serialises a configuration the same way each
@@ -55,6 +58,8 @@ impl KeaConfig {
 struct RawArgs<'a> {
     #[serde(rename = "Dhcp4", borrow)]
     dhcp4: Option<RawDhcp4<'a>>,
+    #[serde(borrow)]
+    hash: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -155,23 +160,34 @@ pub fn parse_config(arguments: &Value) -> Result<KeaConfig, KeaError> {
         scopes,
         networks,
         digest: 0,
+        hash: arguments
+            .get("hash")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
 /// Builds a `KeaConfig` from a whole config-get response body: the fast path the client
 /// uses.
 pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
-    let (scopes, networks) = match typed_model(body) {
+    let (scopes, networks, hash) = match typed_model(body) {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!("config-get: fast read failed ({e}); reading subnet by subnet");
-            model_from_value(&config_arguments(body)?)?
+            let reply: RawReply<'_, Value> = decode(body, "config-get")?;
+            let args = reply
+                .arguments
+                .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))?;
+            let hash = args.get("hash").and_then(Value::as_str).map(str::to_string);
+            let (s, n) = model_from_value(&args)?;
+            (s, n, hash)
         }
     };
     Ok(KeaConfig {
         scopes,
         networks,
         digest: config_digest(body),
+        hash,
     })
 }
 
@@ -191,15 +207,21 @@ pub fn config_arguments(body: &[u8]) -> Result<Value, KeaError> {
 }
 
 type Model = (Vec<ScopeDef>, Vec<NetworkDef>);
+/// The model plus Kea's hash of the config (Kea >= 2.4).
+type HashedModel = (Vec<ScopeDef>, Vec<NetworkDef>, Option<String>);
 
 /// The typed pass over a whole body; `Err` sends the caller to the lenient pass.
-fn typed_model(body: &[u8]) -> Result<Model, KeaError> {
+fn typed_model(body: &[u8]) -> Result<HashedModel, KeaError> {
     let reply: RawReply<'_, RawArgs<'_>> = decode(body, "config-get")?;
-    let dhcp4 = reply
+    let args = reply
         .arguments
-        .and_then(|a| a.dhcp4)
         .ok_or_else(|| KeaError::malformed("no Dhcp4 object"))?;
-    Ok(model_from_raw(dhcp4))
+    let hash = args.hash.map(Cow::into_owned);
+    let dhcp4 = args
+        .dhcp4
+        .ok_or_else(|| KeaError::malformed("no Dhcp4 object"))?;
+    let (s, n) = model_from_raw(dhcp4);
+    Ok((s, n, hash))
 }
 
 /// The typed pass over the whole document.
@@ -668,6 +690,10 @@ mod tests {
         assert!(args.get("hash").is_none());
         let read = parse_config_body(&body_of(&with_hash)).unwrap();
         assert_eq!(read.scopes, parse_config(&sample()).unwrap().scopes);
+        assert_eq!(
+            read.hash.as_deref(),
+            Some("5C3C90EF7035249E2FF74D003C19F34EE0B83A3D329E741B52B2EF95A2C637CB")
+        );
     }
 
     fn body_of(args: &Value) -> Vec<u8> {
@@ -709,7 +735,7 @@ mod tests {
     fn typed_pass_reads_real_kea_output() {
         // A config-get reply captured from Kea 2.2 (defaults expanded, shared formatting).
         let body = include_bytes!("testdata/config-get-kea-2.2.json");
-        let (scopes, _) = typed_model(body).expect("typed pass");
+        let (scopes, _, _) = typed_model(body).expect("typed pass");
         assert_eq!(scopes.len(), 4);
         assert_eq!(scopes[0].title.as_deref(), Some("scope 1"));
         assert_eq!(

@@ -8,6 +8,7 @@ pub mod ha_setup;
 mod lease_write;
 mod leases;
 mod reply;
+mod reservation;
 mod semantic;
 mod stats;
 mod status;
@@ -24,9 +25,13 @@ pub use leases::parse_leases;
 pub use reply::{
     parse_response, KeaResponse, RESULT_EMPTY, RESULT_ERROR, RESULT_OK, RESULT_UNSUPPORTED,
 };
+pub use reservation::{
+    reservation_by_commands, reservation_path, reservation_write_path, write_paths_label, Expect,
+    ReservationChange, ReservationSpec, WritePath,
+};
 pub use semantic::{
     changed_parts, describe_summary, diff_summary, edit_is_live, mask_secrets, normalise,
-    same_meaning, subnets_by_id,
+    same_meaning, subnet_mut, subnets_by_id,
 };
 pub use stats::parse_stats;
 pub use status::{parse_status, HaStatus, KeaStatus};

@@ -521,6 +521,33 @@ fn same_identity(a: &Value, want: &Value) -> bool {
         .is_some_and(|(k, w)| a.get(*k) == Some(w))
 }
 
+/// The `subnet4` entry with this id, at the top level or inside a shared network.
+pub fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
+    let d = cfg
+        .get_mut("Dhcp4")
+        .ok_or("the configuration has no Dhcp4 object")?;
+    let is_it = |s: &Value| s["id"].as_u64() == Some(u64::from(id));
+    // Find where it is first, then borrow mutably once.
+    let top = d["subnet4"]
+        .as_array()
+        .and_then(|l| l.iter().position(is_it));
+    if let Some(i) = top {
+        return Ok(&mut d["subnet4"][i]);
+    }
+    let nested = d["shared-networks"].as_array().and_then(|nets| {
+        nets.iter().enumerate().find_map(|(n, net)| {
+            net["subnet4"]
+                .as_array()
+                .and_then(|l| l.iter().position(is_it))
+                .map(|i| (n, i))
+        })
+    });
+    match nested {
+        Some((n, i)) => Ok(&mut d["shared-networks"][n]["subnet4"][i]),
+        None => Err(format!("subnet id {id} is no longer on the server: reload")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,6 +106,32 @@ pub enum WriteError {
         source: KeaError,
     },
 
+    /// A one-change command (host_cmds, subnet_cmds) refused: nothing changed.
+    #[error("server {server} refused {command}: {text}; nothing was changed, fix the values and try again")]
+    CommandRefused {
+        server: String,
+        command: &'static str,
+        text: String,
+    },
+
+    /// A one-change command failed on the way; what was there before was put back if `restored`.
+    #[error("server {server}: {command} failed ({text}); {}", undo_note(*restored))]
+    CommandFailed {
+        server: String,
+        command: &'static str,
+        text: String,
+        restored: bool,
+    },
+
+    /// HA pair, command path: this server was changed, then put back because its peer failed.
+    #[error("server {server}: the change was made, then undone because its HA peer {peer} failed; {}", undo_note_err(*restored, restore_error.as_deref()))]
+    Undone {
+        server: String,
+        peer: String,
+        restored: bool,
+        restore_error: Option<String>,
+    },
+
     /// HA pair: this server was not changed because its peer could not be.
     #[error("server {server}: not changed because its HA peer {peer} could not be ({reason}); nothing was written here")]
     PeerFailed {
@@ -135,6 +161,25 @@ fn restore_note(restored: bool, error: Option<&str>) -> String {
     }
 }
 
+fn undo_note(restored: bool) -> &'static str {
+    if restored {
+        "what was there before is back; nothing changed"
+    } else {
+        "putting back what was there before FAILED too: check the address (ddish ip show) and repeat the change"
+    }
+}
+
+fn undo_note_err(restored: bool, error: Option<&str>) -> String {
+    if restored {
+        "what was there before is back; nothing changed".into()
+    } else {
+        format!(
+            "undoing it FAILED ({}): the two peers now differ; check the address (ddish ip show) and repeat the change",
+            error.unwrap_or("unknown error")
+        )
+    }
+}
+
 fn written_note(written: bool) -> &'static str {
     if written {
         "the change was already sent (config-set): reload the server's view and check whether it took"
@@ -155,6 +200,9 @@ impl WriteError {
             | WriteError::NotPersisted { server, .. }
             | WriteError::Kea { server, .. }
             | WriteError::PeerFailed { server, .. }
+            | WriteError::CommandRefused { server, .. }
+            | WriteError::CommandFailed { server, .. }
+            | WriteError::Undone { server, .. }
             | WriteError::RolledBack { server, .. } => server,
         }
     }
@@ -165,9 +213,10 @@ impl WriteError {
     pub fn changed_server(&self) -> bool {
         match self {
             WriteError::NotPersisted { .. } => true,
-            WriteError::SetFailed { restored, .. } | WriteError::RolledBack { restored, .. } => {
-                !restored
-            }
+            WriteError::SetFailed { restored, .. }
+            | WriteError::RolledBack { restored, .. }
+            | WriteError::CommandFailed { restored, .. }
+            | WriteError::Undone { restored, .. } => !restored,
             WriteError::Kea { written, .. } => *written,
             _ => false,
         }

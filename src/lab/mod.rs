@@ -386,6 +386,20 @@ fn lab_dhcp4(
     auth: Option<(&str, &str)>,
 ) -> Result<serde_json::Value, LabError> {
     let mut cfg = sample_dhcp4(name, peers, mode, auth);
+    // host_cmds, subnet_cmds and class_cmds are open source since Kea 2.7 (3.0 ships them):
+    // where the Kea has them, the lab loads them and ddish writes through them.
+    let dir = dist.hooks_dir()?;
+    if let Some(hooks) = cfg["Dhcp4"]["hooks-libraries"].as_array_mut() {
+        for lib in [
+            "libdhcp_host_cmds.so",
+            "libdhcp_subnet_cmds.so",
+            "libdhcp_class_cmds.so",
+        ] {
+            if dir.join(lib).is_file() {
+                hooks.insert(2, serde_json::json!({ "library": lib }));
+            }
+        }
+    }
     if dist.version_number()? >= (2, 4) {
         for h in cfg["Dhcp4"]["hooks-libraries"]
             .as_array_mut()

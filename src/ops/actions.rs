@@ -99,7 +99,7 @@ pub fn validate_client_id(s: &str) -> Result<String, String> {
 
 pub use crate::dns::validate_hostname;
 
-fn opt_hostname(h: &Option<String>) -> Result<Option<String>, OpError> {
+pub(crate) fn opt_hostname(h: &Option<String>) -> Result<Option<String>, OpError> {
     match h.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(h) => {
@@ -109,36 +109,11 @@ fn opt_hostname(h: &Option<String>) -> Result<Option<String>, OpError> {
     }
 }
 
-fn state_word(s: IpState) -> String {
+pub(crate) fn state_word(s: IpState) -> String {
     s.label().to_lowercase()
 }
 
-/// The `subnet4` entry with this id, at the top level or inside a shared network.
-pub(crate) fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
-    let d = cfg
-        .get_mut("Dhcp4")
-        .ok_or("the configuration has no Dhcp4 object")?;
-    let is_it = |s: &Value| s["id"].as_u64() == Some(u64::from(id));
-    // Find where it is first, then borrow mutably once.
-    let top = d["subnet4"]
-        .as_array()
-        .and_then(|l| l.iter().position(is_it));
-    if let Some(i) = top {
-        return Ok(&mut d["subnet4"][i]);
-    }
-    let nested = d["shared-networks"].as_array().and_then(|nets| {
-        nets.iter().enumerate().find_map(|(n, net)| {
-            net["subnet4"]
-                .as_array()
-                .and_then(|l| l.iter().position(is_it))
-                .map(|i| (n, i))
-        })
-    });
-    match nested {
-        Some((n, i)) => Ok(&mut d["shared-networks"][n]["subnet4"][i]),
-        None => Err(format!("subnet id {id} is no longer on the server: reload")),
-    }
-}
+pub(crate) use crate::kea::subnet_mut;
 
 /// Pins the scope range in `user-context.ddish.range`, so pool edits never move it.
 pub(crate) fn pin_range(subnet: &mut Value, range: Range) {
@@ -199,7 +174,7 @@ impl Session {
 
     /// Journals the outcome of a write and turns it into the action's result (the
     /// warnings only matter when it succeeded).
-    fn conclude(
+    pub(crate) fn conclude(
         &self,
         entry: Entry,
         result: Result<Vec<String>, OpError>,
@@ -430,7 +405,7 @@ impl Session {
     }
 
     /// Each peer's view of the scope (same subnet id on HA peers).
-    async fn peer_views(
+    pub(crate) async fn peer_views(
         &self,
         peers: &[(String, KeaClient)],
         scope: &ScopeDef,
@@ -806,7 +781,7 @@ impl Session {
 
     /// The refusal for an action that needs a scope on an address that only a network
     /// holds: at network level only a claim is possible.
-    async fn outside_scopes(&self, server: &str, ip: Ipv4Addr, what: &str) -> OpError {
+    pub(crate) async fn outside_scopes(&self, server: &str, ip: Ipv4Addr, what: &str) -> OpError {
         match self.network_of(server, ip).await {
             Ok(n) => OpError::Refused(format!(
                 "{ip} is outside every DHCP scope (network {}): {what} needs a scope; at \
@@ -945,6 +920,14 @@ impl Session {
         for (n, _) in peers {
             self.forget_digest(n);
         }
+        Self::gather(server, results)
+    }
+
+    /// One result from per-peer outcomes: the peers written, or what failed where.
+    pub(crate) fn gather(
+        server: &str,
+        results: Vec<(String, Result<kea::WriteOutcome, kea::WriteError>)>,
+    ) -> Result<Vec<String>, OpError> {
         let mut done = Vec::new();
         let mut failed = Vec::new();
         for (n, r) in results {
@@ -966,229 +949,6 @@ impl Session {
                 failed.join("; ")
             )))
         }
-    }
-
-    /// Creates or replaces the reservation at `ip`.
-    pub async fn reserve(
-        &self,
-        server: &str,
-        ip: Ipv4Addr,
-        r: &ReservationRequest,
-        confirmed: bool,
-    ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
-        let ident = match &r.ident {
-            Ident::Mac(m) => Ident::Mac(validate_mac(m).map_err(OpError::Refused)?),
-            Ident::ClientId(c) => Ident::ClientId(validate_client_id(c).map_err(OpError::Refused)?),
-        };
-        let hostname = opt_hostname(&r.hostname)?;
-        let scope = match self.scope_of(server, ip).await {
-            Err(OpError::NotFound(_)) => {
-                return Err(self.outside_scopes(server, ip, "a reservation").await)
-            }
-            r => r?,
-        };
-        let peers = self.peers(server).await?;
-        let view = self
-            .peer_views(&peers[..1], &scope)
-            .await?
-            .into_iter()
-            .next()
-            .expect("one peer");
-        let d = view.detail(ip);
-        match d.state {
-            IpState::Excluded => {
-                return Err(OpError::Refused(format!(
-                    "{ip} is excluded from scope {}: reservations are not offered on excluded \
-                     addresses; remove the exclusion first (ddish scope unexclude)",
-                    scope.cidr
-                )))
-            }
-            IpState::Outside => {
-                return Err(OpError::Refused(format!(
-                    "{ip} is outside the range of scope {} ({})",
-                    scope.cidr, scope.range
-                )))
-            }
-            _ => {}
-        }
-        if d.is_network || d.is_broadcast || d.is_gateway {
-            return Err(OpError::Refused(format!(
-                "{ip} is the {} of {}: it cannot be reserved",
-                if d.is_gateway {
-                    "gateway"
-                } else if d.is_network {
-                    "network address"
-                } else {
-                    "broadcast address"
-                },
-                scope.cidr
-            )));
-        }
-        if r.kind != ReservationType::Dhcp {
-            let raw = peers[0].1.config_get_raw().await?;
-            let has_bootp = raw["Dhcp4"]["hooks-libraries"].as_array().is_some_and(|l| {
-                l.iter().any(|h| {
-                    h["library"]
-                        .as_str()
-                        .is_some_and(|p| p.contains("libdhcp_bootp"))
-                })
-            });
-            if !has_bootp {
-                return Err(OpError::Refused(format!(
-                    "{server} has no BOOTP hook (libdhcp_bootp.so in hooks-libraries): add it, \
-                     or make a DHCP-only reservation"
-                )));
-            }
-        }
-        // Another reservation with the same identifier elsewhere in the subnet.
-        let same = |res: &crate::model::Reservation| match &ident {
-            Ident::Mac(m) => {
-                res.hw
-                    .as_deref()
-                    .and_then(|h| validate_mac(h).ok())
-                    .as_deref()
-                    == Some(m)
-            }
-            Ident::ClientId(c) => {
-                res.client_id
-                    .as_deref()
-                    .and_then(|h| validate_client_id(h).ok())
-                    .as_deref()
-                    == Some(c)
-            }
-        };
-        if let Some(other) = scope
-            .reservations
-            .iter()
-            .find(|res| res.ip != ip && same(res))
-        {
-            return Err(OpError::Refused(format!(
-                "that identifier already has a reservation in {} at {}: edit or delete that one",
-                scope.cidr, other.ip
-            )));
-        }
-        // Leased to someone else: Kea accepts, the client keeps the address (KEA_FACTS §5).
-        if let Some(l) = d.lease.filter(|l| !l.is_expired(now())) {
-            let same_client = match &ident {
-                Ident::Mac(m) => l.hw.to_string() == *m && l.mark == LeaseMark::None,
-                Ident::ClientId(c) => l.client_id.as_deref().map(hex_colon).as_deref() == Some(c),
-            };
-            if !same_client && !confirmed {
-                return Err(OpError::NeedsConfirmation(format!(
-                    "{ip} is {} ({}{}){}: Kea accepts the reservation, but that lease stays \
-                     until it ends and the reserved client gets another address meanwhile. Reserve anyway?",
-                    state_word(d.state),
-                    if l.hw.is_zero() || l.hw.is_none() { "no MAC".to_string() } else { l.hw.to_string() },
-                    l.hostname.as_deref().map(|h| format!(", {h}")).unwrap_or_default(),
-                    l.expires()
-                        .map(|e| format!(" until {}", crate::export::rfc3339(e)))
-                        .unwrap_or_default()
-                )));
-            }
-        }
-        let mut resv = json!({"ip-address": ip.to_string()});
-        match &ident {
-            Ident::Mac(m) => resv["hw-address"] = json!(m),
-            Ident::ClientId(c) => resv["client-id"] = json!(c),
-        }
-        if let Some(h) = &hostname {
-            resv["hostname"] = json!(h);
-        }
-        let mut ctx = json!({"type": r.kind.label()});
-        if let Some(desc) = r.description.as_deref().filter(|s| !s.trim().is_empty()) {
-            ctx["description"] = json!(desc.trim());
-        }
-        resv["user-context"] = json!({"ddish": ctx});
-        let before = scope.reservation_at(ip).map(|x| {
-            json!({
-                "ip-address": x.ip.to_string(), "hw-address": x.hw, "client-id": x.client_id,
-                "hostname": x.hostname, "description": x.description,
-            })
-        });
-        let entry = self.entry(
-            server,
-            if before.is_some() {
-                "reservation-edit"
-            } else {
-                "reserve"
-            },
-            Some(&scope),
-            Some(ip),
-            before,
-            Some(resv.clone()),
-        );
-        let id = scope.id;
-        let new = resv.clone();
-        let result = self
-            .edit_everywhere(server, &peers, move |cfg| {
-                let s = subnet_mut(cfg, id)?;
-                if !s["reservations"].is_array() {
-                    s["reservations"] = json!([]);
-                }
-                let list = s["reservations"].as_array_mut().expect("array");
-                list.retain(|x| x["ip-address"].as_str() != Some(&ip.to_string()));
-                list.push(new.clone());
-                Ok(())
-            })
-            .await;
-        let mut warnings = Vec::new();
-        if d.lease.is_some_and(|l| !l.is_expired(now())) && confirmed {
-            warnings.push(format!(
-                "{ip} stays leased to its current client until the lease ends"
-            ));
-        }
-        let summary = format!(
-            "{ip} reserved for {}{}",
-            match &ident {
-                Ident::Mac(m) => m.clone(),
-                Ident::ClientId(c) => format!("client-id {c}"),
-            },
-            hostname.map(|h| format!(" ({h})")).unwrap_or_default()
-        );
-        self.conclude(entry, result, server, Some(ip), summary, warnings)
-    }
-
-    /// Deletes the reservation at `ip`.
-    pub async fn unreserve(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
-        let scope = self.scope_of(server, ip).await?;
-        let Some(existing) = scope.reservation_at(ip).cloned() else {
-            return Err(OpError::Refused(format!(
-                "{ip} has no reservation in {}",
-                scope.cidr
-            )));
-        };
-        let peers = self.peers(server).await?;
-        let before = json!({"ip-address": ip.to_string(), "hw-address": existing.hw,
-            "client-id": existing.client_id, "hostname": existing.hostname});
-        let entry = self.entry(
-            server,
-            "unreserve",
-            Some(&scope),
-            Some(ip),
-            Some(before),
-            None,
-        );
-        let id = scope.id;
-        let result = self
-            .edit_everywhere(server, &peers, move |cfg| {
-                let s = subnet_mut(cfg, id)?;
-                let list = s["reservations"]
-                    .as_array_mut()
-                    .ok_or("the subnet has no reservations any more")?;
-                let n = list.len();
-                list.retain(|x| x["ip-address"].as_str() != Some(&ip.to_string()));
-                if list.len() == n {
-                    return Err(format!(
-                        "{ip} has no reservation on this server any more: reload"
-                    ));
-                }
-                Ok(())
-            })
-            .await;
-        let summary = format!("reservation of {ip} deleted");
-        self.conclude(entry, result, server, Some(ip), summary, Vec::new())
     }
 
     fn exclusion_range(scope: &ScopeDef, start: Ipv4Addr, end: Ipv4Addr) -> Result<Range, OpError> {
@@ -1472,7 +1232,7 @@ impl Session {
             .map_err(|e| OpError::Refused(e.to_string()))
     }
 
-    fn entry(
+    pub(crate) fn entry(
         &self,
         server: &str,
         action: &str,

@@ -853,6 +853,7 @@ mod tests {
                 scopes: vec![],
                 networks: vec![],
                 digest: 1,
+                hash: None,
             }),
         };
         let st = |pid, reload| KeaStatus {

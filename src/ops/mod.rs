@@ -6,6 +6,7 @@ pub mod events;
 pub mod failover;
 pub mod fleet;
 pub mod layout;
+mod reserve;
 pub mod search;
 mod session;
 pub mod zones;
@@ -49,6 +50,8 @@ pub struct ServerHealth {
     pub scopes: Option<usize>,
     pub utilization: Option<Utilization>,
     pub ha_state: Option<String>,
+    /// How ddish writes to it, from its commands (`kea::write_paths_label`).
+    pub writes: Option<String>,
     /// Short kind of failure for tables ("auth failed", "timeout", ...).
     pub error_kind: Option<String>,
     /// The full user-facing message.

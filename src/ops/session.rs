@@ -60,7 +60,7 @@ pub struct Session {
     clients: Mutex<HashMap<String, KeaClient>>,
     /// Digest of each server's configuration as last loaded (what the user saw): a config
     /// write stops when the server's differs, i.e. it was changed behind ddish's back.
-    seen: Mutex<HashMap<String, u64>>,
+    seen: Mutex<HashMap<String, (u64, Option<String>)>>,
 }
 
 impl Session {
@@ -110,7 +110,16 @@ impl Session {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(name)
-            .copied()
+            .map(|(d, _)| *d)
+    }
+
+    /// Kea's hash (config-hash-get, Kea >= 2.4) of `name`'s configuration as last loaded.
+    pub fn seen_hash(&self, name: &str) -> Option<String> {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .and_then(|(_, h)| h.clone())
     }
 
     /// Forgets the loaded digest (after ddish's own write: the next load sets it again).
@@ -136,6 +145,7 @@ impl Session {
             scopes: None,
             utilization: None,
             ha_state: None,
+            writes: None,
             error_kind: None,
             error: None,
         };
@@ -146,6 +156,7 @@ impl Session {
                 h.scopes = Some(d.tree.scopes.iter().filter(|s| s.def.id != 0).count());
                 h.utilization = Some(d.tree.utilization());
                 h.ha_state = d.ha_state;
+                h.writes = Some(crate::kea::write_paths_label(&d.commands));
             }
             Err(e) => {
                 // Reachable but failing (e.g. daemon offline behind a live agent) still
@@ -178,6 +189,7 @@ impl Session {
                 scopes: None,
                 utilization: None,
                 ha_state: None,
+                writes: None,
                 error_kind: Some("internal".into()),
                 error: Some(format!("internal error while checking: {e}")),
             }));
@@ -214,7 +226,7 @@ impl Session {
             self.seen
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(name.to_string(), config.digest);
+                .insert(name.to_string(), (config.digest, config.hash.clone()));
         }
         let scopes = config
             .scopes

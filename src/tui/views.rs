@@ -96,6 +96,7 @@ impl FleetRow {
             scopes: None,
             utilization: None,
             ha_state: None,
+            writes: None,
             error_kind: Some("not checked".into()),
             error: Some("not checked yet".into()),
         })

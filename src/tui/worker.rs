@@ -610,6 +610,7 @@ fn failed_health(session: &Session, name: &str, kind: &str, msg: String) -> Serv
         scopes: None,
         utilization: None,
         ha_state: None,
+        writes: None,
         error_kind: Some(kind.to_string()),
         error: Some(msg),
     }

@@ -278,6 +278,7 @@ pub fn health_up() -> ServerHealth {
         scopes: Some(4),
         utilization: Some(Utilization::new(9564, 65627)),
         ha_state: Some("hot-standby".into()),
+        writes: None,
         error_kind: None,
         error: None,
     }
@@ -292,6 +293,7 @@ pub fn health_down() -> ServerHealth {
         scopes: None,
         utilization: None,
         ha_state: None,
+        writes: None,
         error_kind: Some("unreachable".into()),
         error: Some(
             "cannot connect to kea-dc at http://127.0.0.1:18001/: connection refused; is kea-ctrl-agent running?"
