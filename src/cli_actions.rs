@@ -406,8 +406,9 @@ async fn show(
             if let Some(r) = d.reservation {
                 let _ = writeln!(
                     out,
-                    "reservation  {}{}{}",
+                    "reservation  {}{}{}{}",
                     r.hw.as_deref().or(r.client_id.as_deref()).unwrap_or("-"),
+                    if r.global { "  (global)" } else { "" },
                     r.hostname
                         .as_deref()
                         .map(|h| format!("  {h}"))

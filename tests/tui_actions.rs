@@ -910,6 +910,7 @@ fn refresh_in_a_scope_reloads_the_tree_and_the_definition() {
         hostname: Some("scanner".into()),
         description: None,
         client_classes: vec![],
+        global: false,
     });
     let v = ddish::model::ScopeView::build(d, vec![], NOW);
     a.update(respond(

@@ -27,6 +27,19 @@ const BIG_BODY: usize = 256 * 1024;
 /// Biggest lease4-get-page ever sent: larger pages can wedge Kea for minutes (KEA_FACTS.md §11).
 pub const MAX_PAGE: u32 = 1000;
 
+/// How long a config-set waits out a running lease file cleanup.
+const LFC_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Kea 2.6 and 3.0 run kea-lfc on every config load; a config-set (or config-reload) while it runs
+/// fails with "unable to load leases from files while the lease file cleanup is in
+/// progress" and leaves the lease database closed until a later load succeeds (measured on
+/// 2.6.3 and 3.0.4 with 20,000 leases: the second of two back-to-back config-sets fails, one ~1 s
+/// later succeeds). Nothing was applied, so sending it again is safe.
+fn is_lfc_busy(command: &str, text: &str) -> bool {
+    matches!(command, "config-set" | "config-reload")
+        && text.contains("lease file cleanup is in progress")
+}
+
 /// How long one command may take: config writes on a big server legitimately take ~30 s
 /// (KEA_FACTS.md §11), big reads a few seconds; everything else gets `base`.
 pub fn command_timeout(command: &str, base: Duration) -> Duration {
@@ -203,9 +216,20 @@ impl KeaClient {
         command: &str,
         arguments: Option<&Value>,
     ) -> Result<KeaResponse, KeaError> {
-        let body = self.send(command, arguments, true).await?;
-        let command = command.to_string();
-        self.parse(body, move |b| parse_response(b, &command)).await
+        let started = std::time::Instant::now();
+        loop {
+            let body = self.send(command, arguments, true).await?;
+            let name = command.to_string();
+            let r = self.parse(body, move |b| parse_response(b, &name)).await;
+            match &r {
+                Err(KeaError::Failed { text, .. })
+                    if is_lfc_busy(command, text) && started.elapsed() < LFC_WAIT =>
+                {
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                _ => return r,
+            }
+        }
     }
 
     /// A command for the Control Agent itself (no `service`), e.g. its own config-get.
@@ -487,6 +511,15 @@ mod tests {
     fn timeouts_by_command() {
         let base = Duration::from_secs(5);
         assert_eq!(command_timeout("config-set", base), Duration::from_secs(90));
+        assert!(is_lfc_busy(
+            "config-set",
+            "Unable to open database: unable to load leases from files while the lease file \
+             cleanup is in progress"
+        ));
+        assert!(!is_lfc_busy(
+            "config-test",
+            "lease file cleanup is in progress"
+        ));
         assert_eq!(command_timeout("config-get", base), Duration::from_secs(30));
         assert_eq!(command_timeout("lease4-get-page", base), base);
         let long = Duration::from_secs(120);

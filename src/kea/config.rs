@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::error::KeaError;
 use super::reply::{decode, RawReply};
+use crate::model::scope::attach_global_reservations;
 use crate::model::{
     NetworkDef, NetworkKind, OptionData, Range, RangeSet, Reservation, ScopeDef, ScopeStatus,
 };
@@ -68,6 +69,8 @@ struct RawDhcp4<'a> {
     subnet4: Vec<RawSubnet<'a>>,
     #[serde(rename = "shared-networks", borrow, default)]
     shared_networks: Vec<RawShared<'a>>,
+    #[serde(borrow, default)]
+    reservations: Vec<RawReservation<'a>>,
     #[serde(rename = "user-context", default)]
     user_context: Option<Context>,
 }
@@ -243,6 +246,12 @@ fn model_from_raw(d: RawDhcp4<'_>) -> Model {
             push_scope(&mut scopes, s, Some(&shared));
         }
     }
+    let globals = d
+        .reservations
+        .iter()
+        .filter_map(parse_reservation)
+        .collect();
+    attach_global_reservations(&mut scopes, globals);
     let networks = parse_networks(Context::ddish(&d.user_context));
     (scopes, networks)
 }
@@ -282,6 +291,12 @@ fn model_from_value(arguments: &Value) -> Result<Model, KeaError> {
             }
         }
     }
+    let globals = array(dhcp4, "reservations")
+        .iter()
+        .filter_map(|r| RawReservation::deserialize(r).ok())
+        .filter_map(|r| parse_reservation(&r))
+        .collect();
+    attach_global_reservations(&mut scopes, globals);
     let networks = parse_networks(ddish(dhcp4));
     Ok((scopes, networks))
 }
@@ -446,6 +461,7 @@ fn parse_reservation(r: &RawReservation<'_>) -> Option<Reservation> {
         hostname: owned(&r.hostname),
         description,
         client_classes: r.client_classes.iter().map(|c| c.to_string()).collect(),
+        global: false,
     })
 }
 
@@ -677,6 +693,25 @@ mod tests {
     #[test]
     fn arguments_come_back_whole() {
         assert_eq!(config_arguments(&body_of(&sample())).unwrap(), sample());
+    }
+
+    #[test]
+    fn global_reservations_are_read_on_both_passes() {
+        let body = |extra: &str| {
+            format!(
+                r#"{{"result": 0, "arguments": {{"Dhcp4": {{
+                "reservations": [{{"ip-address": "10.1.0.9", "hw-address": "aa:bb:cc:00:00:09"}},
+                                 {{"hw-address": "aa:bb:cc:00:00:10"}}],
+                "subnet4": [{{"id": 1, "subnet": "10.1.0.0/24"{extra}}}]}}}}}}"#
+            )
+        };
+        // The second subnet field breaks the typed pass: the lenient one must agree.
+        for b in [body(""), body(r#", "pools": [{"pool": 7}]"#)] {
+            let c = parse_config_body(b.as_bytes()).unwrap();
+            let r = &c.scopes[0].reservations;
+            assert_eq!(r.len(), 1, "{b}");
+            assert!(r[0].global && r[0].ip == Ipv4Addr::new(10, 1, 0, 9));
+        }
     }
 
     #[test]

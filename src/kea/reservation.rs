@@ -73,7 +73,12 @@ impl ReservationChange {
     pub fn edit_config(&self, cfg: &mut Value) -> Result<(), String> {
         let id = self.subnet_id();
         let ip = self.ip().to_string();
-        let s = super::semantic::subnet_mut(cfg, id)?;
+        // Subnet id 0 is Kea's name for the global reservations (Dhcp4.reservations).
+        let s = if id == 0 {
+            cfg.get_mut("Dhcp4").ok_or("no Dhcp4 object")?
+        } else {
+            super::semantic::subnet_mut(cfg, id)?
+        };
         match self {
             ReservationChange::Put { reservation, .. } => {
                 if !s["reservations"].is_array() {

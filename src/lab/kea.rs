@@ -266,8 +266,27 @@ impl KeaInstance {
     /// Starts kea-dhcp4 again from its config file (as config-write left it) and waits
     /// until it answers on its control socket.
     pub fn start_dhcp(&mut self) -> Result<(), LabError> {
+        self.wait_lfc_done();
         self.dhcp.restart()?;
         self.wait_dhcp_ready()
+    }
+
+    /// Kea >= 2.6 starts kea-lfc on every config load, and it outlives a stopped daemon;
+    /// a kea-dhcp4 started while it runs refuses its lease file ("lease file cleanup is in
+    /// progress") and exits. Waits (at most 30 s) for the one named in `<leases>.pid`.
+    fn wait_lfc_done(&self) {
+        let mut pid_file = self.leases_path.clone().into_os_string();
+        pid_file.push(".pid");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+        {
+            if !proc::pid_alive(pid) || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Stops the HTTP endpoint: the CA (kea-dhcp4 itself with the direct API).

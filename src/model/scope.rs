@@ -29,6 +29,10 @@ pub struct Reservation {
     pub description: Option<String>,
     /// Client classes on the reservation (`BOOTP` marks a BOOTP reservation).
     pub client_classes: Vec<String>,
+    /// One of Kea's global reservations (`Dhcp4.reservations`), shown in the scope whose
+    /// subnet holds its address: Kea hands it out there when the subnet allows global ones,
+    /// and either way no one else may get it.
+    pub global: bool,
 }
 
 impl Default for Reservation {
@@ -40,6 +44,25 @@ impl Default for Reservation {
             hostname: None,
             description: None,
             client_classes: Vec::new(),
+            global: false,
+        }
+    }
+}
+
+/// Puts each global reservation into the most specific scope holding its address, unless
+/// that scope has its own reservation there (the subnet's wins in Kea too). Addresses in no
+/// scope are left out: IPAM has no place for them.
+pub fn attach_global_reservations(scopes: &mut [ScopeDef], globals: Vec<Reservation>) {
+    for mut r in globals {
+        let best = scopes
+            .iter_mut()
+            .filter(|s| s.cidr.contains(&r.ip))
+            .max_by_key(|s| s.cidr.prefix_len());
+        if let Some(s) = best {
+            if s.reservation_at(r.ip).is_none() {
+                r.global = true;
+                s.reservations.push(r);
+            }
         }
     }
 }
@@ -427,6 +450,56 @@ mod tests {
             mark,
             extra: None,
         }
+    }
+
+    #[test]
+    fn global_reservations_land_in_the_narrowest_scope_and_are_not_free() {
+        let mut wide = def("10.0.0.0/16", &["10.0.1.0-10.0.1.255"]);
+        wide.id = 1;
+        let mut narrow = def("10.0.0.0/24", &["10.0.0.100-10.0.0.110"]);
+        narrow.id = 2;
+        narrow.reservations.push(Reservation {
+            ip: "10.0.0.101".parse().unwrap(),
+            hostname: Some("subnet-own".into()),
+            ..Default::default()
+        });
+        let mut scopes = vec![wide, narrow];
+        let g = |ip: &str, h: &str| Reservation {
+            ip: ip.parse().unwrap(),
+            hostname: Some(h.into()),
+            ..Default::default()
+        };
+        attach_global_reservations(
+            &mut scopes,
+            vec![
+                g("10.0.0.100", "global-a"),
+                g("10.0.0.101", "global-b"),
+                g("10.0.1.7", "global-c"),
+                g("192.0.2.1", "nowhere"),
+            ],
+        );
+        let names = |s: &ScopeDef| -> Vec<(String, bool)> {
+            s.reservations
+                .iter()
+                .map(|r| (r.hostname.clone().unwrap(), r.global))
+                .collect()
+        };
+        assert_eq!(names(&scopes[0]), vec![("global-c".to_string(), true)]);
+        // The subnet's own reservation at .101 wins over the global one.
+        assert_eq!(
+            names(&scopes[1]),
+            vec![
+                ("subnet-own".to_string(), false),
+                ("global-a".to_string(), true)
+            ]
+        );
+        let v = ScopeView::build(scopes[1].clone(), vec![], 0);
+        assert_eq!(v.state_of("10.0.0.100".parse().unwrap()), IpState::Reserved);
+        assert_eq!(
+            crate::model::alloc::next_free(&[&v], None),
+            Some("10.0.0.102".parse().unwrap()),
+            "next-free skips both the global and the subnet reservation"
+        );
     }
 
     #[test]

@@ -150,6 +150,16 @@ impl Session {
             hostname: hostname.clone(),
             ddish: ctx,
         };
+        if let Some(g) = scope.reservation_at(ip).filter(|x| x.global) {
+            return Err(OpError::Refused(format!(
+                "{ip} has a global reservation (Dhcp4 reservations) for {}: delete it first \
+                 (ddish ip unreserve {ip}), then reserve it in scope {}",
+                g.hw.as_deref()
+                    .or(g.client_id.as_deref())
+                    .unwrap_or("another client"),
+                scope.cidr
+            )));
+        }
         let before = scope.reservation_at(ip).map(|x| {
             json!({
                 "ip-address": x.ip.to_string(), "hw-address": x.hw, "client-id": x.client_id,
@@ -214,7 +224,7 @@ impl Session {
             None,
         );
         let change = ReservationChange::Delete {
-            subnet_id: scope.id,
+            subnet_id: if existing.global { 0 } else { scope.id },
             ip,
         };
         let result = self

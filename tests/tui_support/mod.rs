@@ -107,6 +107,7 @@ pub fn office_def() -> ScopeDef {
             hostname: Some("printer-2a".into()),
             description: Some("HP in room 2.14".into()),
             client_classes: vec!["printers".into()],
+            global: false,
         },
         Reservation {
             ip: ip("10.64.0.50"),
@@ -115,6 +116,7 @@ pub fn office_def() -> ScopeDef {
             hostname: Some("nas".into()),
             description: None,
             client_classes: vec![],
+            global: false,
         },
     ];
     d

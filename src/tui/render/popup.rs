@@ -123,7 +123,11 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
     match d.reservation {
         None => lines.push(kv("Reservation", "none")),
         Some(r) => {
-            lines.push(section("Reservation"));
+            lines.push(section(if r.global {
+                "Reservation (global: Dhcp4 reservations)"
+            } else {
+                "Reservation"
+            }));
             lines.push(kv("  MAC", opt(r.hw.as_deref())));
             lines.push(kv("  Client ID", opt(r.client_id.as_deref())));
             lines.push(kv("  Hostname", opt(r.hostname.as_deref())));
