@@ -93,6 +93,7 @@ for s in "${suites[@]}"; do
   esac
   build "$s"
   dir="$cache/$s"
-  version=$(chroot "$dir" /usr/sbin/kea-dhcp4 -v 2>/dev/null || echo "?")
+  version=$($SUDO chroot "$dir" /usr/sbin/kea-dhcp4 -v 2>/dev/null || echo "?")
+  [ "$version" = "?" ] || echo "Kea $version" | $SUDO tee "$dir/.ddish-version" >/dev/null
   echo "$s $dir $version"
 done
