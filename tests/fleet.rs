@@ -649,9 +649,7 @@ fn status_refresh_reuses_the_config_until_the_server_reloads() {
     args["Dhcp4"]["subnet4"].as_array_mut().unwrap().push(
         json!({"id": 3, "subnet": "10.22.0.0/24", "pools": [{"pool": "10.22.0.10 - 10.22.0.20"}]}),
     );
-    let r = k
-        .command("config-set", Some(args))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = k.config_set(args).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r["result"], 0, "{r}");
     let after = status(&rt);
     assert_eq!(after.0, 3, "the new subnet is seen");

@@ -698,7 +698,7 @@ fn ip_actions_on_an_ha_pair() {
             }
         }
     }
-    let set = peers.cmd(0, "config-set", theirs);
+    let set = lab::kea_config_set(peers.ports[0], Some(peers.auth), theirs).unwrap();
     assert_eq!(set["result"], 0, "{set}");
     let req = ddish::ops::ReservationRequest {
         ident: ddish::ops::Ident::Mac("aa:bb:cc:00:01:71".into()),

@@ -702,11 +702,14 @@ mod tests {
                 r#"{{"result": 0, "arguments": {{"Dhcp4": {{
                 "reservations": [{{"ip-address": "10.1.0.9", "hw-address": "aa:bb:cc:00:00:09"}},
                                  {{"hw-address": "aa:bb:cc:00:00:10"}}],
-                "subnet4": [{{"id": 1, "subnet": "10.1.0.0/24"{extra}}}]}}}}}}"#
+                "subnet4": [{{"id": 1, "subnet": "10.1.0.0/24"}}{extra}]}}}}}}"#
             )
         };
-        // The second subnet field breaks the typed pass: the lenient one must agree.
-        for b in [body(""), body(r#", "pools": [{"pool": 7}]"#)] {
+        // A broken second subnet sends it to the lenient pass, which must agree.
+        for b in [
+            body(""),
+            body(r#", {"id": 2, "subnet": "10.2.0.0/24", "pools": [{"pool": 7}]}"#),
+        ] {
             let c = parse_config_body(b.as_bytes()).unwrap();
             let r = &c.scopes[0].reservations;
             assert_eq!(r.len(), 1, "{b}");

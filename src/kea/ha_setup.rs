@@ -139,6 +139,11 @@ impl HaParams {
             "max-response-delay": self.max_response_delay,
             "max-ack-delay": self.max_ack_delay,
             "max-unacked-clients": self.max_unacked_clients,
+            // Kea >= 2.4 turns HA multi-threading on by default, and with it a listener of
+            // its own on this peer's URL port, which the Control Agent (or, on 3.0 direct,
+            // the daemon's control socket) already holds: config-set fails "Address already
+            // in use". Off, the peers talk through the API as on 2.2 (which accepts the key).
+            "multi-threading": {"enable-multi-threading": false},
             "peers": peers
         })
     }
@@ -283,6 +288,9 @@ fn merge_rel(old: &Value, new: Value) -> Value {
         "max-unacked-clients",
     ] {
         out[k] = new[k].clone();
+    }
+    if out.get("multi-threading").is_none() {
+        out["multi-threading"] = new["multi-threading"].clone();
     }
     let old_peers = old["peers"].as_array().cloned().unwrap_or_default();
     let peers: Vec<Value> = new["peers"]

@@ -168,6 +168,37 @@ pub(crate) fn base64(data: &[u8]) -> String {
     out
 }
 
+/// config-set as another tool would do it, for tests that change a server behind ddish's
+/// back: Kea >= 2.4's top-level `hash` (from config-get) is dropped, since config-set
+/// refuses it, and a load refused while the last one's kea-lfc runs (Kea >= 2.6) is sent
+/// again for up to 30 s.
+pub fn kea_config_set(
+    port: u16,
+    auth: Option<(&str, &str)>,
+    mut config: Value,
+) -> Result<Value, String> {
+    if let Some(top) = config.as_object_mut() {
+        top.remove("hash");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = kea_command(
+            port,
+            auth,
+            Some("dhcp4"),
+            "config-set",
+            Some(config.clone()),
+        )?;
+        let busy = r["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("lease file cleanup is in progress"));
+        if !busy || std::time::Instant::now() > deadline {
+            return Ok(r);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -207,6 +207,12 @@ impl KeaInstance {
             .map_err(|e| LabError::Check(format!("{}: {command}: {e}", self.name)))
     }
 
+    /// config-set as another tool would send it ([`http::kea_config_set`]).
+    pub fn config_set(&self, config: Value) -> Result<Value, LabError> {
+        http::kea_config_set(self.ca_port, self.auth(), config)
+            .map_err(|e| LabError::Check(format!("{}: config-set: {e}", self.name)))
+    }
+
     /// A command to the CA itself (no `service`).
     pub fn ca_command(&self, command: &str, arguments: Option<Value>) -> Result<Value, LabError> {
         http::kea_command(self.ca_port, self.auth(), None, command, arguments)
