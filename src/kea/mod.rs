@@ -30,8 +30,8 @@ pub use reservation::{
     ReservationChange, ReservationSpec, WritePath,
 };
 pub use semantic::{
-    changed_parts, describe_summary, diff_summary, edit_is_live, mask_secrets, normalise,
-    same_meaning, subnet_mut, subnets_by_id,
+    changed_parts, describe_summary, diff_summary, edit_is_live, find_subnet_mut, mask_secrets,
+    normalise, same_meaning, subnet_mut, subnets_by_id,
 };
 pub use stats::parse_stats;
 pub use status::{parse_status, HaStatus, KeaStatus};

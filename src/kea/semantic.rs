@@ -526,26 +526,29 @@ pub fn subnet_mut(cfg: &mut Value, id: u32) -> Result<&mut Value, String> {
     let d = cfg
         .get_mut("Dhcp4")
         .ok_or("the configuration has no Dhcp4 object")?;
-    let is_it = |s: &Value| s["id"].as_u64() == Some(u64::from(id));
+    find_subnet_mut(d, |s| s["id"].as_u64() == Some(u64::from(id)))
+        .ok_or_else(|| format!("subnet id {id} is no longer on the server: reload"))
+}
+
+/// The first `subnet4` entry of a Dhcp4 object that `is_it` picks, at the top level or
+/// inside a shared network.
+pub fn find_subnet_mut(d: &mut Value, is_it: impl Fn(&Value) -> bool) -> Option<&mut Value> {
     // Find where it is first, then borrow mutably once.
     let top = d["subnet4"]
         .as_array()
-        .and_then(|l| l.iter().position(is_it));
+        .and_then(|l| l.iter().position(&is_it));
     if let Some(i) = top {
-        return Ok(&mut d["subnet4"][i]);
+        return Some(&mut d["subnet4"][i]);
     }
-    let nested = d["shared-networks"].as_array().and_then(|nets| {
+    let (n, i) = d["shared-networks"].as_array().and_then(|nets| {
         nets.iter().enumerate().find_map(|(n, net)| {
             net["subnet4"]
                 .as_array()
-                .and_then(|l| l.iter().position(is_it))
+                .and_then(|l| l.iter().position(&is_it))
                 .map(|i| (n, i))
         })
-    });
-    match nested {
-        Some((n, i)) => Ok(&mut d["shared-networks"][n]["subnet4"][i]),
-        None => Err(format!("subnet id {id} is no longer on the server: reload")),
-    }
+    })?;
+    Some(&mut d["shared-networks"][n]["subnet4"][i])
 }
 
 #[cfg(test)]

@@ -61,31 +61,14 @@ fn dhcp4(cfg: &mut Value) -> Result<&mut Value, String> {
 
 /// The `subnet4` entry for `cidr`, at the top level or inside a shared network.
 fn subnet_by_cidr<'a>(cfg: &'a mut Value, cidr: &Ipv4Net) -> Result<&'a mut Value, String> {
-    let d = dhcp4(cfg)?;
     let is_it = |s: &Value| {
         s["subnet"]
             .as_str()
             .and_then(|t| t.trim().parse::<Ipv4Net>().ok())
             .is_some_and(|n| n == *cidr)
     };
-    let top = d["subnet4"]
-        .as_array()
-        .and_then(|l| l.iter().position(is_it));
-    if let Some(i) = top {
-        return Ok(&mut d["subnet4"][i]);
-    }
-    let nested = d["shared-networks"].as_array().and_then(|nets| {
-        nets.iter().enumerate().find_map(|(n, net)| {
-            net["subnet4"]
-                .as_array()
-                .and_then(|l| l.iter().position(is_it))
-                .map(|i| (n, i))
-        })
-    });
-    match nested {
-        Some((n, i)) => Ok(&mut d["shared-networks"][n]["subnet4"][i]),
-        None => Err(format!("no scope {cidr} on the server: check the CIDR")),
-    }
+    crate::kea::find_subnet_mut(dhcp4(cfg)?, is_it)
+        .ok_or_else(|| format!("no scope {cidr} on the server: check the CIDR"))
 }
 
 fn shown(v: Option<&Value>) -> String {
