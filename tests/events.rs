@@ -81,9 +81,7 @@ fn change_behind_ddish(k: &KeaInstance, edit: impl FnOnce(&mut Vec<Value>)) {
     let mut list = std::mem::take(subnets);
     edit(&mut list);
     args["Dhcp4"]["subnet4"] = Value::Array(list);
-    let r = k
-        .command("config-set", Some(args))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let r = k.config_set(args).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r["result"], 0, "config-set: {r}");
 }
 

@@ -172,7 +172,7 @@ fn scopes(k: &KeaInstance) -> Vec<Scope> {
                 .map(|p| {
                     (
                         p["pool"].as_str().unwrap_or("").to_string(),
-                        p["client-class"].as_str().unwrap_or("").to_string(),
+                        ddish::kea::classes_of(p).join(","),
                     )
                 })
                 .collect();

@@ -100,6 +100,9 @@ struct RawSubnet<'a> {
     valid_lifetime: Option<i64>,
     #[serde(rename = "client-class", borrow)]
     client_class: Option<Cow<'a, str>>,
+    /// Kea 3.0's spelling (see class_field.rs).
+    #[serde(rename = "client-classes", borrow, default)]
+    client_classes: Vec<Cow<'a, str>>,
     #[serde(rename = "user-context", default)]
     user_context: Option<Context>,
 }
@@ -392,11 +395,18 @@ fn parse_subnet(s: &RawSubnet<'_>, shared: Option<&Shared<'_>>) -> Result<ScopeD
         .filter_map(parse_reservation)
         .collect();
     let options: Vec<OptionData> = s.option_data.iter().map(parse_option).collect();
-    let client_class = owned(&s.client_class);
+    let classes: Vec<&str> = s
+        .client_class
+        .as_deref()
+        .into_iter()
+        .chain(s.client_classes.iter().map(|c| c.as_ref()))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let client_class = (!classes.is_empty()).then(|| classes.join(", "));
 
     let dd = Context::ddish(&s.user_context);
-    let inactive = client_class.as_deref() == Some("never")
-        || dd.get("inactive").and_then(Value::as_bool) == Some(true);
+    let inactive =
+        classes.contains(&"never") || dd.get("inactive").and_then(Value::as_bool) == Some(true);
     let marked = dd.get("range").and_then(|r| {
         let range = parse_range_mark(r);
         if range.is_none() {
@@ -674,6 +684,24 @@ mod tests {
             "own routers by code"
         );
         assert_eq!(s.range.to_string(), "10.71.0.1 - 10.71.0.254");
+    }
+
+    #[test]
+    fn kea_3_class_lists() {
+        // Kea 3.0 config-get: `client-classes` lists on subnets (and pools).
+        let c = parse_config(&json!({"Dhcp4": {"subnet4": [
+            {"id": 1, "subnet": "10.1.0.0/24", "client-classes": ["never"],
+             "pools": [{"pool": "10.1.0.10-10.1.0.20", "client-classes": ["HA_a"]}]},
+            {"id": 2, "subnet": "10.2.0.0/24", "client-classes": []},
+            {"id": 3, "subnet": "10.3.0.0/24", "client-classes": ["voip", "lab"]}]}}))
+        .unwrap();
+        assert_eq!(c.scope(1).unwrap().status, ScopeStatus::Inactive);
+        assert_eq!(c.scope(2).unwrap().status, ScopeStatus::Active);
+        assert_eq!(c.scope(2).unwrap().client_class, None);
+        assert_eq!(
+            c.scope(3).unwrap().client_class.as_deref(),
+            Some("voip, lab")
+        );
     }
 
     #[test]

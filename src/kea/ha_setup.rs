@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde_json::{json, Value};
 
+use super::class_field::{classes_of, has_class, remove_classes, set_class};
 use super::client::KeaClient;
 use super::write::{prepare, WriteError, WriteOutcome};
 use crate::model::failover::split_pools;
@@ -380,8 +381,8 @@ pub fn foreign_pool_class(subnet: &Value) -> Option<String> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|p| p["client-class"].as_str())
-        .find(|c| !c.is_empty() && !is_ha_class(c))
+        .flat_map(classes_of)
+        .find(|c| !is_ha_class(c))
         .map(str::to_string)
 }
 
@@ -396,17 +397,10 @@ fn write_pools(subnet: &mut Value, old: &[(Range, Value)], ranges: &[(Range, Opt
                 .find(|(o, _)| o.overlaps(r))
                 .map(|(_, v)| v.clone())
                 .unwrap_or_else(|| json!({}));
-            if let Some(o) = p.as_object_mut() {
-                if o.get("client-class")
-                    .and_then(Value::as_str)
-                    .is_some_and(is_ha_class)
-                {
-                    o.remove("client-class");
-                }
-            }
+            remove_classes(&mut p, is_ha_class);
             p["pool"] = json!(r.to_pool_string());
             if let Some(c) = class {
-                p["client-class"] = json!(c);
+                set_class(&mut p, Some(c));
             }
             p
         })
@@ -428,20 +422,18 @@ pub fn split_subnet_pools(subnet: &mut Value, first: &str, second: &str) -> Resu
     let classes = [format!("HA_{first}"), format!("HA_{second}")];
     let already = !old.is_empty()
         && old.iter().all(|(_, p)| {
-            p["client-class"]
-                .as_str()
-                .is_some_and(|c| classes.iter().any(|x| x == c))
+            let have = classes_of(p);
+            have.len() == 1 && classes.iter().any(|x| x == have[0])
         })
-        && classes.iter().all(|c| {
-            old.iter()
-                .any(|(_, p)| p["client-class"].as_str() == Some(c.as_str()))
-        });
+        && classes
+            .iter()
+            .all(|c| old.iter().any(|(_, p)| has_class(p, c)));
     if already {
         return Ok(());
     }
     if let Some(c) = foreign_pool_class(subnet) {
         return Err(format!(
-            "a pool of {} is limited to client class {c}; a Kea 2.2 pool takes one class, so it cannot be split between the servers: remove that class first",
+            "a pool of {} is limited to client class {c}; the servers' halves need the classes HA_<server> instead (a pool admits a client of any of its classes), so it cannot be split: remove that class first",
             subnet["subnet"].as_str().unwrap_or("?")
         ));
     }
@@ -458,7 +450,7 @@ pub fn share_subnet_pools(subnet: &mut Value) -> Result<(), String> {
     let old = pools_of(subnet)?;
     if old
         .iter()
-        .all(|(_, p)| !p["client-class"].as_str().is_some_and(is_ha_class))
+        .all(|(_, p)| !classes_of(p).into_iter().any(is_ha_class))
     {
         return Ok(());
     }

@@ -1,5 +1,6 @@
 //! The Kea control API: a client for one server (Control Agent or a daemon's own HTTP
 //! socket) and typed reading of its replies into `model` types. KEA_FACTS.md §3, §4, §11.
+mod class_field;
 mod client;
 mod config;
 mod error;
@@ -14,6 +15,7 @@ mod stats;
 mod status;
 mod write;
 
+pub use class_field::{classes_of, has_class, remove_classes, set_class};
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
 pub use config::{config_digest, parse_config, parse_config_body, KeaConfig};
 pub use error::KeaError;

@@ -335,8 +335,8 @@ fn delete_class(d: &mut Value, name: &str, lines: &mut Vec<String>) -> Result<()
 pub(crate) fn class_users(d: &Value, name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let refers = |o: &Value| {
-        o["client-class"].as_str() == Some(name)
-            || ["require-client-classes", "client-classes"]
+        crate::kea::has_class(o, name)
+            || ["require-client-classes", "evaluate-additional-classes"]
                 .iter()
                 .any(|k| {
                     o[*k]

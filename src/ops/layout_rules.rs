@@ -380,16 +380,12 @@ pub fn ddish_mut(subnet: &mut Value) -> &mut Value {
 /// ddish's own mark; active removes both.
 pub fn set_active(subnet: &mut Value, active: bool) {
     if active {
-        if subnet["client-class"].as_str() == Some("never") {
-            if let Some(o) = subnet.as_object_mut() {
-                o.remove("client-class");
-            }
-        }
+        crate::kea::remove_classes(subnet, |c| c == "never");
         if let Some(o) = ddish_mut(subnet).as_object_mut() {
             o.remove("inactive");
         }
     } else {
-        subnet["client-class"] = json!("never");
+        crate::kea::set_class(subnet, Some("never"));
         ddish_mut(subnet)["inactive"] = json!(true);
     }
 }

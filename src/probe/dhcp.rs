@@ -73,10 +73,12 @@ pub fn build_discover(xid: u32, giaddr: Ipv4Addr, mac: [u8; 6]) -> Result<Vec<u8
     ]));
     let mut rai = RelayAgentInformation::default();
     rai.insert(RelayInfo::AgentCircuitId(b"ddish-probe".to_vec()));
-    // RFC 8357 relay-port, empty: "reply to my source port".
+    // RFC 8357 relay-port: "reply to my source port". Two bytes (a downstream port of 0):
+    // Kea 2.6/3.0 drop the whole packet when it is empty ("OptionInt 19 truncated"), 2.2
+    // takes both (verified on 2.2.0, 2.6.3, 3.0.4).
     rai.insert(RelayInfo::Unknown(UnknownInfo::new(
         RelayCode::Unknown(19),
-        Vec::new(),
+        vec![0, 0],
     )));
     opts.insert(DhcpOption::RelayAgentInformation(rai));
     let mut buf = Vec::new();
@@ -179,7 +181,7 @@ mod tests {
         assert_eq!(pkt[3], 1, "hops");
         assert_eq!(&pkt[24..28], &giaddr.octets(), "giaddr");
         assert_eq!(&pkt[28..34], &mac, "chaddr");
-        // option 82 holds sub-option 19 with length 0
+        // option 82 holds sub-option 19 with two bytes
         let m = Message::decode(&mut Decoder::new(&pkt)).unwrap();
         let Some(DhcpOption::RelayAgentInformation(r)) =
             m.opts().get(OptionCode::RelayAgentInformation)
@@ -187,6 +189,10 @@ mod tests {
             panic!("no option 82")
         };
         assert!(r.get(RelayCode::Unknown(19)).is_some());
+        assert!(
+            pkt.windows(4).any(|w| w == [19, 2, 0, 0]),
+            "relay-port holds two bytes"
+        );
         assert!(r.get(RelayCode::AgentCircuitId).is_some());
         // a DISCOVER is not an offer
         assert_eq!(parse_offer(&pkt, 7), None);

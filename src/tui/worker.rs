@@ -331,7 +331,7 @@ async fn scopes_preview(
                 Ok(raw) => rules::all_subnets(&raw)
                     .into_iter()
                     .filter(|s| {
-                        s["client-class"] == "never"
+                        crate::kea::has_class(s, "never")
                             || s["user-context"]["ddish"]["inactive"] == true
                     })
                     .filter_map(rules::subnet_cidr)
