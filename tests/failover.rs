@@ -755,7 +755,8 @@ fn refusals_exit_non_zero_and_change_nothing() {
 fn partner_refusal_puts_the_first_back() {
     use std::os::unix::fs::symlink;
     let dir = tempdir();
-    let real = lab::hooks_dir().unwrap();
+    let dist = lab::KeaDist::from_env().unwrap();
+    let real = dist.hooks_dir().unwrap();
     let fake = dir.path().join("hooks");
     std::fs::create_dir(&fake).unwrap();
     for lib in ["libdhcp_lease_cmds.so", "libdhcp_stat_cmds.so"] {
@@ -781,7 +782,13 @@ fn partner_refusal_puts_the_first_back() {
     b_cfg["Dhcp4"]["hooks-libraries"] = json!([
         {"library": fake.join("libdhcp_lease_cmds.so")},
         {"library": fake.join("libdhcp_stat_cmds.so")}]);
-    let b = KeaInstance::start(
+    // Kea 2.6.2+/3.0 load hooks only from KEA_HOOKS_PATH: b's is the fake dir.
+    let b_dist = lab::KeaDist {
+        hooks: Some(fake.clone()),
+        ..dist
+    };
+    let b = KeaInstance::start_on(
+        &b_dist,
         &dir.path().join("b"),
         "kea-b",
         21532,

@@ -110,7 +110,7 @@ fn writes_on_this_kea_version() {
     for line in check.lines().skip(1) {
         assert!(line.contains(&version), "{line}");
         if host_cmds {
-            assert!(line.contains("commands (reservations)"), "{line}");
+            assert!(line.contains("commands (reservations"), "{line}");
         } else {
             assert!(
                 line.contains("config edit") && !line.contains("commands"),
@@ -257,6 +257,121 @@ fn writes_on_this_kea_version() {
         assert!(
             g.as_array().is_none_or(|l| l.is_empty()),
             "{}: global reservation deleted: {g}",
+            k.name
+        );
+    }
+
+    // --- an exclusion and a deactivation: subnet4-update where subnet_cmds are there ---
+    let subnet_cmds = commands.iter().any(|c| c == "subnet4-update");
+    let pools_hold = |k: &KeaInstance, ip: &str| -> bool {
+        let ip: Ipv4Addr = ip.parse().unwrap();
+        subnet(k, 1)["pools"].as_array().unwrap().iter().any(|p| {
+            let t = p["pool"].as_str().unwrap().replace(' ', "");
+            let (a, b) = t.split_once('-').unwrap();
+            (a.parse::<Ipv4Addr>().unwrap()..=b.parse::<Ipv4Addr>().unwrap()).contains(&ip)
+        })
+    };
+    // status-get "reload" is whole seconds since the last config load: a command kept it
+    // counting through the write, a config-set set it back below the write's own duration.
+    let kept_counting = |before: &[i64], took: Duration, what: &str| {
+        for (i, k) in lab.kea.iter().enumerate() {
+            let after = reload_secs(k);
+            if subnet_cmds {
+                assert!(
+                    after > before[i],
+                    "{} {what}: reload {} -> {after}",
+                    k.name,
+                    before[i]
+                );
+            } else {
+                assert!(
+                    after <= took.as_secs() as i64 + 1,
+                    "{} {what}: config-set reloads ({after} s after, the write took {took:?})",
+                    k.name
+                );
+            }
+        }
+    };
+    let before: Vec<i64> = lab.kea.iter().map(reload_secs).collect();
+    std::thread::sleep(Duration::from_millis(1100));
+    let t0 = std::time::Instant::now();
+    ok(&ddish(
+        &cfg,
+        &[
+            "scope",
+            "exclude",
+            "--scope",
+            "10.10.0.0/24",
+            "10.10.0.120",
+            "10.10.0.125",
+            "-y",
+        ],
+    ));
+    for k in &lab.kea {
+        assert!(!pools_hold(k, "10.10.0.122"), "{}: excluded", k.name);
+        assert!(pools_hold(k, "10.10.0.126"), "{}: the rest stays", k.name);
+    }
+    kept_counting(&before, t0.elapsed(), "exclude");
+    let before: Vec<i64> = lab.kea.iter().map(reload_secs).collect();
+    std::thread::sleep(Duration::from_millis(1100));
+    let t0 = std::time::Instant::now();
+    ok(&ddish(
+        &cfg,
+        &[
+            "scope",
+            "deactivate",
+            "--scope",
+            "10.10.0.0/24",
+            "--yes",
+            "--server",
+            "kea-1",
+        ],
+    ));
+    for k in &lab.kea {
+        assert!(ddish::kea::has_class(&subnet(k, 1), "never"), "{}", k.name);
+    }
+    kept_counting(&before, t0.elapsed(), "deactivate");
+    // config-write was done: a restarted daemon still has both.
+    lab.kea[1].stop_dhcp();
+    lab.kea[1].start_dhcp().expect("kea-2 restarts");
+    assert!(
+        !pools_hold(&lab.kea[1], "10.10.0.122"),
+        "exclusion survives a restart"
+    );
+    assert!(ddish::kea::has_class(&subnet(&lab.kea[1], 1), "never"));
+    lab.wait_ha(Duration::from_secs(60)).expect("HA pair back");
+    ok(&ddish(
+        &cfg,
+        &[
+            "scope",
+            "activate",
+            "--scope",
+            "10.10.0.0/24",
+            "--server",
+            "kea-1",
+        ],
+    ));
+    ok(&ddish(
+        &cfg,
+        &[
+            "scope",
+            "unexclude",
+            "--scope",
+            "10.10.0.0/24",
+            "10.10.0.120",
+            "10.10.0.125",
+            "-y",
+        ],
+    ));
+    for k in &lab.kea {
+        assert!(
+            pools_hold(k, "10.10.0.122"),
+            "{}: back in the pools",
+            k.name
+        );
+        assert!(
+            ddish::kea::classes_of(&subnet(k, 1)).is_empty(),
+            "{}",
             k.name
         );
     }

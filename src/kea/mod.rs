@@ -13,6 +13,7 @@ mod reservation;
 mod semantic;
 mod stats;
 mod status;
+mod subnet_write;
 mod write;
 
 pub use class_field::{classes_of, has_class, remove_classes, set_class};

@@ -140,9 +140,14 @@ pub fn reservation_path(commands: &std::collections::BTreeSet<String>) -> WriteP
 /// by one command each and which by the config edit.
 pub fn write_paths_label(commands: &[String]) -> String {
     let set: std::collections::BTreeSet<String> = commands.iter().cloned().collect();
-    match reservation_path(&set) {
-        WritePath::Commands => "commands (reservations), config edit (rest)".into(),
-        WritePath::ConfigEdit => WritePath::ConfigEdit.label().into(),
+    let subnets = set.contains("subnet4-update");
+    match (reservation_path(&set), subnets) {
+        (WritePath::Commands, true) => {
+            "commands (reservations, subnet edits), config edit (rest)".into()
+        }
+        (WritePath::Commands, false) => "commands (reservations), config edit (rest)".into(),
+        (WritePath::ConfigEdit, true) => "commands (subnet edits), config edit (rest)".into(),
+        (WritePath::ConfigEdit, false) => WritePath::ConfigEdit.label().into(),
     }
 }
 

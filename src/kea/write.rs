@@ -17,6 +17,7 @@ use super::ha::validate_ha;
 use super::semantic::{
     changed_parts, describe_summary, dhcp4, diff_summary, edit_is_live, normalise, same_meaning,
 };
+use super::subnet_write::{apply_plan, subnet_plan, undo_plan, SubnetUpdate};
 
 /// Top-level Dhcp4 keys an ordinary edit must leave alone: getting one wrong leaves Kea
 /// unmanageable or serving nothing, and config-test does not check them (KEA_FACTS.md §5, §12).
@@ -279,6 +280,9 @@ pub(super) struct Ready<'a> {
     pub commands_before: BTreeSet<String>,
     /// Commands that must still be there after config-set.
     pub commands_required: BTreeSet<String>,
+    /// `Some`: the change only touches existing subnets and goes as subnet4-update calls
+    /// (subnet_cmds) instead of a config-set.
+    pub subnet_plan: Option<Vec<SubnetUpdate>>,
     pub started: Instant,
 }
 
@@ -379,6 +383,7 @@ where
         Err(e) => return Err(kea_err(client, "test the change (config-test)", false)(e)),
     }
     let commands_required = required_commands(&current, &edited, &commands_before);
+    let subnet_plan = subnet_plan(&current, &edited, &commands_before);
     Ok(Prepared::Ready(Box::new(Ready {
         client,
         last_good: current,
@@ -386,13 +391,19 @@ where
         edited,
         commands_before,
         commands_required,
+        subnet_plan,
         started,
     })))
 }
 
 /// config-set, then judge by list-commands; on any failure re-send the last good config at
-/// once (KEA_FACTS.md §12).
+/// once (KEA_FACTS.md §12). A change of existing subnets only goes as subnet4-update calls,
+/// guarded by config-hash-get against the config it was made on.
 pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
+    if let Some(plan) = &p.subnet_plan {
+        let hash = p.last_good.get("hash").and_then(Value::as_str);
+        return apply_plan(p.client, plan, hash).await;
+    }
     let failure = match p.client.call_ref("config-set", Some(&p.edited)).await {
         Ok(_) => match p.client.list_commands().await {
             Ok(after) => {
@@ -434,6 +445,9 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
 
 /// Re-sends the last good config and checks that every command it had is back.
 pub(super) async fn restore(p: &Ready<'_>) -> Result<(), String> {
+    if let Some(plan) = &p.subnet_plan {
+        return undo_plan(p.client, plan).await;
+    }
     p.client
         .call_ref("config-set", Some(&p.last_good))
         .await

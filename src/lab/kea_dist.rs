@@ -52,6 +52,9 @@ pub struct KeaDist {
     /// `None`: the system's Kea (PATH, /usr/sbin).
     pub root: Option<PathBuf>,
     pub api: LabApi,
+    /// A hooks directory instead of the package's (a test's dir of chosen libraries; Kea
+    /// 2.6.2+/3.0 load hooks only from the one KEA_HOOKS_PATH names).
+    pub hooks: Option<PathBuf>,
 }
 
 impl KeaDist {
@@ -84,7 +87,11 @@ impl KeaDist {
                 Some(r)
             }
         };
-        Ok(KeaDist { root, api })
+        Ok(KeaDist {
+            root,
+            api,
+            hooks: None,
+        })
     }
 
     /// The program to exec and the arguments that come before the daemon's own.
@@ -112,6 +119,9 @@ impl KeaDist {
 
     /// The hooks directory (holding libdhcp_lease_cmds.so).
     pub fn hooks_dir(&self) -> Result<PathBuf, LabError> {
+        if let Some(h) = &self.hooks {
+            return Ok(h.clone());
+        }
         match &self.root {
             None => tools::hooks_dir(),
             Some(root) => lib_dirs(root)
@@ -143,7 +153,7 @@ impl KeaDist {
         .iter()
         .map(|k| (k.to_string(), dir.as_os_str().to_owned()))
         .collect();
-        if self.root.is_some() {
+        if self.root.is_some() || self.hooks.is_some() {
             env.push(("KEA_HOOKS_PATH".into(), self.hooks_dir()?.into_os_string()));
         }
         Ok(env)
