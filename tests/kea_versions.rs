@@ -376,6 +376,72 @@ fn writes_on_this_kea_version() {
         );
     }
 
+    // --- a client class created, edited, deleted: class_cmds where they are there ---
+    let class_cmds = commands.iter().any(|c| c == "class-update");
+    let class_of = |k: &KeaInstance| -> Option<Value> {
+        cmd(k, "config-get", None)["arguments"]["Dhcp4"]["client-classes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"] == "kv-phones")
+            .cloned()
+    };
+    let class_step = |args: &[&str], what: &str| {
+        let before: Vec<i64> = lab.kea.iter().map(reload_secs).collect();
+        std::thread::sleep(Duration::from_millis(1100));
+        let t0 = std::time::Instant::now();
+        let mut a = vec!["class"];
+        a.extend_from_slice(args);
+        a.extend_from_slice(&["--name", "kv-phones", "--servers", "kea-1,kea-2", "-y"]);
+        ok(&ddish(&cfg, &a));
+        let took = t0.elapsed();
+        for (i, k) in lab.kea.iter().enumerate() {
+            let after = reload_secs(k);
+            if class_cmds {
+                assert!(
+                    after > before[i],
+                    "{} {what}: reload {} -> {after}",
+                    k.name,
+                    before[i]
+                );
+            } else {
+                assert!(
+                    after <= took.as_secs() as i64 + 1,
+                    "{} {what}: config-set",
+                    k.name
+                );
+            }
+        }
+    };
+    class_step(
+        &[
+            "create",
+            "--test",
+            "substring(option[60].hex,0,4) == 'SIPP'",
+        ],
+        "class create",
+    );
+    for k in &lab.kea {
+        let c = class_of(k).unwrap_or_else(|| panic!("{}: class created", k.name));
+        assert!(c["test"].as_str().unwrap().contains("SIPP"), "{c}");
+    }
+    class_step(
+        &["edit", "--test", "substring(option[60].hex,0,4) == 'POLY'"],
+        "class edit",
+    );
+    for k in &lab.kea {
+        let c = class_of(k).unwrap();
+        assert!(
+            c["test"].as_str().unwrap().contains("POLY"),
+            "{}: {c}",
+            k.name
+        );
+    }
+    class_step(&["delete"], "class delete");
+    for k in &lab.kea {
+        assert_eq!(class_of(k), None, "{}: class deleted", k.name);
+    }
+
     // --- a config changed behind ddish's back between read and write stops the write ---
     let rt = tokio::runtime::Runtime::new().unwrap();
     let session = ddish::ops::Session::new(ddish::config::load(&cfg).unwrap());

@@ -1,6 +1,7 @@
 //! The Kea control API: a client for one server (Control Agent or a daemon's own HTTP
 //! socket) and typed reading of its replies into `model` types. KEA_FACTS.md §3, §4, §11.
 mod class_field;
+mod class_write;
 mod client;
 mod config;
 mod error;

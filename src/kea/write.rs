@@ -17,7 +17,7 @@ use super::ha::validate_ha;
 use super::semantic::{
     changed_parts, describe_summary, dhcp4, diff_summary, edit_is_live, normalise, same_meaning,
 };
-use super::subnet_write::{apply_plan, subnet_plan, undo_plan, SubnetUpdate};
+use super::subnet_write::{apply_plan, command_plan, undo_plan, CommandPlan};
 
 /// Top-level Dhcp4 keys an ordinary edit must leave alone: getting one wrong leaves Kea
 /// unmanageable or serving nothing, and config-test does not check them (KEA_FACTS.md §5, §12).
@@ -280,9 +280,9 @@ pub(super) struct Ready<'a> {
     pub commands_before: BTreeSet<String>,
     /// Commands that must still be there after config-set.
     pub commands_required: BTreeSet<String>,
-    /// `Some`: the change only touches existing subnets and goes as subnet4-update calls
-    /// (subnet_cmds) instead of a config-set.
-    pub subnet_plan: Option<Vec<SubnetUpdate>>,
+    /// `Some`: the change only touches existing subnets and client classes and goes as
+    /// subnet4-update / class commands instead of a config-set.
+    pub command_plan: Option<CommandPlan>,
     pub started: Instant,
 }
 
@@ -383,7 +383,7 @@ where
         Err(e) => return Err(kea_err(client, "test the change (config-test)", false)(e)),
     }
     let commands_required = required_commands(&current, &edited, &commands_before);
-    let subnet_plan = subnet_plan(&current, &edited, &commands_before);
+    let command_plan = command_plan(&current, &edited, &commands_before);
     Ok(Prepared::Ready(Box::new(Ready {
         client,
         last_good: current,
@@ -391,7 +391,7 @@ where
         edited,
         commands_before,
         commands_required,
-        subnet_plan,
+        command_plan,
         started,
     })))
 }
@@ -400,7 +400,7 @@ where
 /// once (KEA_FACTS.md §12). A change of existing subnets only goes as subnet4-update calls,
 /// guarded by config-hash-get against the config it was made on.
 pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
-    if let Some(plan) = &p.subnet_plan {
+    if let Some(plan) = &p.command_plan {
         let hash = p.last_good.get("hash").and_then(Value::as_str);
         return apply_plan(p.client, plan, hash).await;
     }
@@ -445,7 +445,7 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
 
 /// Re-sends the last good config and checks that every command it had is back.
 pub(super) async fn restore(p: &Ready<'_>) -> Result<(), String> {
-    if let Some(plan) = &p.subnet_plan {
+    if let Some(plan) = &p.command_plan {
         return undo_plan(p.client, plan).await;
     }
     p.client
