@@ -254,7 +254,7 @@ impl Session {
     /// primary first (so two ddish racing for one address meet on the same server first).
     pub async fn peers(&self, server: &str) -> Result<Vec<(String, KeaClient)>, OpError> {
         let c = self.client(server)?;
-        let raw = c.config_get_raw().await?;
+        let raw = self.recent_config(server).await?;
         let ha = kea::ha_peers(&raw);
         if ha.is_empty() {
             return Ok(vec![(server.to_string(), c)]);
@@ -304,7 +304,7 @@ impl Session {
     /// The scope of `server` that contains `ip`. One config-get: an action needs neither
     /// the statistics nor the version a full load reads.
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
-        let config = self.client(server)?.config_get().await?;
+        let config = kea::parse_config(&*self.recent_config(server).await?)?;
         config
             .scopes
             .into_iter()

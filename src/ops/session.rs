@@ -61,7 +61,14 @@ pub struct Session {
     /// Digest of each server's configuration as last loaded (what the user saw): a config
     /// write stops when the server's differs, i.e. it was changed behind ddish's back.
     seen: Mutex<HashMap<String, (u64, Option<String>)>>,
+    /// Each server's last config-get, reused for [`RECENT`]: one action reads it several
+    /// times (find the scope, then its HA peers) and on a big server each read costs seconds
+    /// (KEA_FACTS §11). Writes never rely on it: they read and guard on their own.
+    recent: Mutex<HashMap<String, (std::time::Instant, Arc<serde_json::Value>)>>,
 }
+
+/// How long a config-get is reused for reads within one action.
+pub const RECENT: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Session {
     pub fn new(config: Config) -> Arc<Session> {
@@ -75,7 +82,27 @@ impl Session {
             read_only,
             clients: Mutex::new(HashMap::new()),
             seen: Mutex::new(HashMap::new()),
+            recent: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The server's config-get (`{"Dhcp4": ...}`), from the last [`RECENT`] seconds or fresh.
+    pub async fn recent_config(&self, server: &str) -> Result<Arc<serde_json::Value>, OpError> {
+        let hit = {
+            let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+            // A big config is tens of MB parsed: none is kept past its time.
+            recent.retain(|_, (at, _)| at.elapsed() < RECENT);
+            recent.get(server).map(|(_, v)| v.clone())
+        };
+        if let Some(v) = hit {
+            return Ok(v);
+        }
+        let raw = Arc::new(self.client(server)?.config_get_raw().await?);
+        self.recent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(server.to_string(), (std::time::Instant::now(), raw.clone()));
+        Ok(raw)
     }
 
     pub fn read_only(&self) -> bool {
@@ -125,6 +152,11 @@ impl Session {
     /// Forgets the loaded digest (after ddish's own write: the next load sets it again).
     pub fn forget_digest(&self, name: &str) {
         self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        // The server was just written to: its next read must be fresh.
+        self.recent
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
