@@ -478,4 +478,27 @@ fn writes_on_this_kea_version() {
             Some("02:00:00:00:01:93")
         );
     }
+
+    // The same for an exclusion (subnet4-update on subnet_cmds, else the config edit).
+    rt.block_on(session.load_server("kea-1")).unwrap();
+    config_set_behind(&lab.kea[0], |c| {
+        c["Dhcp4"]["valid-lifetime"] = json!(4100);
+    });
+    let scope = rt.block_on(session.scope_of("kea-1", ip193)).unwrap();
+    let (a, b): (Ipv4Addr, Ipv4Addr) = (
+        "10.10.0.130".parse().unwrap(),
+        "10.10.0.131".parse().unwrap(),
+    );
+    match rt.block_on(session.exclude("kea-1", &scope, a, b, true)) {
+        Err(ddish::ops::OpError::Refused(m)) => {
+            assert!(
+                m.contains("changed on the server since you loaded it"),
+                "{m}"
+            )
+        }
+        other => panic!("expected the exclusion to stop: {other:?}"),
+    }
+    for k in &lab.kea {
+        assert!(pools_hold(k, "10.10.0.130"), "{}: nothing excluded", k.name);
+    }
 }
