@@ -117,11 +117,14 @@ fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
         &cfg_path,
         format!(
             "[settings]\nrequest_timeout = 2\njournal = \"journal.jsonl\"\n\n\
-             [[server]]\nname = \"kea-a\"\nurl = \"{url}\"\nuser = \"{USER}\"\npassword_file = \"kea.pass\"\nrole = \"admin\"\n\n\
+             [[server]]\nname = \"kea-a\"\nurl = \"{url}\"\napi = \"{api}\"\nuser = \"{USER}\"\npassword_file = \"kea.pass\"\nrole = \"admin\"\n\n\
              [dns]\n[[dns.server]]\nname = \"ns1\"\naddr = \"127.0.0.1:21610\"\n\n\
              [[dns.zone]]\nname = \"{ZONE}\"\nprimary = \"ns1\"\nkey_name = \"{key}\"\nsecret_file = \"{secret}\"\n\n\
              [[query]]\nname = \"outside a\"\nfilter = \"server:kea-a kind:outside\"\n",
             url = kea.ca_url,
+            // As a user of this Kea configures it: agent, or direct (kea-dhcp4's own HTTP
+            // socket, Kea 3.0).
+            api = kea.dist.api.as_str(),
             key = bind.key_name,
             secret = secret.display()
         ),
@@ -144,21 +147,38 @@ fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
     );
 
     // The DHCP service goes down, then comes back (from its config file, the same config:
-    // no change seen).
+    // no change seen). Behind a Control Agent, the agent answers that its daemon is gone;
+    // with the direct API (Kea 3.0, no agent) the daemon is the endpoint, and a stopped one
+    // is simply unreachable.
+    let stopped = if kea.dist.api == ddish::lab::LabApi::Direct {
+        "unreachable"
+    } else {
+        "daemon stopped"
+    };
     kea.stop_dhcp();
     let ev = events(cfg, &[]);
     let down = kinds_of(&ev, "service-down");
     assert_eq!(down.len(), 1, "{ev:#?}");
     assert_eq!(down[0]["server"], "kea-a");
-    assert!(down[0]["description"]
-        .as_str()
-        .unwrap()
-        .contains("daemon stopped"));
+    assert!(
+        down[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("is not running: {stopped}")),
+        "{ev:#?}"
+    );
     kea.start_dhcp().unwrap_or_else(|e| panic!("{e}"));
     let ev = events(cfg, &[]);
     let up = kinds_of(&ev, "service-up");
     assert_eq!(up.len(), 1, "{ev:#?}");
     assert_eq!(up[0]["server"], "kea-a");
+    assert!(
+        up[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("running again (was {stopped})")),
+        "{ev:#?}"
+    );
 
     assert!(kinds_of(&ev, "outside-change").is_empty(), "{ev:#?}");
 

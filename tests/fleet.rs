@@ -109,7 +109,15 @@ fn kea(dir: &Path, name: &str, ca: u16) -> KeaInstance {
 fn each_server_shows_its_own_state_search_and_alerts() {
     let dir = tempdir();
     let d = dir.path();
-    let _ok = kea(d, "kea-ok", 21400);
+    let kea_ok = kea(d, "kea-ok", 21400);
+    // Behind a Control Agent, a stopped kea-dhcp4 leaves the agent answering "daemon
+    // stopped". With the direct API (Kea 3.0, no agent) the daemon is the endpoint: stopped,
+    // it is unreachable like a stopped agent.
+    let stopped = if kea_ok.dist.api == ddish::lab::LabApi::Direct {
+        ServiceState::Unreachable
+    } else {
+        ServiceState::DaemonStopped
+    };
     let mut nodaemon = kea(d, "kea-nodaemon", 21402);
     nodaemon.stop_dhcp();
     let mut noca = kea(d, "kea-noca", 21404);
@@ -120,10 +128,14 @@ fn each_server_shows_its_own_state_search_and_alerts() {
     hung.pause_ca();
     std::fs::write(d.join("right.pass"), format!("{PASS}\n")).unwrap();
     std::fs::write(d.join("wrong.pass"), "not-the-password\n").unwrap();
+    // api: as a user of this Kea configures it (agent, or direct: kea-dhcp4's own HTTP
+    // socket, Kea 3.0).
+    let api = kea_ok.dist.api.as_str();
     let server = |name: &str, port: u16, pw: &str, region: &str| {
         format!(
-            "\n[[server]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/\"\nuser = \"{USER}\"\n\
-             password_file = \"{pw}\"\nfields = {{ region = \"{region}\", site = \"s-{name}\" }}\n"
+            "\n[[server]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/\"\napi = \"{api}\"\n\
+             user = \"{USER}\"\npassword_file = \"{pw}\"\n\
+             fields = {{ region = \"{region}\", site = \"s-{name}\" }}\n"
         )
     };
     let cfg_path = write_config(
@@ -164,7 +176,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
         states,
         [
             ServiceState::Running,
-            ServiceState::DaemonStopped,
+            stopped,
             ServiceState::Unreachable,
             ServiceState::AuthFailed
         ],
@@ -265,7 +277,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
         .collect();
     assert_eq!(
         st,
-        ["running", "daemon stopped", "unreachable", "auth failed"]
+        ["running", stopped.label(), "unreachable", "auth failed"]
     );
     assert_eq!(v["alerts"][0]["scope"], "10.20.0.0/24");
     assert_eq!(v["alerts"][0]["band"], "over");
@@ -614,8 +626,10 @@ fn status_refresh_reuses_the_config_until_the_server_reloads() {
     let cfg_path = write_config(
         d,
         &format!(
-            "\n[[server]]\nname = \"kea-cache\"\nurl = \"{}\"\nuser = \"{USER}\"\npassword_file = \"right.pass\"\n",
-            k.ca_url
+            "\n[[server]]\nname = \"kea-cache\"\nurl = \"{}\"\napi = \"{}\"\nuser = \"{USER}\"\n\
+             password_file = \"right.pass\"\n",
+            k.ca_url,
+            k.dist.api.as_str()
         ),
     );
     let session = Session::new(ddish::config::load(&cfg_path).unwrap_or_else(|e| panic!("{e}")));
