@@ -86,7 +86,7 @@ struct RawShared<'a> {
 }
 
 #[derive(Deserialize)]
-struct RawSubnet<'a> {
+pub(super) struct RawSubnet<'a> {
     id: Option<i64>,
     #[serde(borrow)]
     subnet: Option<Cow<'a, str>>,
@@ -95,7 +95,7 @@ struct RawSubnet<'a> {
     #[serde(rename = "option-data", borrow, default)]
     option_data: Vec<RawOption<'a>>,
     #[serde(borrow, default)]
-    reservations: Vec<RawReservation<'a>>,
+    pub(super) reservations: Vec<RawReservation<'a>>,
     #[serde(rename = "valid-lifetime")]
     valid_lifetime: Option<i64>,
     #[serde(rename = "client-class", borrow)]
@@ -114,7 +114,7 @@ struct RawPool<'a> {
 }
 
 #[derive(Deserialize)]
-struct RawOption<'a> {
+pub(super) struct RawOption<'a> {
     #[serde(borrow)]
     name: Option<Cow<'a, str>>,
     code: Option<i64>,
@@ -125,7 +125,7 @@ struct RawOption<'a> {
 }
 
 #[derive(Deserialize)]
-struct RawReservation<'a> {
+pub(super) struct RawReservation<'a> {
     #[serde(rename = "ip-address", borrow)]
     ip: Option<Cow<'a, str>>,
     #[serde(rename = "hw-address", borrow)]
@@ -318,9 +318,9 @@ fn parse_networks(ddish: &Value) -> Vec<NetworkDef> {
 }
 
 /// What a subnet inherits from its shared network.
-struct Shared<'a> {
-    name: &'a str,
-    gateway: Option<Ipv4Addr>,
+pub(super) struct Shared<'a> {
+    pub(super) name: &'a str,
+    pub(super) gateway: Option<Ipv4Addr>,
 }
 
 fn push_scope(out: &mut Vec<ScopeDef>, s: &RawSubnet<'_>, shared: Option<&Shared<'_>>) {
@@ -369,7 +369,10 @@ fn ddish(v: &Value) -> &Value {
         .unwrap_or(&Value::Null)
 }
 
-fn parse_subnet(s: &RawSubnet<'_>, shared: Option<&Shared<'_>>) -> Result<ScopeDef, String> {
+pub(super) fn parse_subnet(
+    s: &RawSubnet<'_>,
+    shared: Option<&Shared<'_>>,
+) -> Result<ScopeDef, String> {
     let id =
         s.id.and_then(|v| u32::try_from(v).ok())
             .ok_or("no valid id")?;
@@ -453,7 +456,7 @@ fn parse_range_mark(r: &Value) -> Option<Range> {
     }
 }
 
-fn parse_reservation(r: &RawReservation<'_>) -> Option<Reservation> {
+pub(super) fn parse_reservation(r: &RawReservation<'_>) -> Option<Reservation> {
     // Reservations without an address (hostname or options only) have no place in IPAM.
     let ip = r.ip.as_deref()?.parse().ok()?;
     let description = str_of(Context::ddish(&r.user_context), "description").or_else(|| {
@@ -485,7 +488,7 @@ fn parse_option(o: &RawOption<'_>) -> OptionData {
 }
 
 /// First address of the `routers` option (name "routers" or code 3).
-fn routers(option_data: &[RawOption<'_>]) -> Option<Ipv4Addr> {
+pub(super) fn routers(option_data: &[RawOption<'_>]) -> Option<Ipv4Addr> {
     option_data
         .iter()
         .find(|o| o.name.as_deref() == Some("routers") || o.code == Some(3))

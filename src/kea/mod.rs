@@ -11,6 +11,7 @@ mod lease_write;
 mod leases;
 mod reply;
 mod reservation;
+mod scope_read;
 mod semantic;
 mod stats;
 mod status;
@@ -32,6 +33,10 @@ pub use reply::{
 pub use reservation::{
     reservation_by_commands, reservation_path, reservation_write_path, write_paths_label, Expect,
     ReservationChange, ReservationSpec, WritePath,
+};
+pub use scope_read::{
+    reads_by_commands, scope_containing, scope_of_subnet, scope_with_cidr, subnet_list,
+    subnet_reservations, SubnetRef,
 };
 pub use semantic::{
     changed_parts, describe_summary, diff_summary, edit_is_live, find_subnet_mut, mask_secrets,

@@ -12,6 +12,8 @@ pub struct KeaStatus {
     pub multi_threading: Option<bool>,
     /// The first HA relationship (Kea 2.2 has one); `None` without the HA hook.
     pub ha: Option<HaStatus>,
+    /// How many HA relationships the server has (Kea >= 2.6 hub-and-spoke: several).
+    pub ha_relationships: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -21,6 +23,9 @@ pub struct HaStatus {
     pub local_state: Option<String>,
     pub local_role: Option<String>,
     pub local_scopes: Vec<String>,
+    /// This server's and its partner's `server-name` (Kea >= 2.4 reports them; 2.2 does not).
+    pub local_name: Option<String>,
+    pub remote_name: Option<String>,
     /// The partner's state as last seen (`remote.last-state`).
     pub remote_state: Option<String>,
     pub remote_role: Option<String>,
@@ -47,6 +52,10 @@ pub fn parse_status(args: &Value) -> KeaStatus {
             .and_then(Value::as_array)
             .and_then(|a| a.first())
             .map(parse_ha),
+        ha_relationships: args
+            .get("high-availability")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len),
     }
 }
 
@@ -76,6 +85,8 @@ fn parse_ha(ha: &Value) -> HaStatus {
         local_state: s(local, "state"),
         local_role: s(local, "role"),
         local_scopes: list(local, "scopes"),
+        local_name: s(local, "server-name"),
+        remote_name: s(remote, "server-name"),
         remote_state: s(remote, "last-state"),
         remote_role: s(remote, "role"),
         remote_scopes: list(remote, "last-scopes"),
@@ -116,6 +127,18 @@ mod tests {
         assert_eq!(ha.communication_interrupted, Some(false));
         assert_eq!(ha.in_touch, Some(true));
         assert_eq!(ha.unacked_clients, Some(0));
+        // Kea 2.2 does not name the servers.
+        assert_eq!((ha.local_name, ha.remote_name), (None, None));
+    }
+
+    #[test]
+    fn server_names_of_kea_2_6_and_3_0() {
+        // status-get of Kea 3.0.4 (lab pair), abbreviated.
+        let v: Value = serde_json::from_str(r#"{"high-availability":[{"ha-mode":"load-balancing","ha-servers":{"local":{"role":"primary","scopes":["kea-1"],"server-name":"kea-1","state":"load-balancing"},"remote":{"last-scopes":["kea-2"],"last-state":"load-balancing","role":"secondary","server-name":"kea-2"}}}],"pid":7,"reload":8}"#).unwrap();
+        let ha = parse_status(&v).ha.unwrap();
+        assert_eq!(ha.local_name.as_deref(), Some("kea-1"));
+        assert_eq!(ha.remote_name.as_deref(), Some("kea-2"));
+        assert_eq!(ha.remote_role.as_deref(), Some("secondary"));
     }
 
     #[test]

@@ -280,7 +280,7 @@ impl KeaInstance {
     /// Kea >= 2.6 starts kea-lfc on every config load, and it outlives a stopped daemon;
     /// a kea-dhcp4 started while it runs refuses its lease file ("lease file cleanup is in
     /// progress") and exits. Waits (at most 30 s) for the one named in `<leases>.pid`.
-    fn wait_lfc_done(&self) {
+    pub fn wait_lfc_done(&self) {
         let mut pid_file = self.leases_path.clone().into_os_string();
         pid_file.push(".pid");
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -250,67 +250,22 @@ impl Session {
         }
     }
 
-    /// The server and the HA peers it names, as configured servers, in write order: the
-    /// primary first (so two ddish racing for one address meet on the same server first).
-    pub async fn peers(&self, server: &str) -> Result<Vec<(String, KeaClient)>, OpError> {
-        let c = self.client(server)?;
-        let raw = self.recent_config(server).await?;
-        let ha = kea::ha_peers(&raw);
-        if ha.is_empty() {
-            return Ok(vec![(server.to_string(), c)]);
-        }
-        let norm = |u: &str| -> String {
-            reqwest::Url::parse(u)
-                .map(|u| {
-                    format!(
-                        "{}://{}:{}",
-                        u.scheme(),
-                        u.host_str().unwrap_or(""),
-                        u.port_or_known_default().unwrap_or(0)
-                    )
-                })
-                .unwrap_or_else(|_| u.trim_end_matches('/').to_string())
-        };
-        let mut out: Vec<(String, String, KeaClient)> = Vec::new();
-        let mut me_seen = false;
-        for p in &ha {
-            let cfg = self
-                .config()
-                .servers
-                .iter()
-                .find(|s| norm(&s.url) == norm(&p.url));
-            match cfg {
-                Some(s) => {
-                    me_seen |= s.name == server;
-                    out.push((p.role.clone(), s.name.clone(), self.client(&s.name)?));
-                }
-                None => {
-                    return Err(OpError::Refused(format!(
-                        "{server} is in an HA pair with '{}' at {}, which is not in your config: \
-                         add it as a [[server]] so ddish can write to both peers",
-                        p.name, p.url
-                    )))
-                }
-            }
-        }
-        if !me_seen {
-            out.push(("".into(), server.to_string(), c));
-        }
-        out.sort_by_key(|(role, name, _)| (role != "primary", name.clone()));
-        out.dedup_by(|a, b| a.1 == b.1);
-        Ok(out.into_iter().map(|(_, n, c)| (n, c)).collect())
-    }
-
     /// The scope of `server` that contains `ip`. One config-get: an action needs neither
     /// the statistics nor the version a full load reads.
+    /// Where the server has subnet_cmds and host_cmds, a few small commands instead (its
+    /// hosts databases' reservations included).
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
-        let config = kea::parse_config(&*self.recent_config(server).await?)?;
-        config
-            .scopes
-            .into_iter()
-            .filter(|s| s.cidr.contains(&ip))
-            .max_by_key(|s| s.cidr.prefix_len())
-            .ok_or_else(|| OpError::NotFound(format!("{ip} is in no scope on {server}")))
+        let found = if kea::reads_by_commands(&*self.commands(server).await?) {
+            kea::scope_containing(&self.client(server)?, ip).await?
+        } else {
+            let config = kea::parse_config(&*self.recent_config(server).await?)?;
+            config
+                .scopes
+                .into_iter()
+                .filter(|s| s.cidr.contains(&ip))
+                .max_by_key(|s| s.cidr.prefix_len())
+        };
+        found.ok_or_else(|| OpError::NotFound(format!("{ip} is in no scope on {server}")))
     }
 
     /// Finds the server and scope of an address for the CLI. Without `server`, every server
@@ -410,6 +365,11 @@ impl Session {
         peers: &[(String, KeaClient)],
         scope: &ScopeDef,
     ) -> Result<Vec<ScopeView>, OpError> {
+        // Reservations only host_cmds can read (hosts databases) count as well.
+        let scope = match peers.first() {
+            Some((name, _)) => self.with_all_reservations(name, scope).await?,
+            None => scope.clone(),
+        };
         let mut views = Vec::with_capacity(peers.len());
         for (_, c) in peers {
             let leases = c.lease4_get_all(scope.id).await?;

@@ -6,6 +6,7 @@ pub mod events;
 pub mod failover;
 pub mod fleet;
 pub mod layout;
+mod peers;
 mod reserve;
 pub mod search;
 mod session;
