@@ -397,6 +397,7 @@ impl KeaClient {
             req = req.basic_auth(user, pass.as_ref().map(Secret::expose));
         }
         let fail = |e: reqwest::Error| self.map_error(&e, command, timeout);
+        let sent = std::time::Instant::now();
         let resp = req.send().await.map_err(fail)?;
         let status = resp.status().as_u16();
         if status == 401 {
@@ -410,7 +411,16 @@ impl KeaClient {
                 status,
             });
         }
-        resp.bytes().await.map_err(fail)
+        let body = resp.bytes().await.map_err(fail)?;
+        // `ddish -v` shows what each action cost on the server (the bench's breakdown).
+        tracing::debug!(
+            server = %i.name,
+            command,
+            ms = sent.elapsed().as_secs_f64() * 1e3,
+            bytes = body.len(),
+            "kea call"
+        );
+        Ok(body)
     }
 
     fn map_error(&self, e: &reqwest::Error, command: &str, timeout: Duration) -> KeaError {

@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::client::KeaClient;
 use super::semantic::dhcp4;
-use super::write::{apply, finish, prepare, restore, Prepared, Ready, WriteError, WriteOutcome};
+use super::write::{
+    apply, finish, prepare, restore, Base, Prepared, Ready, WriteError, WriteOutcome,
+};
 
 /// One HA partner of a server, as its HA hook config names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,14 +214,32 @@ pub async fn safe_config_edit_pair_allowing<F>(
 where
     F: Fn(&mut Value) -> Result<(), String>,
 {
+    let bases = (0..clients.len())
+        .map(|i| Base::seen_or_fetch(bases.get(i).copied().flatten()))
+        .collect();
+    safe_config_edit_pair_on(clients, bases, allow, edit).await
+}
+
+/// [`safe_config_edit_pair_allowing`] with each peer's [`Base`] given: `Base::Fresh` for a
+/// config the action itself has just read (no second config-get of a big config).
+pub async fn safe_config_edit_pair_on<F>(
+    clients: &[&KeaClient],
+    bases: Vec<Base<'_>>,
+    allow: &[&str],
+    edit: F,
+) -> Vec<(String, Result<WriteOutcome, WriteError>)>
+where
+    F: Fn(&mut Value) -> Result<(), String>,
+{
     let names: Vec<String> = clients
         .iter()
         .map(|c| c.server_name().to_string())
         .collect();
     let order = lease_holder_order(clients).await;
     let edit = &edit;
-    let prepared = join_all(clients.iter().enumerate().map(|(i, c)| {
-        let base = bases.get(i).copied().flatten();
+    let mut bases = bases.into_iter();
+    let prepared = join_all(clients.iter().map(|c| {
+        let base = bases.next().unwrap_or(Base::Fetch);
         prepare(c, base, allow, edit)
     }))
     .await;

@@ -556,7 +556,7 @@ pub async fn safe_config_edit_each(
         .collect();
     let prepared = join_all(clients.iter().zip(edits).enumerate().map(|(i, (c, e))| {
         let base = bases.get(i).copied().flatten();
-        prepare(c, base, allow, e)
+        prepare(c, super::write::Base::seen_or_fetch(base), allow, e)
     }))
     .await;
     let mut order: Vec<usize> = order

@@ -15,6 +15,7 @@ mod scope_read;
 mod semantic;
 mod stats;
 mod status;
+mod subnet_edit;
 mod subnet_write;
 mod write;
 
@@ -23,7 +24,8 @@ pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
 pub use config::{config_digest, parse_config, parse_config_body, KeaConfig};
 pub use error::KeaError;
 pub use ha::{
-    ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, validate_ha, HaPeer,
+    ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, safe_config_edit_pair_on,
+    validate_ha, HaPeer,
 };
 pub use lease_write::{lease_add_all, lease_del_all, lease_update_all, LeaseWriteError};
 pub use leases::parse_leases;
@@ -44,6 +46,7 @@ pub use semantic::{
 };
 pub use stats::parse_stats;
 pub use status::{parse_status, HaStatus, KeaStatus};
+pub use subnet_edit::subnet_edit_pair;
 pub use write::{
-    safe_config_edit, safe_config_edit_allowing, WriteError, WriteOutcome, GUARDED_KEYS,
+    safe_config_edit, safe_config_edit_allowing, Base, WriteError, WriteOutcome, GUARDED_KEYS,
 };

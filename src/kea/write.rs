@@ -252,7 +252,7 @@ pub async fn safe_config_edit_allowing<F>(
 where
     F: FnOnce(&mut Value) -> Result<(), String>,
 {
-    match prepare(client, base, allow, edit).await? {
+    match prepare(client, Base::seen_or_fetch(base), allow, edit).await? {
         Prepared::Nothing(outcome) => Ok(*outcome),
         Prepared::Ready(p) => {
             apply(&p).await?;
@@ -273,8 +273,9 @@ pub(super) struct Ready<'a> {
     /// What the server ran right before the write (same meaning as the user's base): what a
     /// failed write goes back to.
     pub last_good: Value,
-    /// The user's base (what the edit was made on).
-    pub base: Value,
+    /// The user's base (what the edit was made on), when it is not `last_good` itself (a
+    /// base read just now is): one copy less of a config that can be tens of MB parsed.
+    pub base: Option<Value>,
     pub edited: Value,
     /// list-commands before the write.
     pub commands_before: BTreeSet<String>,
@@ -283,12 +284,38 @@ pub(super) struct Ready<'a> {
     /// `Some`: the change only touches existing subnets and client classes and goes as
     /// subnet4-update / class commands instead of a config-set.
     pub command_plan: Option<CommandPlan>,
+    /// `Some(ids)`: base and edited hold only these subnets (subnet4-get), and so does the
+    /// read-back; `None`: whole configs, read back by config-get.
+    pub only_subnets: Option<Vec<u64>>,
     pub started: Instant,
 }
 
 impl Ready<'_> {
     pub fn server(&self) -> String {
         self.client.server_name().to_string()
+    }
+
+    /// What the edit was made on.
+    pub fn base(&self) -> &Value {
+        self.base.as_ref().unwrap_or(&self.last_good)
+    }
+}
+
+/// The configuration a change is made on.
+pub enum Base<'a> {
+    /// None yet: config-get it now.
+    Fetch,
+    /// What the user acted on, read earlier: the server must still run it (compared before
+    /// config-test).
+    Seen(&'a Value),
+    /// Read by this very action a moment ago: as fresh as a second config-get would be.
+    Fresh(Value),
+}
+
+impl<'a> Base<'a> {
+    /// `Some`: what the user saw; `None`: read it now.
+    pub fn seen_or_fetch(v: Option<&'a Value>) -> Base<'a> {
+        v.map_or(Base::Fetch, Base::Seen)
     }
 }
 
@@ -309,7 +336,7 @@ fn kea_err<'c>(
 /// config-test. Nothing is written.
 pub(super) async fn prepare<'a, F>(
     client: &'a KeaClient,
-    base: Option<&Value>,
+    base: Base<'_>,
     allow: &[&str],
     edit: F,
 ) -> Result<Prepared<'a>, WriteError>
@@ -319,8 +346,9 @@ where
     let started = Instant::now();
     let server = client.server_name().to_string();
     let (base, fresh) = match base {
-        Some(b) => (b.clone(), false),
-        None => (
+        Base::Seen(b) => (b.clone(), false),
+        Base::Fresh(b) => (b, true),
+        Base::Fetch => (
             client.config_get_raw().await.map_err(kea_err(
                 client,
                 "read its configuration (config-get)",
@@ -357,11 +385,12 @@ where
 
     // A base fetched just now is as fresh as a second config-get would be.
     let (current, commands) = if fresh {
-        (Ok(base.clone()), client.list_commands().await)
+        (None, client.list_commands().await)
     } else {
-        tokio::join!(client.config_get_raw(), client.list_commands())
+        let (c, l) = tokio::join!(client.config_get_raw(), client.list_commands());
+        (Some(c), l)
     };
-    let current = current.map_err(kea_err(
+    let current = current.transpose().map_err(kea_err(
         client,
         "read its configuration (config-get)",
         false,
@@ -370,11 +399,13 @@ where
         .map_err(kea_err(client, "list its commands (list-commands)", false))?
         .into_iter()
         .collect();
-    if !fresh && !same_meaning(&base, &current) {
-        return Err(WriteError::Changed {
-            server,
-            what: describe_summary(&diff_summary(&base, &current)),
-        });
+    if let Some(current) = &current {
+        if !same_meaning(&base, current) {
+            return Err(WriteError::Changed {
+                server,
+                what: describe_summary(&diff_summary(&base, current)),
+            });
+        }
     }
 
     match client.call_ref("config-test", Some(&edited)).await {
@@ -382,16 +413,22 @@ where
         Err(KeaError::Failed { text, .. }) => return Err(WriteError::Rejected { server, text }),
         Err(e) => return Err(kea_err(client, "test the change (config-test)", false)(e)),
     }
-    let commands_required = required_commands(&current, &edited, &commands_before);
-    let command_plan = command_plan(&current, &edited, &commands_before);
+    // What a failed write goes back to: the server's config as just read.
+    let (last_good, base) = match current {
+        Some(c) => (c, Some(base)),
+        None => (base, None),
+    };
+    let commands_required = required_commands(&last_good, &edited, &commands_before);
+    let command_plan = command_plan(&last_good, &edited, &commands_before);
     Ok(Prepared::Ready(Box::new(Ready {
         client,
-        last_good: current,
+        last_good,
         base,
         edited,
         commands_before,
         commands_required,
         command_plan,
+        only_subnets: None,
         started,
     })))
 }
@@ -477,9 +514,13 @@ pub(super) async fn restore(p: &Ready<'_>) -> Result<(), String> {
 /// config-write, read back, verify.
 pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
     let write = p.client.call("config-write", None).await;
-    let (readback, verify_note) = match p.client.config_get_raw().await {
+    let read = match &p.only_subnets {
+        Some(ids) => super::subnet_edit::read_subnets(p.client, ids).await,
+        None => p.client.config_get_raw().await,
+    };
+    let (readback, verify_note) = match read {
         Ok(r) => {
-            let note = edit_is_live(&p.base, &p.edited, &r).err();
+            let note = edit_is_live(p.base(), &p.edited, &r).err();
             (Some(r), note)
         }
         Err(e) => (None, Some(format!("could not read the config back: {e}"))),

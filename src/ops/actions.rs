@@ -258,7 +258,7 @@ impl Session {
         let found = if kea::reads_by_commands(&*self.commands(server).await?) {
             kea::scope_containing(&self.client(server)?, ip).await?
         } else {
-            let config = kea::parse_config(&*self.recent_config(server).await?)?;
+            let config = kea::parse_config(&self.recent_config(server).await?.value)?;
             config
                 .scopes
                 .into_iter()
@@ -853,64 +853,6 @@ impl Session {
         Ok(out)
     }
 
-    /// Runs one config edit on the server and its HA peers; an error names each peer's outcome.
-    pub(crate) async fn edit_everywhere<F>(
-        &self,
-        server: &str,
-        peers: &[(String, KeaClient)],
-        edit: F,
-    ) -> Result<Vec<String>, OpError>
-    where
-        F: Fn(&mut Value) -> Result<(), String>,
-    {
-        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
-        // The base is the configuration as the user last loaded it: when the server's
-        // differs now, someone changed it behind ddish's back, and nothing is written.
-        let main = peers.iter().position(|(n, _)| n == server).unwrap_or(0);
-        let (raw, digest) = peers[main].1.config_get_raw_digest().await?;
-        if self.seen_digest(server).is_some_and(|seen| seen != digest) {
-            return Err(OpError::Refused(format!(
-                "the configuration of {server} changed on the server since you loaded it: \
-                 nothing was written; reload (r) and try again"
-            )));
-        }
-        let mut bases: Vec<Option<&Value>> = vec![None; clients.len()];
-        bases[main] = Some(&raw);
-        let results = kea::safe_config_edit_pair(&clients, &bases, edit).await;
-        for (n, _) in peers {
-            self.forget_digest(n);
-        }
-        Self::gather(server, results)
-    }
-
-    /// One result from per-peer outcomes: the peers written, or what failed where.
-    pub(crate) fn gather(
-        server: &str,
-        results: Vec<(String, Result<kea::WriteOutcome, kea::WriteError>)>,
-    ) -> Result<Vec<String>, OpError> {
-        let mut done = Vec::new();
-        let mut failed = Vec::new();
-        for (n, r) in results {
-            match r {
-                Ok(_) => done.push(n),
-                Err(e) => failed.push(format!("{n}: {e}")),
-            }
-        }
-        if failed.is_empty() {
-            Ok(done)
-        } else {
-            Err(OpError::Refused(format!(
-                "change on {server} {}: {}",
-                if done.is_empty() {
-                    "not made"
-                } else {
-                    "incomplete"
-                },
-                failed.join("; ")
-            )))
-        }
-    }
-
     fn exclusion_range(scope: &ScopeDef, start: Ipv4Addr, end: Ipv4Addr) -> Result<Range, OpError> {
         let r = Range::new(start, end).ok_or_else(|| {
             OpError::Refused(format!("the end {end} comes before the start {start}"))
@@ -975,7 +917,7 @@ impl Session {
         let pools_before = scope.pools.to_string();
         let entry_base = (scope.clone(), r);
         let result = self
-            .edit_everywhere(server, &peers, move |cfg| {
+            .edit_scopes_everywhere(server, &peers, &[id], move |cfg| {
                 let s = subnet_mut(cfg, id)?;
                 pin_range(s, range);
                 rewrite_pools(s, |p| exclude_from_pools(p, r)).map(|_| ())
@@ -1042,7 +984,7 @@ impl Session {
             Some(json!({"included": r.to_string()})),
         );
         let result = self
-            .edit_everywhere(server, &peers, move |cfg| {
+            .edit_scopes_everywhere(server, &peers, &[id], move |cfg| {
                 let s = subnet_mut(cfg, id)?;
                 pin_range(s, range);
                 rewrite_pools(s, |p| include_in_pools(p, r, range)).map(|_| ())

@@ -10,6 +10,7 @@ mod peers;
 mod reserve;
 pub mod search;
 mod session;
+mod write;
 pub mod zones;
 
 pub use actions::{

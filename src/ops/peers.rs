@@ -19,7 +19,7 @@ impl Session {
         }
         let c = self.client(server)?;
         let raw = self.recent_config(server).await?;
-        let ha = kea::ha_peers(&raw);
+        let ha = kea::ha_peers(&raw.value);
         if ha.is_empty() {
             return Ok(vec![(server.to_string(), c)]);
         }

@@ -64,10 +64,16 @@ pub struct Session {
     /// Each server's last config-get, reused for [`RECENT`]: one action reads it several
     /// times (find the scope, then its HA peers) and on a big server each read costs seconds
     /// (KEA_FACTS §11). Writes never rely on it: they read and guard on their own.
-    recent: Recent<serde_json::Value>,
+    recent: Recent<RecentConfig>,
     /// Each server's list-commands, reused for [`RECENT`]: it decides how each read and
     /// write goes (commands or config), several times per action.
     commands: Recent<BTreeSet<String>>,
+}
+
+/// A config-get (`{"Dhcp4": ...}`) and the digest of its reply ([`crate::kea::config_digest`]).
+pub struct RecentConfig {
+    pub value: serde_json::Value,
+    pub digest: u64,
 }
 
 /// Per-server answers kept for [`RECENT`] seconds.
@@ -90,6 +96,12 @@ impl<T> Recent<T> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(server.to_string(), (std::time::Instant::now(), value));
+    }
+
+    fn take(&self, server: &str) -> Option<Arc<T>> {
+        let v = self.get(server)?;
+        self.forget(server);
+        Some(v)
     }
 
     fn forget(&self, server: &str) {
@@ -137,13 +149,25 @@ impl Session {
     }
 
     /// The server's config-get (`{"Dhcp4": ...}`), from the last [`RECENT`] seconds or fresh.
-    pub async fn recent_config(&self, server: &str) -> Result<Arc<serde_json::Value>, OpError> {
+    pub async fn recent_config(&self, server: &str) -> Result<Arc<RecentConfig>, OpError> {
         if let Some(v) = self.recent.get(server) {
             return Ok(v);
         }
-        let raw = Arc::new(self.client(server)?.config_get_raw().await?);
+        let (value, digest) = self.client(server)?.config_get_raw_digest().await?;
+        let raw = Arc::new(RecentConfig { value, digest });
         self.recent.put(server, raw.clone());
         Ok(raw)
+    }
+
+    /// The config-get this action made in the last [`RECENT`] seconds, taken out of the
+    /// cache for a write to start from (the write changes it); owned without a copy when
+    /// nothing else holds it.
+    pub(crate) fn take_recent_config(&self, server: &str) -> Option<RecentConfig> {
+        let arc = self.recent.take(server)?;
+        Some(Arc::try_unwrap(arc).unwrap_or_else(|shared| RecentConfig {
+            value: shared.value.clone(),
+            digest: shared.digest,
+        }))
     }
 
     pub fn read_only(&self) -> bool {

@@ -1,0 +1,105 @@
+//! How an action's configuration change reaches a server and its HA peers: the subnets'
+//! own commands where every peer has them and the change stays inside existing subnets
+//! (kea::subnet_edit_pair), else the safe config edit of the whole configuration.
+use serde_json::Value;
+
+use crate::kea::{self, KeaClient};
+
+use super::session::{OpError, Session};
+
+impl Session {
+    /// [`edit_everywhere`](Self::edit_everywhere) for an edit that only changes the subnets
+    /// `ids` (pools, options, lease times, activation): by subnet4-get / subnet4-update where
+    /// every peer has subnet_cmds, no config-get; else the whole-config edit. The edit must
+    /// find its subnets by id and must not rely on seeing the rest of the configuration.
+    pub(crate) async fn edit_scopes_everywhere<F>(
+        &self,
+        server: &str,
+        peers: &[(String, KeaClient)],
+        ids: &[u32],
+        edit: F,
+    ) -> Result<Vec<String>, OpError>
+    where
+        F: Fn(&mut Value) -> Result<(), String>,
+    {
+        // What the user acted on: Kea's hash of the config they loaded. A server whose load
+        // gave only ddish's own digest (Kea 2.2) can only be compared by config-get.
+        let main = peers.iter().position(|(n, _)| n == server).unwrap_or(0);
+        let hash = self.seen_hash(server);
+        if hash.is_some() || self.seen_digest(server).is_none() {
+            let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+            let mut hashes = vec![None; clients.len()];
+            hashes[main] = hash;
+            if let Some(results) = kea::subnet_edit_pair(&clients, ids, &hashes, &edit).await {
+                for (n, _) in peers {
+                    self.forget_digest(n);
+                }
+                return Self::gather(server, results);
+            }
+        }
+        self.edit_everywhere(server, peers, edit).await
+    }
+
+    /// Runs one config edit on the server and its HA peers; an error names each peer's outcome.
+    pub(crate) async fn edit_everywhere<F>(
+        &self,
+        server: &str,
+        peers: &[(String, KeaClient)],
+        edit: F,
+    ) -> Result<Vec<String>, OpError>
+    where
+        F: Fn(&mut Value) -> Result<(), String>,
+    {
+        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        // The base is the configuration as the user last loaded it: when the server's
+        // differs now, someone changed it behind ddish's back, and nothing is written.
+        let main = peers.iter().position(|(n, _)| n == server).unwrap_or(0);
+        // The config this action read a moment ago (to find the scope or the peers) is the
+        // base as it is: a second config-get of a big server costs seconds and a copy.
+        let (raw, digest) = match self.take_recent_config(&peers[main].0) {
+            Some(r) => (r.value, r.digest),
+            None => peers[main].1.config_get_raw_digest().await?,
+        };
+        if self.seen_digest(server).is_some_and(|seen| seen != digest) {
+            return Err(OpError::Refused(format!(
+                "the configuration of {server} changed on the server since you loaded it: \
+                 nothing was written; reload (r) and try again"
+            )));
+        }
+        let mut bases: Vec<kea::Base> = clients.iter().map(|_| kea::Base::Fetch).collect();
+        bases[main] = kea::Base::Fresh(raw);
+        let results = kea::safe_config_edit_pair_on(&clients, bases, &[], edit).await;
+        for (n, _) in peers {
+            self.forget_digest(n);
+        }
+        Self::gather(server, results)
+    }
+
+    /// One result from per-peer outcomes: the peers written, or what failed where.
+    pub(crate) fn gather(
+        server: &str,
+        results: Vec<(String, Result<kea::WriteOutcome, kea::WriteError>)>,
+    ) -> Result<Vec<String>, OpError> {
+        let mut done = Vec::new();
+        let mut failed = Vec::new();
+        for (n, r) in results {
+            match r {
+                Ok(_) => done.push(n),
+                Err(e) => failed.push(format!("{n}: {e}")),
+            }
+        }
+        if failed.is_empty() {
+            Ok(done)
+        } else {
+            Err(OpError::Refused(format!(
+                "change on {server} {}: {}",
+                if done.is_empty() {
+                    "not made"
+                } else {
+                    "incomplete"
+                },
+                failed.join("; ")
+            )))
+        }
+    }
+}
