@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ddish's lab and test suite need on Debian/Ubuntu: Kea 2.x (dhcp4 + control
-# agent + hooks), BIND 9 and its tools, tmux for the end-to-end test, and the Rust toolchain
-# if cargo is missing. Idempotent: does nothing when everything is present.
+# agent + hooks), BIND 9 and its tools, tmux for the end-to-end test, PostgreSQL (a hosts
+# database for Kea in the tests), and the Rust toolchain if cargo is missing. Idempotent:
+# does nothing when everything is present.
 set -euo pipefail
 need=()
 command -v kea-dhcp4 >/dev/null 2>&1 || need+=(kea-dhcp4-server)
@@ -13,6 +14,10 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# A private PostgreSQL serves as Kea's hosts database in the tests of reservations kept
+# outside the config file.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v psql >/dev/null 2>&1 || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"

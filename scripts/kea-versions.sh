@@ -69,7 +69,7 @@ build() {
     # A sid index can be older than its Valid-Until.
     $SUDO chroot "$dir" apt-get -o Acquire::Check-Valid-Until=false update -qq &&
       DEBIAN_FRONTEND=noninteractive $SUDO chroot "$dir" apt-get install -y -qq \
-        --no-install-recommends kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent
+        --no-install-recommends kea-dhcp4-server kea-dhcp6-server kea-ctrl-agent kea-admin
   } >>"$log" 2>&1 || rc=$?
   $SUDO umount "$dir/proc" || $SUDO umount -l "$dir/proc" || true
   if [ $rc -ne 0 ]; then
@@ -83,6 +83,28 @@ build() {
   $SUDO touch "$dir/.ddish-ready"
 }
 
+# kea-admin's database schema (the hosts-database tests load it into a private PostgreSQL).
+# Also added to a chroot cached before this step existed.
+with_admin() {
+  local suite=$1 dir="$cache/$1"
+  [ -e "$dir/usr/share/kea/scripts/pgsql/dhcpdb_create.pgsql" ] && return
+  echo "kea-versions: adding kea-admin (database schemas) to $dir" >&2
+  local log="$cache/$suite.log" rc=0
+  $SUDO mount -t proc proc "$dir/proc"
+  {
+    $SUDO chroot "$dir" apt-get -o Acquire::Check-Valid-Until=false update -qq &&
+      DEBIAN_FRONTEND=noninteractive $SUDO chroot "$dir" apt-get install -y -qq \
+        --no-install-recommends kea-admin
+  } >>"$log" 2>&1 || rc=$?
+  $SUDO umount "$dir/proc" || $SUDO umount -l "$dir/proc" || true
+  $SUDO chroot "$dir" apt-get clean >/dev/null 2>&1 || true
+  if [ $rc -ne 0 ]; then
+    echo "kea-versions: installing kea-admin in the $suite chroot failed; last lines of $log:" >&2
+    tail -n 15 "$log" >&2
+    exit 1
+  fi
+}
+
 for s in "${suites[@]}"; do
   case "$s" in
   trixie | sid | bookworm) ;;
@@ -92,6 +114,7 @@ for s in "${suites[@]}"; do
     ;;
   esac
   build "$s"
+  with_admin "$s"
   dir="$cache/$s"
   version=$($SUDO chroot "$dir" /usr/sbin/kea-dhcp4 -v 2>/dev/null || echo "?")
   [ "$version" = "?" ] || echo "Kea $version" | $SUDO tee "$dir/.ddish-version" >/dev/null

@@ -1,8 +1,9 @@
 //! Reservation changes, said as what (put this reservation, delete that one) and done the way
 //! the server allows: host_cmds' `reservation-add` / `reservation-update` / `reservation-del`
-//! with `"operation-target": "memory"` and one `config-write` where every peer has them (Kea
-//! 3.0 ships the hook: ~1 ms instead of a full reload, KEA_FACTS.md §14), else the safe
-//! config edit (Kea 2.2, 2.6). Both paths: both HA peers or neither, read back and verified.
+//! with `"operation-target": "memory"` (deletes: `"all"`, since the host may sit in a hosts
+//! database) and one `config-write` where every peer has them (Kea 3.0 ships the hook: ~1 ms
+//! instead of a full reload, KEA_FACTS.md §14), else the safe config edit (Kea 2.2, 2.6).
+//! Both paths: both HA peers or neither, read back and verified.
 use std::net::Ipv4Addr;
 use std::time::Instant;
 
@@ -228,7 +229,7 @@ async fn put_back(
     old: &Option<Value>,
 ) -> Result<(), KeaError> {
     let del = json!({"subnet-id": subnet_id, "ip-address": ip.to_string(),
-                     "operation-target": "memory"});
+                     "operation-target": "all"});
     match c.call("reservation-del", Some(del)).await {
         Ok(_) | Err(KeaError::Failed { .. }) => {}
         Err(e) => return Err(e),
@@ -296,8 +297,10 @@ async fn apply_one(
         }
     }
     let memory = |r: Value| Some(json!({"reservation": r, "operation-target": "memory"}));
+    // "all": the host goes wherever it is, the config's hosts or a hosts database (a
+    // reservation ddish shows may live in either; without a database "all" is memory).
     let del_args = json!({"subnet-id": subnet_id, "ip-address": ip.to_string(),
-                          "operation-target": "memory"});
+                          "operation-target": "all"});
     let result: Result<(), (&'static str, KeaError)> = match change {
         ReservationChange::Put { reservation, .. } => {
             let new = with_subnet(reservation, subnet_id);

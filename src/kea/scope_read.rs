@@ -138,6 +138,60 @@ pub async fn subnet_reservations(
         .collect())
 }
 
+/// Reservations kept in hosts databases (the host sources after the config file, which
+/// config-get never shows), with their subnet ids (0: global), paged at most 1,000 at a time.
+/// A server without a hosts database answers the first page empty.
+pub async fn database_reservations(
+    client: &KeaClient,
+) -> Result<Vec<(u32, Reservation)>, KeaError> {
+    const PAGE: u64 = 1_000;
+    let mut out = Vec::new();
+    let (mut from, mut source) = (0u64, 1u64);
+    // A bound on the walk: a server that keeps answering the same page must not loop.
+    for _ in 0..100_000 {
+        let r = client
+            .call(
+                "reservation-get-page",
+                Some(json!({"limit": PAGE, "source-index": source, "from": from})),
+            )
+            .await?;
+        if r.is_empty() {
+            break;
+        }
+        let Some(args) = r.arguments else {
+            break;
+        };
+        let hosts = args
+            .get("hosts")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        if hosts.is_empty() {
+            break;
+        }
+        for h in hosts {
+            let sid = h
+                .get("subnet-id")
+                .and_then(Value::as_u64)
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or(0);
+            if let Some(r) = reservation_of(h) {
+                out.push((sid, r));
+            }
+        }
+        let next = |k: &str| {
+            args.get("next")
+                .and_then(|n| n.get(k))
+                .and_then(Value::as_u64)
+        };
+        match (next("from"), next("source-index")) {
+            (Some(f), Some(s)) if (f, s) != (from, source) => (from, source) = (f, s),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
 /// reservation-get-all's hosts (empty on result 3).
 async fn hosts_of(client: &KeaClient, subnet_id: u32) -> Result<Vec<Value>, KeaError> {
     let r = client

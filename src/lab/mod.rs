@@ -20,6 +20,7 @@ mod error;
 mod http;
 mod kea;
 mod kea_dist;
+mod pgsql;
 pub(crate) mod proc;
 mod sample;
 mod toml_out;
@@ -30,6 +31,7 @@ pub use error::LabError;
 pub use http::{ca_post, kea_command, kea_config_set, unix_command};
 pub use kea::{minimal_dhcp4, wait_ha_ports, wait_ha_state, CaTarget, KeaInstance};
 pub use kea_dist::{parse_version, KeaDist, LabApi, ENV_API, ENV_ROOT};
+pub use pgsql::{pg_bin_dir, PgInstance, PG_DB, PG_USER};
 pub use proc::{is_root, pid_alive, PidFile};
 pub use sample::{
     ids, leases_csv, sample_dhcp4, sample_lease_counts, sample_leases, sample_leases_csv,

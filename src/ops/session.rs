@@ -324,6 +324,13 @@ impl Session {
             Err(_) if !commands.iter().any(|x| x == "stat-lease4-get") => HashMap::new(),
             Err(e) => return Err(e.into()),
         };
+        let mut config = config;
+        if commands.iter().any(|x| x == "reservation-get-page") {
+            // Reservations in a hosts database count like the config file's (one empty
+            // page where there is none).
+            let in_db = crate::kea::database_reservations(&c).await?;
+            attach_reservations(&mut config.scopes, in_db);
+        }
         let ha_state = status.ok().and_then(|s| s.ha.as_ref().map(ha_summary));
         if remember {
             self.seen
@@ -435,6 +442,22 @@ impl Session {
             })?;
         Ok((data, def))
     }
+}
+
+/// Adds reservations read apart from the config (hosts databases) to their scopes by subnet
+/// id (0: global, placed by address), skipping addresses the scope already has one for.
+fn attach_reservations(scopes: &mut [ScopeDef], found: Vec<(u32, crate::model::Reservation)>) {
+    let mut globals = Vec::new();
+    for (sid, r) in found {
+        if sid == 0 {
+            globals.push(r);
+        } else if let Some(s) = scopes.iter_mut().find(|s| s.id == sid) {
+            if s.reservation_at(r.ip).is_none() {
+                s.reservations.push(r);
+            }
+        }
+    }
+    crate::model::scope::attach_global_reservations(scopes, globals);
 }
 
 /// One line for the HA state: "load-balancing (partner load-balancing)".

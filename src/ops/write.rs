@@ -84,6 +84,12 @@ impl Session {
         let mut failed = Vec::new();
         for (n, r) in results {
             match r {
+                // Nothing is reported done that the server does not hold.
+                Ok(o) if !o.verified => failed.push(format!(
+                    "{n}: the change was sent, but reading it back shows otherwise ({}): \
+                     reload and check it",
+                    o.verify_note.as_deref().unwrap_or("no detail")
+                )),
                 Ok(_) => done.push(n),
                 Err(e) => failed.push(format!("{n}: {e}")),
             }
