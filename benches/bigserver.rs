@@ -7,7 +7,9 @@
 //! Run: `cargo bench --bench bigserver` (release). Setups: `DDISH_BIG_SETUPS="system:agent
 //! trixie:agent sid:agent sid:direct"` (the default; a root that is not installed is named
 //! and skipped), roots under `DDISH_KEA_CACHE` (default /var/cache/ddish-kea). Each setup
-//! takes a few minutes (Kea loads 1M leases in ~30 s, each config-set reloads them).
+//! takes a few minutes (Kea loads 1M leases in 10-30 s, each config-set reloads them).
+//! `DDISH_BIG_SERVE=1` starts the first setup's server and keeps it up for measuring by hand
+//! (`ddish -v` logs each Kea call with its time); `DDISH_BIG_BIN` runs a copy of the binary.
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};

@@ -125,6 +125,16 @@ pub async fn scope_of_subnet(
     Ok(Some(scope))
 }
 
+/// One subnet as subnet4-get returns it, `None` when the server has no subnet `id`.
+pub async fn subnet_get(client: &KeaClient, id: u32) -> Result<Option<Value>, KeaError> {
+    let r = client
+        .call("subnet4-get", Some(json!({ "id": id })))
+        .await?;
+    Ok(r.arguments
+        .and_then(|mut a| a.get_mut("subnet4").map(Value::take))
+        .and_then(|mut l| l.get_mut(0).map(Value::take)))
+}
+
 /// Every reservation of one subnet (0: the global ones) that has an address, from every
 /// host source the server has (its config and its hosts databases).
 pub async fn subnet_reservations(
@@ -190,6 +200,18 @@ pub async fn database_reservations(
         }
     }
     Ok(out)
+}
+
+/// A subnet's reservations as its `reservations` list in a config would hold them
+/// (reservation-get-all's hosts without their `subnet-id`).
+pub async fn subnet_hosts(client: &KeaClient, subnet_id: u32) -> Result<Vec<Value>, KeaError> {
+    let mut hosts = hosts_of(client, subnet_id).await?;
+    for h in &mut hosts {
+        if let Some(o) = h.as_object_mut() {
+            o.remove("subnet-id");
+        }
+    }
+    Ok(hosts)
 }
 
 /// reservation-get-all's hosts (empty on result 3).

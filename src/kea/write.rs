@@ -97,6 +97,10 @@ pub enum WriteError {
         outcome: Box<WriteOutcome>,
     },
 
+    /// Sent and accepted, but the server does not show it when read back.
+    #[error("server {server}: the change was sent, but reading it back shows otherwise ({note}); reload and check it")]
+    Unverified { server: String, note: String },
+
     /// Talking to the server failed at some step.
     #[error("{source} (while trying to {stage}); {}", written_note(*written))]
     Kea {
@@ -204,6 +208,7 @@ impl WriteError {
             | WriteError::CommandRefused { server, .. }
             | WriteError::CommandFailed { server, .. }
             | WriteError::Undone { server, .. }
+            | WriteError::Unverified { server, .. }
             | WriteError::RolledBack { server, .. } => server,
         }
     }
@@ -213,7 +218,7 @@ impl WriteError {
     /// after config-set.
     pub fn changed_server(&self) -> bool {
         match self {
-            WriteError::NotPersisted { .. } => true,
+            WriteError::NotPersisted { .. } | WriteError::Unverified { .. } => true,
             WriteError::SetFailed { restored, .. }
             | WriteError::RolledBack { restored, .. }
             | WriteError::CommandFailed { restored, .. }

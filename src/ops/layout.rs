@@ -81,6 +81,9 @@ impl Session {
         &self,
         server: &str,
         peers: &[(String, KeaClient)],
+        // The subnets the edit is confined to (subnet4-update where the peers have
+        // subnet_cmds); empty: it reaches beyond them, the whole config is edited.
+        ids: &[u32],
         action: &str,
         scope: Option<Ipv4Net>,
         after: Value,
@@ -92,7 +95,12 @@ impl Session {
     {
         let mut entry = Entry::new(server, action).after(after).result("ok");
         entry.scope = scope.map(|s| s.to_string());
-        match self.edit_everywhere(server, peers, edit).await {
+        let written = if ids.is_empty() {
+            self.edit_everywhere(server, peers, edit).await
+        } else {
+            self.edit_scopes_everywhere(server, peers, ids, edit).await
+        };
+        match written {
             Ok(done) => {
                 let mut warnings = Vec::new();
                 self.record(entry, &mut warnings);
@@ -166,6 +174,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             &format!("{}-create", kind_word(kind)),
             None,
             entry,
@@ -198,6 +207,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             "network-edit",
             None,
             after,
@@ -247,6 +257,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             "network-to-container",
             None,
             json!({"cidr": cidr.to_string(), "kind": "container"}),
@@ -314,6 +325,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             "network-delete",
             None,
             json!({"cidr": cidr.to_string()}),
@@ -396,6 +408,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             action,
             Some(cidr),
             subnet,
@@ -433,22 +446,72 @@ impl Session {
 
     /// The raw subnet with this CIDR on the server, and its id.
     async fn raw_scope(&self, server: &str, cidr: &Ipv4Net) -> Result<(Value, u32), OpError> {
-        let raw = self.client(server)?.config_get_raw().await?;
-        let s = all_subnets(&raw)
-            .into_iter()
-            .find(|s| subnet_cidr(s) == Some(*cidr))
-            .cloned()
-            .ok_or_else(|| {
-                OpError::NotFound(format!(
-                    "no scope {cidr} on server {server}: list them with \
-                     `ddish export --what scopes --server {server}`"
-                ))
-            })?;
+        let not_found = || {
+            OpError::NotFound(format!(
+                "no scope {cidr} on server {server}: list them with \
+                 `ddish export --what scopes --server {server}`"
+            ))
+        };
+        let s = if crate::kea::reads_by_commands(&*self.commands(server).await?) {
+            // subnet4-get: one subnet, not a whole config. Its reservations live in the host
+            // manager (subnet4-get leaves them out): added as the config would hold them.
+            let id = self.scope_ids(server, std::slice::from_ref(cidr)).await?[0];
+            let c = self.client(server)?;
+            let mut subnet = crate::kea::subnet_get(&c, id)
+                .await?
+                .ok_or_else(not_found)?;
+            subnet["reservations"] = Value::Array(crate::kea::subnet_hosts(&c, id).await?);
+            subnet
+        } else {
+            let raw = self.recent_config(server).await?;
+            all_subnets(&raw.value)
+                .into_iter()
+                .find(|s| subnet_cidr(s) == Some(*cidr))
+                .cloned()
+                .ok_or_else(not_found)?
+        };
         let id = s["id"]
             .as_u64()
             .and_then(|i| u32::try_from(i).ok())
             .ok_or_else(|| refused(format!("scope {cidr} has no valid subnet id")))?;
         Ok((s, id))
+    }
+
+    /// The subnet ids of `cidrs` on the server, in order: from subnet4-list where it has
+    /// subnet_cmds, else from its config-get.
+    async fn scope_ids(&self, server: &str, cidrs: &[Ipv4Net]) -> Result<Vec<u32>, OpError> {
+        let listed: Vec<(Ipv4Net, u32)> =
+            if crate::kea::reads_by_commands(&*self.commands(server).await?) {
+                crate::kea::subnet_list(&self.client(server)?)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.cidr, s.id))
+                    .collect()
+            } else {
+                let raw = self.recent_config(server).await?;
+                all_subnets(&raw.value)
+                    .iter()
+                    .filter_map(|s| {
+                        let id = u32::try_from(s["id"].as_u64()?).ok()?;
+                        Some((subnet_cidr(s)?, id))
+                    })
+                    .collect()
+            };
+        cidrs
+            .iter()
+            .map(|c| {
+                listed
+                    .iter()
+                    .find(|(n, _)| n == c)
+                    .map(|(_, id)| *id)
+                    .ok_or_else(|| {
+                        OpError::NotFound(format!(
+                            "no scope {c} on server {server}: list them with \
+                             `ddish export --what scopes --server {server}`"
+                        ))
+                    })
+            })
+            .collect()
     }
 
     /// Changes a scope's properties and options on every peer.
@@ -499,7 +562,12 @@ impl Session {
                 def.exclusions()
             ));
         }
-        let split = ha_split(&self.client(server)?.config_get_raw().await?);
+        // The HA pool split matters only when the pools are rewritten for a new range.
+        let split = if range_changed {
+            ha_split(&self.recent_config(server).await?.value)
+        } else {
+            None
+        };
         let peers = self.peers(server).await?;
         let e2 = e.clone();
         let v2 = v.clone();
@@ -511,6 +579,7 @@ impl Session {
             .layout_write(
                 server,
                 &peers,
+                &[id],
                 "scope-edit",
                 Some(cidr),
                 after,
@@ -591,28 +660,14 @@ impl Session {
         if cidrs.is_empty() {
             return Err(refused("no scope given"));
         }
-        let raw = self.client(server)?.config_get_raw().await?;
-        let mut ids = Vec::with_capacity(cidrs.len());
-        for c in cidrs {
-            let id = all_subnets(&raw)
-                .iter()
-                .find(|s| subnet_cidr(s) == Some(*c))
-                .and_then(|s| s["id"].as_u64())
-                .and_then(|i| u32::try_from(i).ok())
-                .ok_or_else(|| {
-                    OpError::NotFound(format!(
-                        "no scope {c} on server {server}: list them with \
-                         `ddish export --what scopes --server {server}`"
-                    ))
-                })?;
-            ids.push(id);
-        }
+        let ids = self.scope_ids(server, cidrs).await?;
         let peers = self.peers(server).await?;
         let names = list(cidrs);
         let mut out = self
             .layout_write(
                 server,
                 &peers,
+                &ids.clone(),
                 if active {
                     "scope-activate"
                 } else {
@@ -681,6 +736,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             "scope-delete",
             Some(cidr),
             json!({"id": id, "leases": h.leases, "reservations": h.reservations}),
@@ -958,6 +1014,7 @@ impl Session {
         self.layout_write(
             server,
             &peers,
+            &[],
             "scope-forget",
             Some(cidr),
             json!({"forgotten": cidr.to_string()}),

@@ -260,6 +260,6 @@ impl Session {
         for (n, _) in peers {
             self.forget_digest(n);
         }
-        Self::gather(server, results)
+        Self::gather_verified(server, results)
     }
 }
