@@ -213,14 +213,20 @@ fn request(dir: &Path, dist: &KeaDist, command: &str, arguments: Option<&Value>)
 /// Runs ddish; returns wall time, peak RSS (KiB), exit code and its first output line.
 /// The peak is the child's own VmHWM, sampled while it runs: the rusage of a child started
 /// by vfork+exec reports the parent's peak (this process holds the whole test data).
-fn ddish(config: &Path, args: &[&str]) -> (Duration, i64, i32, String) {
+fn ddish(config: &Path, args: &[&str]) -> (Duration, i64, i32, String, Duration) {
     // DDISH_BIG_BIN: a copy of the binary, so a rebuild meanwhile does not change it.
     let bin = std::env::var("DDISH_BIG_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ddish").into());
+    // Its log (one line per Kea call with its time) tells how long config-write took.
+    let state = config.with_file_name("state");
+    let log = state.join("ddish").join("ddish.log");
+    let _ = std::fs::remove_file(&log);
     let started = Instant::now();
     let child = Command::new(bin)
         .arg("--config")
         .arg(config)
         .args(args)
+        .env("XDG_STATE_HOME", &state)
+        .env("DDISH_LOG", "ddish::kea::client=debug")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -253,7 +259,26 @@ fn ddish(config: &Path, args: &[&str]) -> (Duration, i64, i32, String) {
         .chars()
         .take(110)
         .collect();
-    (wall, peak, code, first)
+    let writes: f64 = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("command=\"config-write\""))
+        .filter_map(|l| {
+            l.split("ms=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
+        .sum();
+    (
+        wall,
+        peak,
+        code,
+        first,
+        Duration::from_secs_f64(writes / 1e3),
+    )
 }
 
 fn ms(d: Duration) -> String {
@@ -479,13 +504,18 @@ fn run_setup(s: &Setup, index: u16) -> Result<Vec<Row>, String> {
     std::thread::sleep(Duration::from_secs(3));
 
     let ddish_row = |rows: &mut Vec<Row>, what: &str, args: &[&str]| {
-        let (wall, rss, code, first) = ddish(&cfg, args);
+        let (wall, rss, code, first, config_write) = ddish(&cfg, args);
         rows.push(Row {
             what: format!("ddish: {what}"),
             time: ms(wall),
             note: format!(
-                "peak RSS {} MB{}",
+                "peak RSS {} MB{}{}",
                 rss / 1024,
+                if config_write.is_zero() {
+                    String::new()
+                } else {
+                    format!(", {} of it config-write", ms(config_write))
+                },
                 if code == 0 {
                     String::new()
                 } else {
@@ -530,6 +560,18 @@ fn run_setup(s: &Setup, index: u16) -> Result<Vec<Row>, String> {
             "10.31.7.249",
             "10.31.7.250",
             "--yes",
+        ],
+    );
+    ddish_row(
+        &mut rows,
+        "scope edit (lease time of one /24)",
+        &[
+            "scope",
+            "edit",
+            "--scope",
+            "10.32.7.0/24",
+            "--lease-time",
+            "7200",
         ],
     );
     drop(kea);
