@@ -298,6 +298,37 @@ impl KeaClient {
             .await
     }
 
+    /// A command whose `arguments` are read straight into `T` (no `Value` built): for
+    /// replies that are big and regular, like subnet4-list on 10,000 subnets. `None` when
+    /// Kea answered "empty" (result 3) or with no arguments.
+    pub(crate) async fn call_typed<T>(
+        &self,
+        command: &'static str,
+        arguments: Option<Value>,
+    ) -> Result<Option<T>, KeaError>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        let body = self.send(command, arguments.as_ref(), true).await?;
+        self.parse(body, move |b| {
+            let r = super::reply::decode::<T>(b, command)?;
+            Ok(if r.result == super::reply::RESULT_EMPTY {
+                None
+            } else {
+                r.arguments
+            })
+        })
+        .await
+    }
+
+    /// config-get kept as its bytes ([`ConfigReply`]): read as the IPAM model, the HA set-up
+    /// or a whole `Value`, as each use needs.
+    pub async fn config_get_reply(&self) -> Result<super::config_reply::ConfigReply, KeaError> {
+        let body = self.send("config-get", None, true).await?;
+        self.parse(body, |b| super::config_reply::ConfigReply::new(b.to_vec()))
+            .await
+    }
+
     /// config-hash-get (Kea >= 2.4): the SHA-256 of the running config, changed by every
     /// config-set and every host/subnet command; 112 bytes instead of a whole config-get.
     /// `None` where the command does not exist (Kea 2.2).

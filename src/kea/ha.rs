@@ -348,7 +348,7 @@ fn collect(
 /// Indices of `clients`, the one holding the leases first: a server in partner-down (it has
 /// been serving alone), else the HA primary; ties keep the given order. A server whose
 /// status cannot be read keeps its place (its prepare step will report the problem).
-async fn lease_holder_order(clients: &[&KeaClient]) -> Vec<usize> {
+pub(super) async fn lease_holder_order(clients: &[&KeaClient]) -> Vec<usize> {
     let statuses = join_all(clients.iter().map(|c| c.status_get())).await;
     let rank = |i: usize| -> u8 {
         let ha = statuses[i].as_ref().ok().and_then(|s| s.ha.as_ref());

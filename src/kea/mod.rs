@@ -4,6 +4,7 @@ mod class_field;
 mod class_write;
 mod client;
 mod config;
+mod config_reply;
 mod error;
 mod ha;
 pub mod ha_setup;
@@ -22,6 +23,7 @@ mod write;
 pub use class_field::{classes_of, has_class, remove_classes, set_class};
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
 pub use config::{config_digest, parse_config, parse_config_body, KeaConfig};
+pub use config_reply::ConfigReply;
 pub use error::KeaError;
 pub use ha::{
     ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, safe_config_edit_pair_on,
@@ -37,8 +39,8 @@ pub use reservation::{
     ReservationChange, ReservationSpec, WritePath,
 };
 pub use scope_read::{
-    database_reservations, reads_by_commands, scope_containing, scope_of_subnet, scope_with_cidr,
-    subnet_get, subnet_hosts, subnet_list, subnet_reservations, SubnetRef,
+    database_reservations, reads_by_commands, scope_of_subnet, subnet_get, subnet_hosts,
+    subnet_list, subnet_reservations, SubnetRef,
 };
 pub use semantic::{
     changed_parts, describe_summary, diff_summary, edit_is_live, find_subnet_mut, mask_secrets,

@@ -333,11 +333,17 @@ async fn apply_one(
             }
         }
         ReservationChange::Delete { .. } => {
-            if old.is_none() {
-                return Err(WriteError::Refused {
-                    server,
-                    reason: format!("{ip} has no reservation on this server any more: reload"),
-                });
+            match (&old, &expect.reservation) {
+                (Some(_), _) => {}
+                // A peer the user did not look at that has none (HA peers sharing one hosts
+                // database: the first peer's delete took it out for both): nothing to do.
+                (None, None) => return Ok(Done { old, started }),
+                (None, Some(_)) => {
+                    return Err(WriteError::Refused {
+                        server,
+                        reason: format!("{ip} has no reservation on this server any more: reload"),
+                    })
+                }
             }
             c.call("reservation-del", Some(del_args.clone()))
                 .await

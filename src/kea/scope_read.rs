@@ -36,57 +36,36 @@ pub struct SubnetRef {
     pub shared_network: Option<String>,
 }
 
-/// Every subnet's id, prefix and shared network (`subnet4-list`): ~40 bytes a subnet.
+#[derive(Deserialize)]
+struct ListArgs {
+    #[serde(default)]
+    subnets: Vec<ListEntry>,
+}
+
+#[derive(Deserialize)]
+struct ListEntry {
+    id: Option<u64>,
+    subnet: Option<String>,
+    #[serde(rename = "shared-network-name")]
+    shared_network: Option<String>,
+}
+
+/// Every subnet's id, prefix and shared network (`subnet4-list`): ~70 bytes a subnet, read
+/// without building a `Value` (10,000 subnets: 0.7 MB).
 pub async fn subnet_list(client: &KeaClient) -> Result<Vec<SubnetRef>, KeaError> {
-    let r = client.call("subnet4-list", None).await?;
-    let list = r
-        .arguments
-        .as_ref()
-        .and_then(|a| a.get("subnets"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let list: Option<ListArgs> = client.call_typed("subnet4-list", None).await?;
     Ok(list
-        .iter()
+        .map(|l| l.subnets)
+        .unwrap_or_default()
+        .into_iter()
         .filter_map(|s| {
             Some(SubnetRef {
-                id: u32::try_from(s.get("id")?.as_u64()?).ok()?,
-                cidr: s.get("subnet")?.as_str()?.parse::<Ipv4Net>().ok()?.trunc(),
-                shared_network: s
-                    .get("shared-network-name")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
+                id: u32::try_from(s.id?).ok()?,
+                cidr: s.subnet?.parse::<Ipv4Net>().ok()?.trunc(),
+                shared_network: s.shared_network,
             })
         })
         .collect())
-}
-
-/// The most specific scope holding `ip`, or `None`.
-pub async fn scope_containing(
-    client: &KeaClient,
-    ip: Ipv4Addr,
-) -> Result<Option<ScopeDef>, KeaError> {
-    let list = subnet_list(client).await?;
-    let Some(best) = list
-        .into_iter()
-        .filter(|s| s.cidr.contains(&ip))
-        .max_by_key(|s| s.cidr.prefix_len())
-    else {
-        return Ok(None);
-    };
-    scope_of_subnet(client, &best).await
-}
-
-/// The scope with exactly this prefix, or `None`.
-pub async fn scope_with_cidr(
-    client: &KeaClient,
-    cidr: &Ipv4Net,
-) -> Result<Option<ScopeDef>, KeaError> {
-    let list = subnet_list(client).await?;
-    match list.into_iter().find(|s| s.cidr == cidr.trunc()) {
-        Some(s) => scope_of_subnet(client, &s).await,
-        None => Ok(None),
-    }
 }
 
 /// One subnet read whole: subnet4-get, its reservations, the global reservations inside it,

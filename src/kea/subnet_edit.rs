@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use super::client::KeaClient;
 use super::error::KeaError;
-use super::ha::commit_prepared;
+use super::ha::{commit_prepared, lease_holder_order};
 use super::semantic::same_meaning;
 use super::subnet_write::command_plan;
 use super::write::{Prepared, Ready, WriteError, WriteOutcome};
@@ -110,7 +110,8 @@ where
         .iter()
         .map(|c| c.server_name().to_string())
         .collect();
-    let order: Vec<usize> = (0..clients.len()).collect();
+    // The same order as the config edit: the server holding the leases first.
+    let order = lease_holder_order(clients).await;
     Some(commit_prepared(names, prepared, &order).await)
 }
 

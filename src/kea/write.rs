@@ -98,7 +98,9 @@ pub enum WriteError {
     },
 
     /// Sent and accepted, but the server does not show it when read back.
-    #[error("server {server}: the change was sent, but reading it back shows otherwise ({note}); reload and check it")]
+    #[error(
+        "server {server}: the change was sent but is not confirmed ({note}); reload and check it"
+    )]
     Unverified { server: String, note: String },
 
     /// Talking to the server failed at some step.

@@ -256,9 +256,17 @@ impl Session {
     /// hosts databases' reservations included).
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
         let found = if kea::reads_by_commands(&*self.commands(server).await?) {
-            kea::scope_containing(&self.client(server)?, ip).await?
+            let list = self.subnet_refs(server).await?;
+            match list
+                .iter()
+                .filter(|s| s.cidr.contains(&ip))
+                .max_by_key(|s| s.cidr.prefix_len())
+            {
+                Some(s) => kea::scope_of_subnet(&self.client(server)?, s).await?,
+                None => None,
+            }
         } else {
-            let config = kea::parse_config(&self.recent_config(server).await?.value)?;
+            let config = self.recent_config(server).await?.model()?;
             config
                 .scopes
                 .into_iter()

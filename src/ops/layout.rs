@@ -463,8 +463,8 @@ impl Session {
             subnet["reservations"] = Value::Array(crate::kea::subnet_hosts(&c, id).await?);
             subnet
         } else {
-            let raw = self.recent_config(server).await?;
-            all_subnets(&raw.value)
+            let raw = self.recent_config(server).await?.value()?;
+            all_subnets(&raw)
                 .into_iter()
                 .find(|s| subnet_cidr(s) == Some(*cidr))
                 .cloned()
@@ -482,20 +482,14 @@ impl Session {
     async fn scope_ids(&self, server: &str, cidrs: &[Ipv4Net]) -> Result<Vec<u32>, OpError> {
         let listed: Vec<(Ipv4Net, u32)> =
             if crate::kea::reads_by_commands(&*self.commands(server).await?) {
-                crate::kea::subnet_list(&self.client(server)?)
+                self.subnet_refs(server)
                     .await?
-                    .into_iter()
+                    .iter()
                     .map(|s| (s.cidr, s.id))
                     .collect()
             } else {
-                let raw = self.recent_config(server).await?;
-                all_subnets(&raw.value)
-                    .iter()
-                    .filter_map(|s| {
-                        let id = u32::try_from(s["id"].as_u64()?).ok()?;
-                        Some((subnet_cidr(s)?, id))
-                    })
-                    .collect()
+                let model = self.recent_config(server).await?.model()?;
+                model.scopes.iter().map(|s| (s.cidr, s.id)).collect()
             };
         cidrs
             .iter()
@@ -564,7 +558,7 @@ impl Session {
         }
         // The HA pool split matters only when the pools are rewritten for a new range.
         let split = if range_changed {
-            ha_split(&self.recent_config(server).await?.value)
+            ha_split(&self.recent_config(server).await?.hooks()?)
         } else {
             None
         };

@@ -1,13 +1,11 @@
 //! Which configured servers an action writes to: the server and its HA partner. Lease
 //! commands are not replicated between HA peers (KEA_FACTS.md §7), so holds, claims and
 //! reservations go to each.
-use futures_util::future::join_all;
-
-use crate::kea::{self, KeaClient};
+use crate::kea::KeaClient;
 
 use super::session::{OpError, Session};
 
-/// How long a configured server may take to say whether it is the partner.
+/// How long the partner may take to confirm the pair.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Session {
@@ -19,7 +17,7 @@ impl Session {
         }
         let c = self.client(server)?;
         let raw = self.recent_config(server).await?;
-        let ha = kea::ha_peers(&raw.value);
+        let ha = raw.ha_peers()?;
         if ha.is_empty() {
             return Ok(vec![(server.to_string(), c)]);
         }
@@ -66,13 +64,14 @@ impl Session {
     }
 
     /// The pair from status-get alone (Kea >= 2.4 names both servers in it), without a
-    /// config-get (~0.5 s and tens of MB on a big server). The partner is the configured
-    /// server whose status-get names the same pair the other way round; `None` when that is
-    /// not certain (Kea 2.2 names no server, several relationships, no or several matches,
-    /// a configured server that does not answer), and the config's peer URLs decide.
-    /// A server without the HA hook is alone. HA backup servers are not named in
-    /// status-get: a relationship with backups is found by the config only when the
-    /// partner match fails.
+    /// config-get (~0.5-2.5 s and tens of MB on a big server). Taken only where the names
+    /// say it without doubt: the server's HA name is its name in ddish's config, its
+    /// partner's HA name is another configured server's name, and that server's status-get
+    /// names the same pair the other way round. Anything else (Kea 2.2 names no server,
+    /// other naming, several relationships, a partner that does not answer) is `None`, and
+    /// the config's peer URLs decide. A server without the HA hook is alone.
+    /// HA backup servers are not named in status-get: where a relationship has backups,
+    /// name the servers in ddish differently from their HA names so the config decides.
     async fn peers_by_status(
         &self,
         server: &str,
@@ -86,40 +85,26 @@ impl Session {
         else {
             return Ok(None);
         };
-        if status.ha_relationships != 1 {
+        if status.ha_relationships != 1 || me != server || partner == server {
             return Ok(None);
         }
-        let others: Vec<String> = self
-            .config()
-            .servers
-            .iter()
-            .map(|s| s.name.clone())
-            .filter(|n| n != server)
-            .collect();
-        // A status-get answers in milliseconds; a server that is down must not hold up an
-        // action on another one for a whole request timeout.
-        let answers = join_all(others.iter().map(|n| async move {
-            let client = self.client(n).ok()?;
-            let st = tokio::time::timeout(PROBE_TIMEOUT, client.status_get())
-                .await
-                .ok()?
-                .ok()?;
-            let h = st.ha?;
-            Some((h.local_name?, h.remote_name?))
-        }))
-        .await;
-        let mut matches = Vec::new();
-        for (name, answer) in others.iter().zip(answers) {
-            match answer {
-                Some((local, remote)) if local == partner && remote == me => matches.push(name),
-                Some(_) => {}
-                // Unknown: it could be the partner.
-                None => return Ok(None),
-            }
-        }
-        let [found] = matches.as_slice() else {
+        if self.config().server(partner).is_none() {
             return Ok(None);
+        }
+        let pc = self.client(partner)?;
+        // Milliseconds when it is up; a partner that is down must not hold up the action for
+        // a whole request timeout before the config path reports it properly.
+        let theirs = match tokio::time::timeout(PROBE_TIMEOUT, pc.status_get()).await {
+            Ok(Ok(st)) => st,
+            _ => return Ok(None),
         };
+        let confirmed = theirs.ha_relationships == 1
+            && theirs.ha.as_ref().is_some_and(|h| {
+                h.local_name.as_deref() == Some(partner) && h.remote_name.as_deref() == Some(me)
+            });
+        if !confirmed {
+            return Ok(None);
+        }
         let mut out = vec![
             (
                 ha.local_role.clone().unwrap_or_default(),
@@ -128,8 +113,8 @@ impl Session {
             ),
             (
                 ha.remote_role.clone().unwrap_or_default(),
-                found.to_string(),
-                self.client(found)?,
+                partner.to_string(),
+                pc,
             ),
         ];
         out.sort_by_key(|(role, name, _)| (role != "primary", name.clone()));

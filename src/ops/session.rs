@@ -64,16 +64,13 @@ pub struct Session {
     /// Each server's last config-get, reused for [`RECENT`]: one action reads it several
     /// times (find the scope, then its HA peers) and on a big server each read costs seconds
     /// (KEA_FACTS §11). Writes never rely on it: they read and guard on their own.
-    recent: Recent<RecentConfig>,
+    recent: Recent<crate::kea::ConfigReply>,
     /// Each server's list-commands, reused for [`RECENT`]: it decides how each read and
     /// write goes (commands or config), several times per action.
     commands: Recent<BTreeSet<String>>,
-}
-
-/// A config-get (`{"Dhcp4": ...}`) and the digest of its reply ([`crate::kea::config_digest`]).
-pub struct RecentConfig {
-    pub value: serde_json::Value,
-    pub digest: u64,
+    /// Each server's subnet4-list, reused for [`RECENT`]: finding the scope of an address
+    /// twice in one action (the CLI's lookup, then the action's own) costs one list.
+    subnets: Recent<Vec<crate::kea::SubnetRef>>,
 }
 
 /// Per-server answers kept for [`RECENT`] seconds.
@@ -129,6 +126,7 @@ impl Session {
             seen: Mutex::new(HashMap::new()),
             recent: Recent::new(),
             commands: Recent::new(),
+            subnets: Recent::new(),
         })
     }
 
@@ -148,26 +146,37 @@ impl Session {
         Ok(list)
     }
 
+    /// The server's subnets (subnet4-list, where it has subnet_cmds), from the last
+    /// [`RECENT`] seconds or fresh.
+    pub async fn subnet_refs(
+        &self,
+        server: &str,
+    ) -> Result<Arc<Vec<crate::kea::SubnetRef>>, OpError> {
+        if let Some(v) = self.subnets.get(server) {
+            return Ok(v);
+        }
+        let list = Arc::new(crate::kea::subnet_list(&self.client(server)?).await?);
+        self.subnets.put(server, list.clone());
+        Ok(list)
+    }
+
     /// The server's config-get (`{"Dhcp4": ...}`), from the last [`RECENT`] seconds or fresh.
-    pub async fn recent_config(&self, server: &str) -> Result<Arc<RecentConfig>, OpError> {
+    pub async fn recent_config(
+        &self,
+        server: &str,
+    ) -> Result<Arc<crate::kea::ConfigReply>, OpError> {
         if let Some(v) = self.recent.get(server) {
             return Ok(v);
         }
-        let (value, digest) = self.client(server)?.config_get_raw_digest().await?;
-        let raw = Arc::new(RecentConfig { value, digest });
-        self.recent.put(server, raw.clone());
-        Ok(raw)
+        let reply = Arc::new(self.client(server)?.config_get_reply().await?);
+        self.recent.put(server, reply.clone());
+        Ok(reply)
     }
 
-    /// The config-get this action made in the last [`RECENT`] seconds, taken out of the
-    /// cache for a write to start from (the write changes it); owned without a copy when
-    /// nothing else holds it.
-    pub(crate) fn take_recent_config(&self, server: &str) -> Option<RecentConfig> {
-        let arc = self.recent.take(server)?;
-        Some(Arc::try_unwrap(arc).unwrap_or_else(|shared| RecentConfig {
-            value: shared.value.clone(),
-            digest: shared.digest,
-        }))
+    /// The config-get made in the last [`RECENT`] seconds, taken out of the cache for a
+    /// write to start from (the write changes it).
+    pub(crate) fn take_recent_config(&self, server: &str) -> Option<Arc<crate::kea::ConfigReply>> {
+        self.recent.take(server)
     }
 
     pub fn read_only(&self) -> bool {
@@ -223,6 +232,7 @@ impl Session {
         // The server was just written to: its next read must be fresh.
         self.recent.forget(name);
         self.commands.forget(name);
+        self.subnets.forget(name);
     }
 
     /// Reachability, version, scope count and utilization; failures are inside the result.
@@ -328,8 +338,12 @@ impl Session {
         if commands.iter().any(|x| x == "reservation-get-page") {
             // Reservations in a hosts database count like the config file's (one empty
             // page where there is none).
-            let in_db = crate::kea::database_reservations(&c).await?;
-            attach_reservations(&mut config.scopes, in_db);
+            match crate::kea::database_reservations(&c).await {
+                Ok(in_db) => attach_reservations(&mut config.scopes, in_db),
+                // The config's scopes still show; only the database's reservations are
+                // missing from the counts (the scope view asks for them again).
+                Err(e) => tracing::warn!("{name}: hosts database reservations not read: {e}"),
+            }
         }
         let ha_state = status.ok().and_then(|s| s.ha.as_ref().map(ha_summary));
         if remember {
@@ -337,6 +351,9 @@ impl Session {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(name.to_string(), (config.digest, config.hash.clone()));
+            // A read older than this new baseline must not become a write's base.
+            self.recent.forget(name);
+            self.subnets.forget(name);
         }
         let scopes = config
             .scopes

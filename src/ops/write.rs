@@ -56,16 +56,40 @@ impl Session {
         let main = peers.iter().position(|(n, _)| n == server).unwrap_or(0);
         // The config this action read a moment ago (to find the scope or the peers) is the
         // base as it is: a second config-get of a big server costs seconds and a copy.
-        let (raw, digest) = match self.take_recent_config(&peers[main].0) {
-            Some(r) => (r.value, r.digest),
-            None => peers[main].1.config_get_raw_digest().await?,
+        let client = &peers[main].1;
+        let (reply, fetched_now) = match self.take_recent_config(&peers[main].0) {
+            Some(r) => (r, false),
+            None => (std::sync::Arc::new(client.config_get_reply().await?), true),
         };
-        if self.seen_digest(server).is_some_and(|seen| seen != digest) {
-            return Err(OpError::Refused(format!(
+        let changed = || {
+            OpError::Refused(format!(
                 "the configuration of {server} changed on the server since you loaded it: \
                  nothing was written; reload (r) and try again"
-            )));
+            ))
+        };
+        if self
+            .seen_digest(server)
+            .is_some_and(|seen| seen != reply.digest)
+        {
+            return Err(changed());
         }
+        // An earlier read must still be what the server runs: Kea >= 2.4 says so by its hash
+        // (config-hash-get, 112 bytes); Kea 2.2 by a second config-get whose reply is the same
+        // byte for byte (Kea serialises an unchanged config identically), read as bytes only.
+        if !fetched_now {
+            let same = match &reply.hash {
+                Some(h) => client
+                    .config_hash()
+                    .await?
+                    .is_some_and(|now| now.eq_ignore_ascii_case(h)),
+                None => client.config_get_reply().await?.digest == reply.digest,
+            };
+            if !same {
+                return Err(changed());
+            }
+        }
+        let raw = reply.value()?;
+        drop(reply);
         let mut bases: Vec<kea::Base> = clients.iter().map(|_| kea::Base::Fetch).collect();
         bases[main] = kea::Base::Fresh(raw);
         let results = kea::safe_config_edit_pair_on(&clients, bases, &[], edit).await;
@@ -101,10 +125,16 @@ impl Session {
     ) -> Result<Vec<String>, OpError> {
         let mut done = Vec::new();
         let mut failed = Vec::new();
+        // A failure that may have left the server changed (sent but not confirmed, live but
+        // not saved, not put back) is not "not made".
+        let mut maybe_changed = false;
         for (n, r) in results {
             match r {
                 Ok(_) => done.push(n),
-                Err(e) => failed.push(format!("{n}: {e}")),
+                Err(e) => {
+                    maybe_changed |= e.changed_server();
+                    failed.push(format!("{n}: {e}"));
+                }
             }
         }
         if failed.is_empty() {
@@ -112,7 +142,7 @@ impl Session {
         } else {
             Err(OpError::Refused(format!(
                 "change on {server} {}: {}",
-                if done.is_empty() {
+                if done.is_empty() && !maybe_changed {
                     "not made"
                 } else {
                     "incomplete"
