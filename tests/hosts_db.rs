@@ -7,43 +7,14 @@
 //! Only a Kea with host_cmds can list such hosts (Kea 3.0 ships it; Debian's 2.2 and 2.6 do
 //! not, and their API shows no hosts-database content at all). On those this test checks
 //! exactly that precondition; scripts/test.sh runs it on Kea 3.0 (agent and direct).
-use std::path::Path;
-use std::process::{Command, Output};
 
 use ddish::lab::{write_ddish_toml, DdishToml, KeaDist, KeaInstance, PgInstance, TomlServer};
-use serde_json::{json, Value};
+use serde_json::json;
+
+mod common;
+use common::{cmd, ddish, ok};
 
 const PORT: u16 = 21430;
-
-fn ddish(cfg: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run ddish")
-}
-
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn cmd(k: &KeaInstance, command: &str, args: Option<Value>) -> Value {
-    k.command(command, args)
-        .unwrap_or_else(|e| panic!("{command}: {e}"))
-}
 
 /// The CSV row of `ip` in an ips export.
 fn row<'a>(csv: &'a str, ip: &str) -> &'a str {

@@ -5,42 +5,13 @@
 //! HA peer leaves neither changed; a global reservation is Reserved and never handed out; a
 //! config changed behind ddish's back stops the write.
 use std::net::Ipv4Addr;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use ddish::lab::{HaMode, KeaInstance, Lab, LabOptions};
 use serde_json::{json, Value};
 
-fn ddish(cfg: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run ddish")
-}
-
-fn ok(o: &Output) -> String {
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn cmd(k: &KeaInstance, command: &str, args: Option<Value>) -> Value {
-    k.command(command, args)
-        .unwrap_or_else(|e| panic!("{command}: {e}"))
-}
+mod common;
+use common::{cmd, ddish, ok};
 
 /// The subnet `id` as the server holds it now.
 fn subnet(k: &KeaInstance, id: u64) -> Value {
