@@ -4,10 +4,13 @@
 //! itself untouched; the preview writes nothing; bad names/values are refused before
 //! anything is sent; client classes on two servers.
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ddish::lab::{minimal_dhcp4, KeaInstance};
 use serde_json::{json, Value};
+
+mod common;
+use common::ddish;
 
 fn tempdir() -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
@@ -18,20 +21,6 @@ fn tempdir() -> tempfile::TempDir {
         .unwrap();
     std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
     t
-}
-
-fn ddish(cfg: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run ddish")
 }
 
 fn text(o: &Output) -> String {

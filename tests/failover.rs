@@ -7,7 +7,7 @@
 //! Refusals exit non-zero with the reason.
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,9 @@ use ddish::model::failover::{FailoverSpec, HaMode, PartnerRef};
 use ddish::ops::failover::{self, FailoverInfo, Keep};
 use ddish::ops::Session;
 use serde_json::{json, Value};
+
+mod common;
+use common::ddish;
 
 const USER: &str = "admin";
 const PASSWORD: &str = "pw-F1-s3cret";
@@ -100,20 +103,6 @@ fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-fn ddish(cfg: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run ddish")
 }
 
 fn out(o: &Output) -> String {

@@ -9,19 +9,8 @@ use std::process::{Command, Output};
 use ddish::lab::{self, HaMode, Lab, LabOptions};
 use serde_json::{json, Value};
 
-fn ddish(cfg: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run ddish")
-}
+mod common;
+use common::ddish;
 
 fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -5,25 +5,14 @@
 //! 3 with its reason, delete asks, duplicate, and missing scopes re-created or forgotten.
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use ddish::lab::{self, HaMode, Lab, LabOptions};
 use serde_json::{json, Value};
 
-fn ddish(cfg: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg)
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run ddish")
-}
+mod common;
+use common::ddish;
 
 fn text(o: &Output) -> (String, String) {
     (

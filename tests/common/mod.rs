@@ -11,10 +11,10 @@ use serde_json::Value;
 
 /// Runs the ddish binary with `--config cfg` and `args`, no terminal, its log kept out of
 /// the user's state directory.
-pub fn ddish(cfg: &Path, args: &[&str]) -> Output {
+pub fn ddish(cfg: impl AsRef<Path>, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ddish"))
         .arg("--config")
-        .arg(cfg)
+        .arg(cfg.as_ref())
         .args(args)
         .env(
             "XDG_STATE_HOME",
