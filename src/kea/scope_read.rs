@@ -76,18 +76,11 @@ pub async fn scope_of_subnet(
     s: &SubnetRef,
 ) -> Result<Option<ScopeDef>, KeaError> {
     let (subnet, hosts, globals) = tokio::try_join!(
-        client.call("subnet4-get", Some(json!({ "id": s.id }))),
+        subnet_get(client, s.id),
         hosts_of(client, s.id),
         hosts_of(client, 0),
     )?;
-    let Some(subnet) = subnet
-        .arguments
-        .as_ref()
-        .and_then(|a| a.get("subnet4"))
-        .and_then(Value::as_array)
-        .and_then(|l| l.first())
-        .cloned()
-    else {
+    let Some(subnet) = subnet else {
         return Ok(None);
     };
     let shared_gateway = match &s.shared_network {

@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use super::client::KeaClient;
 use super::error::KeaError;
 use super::ha::{commit_prepared, lease_holder_order};
+use super::scope_read::subnet_get;
 use super::semantic::same_meaning;
 use super::subnet_write::command_plan;
 use super::write::{Prepared, Ready, WriteError, WriteOutcome};
@@ -41,7 +42,6 @@ where
     if ids.is_empty() {
         return None;
     }
-    let ids: Vec<u64> = ids.iter().map(|&i| u64::from(i)).collect();
     let listed = join_all(clients.iter().map(|c| c.list_commands())).await;
     let mut commands = Vec::with_capacity(clients.len());
     for l in listed {
@@ -54,7 +54,7 @@ where
     let started = Instant::now();
     let mut prepared = Vec::with_capacity(clients.len());
     for (i, c) in clients.iter().enumerate() {
-        let base = match read_subnets(c, &ids).await {
+        let base = match read_subnets(c, ids).await {
             Ok(b) => b,
             Err(source) => {
                 prepared.push(Err(WriteError::Kea {
@@ -102,7 +102,7 @@ where
             commands_before: commands[i].clone(),
             commands_required: BTreeSet::new(),
             command_plan: Some(plan),
-            only_subnets: Some(ids.clone()),
+            only_subnets: Some(ids.to_vec()),
             started,
         }))));
     }
@@ -117,15 +117,10 @@ where
 
 /// `{"Dhcp4": {"subnet4": [...]}}` with the subnets of `ids` that the server has, as
 /// subnet4-get returns them (without reservations, which live in the host manager).
-pub(super) async fn read_subnets(c: &KeaClient, ids: &[u64]) -> Result<Value, KeaError> {
+pub(super) async fn read_subnets(c: &KeaClient, ids: &[u32]) -> Result<Value, KeaError> {
     let mut list = Vec::with_capacity(ids.len());
-    for id in ids {
-        let r = c.call("subnet4-get", Some(json!({ "id": id }))).await?;
-        if let Some(s) = r
-            .arguments
-            .and_then(|mut a| a.get_mut("subnet4").map(Value::take))
-            .and_then(|mut l| l.get_mut(0).map(Value::take))
-        {
+    for &id in ids {
+        if let Some(s) = subnet_get(c, id).await? {
             list.push(s);
         }
     }

@@ -293,7 +293,7 @@ pub(super) struct Ready<'a> {
     pub command_plan: Option<CommandPlan>,
     /// `Some(ids)`: base and edited hold only these subnets (subnet4-get), and so does the
     /// read-back; `None`: whole configs, read back by config-get.
-    pub only_subnets: Option<Vec<u64>>,
+    pub only_subnets: Option<Vec<u32>>,
     pub started: Instant,
 }
 

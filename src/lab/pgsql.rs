@@ -184,18 +184,7 @@ impl PgInstance {
 
 /// Runs a program to its end as the daemons' user (nobody when root: initdb refuses root).
 fn run_once(program: &Path, args: &[&std::ffi::OsStr], log: &Path) -> Result<(), LabError> {
-    let mut cmd = if proc::is_root() {
-        let mut c = Command::new(super::tools::program("setpriv")?);
-        c.arg(format!("--reuid={}", proc::NOBODY))
-            .arg(format!("--regid={}", proc::NOBODY))
-            .arg("--clear-groups")
-            .arg("--")
-            .arg(program);
-        c
-    } else {
-        Command::new(program)
-    };
-    let out = cmd
+    let out = proc::as_daemon_user(program)?
         .args(args)
         .stdin(Stdio::null())
         .output()

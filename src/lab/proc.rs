@@ -62,17 +62,7 @@ impl Daemon {
             .try_clone()
             .map_err(|e| LabError::io("cannot open log file", &self.spec.log, e))?;
         own_by_nobody(&self.spec.log);
-        let mut cmd = if is_root() {
-            let mut c = Command::new(tools::program("setpriv")?);
-            c.arg(format!("--reuid={NOBODY}"))
-                .arg(format!("--regid={NOBODY}"))
-                .arg("--clear-groups")
-                .arg("--")
-                .arg(&self.spec.program);
-            c
-        } else {
-            Command::new(&self.spec.program)
-        };
+        let mut cmd = as_daemon_user(&self.spec.program)?;
         cmd.args(&self.spec.args)
             .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -143,6 +133,22 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A command running `program` as the daemons' user: nobody (through `setpriv`, which execs
+/// it, so its PID is the program's) when ddish runs as root, else ddish's own user.
+pub(crate) fn as_daemon_user(program: &Path) -> Result<Command, LabError> {
+    Ok(if is_root() {
+        let mut c = Command::new(tools::program("setpriv")?);
+        c.arg(format!("--reuid={NOBODY}"))
+            .arg(format!("--regid={NOBODY}"))
+            .arg("--clear-groups")
+            .arg("--")
+            .arg(program);
+        c
+    } else {
+        Command::new(program)
+    })
 }
 
 /// `D/run/pids`: one "name pid" line per started daemon; `down` kills only these.

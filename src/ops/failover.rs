@@ -21,6 +21,8 @@ mod create;
 mod list;
 #[path = "failover_side.rs"]
 mod side;
+/// Also how an action finds a configured server behind an HA peer URL (ops::peers).
+pub(super) use side::norm_url;
 #[path = "failover_steps.rs"]
 mod steps;
 

@@ -31,7 +31,7 @@ pub(super) struct Side {
 }
 
 /// `scheme://host:port/` for comparing URLs written differently.
-pub(super) fn norm_url(u: &str) -> String {
+pub(crate) fn norm_url(u: &str) -> String {
     reqwest::Url::parse(u)
         .map(|u| {
             format!(

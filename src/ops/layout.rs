@@ -67,6 +67,14 @@ fn network_of(nets: &[NetworkDef], cidr: &Ipv4Net) -> Result<NetworkDef, OpError
         })
 }
 
+/// A scope that is not on the server, with how to see which are.
+fn no_scope(server: &str, cidr: &Ipv4Net) -> OpError {
+    OpError::NotFound(format!(
+        "no scope {cidr} on server {server}: list them with \
+         `ddish export --what scopes --server {server}`"
+    ))
+}
+
 impl Session {
     /// The main server's raw config and its networks (not remembered as "what the user saw").
     async fn layout_base(&self, server: &str) -> Result<(Value, Vec<NetworkDef>), OpError> {
@@ -446,12 +454,7 @@ impl Session {
 
     /// The raw subnet with this CIDR on the server, and its id.
     async fn raw_scope(&self, server: &str, cidr: &Ipv4Net) -> Result<(Value, u32), OpError> {
-        let not_found = || {
-            OpError::NotFound(format!(
-                "no scope {cidr} on server {server}: list them with \
-                 `ddish export --what scopes --server {server}`"
-            ))
-        };
+        let not_found = || no_scope(server, cidr);
         let s = if crate::kea::reads_by_commands(&*self.commands(server).await?) {
             // subnet4-get: one subnet, not a whole config. Its reservations live in the host
             // manager (subnet4-get leaves them out): added as the config would hold them.
@@ -498,12 +501,7 @@ impl Session {
                     .iter()
                     .find(|(n, _)| n == c)
                     .map(|(_, id)| *id)
-                    .ok_or_else(|| {
-                        OpError::NotFound(format!(
-                            "no scope {c} on server {server}: list them with \
-                             `ddish export --what scopes --server {server}`"
-                        ))
-                    })
+                    .ok_or_else(|| no_scope(server, c))
             })
             .collect()
     }

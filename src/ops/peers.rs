@@ -3,6 +3,7 @@
 //! reservations go to each.
 use crate::kea::KeaClient;
 
+use super::failover::norm_url;
 use super::session::{OpError, Session};
 
 /// How long the partner may take to confirm the pair.
@@ -21,18 +22,6 @@ impl Session {
         if ha.is_empty() {
             return Ok(vec![(server.to_string(), c)]);
         }
-        let norm = |u: &str| -> String {
-            reqwest::Url::parse(u)
-                .map(|u| {
-                    format!(
-                        "{}://{}:{}",
-                        u.scheme(),
-                        u.host_str().unwrap_or(""),
-                        u.port_or_known_default().unwrap_or(0)
-                    )
-                })
-                .unwrap_or_else(|_| u.trim_end_matches('/').to_string())
-        };
         let mut out: Vec<(String, String, KeaClient)> = Vec::new();
         let mut me_seen = false;
         for p in &ha {
@@ -40,7 +29,7 @@ impl Session {
                 .config()
                 .servers
                 .iter()
-                .find(|s| norm(&s.url) == norm(&p.url));
+                .find(|s| norm_url(&s.url) == norm_url(&p.url));
             match cfg {
                 Some(s) => {
                     me_seen |= s.name == server;

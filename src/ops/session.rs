@@ -404,12 +404,9 @@ impl Session {
             crate::kea::subnet_reservations(&client, scope.id),
             crate::kea::subnet_reservations(&client, 0),
         )?;
-        for r in own {
-            if def.reservation_at(r.ip).is_none() {
-                def.reservations.push(r);
-            }
-        }
-        crate::model::scope::attach_global_reservations(std::slice::from_mut(&mut def), globals);
+        let found = own.into_iter().map(|r| (scope.id, r));
+        let found = found.chain(globals.into_iter().map(|r| (0, r))).collect();
+        attach_reservations(std::slice::from_mut(&mut def), found);
         Ok(def)
     }
 
