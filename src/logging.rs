@@ -41,7 +41,12 @@ pub fn init(dir: &Path, verbose: bool) -> anyhow::Result<LogGuard> {
     };
 
     let appender = tracing_appender::rolling::never(dir, "ddish.log");
-    let (writer, worker) = tracing_appender::non_blocking(appender);
+    // The default queue preallocates 128k lines (4 MB of a CLI run's RSS); ddish logs a
+    // few lines per action, and a full queue blocks rather than drops (lossy off).
+    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(4096)
+        .lossy(false)
+        .finish(appender);
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

@@ -72,14 +72,17 @@ struct Inner {
     timeout: Duration,
 }
 
+/// The most a reply buffer is sized up front from its Content-Length.
+const MAX_PREALLOC: u64 = 256 << 20;
+
 /// Request body: `{"command": .., "service": [..], "arguments": ..}`.
 #[derive(Serialize)]
-struct Request<'a> {
+struct Request<'a, A: ?Sized> {
     command: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     service: Option<[&'a str; 1]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    arguments: Option<&'a Value>,
+    arguments: Option<&'a A>,
 }
 
 /// What a server can do: its version and the commands `list-commands` reports.
@@ -216,6 +219,15 @@ impl KeaClient {
         command: &str,
         arguments: Option<&Value>,
     ) -> Result<KeaResponse, KeaError> {
+        self.call_with(command, arguments).await
+    }
+
+    /// `call_ref` with any serialisable arguments (a lean config's wire form).
+    pub async fn call_with<A: Serialize + ?Sized + Sync>(
+        &self,
+        command: &str,
+        arguments: Option<&A>,
+    ) -> Result<KeaResponse, KeaError> {
         let started = std::time::Instant::now();
         loop {
             let body = self.send(command, arguments, true).await?;
@@ -281,7 +293,7 @@ impl KeaClient {
 
     /// config-get read as IPAM (scopes, networks): the read path, no `Value` built.
     pub async fn config_get(&self) -> Result<KeaConfig, KeaError> {
-        let body = self.send("config-get", None, true).await?;
+        let body = self.send::<Value>("config-get", None, true).await?;
         self.parse(body, parse_config_body).await
     }
 
@@ -293,7 +305,7 @@ impl KeaClient {
     /// [`config_get_raw`](Self::config_get_raw) with the reply's [`config_digest`], to tell
     /// whether the configuration changed since an earlier `config_get`.
     pub async fn config_get_raw_digest(&self) -> Result<(Value, u64), KeaError> {
-        let body = self.send("config-get", None, true).await?;
+        let body = self.send::<Value>("config-get", None, true).await?;
         self.parse(body, |b| Ok((config_arguments(b)?, config_digest(b))))
             .await
     }
@@ -324,9 +336,17 @@ impl KeaClient {
     /// config-get kept as its bytes ([`ConfigReply`]): read as the IPAM model, the HA set-up
     /// or a whole `Value`, as each use needs.
     pub async fn config_get_reply(&self) -> Result<super::config_reply::ConfigReply, KeaError> {
-        let body = self.send("config-get", None, true).await?;
-        self.parse(body, |b| super::config_reply::ConfigReply::new(b.to_vec()))
+        let body = self.send::<Value>("config-get", None, true).await?;
+        // The reply keeps reqwest's buffer itself (a refcount, not a 10 MB copy).
+        let kept = body.clone();
+        self.parse(body, move |_| super::config_reply::ConfigReply::new(kept))
             .await
+    }
+
+    /// config-get as an outline: everything whole but the subnets, which are `{"id",
+    /// "subnet"}` only ([`ConfigReply::outline`]). What layout checks read on a big server.
+    pub async fn config_get_outline(&self) -> Result<Value, KeaError> {
+        self.config_get_reply().await?.outline()
     }
 
     /// config-hash-get (Kea >= 2.4): the SHA-256 of the running config, changed by every
@@ -402,12 +422,12 @@ impl KeaClient {
     }
 
     /// POSTs one command and returns the body of a 200 reply.
-    async fn send(
+    async fn send<A: Serialize + ?Sized + Sync>(
         &self,
         command: &str,
-        arguments: Option<&Value>,
+        arguments: Option<&A>,
         to_service: bool,
-    ) -> Result<impl AsRef<[u8]> + Send + 'static, KeaError> {
+    ) -> Result<bytes::Bytes, KeaError> {
         let i = &self.inner;
         let body = serde_json::to_vec(&Request {
             command,
@@ -442,7 +462,16 @@ impl KeaClient {
                 status,
             });
         }
-        let body = resp.bytes().await.map_err(fail)?;
+        // Chunk by chunk into one buffer of the announced size: `bytes()` holds the chunks
+        // and their concatenation at once (twice a 10 MB config-get).
+        let mut body = Vec::with_capacity(
+            usize::try_from(resp.content_length().unwrap_or(0).min(MAX_PREALLOC)).unwrap_or(0),
+        );
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(fail)? {
+            body.extend_from_slice(&chunk);
+        }
+        let body = bytes::Bytes::from(body);
         // `ddish -v` shows what each action cost on the server (the bench's breakdown).
         tracing::debug!(
             server = %i.name,
@@ -570,7 +599,7 @@ mod tests {
     #[test]
     fn request_shapes() {
         let args = json!({"subnets": [1]});
-        let agent = serde_json::to_string(&Request {
+        let agent = serde_json::to_string(&Request::<Value> {
             command: "lease4-get-all",
             service: Some(["dhcp4"]),
             arguments: Some(&args),
@@ -580,7 +609,7 @@ mod tests {
             agent,
             r#"{"command":"lease4-get-all","service":["dhcp4"],"arguments":{"subnets":[1]}}"#
         );
-        let direct = serde_json::to_string(&Request {
+        let direct = serde_json::to_string(&Request::<Value> {
             command: "version-get",
             service: None,
             arguments: None,

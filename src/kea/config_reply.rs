@@ -8,10 +8,11 @@ use serde_json::{json, Value};
 use super::config::{config_arguments, config_digest, parse_config_body, KeaConfig};
 use super::error::KeaError;
 use super::ha::{ha_peers, HaPeer};
+use super::lean::{LeanConfig, Reach};
 use super::reply::decode;
 
 pub struct ConfigReply {
-    body: Vec<u8>,
+    body: bytes::Bytes,
     /// [`config_digest`] of the body.
     pub digest: u64,
     /// Kea's own hash of the config (config-get's top-level `hash`, Kea >= 2.4): what
@@ -34,7 +35,8 @@ struct HooksDhcp4 {
 
 impl ConfigReply {
     /// Checks the envelope and reads the hash; the rest waits until asked for.
-    pub fn new(body: Vec<u8>) -> Result<ConfigReply, KeaError> {
+    pub fn new(body: impl Into<bytes::Bytes>) -> Result<ConfigReply, KeaError> {
+        let body = body.into();
         let hash = Self::hooks_args(&body)?.hash;
         Ok(ConfigReply {
             digest: config_digest(&body),
@@ -57,6 +59,28 @@ impl ConfigReply {
     /// `{"Dhcp4": {...}}` whole, as a write starts from it (without `hash`).
     pub fn value(&self) -> Result<Value, KeaError> {
         config_arguments(&self.body)
+    }
+
+    /// `{"Dhcp4": {...}}` for a write, the subnets out of `reach` held as text.
+    pub fn lean(&self, reach: &Reach) -> Result<LeanConfig, KeaError> {
+        LeanConfig::from_body(&self.body, reach, None)
+    }
+
+    /// [`lean`](Self::lean), sharing the text of every subnet that `known` holds unchanged:
+    /// a read-back after a write costs the subnets that changed, not a second copy.
+    pub fn lean_beside(&self, reach: &Reach, known: &LeanConfig) -> Result<LeanConfig, KeaError> {
+        LeanConfig::from_body(&self.body, reach, Some(known))
+    }
+
+    /// The whole config with each subnet as `{"id", "subnet"}` only ([`LeanConfig::outline`]).
+    pub fn outline(&self) -> Result<Value, KeaError> {
+        Ok(self.lean(&Reach::Subnets(Vec::new()))?.outline())
+    }
+
+    /// The first subnet `pick` chooses by its `{"id", "subnet"}`, whole; the others are
+    /// never parsed into values.
+    pub fn subnet_where(&self, pick: impl Fn(&Value) -> bool) -> Result<Option<Value>, KeaError> {
+        self.lean(&Reach::Subnets(Vec::new()))?.find_subnet(pick)
     }
 
     /// `{"Dhcp4": {"hooks-libraries": [...]}}`: all that the HA set-up is read from.

@@ -5,6 +5,7 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use super::client::KeaClient;
+use super::lean::Reach;
 use super::semantic::dhcp4;
 use super::write::{
     apply, finish, prepare, restore, Base, Prepared, Ready, WriteError, WriteOutcome,
@@ -217,7 +218,7 @@ where
     let bases = (0..clients.len())
         .map(|i| Base::seen_or_fetch(bases.get(i).copied().flatten()))
         .collect();
-    safe_config_edit_pair_on(clients, bases, allow, edit).await
+    safe_config_edit_pair_on(clients, bases, allow, &Reach::Whole, edit).await
 }
 
 /// [`safe_config_edit_pair_allowing`] with each peer's [`Base`] given: `Base::Fresh` for a
@@ -226,6 +227,7 @@ pub async fn safe_config_edit_pair_on<F>(
     clients: &[&KeaClient],
     bases: Vec<Base<'_>>,
     allow: &[&str],
+    reach: &Reach,
     edit: F,
 ) -> Vec<(String, Result<WriteOutcome, WriteError>)>
 where
@@ -240,7 +242,7 @@ where
     let mut bases = bases.into_iter();
     let prepared = join_all(clients.iter().map(|c| {
         let base = bases.next().unwrap_or(Base::Fetch);
-        prepare(c, base, allow, edit)
+        prepare(c, base, allow, reach, edit)
     }))
     .await;
 

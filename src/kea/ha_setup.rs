@@ -556,7 +556,13 @@ pub async fn safe_config_edit_each(
         .collect();
     let prepared = join_all(clients.iter().zip(edits).enumerate().map(|(i, (c, e))| {
         let base = bases.get(i).copied().flatten();
-        prepare(c, super::write::Base::seen_or_fetch(base), allow, e)
+        prepare(
+            c,
+            super::write::Base::seen_or_fetch(base),
+            allow,
+            &super::lean::Reach::Whole,
+            e,
+        )
     }))
     .await;
     let mut order: Vec<usize> = order

@@ -8,6 +8,7 @@ mod config_reply;
 mod error;
 mod ha;
 pub mod ha_setup;
+mod lean;
 mod lease_write;
 mod leases;
 mod reply;
@@ -29,6 +30,7 @@ pub use ha::{
     ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, safe_config_edit_pair_on,
     validate_ha, HaPeer,
 };
+pub use lean::{LeanConfig, Reach};
 pub use lease_write::{lease_add_all, lease_del_all, lease_update_all, LeaseWriteError};
 pub use leases::parse_leases;
 pub use reply::{

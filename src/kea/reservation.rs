@@ -71,6 +71,13 @@ impl ReservationChange {
     }
 
     /// The same change as an edit of a full config (the path without host_cmds).
+    /// What [`edit_config`](Self::edit_config) needs to see whole: its own subnet (none for
+    /// a global reservation).
+    pub fn reach(&self) -> super::lean::Reach {
+        let id = self.subnet_id();
+        super::lean::Reach::Subnets(if id == 0 { vec![] } else { vec![id] })
+    }
+
     pub fn edit_config(&self, cfg: &mut Value) -> Result<(), String> {
         let id = self.subnet_id();
         let ip = self.ip().to_string();

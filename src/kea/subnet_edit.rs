@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 use super::client::KeaClient;
 use super::error::KeaError;
 use super::ha::{commit_prepared, lease_holder_order};
+use super::lean::{LeanConfig, Reach};
 use super::scope_read::subnet_get;
 use super::semantic::same_meaning;
 use super::subnet_write::command_plan;
@@ -89,16 +90,15 @@ where
         if !plan.classes.is_empty() {
             return None;
         }
-        let mut last_good = base.clone();
-        if let Some(h) = hashes.get(i).cloned().flatten() {
-            // apply_plan checks config-hash-get against it before the first update.
-            last_good["hash"] = json!(h);
-        }
+        let whole = |v: Value| LeanConfig::from_value(v, &Reach::Whole);
+        let mut last_good = whole(base.clone());
+        // apply_plan checks config-hash-get against it before the first update.
+        last_good.hash = hashes.get(i).cloned().flatten();
         prepared.push(Ok(Prepared::Ready(Box::new(Ready {
             client: c,
             last_good,
-            base: Some(base),
-            edited,
+            base: Some(whole(base)),
+            edited: whole(edited),
             commands_before: commands[i].clone(),
             commands_required: BTreeSet::new(),
             command_plan: Some(plan),

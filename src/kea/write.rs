@@ -6,14 +6,17 @@
 //! The phases are separate ([`prepare`], [`apply`], [`finish`], [`restore`]) so an HA pair
 //! can run the slow checks on both peers first and then set both back to back (`ha.rs`).
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use thiserror::Error;
 
 use super::client::KeaClient;
+use super::config_reply::ConfigReply;
 use super::error::KeaError;
 use super::ha::validate_ha;
+use super::lean::{align, LeanConfig, Reach};
 use super::semantic::{
     changed_parts, describe_summary, dhcp4, diff_summary, edit_is_live, normalise, same_meaning,
 };
@@ -259,7 +262,15 @@ pub async fn safe_config_edit_allowing<F>(
 where
     F: FnOnce(&mut Value) -> Result<(), String>,
 {
-    match prepare(client, Base::seen_or_fetch(base), allow, edit).await? {
+    match prepare(
+        client,
+        Base::seen_or_fetch(base),
+        allow,
+        &Reach::Whole,
+        edit,
+    )
+    .await?
+    {
         Prepared::Nothing(outcome) => Ok(*outcome),
         Prepared::Ready(p) => {
             apply(&p).await?;
@@ -279,11 +290,11 @@ pub(super) struct Ready<'a> {
     pub client: &'a KeaClient,
     /// What the server ran right before the write (same meaning as the user's base): what a
     /// failed write goes back to.
-    pub last_good: Value,
+    pub last_good: LeanConfig,
     /// The user's base (what the edit was made on), when it is not `last_good` itself (a
-    /// base read just now is): one copy less of a config that can be tens of MB parsed.
-    pub base: Option<Value>,
-    pub edited: Value,
+    /// base read just now is).
+    pub base: Option<LeanConfig>,
+    pub edited: LeanConfig,
     /// list-commands before the write.
     pub commands_before: BTreeSet<String>,
     /// Commands that must still be there after config-set.
@@ -303,7 +314,7 @@ impl Ready<'_> {
     }
 
     /// What the edit was made on.
-    pub fn base(&self) -> &Value {
+    pub fn base(&self) -> &LeanConfig {
         self.base.as_ref().unwrap_or(&self.last_good)
     }
 }
@@ -316,7 +327,7 @@ pub enum Base<'a> {
     /// config-test).
     Seen(&'a Value),
     /// Read by this very action a moment ago: as fresh as a second config-get would be.
-    Fresh(Value),
+    Fresh(Arc<ConfigReply>),
 }
 
 impl<'a> Base<'a> {
@@ -339,12 +350,27 @@ fn kea_err<'c>(
     }
 }
 
+/// config-get, the subnets out of `reach` held as text (shared with `known`'s where equal).
+async fn read_lean(
+    client: &KeaClient,
+    reach: &Reach,
+    known: Option<&LeanConfig>,
+) -> Result<LeanConfig, KeaError> {
+    let reply = client.config_get_reply().await?;
+    match known {
+        Some(k) => reply.lean_beside(reach, k),
+        None => reply.lean(reach),
+    }
+}
+
 /// Steps 1-3 and config-test: base, edit, invariants, the unchanged-meanwhile check, and
-/// config-test. Nothing is written.
+/// config-test. Nothing is written. The edit sees the subnets in `reach` whole, the others
+/// as stubs (`lean.rs`): a big config is not held three times over.
 pub(super) async fn prepare<'a, F>(
     client: &'a KeaClient,
     base: Base<'_>,
     allow: &[&str],
+    reach: &Reach,
     edit: F,
 ) -> Result<Prepared<'a>, WriteError>
 where
@@ -352,31 +378,33 @@ where
 {
     let started = Instant::now();
     let server = client.server_name().to_string();
-    let (base, fresh) = match base {
-        Base::Seen(b) => (b.clone(), false),
-        Base::Fresh(b) => (b, true),
+    let read_err = || kea_err(client, "read its configuration (config-get)", false);
+    let (mut base, fresh) = match base {
+        Base::Seen(b) => (LeanConfig::from_value(b.clone(), reach), false),
+        Base::Fresh(r) => (r.lean(reach).map_err(read_err())?, true),
         Base::Fetch => (
-            client.config_get_raw().await.map_err(kea_err(
-                client,
-                "read its configuration (config-get)",
-                false,
-            ))?,
+            read_lean(client, reach, None).await.map_err(read_err())?,
             true,
         ),
     };
-    if base.get("Dhcp4").and_then(Value::as_object).is_none() {
+    if base.value.get("Dhcp4").and_then(Value::as_object).is_none() {
         return Err(WriteError::Invalid {
             server,
             reason: "the base configuration is not a full {\"Dhcp4\": {...}} (a ddish bug: it must come from config-get)".into(),
         });
     }
     let mut edited = base.clone();
-    edit(&mut edited).map_err(|reason| WriteError::Refused {
+    edit(&mut edited.value).map_err(|reason| WriteError::Refused {
         server: server.clone(),
         reason,
     })?;
-    check_invariants(&base, &edited, allow).map_err(|e| e.on(&server))?;
-    if same_meaning(&base, &edited) {
+    base.check_held(&edited.value)
+        .map_err(|reason| WriteError::Invalid {
+            server: server.clone(),
+            reason,
+        })?;
+    check_invariants(&base.value, &edited.value, allow).map_err(|e| e.on(&server))?;
+    if same_meaning(&base.value, &edited.value) {
         return Ok(Prepared::Nothing(Box::new(WriteOutcome {
             server,
             written: false,
@@ -394,39 +422,61 @@ where
     let (current, commands) = if fresh {
         (None, client.list_commands().await)
     } else {
-        let (c, l) = tokio::join!(client.config_get_raw(), client.list_commands());
+        let (c, l) = tokio::join!(
+            read_lean(client, reach, Some(&base)),
+            client.list_commands()
+        );
         (Some(c), l)
     };
-    let current = current.transpose().map_err(kea_err(
-        client,
-        "read its configuration (config-get)",
-        false,
-    ))?;
+    let current = current.transpose().map_err(read_err())?;
     let commands_before: BTreeSet<String> = commands
         .map_err(kea_err(client, "list its commands (list-commands)", false))?
         .into_iter()
         .collect();
-    if let Some(current) = &current {
-        if !same_meaning(&base, current) {
+    if let Some(mut current) = current {
+        // Subnets whose text differs are compared whole, on the edited copy too.
+        let opened = align(&mut base, &mut current).map_err(read_err())?;
+        edited.open(&opened).map_err(read_err())?;
+        if !same_meaning(&base.value, &current.value) {
             return Err(WriteError::Changed {
                 server,
-                what: describe_summary(&diff_summary(&base, current)),
+                what: describe_summary(&diff_summary(&base.value, &current.value)),
             });
         }
+        return test_and_ready(
+            client,
+            current,
+            Some(base),
+            edited,
+            commands_before,
+            started,
+        )
+        .await;
     }
+    test_and_ready(client, base, None, edited, commands_before, started).await
+}
 
-    match client.call_ref("config-test", Some(&edited)).await {
+/// config-test of `edited`, then the change is ready to be set.
+async fn test_and_ready<'a>(
+    client: &'a KeaClient,
+    last_good: LeanConfig,
+    base: Option<LeanConfig>,
+    edited: LeanConfig,
+    commands_before: BTreeSet<String>,
+    started: Instant,
+) -> Result<Prepared<'a>, WriteError> {
+    match client.call_with("config-test", Some(&edited.wire())).await {
         Ok(_) => {}
-        Err(KeaError::Failed { text, .. }) => return Err(WriteError::Rejected { server, text }),
+        Err(KeaError::Failed { text, .. }) => {
+            return Err(WriteError::Rejected {
+                server: client.server_name().to_string(),
+                text,
+            })
+        }
         Err(e) => return Err(kea_err(client, "test the change (config-test)", false)(e)),
     }
-    // What a failed write goes back to: the server's config as just read.
-    let (last_good, base) = match current {
-        Some(c) => (c, Some(base)),
-        None => (base, None),
-    };
-    let commands_required = required_commands(&last_good, &edited, &commands_before);
-    let command_plan = command_plan(&last_good, &edited, &commands_before);
+    let commands_required = required_commands(&last_good.value, &edited.value, &commands_before);
+    let command_plan = command_plan(&last_good.value, &edited.value, &commands_before);
     Ok(Prepared::Ready(Box::new(Ready {
         client,
         last_good,
@@ -445,10 +495,13 @@ where
 /// guarded by config-hash-get against the config it was made on.
 pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
     if let Some(plan) = &p.command_plan {
-        let hash = p.last_good.get("hash").and_then(Value::as_str);
-        return apply_plan(p.client, plan, hash).await;
+        return apply_plan(p.client, plan, p.last_good.hash.as_deref()).await;
     }
-    let failure = match p.client.call_ref("config-set", Some(&p.edited)).await {
+    let failure = match p
+        .client
+        .call_with("config-set", Some(&p.edited.wire()))
+        .await
+    {
         Ok(_) => match p.client.list_commands().await {
             Ok(after) => {
                 let after: BTreeSet<String> = after.into_iter().collect();
@@ -493,7 +546,7 @@ pub(super) async fn restore(p: &Ready<'_>) -> Result<(), String> {
         return undo_plan(p.client, plan).await;
     }
     p.client
-        .call_ref("config-set", Some(&p.last_good))
+        .call_with("config-set", Some(&p.last_good.wire()))
         .await
         .map_err(|e| e.to_string())?;
     let after: BTreeSet<String> = p
@@ -522,23 +575,50 @@ pub(super) async fn restore(p: &Ready<'_>) -> Result<(), String> {
 pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
     let write = p.client.call("config-write", None).await;
     let read = match &p.only_subnets {
-        Some(ids) => super::subnet_edit::read_subnets(p.client, ids).await,
-        None => p.client.config_get_raw().await,
+        Some(ids) => super::subnet_edit::read_subnets(p.client, ids)
+            .await
+            .map(|v| LeanConfig::from_value(v, &Reach::Whole)),
+        // What the edit opened is read back open; the rest may stay held.
+        None if !p.edited.holds_any() => read_lean(p.client, &Reach::Whole, None).await,
+        None => {
+            let open: Vec<u32> = p
+                .edited
+                .open_ids()
+                .into_iter()
+                .filter_map(|id| u32::try_from(id).ok())
+                .collect();
+            read_lean(p.client, &Reach::Subnets(open), Some(&p.edited)).await
+        }
     };
     let (readback, verify_note) = match read {
         Ok(r) => {
-            let note = edit_is_live(p.base(), &p.edited, &r).err();
+            let note = edit_is_live(&p.base().value, &p.edited.value, &r.value).err();
             (Some(r), note)
         }
         Err(e) => (None, Some(format!("could not read the config back: {e}"))),
     };
-    let after_cfg = readback.as_ref().unwrap_or(&p.edited);
-    let summary = diff_summary(&p.last_good, after_cfg);
+    let mut before = p.last_good.clone();
+    let mut after = readback.unwrap_or_else(|| p.edited.clone());
+    let (summary, before, after) = match align(&mut before, &mut after) {
+        Ok(_) => {
+            let summary = diff_summary(&before.value, &after.value);
+            let parts = (
+                changed_parts(&before.value, &summary),
+                changed_parts(&after.value, &summary),
+            );
+            (summary, parts.0, parts.1)
+        }
+        Err(e) => (
+            serde_json::json!({"error": e.to_string()}),
+            Value::Null,
+            Value::Null,
+        ),
+    };
     let outcome = WriteOutcome {
         server: p.server(),
         written: true,
-        before: changed_parts(&p.last_good, &summary),
-        after: changed_parts(after_cfg, &summary),
+        before,
+        after,
         summary,
         persisted: write.is_ok(),
         verified: verify_note.is_none(),

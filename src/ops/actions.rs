@@ -785,7 +785,8 @@ impl Session {
         entry.scope = Some(net.cidr.to_string());
         let cidr = net.cidr;
         let result = self
-            .edit_everywhere(server, &peers, move |cfg| {
+            // A claim lives in the network's mark: no subnet needs to be seen whole.
+            .edit_everywhere(server, &peers, &kea::Reach::Subnets(vec![]), move |cfg| {
                 let list = super::layout::rules::networks_mut(cfg)?;
                 let n = super::layout::rules::network_entry_mut(list, &cidr)
                     .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
@@ -825,7 +826,8 @@ impl Session {
         entry.scope = Some(net.cidr.to_string());
         let cidr = net.cidr;
         let result = self
-            .edit_everywhere(server, &peers, move |cfg| {
+            // A claim lives in the network's mark: no subnet needs to be seen whole.
+            .edit_everywhere(server, &peers, &kea::Reach::Subnets(vec![]), move |cfg| {
                 let list = super::layout::rules::networks_mut(cfg)?;
                 let n = super::layout::rules::network_entry_mut(list, &cidr)
                     .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;

@@ -651,7 +651,9 @@ impl Session {
             };
         }
         let result = self
-            .edit_everywhere(server, peers, |cfg| edit::edit(cfg, scopes, op).map(|_| ()))
+            .edit_everywhere(server, peers, &crate::kea::Reach::Whole, |cfg| {
+                edit::edit(cfg, scopes, op).map(|_| ())
+            })
             .await;
         entry.after = Some(json!({"changes": lines}));
         match result {

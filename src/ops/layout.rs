@@ -76,9 +76,10 @@ fn no_scope(server: &str, cidr: &Ipv4Net) -> OpError {
 }
 
 impl Session {
-    /// The main server's raw config and its networks (not remembered as "what the user saw").
+    /// The main server's config in outline (each subnet's id and prefix, ddish's marks, the
+    /// hooks) and its networks (not remembered as "what the user saw").
     async fn layout_base(&self, server: &str) -> Result<(Value, Vec<NetworkDef>), OpError> {
-        let raw = self.client(server)?.config_get_raw().await?;
+        let raw = self.client(server)?.config_get_outline().await?;
         let nets = crate::kea::parse_config(&raw)?.networks;
         Ok((raw, nets))
     }
@@ -90,7 +91,8 @@ impl Session {
         server: &str,
         peers: &[(String, KeaClient)],
         // The subnets the edit is confined to (subnet4-update where the peers have
-        // subnet_cmds); empty: it reaches beyond them, the whole config is edited.
+        // subnet_cmds); empty: the edit is about ddish's marks and the subnet lists, by id
+        // and prefix only, and goes as a config edit.
         ids: &[u32],
         action: &str,
         scope: Option<Ipv4Net>,
@@ -103,8 +105,11 @@ impl Session {
     {
         let mut entry = Entry::new(server, action).after(after).result("ok");
         entry.scope = scope.map(|s| s.to_string());
+        // Without ids the edit is about ddish's marks (networks, scope lists) and reads the
+        // subnets' ids and prefixes at most: none is held whole.
         let written = if ids.is_empty() {
-            self.edit_everywhere(server, peers, edit).await
+            let reach = crate::kea::Reach::Subnets(Vec::new());
+            self.edit_everywhere(server, peers, &reach, edit).await
         } else {
             self.edit_scopes_everywhere(server, peers, ids, edit).await
         };
@@ -359,7 +364,7 @@ impl Session {
     async fn free_subnet_id(&self, peers: &[(String, KeaClient)]) -> Result<u32, OpError> {
         let mut max = 0;
         for (_, c) in peers {
-            max = max.max(max_subnet_id(&c.config_get_raw().await?));
+            max = max.max(max_subnet_id(&c.config_get_outline().await?));
         }
         max.checked_add(1)
             .ok_or_else(|| refused("no free subnet id left (the largest is 4294967295)"))
@@ -466,11 +471,9 @@ impl Session {
             subnet["reservations"] = Value::Array(crate::kea::subnet_hosts(&c, id).await?);
             subnet
         } else {
-            let raw = self.recent_config(server).await?.value()?;
-            all_subnets(&raw)
-                .into_iter()
-                .find(|s| subnet_cidr(s) == Some(*cidr))
-                .cloned()
+            self.recent_config(server)
+                .await?
+                .subnet_where(|s| subnet_cidr(s) == Some(*cidr))?
                 .ok_or_else(not_found)?
         };
         let id = s["id"]
@@ -828,7 +831,8 @@ impl Session {
             e.scope = Some(c.to_string());
             e
         };
-        match self.edit_everywhere(server, &peers, edit).await {
+        let reach = crate::kea::Reach::Subnets(Vec::new());
+        match self.edit_everywhere(server, &peers, &reach, edit).await {
             Ok(done) => {
                 let mut warnings = Vec::new();
                 for (c, id, h) in &gone {

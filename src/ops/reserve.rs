@@ -74,7 +74,7 @@ impl Session {
             )));
         }
         if r.kind != ReservationType::Dhcp {
-            let raw = peers[0].1.config_get_raw().await?;
+            let raw = peers[0].1.config_get_reply().await?.hooks()?;
             let has_bootp = raw["Dhcp4"]["hooks-libraries"].as_array().is_some_and(|l| {
                 l.iter().any(|h| {
                     h["library"]
@@ -247,7 +247,9 @@ impl Session {
         let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
         if kea::reservation_write_path(&clients).await == WritePath::ConfigEdit {
             return self
-                .edit_everywhere(server, peers, |cfg| change.edit_config(cfg))
+                .edit_everywhere(server, peers, &change.reach(), |cfg| {
+                    change.edit_config(cfg)
+                })
                 .await;
         }
         let main = peers.iter().position(|(n, _)| n == server).unwrap_or(0);

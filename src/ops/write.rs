@@ -37,14 +37,18 @@ impl Session {
                 return Self::gather(server, results);
             }
         }
-        self.edit_everywhere(server, peers, edit).await
+        let reach = kea::Reach::Subnets(ids.to_vec());
+        self.edit_everywhere(server, peers, &reach, edit).await
     }
 
     /// Runs one config edit on the server and its HA peers; an error names each peer's outcome.
+    /// The edit sees the subnets in `reach` whole and the others by id and prefix only
+    /// ([`kea::Reach`]): a big configuration is then not held whole three times over.
     pub(crate) async fn edit_everywhere<F>(
         &self,
         server: &str,
         peers: &[(String, KeaClient)],
+        reach: &kea::Reach,
         edit: F,
     ) -> Result<Vec<String>, OpError>
     where
@@ -88,11 +92,9 @@ impl Session {
                 return Err(changed());
             }
         }
-        let raw = reply.value()?;
-        drop(reply);
         let mut bases: Vec<kea::Base> = clients.iter().map(|_| kea::Base::Fetch).collect();
-        bases[main] = kea::Base::Fresh(raw);
-        let results = kea::safe_config_edit_pair_on(&clients, bases, &[], edit).await;
+        bases[main] = kea::Base::Fresh(reply);
+        let results = kea::safe_config_edit_pair_on(&clients, bases, &[], reach, edit).await;
         for (n, _) in peers {
             self.forget_digest(n);
         }

@@ -1,0 +1,623 @@
+//! A whole configuration held lean for a write. On a 10,000-subnet server config-get is
+//! ~10 MB and its `serde_json::Value` ~100 MB; the safe write protocol holds the base, the
+//! edited copy and the read-back at once. Most edits touch one or two subnets (a
+//! reservation, an exclusion, a lease time) or none (a network, a claim): every other
+//! subnet is kept as its text, behind a small stub `{"id", "subnet", MARK: digest}` that
+//! the edit sees in its place and that goes back out as the very same text.
+//!
+//! Two lean configs from different reads are compared only after [`align`], which opens
+//! the stubs whose text differs (or that one side has open) on both sides: the semantic
+//! comparisons (`same_meaning`, `diff_summary`) then see stubs only where the text is equal.
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use serde::ser::{Error as _, SerializeMap, SerializeSeq};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::error::KeaError;
+use super::reply::{decode, RawReply};
+
+/// The key that marks a stub. A control character: no Kea key or ddish key has one.
+const MARK: &str = "\u{1}ddish-held";
+
+/// Which subnets an edit must see whole. `Subnets(ids)`: the edit finds those by id, reads
+/// the other subnets' `id` and `subnet` at most, and may drop a subnet but never changes
+/// one it was not given; anything outside the subnet lists it sees whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Whole,
+    Subnets(Vec<u32>),
+}
+
+impl Reach {
+    fn opens(&self, id: u64) -> bool {
+        match self {
+            Reach::Whole => true,
+            Reach::Subnets(ids) => ids.iter().any(|i| u64::from(*i) == id),
+        }
+    }
+}
+
+/// `{"Dhcp4": {...}}` with the subnets out of reach held as text.
+#[derive(Clone, Debug)]
+pub struct LeanConfig {
+    pub value: Value,
+    /// Subnet text by the digest its stub carries; shared by copies of one read.
+    held: Arc<HashMap<String, Arc<RawValue>>>,
+    /// Kea's hash of the configuration (config-get's top-level `hash`, Kea >= 2.4), never
+    /// part of `value` (config-set refuses it).
+    pub hash: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Args<'a> {
+    #[serde(rename = "Dhcp4", borrow)]
+    dhcp4: Option<BTreeMap<String, &'a RawValue>>,
+    #[serde(default)]
+    hash: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Ident {
+    id: Option<u64>,
+    subnet: Option<String>,
+}
+
+fn digest(text: &str) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    format!("{:016x}-{}", h.finish(), text.len())
+}
+
+fn bad(e: serde_json::Error) -> KeaError {
+    KeaError::malformed(format!("invalid JSON in the configuration ({e})"))
+}
+
+/// Builds stubs and their table.
+struct Holder<'r> {
+    reach: &'r Reach,
+    held: HashMap<String, Arc<RawValue>>,
+    /// Texts already held by an earlier read: shared, not copied.
+    known: Option<&'r HashMap<String, Arc<RawValue>>>,
+}
+
+impl Holder<'_> {
+    /// A subnet from its text: whole when in reach (or without an id), else a stub.
+    fn subnet(&mut self, raw: &RawValue) -> Result<Value, KeaError> {
+        let ident: Ident = serde_json::from_str(raw.get()).map_err(bad)?;
+        match ident.id {
+            Some(id) if !self.reach.opens(id) => {
+                let d = digest(raw.get());
+                let stub = stub(id, ident.subnet, &d);
+                let text = match self.known.and_then(|k| k.get(&d)) {
+                    Some(t) => Arc::clone(t),
+                    None => Arc::from(raw.to_owned()),
+                };
+                self.held.insert(d, text);
+                Ok(stub)
+            }
+            _ => serde_json::from_str(raw.get()).map_err(bad),
+        }
+    }
+
+    fn subnet_list(&mut self, raw: &RawValue) -> Result<Value, KeaError> {
+        let list: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(bad)?;
+        list.into_iter()
+            .map(|s| self.subnet(s))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array)
+    }
+
+    fn shared_networks(&mut self, raw: &RawValue) -> Result<Value, KeaError> {
+        let nets: Vec<BTreeMap<String, &RawValue>> =
+            serde_json::from_str(raw.get()).map_err(bad)?;
+        let mut out = Vec::with_capacity(nets.len());
+        for n in nets {
+            let mut obj = Map::new();
+            for (k, v) in n {
+                let v = if k == "subnet4" {
+                    self.subnet_list(v)?
+                } else {
+                    serde_json::from_str(v.get()).map_err(bad)?
+                };
+                obj.insert(k, v);
+            }
+            out.push(Value::Object(obj));
+        }
+        Ok(Value::Array(out))
+    }
+}
+
+fn stub(id: u64, subnet: Option<String>, digest: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::from(id));
+    if let Some(s) = subnet {
+        m.insert("subnet".into(), Value::String(s));
+    }
+    m.insert(MARK.into(), Value::String(digest.to_string()));
+    Value::Object(m)
+}
+
+fn stub_digest(v: &Value) -> Option<&str> {
+    v.as_object()?.get(MARK)?.as_str()
+}
+
+/// Every subnet list of a `{"Dhcp4": ...}`: the top-level one and each shared network's.
+fn subnet_lists_mut(v: &mut Value) -> Vec<&mut Vec<Value>> {
+    let Some(d) = v.get_mut("Dhcp4").and_then(Value::as_object_mut) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut top = None;
+    let mut nets = None;
+    for (k, x) in d.iter_mut() {
+        match k.as_str() {
+            "subnet4" => top = x.as_array_mut(),
+            "shared-networks" => nets = x.as_array_mut(),
+            _ => {}
+        }
+    }
+    out.extend(top);
+    for n in nets.into_iter().flatten() {
+        out.extend(n.get_mut("subnet4").and_then(Value::as_array_mut));
+    }
+    out
+}
+
+fn subnet_lists(v: &Value) -> Vec<&Vec<Value>> {
+    let Some(d) = v.get("Dhcp4") else {
+        return Vec::new();
+    };
+    let mut out: Vec<&Vec<Value>> = d
+        .get("subnet4")
+        .and_then(Value::as_array)
+        .into_iter()
+        .collect();
+    for n in d
+        .get("shared-networks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        out.extend(n.get("subnet4").and_then(Value::as_array));
+    }
+    out
+}
+
+/// How a subnet appears: held (with its digest) or open.
+#[derive(PartialEq)]
+enum Seen<'a> {
+    Held(&'a str),
+    Open,
+}
+
+impl LeanConfig {
+    /// A config-get reply body, the subnets out of `reach` held as text (shared with `known`
+    /// where it holds the same text).
+    pub fn from_body(
+        body: &[u8],
+        reach: &Reach,
+        known: Option<&LeanConfig>,
+    ) -> Result<LeanConfig, KeaError> {
+        let reply: RawReply<'_, Args<'_>> = decode(body, "config-get")?;
+        let args = reply
+            .arguments
+            .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))?;
+        let dhcp4 = args
+            .dhcp4
+            .ok_or_else(|| KeaError::malformed("config-get gave no Dhcp4 object"))?;
+        let mut h = Holder {
+            reach,
+            held: HashMap::new(),
+            known: known.map(|k| &*k.held),
+        };
+        let mut d = Map::new();
+        for (k, raw) in dhcp4 {
+            let v = match k.as_str() {
+                "subnet4" if raw.get().trim_start().starts_with('[') => h.subnet_list(raw)?,
+                "shared-networks" if raw.get().trim_start().starts_with('[') => {
+                    h.shared_networks(raw)?
+                }
+                _ => serde_json::from_str(raw.get()).map_err(bad)?,
+            };
+            d.insert(k, v);
+        }
+        let mut top = Map::new();
+        top.insert("Dhcp4".into(), Value::Object(d));
+        Ok(LeanConfig {
+            value: Value::Object(top),
+            held: Arc::new(h.held),
+            hash: args.hash,
+        })
+    }
+
+    /// A whole config (`{"Dhcp4": ...}`, any top-level `hash` taken out), the subnets out of
+    /// `reach` held as their compact text.
+    pub fn from_value(mut value: Value, reach: &Reach) -> LeanConfig {
+        let hash = value
+            .as_object_mut()
+            .and_then(|t| t.remove("hash"))
+            .and_then(|h| h.as_str().map(str::to_string));
+        let mut held = HashMap::new();
+        if *reach != Reach::Whole {
+            for list in subnet_lists_mut(&mut value) {
+                for s in list.iter_mut() {
+                    let Some(id) = s.get("id").and_then(Value::as_u64) else {
+                        continue;
+                    };
+                    if reach.opens(id) || stub_digest(s).is_some() {
+                        continue;
+                    }
+                    let Ok(text) = serde_json::to_string(s) else {
+                        continue;
+                    };
+                    let Ok(raw) = RawValue::from_string(text) else {
+                        continue;
+                    };
+                    let d = digest(raw.get());
+                    let prefix = s.get("subnet").and_then(Value::as_str).map(str::to_string);
+                    *s = stub(id, prefix, &d);
+                    held.insert(d, Arc::from(raw));
+                }
+            }
+        }
+        LeanConfig {
+            value,
+            held: Arc::new(held),
+            hash,
+        }
+    }
+
+    /// Whether any subnet is held (the config is not whole).
+    pub fn holds_any(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// The subnets by id, held or open.
+    fn seen(&self) -> BTreeMap<u64, Seen<'_>> {
+        let mut out = BTreeMap::new();
+        for list in subnet_lists(&self.value) {
+            for s in list {
+                if let Some(id) = s.get("id").and_then(Value::as_u64) {
+                    out.insert(id, stub_digest(s).map_or(Seen::Open, Seen::Held));
+                }
+            }
+        }
+        out
+    }
+
+    /// Opens the held subnets `ids` (parses their text back in place).
+    pub fn open(&mut self, ids: &BTreeSet<u64>) -> Result<(), KeaError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let held = Arc::clone(&self.held);
+        for list in subnet_lists_mut(&mut self.value) {
+            for s in list.iter_mut() {
+                let open = s
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|id| ids.contains(&id));
+                let Some(d) = stub_digest(s).filter(|_| open) else {
+                    continue;
+                };
+                let raw = held.get(d).ok_or_else(|| {
+                    KeaError::malformed("a held subnet's text is missing (a ddish bug)")
+                })?;
+                *s = serde_json::from_str(raw.get()).map_err(bad)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `Err` names the first held subnet that `edited` (an edit of this config) changed,
+    /// copied or moved out of a subnet list: an edit whose [`Reach`] did not name it.
+    pub fn check_held(&self, edited: &Value) -> Result<(), String> {
+        let mut stubs: HashMap<&str, &Value> = HashMap::new();
+        for list in subnet_lists(&self.value) {
+            for s in list {
+                if let Some(d) = stub_digest(s) {
+                    stubs.insert(d, s);
+                }
+            }
+        }
+        let mut used = BTreeSet::new();
+        let mut in_lists = 0usize;
+        for list in subnet_lists(edited) {
+            for s in list {
+                if let Some(d) = stub_digest(s) {
+                    in_lists += 1;
+                    if stubs.get(d) != Some(&s) || !used.insert(d) {
+                        return Err(format!(
+                            "subnet {} was changed by an edit that was not given it (a ddish bug); nothing was sent",
+                            s.get("id").map_or("?".into(), Value::to_string)
+                        ));
+                    }
+                }
+            }
+        }
+        if count_stubs(edited) != in_lists {
+            return Err(
+                "a held subnet was copied outside the subnet lists (a ddish bug); nothing was sent"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The config as sent to Kea: held subnets go out as their text.
+    pub fn wire(&self) -> Wire<'_> {
+        Wire {
+            value: &self.value,
+            held: &self.held,
+        }
+    }
+
+    /// The ids of the subnets open here.
+    pub fn open_ids(&self) -> BTreeSet<u64> {
+        self.seen()
+            .into_iter()
+            .filter(|(_, s)| *s == Seen::Open)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// The first subnet `pick` chooses (it sees `{"id", "subnet"}` of a held one), whole.
+    pub fn find_subnet(&self, pick: impl Fn(&Value) -> bool) -> Result<Option<Value>, KeaError> {
+        for list in subnet_lists(&self.value) {
+            for s in list {
+                let Some(d) = stub_digest(s) else {
+                    if pick(s) {
+                        return Ok(Some(s.clone()));
+                    }
+                    continue;
+                };
+                let mut outline = s.clone();
+                if let Some(o) = outline.as_object_mut() {
+                    o.remove(MARK);
+                }
+                if pick(&outline) {
+                    let raw = self.held.get(d).ok_or_else(|| {
+                        KeaError::malformed("a held subnet's text is missing (a ddish bug)")
+                    })?;
+                    return serde_json::from_str(raw.get()).map(Some).map_err(bad);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// `value` with every held subnet as `{"id", "subnet"}` only: for reading the layout
+    /// (which prefixes and ids exist, ddish's marks, the hooks), never for a write.
+    pub fn outline(mut self) -> Value {
+        for list in subnet_lists_mut(&mut self.value) {
+            for s in list.iter_mut() {
+                if let Some(o) = s.as_object_mut() {
+                    o.remove(MARK);
+                }
+            }
+        }
+        self.value
+    }
+
+    /// `value` with every subnet open (for callers that need the whole config).
+    pub fn into_whole(mut self) -> Result<Value, KeaError> {
+        let all = self.seen().into_keys().collect();
+        self.open(&all)?;
+        Ok(self.value)
+    }
+}
+
+fn count_stubs(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => {
+            usize::from(m.contains_key(MARK)) + m.values().map(count_stubs).sum::<usize>()
+        }
+        Value::Array(a) => a.iter().map(count_stubs).sum(),
+        _ => 0,
+    }
+}
+
+/// Opens, on both sides, every subnet whose text differs between `a` and `b`, that one side
+/// has open, or that only one side has: afterwards equal stubs mean equal subnets and the
+/// semantic comparisons see everything else whole. Returns the ids opened.
+pub fn align(a: &mut LeanConfig, b: &mut LeanConfig) -> Result<BTreeSet<u64>, KeaError> {
+    let ids: BTreeSet<u64> = {
+        let (sa, sb) = (a.seen(), b.seen());
+        let differs = |id: &u64| match (sa.get(id), sb.get(id)) {
+            (Some(Seen::Held(x)), Some(Seen::Held(y))) => x != y,
+            (Some(Seen::Open), Some(Seen::Open)) => false,
+            (Some(Seen::Held(_)), _) | (_, Some(Seen::Held(_))) => true,
+            _ => false,
+        };
+        sa.keys()
+            .chain(sb.keys())
+            .filter(|id| differs(id))
+            .copied()
+            .collect()
+    };
+    a.open(&ids)?;
+    b.open(&ids)?;
+    Ok(ids)
+}
+
+/// Serialises a lean config with its held subnets as their own text.
+pub struct Wire<'a> {
+    value: &'a Value,
+    held: &'a HashMap<String, Arc<RawValue>>,
+}
+
+impl Serialize for Wire<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Object(m) => {
+                if let Some(d) = m.get(MARK).and_then(Value::as_str) {
+                    return match self.held.get(d) {
+                        Some(raw) => raw.serialize(s),
+                        None => Err(S::Error::custom(
+                            "a held subnet's text is missing (a ddish bug)",
+                        )),
+                    };
+                }
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(
+                        k,
+                        &Wire {
+                            value: v,
+                            held: self.held,
+                        },
+                    )?;
+                }
+                map.end()
+            }
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&Wire {
+                        value: v,
+                        held: self.held,
+                    })?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config() -> Value {
+        json!({"Dhcp4": {
+            "valid-lifetime": 3600,
+            "subnet4": [
+                {"id": 1, "subnet": "10.1.0.0/24", "pools": [{"pool": "10.1.0.10 - 10.1.0.20"}]},
+                {"id": 2, "subnet": "10.2.0.0/24", "reservations": [{"hw-address": "aa:bb:cc:dd:ee:ff", "ip-address": "10.2.0.5"}]}
+            ],
+            "shared-networks": [{"name": "n", "subnet4": [{"id": 3, "subnet": "10.3.0.0/24", "user-context": {"x": 1}}]}]
+        }, "hash": "H"})
+    }
+
+    fn body(v: &Value) -> Vec<u8> {
+        serde_json::to_vec(&json!([{"result": 0, "arguments": v}])).unwrap()
+    }
+
+    fn sent(l: &LeanConfig) -> Value {
+        serde_json::from_slice(&serde_json::to_vec(&l.wire()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn held_subnets_go_out_as_they_came() {
+        let mut whole = config();
+        whole.as_object_mut().unwrap().remove("hash");
+        for reach in [
+            Reach::Whole,
+            Reach::Subnets(vec![2]),
+            Reach::Subnets(vec![]),
+        ] {
+            let l = LeanConfig::from_body(&body(&config()), &reach, None).unwrap();
+            assert_eq!(l.hash.as_deref(), Some("H"));
+            assert_eq!(sent(&l), whole, "{reach:?}");
+            assert_eq!(l.holds_any(), reach != Reach::Whole);
+            let v = LeanConfig::from_value(config(), &reach);
+            assert_eq!(sent(&v), whole, "{reach:?}");
+            assert_eq!(v.into_whole().unwrap(), whole);
+        }
+        let l = LeanConfig::from_body(&body(&config()), &Reach::Subnets(vec![2]), None).unwrap();
+        assert_eq!(l.open_ids(), BTreeSet::from([2]));
+        // The stub keeps what an edit may read: id and prefix.
+        assert_eq!(l.value["Dhcp4"]["subnet4"][0]["subnet"], "10.1.0.0/24");
+        assert_eq!(
+            l.value["Dhcp4"]["shared-networks"][0]["subnet4"][0]["id"],
+            3
+        );
+        // One subnet found by its prefix comes whole; the outline has no marks left.
+        let three = l.find_subnet(|s| s["subnet"] == "10.3.0.0/24").unwrap();
+        assert_eq!(
+            three,
+            Some(config()["Dhcp4"]["shared-networks"][0]["subnet4"][0].clone())
+        );
+        assert_eq!(l.find_subnet(|s| s["id"] == 7).unwrap(), None);
+        let outline = l.outline();
+        assert_eq!(
+            outline["Dhcp4"]["subnet4"][0],
+            json!({"id": 1, "subnet": "10.1.0.0/24"})
+        );
+        assert_eq!(count_stubs(&outline), 0);
+        assert_eq!(
+            outline["Dhcp4"]["subnet4"][1],
+            config()["Dhcp4"]["subnet4"][1]
+        );
+    }
+
+    #[test]
+    fn an_edit_in_reach_is_sent_and_one_out_of_reach_refused() {
+        let l = LeanConfig::from_body(&body(&config()), &Reach::Subnets(vec![2]), None).unwrap();
+        let mut e = l.clone();
+        e.value["Dhcp4"]["subnet4"][1]["reservations"] = json!([]);
+        e.value["Dhcp4"]["valid-lifetime"] = json!(7200);
+        assert_eq!(l.check_held(&e.value), Ok(()));
+        let out = sent(&e);
+        assert_eq!(out["Dhcp4"]["subnet4"][1]["reservations"], json!([]));
+        assert_eq!(
+            out["Dhcp4"]["subnet4"][0]["pools"][0]["pool"],
+            "10.1.0.10 - 10.1.0.20"
+        );
+        // Dropping a held subnet is allowed; changing or copying one is not.
+        let mut dropped = l.clone();
+        dropped.value["Dhcp4"]["subnet4"]
+            .as_array_mut()
+            .unwrap()
+            .remove(0);
+        assert_eq!(l.check_held(&dropped.value), Ok(()));
+        let mut changed = l.clone();
+        changed.value["Dhcp4"]["subnet4"][0]["valid-lifetime"] = json!(1);
+        assert!(l
+            .check_held(&changed.value)
+            .unwrap_err()
+            .contains("subnet 1"));
+        let mut copied = l.clone();
+        let s = copied.value["Dhcp4"]["subnet4"][0].clone();
+        copied.value["Dhcp4"]["subnet4"]
+            .as_array_mut()
+            .unwrap()
+            .push(s);
+        assert!(l.check_held(&copied.value).is_err());
+        let mut elsewhere = l.clone();
+        elsewhere.value["Dhcp4"]["user-context"] = json!({"x": l.value["Dhcp4"]["subnet4"][0]});
+        assert!(l.check_held(&elsewhere.value).is_err());
+    }
+
+    #[test]
+    fn align_opens_what_differs_and_nothing_else() {
+        let reach = Reach::Subnets(vec![]);
+        let mut a = LeanConfig::from_body(&body(&config()), &reach, None).unwrap();
+        let mut other = config();
+        other["Dhcp4"]["subnet4"][1]["valid-lifetime"] = json!(60);
+        other["Dhcp4"]["subnet4"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"id": 9, "subnet": "10.9.0.0/24"}));
+        let mut b =
+            LeanConfig::from_body(&body(&other), &Reach::Subnets(vec![1]), Some(&a)).unwrap();
+        // The unchanged subnet 3 is the same text, shared.
+        assert!(b
+            .held
+            .values()
+            .any(|t| a.held.values().any(|u| Arc::ptr_eq(t, u))));
+        let opened = align(&mut a, &mut b).unwrap();
+        // 1: open on one side; 2: text differs; 9: only in b; 3: the same text, stays held.
+        assert_eq!(opened, BTreeSet::from([1, 2, 9]));
+        assert_eq!(a.open_ids(), BTreeSet::from([1, 2]));
+        assert_eq!(b.open_ids(), BTreeSet::from([1, 2, 9]));
+        let summary = super::super::semantic::diff_summary(&a.value, &b.value);
+        assert_eq!(summary, json!({"subnets": {"added": [9], "changed": [2]}}));
+    }
+}
