@@ -11,6 +11,7 @@ pub mod ha_setup;
 mod lean;
 mod lease_write;
 mod leases;
+pub mod marks;
 mod reply;
 mod reservation;
 mod scope_read;
@@ -18,6 +19,7 @@ mod semantic;
 mod stats;
 mod status;
 mod subnet_edit;
+pub mod subnet_json;
 mod subnet_write;
 mod write;
 

@@ -3,6 +3,13 @@
 use std::fmt;
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+
+/// Whether two prefixes share an address (one holds the other's network address).
+pub fn nets_overlap(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
 /// An inclusive range of IPv4 addresses; `start <= end` always holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Range {

@@ -115,49 +115,6 @@ pub(crate) fn state_word(s: IpState) -> String {
 
 pub(crate) use crate::kea::subnet_mut;
 
-/// Pins the scope range in `user-context.ddish.range`, so pool edits never move it.
-pub(crate) fn pin_range(subnet: &mut Value, range: Range) {
-    if !subnet["user-context"].is_object() {
-        subnet["user-context"] = json!({});
-    }
-    let uc = &mut subnet["user-context"];
-    if !uc["ddish"].is_object() {
-        uc["ddish"] = json!({});
-    }
-    if uc["ddish"].get("range").is_none() {
-        uc["ddish"]["range"] =
-            json!({"start": range.first().to_string(), "end": range.last().to_string()});
-    }
-}
-
-/// Rewrites a subnet's pools through `f`, each pool object keeping its other fields
-/// (client-class of an HA split, pool options).
-pub(crate) fn rewrite_pools(
-    subnet: &mut Value,
-    f: impl FnOnce(&[(Range, usize)]) -> Vec<(Range, usize)>,
-) -> Result<(Value, Value), String> {
-    let pools: Vec<Value> = subnet["pools"].as_array().cloned().unwrap_or_default();
-    let mut parsed = Vec::with_capacity(pools.len());
-    for (i, p) in pools.iter().enumerate() {
-        let s = p["pool"].as_str().unwrap_or_default();
-        let r = Range::parse_pool(s)
-            .ok_or_else(|| format!("pool '{s}' on the server is not a range ddish can edit"))?;
-        parsed.push((r, i));
-    }
-    let new = f(&parsed);
-    let out: Vec<Value> = new
-        .iter()
-        .map(|(r, g)| {
-            let mut p = pools.get(*g).cloned().unwrap_or_else(|| json!({}));
-            p["pool"] = json!(r.to_pool_string());
-            p
-        })
-        .collect();
-    let before = Value::Array(pools);
-    subnet["pools"] = Value::Array(out.clone());
-    Ok((before, Value::Array(out)))
-}
-
 impl Session {
     fn journal(&self) -> Journal {
         Journal::new(&self.config().settings.journal)
@@ -787,18 +744,7 @@ impl Session {
         let result = self
             // A claim lives in the network's mark: no subnet needs to be seen whole.
             .edit_everywhere(server, &peers, &kea::Reach::Subnets(vec![]), move |cfg| {
-                let list = super::layout::rules::networks_mut(cfg)?;
-                let n = super::layout::rules::network_entry_mut(list, &cidr)
-                    .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
-                if !n["claims"].is_array() {
-                    n["claims"] = json!([]);
-                }
-                let claims = n["claims"].as_array_mut().expect("just made an array");
-                if claims.iter().any(|c| c["ip"] == ip.to_string()) {
-                    return Err(format!("{ip} was claimed meanwhile: reload"));
-                }
-                claims.push(claim.clone());
-                Ok(())
+                kea::marks::add_claim(cfg, &cidr, &claim)
             })
             .await;
         let summary = format!(
@@ -828,18 +774,7 @@ impl Session {
         let result = self
             // A claim lives in the network's mark: no subnet needs to be seen whole.
             .edit_everywhere(server, &peers, &kea::Reach::Subnets(vec![]), move |cfg| {
-                let list = super::layout::rules::networks_mut(cfg)?;
-                let n = super::layout::rules::network_entry_mut(list, &cidr)
-                    .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
-                let claims = n["claims"]
-                    .as_array_mut()
-                    .ok_or_else(|| format!("{ip} is not claimed any more: reload"))?;
-                let before = claims.len();
-                claims.retain(|c| c["ip"] != ip.to_string());
-                if claims.len() == before {
-                    return Err(format!("{ip} is not claimed any more: reload"));
-                }
-                Ok(())
+                kea::marks::remove_claim(cfg, &cidr, ip)
             })
             .await;
         let summary = format!("{ip} unclaimed in network {cidr}");
@@ -929,8 +864,8 @@ impl Session {
         let result = self
             .edit_scopes_everywhere(server, &peers, &[id], move |cfg| {
                 let s = subnet_mut(cfg, id)?;
-                pin_range(s, range);
-                rewrite_pools(s, |p| exclude_from_pools(p, r)).map(|_| ())
+                kea::marks::pin_range(s, range);
+                kea::subnet_json::rewrite_pools(s, |p| exclude_from_pools(p, r)).map(|_| ())
             })
             .await;
         let after = entry_base
@@ -996,8 +931,8 @@ impl Session {
         let result = self
             .edit_scopes_everywhere(server, &peers, &[id], move |cfg| {
                 let s = subnet_mut(cfg, id)?;
-                pin_range(s, range);
-                rewrite_pools(s, |p| include_in_pools(p, r, range)).map(|_| ())
+                kea::marks::pin_range(s, range);
+                kea::subnet_json::rewrite_pools(s, |p| include_in_pools(p, r, range)).map(|_| ())
             })
             .await;
         let summary = format!("{r} returned to the pools of {}", scope.cidr);
@@ -1205,33 +1140,6 @@ mod tests {
             "01:aa:bb:cc:00:00:03"
         );
         assert!(validate_client_id("1").is_err());
-    }
-
-    #[test]
-    fn pools_are_rewritten_keeping_their_fields() {
-        let mut subnet = json!({"id": 1, "subnet": "10.0.0.0/24", "pools": [
-            {"pool": "10.0.0.100 - 10.0.0.149", "client-class": "HA_server1"},
-            {"pool": "10.0.0.150-10.0.0.199", "client-class": "HA_server2", "option-data": []}]});
-        let r = Range::parse_pool("10.0.0.140-10.0.0.160").unwrap();
-        rewrite_pools(&mut subnet, |p| exclude_from_pools(p, r)).unwrap();
-        assert_eq!(
-            subnet["pools"],
-            json!([{"pool": "10.0.0.100-10.0.0.139", "client-class": "HA_server1"},
-                   {"pool": "10.0.0.161-10.0.0.199", "client-class": "HA_server2", "option-data": []}])
-        );
-        pin_range(
-            &mut subnet,
-            Range::parse_pool("10.0.0.100-10.0.0.199").unwrap(),
-        );
-        assert_eq!(
-            subnet["user-context"]["ddish"]["range"]["end"],
-            "10.0.0.199"
-        );
-        let mut cfg = json!({"Dhcp4": {"subnet4": [], "shared-networks": [{"name": "f", "subnet4": [subnet]}]}});
-        assert!(subnet_mut(&mut cfg, 1).is_ok());
-        assert!(subnet_mut(&mut cfg, 2).unwrap_err().contains("no longer"));
-        let mut bad = json!({"pools": [{"pool": "garbage"}]});
-        assert!(rewrite_pools(&mut bad, |p| p.to_vec()).is_err());
     }
 
     #[test]

@@ -6,9 +6,10 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde_json::{json, Map, Value};
 
+use crate::kea::marks::pin_range;
+use crate::kea::subnet_json::rewrite_pools;
 use crate::model::alloc::exclude_from_pools;
 use crate::model::{options, Range, RangeSet};
-use crate::ops::actions::{pin_range, rewrite_pools};
 
 use super::{BulkOp, ClassSpec};
 

@@ -10,9 +10,9 @@ use crate::kea::ha_setup::{
     remove_subnet, safe_config_edit_each, set_failover_mark, set_ha, share_subnet_pools,
     subnets_mut, wait_states, PeerEdit,
 };
+use crate::kea::marks::unlist_scope;
 use crate::kea::KeaClient;
 use crate::model::failover::{FailoverSpec, Field, HaMode, PartnerRef};
-use crate::ops::layout::rules::unlist_scope;
 
 use super::super::actions::{subnet_mut, Need};
 use super::super::session::{OpError, Session};

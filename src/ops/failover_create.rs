@@ -229,7 +229,7 @@ pub async fn create(session: &Session, spec: &FailoverSpec) -> Result<FailoverOu
             set_ha(cfg, &p, &dir)?;
             for s in &subnets {
                 put_subnet(cfg, s.clone());
-                if let Some(c) = crate::ops::layout::rules::subnet_cidr(s) {
+                if let Some(c) = crate::kea::subnet_json::subnet_cidr(s) {
                     copy_listing(&src, cfg, &c);
                 }
             }

@@ -9,9 +9,9 @@ use serde_json::Value;
 use crate::audit::Entry;
 use crate::config::{ApiStyle, Role, SecretSource, ServerConfig};
 use crate::kea::ha_setup::{failover_mark, read_ha, HaParams};
+use crate::kea::subnet_json::{all_subnets, subnet_cidr};
 use crate::kea::{KeaClient, WriteError, WriteOutcome};
 use crate::model::failover::{peer_name, url_host_port};
-use crate::ops::layout::rules::{all_subnets, subnet_cidr};
 
 use super::super::actions::Need;
 use super::super::session::{OpError, Session};

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use crate::kea::ha_setup::{
     share_subnet_pools, split_subnet_pools, wait_states, HaParams, HaPeerParams,
 };
+use crate::kea::marks::{network_entry_mut, networks_mut};
 use crate::kea::KeaClient;
 use crate::model::failover::{FailoverSpec, HaMode};
-use crate::ops::layout::rules::{network_entry_mut, networks_mut};
 
 use super::super::session::{OpError, Session};
 use super::side::{subnet_ids, Side};
@@ -139,7 +139,7 @@ pub(super) fn check_partner_room(
             return Err(refused(format!(
                 "{partner} already has scope {cidr} with subnet id {pid} (here it is {id}): the ids must match; delete it on {partner} first"
             )));
-        } else if crate::ops::layout::rules::overlaps(&pc, cidr) {
+        } else if crate::model::range::nets_overlap(&pc, cidr) {
             return Err(refused(format!(
                 "scope {cidr} overlaps {pc} on {partner}: Kea cannot hold both; remove {pc} on {partner} first"
             )));

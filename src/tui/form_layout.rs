@@ -443,7 +443,7 @@ impl Form {
                     .ctx
                     .scopes
                     .iter()
-                    .filter(|s| rules::overlaps(s, &c))
+                    .filter(|s| crate::model::range::nets_overlap(s, &c))
                     .map(|s| s.to_string())
                     .collect();
                 if clash.is_empty() {

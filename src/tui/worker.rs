@@ -16,7 +16,6 @@ use crate::dns::RecordRequest;
 use crate::export;
 use crate::model::{NetworkKind, Range, RangeSet, ScopeDef, Thresholds};
 use crate::ops::bulk::{ServerOutcome, ServerPreview};
-use crate::ops::layout::rules;
 use crate::ops::{
     ActionOutcome, ClaimRequest, Ident, Need, OpError, ReservationRequest, ReservationType,
     ServerHealth, Session,
@@ -328,13 +327,13 @@ async fn scopes_preview(
                 Err(e) => Err(e),
             };
             match raw {
-                Ok(raw) => rules::all_subnets(&raw)
+                Ok(raw) => crate::kea::subnet_json::all_subnets(&raw)
                     .into_iter()
                     .filter(|s| {
                         crate::kea::has_class(s, "never")
                             || s["user-context"]["ddish"]["inactive"] == true
                     })
-                    .filter_map(rules::subnet_cidr)
+                    .filter_map(crate::kea::subnet_json::subnet_cidr)
                     .collect(),
                 Err(e) => {
                     p.error = Some(e.to_string());

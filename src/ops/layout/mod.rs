@@ -2,8 +2,8 @@
 //! `Dhcp4.user-context.ddish.networks`, DHCP scopes in them, and the scope actions (edit,
 //! activate/deactivate, duplicate, delete, re-create or forget a missing scope). Every change
 //! goes to the server and its HA peers through the safe write protocol and is journaled.
-//! The rules themselves (nesting, refusals, JSON) are in [`rules`].
-#[path = "layout_rules.rs"]
+//! The rules themselves (nesting, refusals) are in [`rules`]; Kea's JSON for subnets and
+//! ddish's marks in `kea::subnet_json` and `kea::marks`.
 pub mod rules;
 
 use std::net::Ipv4Addr;
@@ -17,6 +17,8 @@ use crate::model::{NetworkDef, NetworkKind, Range};
 
 use super::actions::{subnet_mut, ActionOutcome, Need};
 use super::session::{OpError, Session};
+use crate::kea::marks::*;
+use crate::kea::subnet_json::*;
 use rules::*;
 
 pub use rules::{ScopeProps, LEASE_TIME_RANGE};
@@ -416,7 +418,7 @@ impl Session {
         let peers = self.peers(server).await?;
         let id = self.free_subnet_id(&peers).await?;
         let split = ha_split(raw);
-        let subnet = new_subnet(id, &v, props, split.as_ref());
+        let subnet = scope_subnet(id, &v, props, split.as_ref()).map_err(refused)?;
         let s2 = subnet.clone();
         self.layout_write(
             server,
