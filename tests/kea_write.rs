@@ -7,8 +7,9 @@ use std::time::Duration;
 use ddish::config::{ApiStyle, Role, SecretSource, ServerConfig};
 use ddish::kea::{
     ha_peers, lease_add_all, lease_del_all, lease_update_all, safe_config_edit,
-    safe_config_edit_allowing, safe_config_edit_pair, safe_config_edit_pair_allowing, same_meaning,
-    subnets_by_id, HaPeer, KeaClient, LeaseWriteError, WriteError,
+    safe_config_edit_allowing, safe_config_edit_pair, safe_config_edit_pair_allowing,
+    safe_config_edit_pair_on, same_meaning, subnet_mut, subnets_by_id, Base, HaPeer, KeaClient,
+    LeaseWriteError, Reach, WriteError,
 };
 use ddish::lab::{self, ids, HaMode, KeaInstance, Lab, LabOptions};
 use serde_json::{json, Value};
@@ -165,6 +166,71 @@ async fn standalone_edit_is_live_persisted_verified_and_survives_restart() {
         }
     );
     assert_eq!(received(&k, "config-test"), tests);
+}
+
+/// A config edit that names its subnet (a reservation, an exclusion): the other subnets stay
+/// Kea's own text behind stubs (src/kea/lean.rs) and go back unchanged; an edit that touches
+/// a subnet it was not given is refused before anything is sent.
+#[tokio::test]
+async fn an_edit_naming_its_subnet_sends_the_others_back_as_they_were() {
+    let tmp = tempdir();
+    let mut cfg = lab::minimal_dhcp4(json!([
+        {"id": 1, "subnet": "10.40.0.0/24", "pools": [{"pool": "10.40.0.100 - 10.40.0.199"}],
+         "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.40.0.10"}]},
+        {"id": 2, "subnet": "10.42.0.0/24", "pools": [{"pool": "10.42.0.10 - 10.42.0.20"}],
+         "user-context": {"ddish": {"title": "two"}}}]));
+    cfg["Dhcp4"]["shared-networks"] = json!([{"name": "floor", "subnet4": [
+        {"id": 3, "subnet": "10.43.0.0/24", "pools": [{"pool": "10.43.0.10 - 10.43.0.20"}]}]}]);
+    let k = KeaInstance::start(&tmp.path().join("k"), "lean", 20840, 20841, cfg, None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c = solo_client(&k);
+    let before = c.config_get_raw().await.unwrap();
+    let reach = Reach::Subnets(vec![2]);
+
+    let results = safe_config_edit_pair_on(&[&c], vec![Base::Fetch], &[], &reach, |cfg| {
+        // The others are there by id and prefix only.
+        let one = subnet_mut(cfg, 1)?;
+        if one.get("pools").is_some() || one["subnet"] != "10.40.0.0/24" {
+            return Err(format!("subnet 1 is not a stub: {one}"));
+        }
+        subnet_mut(cfg, 2)?["user-context"]["ddish"]["title"] = json!("two, renamed");
+        Ok(())
+    })
+    .await;
+    let out = results[0].1.as_ref().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.written && out.persisted && out.verified, "{out:?}");
+    assert_eq!(out.summary, json!({"subnets": {"changed": [2]}}));
+    // The journal's before/after hold the changed subnet whole, not a stub.
+    assert_eq!(
+        out.after["subnets"][0]["user-context"]["ddish"]["title"],
+        "two, renamed"
+    );
+    assert_eq!(
+        out.before["subnets"][0]["user-context"]["ddish"]["title"],
+        "two"
+    );
+    let after = c.config_get_raw().await.unwrap();
+    let (b, a) = (subnets_by_id(&before), subnets_by_id(&after));
+    assert_eq!(a[&2].1["user-context"]["ddish"]["title"], "two, renamed");
+    assert_eq!(a[&2].1["pools"], b[&2].1["pools"]);
+    assert_eq!(a[&1], b[&1]);
+    assert_eq!(a[&3], b[&3]);
+    assert_eq!(a[&3].0.as_deref(), Some("floor"));
+
+    let (tests, sets) = (received(&k, "config-test"), received(&k, "config-set"));
+    let results = safe_config_edit_pair_on(&[&c], vec![Base::Fetch], &[], &reach, |cfg| {
+        subnet_mut(cfg, 1)?["user-context"] = json!({"ddish": {"title": "one"}});
+        Ok(())
+    })
+    .await;
+    let e = results[0].1.as_ref().unwrap_err();
+    assert!(
+        matches!(e, WriteError::Invalid { reason, .. } if reason.contains("subnet 1")),
+        "{e}"
+    );
+    assert_eq!(received(&k, "config-test"), tests);
+    assert_eq!(received(&k, "config-set"), sets);
+    assert!(same_meaning(&after, &c.config_get_raw().await.unwrap()));
 }
 
 #[tokio::test]
