@@ -76,6 +76,57 @@ fn open_server_adds_tab_and_loads_then_esc_goes_back() {
     assert_eq!(a.active, 1);
 }
 
+/// A server tab shows its tree as soon as Kea gave the configuration; the lease counts
+/// (utilization) follow with a second request, and only for the load that asked.
+#[test]
+fn the_tree_comes_first_and_its_utilization_after() {
+    use ddish::model::ScopeStats;
+    use std::collections::HashMap;
+    let mut a = app_with_fleet(80, 24);
+    let req = only(a.update(key(KeyCode::Enter)));
+    let full = server_data();
+    let bare = full.with_stats(&HashMap::new());
+    let stats = only(a.update(respond(&req, Payload::Server(Ok(Arc::new(bare))))));
+    assert!(matches!(stats.kind, RequestKind::LoadStats), "{stats:?}");
+    assert_eq!((stats.gen, &stats.target), (req.gen, &req.target));
+    let t = a.tab().unwrap();
+    assert_eq!(t.load, Load::Loaded);
+    let tree = &t.data.as_ref().unwrap().tree;
+    assert!(tree.scopes.iter().all(|s| s.stats.is_none()));
+    assert_eq!(tree.scopes.len(), full.tree.scopes.len());
+
+    let counts: HashMap<u32, ScopeStats> = full
+        .tree
+        .scopes
+        .iter()
+        .filter_map(|s| s.stats.map(|st| (s.def.id, st)))
+        .collect();
+    assert!(a
+        .update(respond(&stats, Payload::Stats(Ok(counts.clone()))))
+        .is_empty());
+    assert_eq!(a.tab().unwrap().data.as_ref().unwrap().tree, full.tree);
+
+    // After a reload, the older load's counts are dropped; a failure keeps the tree.
+    let reload = only(a.update(ch('r')));
+    let stats2 = only(a.update(respond(
+        &reload,
+        Payload::Server(Ok(Arc::new(full.with_stats(&HashMap::new())))),
+    )));
+    a.update(respond(&stats, Payload::Stats(Ok(counts))));
+    assert!(a.tab().unwrap().data.as_ref().unwrap().tree.scopes[0]
+        .stats
+        .is_none());
+    a.update(respond(&stats2, Payload::Stats(Err("timed out".into()))));
+    assert_eq!(a.tab().unwrap().load, Load::Loaded);
+    let st = a.status.as_ref().unwrap();
+    assert_eq!(st.kind, StatusKind::Error);
+    assert!(
+        st.text.contains("lease counts not read (timed out)"),
+        "{}",
+        st.text
+    );
+}
+
 #[test]
 fn stale_generation_is_dropped() {
     let mut a = app_with_fleet(80, 24);

@@ -40,6 +40,33 @@ impl ServerData {
     pub fn has_command(&self, c: &str) -> bool {
         self.commands.iter().any(|x| x == c)
     }
+
+    /// The same server with these lease counts (a tree loaded by `load_server_tree` gets
+    /// its utilization).
+    pub fn with_stats(
+        &self,
+        stats: &std::collections::HashMap<u32, crate::model::ScopeStats>,
+    ) -> ServerData {
+        let scopes = self
+            .tree
+            .scopes
+            .iter()
+            .filter(|s| s.def.status != crate::model::ScopeStatus::Missing)
+            .map(|s| crate::model::tree::ScopeSummary {
+                def: s.def.clone(),
+                stats: stats.get(&s.def.id).copied(),
+            })
+            .collect();
+        ServerData {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            commands: self.commands.clone(),
+            tree: ServerTree::build(&self.networks, scopes),
+            networks: self.networks.clone(),
+            ha_state: self.ha_state.clone(),
+            loaded_at: self.loaded_at,
+        }
+    }
 }
 
 /// One line of the Servers tab and of `ddish check`.

@@ -113,7 +113,9 @@ pub struct Request {
 #[derive(Clone, Debug)]
 pub enum RequestKind {
     CheckServer,
+    /// The server's tree without lease counts, then `LoadStats` for its utilization.
     LoadServer,
+    LoadStats,
     LoadScope(Box<ScopeDef>),
     /// The server's tree and then the scope with its fresh definition (after a change:
     /// reservations and pools live in the definition).
@@ -163,6 +165,8 @@ pub struct Response {
 pub enum Payload {
     Health(Box<ServerHealth>),
     Server(Result<Arc<ServerData>, String>),
+    /// Each scope's lease counts for a loaded tree.
+    Stats(Result<std::collections::HashMap<u32, crate::model::ScopeStats>, String>),
     Scope(Result<Arc<ScopeView>, String>),
     Exported(Result<PathBuf, String>),
     Reloaded(Result<(Arc<ServerData>, Arc<ScopeView>), String>),
@@ -1594,6 +1598,8 @@ impl App {
                 }
             }
             (Target::Server(name), Payload::Server(res)) => {
+                self.next_id += 1;
+                let stats_id = self.next_id;
                 let Some(tab) = self.tabs.iter_mut().find(|t| t.name == name) else {
                     return Vec::new();
                 };
@@ -1601,11 +1607,48 @@ impl App {
                     tracing::debug!(server = %name, gen = r.gen, "stale server load dropped");
                     return Vec::new();
                 }
+                // The tree comes first; its utilization follows (`LoadStats`).
+                let stats = match &res {
+                    Ok(data) if data.has_command("stat-lease4-get") => Some(Request {
+                        id: stats_id,
+                        gen: r.gen,
+                        target: Target::Server(name.clone()),
+                        kind: RequestKind::LoadStats,
+                    }),
+                    _ => None,
+                };
                 match res {
                     Ok(data) => apply_server(tab, data, self.now),
                     Err(e) => tab.load = Load::Failed(e),
                 }
-                return self.finish_jump(&name);
+                let mut out = self.finish_jump(&name);
+                out.extend(stats);
+                return out;
+            }
+            (Target::Server(name), Payload::Stats(res)) => {
+                let now = self.now;
+                let Some(tab) = self.tabs.iter_mut().find(|t| t.name == name) else {
+                    return Vec::new();
+                };
+                let failed = match (&tab.data, res) {
+                    (Some(data), Ok(stats)) if tab.gen == r.gen => {
+                        let data = Arc::new(data.with_stats(&stats));
+                        apply_server(tab, data, now);
+                        None
+                    }
+                    (_, Err(e)) if tab.gen == r.gen => Some(e),
+                    _ => {
+                        tracing::debug!(server = %name, gen = r.gen, "stale stats dropped");
+                        None
+                    }
+                };
+                if let Some(e) = failed {
+                    self.set_status(
+                        StatusKind::Error,
+                        format!("{name}: lease counts not read ({e}); utilization unknown"),
+                    );
+                }
+                return Vec::new();
             }
             (Target::Scope { server, .. }, Payload::Scope(res)) => {
                 let now = self.now;

@@ -98,10 +98,18 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             Payload::Health(Box::new(h))
         }
         RequestKind::LoadServer => {
-            let op = AssertUnwindSafe(session.load_server(&name)).catch_unwind();
+            let op = AssertUnwindSafe(session.load_server_tree(&name)).catch_unwind();
             Payload::Server(match tokio::time::timeout(timeout, op).await {
                 Ok(Ok(r)) => r.map(Arc::new).map_err(|e| e.to_string()),
                 Ok(Err(_)) => Err(internal("loading")),
+                Err(_) => Err(slow()),
+            })
+        }
+        RequestKind::LoadStats => {
+            let op = AssertUnwindSafe(session.server_stats(&name)).catch_unwind();
+            Payload::Stats(match tokio::time::timeout(timeout, op).await {
+                Ok(Ok(r)) => r.map_err(|e| e.to_string()),
+                Ok(Err(_)) => Err(internal("counting the leases of")),
                 Err(_) => Err(slow()),
             })
         }
