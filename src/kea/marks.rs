@@ -39,15 +39,23 @@ pub fn network_entry_mut<'a>(list: &'a mut [Value], cidr: &Ipv4Net) -> Option<&'
     })
 }
 
+/// The network or container entry at `cidr`, or why not.
+pub fn network_mut<'a>(cfg: &'a mut Value, cidr: &Ipv4Net) -> Result<&'a mut Value, String> {
+    network_entry_mut(networks_mut(cfg)?, cidr)
+        .ok_or_else(|| format!("{cidr} is no longer on this server: reload"))
+}
+
+/// The list `key` of an object, created when missing.
+fn array_mut<'a>(v: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
+    if !v[key].is_array() {
+        v[key] = json!([]);
+    }
+    v[key].as_array_mut().expect("just made an array")
+}
+
 /// Adds `scope` to the `scopes` list of the network entry at `net` (no duplicates).
 pub fn list_scope(cfg: &mut Value, net: &Ipv4Net, scope: &Ipv4Net) -> Result<(), String> {
-    let list = networks_mut(cfg)?;
-    let n = network_entry_mut(list, net)
-        .ok_or_else(|| format!("network {net} is no longer on this server: reload"))?;
-    if !n["scopes"].is_array() {
-        n["scopes"] = json!([]);
-    }
-    let s = n["scopes"].as_array_mut().expect("just made an array");
+    let s = array_mut(network_mut(cfg, net)?, "scopes");
     if !s.iter().any(|x| x.as_str() == Some(&scope.to_string())) {
         s.push(json!(scope.to_string()));
     }
@@ -114,13 +122,7 @@ pub fn pin_range(subnet: &mut Value, range: Range) {
 /// Adds a claim (`{"ip", "mac", ...}`) to the network `cidr`'s list.
 pub fn add_claim(cfg: &mut Value, cidr: &Ipv4Net, claim: &Value) -> Result<(), String> {
     let ip = claim["ip"].as_str().unwrap_or_default().to_string();
-    let list = networks_mut(cfg)?;
-    let n = network_entry_mut(list, cidr)
-        .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
-    if !n["claims"].is_array() {
-        n["claims"] = json!([]);
-    }
-    let claims = n["claims"].as_array_mut().expect("just made an array");
+    let claims = array_mut(network_mut(cfg, cidr)?, "claims");
     if claims.iter().any(|c| c["ip"] == ip.as_str()) {
         return Err(format!("{ip} was claimed meanwhile: reload"));
     }
@@ -130,10 +132,7 @@ pub fn add_claim(cfg: &mut Value, cidr: &Ipv4Net, claim: &Value) -> Result<(), S
 
 /// Removes the claim of `ip` from the network `cidr`'s list.
 pub fn remove_claim(cfg: &mut Value, cidr: &Ipv4Net, ip: Ipv4Addr) -> Result<(), String> {
-    let list = networks_mut(cfg)?;
-    let n = network_entry_mut(list, cidr)
-        .ok_or_else(|| format!("network {cidr} is no longer on the server: reload"))?;
-    let claims = n["claims"]
+    let claims = network_mut(cfg, cidr)?["claims"]
         .as_array_mut()
         .ok_or_else(|| format!("{ip} is not claimed any more: reload"))?;
     let before = claims.len();

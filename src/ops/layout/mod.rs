@@ -228,9 +228,7 @@ impl Session {
             after,
             format!("{cidr} changed"),
             move |cfg| {
-                let list = networks_mut(cfg)?;
-                let n = network_entry_mut(list, &cidr)
-                    .ok_or_else(|| format!("{cidr} is no longer on this server: reload"))?;
+                let n = network_mut(cfg, &cidr)?;
                 for (k, v) in [("title", &title), ("description", &description)] {
                     match v.as_deref() {
                         None => {}
@@ -278,9 +276,7 @@ impl Session {
             json!({"cidr": cidr.to_string(), "kind": "container"}),
             format!("{cidr} is now a container"),
             move |cfg| {
-                let list = networks_mut(cfg)?;
-                let n = network_entry_mut(list, &cidr)
-                    .ok_or_else(|| format!("{cidr} is no longer on this server: reload"))?;
+                let n = network_mut(cfg, &cidr)?;
                 n["kind"] = json!("container");
                 if let Some(o) = n.as_object_mut() {
                     o.remove("scopes");
