@@ -370,10 +370,7 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 let h = rt
                     .block_on(session.scope_holdings(&s, *c))
                     .map_err(op_fail)?;
-                lines.push(format!(
-                    "{c}: {} lease(s), {} reservation(s)",
-                    h.leases, h.reservations
-                ));
+                lines.push(format!("{c}: {}", h.describe()));
             }
             drop(rt);
             confirm(

@@ -153,6 +153,16 @@ fn database_reservations_count_as_reserved() {
     let held = ok(&ddish(&cfg, &["ip", "next", "--scope", "10.50.0.0/24"]));
     assert_eq!(held.trim(), "10.50.0.13", "{held}");
 
+    // Deleting the scope would take the config's reservation with it, not the database's:
+    // the question says which.
+    let q = ddish(&cfg, &["scope", "delete", "--scope", "10.50.0.0/24"]);
+    let text = String::from_utf8_lossy(&q.stderr);
+    assert_eq!(q.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains("10.50.0.0/24: 0 lease(s), 1 reservation(s) (and 1 in the hosts database, which stay there)"),
+        "{text}"
+    );
+
     // Deleting the database reservation takes it out of the database.
     ok(&ddish(&cfg, &["ip", "unreserve", "10.50.0.11", "--yes"]));
     let left = pg

@@ -60,10 +60,14 @@ struct Args<'a> {
     hash: Option<String>,
 }
 
+/// What a stub keeps of a subnet. Read loosely: a subnet whose id or prefix is odd stays
+/// whole (the write's own checks then name it), it does not fail the read.
 #[derive(Deserialize)]
 struct Ident {
-    id: Option<u64>,
-    subnet: Option<String>,
+    #[serde(default)]
+    id: Value,
+    #[serde(default)]
+    subnet: Value,
 }
 
 fn digest(text: &str) -> String {
@@ -88,10 +92,10 @@ impl Holder<'_> {
     /// A subnet from its text: whole when in reach (or without an id), else a stub.
     fn subnet(&mut self, raw: &RawValue) -> Result<Value, KeaError> {
         let ident: Ident = serde_json::from_str(raw.get()).map_err(bad)?;
-        match ident.id {
+        match ident.id.as_u64() {
             Some(id) if !self.reach.opens(id) => {
                 let d = digest(raw.get());
-                let stub = stub(id, ident.subnet, &d);
+                let stub = stub(id, ident.subnet.as_str().map(str::to_string), &d);
                 let text = match self.known.and_then(|k| k.get(&d)) {
                     Some(t) => Arc::clone(t),
                     None => Arc::from(raw.to_owned()),
@@ -501,7 +505,8 @@ mod tests {
                 {"id": 1, "subnet": "10.1.0.0/24", "pools": [{"pool": "10.1.0.10 - 10.1.0.20"}]},
                 {"id": 2, "subnet": "10.2.0.0/24", "reservations": [{"hw-address": "aa:bb:cc:dd:ee:ff", "ip-address": "10.2.0.5"}]}
             ],
-            "shared-networks": [{"name": "n", "subnet4": [{"id": 3, "subnet": "10.3.0.0/24", "user-context": {"x": 1}}]}]
+            "shared-networks": [{"name": "n", "subnet4": [{"id": 3, "subnet": "10.3.0.0/24", "user-context": {"x": 1}},
+                                                        {"id": "four", "subnet": "10.4.0.0/24"}]}]
         }, "hash": "H"})
     }
 
@@ -532,6 +537,9 @@ mod tests {
         }
         let l = LeanConfig::from_body(&body(&config()), &Reach::Subnets(vec![2]), None).unwrap();
         assert_eq!(l.open_ids(), BTreeSet::from([2]));
+        // A subnet with an odd id is kept whole, for the write's checks to name.
+        let odd = &l.value["Dhcp4"]["shared-networks"][0]["subnet4"][1];
+        assert_eq!(odd, &json!({"id": "four", "subnet": "10.4.0.0/24"}));
         // The stub keeps what an edit may read: id and prefix.
         assert_eq!(l.value["Dhcp4"]["subnet4"][0]["subnet"], "10.1.0.0/24");
         assert_eq!(

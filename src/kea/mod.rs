@@ -44,7 +44,7 @@ pub use reservation::{
 };
 pub use scope_read::{
     database_reservations, reads_by_commands, scope_of_subnet, subnet_get, subnet_hosts,
-    subnet_list, subnet_reservations, SubnetRef,
+    subnet_hosts_in_memory, subnet_list, subnet_reservations, SubnetRef,
 };
 pub use semantic::{
     changed_parts, describe_summary, diff_summary, edit_is_live, find_subnet_mut, mask_secrets,

@@ -186,14 +186,29 @@ pub async fn subnet_hosts(client: &KeaClient, subnet_id: u32) -> Result<Vec<Valu
     Ok(hosts)
 }
 
+/// How many of a subnet's reservations the server holds in memory (its config file's and
+/// those added with `"operation-target": "memory"`): the ones that go with the subnet. The
+/// rest of what [`subnet_hosts`] lists lives in a hosts database and stays there.
+pub async fn subnet_hosts_in_memory(client: &KeaClient, subnet_id: u32) -> Result<usize, KeaError> {
+    Ok(hosts_in(client, subnet_id, Some("memory")).await?.len())
+}
+
 /// reservation-get-all's hosts (empty on result 3).
 async fn hosts_of(client: &KeaClient, subnet_id: u32) -> Result<Vec<Value>, KeaError> {
-    let r = client
-        .call(
-            "reservation-get-all",
-            Some(json!({ "subnet-id": subnet_id })),
-        )
-        .await?;
+    hosts_in(client, subnet_id, None).await
+}
+
+/// [`hosts_of`] from one source (`"memory"`, `"database"`); `None`: all of them.
+async fn hosts_in(
+    client: &KeaClient,
+    subnet_id: u32,
+    target: Option<&str>,
+) -> Result<Vec<Value>, KeaError> {
+    let mut args = json!({ "subnet-id": subnet_id });
+    if let Some(t) = target {
+        args["operation-target"] = json!(t);
+    }
+    let r = client.call("reservation-get-all", Some(args)).await?;
     Ok(r.arguments
         .and_then(|mut a| a.get_mut("hosts").map(Value::take))
         .and_then(|h| match h {

@@ -358,7 +358,7 @@ async fn scopes_preview(
                     return p;
                 }
             };
-            let held = format!("{} lease(s), {} reservation(s)", h.leases, h.reservations);
+            let held = h.describe();
             let was_inactive = inactive.contains(&c);
             p.changes.push(match op {
                 ScopesOp::Activate if !was_inactive => {

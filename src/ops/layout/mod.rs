@@ -51,7 +51,44 @@ pub struct ScopeEdit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScopeHoldings {
     pub leases: u64,
+    /// In the server's configuration: they go with the scope.
     pub reservations: usize,
+    /// In a hosts database: they stay there when the scope goes.
+    pub in_database: usize,
+}
+
+impl ScopeHoldings {
+    /// "3 lease(s), 2 reservation(s)", and the hosts database's when there are any.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} lease(s), {} reservation(s)",
+            self.leases, self.reservations
+        );
+        if self.in_database > 0 {
+            s.push_str(&format!(
+                " (and {} in the hosts database, which stay there)",
+                self.in_database
+            ));
+        }
+        s
+    }
+
+    /// The end of a delete's summary: "(3 lease(s), 2 reservation(s) went with it)", plus
+    /// what stays in the hosts database.
+    fn gone_with(&self, it: &str) -> String {
+        let mut s = format!(
+            "({} lease(s), {} reservation(s) went with {it}",
+            self.leases, self.reservations
+        );
+        if self.in_database > 0 {
+            s.push_str(&format!(
+                "; {} in the hosts database stay there",
+                self.in_database
+            ));
+        }
+        s.push(')');
+        s
+    }
 }
 
 fn refused(s: impl Into<String>) -> OpError {
@@ -701,10 +738,23 @@ impl Session {
         let c = self.client(server)?;
         let stats = c.stat_lease4_get().await.unwrap_or_default();
         let leases = stats.get(&id).map(|s| s.assigned + s.declined).unwrap_or(0);
-        let reservations = s["reservations"].as_array().map_or(0, Vec::len);
+        let all = s["reservations"].as_array().map_or(0, Vec::len);
+        // Where the subnet was read by commands, its reservations are every source's.
+        // A count that fails must not stop a delete: all are then counted as the config's.
+        let in_memory = if crate::kea::reads_by_commands(&*self.commands(server).await?) {
+            crate::kea::subnet_hosts_in_memory(&c, id)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!("{server}: reservations in memory not counted: {e}");
+                    all
+                })
+        } else {
+            all
+        };
         Ok(ScopeHoldings {
             leases,
-            reservations,
+            reservations: in_memory.min(all),
+            in_database: all.saturating_sub(in_memory),
         })
     }
 
@@ -720,8 +770,14 @@ impl Session {
         let h = self.scope_holdings(server, cidr).await?;
         if !confirmed {
             return Err(OpError::NeedsConfirmation(format!(
-                "delete scope {cidr} on {server} with its {} lease(s) and {} reservation(s)?",
-                h.leases, h.reservations
+                "delete scope {cidr} on {server} with its {} lease(s) and {} reservation(s)?{}",
+                h.leases,
+                h.reservations,
+                if h.in_database > 0 {
+                    format!(" ({} more in the hosts database stay there)", h.in_database)
+                } else {
+                    String::new()
+                }
             )));
         }
         let (_, id) = self.raw_scope(server, &cidr).await?;
@@ -732,11 +788,9 @@ impl Session {
             &[],
             "scope-delete",
             Some(cidr),
-            json!({"id": id, "leases": h.leases, "reservations": h.reservations}),
-            format!(
-                "scope {cidr} deleted ({} lease(s), {} reservation(s) went with it)",
-                h.leases, h.reservations
-            ),
+            json!({"id": id, "leases": h.leases, "reservations": h.reservations,
+                   "database_reservations_kept": h.in_database}),
+            format!("scope {cidr} deleted {}", h.gone_with("it")),
             move |cfg| {
                 let d = cfg.get_mut("Dhcp4").ok_or("no Dhcp4 object")?;
                 let is_it = |s: &Value| s["id"].as_u64() == Some(u64::from(id));
@@ -838,16 +892,20 @@ impl Session {
                 }
                 warnings.dedup();
                 let leases: u64 = gone.iter().map(|g| g.2.leases).sum();
-                let reservations: usize = gone.iter().map(|g| g.2.reservations).sum();
+                let all = ScopeHoldings {
+                    leases,
+                    reservations: gone.iter().map(|g| g.2.reservations).sum(),
+                    in_database: gone.iter().map(|g| g.2.in_database).sum(),
+                };
                 Ok(ActionOutcome {
                     server: server.to_string(),
                     peers: done,
                     ip: None,
                     summary: format!(
-                        "{} {} deleted ({leases} lease(s), {reservations} reservation(s) went with {})",
+                        "{} {} deleted {}",
                         if cidrs.len() == 1 { "scope" } else { "scopes" },
                         list(cidrs),
-                        if cidrs.len() == 1 { "it" } else { "them" },
+                        all.gone_with(if cidrs.len() == 1 { "it" } else { "them" }),
                     ),
                     warnings,
                 })
