@@ -159,7 +159,8 @@ fn database_reservations_count_as_reserved() {
     let text = String::from_utf8_lossy(&q.stderr);
     assert_eq!(q.status.code(), Some(3), "{text}");
     assert!(
-        text.contains("10.50.0.0/24: 0 lease(s), 1 reservation(s) (and 1 in the hosts database, which stay there)"),
+        // The lease is the one `ip next` held above.
+        text.contains("10.50.0.0/24: 1 lease(s), 1 reservation(s) (and 1 in the hosts database, which stay there)"),
         "{text}"
     );
 
