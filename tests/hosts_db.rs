@@ -164,6 +164,36 @@ fn database_reservations_count_as_reserved() {
         "{text}"
     );
 
+    // Changing a database reservation changes it in the database, where it lives: it does
+    // not move into the config file.
+    ok(&ddish(
+        &cfg,
+        &[
+            "ip",
+            "reserve",
+            "10.50.0.11",
+            "--mac",
+            "02:50:00:00:00:11",
+            "--hostname",
+            "renamed",
+        ],
+    ));
+    let renamed = pg
+        .psql(
+            ddish::lab::PG_DB,
+            "SELECT count(*) FROM hosts WHERE hostname = 'renamed'",
+        )
+        .expect("psql");
+    assert_eq!(renamed.trim(), "1", "the database row carries the new name");
+    let rows = pg
+        .psql(ddish::lab::PG_DB, "SELECT count(*) FROM hosts")
+        .expect("psql");
+    assert_eq!(rows.trim(), "2", "still two hosts in the database");
+    let config = cmd(&kea, "config-get", None).to_string();
+    assert!(!config.contains("renamed"), "not in the config: {config}");
+    let show = ok(&ddish(&cfg, &["ip", "show", "10.50.0.11"]));
+    assert!(show.contains("renamed"), "{show}");
+
     // Deleting the database reservation takes it out of the database.
     ok(&ddish(&cfg, &["ip", "unreserve", "10.50.0.11", "--yes"]));
     let left = pg

@@ -1,7 +1,8 @@
 //! Reservation changes, said as what (put this reservation, delete that one) and done the way
 //! the server allows: host_cmds' `reservation-add` / `reservation-update` / `reservation-del`
 //! with `"operation-target": "memory"` (deletes: `"all"`, since the host may sit in a hosts
-//! database) and one `config-write` where every peer has them (Kea 3.0 ships the hook: ~1 ms
+//! database; a change of, or putting back, a host the database holds: `"database"`, where it
+//! lives) and one `config-write` where every peer has them (Kea 3.0 ships the hook: ~1 ms
 //! instead of a full reload, KEA_FACTS.md §14), else the safe config edit (Kea 2.2, 2.6).
 //! Both paths: both HA peers or neither, read back and verified.
 use std::net::Ipv4Addr;
@@ -193,6 +194,19 @@ async fn reservation_get(
     Ok(if r.is_empty() { None } else { r.arguments })
 }
 
+/// Where a reservation lives: `"database"` when a hosts database holds it, else `"memory"`
+/// (the config file's hosts). A change of it, and putting it back, go to the same place: a
+/// database host updated or restored "in memory" would move into the config file.
+async fn home_of(c: &KeaClient, subnet_id: u32, ip: Ipv4Addr) -> &'static str {
+    let args = json!({"subnet-id": subnet_id, "ip-address": ip.to_string(),
+                      "operation-target": "database"});
+    // Without a hosts database Kea answers "not found" (result 3).
+    match c.call("reservation-get", Some(args)).await {
+        Ok(r) if !r.is_empty() && r.arguments.is_some() => "database",
+        _ => "memory",
+    }
+}
+
 /// The fields of a reservation that say who it is for and what it is.
 fn essence(r: &Value) -> Value {
     let s = |k: &str| {
@@ -228,12 +242,14 @@ fn with_subnet(spec: &ReservationSpec, subnet_id: u32) -> Value {
     r
 }
 
-/// Puts the server's reservation at the address back to `old` (None: none).
+/// Puts the server's reservation at the address back to `old` (None: none), where it lived
+/// (`home`: "memory" or "database").
 async fn put_back(
     c: &KeaClient,
     subnet_id: u32,
     ip: Ipv4Addr,
     old: &Option<Value>,
+    home: &str,
 ) -> Result<(), KeaError> {
     let del = json!({"subnet-id": subnet_id, "ip-address": ip.to_string(),
                      "operation-target": "all"});
@@ -246,7 +262,7 @@ async fn put_back(
         r["subnet-id"] = json!(subnet_id);
         c.call(
             "reservation-add",
-            Some(json!({"reservation": r, "operation-target": "memory"})),
+            Some(json!({"reservation": r, "operation-target": home})),
         )
         .await?;
     }
@@ -256,6 +272,8 @@ async fn put_back(
 
 struct Done {
     old: Option<Value>,
+    /// Where `old` lived ([`home_of`]).
+    home: &'static str,
     started: Instant,
 }
 
@@ -303,7 +321,13 @@ async fn apply_one(
             });
         }
     }
-    let memory = |r: Value| Some(json!({"reservation": r, "operation-target": "memory"}));
+    // A reservation is changed where it lives; a new one goes into memory (then config-write
+    // puts it in the config file).
+    let home = match &old {
+        Some(_) => home_of(c, subnet_id, ip).await,
+        None => "memory",
+    };
+    let at_home = |r: Value| Some(json!({"reservation": r, "operation-target": home}));
     // "all": the host goes wherever it is, the config's hosts or a hosts database (a
     // reservation ddish shows may live in either; without a database "all" is memory).
     let del_args = json!({"subnet-id": subnet_id, "ip-address": ip.to_string(),
@@ -312,7 +336,7 @@ async fn apply_one(
         ReservationChange::Put { reservation, .. } => {
             let new = with_subnet(reservation, subnet_id);
             let add = |v: Value| async move {
-                c.call("reservation-add", memory(v))
+                c.call("reservation-add", at_home(v))
                     .await
                     .map(|_| ())
                     .map_err(|e| ("reservation-add", e))
@@ -322,7 +346,7 @@ async fn apply_one(
                 // reservation-update finds the host by its identifier: only for the same
                 // client. A new MAC or client-id is a delete and an add.
                 Some(o) if who(o) == who(&new) => {
-                    match c.call("reservation-update", memory(new.clone())).await {
+                    match c.call("reservation-update", at_home(new.clone())).await {
                         Ok(_) => Ok(()),
                         Err(KeaError::Unsupported { .. }) => {
                             match c.call("reservation-del", Some(del_args.clone())).await {
@@ -344,7 +368,7 @@ async fn apply_one(
                 (Some(_), _) => {}
                 // A peer the user did not look at that has none (HA peers sharing one hosts
                 // database: the first peer's delete took it out for both): nothing to do.
-                (None, None) => return Ok(Done { old, started }),
+                (None, None) => return Ok(Done { old, home, started }),
                 (None, Some(_)) => {
                     return Err(WriteError::Refused {
                         server,
@@ -359,10 +383,12 @@ async fn apply_one(
         }
     };
     match result {
-        Ok(()) => Ok(Done { old, started }),
+        Ok(()) => Ok(Done { old, home, started }),
         Err((command, e)) => {
             // A refused command changes nothing, but a del may have come before it.
-            let restored = put_back_if_changed(c, subnet_id, ip, &old).await.is_ok();
+            let restored = put_back_if_changed(c, subnet_id, ip, &old, home)
+                .await
+                .is_ok();
             match e {
                 KeaError::Failed { text, .. } if restored => Err(WriteError::CommandRefused {
                     server,
@@ -394,12 +420,13 @@ async fn put_back_if_changed(
     subnet_id: u32,
     ip: Ipv4Addr,
     old: &Option<Value>,
+    home: &str,
 ) -> Result<(), KeaError> {
     let now = reservation_get(c, subnet_id, ip).await?;
     if now.as_ref().map(essence) == old.as_ref().map(essence) {
         return Ok(());
     }
-    put_back(c, subnet_id, ip, old).await
+    put_back(c, subnet_id, ip, old, home).await
 }
 
 /// config-write, then read the reservation back and compare.
@@ -470,7 +497,8 @@ pub async fn reservation_by_commands(
                 let reason = e.to_string();
                 let mut out = Vec::new();
                 for (j, d) in done.iter().enumerate() {
-                    let back = put_back(clients[j], change.subnet_id(), change.ip(), &d.old).await;
+                    let back =
+                        put_back(clients[j], change.subnet_id(), change.ip(), &d.old, d.home).await;
                     out.push((
                         names[j].clone(),
                         Err(WriteError::Undone {
