@@ -360,6 +360,13 @@ impl LeanConfig {
         }
     }
 
+    /// Whether any of `ids` is held here (opening them would change this config).
+    pub fn holds_some(&self, ids: &BTreeSet<u64>) -> bool {
+        self.seen()
+            .iter()
+            .any(|(id, s)| ids.contains(id) && *s != Seen::Open)
+    }
+
     /// The ids of the subnets open here.
     pub fn open_ids(&self) -> BTreeSet<u64> {
         self.seen()
@@ -429,23 +436,26 @@ fn count_stubs(v: &Value) -> usize {
 /// has open, or that only one side has: afterwards equal stubs mean equal subnets and the
 /// semantic comparisons see everything else whole. Returns the ids opened.
 pub fn align(a: &mut LeanConfig, b: &mut LeanConfig) -> Result<BTreeSet<u64>, KeaError> {
-    let ids: BTreeSet<u64> = {
-        let (sa, sb) = (a.seen(), b.seen());
-        let differs = |id: &u64| match (sa.get(id), sb.get(id)) {
-            (Some(Seen::Held(x)), Some(Seen::Held(y))) => x != y,
-            (Some(Seen::Open), Some(Seen::Open)) => false,
-            (Some(Seen::Held(_)), _) | (_, Some(Seen::Held(_))) => true,
-            _ => false,
-        };
-        sa.keys()
-            .chain(sb.keys())
-            .filter(|id| differs(id))
-            .copied()
-            .collect()
-    };
+    let ids = to_align(a, b);
     a.open(&ids)?;
     b.open(&ids)?;
     Ok(ids)
+}
+
+/// The subnets [`align`] opens: held on a side and not held with the same text on the other.
+pub fn to_align(a: &LeanConfig, b: &LeanConfig) -> BTreeSet<u64> {
+    let (sa, sb) = (a.seen(), b.seen());
+    let differs = |id: &u64| match (sa.get(id), sb.get(id)) {
+        (Some(Seen::Held(x)), Some(Seen::Held(y))) => x != y,
+        (Some(Seen::Open), Some(Seen::Open)) => false,
+        (Some(Seen::Held(_)), _) | (_, Some(Seen::Held(_))) => true,
+        _ => false,
+    };
+    sa.keys()
+        .chain(sb.keys())
+        .filter(|id| differs(id))
+        .copied()
+        .collect()
 }
 
 /// Serialises a lean config with its held subnets as their own text.

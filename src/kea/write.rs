@@ -16,7 +16,7 @@ use super::client::KeaClient;
 use super::config_reply::ConfigReply;
 use super::error::KeaError;
 use super::ha::validate_ha;
-use super::lean::{align, LeanConfig, Reach};
+use super::lean::{align, to_align, LeanConfig, Reach};
 use super::semantic::{
     changed_parts, describe_summary, dhcp4, diff_summary, edit_is_live, normalise, same_meaning,
 };
@@ -597,10 +597,19 @@ pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
         }
         Err(e) => (None, Some(format!("could not read the config back: {e}"))),
     };
-    let mut before = p.last_good.clone();
+    // Opened on both sides where they differ, as `align` does; the last good config is only
+    // copied when it has something to open (a copy costs ~1 KB per held subnet).
     let mut after = readback.unwrap_or_else(|| p.edited.clone());
-    let (summary, before, after) = match align(&mut before, &mut after) {
-        Ok(_) => {
+    let ids = to_align(&p.last_good, &after);
+    let opened: Result<Option<LeanConfig>, KeaError> = if p.last_good.holds_some(&ids) {
+        let mut b = p.last_good.clone();
+        b.open(&ids).map(|_| Some(b))
+    } else {
+        Ok(None)
+    };
+    let (summary, before, after) = match opened.and_then(|b| after.open(&ids).map(|_| b)) {
+        Ok(opened) => {
+            let before = opened.as_ref().unwrap_or(&p.last_good);
             let summary = diff_summary(&before.value, &after.value);
             let parts = (
                 changed_parts(&before.value, &summary),
