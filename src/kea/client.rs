@@ -453,7 +453,7 @@ impl KeaClient {
         }
         let fail = |e: reqwest::Error| self.map_error(&e, command, timeout);
         let sent = std::time::Instant::now();
-        let resp = req.send().await.map_err(fail)?;
+        let mut resp = req.send().await.map_err(fail)?;
         let status = resp.status().as_u16();
         if status == 401 {
             return Err(KeaError::Unauthorized {
@@ -471,7 +471,6 @@ impl KeaClient {
         let mut body = Vec::with_capacity(
             usize::try_from(resp.content_length().unwrap_or(0).min(MAX_PREALLOC)).unwrap_or(0),
         );
-        let mut resp = resp;
         while let Some(chunk) = resp.chunk().await.map_err(fail)? {
             body.extend_from_slice(&chunk);
         }

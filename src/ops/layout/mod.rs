@@ -395,10 +395,17 @@ impl Session {
 
     // ---- scopes ----
 
-    /// A subnet id free on every peer: the largest id over all of them, plus one.
-    async fn free_subnet_id(&self, peers: &[(String, KeaClient)]) -> Result<u32, OpError> {
-        let mut max = 0;
-        for (_, c) in peers {
+    /// A subnet id free on every peer: the largest id over all of them, plus one. `raw` is
+    /// `server`'s outline, read a moment ago; only the other peers are read. (An id taken
+    /// meanwhile is caught before sending: the write refuses a subnet id used twice.)
+    async fn free_subnet_id(
+        &self,
+        server: &str,
+        raw: &Value,
+        peers: &[(String, KeaClient)],
+    ) -> Result<u32, OpError> {
+        let mut max = max_subnet_id(raw);
+        for (_, c) in peers.iter().filter(|(n, _)| n != server) {
             max = max.max(max_subnet_id(&c.config_get_outline().await?));
         }
         max.checked_add(1)
@@ -449,7 +456,7 @@ impl Session {
             )));
         }
         let peers = self.peers(server).await?;
-        let id = self.free_subnet_id(&peers).await?;
+        let id = self.free_subnet_id(server, raw, &peers).await?;
         let split = ha_split(raw);
         let subnet = scope_subnet(id, &v, props, split.as_ref()).map_err(refused)?;
         let s2 = subnet.clone();
