@@ -152,23 +152,7 @@ impl Session {
         } else {
             self.edit_scopes_everywhere(server, peers, ids, edit).await
         };
-        match written {
-            Ok(done) => {
-                let mut warnings = Vec::new();
-                self.record(entry, &mut warnings);
-                Ok(ActionOutcome {
-                    server: server.to_string(),
-                    peers: done,
-                    ip: None,
-                    summary,
-                    warnings,
-                })
-            }
-            Err(e) => {
-                self.record_failure(entry, &e);
-                Err(e)
-            }
-        }
+        self.conclude(entry, written, server, None, summary, Vec::new())
     }
 
     // ---- networks and containers ----
