@@ -182,11 +182,20 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
         .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
 }
 
-/// An operation's failure as a command's: a server failing exits 2, a refusal 3.
+/// A session whose waits (another ddish writing to the same server) are told on stderr.
+fn cli_session(cfg: Config, read_only: bool) -> std::sync::Arc<Session> {
+    let s = Session::new_with(cfg, read_only);
+    s.on_notice(Box::new(|t| eprintln!("ddish: {t}")));
+    s
+}
+
+/// An operation's failure as a command's: a server failing (or busy with another
+/// ddish's write) exits 2, a refusal 3, a change sent but not seen on the server 4.
 pub(crate) fn op_fail(e: ddish::ops::OpError) -> Fail {
     use ddish::ops::OpError;
     let code = match e {
-        OpError::Kea(_) | OpError::UnknownServer(_) => 2,
+        OpError::Kea(_) | OpError::UnknownServer(_) | OpError::Busy(_) => 2,
+        OpError::Unverified(_) => 4,
         _ => 3,
     };
     Fail(code, e.to_string())
@@ -247,23 +256,23 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         }
         Some(Cmd::Ip(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_actions::ip(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_actions::ip(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Scope(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_actions::scope(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_actions::scope(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Options(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_bulk::options(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_bulk::options(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Class(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_bulk::class(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_bulk::class(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Network(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_layout::network(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_layout::network(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Status(a)) => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -286,11 +295,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         }
         Some(Cmd::Failover(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_failover::failover(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_failover::failover(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Dns(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_actions::dns(Session::new_with(cfg, cli.read_only), c)
+            crate::cli_actions::dns(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Lab { action, opts }) => match action {
             Some(LabCmd::Up { opts }) => {

@@ -92,13 +92,12 @@ impl Entry {
     }
 }
 
-/// `user@host`: `$USER` (else the password database's name for the effective uid) at the
-/// host name. Never fails: unknown parts become `uid<N>` / `unknown-host`.
+/// `user@host`: the password database's name for the effective uid (else `$USER`) at the
+/// host name. Never fails: unknown parts become `uid<N>` / `unknown-host`. The uid comes
+/// first: `$USER` is whatever the caller's environment says, not who is writing.
 pub fn current_user() -> String {
-    let user = std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .or_else(passwd_name)
+    let user = passwd_name()
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
         // SAFETY: geteuid has no preconditions and cannot fail.
         .unwrap_or_else(|| format!("uid{}", unsafe { libc::geteuid() }));
     let host = hostname().unwrap_or_else(|| "unknown-host".to_string());

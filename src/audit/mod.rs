@@ -4,8 +4,10 @@ mod entry;
 mod error;
 mod journal;
 mod redact;
+mod server_lock;
 
 pub use entry::{current_user, Entry};
 pub use error::AuditError;
 pub use journal::{Journal, JournalRead};
 pub use redact::redact;
+pub use server_lock::{lock_dir, lock_servers, LockError, WriteLock};

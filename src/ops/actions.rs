@@ -371,7 +371,9 @@ impl Session {
         scope: &ScopeDef,
         random: bool,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self
+            .writing(server, Need::Operator, "hold next free")
+            .await?;
         Self::check_active(scope)?;
         let peers = self.peers(server).await?;
         let views = self.peer_views(&peers, scope).await?;
@@ -444,7 +446,7 @@ impl Session {
 
     /// Holds one chosen address, if it is free on every peer.
     pub async fn hold_ip(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self.writing(server, Need::Operator, "hold").await?;
         let scope = match self.scope_of(server, ip).await {
             Err(OpError::NotFound(_)) => {
                 return Err(self.outside_scopes(server, ip, "a hold").await)
@@ -583,7 +585,7 @@ impl Session {
 
     /// Ends a hold: the address is Available again.
     pub async fn release(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self.writing(server, Need::Operator, "release").await?;
         let (scope, peers, view) = self
             .lease_in_state(
                 server,
@@ -607,7 +609,7 @@ impl Session {
         ip: Ipv4Addr,
         c: &ClaimRequest,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self.writing(server, Need::Operator, "claim").await?;
         let mac = validate_mac(&c.mac).map_err(OpError::Refused)?;
         let hostname = opt_hostname(&c.hostname)?;
         let scope = match self.scope_of(server, ip).await {
@@ -783,7 +785,7 @@ impl Session {
 
     /// Returns a claimed address to DHCP.
     pub async fn unclaim(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self.writing(server, Need::Operator, "unclaim").await?;
         if let Err(OpError::NotFound(_)) = self.scope_of(server, ip).await {
             return self.unclaim_in_network(server, ip).await;
         }
@@ -820,7 +822,7 @@ impl Session {
         end: Ipv4Addr,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "exclude").await?;
         let r = Self::exclusion_range(scope, start, end)?;
         if let Some(res) = scope
             .reservations
@@ -901,7 +903,7 @@ impl Session {
         start: Ipv4Addr,
         end: Ipv4Addr,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "unexclude").await?;
         let r = Self::exclusion_range(scope, start, end)?;
         let excluded = scope.exclusions();
         if excluded

@@ -620,6 +620,17 @@ impl Session {
         peers: &[(String, crate::kea::KeaClient)],
         op: &BulkOp,
     ) -> ServerOutcome {
+        let names: Vec<&str> = peers.iter().map(|(n, _)| n.as_str()).collect();
+        let _lock = match self.lock_servers(&names, "bulk change").await {
+            Ok(l) => l,
+            Err(e) => {
+                return ServerOutcome {
+                    server: server.to_string(),
+                    peers: Vec::new(),
+                    result: Err(e.to_string()),
+                }
+            }
+        };
         let mut entry = Entry::new(server, op.action());
         entry.before = Some(json!({
             "scopes": scopes.map(|s| s.iter().map(|c| c.to_string()).collect::<Vec<_>>()),

@@ -28,6 +28,8 @@ struct CreateCtx {
     params: HaParams,
     /// The chosen subnets as they will be on both servers (pools laid out for the mode).
     subnets: Vec<Value>,
+    /// Both servers' write locks, held from before their configs are read.
+    _lock: crate::audit::WriteLock,
 }
 
 async fn resolve_partner(session: &Session, spec: &FailoverSpec) -> Result<Side, OpError> {
@@ -65,6 +67,9 @@ async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<Create
         )));
     }
     check_login(session, [&this, &partner], spec.peer_user.as_deref())?;
+    let lock = session
+        .lock_servers(&[&this.server, &partner.server], "failover create")
+        .await?;
     let (this_read, partner_raw) = tokio::join!(
         this.client.config_get_raw_digest(),
         partner.client.config_get_raw()
@@ -179,6 +184,7 @@ async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<Create
         partner_raw,
         params,
         subnets,
+        _lock: lock,
     })
 }
 
@@ -196,6 +202,7 @@ pub async fn create(session: &Session, spec: &FailoverSpec) -> Result<FailoverOu
         partner_raw,
         params,
         subnets,
+        _lock,
     } = ctx;
     let mut steps = Vec::new();
     let mut warnings = plan.warnings.clone();

@@ -142,6 +142,8 @@ pub(super) struct Rel {
     pub ha: HaParams,
     /// Scopes on both servers with the same id and CIDR.
     pub scopes: Vec<(u64, Ipv4Net)>,
+    /// Both servers' write locks, for as long as the change runs.
+    pub _lock: crate::audit::WriteLock,
 }
 
 impl Rel {
@@ -222,6 +224,16 @@ pub(super) async fn load_rel(
     if partner.configured {
         session.may(&partner.server, need)?;
     }
+    let lock = session
+        .lock_servers(&[server, &partner.server], "failover change")
+        .await?;
+    // Another ddish wrote meanwhile: what was read above may be out of date.
+    if lock.waited && this.client.config_get_raw_digest().await?.1 != digest {
+        return Err(OpError::Refused(format!(
+            "another ddish changed {server} while this change waited for it: nothing was \
+             written; reload (r) and try again"
+        )));
+    }
     let partner_raw = partner.client.config_get_raw().await.map_err(|e| {
         OpError::Refused(format!(
             "cannot read the partner {} ({e}); nothing was changed",
@@ -241,6 +253,7 @@ pub(super) async fn load_rel(
         partner_raw,
         ha,
         scopes,
+        _lock: lock,
     })
 }
 

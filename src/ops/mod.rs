@@ -11,6 +11,7 @@ mod reserve;
 pub mod search;
 mod session;
 mod write;
+mod write_lock;
 pub mod zones;
 
 pub use actions::{

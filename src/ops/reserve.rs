@@ -24,7 +24,7 @@ impl Session {
         r: &ReservationRequest,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self.writing(server, Need::Operator, "reserve").await?;
         let ident = match &r.ident {
             Ident::Mac(m) => Ident::Mac(validate_mac(m).map_err(OpError::Refused)?),
             Ident::ClientId(c) => Ident::ClientId(validate_client_id(c).map_err(OpError::Refused)?),
@@ -160,6 +160,23 @@ impl Session {
                 scope.cidr
             )));
         }
+        // Another client's reservation is replaced only when the user says so (the CLI's
+        // --yes, the console's question): a script must not silently take an address over.
+        if let Some(x) = scope.reservation_at(ip).filter(|x| !same(x)) {
+            if !confirmed {
+                return Err(OpError::NeedsConfirmation(format!(
+                    "{ip} is already reserved for {}{}: replace that reservation?",
+                    x.hw.as_deref()
+                        .map(str::to_string)
+                        .or_else(|| x.client_id.as_deref().map(|c| format!("client-id {c}")))
+                        .unwrap_or_else(|| "another client".into()),
+                    x.hostname
+                        .as_deref()
+                        .map(|h| format!(" ({h})"))
+                        .unwrap_or_default()
+                )));
+            }
+        }
         let before = scope.reservation_at(ip).map(|x| {
             json!({
                 "ip-address": x.ip.to_string(), "hw-address": x.hw, "client-id": x.client_id,
@@ -204,7 +221,7 @@ impl Session {
 
     /// Deletes the reservation at `ip`.
     pub async fn unreserve(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        let _lock = self.writing(server, Need::Operator, "unreserve").await?;
         let scope = self.scope_of(server, ip).await?;
         let Some(existing) = scope.reservation_at(ip).cloned() else {
             return Err(OpError::Refused(format!(
@@ -262,6 +279,6 @@ impl Session {
         for (n, _) in peers {
             self.forget_digest(n);
         }
-        Self::gather_verified(server, results)
+        Self::gather(server, results)
     }
 }

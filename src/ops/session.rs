@@ -31,6 +31,12 @@ pub enum OpError {
     /// Boxed: it carries per-server undo details and would make every result large.
     #[error("{0}")]
     LeaseWrite(Box<crate::kea::LeaseWriteError>),
+    /// Another ddish on this host is writing to the server and did not finish in time.
+    #[error("{0}")]
+    Busy(String),
+    /// Sent and accepted, but the server's read-back does not show it: not "done".
+    #[error("{0}")]
+    Unverified(String),
 }
 
 impl From<crate::kea::LeaseWriteError> for OpError {
@@ -50,6 +56,8 @@ impl OpError {
             OpError::Forbidden(_) => "not allowed",
             OpError::NeedsConfirmation(_) => "needs confirmation",
             OpError::LeaseWrite(_) => "lease write failed",
+            OpError::Busy(_) => "busy",
+            OpError::Unverified(_) => "not verified",
         }
     }
 }
@@ -71,7 +79,12 @@ pub struct Session {
     /// Each server's subnet4-list, reused for [`RECENT`]: finding the scope of an address
     /// twice in one action (the CLI's lookup, then the action's own) costs one list.
     subnets: Recent<Vec<crate::kea::SubnetRef>>,
+    /// Where a long wait is told (the CLI: stderr); the log otherwise.
+    notices: Mutex<Option<Notice>>,
 }
+
+/// A sink for progress the user should see while an operation waits.
+pub type Notice = Box<dyn Fn(&str) + Send + Sync>;
 
 /// Per-server answers kept for [`RECENT`] seconds.
 struct Recent<T>(Mutex<HashMap<String, (std::time::Instant, Arc<T>)>>);
@@ -127,7 +140,26 @@ impl Session {
             recent: Recent::new(),
             commands: Recent::new(),
             subnets: Recent::new(),
+            notices: Mutex::new(None),
         })
+    }
+
+    /// Where waits are told from now on (the CLI prints them on stderr).
+    pub fn on_notice(&self, sink: Notice) {
+        *self.notices.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+    }
+
+    /// Tells the user (or the log) that the operation is waiting.
+    pub(crate) fn notice(&self, text: &str) {
+        tracing::info!("{text}");
+        if let Some(f) = self
+            .notices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            f(text);
+        }
     }
 
     /// The server's commands (list-commands), from the last [`RECENT`] seconds or fresh.
@@ -230,6 +262,11 @@ impl Session {
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
         // The server was just written to: its next read must be fresh.
+        self.forget_reads(name);
+    }
+
+    /// Drops the reads kept for [`RECENT`] (not what the user saw).
+    pub(crate) fn forget_reads(&self, name: &str) {
         self.recent.forget(name);
         self.commands.forget(name);
         self.subnets.forget(name);

@@ -101,26 +101,9 @@ impl Session {
         Self::gather(server, results)
     }
 
-    /// [`gather`](Self::gather) where the read-back is exact (one reservation read back by
-    /// reservation-get): a change the server does not show is a failure, never "done".
-    pub(crate) fn gather_verified(
-        server: &str,
-        mut results: Vec<(String, Result<kea::WriteOutcome, kea::WriteError>)>,
-    ) -> Result<Vec<String>, OpError> {
-        for (_, r) in results.iter_mut() {
-            if let Ok(o) = r {
-                if !o.verified {
-                    *r = Err(kea::WriteError::Unverified {
-                        server: o.server.clone(),
-                        note: o.verify_note.clone().unwrap_or_else(|| "no detail".into()),
-                    });
-                }
-            }
-        }
-        Self::gather(server, results)
-    }
-
-    /// One result from per-peer outcomes: the peers written, or what failed where.
+    /// One result from per-peer outcomes: the peers written, or what failed where. A
+    /// change the server's read-back does not show is a failure, never "done": when that
+    /// is the only trouble the error is [`OpError::Unverified`] (the CLI's exit code 4).
     pub(crate) fn gather(
         server: &str,
         results: Vec<(String, Result<kea::WriteOutcome, kea::WriteError>)>,
@@ -130,14 +113,29 @@ impl Session {
         // A failure that may have left the server changed (sent but not confirmed, live but
         // not saved, not put back) is not "not made".
         let mut maybe_changed = false;
+        let mut only_unverified = true;
         for (n, r) in results {
+            let r = match r {
+                Ok(o) if !o.verified => Err(kea::WriteError::Unverified {
+                    server: o.server.clone(),
+                    note: o.verify_note.unwrap_or_else(|| "no detail".into()),
+                }),
+                r => r,
+            };
             match r {
                 Ok(_) => done.push(n),
                 Err(e) => {
                     maybe_changed |= e.changed_server();
+                    only_unverified &= matches!(e, kea::WriteError::Unverified { .. });
                     failed.push(format!("{n}: {e}"));
                 }
             }
+        }
+        if !failed.is_empty() && only_unverified {
+            return Err(OpError::Unverified(format!(
+                "change on {server} not verified: {}",
+                failed.join("; ")
+            )));
         }
         if failed.is_empty() {
             Ok(done)

@@ -167,7 +167,7 @@ impl Session {
         title: Option<String>,
         description: Option<String>,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "network create").await?;
         let (raw, nets) = self.layout_base(server).await?;
         check_network_place(&nets, cidr, kind).map_err(refused)?;
         let inside: Vec<Ipv4Net> = all_subnets(&raw)
@@ -235,7 +235,7 @@ impl Session {
         title: Option<String>,
         description: Option<String>,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "network edit").await?;
         let (_, nets) = self.layout_base(server).await?;
         network_of(&nets, &cidr)?;
         let peers = self.peers(server).await?;
@@ -273,7 +273,9 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self
+            .writing(server, Need::Admin, "network to container")
+            .await?;
         let (raw, nets) = self.layout_base(server).await?;
         let n = network_of(&nets, &cidr)?;
         if n.kind == NetworkKind::Container {
@@ -315,7 +317,7 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "network delete").await?;
         let (raw, nets) = self.layout_base(server).await?;
         let n = network_of(&nets, &cidr)?;
         match n.kind {
@@ -406,7 +408,7 @@ impl Session {
         subnet: Option<Ipv4Net>,
         props: &ScopeProps,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "scope create").await?;
         let (raw, nets) = self.layout_base(server).await?;
         let n = network_of(&nets, &network)?;
         if n.kind == NetworkKind::Container {
@@ -542,7 +544,7 @@ impl Session {
         cidr: Ipv4Net,
         e: &ScopeEdit,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "scope edit").await?;
         let (raw_subnet, id) = self.raw_scope(server, &cidr).await?;
         let def = crate::kea::parse_config(&json!({"Dhcp4": {"subnet4": [raw_subnet.clone()]}}))?
             .scopes
@@ -677,7 +679,9 @@ impl Session {
         cidrs: &[Ipv4Net],
         active: bool,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self
+            .writing(server, Need::Admin, "scope activate/deactivate")
+            .await?;
         if cidrs.is_empty() {
             return Err(refused("no scope given"));
         }
@@ -757,7 +761,7 @@ impl Session {
         cidr: Ipv4Net,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "scope delete").await?;
         let h = self.scope_holdings(server, cidr).await?;
         if !confirmed {
             return Err(OpError::NeedsConfirmation(format!(
@@ -819,7 +823,7 @@ impl Session {
         server: &str,
         cidrs: &[Ipv4Net],
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "scope delete").await?;
         if cidrs.is_empty() {
             return Err(refused("no scope given"));
         }
@@ -921,7 +925,7 @@ impl Session {
         to_server: Option<&str>,
     ) -> Result<ActionOutcome, OpError> {
         let target = to_server.unwrap_or(server);
-        self.may(target, Need::Admin)?;
+        let lock = self.writing(target, Need::Admin, "scope duplicate").await?;
         let new_cidr = to_cidr.unwrap_or(cidr).trunc();
         if target == server && new_cidr == cidr {
             return Err(refused(
@@ -999,6 +1003,8 @@ impl Session {
                 set_options: others,
                 ..Default::default()
             };
+            // edit_scope takes the same locks (a second flock in one process waits too).
+            drop(lock);
             self.edit_scope(target, new_cidr, &e).await.map_err(|err| {
                 refused(format!(
                     "{new_cidr} was created on {target}, but its other options were not copied: {err}"
@@ -1025,7 +1031,7 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "scope recreate").await?;
         let (raw, nets) = self.layout_base(server).await?;
         let net = listing_network(&nets, &cidr)?;
         let props = ScopeProps {
@@ -1042,7 +1048,7 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Admin)?;
+        let _lock = self.writing(server, Need::Admin, "scope forget").await?;
         let (raw, nets) = self.layout_base(server).await?;
         listing_network(&nets, &cidr)?;
         if all_subnets(&raw)
