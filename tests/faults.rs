@@ -235,3 +235,133 @@ fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill(2) on a child process id this test spawned.
     assert_eq!(unsafe { libc::kill(pid as libc::pid_t, sig) }, 0);
 }
+
+/// A client of `k` through `proxy`, as the ddish config would make it (agent or direct as
+/// the lab's Kea is reached), config writes limited to `write_timeout`.
+fn proxied_client(
+    k: &ddish::lab::KeaInstance,
+    proxy: &common::proxy::FaultProxy,
+    write_timeout: std::time::Duration,
+) -> ddish::kea::KeaClient {
+    use ddish::config::{ApiStyle, Role, ServerConfig};
+    let s = ServerConfig {
+        name: k.name.clone(),
+        url: proxy.url(),
+        api: match ddish::lab::KeaDist::from_env().unwrap().api {
+            ddish::lab::LabApi::Agent => ApiStyle::Agent,
+            ddish::lab::LabApi::Direct => ApiStyle::Direct,
+        },
+        service: "dhcp4".into(),
+        user: None,
+        password: None,
+        ca_file: None,
+        tags: vec![],
+        fields: Default::default(),
+        role: Role::default(),
+    };
+    ddish::kea::KeaClient::new(&s, std::time::Duration::from_secs(10))
+        .unwrap()
+        .with_write_timeout(write_timeout)
+}
+
+/// F2: a config-set whose answer comes after ddish's write timeout. ddish never sends a
+/// second config-set over one that may still run: it asks the server what it runs and
+/// judges by that. Answer lost after Kea applied it -> done, one config-set; request lost
+/// before Kea saw it -> "nothing changed", no config-set at all (the old code re-sent the
+/// previous config at once: a second full reload, and the change undone).
+#[test]
+fn a_late_config_set_is_never_overlapped() {
+    use common::proxy::{Fault, FaultProxy};
+    use std::time::Duration;
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-faults-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
+    let subnets = serde_json::json!([{"id": 1, "subnet": "10.40.0.0/24",
+        "pools": [{"pool": "10.40.0.100 - 10.40.0.199"}]}]);
+    let k = ddish::lab::KeaInstance::start(
+        &dir.path().join("k"),
+        "late",
+        22220,
+        22221,
+        ddish::lab::minimal_dhcp4(subnets),
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let upstream: std::net::SocketAddr = k
+        .ca_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream);
+    let client = proxied_client(&k, &proxy, Duration::from_secs(2));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let add = |id: u64, cidr: &'static str| {
+        move |cfg: &mut Value| {
+            cfg["Dhcp4"]["subnet4"]
+                .as_array_mut()
+                .ok_or("no subnet4")?
+                .push(serde_json::json!({"id": id, "subnet": cidr}));
+            Ok(())
+        }
+    };
+    let has = |cidr: &str| {
+        common::cmd(&k, "config-get", None)["arguments"]["Dhcp4"]["subnet4"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["subnet"] == cidr)
+    };
+
+    // The answer is held back 6 s: Kea applied it, ddish hears nothing for 2 s.
+    proxy.set("config-set", Fault::HoldAnswer(Duration::from_secs(6)));
+    let sets = common::received(&k, "config-set");
+    let started = Instant::now();
+    let r = rt.block_on(ddish::kea::safe_config_edit(
+        &client,
+        None,
+        add(2, "10.41.0.0/24"),
+    ));
+    let took = started.elapsed();
+    let o = r.unwrap_or_else(|e| panic!("the late config-set took; ddish must see it: {e}"));
+    assert!(o.written && o.verified, "{o:?}");
+    assert_eq!(
+        common::received(&k, "config-set") - sets,
+        1,
+        "exactly one config-set reached Kea"
+    );
+    assert!(has("10.41.0.0/24"));
+
+    // The request never reaches Kea: ddish asks, finds the old config, sends nothing more.
+    proxy.set("config-set", Fault::Swallow(Duration::from_secs(6)));
+    let sets = common::received(&k, "config-set");
+    let e = rt
+        .block_on(ddish::kea::safe_config_edit(
+            &client,
+            None,
+            add(3, "10.42.0.0/24"),
+        ))
+        .expect_err("a config-set Kea never saw is not done");
+    assert!(matches!(e, ddish::kea::WriteError::NotTaken { .. }), "{e}");
+    assert!(e.to_string().contains("nothing changed"), "{e}");
+    assert!(!e.changed_server());
+    assert_eq!(
+        common::received(&k, "config-set"),
+        sets,
+        "no config-set at all"
+    );
+    assert!(!has("10.42.0.0/24"));
+    assert!(has("10.41.0.0/24"), "the earlier change stays");
+    println!(
+        "F2 config-set answer 4 s later than the write timeout: 1 config-set in Kea's log, \
+         change reported done after {:.1} s; config-set lost before Kea: 0 sent, reported \
+         unchanged",
+        took.as_secs_f64()
+    );
+}

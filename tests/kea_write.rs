@@ -14,6 +14,9 @@ use ddish::kea::{
 use ddish::lab::{self, ids, HaMode, KeaInstance, Lab, LabOptions};
 use serde_json::{json, Value};
 
+mod common;
+use common::received;
+
 const HA_TIMEOUT: Duration = Duration::from_secs(40);
 
 fn client(name: &str, url: &str, auth: Option<(&str, &Path)>) -> KeaClient {
@@ -68,13 +71,6 @@ fn solo(dir: &Path, ca_port: u16) -> KeaInstance {
 
 fn solo_client(k: &KeaInstance) -> KeaClient {
     client(&k.name, &k.ca_url, None)
-}
-
-/// How many times kea-dhcp4 received `command` (its log has one COMMAND_RECEIVED line each).
-fn received(k: &KeaInstance, command: &str) -> usize {
-    let log = std::fs::read_to_string(&k.dhcp_log).unwrap_or_default();
-    let needle = format!("Received command '{command}'");
-    log.lines().filter(|l| l.contains(&needle)).count()
 }
 
 fn subnet_ids(config: &Value) -> Vec<u64> {

@@ -20,6 +20,7 @@ use super::{
 const SETTINGS_KEYS: &[&str] = &[
     "refresh_interval",
     "request_timeout",
+    "write_timeout",
     "hold_time",
     "utilization_under",
     "utilization_over",
@@ -343,6 +344,7 @@ impl Validator<'_> {
     fn settings(&self, s: RawSettings) -> R<Settings> {
         let refresh_interval = self.seconds(s.refresh_interval, "refresh_interval", 30, 86_400)?;
         let request_timeout = self.seconds(s.request_timeout, "request_timeout", 10, 600)?;
+        let write_timeout = self.seconds(s.write_timeout, "write_timeout", 90, 3600)?;
         let hold_time = self.seconds(s.hold_time, "hold_time", 3600, 31_536_000)?;
         let under = self.percent(&s.utilization_under, "utilization_under", 20.0)?;
         let over = self.percent(&s.utilization_over, "utilization_over", 80.0)?;
@@ -373,6 +375,7 @@ impl Validator<'_> {
         Ok(Settings {
             refresh_interval,
             request_timeout,
+            write_timeout,
             hold_time,
             utilization_under: under,
             utilization_over: over,

@@ -31,6 +31,7 @@ pub struct RawQuery {
 pub struct RawSettings {
     pub refresh_interval: Option<Spanned<i64>>,
     pub request_timeout: Option<Spanned<i64>>,
+    pub write_timeout: Option<Spanned<i64>>,
     pub hold_time: Option<Spanned<i64>>,
     pub utilization_under: Option<Spanned<f64>>,
     pub utilization_over: Option<Spanned<f64>>,

@@ -82,6 +82,9 @@ pub struct DnsConfig {
 pub struct Settings {
     pub refresh_interval: Duration,
     pub request_timeout: Duration,
+    /// How long one config-set / config-test / config-write may take before ddish stops
+    /// waiting for its answer and asks the server what it runs.
+    pub write_timeout: Duration,
     /// Lifetime of a held IP.
     pub hold_time: Duration,
     /// Percent: utilization below is Under.

@@ -40,13 +40,15 @@ fn is_lfc_busy(command: &str, text: &str) -> bool {
         && text.contains("lease file cleanup is in progress")
 }
 
-/// How long one command may take: config writes on a big server legitimately take ~30 s
-/// (KEA_FACTS.md §11), big reads a few seconds; everything else gets `base`.
-pub fn command_timeout(command: &str, base: Duration) -> Duration {
+/// The default of `settings.write_timeout`: config writes on a big server legitimately
+/// take ~30 s (KEA_FACTS.md §11).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How long one command may take: config writes get `write`, big reads a few seconds;
+/// everything else gets `base`.
+pub fn command_timeout(command: &str, base: Duration, write: Duration) -> Duration {
     match command {
-        "config-set" | "config-test" | "config-reload" | "config-write" => {
-            base.max(Duration::from_secs(90))
-        }
+        "config-set" | "config-test" | "config-reload" | "config-write" => write,
         "config-get" | "lease4-get-all" | "statistic-get-all" | "stat-lease4-get" => {
             base.max(Duration::from_secs(30))
         }
@@ -70,6 +72,8 @@ struct Inner {
     auth: Option<(String, Option<Secret>)>,
     http: reqwest::Client,
     timeout: Duration,
+    /// For config-set, config-test, config-reload, config-write.
+    write_timeout: Duration,
 }
 
 /// The most a reply buffer is sized up front from its Content-Length.
@@ -194,8 +198,18 @@ impl KeaClient {
                 auth,
                 http,
                 timeout: request_timeout,
+                write_timeout: WRITE_TIMEOUT,
             }),
         })
+    }
+
+    /// The same client with config writes limited to `d` (`settings.write_timeout`). Made
+    /// right after [`new`](Self::new), before the client is shared.
+    pub fn with_write_timeout(mut self, d: Duration) -> KeaClient {
+        if let Some(i) = Arc::get_mut(&mut self.inner) {
+            i.write_timeout = d;
+        }
+        self
     }
 
     pub fn server_name(&self) -> &str {
@@ -441,7 +455,7 @@ impl KeaClient {
         .map_err(|e| {
             KeaError::Config(format!("server {}: cannot encode '{command}': {e}", i.name))
         })?;
-        let timeout = command_timeout(command, i.timeout);
+        let timeout = command_timeout(command, i.timeout, i.write_timeout);
         let mut req = i
             .http
             .post(&i.url)
@@ -583,7 +597,10 @@ mod tests {
     #[test]
     fn timeouts_by_command() {
         let base = Duration::from_secs(5);
-        assert_eq!(command_timeout("config-set", base), Duration::from_secs(90));
+        assert_eq!(
+            command_timeout("config-set", base, WRITE_TIMEOUT),
+            Duration::from_secs(90)
+        );
         assert!(is_lfc_busy(
             "config-set",
             "Unable to open database: unable to load leases from files while the lease file \
@@ -593,10 +610,16 @@ mod tests {
             "config-test",
             "lease file cleanup is in progress"
         ));
-        assert_eq!(command_timeout("config-get", base), Duration::from_secs(30));
-        assert_eq!(command_timeout("lease4-get-page", base), base);
+        assert_eq!(
+            command_timeout("config-get", base, WRITE_TIMEOUT),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            command_timeout("lease4-get-page", base, WRITE_TIMEOUT),
+            base
+        );
         let long = Duration::from_secs(120);
-        assert_eq!(command_timeout("config-get", long), long);
+        assert_eq!(command_timeout("config-get", long, WRITE_TIMEOUT), long);
     }
 
     #[test]

@@ -469,13 +469,15 @@ pub fn edit_is_live(base: &Value, edited: &Value, readback: &Value) -> Result<()
         if bg.get(k) == Some(ev) {
             continue;
         }
-        let ok = rg.get(k).is_some_and(|rv| {
-            contains(
+        // Kea leaves out an emptied list (the last class deleted): absent reads as empty.
+        let ok = match rg.get(k) {
+            Some(rv) => contains(
                 &norm(Some(k), rv),
                 &norm(Some(k), ev),
                 bg.get(k).map(|b| norm(Some(k), b)).as_ref(),
-            )
-        });
+            ),
+            None => is_empty(ev),
+        };
         if !ok {
             return Err(format!("setting {k} does not read back as written"));
         }
@@ -494,12 +496,15 @@ fn contains(read: &Value, want: &Value, before: Option<&Value>) -> bool {
                     // Kea keeps user-context verbatim: it must match exactly.
                     Some(rv) if k == "user-context" => rv == wv,
                     Some(rv) => contains(rv, wv, bv),
-                    None => false,
+                    None => is_empty(wv),
                 }
             });
+            // A key the edit dropped must not read back with its old value, unless that
+            // value is what Kea fills in by itself ("", [], 0.0.0.0, false): a replaced
+            // reservation reads back with Kea's defaults, as the one before it did.
             let dropped_ok = before.and_then(Value::as_object).is_none_or(|b| {
                 b.iter()
-                    .filter(|(k, _)| !w.contains_key(*k))
+                    .filter(|(k, bv)| !w.contains_key(*k) && !kea_default(bv))
                     .all(|(k, bv)| r.get(k) != Some(bv))
             });
             keys_ok && dropped_ok
@@ -534,6 +539,23 @@ fn contains(read: &Value, want: &Value, before: Option<&Value>) -> bool {
         }
         (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
         _ => read == want,
+    }
+}
+
+/// A value Kea writes by itself where nothing was given.
+fn kea_default(v: &Value) -> bool {
+    is_empty(v)
+        || matches!(v, Value::Bool(false))
+        || v.as_str().is_some_and(|s| s.is_empty() || s == "0.0.0.0")
+}
+
+/// Null, `[]` or `{}`: what Kea may leave out of its config-get.
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
     }
 }
 
@@ -750,6 +772,25 @@ mod tests {
              "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.1.0.5",
                                "hostname": "", "option-data": []}]}]));
         assert_eq!(edit_is_live(&base, &edited, &read), Ok(()));
+        // The last class deleted: Kea leaves the emptied list out of its config-get.
+        let mut with_class = base.clone();
+        with_class["Dhcp4"]["client-classes"] = json!([{"name": "phones"}]);
+        let mut no_class = with_class.clone();
+        no_class["Dhcp4"]["client-classes"] = json!([]);
+        assert_eq!(edit_is_live(&with_class, &no_class, &base), Ok(()));
+        assert!(edit_is_live(&with_class, &no_class, &with_class).is_err());
+        // A reservation replaced by one without Kea's defaults reads back with them.
+        let mut one = base.clone();
+        one["Dhcp4"]["subnet4"][0]["reservations"] = json!([{"hw-address": "aa:bb:cc:00:00:01",
+            "ip-address": "10.1.0.5", "hostname": "a", "boot-file-name": "",
+            "next-server": "0.0.0.0", "client-classes": []}]);
+        let mut renamed = one.clone();
+        renamed["Dhcp4"]["subnet4"][0]["reservations"] =
+            json!([{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.1.0.5", "hostname": "b"}]);
+        let mut back = one.clone();
+        back["Dhcp4"]["subnet4"][0]["reservations"][0]["hostname"] = json!("b");
+        assert_eq!(edit_is_live(&one, &renamed, &back), Ok(()));
+        assert!(edit_is_live(&one, &renamed, &one).is_err());
         // The removal did not take: still inactive.
         let mut stale = read.clone();
         stale["Dhcp4"]["subnet4"][1]["client-class"] = json!("never");

@@ -93,6 +93,20 @@ pub enum WriteError {
         restore_error: Option<String>,
     },
 
+    /// config-set got no answer in time; when the server answered again it still ran its
+    /// previous configuration. Nothing else was sent.
+    #[error("server {server}: config-set got no answer ({text}); when the server answered again it still ran its previous configuration: nothing changed")]
+    NotTaken { server: String, text: String },
+
+    /// config-set got no answer and the server stayed silent: it may still be applying
+    /// it. No second config-set was sent over it.
+    #[error("server {server}: config-set got no answer ({text}) and the server has not answered for {waited_secs} s since: it may still be applying the change, and nothing else was sent to it; check it (ddish check) before changing it again")]
+    Unsettled {
+        server: String,
+        text: String,
+        waited_secs: u64,
+    },
+
     #[error("server {server}: the change is live but config-write failed ({text}): it will be lost when kea-dhcp4 restarts; make its config file writable for Kea and repeat the change")]
     NotPersisted {
         server: String,
@@ -207,6 +221,8 @@ impl WriteError {
             | WriteError::Changed { server, .. }
             | WriteError::Rejected { server, .. }
             | WriteError::SetFailed { server, .. }
+            | WriteError::NotTaken { server, .. }
+            | WriteError::Unsettled { server, .. }
             | WriteError::NotPersisted { server, .. }
             | WriteError::Kea { server, .. }
             | WriteError::PeerFailed { server, .. }
@@ -223,7 +239,9 @@ impl WriteError {
     /// after config-set.
     pub fn changed_server(&self) -> bool {
         match self {
-            WriteError::NotPersisted { .. } | WriteError::Unverified { .. } => true,
+            WriteError::NotPersisted { .. }
+            | WriteError::Unverified { .. }
+            | WriteError::Unsettled { .. } => true,
             WriteError::SetFailed { restored, .. }
             | WriteError::RolledBack { restored, .. }
             | WriteError::CommandFailed { restored, .. }
@@ -490,9 +508,12 @@ async fn test_and_ready<'a>(
     })))
 }
 
-/// config-set, then judge by list-commands; on any failure re-send the last good config at
-/// once (KEA_FACTS.md §12). A change of existing subnets only goes as subnet4-update calls,
-/// guarded by config-hash-get against the config it was made on.
+/// config-set, then judge by list-commands; on a failure Kea reports, re-send the last good
+/// config at once (KEA_FACTS.md §12). When the answer is lost or late (a timeout, a dropped
+/// connection, the agent giving up), the config-set may still be running: a second one would
+/// queue behind it (two full reloads, DHCP stalled twice), so ddish waits until the server
+/// answers again and judges by what it runs ([`settle`]). A change of existing subnets only
+/// goes as subnet4-update calls, guarded by config-hash-get against the config it was made on.
 pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
     if let Some(plan) = &p.command_plan {
         return apply_plan(p.client, plan, p.last_good.hash.as_deref()).await;
@@ -502,34 +523,25 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
         .call_with("config-set", Some(&p.edited.wire()))
         .await
     {
-        Ok(_) => match p.client.list_commands().await {
-            Ok(after) => {
-                let after: BTreeSet<String> = after.into_iter().collect();
-                let missing: Vec<&str> = p
-                    .commands_required
-                    .difference(&after)
-                    .map(String::as_str)
-                    .collect();
-                if missing.is_empty() {
-                    return Ok(());
-                }
-                format!(
-                    "Kea accepted it but then lacked the commands {} (a hook library failed to load)",
-                    missing.join(", ")
-                )
-            }
-            Err(e) => {
-                return Err(kea_err(
-                    p.client,
-                    "check the server after config-set (list-commands)",
-                    true,
-                )(e))
-            }
-        },
+        Ok(_) => return commands_back(p).await,
         Err(KeaError::Failed { text, .. }) => text,
-        // A timeout or a lost connection: the new config may or may not be active, so the
-        // last good one goes back either way.
-        Err(e) => e.to_string(),
+        Err(e) => match settle(p, SETTLE_BUDGET).await {
+            Settled::New => return commands_back(p).await,
+            Settled::Old => {
+                return Err(WriteError::NotTaken {
+                    server: p.server(),
+                    text: e.to_string(),
+                })
+            }
+            Settled::Silent(waited) => {
+                return Err(WriteError::Unsettled {
+                    server: p.server(),
+                    text: e.to_string(),
+                    waited_secs: waited.as_secs(),
+                })
+            }
+            Settled::Other(what) => format!("{e}; when the server answered again {what}"),
+        },
     };
     let restore_error = restore(p).await.err();
     Err(WriteError::SetFailed {
@@ -538,6 +550,82 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
         restored: restore_error.is_none(),
         restore_error,
     })
+}
+
+/// After a good config-set: every command the change needs is there (a hook that failed
+/// to load takes its commands away), else the last good config goes back.
+async fn commands_back(p: &Ready<'_>) -> Result<(), WriteError> {
+    let after: BTreeSet<String> = match p.client.list_commands().await {
+        Ok(after) => after.into_iter().collect(),
+        Err(e) => {
+            return Err(kea_err(
+                p.client,
+                "check the server after config-set (list-commands)",
+                true,
+            )(e))
+        }
+    };
+    let missing: Vec<&str> = p
+        .commands_required
+        .difference(&after)
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let failure = format!(
+        "Kea accepted it but then lacked the commands {} (a hook library failed to load)",
+        missing.join(", ")
+    );
+    let restore_error = restore(p).await.err();
+    Err(WriteError::SetFailed {
+        server: p.server(),
+        text: failure,
+        restored: restore_error.is_none(),
+        restore_error,
+    })
+}
+
+/// How long ddish keeps asking a server that lost a config-set's answer what it runs.
+pub const SETTLE_BUDGET: Duration = Duration::from_secs(300);
+
+/// What a server runs once it answers again after a config-set without an answer.
+#[derive(Debug)]
+pub(super) enum Settled {
+    /// The edited configuration: the config-set took.
+    New,
+    /// The configuration before it: it did not.
+    Old,
+    /// Neither (said how).
+    Other(String),
+    /// No answer within the budget (how long ddish asked).
+    Silent(Duration),
+}
+
+/// Asks the server what it runs (the read-back config-get), with back-off from 1 s to 10 s,
+/// until it answers or `budget` is spent. Each question waits behind whatever the server is
+/// doing (Kea answers one command at a time) and changes nothing.
+pub(super) async fn settle(p: &Ready<'_>, budget: Duration) -> Settled {
+    let started = Instant::now();
+    let mut pause = Duration::from_secs(1);
+    loop {
+        tracing::info!(server = %p.server(), "config-set unanswered: asking what the server runs");
+        if let Ok(now) = read_back(p).await {
+            let base = &p.base().value;
+            return if edit_is_live(base, &p.edited.value, &now.value).is_ok() {
+                Settled::New
+            } else if edit_is_live(&p.edited.value, base, &now.value).is_ok() {
+                Settled::Old
+            } else {
+                Settled::Other("it ran neither the previous configuration nor the change".into())
+            };
+        }
+        if started.elapsed() + pause > budget {
+            return Settled::Silent(started.elapsed());
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+    }
 }
 
 /// Re-sends the last good config and checks that every command it had is back.
@@ -571,14 +659,13 @@ pub(super) async fn restore(p: &Ready<'_>) -> Result<(), String> {
     }
 }
 
-/// config-write, read back, verify.
-pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
-    let write = p.client.call("config-write", None).await;
-    let read = match &p.only_subnets {
+/// What the server runs now, in the shape of the edit: what it opened is read open, the
+/// rest may stay held.
+async fn read_back(p: &Ready<'_>) -> Result<LeanConfig, KeaError> {
+    match &p.only_subnets {
         Some(ids) => super::subnet_edit::read_subnets(p.client, ids)
             .await
             .map(|v| LeanConfig::from_value(v, &Reach::Whole)),
-        // What the edit opened is read back open; the rest may stay held.
         None if !p.edited.holds_any() => read_lean(p.client, &Reach::Whole, None).await,
         None => {
             let open: Vec<u32> = p
@@ -589,7 +676,13 @@ pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
                 .collect();
             read_lean(p.client, &Reach::Subnets(open), Some(&p.edited)).await
         }
-    };
+    }
+}
+
+/// config-write, read back, verify.
+pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
+    let write = p.client.call("config-write", None).await;
+    let read = read_back(p).await;
     let (readback, verify_note) = match read {
         Ok(r) => {
             let note = edit_is_live(&p.base().value, &p.edited.value, &r.value).err();

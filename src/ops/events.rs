@@ -299,6 +299,7 @@ mod tests {
             settings: crate::config::Settings {
                 refresh_interval: std::time::Duration::from_secs(30),
                 request_timeout: std::time::Duration::from_secs(5),
+                write_timeout: std::time::Duration::from_secs(90),
                 hold_time: std::time::Duration::from_secs(3600),
                 utilization_under: 10.0,
                 utilization_over: 80.0,

@@ -232,7 +232,8 @@ impl Session {
         if let Some(c) = map.get(name) {
             return Ok(c.clone());
         }
-        let c = KeaClient::new(server, self.config.settings.request_timeout)?;
+        let c = KeaClient::new(server, self.config.settings.request_timeout)?
+            .with_write_timeout(self.config.settings.write_timeout);
         map.insert(name.to_string(), c.clone());
         Ok(c)
     }

@@ -3,6 +3,8 @@
 //! use these.)
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -41,4 +43,11 @@ pub fn ok(o: &Output) -> String {
 pub fn cmd(k: &KeaInstance, command: &str, args: Option<Value>) -> Value {
     k.command(command, args)
         .unwrap_or_else(|e| panic!("{command}: {e}"))
+}
+
+/// How many times kea-dhcp4 received `command` (its log has one COMMAND_RECEIVED line each).
+pub fn received(k: &KeaInstance, command: &str) -> usize {
+    let log = std::fs::read_to_string(&k.dhcp_log).unwrap_or_default();
+    let needle = format!("Received command '{command}'");
+    log.lines().filter(|l| l.contains(&needle)).count()
 }
