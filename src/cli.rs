@@ -553,7 +553,8 @@ fn export(
     }
     match output {
         Some(p) => {
-            std::fs::write(p, &buf)
+            ddish::export::create_private(p)
+                .and_then(|mut f| f.write_all(&buf))
                 .map_err(|e| Fail(2, format!("cannot write {}: {e}", p.display())))?;
             eprintln!("wrote {}", p.display());
         }

@@ -116,7 +116,7 @@ pub fn events(cfg: Config, a: EventsArgs) -> Result<ExitCode, Fail> {
         list.truncate(n);
     }
     if let Some(path) = &a.output {
-        let f = std::fs::File::create(path).map_err(|e| {
+        let f = ddish::export::create_private(path).map_err(|e| {
             Fail(
                 2,
                 format!(

@@ -41,6 +41,7 @@ fn example_config_loads_and_covers_every_key() {
     for key in [
         "refresh_interval",
         "request_timeout",
+        "write_timeout",
         "hold_time",
         "utilization_under",
         "utilization_over",
@@ -53,6 +54,7 @@ fn example_config_loads_and_covers_every_key() {
         "password_file",
         "password_env",
         "ca_file",
+        "allow_plain_http",
         "tags",
         "role",
         "[server.fields]",

@@ -255,6 +255,7 @@ fn proxied_client(
         user: None,
         password: None,
         ca_file: None,
+        allow_plain_http: false,
         tags: vec![],
         fields: Default::default(),
         role: Role::default(),
@@ -363,5 +364,78 @@ fn a_late_config_set_is_never_overlapped() {
          change reported done after {:.1} s; config-set lost before Kea: 0 sent, reported \
          unchanged",
         took.as_secs_f64()
+    );
+}
+
+/// A loopback HTTP server that answers every request with `reply` (then closes).
+fn canned_server(reply: &'static [u8]) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(reply);
+        }
+    });
+    addr
+}
+
+fn client_at(addr: std::net::SocketAddr, password_file: &std::path::Path) -> ddish::kea::KeaClient {
+    use ddish::config::{ApiStyle, Role, SecretSource, ServerConfig};
+    let s = ServerConfig {
+        name: "kea-x".into(),
+        url: format!("http://{addr}/"),
+        api: ApiStyle::Agent,
+        service: "dhcp4".into(),
+        user: Some("admin".into()),
+        password: Some(SecretSource::File(password_file.to_path_buf())),
+        ca_file: None,
+        allow_plain_http: false,
+        tags: vec![],
+        fields: Default::default(),
+        role: Role::default(),
+    };
+    ddish::kea::KeaClient::new(&s, std::time::Duration::from_secs(5)).unwrap()
+}
+
+/// F6/F7 without a Kea: a redirect is not followed (the request and its password would go
+/// where the config does not say), a reply announcing more than the cap is refused before
+/// it is read, and neither error shows the password.
+#[test]
+fn redirects_and_oversized_replies_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "fault-secret-7731\n").unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+
+    let to = canned_server(
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:9/steal\r\nContent-Length: 0\r\n\r\n",
+    );
+    let e = rt
+        .block_on(client_at(to, &pw).call("version-get", None))
+        .expect_err("a redirect is an error");
+    let text = e.to_string();
+    assert!(
+        text.contains("HTTP 302") && text.contains("does not follow"),
+        "{text}"
+    );
+    assert!(!text.contains("fault-secret-7731"));
+
+    let big = canned_server(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300000000\r\n\r\n[{\"result\": 0",
+    );
+    let started = Instant::now();
+    let e = rt
+        .block_on(client_at(big, &pw).call("config-get", None))
+        .expect_err("a 300 MB reply is refused");
+    let text = e.to_string();
+    assert!(text.contains("larger than 256 MB"), "{text}");
+    assert!(!text.contains("fault-secret-7731"));
+    println!(
+        "F6 redirect: refused (HTTP 302, not followed); F7 300 MB reply: refused in {} ms \
+         before reading it",
+        started.elapsed().as_millis()
     );
 }

@@ -21,6 +21,7 @@ fn server(url: &str) -> ServerConfig {
         user: None,
         password: None,
         ca_file: None,
+        allow_plain_http: false,
         tags: vec![],
         fields: Default::default(),
         role: Role::default(),

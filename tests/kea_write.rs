@@ -33,6 +33,7 @@ fn client(name: &str, url: &str, auth: Option<(&str, &Path)>) -> KeaClient {
         user: auth.map(|(u, _)| u.to_string()),
         password: auth.map(|(_, p)| SecretSource::File(p.to_path_buf())),
         ca_file: None,
+        allow_plain_http: false,
         tags: vec![],
         fields: Default::default(),
         role: Role::default(),

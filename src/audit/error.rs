@@ -14,6 +14,12 @@ pub enum AuditError {
     Write { path: PathBuf, source: io::Error },
     #[error("cannot read the history journal {}: {source}; {}", path.display(), fix(source))]
     Read { path: PathBuf, source: io::Error },
+    #[error("the history journal {} is {} MB, more than ddish reads ({} MB): move it aside (ddish starts a new one) and keep the old one as an archive", path.display(), size >> 20, limit >> 20)]
+    TooBig {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
 }
 
 /// What to do about an I/O failure on the journal.
@@ -21,7 +27,7 @@ fn fix(e: &io::Error) -> &'static str {
     match e.kind() {
         io::ErrorKind::PermissionDenied => {
             "check its permissions (admins sharing one journal need a common group and \
-             mode 0660), or set `journal` under [settings] in the config to a file you may write"
+             a setgid directory: chgrp GROUP DIR; chmod 2770 DIR), or set `journal` under [settings] in the config to a file you may write"
         }
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
             "the disk (or your quota) is full: free some space"

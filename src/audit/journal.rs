@@ -14,8 +14,8 @@ use super::entry::Entry;
 use super::error::AuditError;
 use super::redact::redact;
 
-/// Group-writable so admins sharing a journal can all append (the umask may narrow it).
-const FILE_MODE: u32 = 0o660;
+/// The largest journal ddish reads whole (a line is ~300 bytes: ~1.7M entries).
+pub const MAX_READ: u64 = 512 << 20;
 
 #[derive(Clone, Debug)]
 pub struct Journal {
@@ -61,7 +61,8 @@ impl Journal {
             .read(true)
             .append(true)
             .create(true)
-            .mode(FILE_MODE)
+            // Private, or group-writable in a shared (setgid) directory.
+            .mode(super::file_mode_for(&self.path))
             .open(&self.path)
             .map_err(|source| self.err_open(source))?;
         let _lock = Flock::new(&f, libc::LOCK_EX).map_err(|source| AuditError::Lock {
@@ -117,13 +118,22 @@ impl Journal {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(JournalRead::default()),
             Err(source) => return Err(self.err_open(source)),
         };
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if size > MAX_READ {
+            return Err(AuditError::TooBig {
+                path: self.path.clone(),
+                size,
+                limit: MAX_READ,
+            });
+        }
         let mut bytes = Vec::new();
         {
             let _lock = Flock::new(&f, libc::LOCK_SH).map_err(|source| AuditError::Lock {
                 path: self.path.clone(),
                 source,
             })?;
-            (&f).read_to_end(&mut bytes)
+            (&f).take(MAX_READ)
+                .read_to_end(&mut bytes)
                 .map_err(|source| AuditError::Read {
                     path: self.path.clone(),
                     source,

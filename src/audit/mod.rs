@@ -2,12 +2,14 @@
 //! ddish processes (admins on one jump host may point `settings.journal` at one file).
 mod entry;
 mod error;
+mod file_mode;
 mod journal;
 mod redact;
 mod server_lock;
 
 pub use entry::{current_user, Entry};
 pub use error::AuditError;
+pub use file_mode::{file_mode_for, file_mode_in};
 pub use journal::{Journal, JournalRead};
 pub use redact::redact;
 pub use server_lock::{lock_dir, lock_servers, LockError, WriteLock};

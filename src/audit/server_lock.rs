@@ -14,8 +14,6 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Group-writable like the journal: admins sharing it share the locks.
-const FILE_MODE: u32 = 0o660;
 /// How often a busy lock is tried again.
 const RETRY: Duration = Duration::from_millis(50);
 
@@ -144,7 +142,7 @@ fn open(path: &Path) -> io::Result<(File, bool)> {
         .write(true)
         .create(true)
         .truncate(false)
-        .mode(FILE_MODE)
+        .mode(super::file_mode_for(path))
         .open(path)
     {
         Ok(f) => Ok((f, true)),

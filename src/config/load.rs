@@ -35,6 +35,7 @@ const SERVER_KEYS: &[&str] = &[
     "password_file",
     "password_env",
     "ca_file",
+    "allow_plain_http",
     "tags",
     "role",
     "fields",
@@ -543,6 +544,18 @@ impl Validator<'_> {
             }
             c => c.as_ref().map(|c| resolve(&self.base, c.get_ref())),
         };
+        let allow_plain_http = s.allow_plain_http.as_ref().is_some_and(|a| *a.get_ref());
+        if let Some(u) = &s.user {
+            if !https && !allow_plain_http && !crate::config::loopback_url(&url) {
+                return self.err(
+                    u.span(),
+                    "basic authentication over plain http:// would send the password \
+                     readable to anyone on the path",
+                    "use an https:// url (with ca_file for your CA), or set \
+                     allow_plain_http = true for this server if the network is trusted",
+                );
+            }
+        }
         let mut tags = Vec::with_capacity(s.tags.len());
         for t in &s.tags {
             let tag = self.name(t, "tag", "prod")?;
@@ -571,6 +584,7 @@ impl Validator<'_> {
             user,
             password: password.map(|(_, p)| p),
             ca_file,
+            allow_plain_http,
             tags,
             fields,
             role,

@@ -49,6 +49,7 @@ pub struct RawServer {
     pub password_file: Option<Spanned<String>>,
     pub password_env: Option<Spanned<String>>,
     pub ca_file: Option<Spanned<String>>,
+    pub allow_plain_http: Option<Spanned<bool>>,
     #[serde(default)]
     pub tags: Vec<Spanned<String>>,
     pub role: Option<Spanned<String>>,

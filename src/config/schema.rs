@@ -47,6 +47,9 @@ pub struct ServerConfig {
     pub password: Option<SecretSource>,
     /// PEM CA bundle to trust for `https://` URLs.
     pub ca_file: Option<PathBuf>,
+    /// Basic auth over `http://` to a host other than loopback is refused unless this is
+    /// set: the password would cross the network readable.
+    pub allow_plain_http: bool,
     pub tags: Vec<String>,
     /// Free key/value fields (region, site, ...), for grouping (issue 6).
     pub fields: BTreeMap<String, String>,

@@ -266,6 +266,13 @@ pub async fn axfr(zone: &ZoneConfig, timeout: Duration) -> Result<Vec<ZoneRecord
                 server: zone.primary,
             });
         }
+        if records.len() + reply.answers().len() > AXFR_MAX_RECORDS {
+            return Err(DnsError::TooBig {
+                zone: zname,
+                server: zone.primary,
+                limit: AXFR_MAX_RECORDS,
+            });
+        }
         records.extend(reply.answers().iter().map(zone_record));
     }
     if records.len() > 1 && records.last().is_some_and(|r| r.rtype == "SOA") {
@@ -273,6 +280,9 @@ pub async fn axfr(zone: &ZoneConfig, timeout: Duration) -> Result<Vec<ZoneRecord
     }
     Ok(records)
 }
+
+/// The most records a zone transfer keeps (~200 bytes each: 200 MB at most).
+pub const AXFR_MAX_RECORDS: usize = 1_000_000;
 
 fn zone_record(r: &Record) -> ZoneRecord {
     ZoneRecord {

@@ -78,6 +78,15 @@ pub enum DnsError {
     NoReverseZone { ip: IpAddr },
     #[error("{0}")]
     BadInput(String),
+    #[error(
+        "zone {zone} from {server} has more than {limit} records: ddish stopped the transfer \
+         (a zone that big is not browsed record by record; look it up by name instead)"
+    )]
+    TooBig {
+        zone: String,
+        server: SocketAddr,
+        limit: usize,
+    },
     #[error("not attempted: {0}")]
     Skipped(String),
     #[error("{0}")]
@@ -110,6 +119,7 @@ impl DnsError {
             DnsError::UnknownZone { .. } => "unknown-zone",
             DnsError::NoReverseZone { .. } => "no-reverse-zone",
             DnsError::BadInput(_) => "bad-input",
+            DnsError::TooBig { .. } => "too-big",
             DnsError::Skipped(_) => "skipped",
             DnsError::Other(_) => "other",
         }

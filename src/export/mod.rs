@@ -10,6 +10,9 @@ use crate::model::tree::{NodeKind, ScopeSummary, ServerTree};
 use crate::model::{NetworkDef, RangeSet, ScopeCounts, ScopeStatus, ScopeView, Thresholds};
 use crate::ops::ServerHealth;
 
+mod safe_csv;
+pub use safe_csv::{neutralise, SafeCsv};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("could not write CSV: {0}")]
@@ -52,13 +55,25 @@ pub fn rfc3339(t: i64) -> String {
     )
 }
 
+/// Creates (or truncates) an export file, readable by its owner only when new (0600):
+/// exports name clients, MACs and hostnames.
+pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Any table already in text form (a console screen's rows): header, then records.
 pub fn table_csv<W: Write>(
     w: W,
     header: &[String],
     rows: &[Vec<String>],
 ) -> Result<(), ExportError> {
-    let mut c = csv::Writer::from_writer(w);
+    let mut c = SafeCsv::new(w);
     c.write_record(header)?;
     for r in rows {
         c.write_record(r)?;
@@ -68,7 +83,7 @@ pub fn table_csv<W: Write>(
 }
 
 pub fn servers_csv<W: Write>(w: W, rows: &[ServerHealth]) -> Result<(), ExportError> {
-    let mut c = csv::Writer::from_writer(w);
+    let mut c = SafeCsv::new(w);
     c.write_record([
         "server",
         "url",
@@ -113,7 +128,7 @@ pub fn networks_claims_csv<W: Write>(
     tree: &ServerTree,
     networks: Option<&[NetworkDef]>,
 ) -> Result<(), ExportError> {
-    let mut c = csv::Writer::from_writer(w);
+    let mut c = SafeCsv::new(w);
     c.write_record([
         "server",
         "kind",
@@ -175,7 +190,7 @@ pub fn claims_csv<W: Write>(
     server: &str,
     networks: &[NetworkDef],
 ) -> Result<(), ExportError> {
-    let mut c = csv::Writer::from_writer(w);
+    let mut c = SafeCsv::new(w);
     c.write_record(["server", "network", "ip", "mac", "hostname", "comment"])?;
     for n in networks {
         for x in &n.claims {
@@ -255,7 +270,7 @@ pub fn scopes_csv_with<W: Write>(
     keep: &dyn Fn(usize) -> bool,
     exact: Option<&HashMap<u32, ScopeCounts>>,
 ) -> Result<(), ExportError> {
-    let mut c = csv::Writer::from_writer(w);
+    let mut c = SafeCsv::new(w);
     c.write_record([
         "server",
         "subnet_id",
@@ -340,7 +355,7 @@ pub fn ips_csv<W: Write>(
     view: &ScopeView,
     filter: &dyn Fn(&IpDetail) -> bool,
 ) -> Result<(), ExportError> {
-    let mut c = csv::Writer::from_writer(w);
+    let mut c = SafeCsv::new(w);
     c.write_record([
         "server",
         "scope",

@@ -77,7 +77,10 @@ struct Inner {
 }
 
 /// The most a reply buffer is sized up front from its Content-Length.
-const MAX_PREALLOC: u64 = 256 << 20;
+const MAX_PREALLOC: u64 = 64 << 20;
+/// The largest reply ddish reads (a 10,000-subnet config-get is ~10 MB, a lease page of
+/// 1,000 under 1 MB): a bigger one is a broken or hostile server, not data to hold.
+pub const MAX_BODY: u64 = 256 << 20;
 
 /// Request body: `{"command": .., "service": [..], "arguments": ..}`.
 #[derive(Serialize)]
@@ -156,6 +159,18 @@ impl KeaClient {
             }
             (None, None) => None,
         };
+        if auth.is_some()
+            && url.scheme() == "http"
+            && !server.allow_plain_http
+            && !crate::config::loopback_url(&server.url)
+        {
+            return Err(cfg_err(
+                "basic authentication over plain http:// would send the password readable on \
+                 the network: use an https:// url, or set allow_plain_http = true for this \
+                 server"
+                    .into(),
+            ));
+        }
         let mut builder = reqwest::Client::builder()
             .connect_timeout(request_timeout.min(Duration::from_secs(5)))
             // Below the Control Agent's own idle timeout, so a pooled connection is not
@@ -164,6 +179,9 @@ impl KeaClient {
             .tcp_nodelay(true)
             // Kea is reached directly: never hand credentials to a proxy from the environment.
             .no_proxy()
+            // A redirect would carry the request (and its credentials) somewhere the config
+            // does not name: a 3xx is an error naming the status.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("ddish/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &server.ca_file {
             let pem = std::fs::read(path)
@@ -177,7 +195,9 @@ impl KeaClient {
                         path.display()
                     ))
                 })?;
-            builder = builder.tls_certs_merge(certs);
+            // Pinned: only these CAs, not the system's roots as well (a public CA could
+            // otherwise vouch for a look-alike of an internal Kea).
+            builder = builder.tls_certs_only(certs);
         } else if url.scheme() == "http" {
             // Plain HTTP never verifies a certificate: loading the system's CA roots (~145
             // certificates parsed) would only add ~10 ms to every CLI action.
@@ -482,10 +502,23 @@ impl KeaClient {
         }
         // Chunk by chunk into one buffer of the announced size: `bytes()` holds the chunks
         // and their concatenation at once (twice a 10 MB config-get).
+        let too_big = || KeaError::Malformed {
+            server: i.name.clone(),
+            detail: format!(
+                "its reply to '{command}' is larger than {} MB; ddish stopped reading it",
+                MAX_BODY >> 20
+            ),
+        };
+        if resp.content_length().is_some_and(|n| n > MAX_BODY) {
+            return Err(too_big());
+        }
         let mut body = Vec::with_capacity(
             usize::try_from(resp.content_length().unwrap_or(0).min(MAX_PREALLOC)).unwrap_or(0),
         );
         while let Some(chunk) = resp.chunk().await.map_err(fail)? {
+            if (body.len() + chunk.len()) as u64 > MAX_BODY {
+                return Err(too_big());
+            }
             body.extend_from_slice(&chunk);
         }
         let body = bytes::Bytes::from(body);
@@ -588,6 +621,7 @@ mod tests {
             user: None,
             password: None,
             ca_file: None,
+            allow_plain_http: false,
             tags: vec![],
             fields: Default::default(),
             role: Role::default(),

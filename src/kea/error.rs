@@ -55,6 +55,7 @@ fn http_hint(status: u16) -> &'static str {
         400 => ": Kea rejected the request as malformed (a ddish bug, please report it)",
         403 => ": access denied; check the user's permissions on the Control Agent",
         404 | 405 => ": the url does not point at a Kea control API",
+        300..=399 => ": a redirect, which ddish does not follow (it would carry the request and its password elsewhere); put the final url in the config",
         500..=599 => ": the server or a proxy in front of it failed",
         _ => ": check that the url points at kea-ctrl-agent",
     }

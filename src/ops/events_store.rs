@@ -18,9 +18,6 @@ use crate::config::Config;
 use super::observe::Snapshot;
 use super::Event;
 
-/// Group-writable like the journal (the umask may narrow it).
-const FILE_MODE: u32 = 0o660;
-
 /// The files of one journal's observations.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventFiles {
@@ -39,7 +36,7 @@ pub struct Stored {
 fn fix(e: &io::Error) -> &'static str {
     match e.kind() {
         io::ErrorKind::PermissionDenied => {
-            "check its permissions (admins sharing it need a common group and mode 0660), or \
+            "check its permissions (admins sharing it need a common group on a setgid directory: chgrp GROUP DIR; chmod 2770 DIR), or \
              set `journal` under [settings] to a path in a directory you may write"
         }
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => {
@@ -122,7 +119,7 @@ impl EventFiles {
             .append(append)
             .create(true)
             .truncate(false)
-            .mode(FILE_MODE)
+            .mode(crate::audit::file_mode_for(path))
             .open(path)
     }
 
@@ -162,7 +159,7 @@ impl EventFiles {
                 .write(true)
                 .create(true)
                 .truncate(true)
-                .mode(FILE_MODE)
+                .mode(crate::audit::file_mode_for(&tmp))
                 .open(&tmp)?;
             f.write_all(&body)?;
             f.sync_data()?;

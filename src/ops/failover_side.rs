@@ -102,6 +102,7 @@ pub(super) fn url_side(
         user: user.map(str::to_string),
         password: password_src,
         ca_file: None,
+        allow_plain_http: false,
         tags: Vec::new(),
         fields: BTreeMap::new(),
         role: Role::Admin,

@@ -650,7 +650,7 @@ pub fn write_export_to(
     t: &Thresholds,
     path: &std::path::Path,
 ) -> Result<(), String> {
-    let file = std::fs::File::create(path).map_err(|e| {
+    let file = export::create_private(path).map_err(|e| {
         format!(
             "cannot create {}: {e} (check that the directory is writable)",
             path.display()
