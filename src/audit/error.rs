@@ -54,7 +54,7 @@ mod tests {
         };
         let m = e.to_string();
         assert!(m.starts_with("cannot write to the history journal /srv/ddish/journal.jsonl"));
-        assert!(m.contains("permissions") && m.contains("0660"), "{m}");
+        assert!(m.contains("permissions") && m.contains("chmod 2770"), "{m}");
         let e = AuditError::Write {
             path: "/srv/j".into(),
             source: io::Error::from_raw_os_error(libc::ENOSPC),
