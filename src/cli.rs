@@ -183,7 +183,11 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
 }
 
 /// A session whose waits (another ddish writing to the same server) are told on stderr.
+/// Writes a killed ddish left unfinished are told first.
 fn cli_session(cfg: Config, read_only: bool) -> std::sync::Arc<Session> {
+    for i in ddish::ops::unfinished_writes(&cfg) {
+        eprintln!("ddish: warning: {}", ddish::ops::describe_unfinished(&i));
+    }
     let s = Session::new_with(cfg, read_only);
     s.on_notice(Box::new(|t| eprintln!("ddish: {t}")));
     s
@@ -379,7 +383,37 @@ fn check(cfg: Config) -> Result<ExitCode, Fail> {
     let session = Session::new(cfg);
     let rows = rt.block_on(session.check_all());
     print!("{}", check_table(&rows));
-    let failing = rows.iter().any(|r| !r.reachable || r.error.is_some());
+    let mut failing = rows.iter().any(|r| !r.reachable || r.error.is_some());
+    // HA peers must serve the same subnets, pools and reservations.
+    for d in rt.block_on(session.ha_drift()) {
+        if d.differences.is_empty() {
+            continue;
+        }
+        failing = true;
+        println!();
+        println!(
+            "DRIFT between HA peers {} and {}:",
+            d.servers.0, d.servers.1
+        );
+        for line in &d.differences {
+            println!("  {line}");
+        }
+    }
+    // Writes a killed ddish left unfinished: each server against what it ran before.
+    for (intent, servers) in rt.block_on(session.reconcile_unfinished()) {
+        failing = true;
+        println!();
+        println!(
+            "UNFINISHED WRITE '{}' by {} at {} (pid {}):",
+            intent.what,
+            intent.user,
+            ddish::export::rfc3339(intent.started),
+            intent.pid
+        );
+        for (server, state) in servers {
+            println!("  {server}: {}", state.describe());
+        }
+    }
     Ok(if failing {
         ExitCode::from(2)
     } else {

@@ -439,3 +439,138 @@ fn redirects_and_oversized_replies_are_refused() {
         started.elapsed().as_millis()
     );
 }
+
+/// F1: `ddish ip reserve` on an HA pair killed (SIGKILL) as Kea receives each step of the
+/// write. Each peer then runs the old or the new configuration, never a third; the next
+/// ddish warns about the unfinished write, and `ddish check` compares each server with what
+/// it ran before the write (then forgets it).
+#[test]
+fn a_killed_write_leaves_old_or_new_and_is_reported() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-faults-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let lab = start(dir.path(), 22230);
+    let cfg = lab.info.config_path.clone();
+    let old: Vec<Vec<(String, String)>> = (0..2)
+        .map(|i| reservations(&lab, i, "10.20.0.0/24"))
+        .collect();
+    let mut table = Vec::new();
+    for (n, (peer, step)) in [(0, "config-test"), (0, "config-set"), (1, "config-set")]
+        .into_iter()
+        .enumerate()
+    {
+        let ip = format!("10.20.0.{}", 120 + n);
+        let mac = format!("02:00:00:00:fd:{n:02x}");
+        let seen = common::received(&lab.kea[peer], step);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ddish"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["ip", "reserve", &ip, "--mac", &mac, "--yes"])
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while common::received(&lab.kea[peer], step) == seen {
+            assert!(
+                Instant::now() < deadline,
+                "kea-{} never got {step}",
+                peer + 1
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "ddish ended before {step}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Kea finishes what it received; then each peer is old or new.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let mut states = Vec::new();
+        for i in 0..2 {
+            let now = reservations(&lab, i, "10.20.0.0/24");
+            let mut new = old[i].clone();
+            new.push((ip.clone(), mac.replace(':', "")));
+            let mut sorted = now.clone();
+            sorted.sort();
+            new.sort();
+            let mut was = old[i].clone();
+            was.sort();
+            let state = if sorted == was {
+                "old"
+            } else if sorted == new
+                || sorted == {
+                    let mut n2 = old[i].clone();
+                    n2.push((ip.clone(), mac.clone()));
+                    n2.sort();
+                    n2
+                }
+            {
+                "new"
+            } else {
+                panic!("kea-{}: neither old nor new: {now:?}", i + 1)
+            };
+            states.push(state);
+        }
+        // The next ddish says so, `ddish check` compares and then forgets it.
+        let o = ddish(&cfg, &["ip", "show", &ip]);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(
+            err.contains("an earlier write did not finish: 'reserve' on kea-1, kea-2"),
+            "{err}"
+        );
+        let o = ddish(&cfg, &["check"]);
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert!(out.contains("UNFINISHED WRITE 'reserve'"), "{out}");
+        assert!(
+            out.contains("  kea-1: ") && out.contains("  kea-2: "),
+            "{out}"
+        );
+        // Peers left different are named as drift, down to the reservation.
+        let drift = out.contains("DRIFT between HA peers kea-1 and kea-2:");
+        assert_eq!(drift, states[0] != states[1], "{out}");
+        if states[0] != states[1] {
+            let only = if states[0] == "new" { "kea-1" } else { "kea-2" };
+            assert!(
+                out.contains(&format!("reservation {ip} only on {only}")),
+                "{out}"
+            );
+        }
+        let o = ddish(&cfg, &["ip", "show", &ip]);
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).contains("did not finish"),
+            "reported once"
+        );
+        table.push(format!(
+            "killed at {step} on kea-{}: kea-1 {}, kea-2 {}",
+            peer + 1,
+            states[0],
+            states[1]
+        ));
+        // Put both peers back to the old reservations for the next round.
+        for (i, k) in lab.kea.iter().enumerate() {
+            let r = common::cmd(k, "config-get", None);
+            let mut c = r["arguments"].clone();
+            if let Some(o) = c.as_object_mut() {
+                o.remove("hash");
+            }
+            let s = ddish::kea::find_subnet_mut(&mut c["Dhcp4"], |s| s["subnet"] == "10.20.0.0/24")
+                .unwrap();
+            s["reservations"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|r| r["ip-address"] != ip.as_str());
+            let set = common::cmd(k, "config-set", Some(c));
+            assert_eq!(set["result"], 0, "kea-{}: {set}", i + 1);
+        }
+    }
+    println!(
+        "F1 SIGKILL of `ip reserve` on an HA pair: {}",
+        table.join("; ")
+    );
+}

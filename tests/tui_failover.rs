@@ -761,7 +761,7 @@ mod real {
         app.now = ops::now();
         app.update(Msg::Resize(80, 24));
         let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
-        let (tx, task) = worker::spawn(session.clone(), op_timeout(cfg), out_tx);
+        let (tx, task, _writes) = worker::spawn(session.clone(), op_timeout(cfg), out_tx);
         let mut rig = Rig {
             app,
             tx,

@@ -128,7 +128,8 @@ url = "http://127.0.0.1:20612/"
     app.now = ops::now();
     app.update(Msg::Resize(80, 24));
     let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (tx, task) = worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let (tx, task, _writes) =
+        worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
     let mut rig = Rig {
         app,
         tx,
@@ -366,7 +367,8 @@ role = "operator"
     app.now = ops::now();
     app.update(Msg::Resize(80, 24));
     let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (tx, task) = worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let (tx, task, _writes) =
+        worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
     let mut rig = Rig {
         app,
         tx,
@@ -491,7 +493,8 @@ fn rig_for(config: &ddish::config::Config) -> Rig {
     app.now = ops::now();
     app.update(Msg::Resize(80, 24));
     let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (tx, _task) = worker::spawn(Session::new(config.clone()), op_timeout(config), out_tx);
+    let (tx, _task, _writes) =
+        worker::spawn(Session::new(config.clone()), op_timeout(config), out_tx);
     Rig {
         app,
         tx,

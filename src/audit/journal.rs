@@ -14,6 +14,9 @@ use super::entry::Entry;
 use super::error::AuditError;
 use super::redact::redact;
 
+/// The `result` of a write's intent line, written before the write touches a server.
+pub const INTENT: &str = "intent";
+
 /// The largest journal ddish reads whole (a line is ~300 bytes: ~1.7M entries).
 pub const MAX_READ: u64 = 512 << 20;
 
@@ -149,6 +152,8 @@ impl Journal {
                 continue;
             }
             match serde_json::from_str::<Entry>(line) {
+                // A write's intent line is not a change (its outcome line follows).
+                Ok(e) if e.result == INTENT => {}
                 Ok(e) => out.entries.push(e),
                 Err(_) => out.skipped += 1,
             }

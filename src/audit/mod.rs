@@ -3,6 +3,7 @@
 mod entry;
 mod error;
 mod file_mode;
+mod intent;
 mod journal;
 mod redact;
 mod server_lock;
@@ -10,6 +11,7 @@ mod server_lock;
 pub use entry::{current_user, Entry};
 pub use error::AuditError;
 pub use file_mode::{file_mode_for, file_mode_in};
-pub use journal::{Journal, JournalRead};
+pub use intent::{dismiss as dismiss_intent, record as record_intent, unfinished, Intent};
+pub use journal::{Journal, JournalRead, INTENT};
 pub use redact::redact;
 pub use server_lock::{lock_dir, lock_servers, LockError, WriteLock};

@@ -41,6 +41,24 @@ pub struct WriteLock {
     /// Whether another process held one of them first: what this process read before
     /// waiting may be out of date.
     pub waited: bool,
+    /// The write's intent file (`intent.rs`), removed with the lock: a write that ends in
+    /// any way but death leaves none.
+    intent: Option<PathBuf>,
+}
+
+impl WriteLock {
+    /// Ties the intent file at `path` to this lock.
+    pub fn set_intent(&mut self, path: PathBuf) {
+        self.intent = Some(path);
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        if let Some(p) = self.intent.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// The folder of the lock files for a journal at `journal`.
@@ -111,6 +129,7 @@ pub async fn lock_servers(
     Ok(WriteLock {
         _files: files,
         waited,
+        intent: None,
     })
 }
 

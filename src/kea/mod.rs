@@ -5,6 +5,7 @@ mod class_write;
 mod client;
 mod config;
 mod config_reply;
+mod drift;
 mod error;
 mod ha;
 pub mod ha_setup;
@@ -27,6 +28,7 @@ pub use class_field::{classes_of, has_class, remove_classes, set_class};
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
 pub use config::{config_digest, parse_config, parse_config_body, KeaConfig};
 pub use config_reply::ConfigReply;
+pub use drift::drift;
 pub use error::KeaError;
 pub use ha::{
     ha_peers, safe_config_edit_pair, safe_config_edit_pair_allowing, safe_config_edit_pair_on,

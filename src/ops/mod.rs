@@ -12,12 +12,14 @@ pub mod search;
 mod session;
 mod write;
 mod write_lock;
+pub use write_lock::{describe_unfinished, dismiss_unfinished, unfinished_writes, SinceIntent};
 pub mod zones;
 
 pub use actions::{
     validate_client_id, validate_hostname, validate_mac, ActionOutcome, ClaimRequest, Ident, Need,
     ReservationRequest, ReservationType,
 };
+pub use peers::PeerDrift;
 pub use session::{ha_summary, OpError, Session};
 
 use crate::model::{ServerTree, Utilization};

@@ -110,3 +110,50 @@ impl Session {
         Ok(Some(out.into_iter().map(|(_, n, c)| (n, c)).collect()))
     }
 }
+
+/// What differs between two HA peers' configurations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerDrift {
+    pub servers: (String, String),
+    /// Empty: the same subnets, pools, options and reservations.
+    pub differences: Vec<String>,
+}
+
+impl Session {
+    /// Every configured HA pair, each compared subnet by subnet (`kea::drift`). Two
+    /// config-gets per pair: for `ddish check` and the failover screen, not the refresh.
+    /// A server that cannot be read is left out (its row in `check` says why).
+    pub async fn ha_drift(&self) -> Vec<PeerDrift> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for s in &self.config().servers {
+            let Ok(peers) = self.peers(&s.name).await else {
+                continue;
+            };
+            if let [(a, _), (b, _)] = peers.as_slice() {
+                let p = if a <= b {
+                    (a.clone(), b.clone())
+                } else {
+                    (b.clone(), a.clone())
+                };
+                if !pairs.contains(&p) {
+                    pairs.push(p);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (a, b) in pairs {
+            let read = |n: &str| {
+                let c = self.client(n);
+                async move { c.ok()?.config_get_raw().await.ok() }
+            };
+            let (ca, cb) = tokio::join!(read(&a), read(&b));
+            if let (Some(ca), Some(cb)) = (ca, cb) {
+                out.push(PeerDrift {
+                    differences: crate::kea::drift(&ca, &a, &cb, &b),
+                    servers: (a, b),
+                });
+            }
+        }
+        out
+    }
+}

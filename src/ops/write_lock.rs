@@ -2,6 +2,9 @@
 //! HA peers) before reading what they change, so two ddish processes never interleave
 //! writes on a server (`audit::lock_servers`). Writers on other hosts are caught by the
 //! unchanged-since-read check and the read-back.
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::audit::{self, WriteLock};
@@ -53,11 +56,148 @@ impl Session {
             audit::LockError::Busy { .. } => OpError::Busy(e.to_string()),
             audit::LockError::Io { .. } => OpError::Refused(e.to_string()),
         })?;
+        let mut lock = lock;
         if lock.waited {
             for n in names {
                 self.forget_reads(n);
             }
         }
+        self.record_intent(&mut lock, &dir, names, what).await;
         Ok(lock)
+    }
+
+    /// Before anything is sent: an intent line in the journal and an intent file beside the
+    /// locks, with each server's config hash now (the lock removes the file when the write
+    /// ends; a killed write leaves it for the next start to report). Failing to record warns
+    /// and never stops the write.
+    async fn record_intent(&self, lock: &mut WriteLock, dir: &Path, names: &[&str], what: &str) {
+        static SEQ: AtomicU64 = AtomicU64::new(0);
+        let hash = |n: &str| {
+            let client = self.client(n).ok();
+            async move {
+                let c = client?;
+                // A dead server must not hold the write up here: its own error comes next.
+                tokio::time::timeout(Duration::from_secs(2), c.config_hash())
+                    .await
+                    .ok()?
+                    .ok()?
+            }
+        };
+        let mut unique: Vec<&str> = names.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        let hashes = futures_util::future::join_all(unique.iter().map(|n| hash(n))).await;
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let intent = audit::Intent {
+            id: format!(
+                "{}-{}-{}",
+                std::process::id(),
+                started.as_millis(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ),
+            what: what.to_string(),
+            user: audit::current_user(),
+            pid: std::process::id(),
+            started: started.as_secs() as i64,
+            servers: unique
+                .iter()
+                .map(|n| n.to_string())
+                .zip(hashes)
+                .collect::<BTreeMap<_, _>>(),
+        };
+        let mut line = audit::Entry::new(unique.first().copied().unwrap_or(""), what)
+            .after(serde_json::json!({"intent": intent.id, "servers": unique}));
+        line.result = audit::INTENT.into();
+        if let Err(e) = audit::Journal::new(&self.config().settings.journal).append(&line) {
+            tracing::warn!("the write's intent line was not journaled: {e}");
+        }
+        match audit::record_intent(dir, &intent) {
+            Ok(p) => lock.set_intent(p),
+            Err(e) => tracing::warn!("the write's intent file was not written: {e}"),
+        }
+    }
+}
+
+/// Writes that a killed ddish left unfinished on this host (their intent files), oldest
+/// first.
+pub fn unfinished_writes(config: &crate::config::Config) -> Vec<audit::Intent> {
+    audit::unfinished(&audit::lock_dir(&config.settings.journal))
+}
+
+/// Forgets an unfinished write once it has been reported and checked.
+pub fn dismiss_unfinished(config: &crate::config::Config, intent: &audit::Intent) {
+    let _ = audit::dismiss_intent(&audit::lock_dir(&config.settings.journal), intent);
+}
+
+/// One line about a write a killed ddish left unfinished.
+pub fn describe_unfinished(i: &audit::Intent) -> String {
+    format!(
+        "an earlier write did not finish: '{}' on {} by {} at {} (pid {}, stopped in the \
+         middle); `ddish check` compares those servers with what they ran before it",
+        i.what,
+        i.servers.keys().cloned().collect::<Vec<_>>().join(", "),
+        i.user,
+        crate::export::rfc3339(i.started),
+        i.pid
+    )
+}
+
+/// Where a server stands against an unfinished write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SinceIntent {
+    /// Kea's config hash is what it was when the write began: the write changed nothing.
+    Unchanged,
+    /// It differs: the write (or part of it) took, or someone changed it since.
+    Changed,
+    /// No hash to compare (Kea 2.2, or none was read then).
+    Unknown,
+    /// The server did not answer now.
+    Unreachable(String),
+}
+
+impl SinceIntent {
+    pub fn describe(&self) -> String {
+        match self {
+            SinceIntent::Unchanged => {
+                "old: it runs the configuration it ran before the write (nothing changed there)"
+                    .into()
+            }
+            SinceIntent::Changed => "changed since the write began: the change (or part of it) \
+                 took there, or someone else changed it; check it (ddish ip show / scope show)"
+                .into(),
+            SinceIntent::Unknown => "unknown: this server gives no configuration hash (Kea \
+                 2.2); check it (ddish ip show / scope show)"
+                .into(),
+            SinceIntent::Unreachable(e) => format!("not reachable now ({e}); check it later"),
+        }
+    }
+}
+
+impl Session {
+    /// Each unfinished write with where each of its servers stands now; the writes are then
+    /// forgotten (reported once, here).
+    pub async fn reconcile_unfinished(&self) -> Vec<(audit::Intent, Vec<(String, SinceIntent)>)> {
+        let mut out = Vec::new();
+        for intent in unfinished_writes(self.config()) {
+            let mut rows = Vec::new();
+            for (server, then) in &intent.servers {
+                let now = match self.client(server) {
+                    Ok(c) => c.config_hash().await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let state = match (then, now) {
+                    (_, Err(e)) => SinceIntent::Unreachable(e),
+                    (Some(a), Ok(Some(b))) if a.eq_ignore_ascii_case(&b) => SinceIntent::Unchanged,
+                    (Some(_), Ok(Some(_))) => SinceIntent::Changed,
+                    _ => SinceIntent::Unknown,
+                };
+                rows.push((server.clone(), state));
+            }
+            dismiss_unfinished(self.config(), &intent);
+            out.push((intent, rows));
+        }
+        out
     }
 }

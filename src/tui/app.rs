@@ -588,6 +588,11 @@ impl App {
         }
     }
 
+    /// A warning on the status line (what the console found at start).
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.set_status(StatusKind::Warn, text);
+    }
+
     fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
         self.status = Some(Status {
             text: text.into(),

@@ -15,12 +15,14 @@ pub mod terminal;
 pub mod theme;
 pub mod views;
 pub mod worker;
+mod writes;
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 use tokio::time::{interval, interval_at, Instant, MissedTickBehavior};
 
@@ -45,6 +47,10 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
     app.now = ops::now();
     app.utc_offset = local_offset(app.now);
     let timeout = op_timeout(&config);
+    // A write a killed ddish left half-done is the first thing the admin should know.
+    if let Some(i) = ops::unfinished_writes(&config).last() {
+        app.warn(ops::describe_unfinished(i));
+    }
     let session = Session::new_with(config, read_only);
     // The keys shown are exactly what the session will allow.
     for s in &session.config().servers {
@@ -56,7 +62,10 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
         app.rights.insert(s.name.clone(), r);
     }
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();
-    let (req_tx, worker) = worker::spawn(session, timeout, out_tx);
+    let (req_tx, worker, writes) = worker::spawn(session, timeout, out_tx);
+    // A hang-up (the SSH session dropped) or a kill quits like `q`: writes run to their end.
+    let mut hangup = signal(SignalKind::hangup()).context("could not watch for SIGHUP")?;
+    let mut terminate = signal(SignalKind::terminate()).context("could not watch for SIGTERM")?;
 
     let (mut term, guard) = terminal::enter().context("could not take over the terminal")?;
     let size = term.size().context("could not read the terminal size")?;
@@ -99,15 +108,43 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
             Some(m) = out_rx.recv() => m,
             _ = refresh_tick.tick() => Msg::Refresh,
             _ = clock.tick() => Msg::Now(ops::now()),
+            _ = hangup.recv() => break Ok(()),
+            _ = terminate.recv() => break Ok(()),
         };
         pending = app.update(msg);
     };
     drop(req_tx);
-    worker.abort();
     drop(term);
     drop(guard);
+    finish_writes(&writes, &mut hangup, &mut terminate).await;
+    worker.abort();
     tracing::info!("console stopped");
     result
+}
+
+/// After the screen is given back: waits for the changes still being written, saying which.
+/// A second signal (or Ctrl-C) leaves them unfinished; their intent files make the next
+/// start report them.
+async fn finish_writes(writes: &worker::Writes, hangup: &mut Signal, terminate: &mut Signal) {
+    use std::io::Write as _;
+    let left = writes.running();
+    if left.is_empty() {
+        return;
+    }
+    tracing::info!(writes = ?left, "waiting for writes before exiting");
+    // The terminal may be gone (SIGHUP): a failed print is not an error.
+    let _ = writeln!(
+        std::io::stderr(),
+        "ddish: finishing what is being written before exiting: {} (Ctrl-C to leave it \
+         unfinished; the next start reports it)",
+        left.join("; ")
+    );
+    tokio::select! {
+        _ = writes.idle() => tracing::info!("writes finished"),
+        _ = tokio::signal::ctrl_c() => tracing::warn!("left writes unfinished: {left:?}"),
+        _ = hangup.recv() => tracing::warn!("left writes unfinished (SIGHUP): {left:?}"),
+        _ = terminate.recv() => tracing::warn!("left writes unfinished (SIGTERM): {left:?}"),
+    }
 }
 
 /// Seconds east of UTC of the local time zone, for showing times.

@@ -27,17 +27,28 @@ use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind, Scop
 use super::app::{BulkResult, ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
 use super::filter;
 use super::screen::JobResult;
+pub use super::writes::Writes;
 
-/// Starts the worker; send requests on the returned channel. The worker stops (aborting
-/// what is in flight) when that sender is dropped.
+/// Starts the worker; send requests on the returned channel. The worker stops when that
+/// sender is dropped, aborting the reads in flight; writes run to their end ([`Writes`]).
 pub fn spawn(
     session: Arc<Session>,
     timeout: Duration,
     out: UnboundedSender<Msg>,
-) -> (UnboundedSender<Request>, JoinHandle<()>) {
+) -> (UnboundedSender<Request>, JoinHandle<()>, Writes) {
     let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(rx, session, timeout, out));
-    (tx, task)
+    let writes = Writes::default();
+    let task = tokio::spawn(run(rx, session, timeout, out, writes.clone()));
+    (tx, task, writes)
+}
+
+/// What a request writes, if it does (its description for "waiting for ... to finish").
+fn write_of(req: &Request) -> Option<String> {
+    match &req.kind {
+        RequestKind::Action(job) if !job.is_read() => Some(job.doing()),
+        RequestKind::Screen(job) if job.write => Some(job.label.clone()),
+        _ => None,
+    }
 }
 
 async fn run(
@@ -45,6 +56,7 @@ async fn run(
     session: Arc<Session>,
     timeout: Duration,
     out: UnboundedSender<Msg>,
+    writes: Writes,
 ) {
     let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
     while let Some(req) = rx.recv().await {
@@ -55,7 +67,12 @@ async fn run(
             old.abort();
         }
         tracing::debug!(id = req.id, target = ?req.target, "request");
-        let h = tokio::spawn(handle(session.clone(), req, timeout, out.clone()));
+        let ticket = write_of(&req).map(|w| writes.start(req.id, w));
+        let job = handle(session.clone(), req, timeout, out.clone());
+        let h = tokio::spawn(async move {
+            let _ticket = ticket;
+            job.await
+        });
         if let Some(k) = key {
             running.insert(k, h);
         }
@@ -162,7 +179,15 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             );
             let writes = !job.is_read();
             let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
-            match tokio::time::timeout(limit, op).await {
+            // A write runs to its end: each of its steps has its own timeout (request,
+            // write_timeout, the wait for a late config-set, the write lock); cut off in the
+            // middle it could leave HA peers different.
+            let res = if writes {
+                Ok(op.await)
+            } else {
+                tokio::time::timeout(limit, op).await
+            };
+            match res {
                 Ok(Ok(p)) => p,
                 Ok(Err(_)) if bulk => {
                     tracing::error!("bulk job panicked");
@@ -203,7 +228,12 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             // A change may wait for HA peers to agree: four times the read budget.
             let limit = if job.write { timeout * 4 } else { timeout };
             let op = AssertUnwindSafe((job.run)(session.clone())).catch_unwind();
-            Payload::Screen(JobResult(match tokio::time::timeout(limit, op).await {
+            let res = if job.write {
+                Ok(op.await)
+            } else {
+                tokio::time::timeout(limit, op).await
+            };
+            Payload::Screen(JobResult(match res {
                 Ok(Ok(v)) => Ok(v),
                 Ok(Err(_)) => {
                     tracing::error!(job = %job.label, "screen job panicked");
