@@ -570,3 +570,79 @@ fn a_killed_write_leaves_old_or_new_and_is_reported() {
         table.join("; ")
     );
 }
+
+/// F8: history that cannot be written never stops a change. A journal whose folder cannot
+/// exist (its parent is a file), and a journal a stopped reader keeps locked: the
+/// reservation is made on both peers, and ddish warns that history was not kept.
+#[test]
+fn a_broken_journal_warns_and_the_write_completes() {
+    use std::os::unix::io::AsRawFd;
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-faults-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let lab = start(dir.path(), 22240);
+    let text = std::fs::read_to_string(&lab.info.config_path).unwrap();
+    let journal = lab.info.dir.join("journal.jsonl");
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "").unwrap();
+    let broken = text.replace(
+        &format!("{:?}", journal.display().to_string()),
+        &format!("{:?}", blocker.join("journal.jsonl").display().to_string()),
+    );
+    assert_ne!(broken, text, "the journal line was replaced");
+    let cfg = dir.path().join("broken.toml");
+    std::fs::write(&cfg, broken).unwrap();
+    let run = |cfg: &std::path::Path, ip: &str, mac: &str| {
+        let started = Instant::now();
+        let o = Command::new(env!("CARGO_BIN_EXE_ddish"))
+            .arg("--config")
+            .arg(cfg)
+            .args(["ip", "reserve", ip, "--mac", mac, "--yes"])
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (o, started.elapsed())
+    };
+    let (o, t1) = run(&cfg, "10.20.0.130", "02:00:00:00:fe:01");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(all.contains("not written to the history journal"), "{all}");
+
+    // A reader stopped while holding the journal's shared lock.
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH) }, 0);
+    let (o, t2) = run(&lab.info.config_path, "10.20.0.131", "02:00:00:00:fe:02");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("not written to the history journal") && all.contains("held it"),
+        "{all}"
+    );
+    drop(f);
+    for i in 0..2 {
+        let have = reservations(&lab, i, "10.20.0.0/24");
+        assert!(have.iter().any(|(ip, _)| ip == "10.20.0.130"));
+        assert!(have.iter().any(|(ip, _)| ip == "10.20.0.131"));
+    }
+    println!(
+        "F8 journal folder impossible: reserved on both peers in {:.1} s with a warning; \
+         journal locked by a stopped reader: reserved in {:.1} s with a warning",
+        t1.as_secs_f64(),
+        t2.as_secs_f64()
+    );
+}

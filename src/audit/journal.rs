@@ -68,10 +68,13 @@ impl Journal {
             .mode(super::file_mode_for(&self.path))
             .open(&self.path)
             .map_err(|source| self.err_open(source))?;
-        let _lock = Flock::new(&f, libc::LOCK_EX).map_err(|source| AuditError::Lock {
-            path: self.path.clone(),
-            source,
-        })?;
+        // Bounded: a reader stopped while holding its shared lock must not hang the write
+        // that has already reached the server (it then warns that history was not kept).
+        let _lock =
+            Flock::within(&f, libc::LOCK_EX, APPEND_WAIT).map_err(|source| AuditError::Lock {
+                path: self.path.clone(),
+                source,
+            })?;
         // A process that died mid-write leaves a line without its newline; start on a fresh
         // line so this entry is not glued to (and lost with) that fragment.
         if !ends_with_newline(&f).map_err(|source| self.err_write(source))? {
@@ -189,7 +192,33 @@ fn ends_with_newline(f: &File) -> io::Result<bool> {
 /// An flock held until drop (closing the descriptor would release it too).
 struct Flock<'a>(&'a File);
 
+/// How long an append waits for the journal's lock.
+const APPEND_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl<'a> Flock<'a> {
+    /// [`Flock::new`] giving up after `wait` (a `WouldBlock` error naming the wait).
+    fn within(f: &'a File, op: libc::c_int, wait: std::time::Duration) -> io::Result<Flock<'a>> {
+        let started = std::time::Instant::now();
+        loop {
+            match Self::new(f, op | libc::LOCK_NB) {
+                Ok(l) => return Ok(l),
+                Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => {
+                    if started.elapsed() >= wait {
+                        return Err(io::Error::new(
+                            io::ErrorKind::WouldBlock,
+                            format!(
+                                "another process has held it for {} s (a stopped `ddish`?)",
+                                wait.as_secs()
+                            ),
+                        ));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn new(f: &'a File, op: libc::c_int) -> io::Result<Flock<'a>> {
         loop {
             // SAFETY: the descriptor is open for the lifetime of `f`.

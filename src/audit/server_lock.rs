@@ -47,6 +47,16 @@ pub struct WriteLock {
 }
 
 impl WriteLock {
+    /// No lock at all: where no lock folder can be written, a write still goes ahead
+    /// (the caller warns); the unchanged-since-read check and the read-back still hold.
+    pub fn none() -> WriteLock {
+        WriteLock {
+            _files: Vec::new(),
+            waited: false,
+            intent: None,
+        }
+    }
+
     /// Ties the intent file at `path` to this lock.
     pub fn set_intent(&mut self, path: PathBuf) {
         self.intent = Some(path);

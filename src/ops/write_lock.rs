@@ -39,24 +39,39 @@ impl Session {
         names: &[&str],
         what: &str,
     ) -> Result<WriteLock, OpError> {
-        let dir = audit::lock_dir(&self.config().settings.journal);
         let holder = format!(
             "{}, pid {}, since {}: {what}",
             audit::current_user(),
             std::process::id(),
             crate::export::rfc3339(super::now())
         );
-        let lock = audit::lock_servers(&dir, names, &holder, LOCK_WAIT, |server, holder| {
-            self.notice(&format!(
-                "waiting for another ddish writing to {server} ({holder})"
-            ))
-        })
-        .await
-        .map_err(|e| match e {
-            audit::LockError::Busy { .. } => OpError::Busy(e.to_string()),
-            audit::LockError::Io { .. } => OpError::Refused(e.to_string()),
-        })?;
-        let mut lock = lock;
+        // Beside the journal (shared by the admins of this host), else in this user's state
+        // folder; a write never stops because neither can be written (the journal may be on
+        // a full or read-only disk): it goes ahead unlocked, and says so.
+        let mut taken = None;
+        for dir in lock_dirs(self.config()) {
+            let got = audit::lock_servers(&dir, names, &holder, LOCK_WAIT, |server, holder| {
+                self.notice(&format!(
+                    "waiting for another ddish writing to {server} ({holder})"
+                ))
+            })
+            .await;
+            match got {
+                Ok(l) => {
+                    taken = Some((l, dir));
+                    break;
+                }
+                Err(e @ audit::LockError::Busy { .. }) => return Err(OpError::Busy(e.to_string())),
+                Err(e) => tracing::warn!("{e}"),
+            }
+        }
+        let Some((mut lock, dir)) = taken else {
+            self.notice(
+                "no write lock could be taken (the journal's folder and the state folder are \
+                 not writable): writing without it",
+            );
+            return Ok(WriteLock::none());
+        };
         if lock.waited {
             for n in names {
                 self.forget_reads(n);
@@ -120,15 +135,31 @@ impl Session {
     }
 }
 
+/// Where write locks and intent files go: beside the journal, else the state folder.
+fn lock_dirs(config: &crate::config::Config) -> [std::path::PathBuf; 2] {
+    [
+        audit::lock_dir(&config.settings.journal),
+        crate::config::state_dir().join("locks"),
+    ]
+}
+
 /// Writes that a killed ddish left unfinished on this host (their intent files), oldest
 /// first.
 pub fn unfinished_writes(config: &crate::config::Config) -> Vec<audit::Intent> {
-    audit::unfinished(&audit::lock_dir(&config.settings.journal))
+    let [a, b] = lock_dirs(config);
+    let mut all = audit::unfinished(&a);
+    if b != a {
+        all.extend(audit::unfinished(&b));
+    }
+    all.sort_by_key(|i| i.started);
+    all
 }
 
 /// Forgets an unfinished write once it has been reported and checked.
 pub fn dismiss_unfinished(config: &crate::config::Config, intent: &audit::Intent) {
-    let _ = audit::dismiss_intent(&audit::lock_dir(&config.settings.journal), intent);
+    for d in lock_dirs(config) {
+        let _ = audit::dismiss_intent(&d, intent);
+    }
 }
 
 /// One line about a write a killed ddish left unfinished.
