@@ -87,7 +87,19 @@ fn norm(key: Option<&str>, v: &Value) -> Value {
         (Some("hw-address"), Value::String(s)) => Value::String(norm_hex(s, false)),
         (_, Value::Object(m)) => Value::Object(
             m.iter()
-                .map(|(k, v)| (k.clone(), norm(Some(k), v)))
+                .map(|(k, v)| match (k.as_str(), v) {
+                    // Kea 3.0 reads a subnet's or pool's `"client-class": "X"` back as
+                    // `"client-classes": ["X"]`: one spelling for both.
+                    ("client-class", Value::String(s)) => (
+                        "client-classes".to_string(),
+                        Value::Array(if s.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![Value::String(s.clone())]
+                        }),
+                    ),
+                    _ => (k.clone(), norm(Some(k), v)),
+                })
                 .collect(),
         ),
         (k, Value::Array(a)) => {
@@ -791,6 +803,14 @@ mod tests {
         back["Dhcp4"]["subnet4"][0]["reservations"][0]["hostname"] = json!("b");
         assert_eq!(edit_is_live(&one, &renamed, &back), Ok(()));
         assert!(edit_is_live(&one, &renamed, &one).is_err());
+        // Kea 3.0 spells a pool's class as a list.
+        let mut pooled = base.clone();
+        pooled["Dhcp4"]["subnet4"][0]["pools"] = json!([{"pool": "10.1.0.10-10.1.0.20"}]);
+        let mut classed = pooled.clone();
+        classed["Dhcp4"]["subnet4"][0]["pools"][0]["client-class"] = json!("HA_kea-1");
+        let mut as_30 = pooled.clone();
+        as_30["Dhcp4"]["subnet4"][0]["pools"][0]["client-classes"] = json!(["HA_kea-1"]);
+        assert_eq!(edit_is_live(&pooled, &classed, &as_30), Ok(()));
         // The removal did not take: still inactive.
         let mut stale = read.clone();
         stale["Dhcp4"]["subnet4"][1]["client-class"] = json!("never");
