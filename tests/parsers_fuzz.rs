@@ -13,13 +13,56 @@ use ddish::model::ScopeView;
 
 /// Keys Kea's replies use, so random JSON reaches deep into the parsers.
 const KEYS: &[&str] = &[
-    "Dhcp4", "subnet4", "shared-networks", "id", "subnet", "pools", "pool", "reservations",
-    "ip-address", "hw-address", "client-id", "hostname", "user-context", "ddish", "option-data",
-    "name", "data", "code", "result", "text", "arguments", "leases", "valid-lft", "cltt",
-    "state", "subnet-id", "result-set", "columns", "rows", "timestamp", "hash", "ha-servers",
-    "high-availability", "client-class", "range", "start", "end", "held", "claimed", "title",
-    "valid-lifetime", "hooks-libraries", "library", "parameters", "pid", "uptime", "reload",
-    "fqdn-fwd", "fqdn-rev", "expire",
+    "Dhcp4",
+    "subnet4",
+    "shared-networks",
+    "id",
+    "subnet",
+    "pools",
+    "pool",
+    "reservations",
+    "ip-address",
+    "hw-address",
+    "client-id",
+    "hostname",
+    "user-context",
+    "ddish",
+    "option-data",
+    "name",
+    "data",
+    "code",
+    "result",
+    "text",
+    "arguments",
+    "leases",
+    "valid-lft",
+    "cltt",
+    "state",
+    "subnet-id",
+    "result-set",
+    "columns",
+    "rows",
+    "timestamp",
+    "hash",
+    "ha-servers",
+    "high-availability",
+    "client-class",
+    "range",
+    "start",
+    "end",
+    "held",
+    "claimed",
+    "title",
+    "valid-lifetime",
+    "hooks-libraries",
+    "library",
+    "parameters",
+    "pid",
+    "uptime",
+    "reload",
+    "fqdn-fwd",
+    "fqdn-rev",
+    "expire",
 ];
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -247,7 +290,12 @@ proptest! {
 fn a_slash_8_scope_builds() {
     let cfg = json!({"Dhcp4": {"subnet4": [{"id": 1, "subnet": "10.0.0.0/8",
         "pools": [{"pool": "10.0.0.10 - 10.255.255.200"}]}]}});
-    let def = kea::parse_config(&cfg).unwrap().scopes.into_iter().next().unwrap();
+    let def = kea::parse_config(&cfg)
+        .unwrap()
+        .scopes
+        .into_iter()
+        .next()
+        .unwrap();
     let v = ScopeView::build(def, Vec::new(), 0);
     assert_eq!(v.len(), 1 << 24);
     assert!(v.counts.total >= (1 << 24) - 256, "{:?}", v.counts);
