@@ -655,3 +655,95 @@ fn a_broken_journal_warns_and_the_write_completes() {
         t2.as_secs_f64()
     );
 }
+
+/// F5: the second peer of a pair takes its config-set, then its check (list-commands) is
+/// lost. That peer is put back as well as the first, so the pair ends on one side (the old
+/// one) instead of one peer new and the other rolled back.
+#[test]
+fn a_peer_lost_after_its_config_set_is_put_back_with_the_other() {
+    use common::proxy::{Fault, FaultProxy};
+    use std::time::Duration;
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-faults-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
+    let subnets = serde_json::json!([{"id": 1, "subnet": "10.40.0.0/24",
+        "pools": [{"pool": "10.40.0.100 - 10.40.0.199"}]}]);
+    let start_one = |name: &str, port: u16| {
+        ddish::lab::KeaInstance::start(
+            &dir.path().join(name),
+            name,
+            port,
+            port + 1,
+            ddish::lab::minimal_dhcp4(subnets.clone()),
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (a, b) = (start_one("pa", 22250), start_one("pb", 22252));
+    let addr = |k: &ddish::lab::KeaInstance| -> std::net::SocketAddr {
+        k.ca_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap()
+    };
+    let (pa, pb) = (FaultProxy::start(addr(&a)), FaultProxy::start(addr(&b)));
+    let ca = proxied_client(&a, &pa, Duration::from_secs(10));
+    let cb = proxied_client(&b, &pb, Duration::from_secs(10));
+    pb.set_after(
+        "config-set",
+        "list-commands",
+        Fault::Swallow(Duration::from_secs(11)),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let results = rt.block_on(ddish::kea::safe_config_edit_pair_on(
+        &[&ca, &cb],
+        vec![ddish::kea::Base::Fetch, ddish::kea::Base::Fetch],
+        &[],
+        &ddish::kea::Reach::Whole,
+        |cfg: &mut Value| {
+            cfg["Dhcp4"]["subnet4"]
+                .as_array_mut()
+                .ok_or("no subnet4")?
+                .push(serde_json::json!({"id": 2, "subnet": "10.41.0.0/24"}));
+            Ok(())
+        },
+    ));
+    assert!(results.iter().all(|(_, r)| r.is_err()), "{results:?}");
+    let has_new = |k: &ddish::lab::KeaInstance| {
+        common::cmd(k, "config-get", None)["arguments"]["Dhcp4"]["subnet4"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["subnet"] == "10.41.0.0/24")
+    };
+    assert!(!has_new(&a), "the first peer was rolled back: {results:?}");
+    assert!(
+        !has_new(&b),
+        "the peer whose check was lost is put back too: {results:?}"
+    );
+    println!(
+        "F5 second peer's list-commands lost after its config-set: both peers back on the old \
+         configuration ({})",
+        results
+            .iter()
+            .map(|(n, r)| format!(
+                "{n}: {}",
+                r.as_ref()
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default()
+                    .chars()
+                    .take(60)
+                    .collect::<String>()
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+}

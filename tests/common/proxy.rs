@@ -25,6 +25,9 @@ pub enum Fault {
 pub struct FaultProxy {
     pub addr: SocketAddr,
     rule: Arc<Mutex<(String, Fault)>>,
+    /// (trigger, command, fault): once a request naming `trigger` has passed, requests
+    /// naming `command` get `fault` (e.g. list-commands lost only after a config-set).
+    after: Arc<Mutex<Option<(String, String, Fault)>>>,
     /// Requests naming the command that reached the proxy.
     pub seen: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
@@ -38,22 +41,24 @@ impl FaultProxy {
         let rule = Arc::new(Mutex::new((String::new(), Fault::Pass)));
         let seen = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (r, s, st) = (rule.clone(), seen.clone(), stop.clone());
+        let after = Arc::new(Mutex::new(None));
+        let (r, s, st, af) = (rule.clone(), seen.clone(), stop.clone(), after.clone());
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if st.load(Ordering::Relaxed) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (r, s) = (r.clone(), s.clone());
+                let (r, s, af) = (r.clone(), s.clone(), af.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(conn, upstream, &r, &s);
+                    let _ = serve(conn, upstream, &r, &s, &af);
                 });
             }
         });
         FaultProxy {
             addr,
             rule,
+            after,
             seen,
             stop,
         }
@@ -66,6 +71,11 @@ impl FaultProxy {
     /// From now on, requests whose command is `command` get `fault`.
     pub fn set(&self, command: &str, fault: Fault) {
         *self.rule.lock().unwrap() = (command.to_string(), fault);
+    }
+
+    /// Once a `trigger` request has passed, requests naming `command` get `fault`.
+    pub fn set_after(&self, trigger: &str, command: &str, fault: Fault) {
+        *self.after.lock().unwrap() = Some((trigger.to_string(), command.to_string(), fault));
     }
 }
 
@@ -82,17 +92,31 @@ fn serve(
     upstream: SocketAddr,
     rule: &Mutex<(String, Fault)>,
     seen: &AtomicUsize,
+    after: &Mutex<Option<(String, String, Fault)>>,
 ) -> std::io::Result<()> {
     let request = read_message(&mut client)?;
     let body = String::from_utf8_lossy(&request);
+    let names = |c: &str| !c.is_empty() && body.contains(&format!("\"command\":\"{c}\""));
     let (command, fault) = rule.lock().unwrap().clone();
-    let named = !command.is_empty() && body.contains(&format!("\"command\":\"{command}\""));
-    let fault = if named {
+    let mut fault = if names(&command) {
         seen.fetch_add(1, Ordering::Relaxed);
         fault
     } else {
         Fault::Pass
     };
+    {
+        let mut a = after.lock().unwrap();
+        if let Some((trigger, command, f)) = a.clone() {
+            if trigger.is_empty() && names(&command) {
+                // Once: what comes after (a restore's own check) passes.
+                fault = f;
+                *a = None;
+            } else if names(&trigger) {
+                // Armed: from the next request on.
+                *a = Some((String::new(), command, f));
+            }
+        }
+    }
     if let Fault::Swallow(d) = fault {
         std::thread::sleep(d);
         return Ok(());
