@@ -747,3 +747,53 @@ fn a_peer_lost_after_its_config_set_is_put_back_with_the_other() {
             .join("; ")
     );
 }
+
+/// The baseline of a console change is the configuration its view showed, not what a
+/// background refresh loaded since: another admin's change between the two stops the
+/// write; made from the refreshed view, it goes through.
+#[test]
+fn a_change_is_made_against_the_view_it_came_from() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-faults-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let lab = start(dir.path(), 22260);
+    let cfg = ddish::config::load(&lab.info.config_path).unwrap();
+    let session = ddish::ops::Session::new(cfg);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let shown = rt.block_on(session.load_server("kea-1")).unwrap();
+    // Another admin changes kea-1 (a global option), outside ddish.
+    let mut c = common::cmd(&lab.kea[0], "config-get", None)["arguments"].clone();
+    if let Some(o) = c.as_object_mut() {
+        o.remove("hash");
+    }
+    c["Dhcp4"]["valid-lifetime"] = serde_json::json!(4321);
+    assert_eq!(common::cmd(&lab.kea[0], "config-set", Some(c))["result"], 0);
+    // The background refresh loads it; the user still looks at `shown`.
+    let refreshed = rt.block_on(session.load_server("kea-1")).unwrap();
+    assert_ne!(shown.baseline, refreshed.baseline);
+    let scope = shown
+        .tree
+        .scopes
+        .iter()
+        .find(|s| s.def.cidr.to_string() == "10.20.0.0/24")
+        .unwrap()
+        .def
+        .clone();
+    let (a, b) = (
+        "10.20.0.195".parse().unwrap(),
+        "10.20.0.196".parse().unwrap(),
+    );
+    let stale = rt.block_on(ddish::ops::acting_on(
+        shown.baseline.clone(),
+        session.exclude("kea-1", &scope, a, b, true),
+    ));
+    let e = stale.expect_err("made against a view older than the server");
+    assert!(e.to_string().contains("changed"), "{e}");
+    let fresh = rt.block_on(ddish::ops::acting_on(
+        refreshed.baseline.clone(),
+        session.exclude("kea-1", &scope, a, b, true),
+    ));
+    assert!(fresh.is_ok(), "{fresh:?}");
+    println!("F3 console baseline: a change from a view older than the server is refused");
+}

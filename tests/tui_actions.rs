@@ -303,6 +303,12 @@ fn hold_next_free_moves_the_cursor_to_the_held_address() {
     cursor_to(&mut a, "10.64.0.20");
     let req = only(a.update(ch('n')));
     assert!(matches!(job(&req), ActionJob::HoldFree { random: false, scope } if scope.id == 11));
+    // Made against the configuration the tab shows, not a later background load.
+    let b = req
+        .baseline
+        .as_ref()
+        .expect("a change carries its view's baseline");
+    assert_eq!((b.digest, b.hash.as_deref()), (42, Some("HASH-AS-SHOWN")));
     // One change at a time per scope.
     assert!(a.update(ch('N')).is_empty());
     assert!(status(&a)

@@ -555,6 +555,7 @@ fn alerts_screen_worst_first_and_jump_to_scope() {
         networks: vec![],
         ha_state: None,
         loaded_at: NOW,
+        baseline: None,
     };
     let reqs = a.update(Msg::Response(Response {
         id: load.id,
@@ -652,6 +653,7 @@ fn find_screen_types_searches_and_jumps_to_the_address() {
         networks: vec![],
         ha_state: None,
         loaded_at: NOW,
+        baseline: None,
     };
     let reqs = a.update(Msg::Response(Response {
         id: load.id,

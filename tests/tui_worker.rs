@@ -232,6 +232,7 @@ url = "http://127.0.0.1:20612/"
                 gen,
                 target: Target::Server("hung".into()),
                 kind: RequestKind::LoadServer,
+                baseline: None,
             })
             .unwrap();
     }

@@ -1,6 +1,7 @@
 //! Every user action, once: the console and the CLI both call these.
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
 mod actions;
+mod baseline;
 pub mod bulk;
 pub mod events;
 pub mod failover;
@@ -19,6 +20,7 @@ pub use actions::{
     validate_client_id, validate_hostname, validate_mac, ActionOutcome, ClaimRequest, Ident, Need,
     ReservationRequest, ReservationType,
 };
+pub use baseline::{acting_on, Baseline};
 pub use peers::PeerDrift;
 pub use session::{ha_summary, OpError, Session};
 
@@ -37,6 +39,9 @@ pub struct ServerData {
     pub ha_state: Option<String>,
     /// Epoch seconds of this load.
     pub loaded_at: i64,
+    /// The configuration this was built from: what a change made from this view is made
+    /// against (None in tests that build one by hand).
+    pub baseline: Option<Baseline>,
 }
 
 impl ServerData {
@@ -68,6 +73,7 @@ impl ServerData {
             networks: self.networks.clone(),
             ha_state: self.ha_state.clone(),
             loaded_at: self.loaded_at,
+            baseline: self.baseline.clone(),
         }
     }
 }

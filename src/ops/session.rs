@@ -238,8 +238,12 @@ impl Session {
         Ok(c)
     }
 
-    /// The digest of `name`'s configuration as last loaded, if any.
+    /// The digest of `name`'s configuration as the user saw it: the action's own
+    /// [`Baseline`](super::Baseline) where the console gave one, else as last loaded.
     pub fn seen_digest(&self, name: &str) -> Option<u64> {
+        if let Some(b) = super::baseline::current(name) {
+            return b.map(|b| b.digest);
+        }
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -249,6 +253,9 @@ impl Session {
 
     /// Kea's hash (config-hash-get, Kea >= 2.4) of `name`'s configuration as last loaded.
     pub fn seen_hash(&self, name: &str) -> Option<String> {
+        if let Some(b) = super::baseline::current(name) {
+            return b.and_then(|b| b.hash);
+        }
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -258,6 +265,7 @@ impl Session {
 
     /// Forgets the loaded digest (after ddish's own write: the next load sets it again).
     pub fn forget_digest(&self, name: &str) {
+        super::baseline::forget(name);
         self.seen
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -454,6 +462,11 @@ impl Session {
             networks: config.networks,
             ha_state,
             loaded_at: now(),
+            baseline: Some(super::Baseline {
+                server: name.to_string(),
+                digest: config.digest,
+                hash: config.hash.clone(),
+            }),
         })
     }
 

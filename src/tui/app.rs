@@ -108,6 +108,8 @@ pub struct Request {
     pub gen: u64,
     pub target: Target,
     pub kind: RequestKind,
+    /// For a change: the configuration the view showed, what the change is made against.
+    pub baseline: Option<crate::ops::Baseline>,
 }
 
 #[derive(Clone, Debug)]
@@ -727,6 +729,8 @@ impl App {
     fn send_job(&mut self, ti: usize, job: ActionJob) -> Option<Request> {
         let (id, gen) = self.ids();
         let server = self.tabs[ti].name.clone();
+        // What the user acted on: the configuration the tab shows.
+        let baseline = self.tabs[ti].data.as_ref().and_then(|d| d.baseline.clone());
         let s = self.scope_mut(ti)?;
         let cidr = s.cidr;
         if !job.is_read() {
@@ -742,6 +746,7 @@ impl App {
             gen,
             target: Target::Action { server, cidr },
             kind: RequestKind::Action(job),
+            baseline,
         })
     }
 
@@ -1232,6 +1237,7 @@ impl App {
                         write: job.write,
                     },
                     kind: RequestKind::Screen(job),
+                    baseline: None,
                 }
             })
             .collect();
@@ -1378,6 +1384,7 @@ impl App {
             gen,
             target: Target::Server(name.to_string()),
             kind: RequestKind::LoadServer,
+            baseline: None,
         })
     }
 
@@ -1401,6 +1408,7 @@ impl App {
                     cidr: s.cidr,
                 },
                 kind: RequestKind::LoadScope(Box::new(s.def.clone())),
+                baseline: None,
             })
         };
         tab.stack.push(View::Scope(Box::new(s)));
@@ -1422,6 +1430,7 @@ impl App {
                 gen,
                 target: Target::Fleet(row.name.clone()),
                 kind: RequestKind::CheckServer,
+                baseline: None,
             });
         }
         out
@@ -1477,6 +1486,7 @@ impl App {
                         cidr: s.cidr,
                     },
                     kind: RequestKind::ReloadScope(s.cidr),
+                    baseline: None,
                 });
             }
             _ => {
@@ -1490,6 +1500,7 @@ impl App {
                     gen,
                     target: Target::Server(tab.name.clone()),
                     kind: RequestKind::LoadServer,
+                    baseline: None,
                 });
             }
         }
@@ -1518,6 +1529,7 @@ impl App {
             gen,
             target: Target::Export,
             kind: RequestKind::Export(job),
+            baseline: None,
         })
     }
 
@@ -1619,6 +1631,7 @@ impl App {
                         gen: r.gen,
                         target: Target::Server(name.clone()),
                         kind: RequestKind::LoadStats,
+                        baseline: None,
                     }),
                     _ => None,
                 };
@@ -1874,6 +1887,7 @@ impl App {
                             cidr: s.cidr,
                         },
                         kind: RequestKind::ReloadScope(s.cidr),
+                        baseline: None,
                     });
                 }
             }

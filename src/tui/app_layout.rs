@@ -680,6 +680,7 @@ impl App {
                 gen,
                 target: Target::Bulk,
                 kind: RequestKind::Action(ActionJob::ScopesApply { server, op, cidrs }),
+                baseline: None,
             });
         }
         self.set_status(
@@ -797,6 +798,7 @@ impl App {
         }
         let (id, gen) = self.ids();
         let server = self.tabs[ti].name.clone();
+        let baseline = self.tabs[ti].data.as_ref().and_then(|d| d.baseline.clone());
         self.layer_pending = Some(Pending {
             id,
             job: job.clone(),
@@ -808,6 +810,7 @@ impl App {
             gen,
             target: Target::Layout { server },
             kind: RequestKind::Action(job),
+            baseline,
         }]
     }
 
@@ -827,6 +830,7 @@ impl App {
             gen,
             target: Target::Bulk,
             kind: RequestKind::Action(job),
+            baseline: None,
         }]
     }
 
@@ -1090,6 +1094,7 @@ impl App {
             gen,
             target: Target::Export,
             kind: RequestKind::Export(super::ExportJob::Claims { server, networks }),
+            baseline: None,
         }]
     }
 
@@ -1218,6 +1223,7 @@ impl App {
             gen,
             target: Target::Server(server.to_string()),
             kind: RequestKind::LoadServer,
+            baseline: None,
         }]
     }
 

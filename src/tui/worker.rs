@@ -68,7 +68,10 @@ async fn run(
         }
         tracing::debug!(id = req.id, target = ?req.target, "request");
         let ticket = write_of(&req).map(|w| writes.start(req.id, w));
-        let job = handle(session.clone(), req, timeout, out.clone());
+        // A change is made against what its view showed (ops::Baseline).
+        let baseline = req.baseline.clone();
+        let job =
+            crate::ops::acting_on(baseline, handle(session.clone(), req, timeout, out.clone()));
         let h = tokio::spawn(async move {
             let _ticket = ticket;
             job.await

@@ -268,6 +268,11 @@ pub fn server_data() -> ServerData {
         networks,
         ha_state: Some("hot-standby (partner: standby)".into()),
         loaded_at: NOW - 5,
+        baseline: Some(ddish::ops::Baseline {
+            server: "kea-hq".into(),
+            digest: 42,
+            hash: Some("HASH-AS-SHOWN".into()),
+        }),
     }
 }
 
