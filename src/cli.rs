@@ -183,8 +183,16 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
 }
 
 /// A session whose waits (another ddish writing to the same server) are told on stderr.
-/// Writes a killed ddish left unfinished are told first.
+/// Writes a killed ddish left unfinished are told first. A command that may write runs to
+/// its end through a dropped SSH session (SIGHUP) or a polite kill (SIGTERM): both are
+/// ignored, every step has its own timeout; Ctrl-C still stops it, and a write stopped
+/// half-way is reported at the next start.
 fn cli_session(cfg: Config, read_only: bool) -> std::sync::Arc<Session> {
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+    }
     for i in ddish::ops::unfinished_writes(&cfg) {
         eprintln!("ddish: warning: {}", ddish::ops::describe_unfinished(&i));
     }

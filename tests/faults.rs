@@ -797,3 +797,57 @@ fn a_change_is_made_against_the_view_it_came_from() {
     assert!(fresh.is_ok(), "{fresh:?}");
     println!("F3 console baseline: a change from a view older than the server is refused");
 }
+
+/// A CLI write told to stop politely (SIGTERM) or losing its terminal (SIGHUP) in the middle
+/// runs to its end: the reservation is on both peers and ddish reports it done.
+#[test]
+fn sigterm_and_sighup_do_not_cut_a_cli_write() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-faults-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let lab = start(dir.path(), 22270);
+    let cfg = lab.info.config_path.clone();
+    let commands = common::cmd(&lab.kea[0], "list-commands", None)["arguments"].to_string();
+    let step = if commands.contains("\"reservation-add\"") {
+        "reservation-add"
+    } else {
+        "config-test"
+    };
+    for (n, sig) in [(0, libc::SIGTERM), (1, libc::SIGHUP)] {
+        let ip = format!("10.20.0.{}", 140 + n);
+        let mac = format!("02:00:00:00:fe:{:02x}", 0x10 + n);
+        let seen = common::received(&lab.kea[0], step);
+        let child = Command::new(env!("CARGO_BIN_EXE_ddish"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["ip", "reserve", &ip, "--mac", &mac, "--yes"])
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        while common::received(&lab.kea[0], step) == seen {
+            assert!(Instant::now() < deadline, "kea-1 never got {step}");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        signal(child.id(), sig);
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "signal {sig}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        for i in 0..2 {
+            assert!(reservations(&lab, i, "10.20.0.0/24")
+                .iter()
+                .any(|(a, _)| *a == ip));
+        }
+    }
+    println!(
+        "F1 SIGTERM and SIGHUP during `ip reserve` at {step}: the write finished on both peers"
+    );
+}
