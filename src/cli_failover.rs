@@ -501,6 +501,9 @@ fn print_info(i: &FailoverInfo) {
     if !i.only_partner.is_empty() {
         println!("  only on the partner: {}", list(&i.only_partner));
     }
+    for d in &i.drift {
+        println!("  differs: {d}");
+    }
     println!(
         "  heartbeat {} ms, max response {} ms, max ack {} ms, max unacked {}, auto failover {}, peer login {}",
         i.heartbeat_delay_ms,

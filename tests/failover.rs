@@ -77,9 +77,15 @@ fn write_config(dir: &Path, servers: &[&KeaInstance], auth: bool, role: &str) ->
         "[settings]\njournal = \"{}\"\n",
         dir.join("journal.jsonl").display()
     );
+    // As an admin of this Kea configures it: through the agent, or (Kea 3.0 without one)
+    // the daemon's own HTTP socket.
+    let api = match lab::KeaDist::from_env().unwrap().api {
+        lab::LabApi::Agent => "agent",
+        lab::LabApi::Direct => "direct",
+    };
     for k in servers {
         s.push_str(&format!(
-            "[[server]]\nname = \"{}\"\nurl = \"{}\"\nrole = \"{role}\"\n",
+            "[[server]]\nname = \"{}\"\nurl = \"{}\"\napi = \"{api}\"\nrole = \"{role}\"\n",
             k.name, k.ca_url
         ));
         if auth {

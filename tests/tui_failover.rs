@@ -90,6 +90,7 @@ fn rel(name: &str, partner: &str) -> FailoverInfo {
         ],
         only_here: vec![],
         only_partner: vec![],
+        drift: Vec::new(),
         local_state: Some("load-balancing".into()),
         partner_state: Some("load-balancing".into()),
         communication_interrupted: Some(false),
@@ -493,6 +494,22 @@ fn a_plan_that_finds_a_problem_blocks_create() {
     a.update(key(KeyCode::Esc));
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(job(&req).0, "failover:plan");
+}
+
+#[test]
+fn drift_between_the_peers_is_shown() {
+    let mut a = hq(Rights::ALL);
+    let mut r = rel("hq-dc", "kea-dc");
+    r.drift = vec![
+        "subnet 1 (10.64.0.0/24): reservation 10.64.0.9 only on kea-hq".into(),
+        "subnet 1 (10.64.0.0/24): options differ".into(),
+    ];
+    open(&mut a, vec![r]);
+    let t = text(&a);
+    assert!(
+        t.contains("configs differ: subnet 1 (10.64.0.0/24): reservation"),
+        "{t}"
+    );
 }
 
 #[test]

@@ -62,6 +62,9 @@ pub struct FailoverInfo {
     pub only_here: Vec<Ipv4Net>,
     /// Scopes only the partner has.
     pub only_partner: Vec<Ipv4Net>,
+    /// What else differs between the two configurations in the shared scopes (pools,
+    /// options, reservations; `kea::drift`): HA needs them the same.
+    pub drift: Vec<String>,
     /// This server's HA state (`load-balancing`, `partner-down`, `waiting`, `syncing`,
     /// `in-maintenance`, ...); `None` when status-get did not say.
     pub local_state: Option<String>,

@@ -115,6 +115,7 @@ fn info_of(rel: &Rel) -> FailoverInfo {
         scopes: cidrs(&rel.scopes),
         only_here: Vec::new(),
         only_partner: Vec::new(),
+        drift: Vec::new(),
         local_state: None,
         partner_state: None,
         communication_interrupted: None,

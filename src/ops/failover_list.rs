@@ -77,6 +77,14 @@ pub async fn list(session: &Session, server: &str) -> Result<Vec<FailoverInfo>, 
         }
         None => (cidrs(&mine), Vec::new(), Vec::new()),
     };
+    // Subnets on one side only are listed above; the rest of the drift here.
+    let drift = match (&partner_raw, &partner_peer) {
+        (Some(pr), Some(pp)) => crate::kea::drift(&raw, server, pr, &pp.name)
+            .into_iter()
+            .filter(|l| !(l.starts_with("subnet ") && l.contains(") only on ")))
+            .collect(),
+        _ => Vec::new(),
+    };
     let local_state = local.as_ref().and_then(|h| h.local_state.clone());
     let partner_state = partner_status
         .and_then(|s| s.ha)
@@ -111,6 +119,7 @@ pub async fn list(session: &Session, server: &str) -> Result<Vec<FailoverInfo>, 
         scopes,
         only_here,
         only_partner,
+        drift,
         local_state,
         partner_state,
         communication_interrupted: local.as_ref().and_then(|h| h.communication_interrupted),

@@ -58,11 +58,9 @@ pub(super) fn configured_side(session: &Session, name: &str) -> Result<Side, OpE
         .config()
         .server(name)
         .ok_or_else(|| OpError::UnknownServer(name.to_string()))?;
-    if matches!(cfg.api, ApiStyle::Direct) {
-        return Err(OpError::Refused(format!(
-            "server {name} is reached directly (api = \"direct\"), but Kea 2.2's HA peers talk through a Control Agent: give ddish the agent's URL for {name}"
-        )));
-    }
+    // A direct URL is Kea >= 2.7's own HTTP control socket, which takes the HA peers'
+    // commands too (with HA's own multi-threaded listener off, as ddish sets it up): the
+    // peer URL is the same one ddish uses.
     Ok(Side {
         server: name.to_string(),
         configured: true,

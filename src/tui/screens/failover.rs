@@ -796,6 +796,7 @@ pub(crate) mod tests_support {
             ],
             only_here: vec![],
             only_partner: vec![],
+            drift: Vec::new(),
             local_state: Some("load-balancing".into()),
             partner_state: Some("load-balancing".into()),
             communication_interrupted: Some(false),

@@ -312,6 +312,15 @@ fn detail_lines(
     if !r.only_partner.is_empty() {
         warn(format!("⚠ only on {partner}: {}", list(&r.only_partner)));
     }
+    if let Some(first) = r.drift.first() {
+        warn(format!(
+            "⚠ configs differ: {first}{}",
+            match r.drift.len() {
+                1 => String::new(),
+                n => format!(" (+{} more; `ddish check` lists them)", n - 1),
+            }
+        ));
+    }
 }
 
 // ----- dialogs -----
