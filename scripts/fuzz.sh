@@ -23,11 +23,11 @@ for t in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
     mkdir -p "fuzz/corpus/$t"
     log="$(mktemp)"
     if ! cargo +nightly fuzz run --fuzz-dir fuzz "$t" -- -max_total_time="$secs" \
-        -rss_limit_mb=2048 >"$log" 2>&1; then
+        -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
         status=1
     fi
-    execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)"
-    [ -n "$execs" ] || execs="$(grep -o '#[0-9]*' "$log" | tail -1 | tr -d '#')"
+    execs="$( (grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" || true) | grep -o '[0-9]*$' | tail -1 || true)"
+    [ -n "$execs" ] || execs="$( (grep -o '^#[0-9]*' "$log" || true) | tail -1 | tr -d '#')"
     corpus="$(find "fuzz/corpus/$t" -type f | wc -l)"
     crashes="$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)"
     printf '%-18s %12s %8s %8s\n' "$t" "${execs:-?}" "$corpus" "$crashes"
