@@ -8,7 +8,7 @@ use super::client::KeaClient;
 use super::lean::Reach;
 use super::semantic::dhcp4;
 use super::write::{
-    apply, finish, prepare, restore, Base, Prepared, Ready, WriteError, WriteOutcome,
+    apply, back_out, finish, prepare, restore, Base, Prepared, Ready, WriteError, WriteOutcome,
 };
 
 /// One HA partner of a server, as its HA hook config names it.
@@ -296,52 +296,37 @@ pub(super) async fn commit_prepared(
             Ok(()) => applied.push(i),
             Err(e) => {
                 let reason = e.to_string();
-                // Still applying (its config-set unanswered): a second config-set must not
-                // go over it, and it will most likely end on the new side, so the peers
-                // already changed keep the change (saved and verified) instead of being
-                // rolled back to a side this one may not end on. Said as "unknown".
                 if matches!(e, WriteError::Unsettled { .. }) {
+                    // Still applying (its config-set unanswered): a second config-set must
+                    // not go over it, and it will most likely end on the new side, so the
+                    // peers already changed keep the change (saved and verified) instead
+                    // of being rolled back to a side this one may not end on. Said as
+                    // "unknown".
                     results[i] = Some(Err(e));
                     for &j in &applied {
                         if let Some(q) = &ready[j] {
                             results[j] = Some(finish(q).await);
                         }
                     }
-                    for (j, r) in ready.iter().enumerate() {
-                        if r.is_some() && results[j].is_none() {
-                            results[j] = Some(Err(WriteError::PeerFailed {
-                                server: names[j].clone(),
-                                peer: names[i].clone(),
-                                reason: reason.clone(),
-                            }));
-                        }
-                    }
-                    return collect(names, results);
-                }
-                // The config-set took here but the check after it failed (list-commands
-                // did not answer): this peer goes back too, so no peer is left alone on
-                // the new side while the others are rolled back.
-                let e = if e.changed_server() {
-                    let restore_error = restore(p).await.err();
-                    WriteError::SetFailed {
-                        server: names[i].clone(),
-                        text: reason.clone(),
-                        restored: restore_error.is_none(),
-                        restore_error,
-                    }
                 } else {
-                    e
-                };
-                results[i] = Some(Err(e));
-                for &j in &applied {
-                    let Some(q) = &ready[j] else { continue };
-                    let restore_error = restore(q).await.err();
-                    results[j] = Some(Err(WriteError::RolledBack {
-                        server: names[j].clone(),
-                        peer: names[i].clone(),
-                        restored: restore_error.is_none(),
-                        restore_error,
+                    // The config-set took here but the check after it failed (list-commands
+                    // did not answer): this peer goes back too, so no peer is left alone
+                    // on the new side while the others are rolled back.
+                    results[i] = Some(Err(if e.changed_server() {
+                        back_out(p, reason.clone()).await
+                    } else {
+                        e
                     }));
+                    for &j in &applied {
+                        let Some(q) = &ready[j] else { continue };
+                        let restore_error = restore(q).await.err();
+                        results[j] = Some(Err(WriteError::RolledBack {
+                            server: names[j].clone(),
+                            peer: names[i].clone(),
+                            restored: restore_error.is_none(),
+                            restore_error,
+                        }));
+                    }
                 }
                 for (j, r) in ready.iter().enumerate() {
                     if r.is_some() && results[j].is_none() {

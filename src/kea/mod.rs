@@ -23,6 +23,8 @@ mod subnet_edit;
 pub mod subnet_json;
 mod subnet_write;
 mod write;
+mod write_checks;
+mod write_error;
 
 pub use class_field::{classes_of, has_class, remove_classes, set_class};
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
