@@ -958,3 +958,35 @@ fn help_lists_the_write_keys_the_role_allows() {
     // An operator may not change exclusions: those keys are not listed.
     assert!(!seen.contains("add an exclusion range"));
 }
+
+#[test]
+fn a_write_in_flight_shows_its_step_and_seconds() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.20");
+    let req = only(a.update(ch('n')));
+    let t0 = a.now;
+    a.update(Msg::Progress(req.id, "config-set on kea-dc".into()));
+    assert_eq!(
+        status(&a),
+        (StatusKind::Busy, "config-set on kea-dc, 0 s".into())
+    );
+    a.update(Msg::Now(t0 + 14));
+    assert_eq!(status(&a).1, "config-set on kea-dc, 14 s");
+    a.update(respond(
+        &req,
+        Payload::Action(Ok(Done {
+            summary: "10.64.0.64 held for 1h (on kea-hq, kea-dc)".into(),
+            warnings: vec![],
+            ip: Some(ip("10.64.0.64")),
+        })),
+    ));
+    let done = status(&a);
+    assert!(done.1.contains("held"), "{done:?}");
+    // A step that arrives late never hides the outcome.
+    a.update(Msg::Progress(
+        req.id,
+        "config-write and read-back on kea-dc".into(),
+    ));
+    a.update(Msg::Now(t0 + 20));
+    assert_eq!(status(&a), done);
+}

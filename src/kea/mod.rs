@@ -13,6 +13,7 @@ mod lean;
 mod lease_write;
 mod leases;
 pub mod marks;
+pub mod progress;
 mod reply;
 mod reservation;
 mod scope_read;

@@ -332,6 +332,7 @@ async fn apply_one(
     // reservation ddish shows may live in either; without a database "all" is memory).
     let del_args = json!({"subnet-id": subnet_id, "ip-address": ip.to_string(),
                           "operation-target": "all"});
+    super::progress::step("reservation change", c.server_name());
     let result: Result<(), (&'static str, KeaError)> = match change {
         ReservationChange::Put { reservation, .. } => {
             let new = with_subnet(reservation, subnet_id);

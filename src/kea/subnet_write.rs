@@ -152,6 +152,7 @@ pub(super) async fn apply_plan(
     hash: Option<&str>,
 ) -> Result<(), WriteError> {
     let server = c.server_name().to_string();
+    super::progress::step("subnet4-update", &server);
     if let Some(want) = hash {
         let now = c.config_hash().await.map_err(|source| WriteError::Kea {
             server: server.clone(),

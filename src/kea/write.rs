@@ -253,6 +253,7 @@ async fn test_and_ready<'a>(
     commands_before: BTreeSet<String>,
     started: Instant,
 ) -> Result<Prepared<'a>, WriteError> {
+    super::progress::step("config-test", client.server_name());
     match client.call_with("config-test", Some(&edited.wire())).await {
         Ok(_) => {}
         Err(KeaError::Failed { text, .. }) => {
@@ -288,6 +289,7 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
     if let Some(plan) = &p.command_plan {
         return apply_plan(p.client, plan, p.last_good.hash.as_deref()).await;
     }
+    super::progress::step("config-set", &p.server());
     let failure = match p
         .client
         .call_with("config-set", Some(&p.edited.wire()))
@@ -383,6 +385,7 @@ pub(super) async fn settle(p: &Ready<'_>, budget: Duration) -> Settled {
     let mut pause = Duration::from_secs(1);
     loop {
         tracing::info!(server = %p.server(), "config-set unanswered: asking what the server runs");
+        super::progress::step("config-set unanswered: asking what runs", &p.server());
         if let Ok(now) = read_back(p).await {
             let base = &p.base().value;
             return if edit_is_live(base, &p.edited.value, &now.value).is_ok() {
@@ -450,6 +453,7 @@ async fn read_back(p: &Ready<'_>) -> Result<LeanConfig, KeaError> {
 
 /// config-write, read back, verify.
 pub(super) async fn finish(p: &Ready<'_>) -> Result<WriteOutcome, WriteError> {
+    super::progress::step("config-write and read-back", &p.server());
     let write = p.client.call("config-write", None).await;
     let read = read_back(p).await;
     let (readback, verify_note) = match read {

@@ -42,6 +42,8 @@ pub enum Msg {
     /// The refresh timer: re-check servers, reload the visible server view.
     Refresh,
     Response(Response),
+    /// A write in flight reached a step ("config-set on kea-2"); request id and step.
+    Progress(u64, String),
 }
 
 /// Who a request is for; a response goes back to the same place.
@@ -221,6 +223,9 @@ pub struct App {
     /// Keys go to the `/` filter of the current view.
     pub filter_editing: bool,
     pub status: Option<Status>,
+    /// The step a write in flight is at and since when (epoch seconds): the busy status
+    /// line says "config-set on kea-2, 14 s" while it lasts.
+    progress: Option<(String, i64)>,
     pub thresholds: Thresholds,
     pub now: i64,
     /// Seconds east of UTC for showing times (0 in tests: stable snapshots).
@@ -267,6 +272,7 @@ impl App {
             help: None,
             filter_editing: false,
             status: None,
+            progress: None,
             thresholds,
             now: 0,
             utc_offset: 0,
@@ -347,6 +353,20 @@ impl App {
             }
             Msg::Now(t) => {
                 self.now = t;
+                self.show_progress();
+                Vec::new()
+            }
+            Msg::Progress(_, step) => {
+                // Only while a change is shown as busy: a late step never overwrites its
+                // outcome.
+                if self
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.kind == StatusKind::Busy)
+                {
+                    self.progress = Some((step, self.now));
+                    self.show_progress();
+                }
                 Vec::new()
             }
             Msg::Refresh => self.refresh(false),
@@ -595,7 +615,17 @@ impl App {
         self.set_status(StatusKind::Warn, text);
     }
 
+    fn show_progress(&mut self) {
+        if let Some((step, since)) = &self.progress {
+            let text = format!("{step}, {} s", (self.now - since).max(0));
+            if let Some(s) = self.status.as_mut().filter(|s| s.kind == StatusKind::Busy) {
+                s.text = text;
+            }
+        }
+    }
+
     fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.progress = None;
         self.status = Some(Status {
             text: text.into(),
             kind,

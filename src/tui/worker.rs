@@ -68,13 +68,24 @@ async fn run(
         }
         tracing::debug!(id = req.id, target = ?req.target, "request");
         let ticket = write_of(&req).map(|w| writes.start(req.id, w));
-        // A change is made against what its view showed (ops::Baseline).
+        // A change is made against what its view showed (ops::Baseline), and tells the
+        // screen each step it reaches.
         let baseline = req.baseline.clone();
+        let (id, to) = (req.id, out.clone());
+        let steps: crate::kea::progress::Sink = Arc::new(move |step: &str| {
+            let _ = to.send(Msg::Progress(id, step.to_string()));
+        });
         let job =
             crate::ops::acting_on(baseline, handle(session.clone(), req, timeout, out.clone()));
         let h = tokio::spawn(async move {
-            let _ticket = ticket;
-            job.await
+            match ticket {
+                Some(t) => {
+                    let done = crate::kea::progress::reporting(steps, job).await;
+                    drop(t);
+                    done
+                }
+                None => job.await,
+            }
         });
         if let Some(k) = key {
             running.insert(k, h);
