@@ -329,6 +329,9 @@ fn hold_next_free_moves_the_cursor_to_the_held_address() {
         job(&req),
         ActionJob::HoldFree { random: true, .. }
     ));
+    // The tab was loaded before this console's own change: no longer the baseline (the
+    // session's record after its write is).
+    assert_eq!(req.baseline, None);
 }
 
 #[test]

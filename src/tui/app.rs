@@ -610,6 +610,16 @@ impl App {
         }
     }
 
+    /// A change to `server` went through: its tab's view is no longer the baseline.
+    fn wrote_to<T, E>(&mut self, server: &str, res: &Result<T, E>) {
+        if res.is_ok() {
+            let now = self.now;
+            if let Some(t) = self.tabs.iter_mut().find(|t| t.name == server) {
+                t.wrote_at = Some(now);
+            }
+        }
+    }
+
     /// A warning on the status line (what the console found at start).
     pub fn warn(&mut self, text: impl Into<String>) {
         self.set_status(StatusKind::Warn, text);
@@ -760,7 +770,7 @@ impl App {
         let (id, gen) = self.ids();
         let server = self.tabs[ti].name.clone();
         // What the user acted on: the configuration the tab shows.
-        let baseline = self.tabs[ti].data.as_ref().and_then(|d| d.baseline.clone());
+        let baseline = self.tabs[ti].baseline();
         let s = self.scope_mut(ti)?;
         let cidr = s.cidr;
         if !job.is_read() {
@@ -1754,9 +1764,11 @@ impl App {
                 self.on_reloaded(&server, r.gen, res)
             }
             (Target::Action { server, cidr }, Payload::Action(res)) => {
+                self.wrote_to(&server, &res);
                 return self.on_action_done(&server, cidr, r.id, res);
             }
             (Target::Layout { server }, Payload::Action(res)) => {
+                self.wrote_to(&server, &res);
                 return self.on_layout_done(&server, r.id, res);
             }
             (Target::Bulk | Target::Layout { .. }, Payload::Bulk(res)) => {

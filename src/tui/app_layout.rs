@@ -798,7 +798,7 @@ impl App {
         }
         let (id, gen) = self.ids();
         let server = self.tabs[ti].name.clone();
-        let baseline = self.tabs[ti].data.as_ref().and_then(|d| d.baseline.clone());
+        let baseline = self.tabs[ti].baseline();
         self.layer_pending = Some(Pending {
             id,
             job: job.clone(),

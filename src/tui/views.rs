@@ -406,6 +406,9 @@ pub struct ServerTab {
     /// The node (by `node_key`) to put the cursor on when the next load arrives: the item
     /// just created or changed.
     pub select: Option<String>,
+    /// Epoch seconds of this console's last change to the server: a view loaded before it
+    /// is no baseline for the next change (the server holds our own change by then).
+    pub wrote_at: Option<i64>,
 }
 
 impl ServerTab {
@@ -420,6 +423,17 @@ impl ServerTab {
             stack: Vec::new(),
             jump: None,
             select: None,
+            wrote_at: None,
+        }
+    }
+
+    /// What a change made from this tab is made against: the configuration it shows,
+    /// unless this console changed the server since (then the session's own record).
+    pub fn baseline(&self) -> Option<crate::ops::Baseline> {
+        let data = self.data.as_ref()?;
+        match self.wrote_at {
+            Some(w) if data.loaded_at <= w => None,
+            _ => data.baseline.clone(),
         }
     }
 
