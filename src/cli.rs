@@ -194,10 +194,17 @@ fn cli_session(cfg: Config, read_only: bool) -> std::sync::Arc<Session> {
         libc::signal(libc::SIGTERM, libc::SIG_IGN);
     }
     for i in ddish::ops::unfinished_writes(&cfg) {
-        eprintln!("ddish: warning: {}", ddish::ops::describe_unfinished(&i));
+        // A terminal gone (SIGHUP is ignored) must not stop the command over a message.
+        let _ = writeln!(
+            std::io::stderr(),
+            "ddish: warning: {}",
+            ddish::ops::describe_unfinished(&i)
+        );
     }
     let s = Session::new_with(cfg, read_only);
-    s.on_notice(Box::new(|t| eprintln!("ddish: {t}")));
+    s.on_notice(Box::new(|t| {
+        let _ = writeln!(std::io::stderr(), "ddish: {t}");
+    }));
     s
 }
 
