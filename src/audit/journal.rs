@@ -199,24 +199,19 @@ impl<'a> Flock<'a> {
     /// [`Flock::new`] giving up after `wait` (a `WouldBlock` error naming the wait).
     fn within(f: &'a File, op: libc::c_int, wait: std::time::Duration) -> io::Result<Flock<'a>> {
         let started = std::time::Instant::now();
-        loop {
-            match Self::new(f, op | libc::LOCK_NB) {
-                Ok(l) => return Ok(l),
-                Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => {
-                    if started.elapsed() >= wait {
-                        return Err(io::Error::new(
-                            io::ErrorKind::WouldBlock,
-                            format!(
-                                "another process has held it for {} s (a stopped `ddish`?)",
-                                wait.as_secs()
-                            ),
-                        ));
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => return Err(e),
+        while !super::flock::try_lock(f, op)? {
+            if started.elapsed() >= wait {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!(
+                        "another process has held it for {} s (a stopped `ddish`?)",
+                        wait.as_secs()
+                    ),
+                ));
             }
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        Ok(Flock(f))
     }
 
     fn new(f: &'a File, op: libc::c_int) -> io::Result<Flock<'a>> {

@@ -3,6 +3,7 @@
 mod entry;
 mod error;
 mod file_mode;
+mod flock;
 mod intent;
 mod journal;
 mod redact;

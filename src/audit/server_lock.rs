@@ -10,7 +10,6 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -110,7 +109,7 @@ pub async fn lock_servers(
         let (mut f, writable) = open(&path).map_err(io_err)?;
         let mut told = false;
         loop {
-            match try_flock(&f) {
+            match super::flock::try_lock(&f, libc::LOCK_EX) {
                 Ok(true) => break,
                 Ok(false) => {}
                 Err(e) => return Err(io_err(e)),
@@ -179,22 +178,6 @@ fn open(path: &Path) -> io::Result<(File, bool)> {
             File::open(path).map(|f| (f, false))
         }
         Err(e) => Err(e),
-    }
-}
-
-/// LOCK_EX without blocking: Ok(false) when another process holds it.
-fn try_flock(f: &File) -> io::Result<bool> {
-    loop {
-        // SAFETY: the descriptor is open for the lifetime of `f`.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(true);
-        }
-        let e = io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => return Ok(false),
-            Some(libc::EINTR) => continue,
-            _ => return Err(e),
-        }
     }
 }
 

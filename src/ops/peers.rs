@@ -12,7 +12,18 @@ const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
 impl Session {
     /// The server and the HA peers it names, as configured servers, in write order: the
     /// primary first (so two ddish racing for one address meet on the same server first).
+    /// Kept for [`RECENT`](super::session::RECENT): a write asks once to lock them and again
+    /// to write to them.
     pub async fn peers(&self, server: &str) -> Result<Vec<(String, KeaClient)>, OpError> {
+        if let Some(found) = self.recent_peers(server) {
+            return Ok(found);
+        }
+        let found = self.find_peers(server).await?;
+        self.keep_peers(server, &found);
+        Ok(found)
+    }
+
+    async fn find_peers(&self, server: &str) -> Result<Vec<(String, KeaClient)>, OpError> {
         if let Some(found) = self.peers_by_status(server).await? {
             return Ok(found);
         }

@@ -79,6 +79,8 @@ pub struct Session {
     /// Each server's subnet4-list, reused for [`RECENT`]: finding the scope of an address
     /// twice in one action (the CLI's lookup, then the action's own) costs one list.
     subnets: Recent<Vec<crate::kea::SubnetRef>>,
+    /// Each server's HA peers (`peers`), reused for [`RECENT`].
+    peers: Recent<Vec<(String, KeaClient)>>,
     /// Where a long wait is told (the CLI: stderr); the log otherwise.
     notices: Mutex<Option<Notice>>,
 }
@@ -140,6 +142,7 @@ impl Session {
             recent: Recent::new(),
             commands: Recent::new(),
             subnets: Recent::new(),
+            peers: Recent::new(),
             notices: Mutex::new(None),
         })
     }
@@ -211,6 +214,15 @@ impl Session {
         self.recent.take(server)
     }
 
+    /// The peers `peers` found for `server` in the last [`RECENT`] seconds.
+    pub(super) fn recent_peers(&self, server: &str) -> Option<Vec<(String, KeaClient)>> {
+        self.peers.get(server).map(|v| v.as_ref().clone())
+    }
+
+    pub(super) fn keep_peers(&self, server: &str, peers: &[(String, KeaClient)]) {
+        self.peers.put(server, Arc::new(peers.to_vec()));
+    }
+
     pub fn read_only(&self) -> bool {
         self.read_only
     }
@@ -279,6 +291,7 @@ impl Session {
         self.recent.forget(name);
         self.commands.forget(name);
         self.subnets.forget(name);
+        self.peers.forget(name);
     }
 
     /// Reachability, version, scope count and utilization; failures are inside the result.
