@@ -1,5 +1,5 @@
 //! Faults between ddish and a Kea API, made by a fault proxy on loopback (ports
-//! 22220-22253) or a canned HTTP server: late and lost answers, a peer lost after its
+//! 22220-22259) or a canned HTTP server: late and lost answers, a peer lost after its
 //! config-set, redirects and oversized replies. Each test prints its figures.
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -283,4 +283,85 @@ fn a_peer_lost_after_its_config_set_is_put_back_with_the_other() {
             .collect::<Vec<_>>()
             .join("; ")
     );
+}
+
+/// F5 during lease writes (`ip hold` / `ip next` add the hold on every peer, since lease
+/// commands are not replicated): the second peer stopped, dropping the request, taking it
+/// but losing the answer, or taking it and then hanging. Each time either no peer keeps the
+/// lease, or the error names the peer whose state is unknown.
+#[test]
+fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
+    let dir = kea_dir();
+    let (a, b) = (solo(&dir, "la", 22254), solo(&dir, "lb", 22256));
+    let (pa, pb) = (proxy_for(&a), proxy_for(&b));
+    let quick = |k: &KeaInstance, p: &FaultProxy| {
+        let api = match ddish::lab::KeaDist::from_env().unwrap().api {
+            ddish::lab::LabApi::Agent => ApiStyle::Agent,
+            ddish::lab::LabApi::Direct => ApiStyle::Direct,
+        };
+        KeaClient::new(&server(&k.name, p.url(), api, None), Duration::from_secs(2)).unwrap()
+    };
+    let (ca, cb) = (quick(&a, &pa), quick(&b, &pb));
+    let stopped = KeaClient::new(
+        &server("lb", "http://127.0.0.1:22259/".into(), ApiStyle::Agent, None),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lease = |k: &KeaInstance, ip: &str| {
+        let r = common::cmd(k, "lease4-get", Some(json!({"ip-address": ip})));
+        r["result"] == 0
+    };
+    let args = |ip: &str| {
+        json!({"ip-address": ip, "subnet-id": 1, "hw-address": "00:00:00:00:00:00",
+               "valid-lft": 600, "user-context": {"ddish": {"held": true, "at": ip}}})
+    };
+    let mut rows = Vec::new();
+
+    // Stopped: refused, nothing reached it; the first peer's add is undone.
+    let e = rt
+        .block_on(ddish::kea::lease_add_all(&[&ca, &stopped], &args("10.40.0.110")))
+        .expect_err("a stopped peer fails the add");
+    assert!(!lease(&a, "10.40.0.110") && !lease(&b, "10.40.0.110"), "{e}");
+    assert!(e.to_string().contains("removed there again"), "{e}");
+    rows.push(format!("stopped: none holds it ({e})"));
+
+    // The request dropped before the server: none holds it.
+    pb.set("lease4-add", Fault::Swallow(Duration::from_secs(3)));
+    let e = rt
+        .block_on(ddish::kea::lease_add_all(&[&ca, &cb], &args("10.40.0.111")))
+        .expect_err("a dropped add fails");
+    assert!(!lease(&a, "10.40.0.111") && !lease(&b, "10.40.0.111"), "{e}");
+    assert!(!e.to_string().contains("UNKNOWN"), "{e}");
+    rows.push("request dropped: none holds it".to_string());
+
+    // Taken, answer lost: ddish asks, finds its own lease there and removes it too.
+    pb.set("lease4-add", Fault::HoldAnswer(Duration::from_secs(3)));
+    let e = rt
+        .block_on(ddish::kea::lease_add_all(&[&ca, &cb], &args("10.40.0.112")))
+        .expect_err("a lost answer fails the add");
+    assert!(
+        !lease(&a, "10.40.0.112") && !lease(&b, "10.40.0.112"),
+        "the peer that took it silently is cleaned too: {e}"
+    );
+    let text = e.to_string();
+    assert!(text.contains("la") && text.contains("lb"), "{text}");
+    rows.push("taken, answer lost: found and removed on both".to_string());
+
+    // Taken, then the peer hangs (its answers to the add and to the question are lost):
+    // the peer holds the lease and the error says its state is unknown, naming it.
+    pb.set("lease4-add", Fault::HoldAnswer(Duration::from_secs(3)));
+    pb.set_after("lease4-add", "lease4-get", Fault::HoldAnswer(Duration::from_secs(3)));
+    let e = rt
+        .block_on(ddish::kea::lease_add_all(&[&ca, &cb], &args("10.40.0.113")))
+        .expect_err("a hung peer fails the add");
+    let text = e.to_string();
+    assert!(!lease(&a, "10.40.0.113"), "{text}");
+    assert!(lease(&b, "10.40.0.113"), "lb took it before it hung");
+    assert!(
+        text.contains("whether lb took it is UNKNOWN") && text.contains("ip show 10.40.0.113"),
+        "{text}"
+    );
+    rows.push("taken, then hung: reported UNKNOWN on lb (it holds it)".to_string());
+    println!("F5 lease add on an HA pair, second peer faulty: {}", rows.join("; "));
 }

@@ -24,8 +24,9 @@ pub enum LeaseWriteError {
     },
 
     #[error(
-        "adding the lease for {ip} failed: {source}{}",
-        undo_note(undone, undo_failed)
+        "adding the lease for {ip} failed: {source}{}{}",
+        undo_note(undone, undo_failed),
+        unknown_note(ip, unknown)
     )]
     Failed {
         server: String,
@@ -33,6 +34,8 @@ pub enum LeaseWriteError {
         source: KeaError,
         undone: Vec<String>,
         undo_failed: Vec<(String, String)>,
+        /// Servers that may have taken the add (no answer) and could not be asked since.
+        unknown: Vec<String>,
     },
 
     #[error("the lease to add has no valid ip-address ({0}); nothing was sent")]
@@ -53,6 +56,54 @@ fn undo_note(undone: &[String], failed: &[(String, String)]) -> String {
         );
     }
     s
+}
+
+fn unknown_note(ip: &str, unknown: &[String]) -> String {
+    if unknown.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; whether {} took it is UNKNOWN (no answer, and none when asked again): check with \
+         `ddish ip show {ip}` once it answers and release it there if it is held",
+        unknown.join(", ")
+    )
+}
+
+/// Whether a request that ended in `e` may still have been carried out: the server got it
+/// (or may have) but its answer was lost, late or unreadable.
+fn may_have_landed(e: &KeaError) -> bool {
+    matches!(
+        e,
+        KeaError::Timeout { .. } | KeaError::Unreachable { .. } | KeaError::Malformed { .. }
+    )
+}
+
+/// After an add whose answer was lost: did `c` take it? `Some(true)` when it holds a lease
+/// for `ip` with the same hardware address and user-context (ours), `Some(false)` when it holds none or
+/// another client's, `None` when it cannot tell either.
+async fn took_it(c: &KeaClient, ip: Ipv4Addr, args: &Value) -> Option<bool> {
+    match c
+        .call("lease4-get", Some(json!({"ip-address": ip.to_string()})))
+        .await
+    {
+        Ok(v) if v.is_empty() => Some(false),
+        Ok(v) => {
+            let hw = |a: Option<&Value>| {
+                a.and_then(|a| a.get("hw-address"))
+                    .and_then(Value::as_str)
+                    .map(str::to_ascii_lowercase)
+            };
+            let ctx = |a: Option<&Value>| a.and_then(|a| a.get("user-context")).cloned();
+            // Holds all use hw 00:..:00; their user-context (who, when) tells ours apart.
+            Some(
+                hw(v.arguments.as_ref()) == hw(Some(args))
+                    && (args.get("user-context").is_none()
+                        || ctx(v.arguments.as_ref()) == ctx(Some(args))),
+            )
+        }
+        Err(KeaError::Failed { .. }) => Some(false),
+        Err(_) => None,
+    }
 }
 
 /// `lease4-add` with `args` on each server in order. Stops at the first server that already
@@ -82,6 +133,16 @@ pub async fn lease_add_all(
             }
             Err(e) => e,
         };
+        // An answer lost after the server got the add: ask it, and undo there too if it
+        // took it; if it cannot say, report that instead of "nothing was added".
+        let mut unknown = Vec::new();
+        if may_have_landed(&err) {
+            match took_it(c, ip, args).await {
+                Some(true) => done.push(c),
+                Some(false) => {}
+                None => unknown.push(c.server_name().to_string()),
+            }
+        }
         let (undone, undo_failed) = undo_adds(&done, ip).await;
         let server = c.server_name().to_string();
         return Err(match err {
@@ -99,6 +160,7 @@ pub async fn lease_add_all(
                 source,
                 undone,
                 undo_failed,
+                unknown,
             },
         });
     }
