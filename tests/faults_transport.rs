@@ -303,7 +303,12 @@ fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
     };
     let (ca, cb) = (quick(&a, &pa), quick(&b, &pb));
     let stopped = KeaClient::new(
-        &server("lb", "http://127.0.0.1:22259/".into(), ApiStyle::Agent, None),
+        &server(
+            "lb",
+            "http://127.0.0.1:22259/".into(),
+            ApiStyle::Agent,
+            None,
+        ),
         Duration::from_secs(2),
     )
     .unwrap();
@@ -320,9 +325,15 @@ fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
 
     // Stopped: refused, nothing reached it; the first peer's add is undone.
     let e = rt
-        .block_on(ddish::kea::lease_add_all(&[&ca, &stopped], &args("10.40.0.110")))
+        .block_on(ddish::kea::lease_add_all(
+            &[&ca, &stopped],
+            &args("10.40.0.110"),
+        ))
         .expect_err("a stopped peer fails the add");
-    assert!(!lease(&a, "10.40.0.110") && !lease(&b, "10.40.0.110"), "{e}");
+    assert!(
+        !lease(&a, "10.40.0.110") && !lease(&b, "10.40.0.110"),
+        "{e}"
+    );
     assert!(e.to_string().contains("removed there again"), "{e}");
     rows.push(format!("stopped: none holds it ({e})"));
 
@@ -331,7 +342,10 @@ fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
     let e = rt
         .block_on(ddish::kea::lease_add_all(&[&ca, &cb], &args("10.40.0.111")))
         .expect_err("a dropped add fails");
-    assert!(!lease(&a, "10.40.0.111") && !lease(&b, "10.40.0.111"), "{e}");
+    assert!(
+        !lease(&a, "10.40.0.111") && !lease(&b, "10.40.0.111"),
+        "{e}"
+    );
     assert!(!e.to_string().contains("UNKNOWN"), "{e}");
     rows.push("request dropped: none holds it".to_string());
 
@@ -351,7 +365,11 @@ fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
     // Taken, then the peer hangs (its answers to the add and to the question are lost):
     // the peer holds the lease and the error says its state is unknown, naming it.
     pb.set("lease4-add", Fault::HoldAnswer(Duration::from_secs(3)));
-    pb.set_after("lease4-add", "lease4-get", Fault::HoldAnswer(Duration::from_secs(3)));
+    pb.set_after(
+        "lease4-add",
+        "lease4-get",
+        Fault::HoldAnswer(Duration::from_secs(3)),
+    );
     let e = rt
         .block_on(ddish::kea::lease_add_all(&[&ca, &cb], &args("10.40.0.113")))
         .expect_err("a hung peer fails the add");
@@ -363,5 +381,8 @@ fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
         "{text}"
     );
     rows.push("taken, then hung: reported UNKNOWN on lb (it holds it)".to_string());
-    println!("F5 lease add on an HA pair, second peer faulty: {}", rows.join("; "));
+    println!(
+        "F5 lease add on an HA pair, second peer faulty: {}",
+        rows.join("; ")
+    );
 }

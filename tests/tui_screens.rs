@@ -556,6 +556,7 @@ fn alerts_screen_worst_first_and_jump_to_scope() {
         ha_state: None,
         loaded_at: NOW,
         baseline: None,
+        skipped: vec![],
     };
     let reqs = a.update(Msg::Response(Response {
         id: load.id,
@@ -654,6 +655,7 @@ fn find_screen_types_searches_and_jumps_to_the_address() {
         ha_state: None,
         loaded_at: NOW,
         baseline: None,
+        skipped: vec![],
     };
     let reqs = a.update(Msg::Response(Response {
         id: load.id,

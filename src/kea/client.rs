@@ -593,9 +593,29 @@ fn tls_detail(e: &reqwest::Error) -> Option<String> {
             rustls::Error::InvalidMessage(_) => {
                 format!("{r} (does the server speak plain http? then use an http:// url)")
             }
+            rustls::Error::InvalidCertificate(c) => format!("{r}{}", certificate_hint(c)),
             _ => r.to_string(),
         })
     })
+}
+
+/// What to do about the usual certificate failures.
+fn certificate_hint(c: &rustls::CertificateError) -> &'static str {
+    use rustls::CertificateError as C;
+    match c {
+        C::UnknownIssuer => {
+            " (not signed by a CA ddish trusts, e.g. self-signed: put the CA that signed it, \
+             or the certificate itself, in ca_file)"
+        }
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            " (the url's host is not in the certificate: use a name or address it holds)"
+        }
+        C::Expired | C::ExpiredContext { .. } => {
+            " (renew the server's certificate, or check this machine's clock)"
+        }
+        C::NotValidYet | C::NotValidYetContext { .. } => " (check this machine's clock)",
+        _ => "",
+    }
 }
 
 fn io_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {

@@ -1,7 +1,8 @@
 //! config-get read as IPAM (DESIGN.md "IPAM on top of Kea"): every subnet4, also inside
 //! shared networks, becomes a `ScopeDef`; ddish's networks and containers come from
-//! `Dhcp4.user-context.ddish.networks`. Bad entries are skipped with a warning, never a
-//! panic or a failed load.
+//! `Dhcp4.user-context.ddish.networks`. Bad entries are skipped, never a panic or a failed
+//! load, and named in `KeaConfig::skipped` so the user sees what is missing; a `subnet4` or
+//! `shared-networks` that is not a list fails the read (that is no Kea configuration).
 //!
 //! Speed (a 10,000-subnet config is 8.8 MB): reading builds no `serde_json::Value` at all
 //! (building and later freeing that tree cost more than the rest together); the fields ddish
@@ -34,6 +35,9 @@ pub struct KeaConfig {
     /// Kea's own hash of it (config-get's top-level `hash`, Kea >= 2.4): what
     /// config-hash-get answers while nothing changed.
     pub hash: Option<String>,
+    /// Entries ddish could not read and left out, each with why (e.g. "subnet id \"one\"
+    /// (10.40.0.0/24): invalid type ...").
+    pub skipped: Vec<String>,
 }
 
 /// Digest of a config-get reply body. Kea serialises a configuration the same way each
@@ -161,10 +165,11 @@ impl Context {
 /// Builds a `KeaConfig` from config-get `arguments` (moved in: an 8.8 MB config is not
 /// copied). Fails only when there is no `Dhcp4` object at all.
 pub fn parse_config(arguments: &Value) -> Result<KeaConfig, KeaError> {
-    let (scopes, networks) = model_from_value(arguments)?;
+    let (scopes, networks, skipped) = model_from_value(arguments)?;
     Ok(KeaConfig {
         scopes,
         networks,
+        skipped,
         digest: 0,
         hash: arguments
             .get("hash")
@@ -176,7 +181,7 @@ pub fn parse_config(arguments: &Value) -> Result<KeaConfig, KeaError> {
 /// Builds a `KeaConfig` from a whole config-get response body: the fast path the client
 /// uses.
 pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
-    let (scopes, networks, hash) = match typed_model(body) {
+    let ((scopes, networks, skipped), hash) = match typed_model(body) {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!("config-get: fast read failed ({e}); reading subnet by subnet");
@@ -185,13 +190,13 @@ pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
                 .arguments
                 .ok_or_else(|| KeaError::malformed("config-get gave no configuration"))?;
             let hash = args.get("hash").and_then(Value::as_str).map(str::to_string);
-            let (s, n) = model_from_value(&args)?;
-            (s, n, hash)
+            (model_from_value(&args)?, hash)
         }
     };
     Ok(KeaConfig {
         scopes,
         networks,
+        skipped,
         digest: config_digest(body),
         hash,
     })
@@ -212,9 +217,10 @@ pub fn config_arguments(body: &[u8]) -> Result<Value, KeaError> {
     Ok(args)
 }
 
-type Model = (Vec<ScopeDef>, Vec<NetworkDef>);
+/// Scopes, networks, and what was skipped.
+type Model = (Vec<ScopeDef>, Vec<NetworkDef>, Vec<String>);
 /// The model plus Kea's hash of the config (Kea >= 2.4).
-type HashedModel = (Vec<ScopeDef>, Vec<NetworkDef>, Option<String>);
+type HashedModel = (Model, Option<String>);
 
 /// The typed pass over a whole body; `Err` sends the caller to the lenient pass.
 fn typed_model(body: &[u8]) -> Result<HashedModel, KeaError> {
@@ -226,19 +232,19 @@ fn typed_model(body: &[u8]) -> Result<HashedModel, KeaError> {
     let dhcp4 = args
         .dhcp4
         .ok_or_else(|| KeaError::malformed("no Dhcp4 object"))?;
-    let (s, n) = model_from_raw(dhcp4);
-    Ok((s, n, hash))
+    Ok((model_from_raw(dhcp4), hash))
 }
 
 /// The typed pass over the whole document.
 fn model_from_raw(d: RawDhcp4<'_>) -> Model {
     let mut scopes = Vec::with_capacity(d.subnet4.len());
+    let mut skipped = Vec::new();
     for s in &d.subnet4 {
-        push_scope(&mut scopes, s, None);
+        push_scope(&mut scopes, &mut skipped, s, None);
     }
     for net in &d.shared_networks {
         let Some(name) = net.name.as_deref() else {
-            tracing::warn!("config-get: skipped a shared network without a name");
+            skip(&mut skipped, "a shared network without a name".into());
             continue;
         };
         let shared = Shared {
@@ -246,7 +252,7 @@ fn model_from_raw(d: RawDhcp4<'_>) -> Model {
             gateway: routers(&net.option_data),
         };
         for s in &net.subnet4 {
-            push_scope(&mut scopes, s, Some(&shared));
+            push_scope(&mut scopes, &mut skipped, s, Some(&shared));
         }
     }
     let globals = d
@@ -255,8 +261,8 @@ fn model_from_raw(d: RawDhcp4<'_>) -> Model {
         .filter_map(parse_reservation)
         .collect();
     attach_global_reservations(&mut scopes, globals);
-    let networks = parse_networks(Context::ddish(&d.user_context));
-    (scopes, networks)
+    let networks = parse_networks(Context::ddish(&d.user_context), &mut skipped);
+    (scopes, networks, skipped)
 }
 
 /// The lenient pass: each subnet and shared network read from the `Value` on its own.
@@ -268,15 +274,16 @@ fn model_from_value(arguments: &Value) -> Result<Model, KeaError> {
             KeaError::malformed("config-get returned no Dhcp4 object (is the service dhcp4?)")
         })?;
     let mut scopes = Vec::new();
-    for v in array(dhcp4, "subnet4") {
+    let mut skipped = Vec::new();
+    for v in list(dhcp4, "subnet4", "Dhcp4")? {
         match RawSubnet::deserialize(v) {
-            Ok(s) => push_scope(&mut scopes, &s, None),
-            Err(e) => tracing::warn!("config-get: skipped subnet {}: {e}", describe(v)),
+            Ok(s) => push_scope(&mut scopes, &mut skipped, &s, None),
+            Err(e) => skip(&mut skipped, format!("subnet {}: {e}", describe(v))),
         }
     }
-    for net in array(dhcp4, "shared-networks") {
+    for net in list(dhcp4, "shared-networks", "Dhcp4")? {
         let Some(name) = net.get("name").and_then(Value::as_str) else {
-            tracing::warn!("config-get: skipped a shared network without a name");
+            skip(&mut skipped, "a shared network without a name".into());
             continue;
         };
         let options: Vec<RawOption<'_>> = array(net, "option-data")
@@ -287,10 +294,10 @@ fn model_from_value(arguments: &Value) -> Result<Model, KeaError> {
             name,
             gateway: routers(&options),
         };
-        for v in array(net, "subnet4") {
+        for v in list(net, "subnet4", &format!("shared network {name}"))? {
             match RawSubnet::deserialize(v) {
-                Ok(s) => push_scope(&mut scopes, &s, Some(&shared)),
-                Err(e) => tracing::warn!("config-get: skipped subnet {}: {e}", describe(v)),
+                Ok(s) => push_scope(&mut scopes, &mut skipped, &s, Some(&shared)),
+                Err(e) => skip(&mut skipped, format!("subnet {}: {e}", describe(v))),
             }
         }
     }
@@ -300,21 +307,51 @@ fn model_from_value(arguments: &Value) -> Result<Model, KeaError> {
         .filter_map(|r| parse_reservation(&r))
         .collect();
     attach_global_reservations(&mut scopes, globals);
-    let networks = parse_networks(ddish(dhcp4));
-    Ok((scopes, networks))
+    let networks = parse_networks(ddish(dhcp4), &mut skipped);
+    Ok((scopes, networks, skipped))
 }
 
-fn parse_networks(ddish: &Value) -> Vec<NetworkDef> {
+fn parse_networks(ddish: &Value, skipped: &mut Vec<String>) -> Vec<NetworkDef> {
     array(ddish, "networks")
         .iter()
         .filter_map(|n| match parse_network(n) {
             Ok(n) => Some(n),
             Err(e) => {
-                tracing::warn!("config-get: skipped a ddish network entry: {e}");
+                skip(skipped, format!("a ddish network entry: {e}"));
                 None
             }
         })
         .collect()
+}
+
+/// Notes an entry left out (logged too).
+fn skip(skipped: &mut Vec<String>, what: String) {
+    tracing::warn!("config-get: skipped {what}");
+    skipped.push(what);
+}
+
+/// `v[key]` as a list: absent is empty, any other type fails the read.
+fn list<'v>(v: &'v Value, key: &str, inside: &str) -> Result<&'v [Value], KeaError> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(KeaError::malformed(format!(
+            "config-get: {key} in {inside} is {}, not a list; this is no Kea configuration \
+             ddish can read",
+            kind_of(other)
+        ))),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// What a subnet inherits from its shared network.
@@ -323,13 +360,21 @@ pub(super) struct Shared<'a> {
     pub(super) gateway: Option<Ipv4Addr>,
 }
 
-fn push_scope(out: &mut Vec<ScopeDef>, s: &RawSubnet<'_>, shared: Option<&Shared<'_>>) {
+fn push_scope(
+    out: &mut Vec<ScopeDef>,
+    skipped: &mut Vec<String>,
+    s: &RawSubnet<'_>,
+    shared: Option<&Shared<'_>>,
+) {
     match parse_subnet(s, shared) {
         Ok(d) => out.push(d),
-        Err(e) => tracing::warn!(
-            "config-get: skipped subnet {} ({}): {e}",
-            s.id.map_or("without id".to_string(), |i| format!("id {i}")),
-            s.subnet.as_deref().unwrap_or("no subnet")
+        Err(e) => skip(
+            skipped,
+            format!(
+                "subnet {} ({}): {e}",
+                s.id.map_or("without id".to_string(), |i| format!("id {i}")),
+                s.subnet.as_deref().unwrap_or("no subnet")
+            ),
         ),
     }
 }
@@ -804,7 +849,7 @@ mod tests {
     fn typed_pass_reads_real_kea_output() {
         // A config-get reply captured from Kea 2.2 (defaults expanded, shared formatting).
         let body = include_bytes!("testdata/config-get-kea-2.2.json");
-        let (scopes, _, _) = typed_model(body).expect("typed pass");
+        let ((scopes, _, _), _) = typed_model(body).expect("typed pass");
         assert_eq!(scopes.len(), 4);
         assert_eq!(scopes[0].title.as_deref(), Some("scope 1"));
         assert_eq!(
@@ -851,10 +896,23 @@ mod tests {
         assert!(parse_config(&json!({})).is_err());
         assert!(parse_config(&json!({"Dhcp4": 5})).is_err());
         assert!(parse_config(&json!([1])).is_err());
-        let c = parse_config(&json!({"Dhcp4": {"subnet4": {"x": 1}, "shared-networks": 3,
+        // A subnet4 or shared-networks that is not a list is no Kea config: an error
+        // naming it, not an empty server.
+        let e = parse_config(&json!({"Dhcp4": {"subnet4": {"x": 1}}})).unwrap_err();
+        assert!(
+            e.to_string().contains("subnet4 in Dhcp4 is an object"),
+            "{e}"
+        );
+        let e = parse_config(&json!({"Dhcp4": {"shared-networks": 3}})).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("shared-networks in Dhcp4 is a number"),
+            "{e}"
+        );
+        let c = parse_config(&json!({"Dhcp4": {"subnet4": null,
             "user-context": {"ddish": {"networks": {"a": 1}}}}}))
         .unwrap();
-        assert!(c.scopes.is_empty() && c.networks.is_empty());
+        assert!(c.scopes.is_empty() && c.networks.is_empty() && c.skipped.is_empty());
         let c = parse_config(
             &json!({"Dhcp4": {"subnet4": [1, null, "x", {"id": -1, "subnet": "10.0.0.0/8"},
             {"id": 1, "subnet": "10.0.0.0/8", "pools": [3], "reservations": [{"ip-address": 7}],
@@ -866,6 +924,13 @@ mod tests {
         // Wrongly typed fields skip their subnet; unreadable values inside are dropped.
         let ids: Vec<u32> = c.scopes.iter().map(|s| s.id).collect();
         assert_eq!(ids, vec![2]);
+        // ...and each is named, so the user learns what is not shown.
+        assert_eq!(c.skipped.len(), 5, "{:?}", c.skipped);
+        assert!(
+            c.skipped.iter().any(|s| s.contains("id -1")),
+            "{:?}",
+            c.skipped
+        );
         assert!(!c.scopes[0].range_marked);
     }
 }

@@ -852,6 +852,7 @@ mod tests {
             config: Arc::new(KeaConfig {
                 scopes: vec![],
                 networks: vec![],
+                skipped: vec![],
                 digest: 1,
                 hash: None,
             }),

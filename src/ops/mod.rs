@@ -42,6 +42,8 @@ pub struct ServerData {
     /// The configuration this was built from: what a change made from this view is made
     /// against (None in tests that build one by hand).
     pub baseline: Option<Baseline>,
+    /// Configuration entries ddish could not read and does not show, each with why.
+    pub skipped: Vec<String>,
 }
 
 impl ServerData {
@@ -74,7 +76,20 @@ impl ServerData {
             ha_state: self.ha_state.clone(),
             loaded_at: self.loaded_at,
             baseline: self.baseline.clone(),
+            skipped: self.skipped.clone(),
         }
+    }
+
+    /// What `ddish check` and the console say when entries were skipped.
+    pub fn skipped_note(&self) -> Option<String> {
+        let first = self.skipped.first()?;
+        let n = self.skipped.len();
+        Some(format!(
+            "server {}: {n} configuration entr{} ddish cannot read and does not show (first: {first}); \
+             see the log for all, fix them on the server",
+            self.name,
+            if n == 1 { "y" } else { "ies" }
+        ))
     }
 }
 

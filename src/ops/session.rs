@@ -316,6 +316,10 @@ impl Session {
         match self.load_server(name).await {
             Ok(d) => {
                 h.reachable = true;
+                if let Some(note) = d.skipped_note() {
+                    h.error_kind = Some("unreadable entries".into());
+                    h.error = Some(note);
+                }
                 h.version = Some(d.version);
                 h.scopes = Some(d.tree.scopes.iter().filter(|s| s.def.id != 0).count());
                 h.utilization = Some(d.tree.utilization());
@@ -468,6 +472,7 @@ impl Session {
             .collect();
         let tree = ServerTree::build(&config.networks, scopes);
         Ok(ServerData {
+            skipped: config.skipped,
             name: name.to_string(),
             version,
             commands,

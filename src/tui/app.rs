@@ -1675,9 +1675,20 @@ impl App {
                     }),
                     _ => None,
                 };
+                let mut unreadable = None;
                 match res {
-                    Ok(data) => apply_server(tab, data, self.now),
+                    Ok(data) => {
+                        // Said once per change, not at every poll.
+                        let before = tab.data.as_ref().map(|d| d.skipped.clone());
+                        if before.as_ref() != Some(&data.skipped) {
+                            unreadable = data.skipped_note();
+                        }
+                        apply_server(tab, data, self.now)
+                    }
                     Err(e) => tab.load = Load::Failed(e),
+                }
+                if let Some(note) = unreadable {
+                    self.warn(note);
                 }
                 let mut out = self.finish_jump(&name);
                 out.extend(stats);

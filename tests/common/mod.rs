@@ -3,6 +3,7 @@
 //! use these.)
 #![allow(dead_code)]
 
+pub mod canned;
 pub mod proxy;
 
 use std::path::Path;

@@ -273,6 +273,7 @@ pub fn server_data() -> ServerData {
             digest: 42,
             hash: Some("HASH-AS-SHOWN".into()),
         }),
+        skipped: vec![],
     }
 }
 
