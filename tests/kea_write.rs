@@ -8,8 +8,8 @@ use ddish::config::{ApiStyle, Role, SecretSource, ServerConfig};
 use ddish::kea::{
     ha_peers, lease_add_all, lease_del_all, lease_update_all, safe_config_edit,
     safe_config_edit_allowing, safe_config_edit_pair, safe_config_edit_pair_allowing,
-    safe_config_edit_pair_on, same_meaning, subnet_mut, subnets_by_id, Base, HaPeer, KeaClient,
-    LeaseWriteError, Reach, WriteError,
+    safe_config_edit_pair_on, same_meaning, subnet_mut, subnets_by_id, Base, Deleted, HaPeer,
+    KeaClient, LeaseWriteError, Reach, WriteError,
 };
 use ddish::lab::{self, ids, HaMode, KeaInstance, Lab, LabOptions};
 use serde_json::{json, Value};
@@ -623,8 +623,8 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
 
     // Only on kea-1 now; adding in the order kea-2, kea-1 adds it on kea-2, finds it on
     // kea-1, and takes it off kea-2 again.
-    let dels = lease_del_all(&[&k2], ip.parse().unwrap()).await;
-    assert_eq!(dels, vec![("kea-2".to_string(), Ok(true))]);
+    let dels = lease_del_all(&[&k2], ip.parse().unwrap(), &|_| true).await;
+    assert_eq!(dels, vec![("kea-2".to_string(), Ok(Deleted::Yes))]);
     let e = lease_add_all(&[&k2, &k1], &held).await.unwrap_err();
     assert_eq!(
         e,
@@ -653,21 +653,33 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
         );
     }
 
-    // Deleted from both; a second delete finds nothing.
+    // A delete only takes ddish's own lease: one that is someone else's now stays.
     let ipv4: Ipv4Addr = ip.parse().unwrap();
-    let dels = lease_del_all(&both, ipv4).await;
+    let not_mine = |l: &Value| l["hw-address"] == "aa:bb:cc:00:07:08";
+    let dels = lease_del_all(&both, ipv4, &not_mine).await;
+    assert!(
+        dels.iter()
+            .all(|(_, r)| r == &Ok(Deleted::Kept("aa:bb:cc:00:07:07".into()))),
+        "{dels:?}"
+    );
+    assert!(lease_get(&k1, ip).await.is_some() && lease_get(&k2, ip).await.is_some());
+    // Deleted from both; a second delete finds nothing.
+    let dels = lease_del_all(&both, ipv4, &|_| true).await;
     assert_eq!(
         dels,
         vec![
-            ("kea-1".to_string(), Ok(true)),
-            ("kea-2".to_string(), Ok(true))
+            ("kea-1".to_string(), Ok(Deleted::Yes)),
+            ("kea-2".to_string(), Ok(Deleted::Yes))
         ]
     );
     for k in both {
         assert!(lease_get(k, ip).await.is_none());
     }
-    let dels = lease_del_all(&both, ipv4).await;
-    assert!(dels.iter().all(|(_, r)| r == &Ok(false)), "{dels:?}");
+    let dels = lease_del_all(&both, ipv4, &|_| true).await;
+    assert!(
+        dels.iter().all(|(_, r)| r == &Ok(Deleted::Absent)),
+        "{dels:?}"
+    );
 
     // A change kea-2 cannot load (config-test passes it on both) is taken back on kea-1,
     // which was set first.

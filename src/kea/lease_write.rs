@@ -78,32 +78,84 @@ fn may_have_landed(e: &KeaError) -> bool {
     )
 }
 
-/// After an add whose answer was lost: did `c` take it? `Some(true)` when it holds a lease
-/// for `ip` with the same hardware address and user-context (ours), `Some(false)` when it holds none or
-/// another client's, `None` when it cannot tell either.
-async fn took_it(c: &KeaClient, ip: Ipv4Addr, args: &Value) -> Option<bool> {
+/// Whether `lease` (lease4-get's arguments) is the one `args` added: same hardware address
+/// and, when `args` has one, the same user-context (holds all use hw 00:..:00; who and when
+/// tell them apart).
+fn is_ours(lease: &Value, args: &Value) -> bool {
+    let hw = |a: &Value| {
+        a.get("hw-address")
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase)
+    };
+    hw(lease) == hw(args)
+        && (args.get("user-context").is_none()
+            || lease.get("user-context") == args.get("user-context"))
+}
+
+/// Whether `lease` carries ddish's mark `mark` ("held", "claimed") in its user-context.
+pub fn has_mark(lease: &Value, mark: &str) -> bool {
+    lease["user-context"]["ddish"][mark] == Value::Bool(true)
+}
+
+/// The lease `c` has for `ip` now: `Some(None)` when none, `None` when it cannot tell.
+async fn current(c: &KeaClient, ip: Ipv4Addr) -> Result<Option<Value>, KeaError> {
     match c
         .call("lease4-get", Some(json!({"ip-address": ip.to_string()})))
         .await
     {
-        Ok(v) if v.is_empty() => Some(false),
-        Ok(v) => {
-            let hw = |a: Option<&Value>| {
-                a.and_then(|a| a.get("hw-address"))
-                    .and_then(Value::as_str)
-                    .map(str::to_ascii_lowercase)
-            };
-            let ctx = |a: Option<&Value>| a.and_then(|a| a.get("user-context")).cloned();
-            // Holds all use hw 00:..:00; their user-context (who, when) tells ours apart.
-            Some(
-                hw(v.arguments.as_ref()) == hw(Some(args))
-                    && (args.get("user-context").is_none()
-                        || ctx(v.arguments.as_ref()) == ctx(Some(args))),
-            )
-        }
-        Err(KeaError::Failed { .. }) => Some(false),
+        Ok(v) if v.is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v.arguments.unwrap_or(Value::Null))),
+        Err(KeaError::Failed { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// After an add whose answer was lost: did `c` take it? `Some(true)` when it holds the
+/// lease `args` describes, `Some(false)` when it holds none or another, `None` when it
+/// cannot tell either.
+async fn took_it(c: &KeaClient, ip: Ipv4Addr, args: &Value) -> Option<bool> {
+    match current(c, ip).await {
+        Ok(Some(l)) => Some(is_ours(&l, args)),
+        Ok(None) => Some(false),
         Err(_) => None,
     }
+}
+
+/// What a guarded delete did on one server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Deleted {
+    /// The lease was ours and is gone.
+    Yes,
+    /// There was no lease.
+    Absent,
+    /// The address has another lease now (e.g. the HA partner gave it to a client meanwhile
+    /// and told this server): left alone. Holds that lease's hardware address.
+    Kept(String),
+}
+
+/// `lease4-del` of `ip` on `c` only if its lease there is `ours`: between reading a lease
+/// and deleting it, an HA partner may have replaced it with a client's, which a blind
+/// delete would remove (measured in tests/faults_dhcp.rs). Kea has no conditional delete,
+/// so a window of one round trip remains.
+async fn del_if(
+    c: &KeaClient,
+    ip: Ipv4Addr,
+    ours: &(dyn Fn(&Value) -> bool + Sync),
+) -> Result<Deleted, KeaError> {
+    let Some(lease) = current(c, ip).await? else {
+        return Ok(Deleted::Absent);
+    };
+    if !ours(&lease) {
+        let hw = lease["hw-address"]
+            .as_str()
+            .unwrap_or("no hardware address");
+        return Ok(Deleted::Kept(hw.to_string()));
+    }
+    Ok(if lease_del(c, ip).await? {
+        Deleted::Yes
+    } else {
+        Deleted::Absent
+    })
 }
 
 /// `lease4-add` with `args` on each server in order. Stops at the first server that already
@@ -143,7 +195,7 @@ pub async fn lease_add_all(
                 None => unknown.push(c.server_name().to_string()),
             }
         }
-        let (undone, undo_failed) = undo_adds(&done, ip).await;
+        let (undone, undo_failed) = undo_adds(clients, &done, ip, args).await;
         let server = c.server_name().to_string();
         return Err(match err {
             KeaError::Failed { ref text, .. } if text.contains("already exists") => {
@@ -167,13 +219,24 @@ pub async fn lease_add_all(
     Ok(done.iter().map(|c| c.server_name().to_string()).collect())
 }
 
-async fn undo_adds(done: &[&KeaClient], ip: Ipv4Addr) -> (Vec<String>, Vec<(String, String)>) {
+/// Removes the lease `args` added from `done`, and leaves `everyone` agreeing (a partner
+/// may have given the address to a client meanwhile: that lease stays, see [`copy_back`]).
+async fn undo_adds(
+    everyone: &[&KeaClient],
+    done: &[&KeaClient],
+    ip: Ipv4Addr,
+    args: &Value,
+) -> (Vec<String>, Vec<(String, String)>) {
     let mut undone = Vec::new();
     let mut failed = Vec::new();
-    for c in done {
-        match lease_del(c, ip).await {
-            Ok(_) => undone.push(c.server_name().to_string()),
-            Err(e) => failed.push((c.server_name().to_string(), e.to_string())),
+    if done.is_empty() {
+        return (undone, failed);
+    }
+    for (server, r) in del_then_agree(done, everyone, ip, &|l| is_ours(l, args)).await {
+        match r {
+            // Gone, or replaced by a client's lease: ddish's add is undone either way.
+            Ok(_) => undone.push(server),
+            Err(e) => failed.push((server, e.to_string())),
         }
     }
     (undone, failed)
@@ -186,14 +249,98 @@ async fn lease_del(c: &KeaClient, ip: Ipv4Addr) -> Result<bool, KeaError> {
     Ok(!r.is_empty())
 }
 
-/// `lease4-del` of `ip` on every server; each result says whether a lease was there.
+/// `lease4-del` of `ip` on every server where its lease is `ours` (see [`del_if`]); one
+/// result per server. Then the servers are made to agree again: if a partner gave the
+/// address to a client while ddish was deleting (and told the others, replacing ddish's
+/// lease there just before ddish deleted it), that client's lease is copied back from the
+/// server that has it ([`copy_back`]); such repairs come back as `Kept` notes too.
 pub async fn lease_del_all(
     clients: &[&KeaClient],
     ip: Ipv4Addr,
-) -> Vec<(String, Result<bool, KeaError>)> {
-    let mut out = Vec::with_capacity(clients.len());
+    ours: &(dyn Fn(&Value) -> bool + Sync),
+) -> Vec<(String, Result<Deleted, KeaError>)> {
+    del_then_agree(clients, clients, ip, ours).await
+}
+
+/// Deletes ddish's lease of `ip` on `targets`, then makes `everyone` agree ([`copy_back`]).
+async fn del_then_agree(
+    targets: &[&KeaClient],
+    everyone: &[&KeaClient],
+    ip: Ipv4Addr,
+    ours: &(dyn Fn(&Value) -> bool + Sync),
+) -> Vec<(String, Result<Deleted, KeaError>)> {
+    let mut out = Vec::with_capacity(targets.len());
+    let mut deleted = Vec::new();
+    for c in targets {
+        let r = del_if(c, ip, ours).await;
+        if r == Ok(Deleted::Yes) {
+            deleted.push(*c);
+        }
+        out.push((c.server_name().to_string(), r));
+    }
+    if everyone.len() > 1 && !deleted.is_empty() {
+        for (server, r) in copy_back(everyone, &deleted, ip, ours).await {
+            if let Some(o) = out.iter_mut().find(|(n, _)| *n == server) {
+                o.1 = r.map(Deleted::Kept);
+            }
+        }
+    }
+    out
+}
+
+/// Fields of a lease4-get answer that lease4-update takes.
+const LEASE_FIELDS: [&str; 10] = [
+    "ip-address",
+    "subnet-id",
+    "hw-address",
+    "client-id",
+    "valid-lft",
+    "hostname",
+    "fqdn-fwd",
+    "fqdn-rev",
+    "state",
+    "user-context",
+];
+
+/// After ddish deleted its lease of `ip` on `deleted`: where another server holds a lease
+/// that is not ddish's (a client's) and a server in `deleted` now has none, that lease is
+/// written there (lease4-update, force-create, same expiry). Returns (server, client hw)
+/// of each lease put back (or why it could not be). Without it, the HA race measured in tests/faults_dhcp.rs (the
+/// serving peer hands the freed address to a client and replicates it to its partner
+/// between ddish's check and delete there) leaves that client's lease on one peer only.
+async fn copy_back(
+    clients: &[&KeaClient],
+    deleted: &[&KeaClient],
+    ip: Ipv4Addr,
+    ours: &(dyn Fn(&Value) -> bool + Sync),
+) -> Vec<(String, Result<String, KeaError>)> {
+    let mut theirs = None;
+    let mut lacking = Vec::new();
     for c in clients {
-        out.push((c.server_name().to_string(), lease_del(c, ip).await));
+        match current(c, ip).await {
+            Ok(Some(l)) if !ours(&l) => theirs = theirs.or(Some(l)),
+            Ok(None) if deleted.iter().any(|d| std::ptr::eq(*d, *c)) => lacking.push(*c),
+            _ => {}
+        }
+    }
+    let Some(lease) = theirs else {
+        return Vec::new();
+    };
+    let mut args = json!({"force-create": true});
+    for f in LEASE_FIELDS {
+        if let Some(v) = lease.get(f) {
+            args[f] = v.clone();
+        }
+    }
+    if let (Some(cltt), Some(lft)) = (lease["cltt"].as_i64(), lease["valid-lft"].as_i64()) {
+        args["expire"] = json!(cltt + lft);
+    }
+    let hw = lease["hw-address"].as_str().unwrap_or("").to_string();
+    let mut out = Vec::new();
+    for c in lacking {
+        let r = c.call_ref("lease4-update", Some(&args)).await;
+        tracing::warn!(server = c.server_name(), %ip, hw, ok = r.is_ok(), "client lease copied back");
+        out.push((c.server_name().to_string(), r.map(|_| hw.clone())));
     }
     out
 }

@@ -38,7 +38,9 @@ pub use ha::{
     validate_ha, HaPeer,
 };
 pub use lean::{LeanConfig, Reach};
-pub use lease_write::{lease_add_all, lease_del_all, lease_update_all, LeaseWriteError};
+pub use lease_write::{
+    has_mark, lease_add_all, lease_del_all, lease_update_all, Deleted, LeaseWriteError,
+};
 pub use leases::parse_leases;
 pub use reply::{
     parse_response, KeaResponse, RESULT_EMPTY, RESULT_ERROR, RESULT_OK, RESULT_UNSUPPORTED,

@@ -547,8 +547,25 @@ impl Session {
         peers: &[(String, KeaClient)],
         before: Option<Value>,
     ) -> Result<ActionOutcome, OpError> {
+        // The mark the lease must still carry to be ddish's to delete.
+        let mark = if action == "unclaim" {
+            "claimed"
+        } else {
+            "held"
+        };
         let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
-        let results = kea::lease_del_all(&clients, ip).await;
+        // Only ddish's own lease goes: an HA partner may have given the address to a
+        // client meanwhile, and that lease stays.
+        let results = kea::lease_del_all(&clients, ip, &|l| kea::has_mark(l, mark)).await;
+        let kept: Vec<String> = results
+            .iter()
+            .filter_map(|(n, r)| match r {
+                Ok(kea::Deleted::Kept(hw)) => Some(format!(
+                    "{n} kept its lease of {ip}: it belongs to client {hw} now, not to ddish"
+                )),
+                _ => None,
+            })
+            .collect();
         let failed: Vec<String> = results
             .iter()
             .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("{n}: {e}")))
@@ -572,7 +589,7 @@ impl Session {
             self.record_failure(entry, &err);
             return Err(err);
         }
-        let mut warnings = Vec::new();
+        let mut warnings = kept;
         self.record(entry, &mut warnings);
         Ok(ActionOutcome {
             server: server.to_string(),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod canned;
+pub mod dhcp_client;
 pub mod proxy;
 
 use std::path::Path;
