@@ -289,6 +289,7 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
     if let Some(plan) = &p.command_plan {
         return apply_plan(p.client, plan, p.last_good.hash.as_deref()).await;
     }
+    still_base(p).await?;
     super::progress::step("config-set", &p.server());
     let failure = match p
         .client
@@ -316,6 +317,48 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
         },
     };
     Err(back_out(p, failure).await)
+}
+
+/// Right before config-set: is the server still on the configuration this change was made
+/// from? Another tool, or a ddish on another host (which shares no lock), may have set one
+/// since ddish read it, and sending now would silently undo that change. Kea >= 2.4 answers
+/// config-hash-get cheaply; 2.2 is read again. What remains is one round trip (Kea has no
+/// compare-and-set); the read-back after the write catches a change to ddish's own part.
+async fn still_base(p: &Ready<'_>) -> Result<(), WriteError> {
+    let changed = |what: String| WriteError::Changed {
+        server: p.server(),
+        what,
+    };
+    if let Some(h) = &p.last_good.hash {
+        match p.client.config_hash().await {
+            Ok(Some(now)) if &now == h => return Ok(()),
+            Ok(Some(_)) => {
+                return Err(changed(
+                    "another admin or tool set a configuration while ddish prepared this change"
+                        .into(),
+                ))
+            }
+            // No answer to the hash: judge by the configuration itself.
+            _ => {}
+        }
+    }
+    let read_err = kea_err(p.client, "check it still runs the base (config-get)", false);
+    let mut now = read_back(p).await.map_err(&read_err)?;
+    let mut base = p.last_good.clone();
+    let same = if p.only_subnets.is_some() {
+        // Only the edited subnets were read: those must be as they were.
+        edit_is_live(&p.edited.value, &base.value, &now.value).is_ok()
+    } else {
+        align(&mut base, &mut now).map_err(&read_err)?;
+        same_meaning(&base.value, &now.value)
+    };
+    if same {
+        return Ok(());
+    }
+    Err(changed(format!(
+        "{}, set by another admin or tool while ddish prepared this change",
+        describe_summary(&diff_summary(&base.value, &now.value))
+    )))
 }
 
 /// The last good config re-sent after `failure`: the error that says both.

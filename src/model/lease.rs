@@ -10,6 +10,9 @@ pub enum LeaseState {
     Default = 0,
     Declined = 1,
     ExpiredReclaimed = 2,
+    /// Kea >= 3.0: released by its client and kept (lifetime 0) so the client gets the
+    /// same address back ("lease affinity"); free for others.
+    Released = 3,
     /// Any other value Kea may add later, kept so nothing is hidden.
     Other = 255,
 }
@@ -20,6 +23,7 @@ impl LeaseState {
             0 => LeaseState::Default,
             1 => LeaseState::Declined,
             2 => LeaseState::ExpiredReclaimed,
+            3 => LeaseState::Released,
             _ => LeaseState::Other,
         }
     }
@@ -159,7 +163,10 @@ impl Lease {
     }
 
     pub fn is_expired(&self, now: i64) -> bool {
-        self.state == LeaseState::ExpiredReclaimed || self.expires().is_some_and(|e| e <= now)
+        matches!(
+            self.state,
+            LeaseState::ExpiredReclaimed | LeaseState::Released
+        ) || self.expires().is_some_and(|e| e <= now)
     }
 
     pub fn comment(&self) -> Option<&str> {

@@ -380,8 +380,23 @@ impl Session {
         let refs: Vec<&ScopeView> = views.iter().collect();
         let mut candidates: Vec<Ipv4Addr> = crate::model::alloc::free_addresses(&refs).collect();
         if candidates.is_empty() {
+            // Kea keeps expired and (3.0) released leases until it reclaims or reuses them;
+            // lease4-add cannot take their addresses, so ddish does not count them free.
+            let expired = scope
+                .range
+                .iter()
+                .filter(|ip| refs.iter().any(|v| v.state_of(*ip) == IpState::Expired))
+                .count();
+            let kept = if expired > 0 {
+                format!(
+                    " ({expired} more hold expired or released leases Kea still keeps: Kea \
+                     reuses them for clients, ddish holds them once Kea has reclaimed them)"
+                )
+            } else {
+                String::new()
+            };
             return Err(OpError::Refused(format!(
-                "no free address in scope {} on {}",
+                "no free address in scope {} on {}{kept}",
                 scope.cidr,
                 peers
                     .iter()

@@ -102,6 +102,7 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
                 LeaseState::Default => "default",
                 LeaseState::Declined => "declined",
                 LeaseState::ExpiredReclaimed => "expired-reclaimed",
+                LeaseState::Released => "released (kept for its client)",
                 LeaseState::Other => "other",
             };
             lines.push(kv("  Lease state", state));
