@@ -8,6 +8,8 @@ use std::path::Path;
 use ddish::audit::{AuditError, Entry, Journal};
 use serde_json::json;
 
+mod common;
+
 fn entry(time: i64, ip: Option<Ipv4Addr>, action: &str) -> Entry {
     let mut e = Entry::new("kea-a", action).scope("10.0.0.0/24");
     e.time = time;
@@ -278,4 +280,68 @@ fn unreadable_journal_is_an_error_but_missing_is_empty() {
         err.to_string().contains("cannot read the history journal"),
         "{err}"
     );
+}
+
+/// `journal_group`: the files ddish creates beside its journal (the journal and the write
+/// lock of a hold the scripted server refuses) and its exports are 0640 and that group's,
+/// via the binary (the setting is process-wide).
+#[test]
+fn journal_group_gives_new_files_to_the_group() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    // Root may give files to any group; anyone else to their own.
+    let (group, gid) = if unsafe { libc::geteuid() } == 0 {
+        ("nogroup".to_string(), 65534)
+    } else {
+        let gid = unsafe { libc::getegid() };
+        let g = unsafe { libc::getgrgid(gid) };
+        assert!(!g.is_null());
+        let name = unsafe { std::ffi::CStr::from_ptr((*g).gr_name) };
+        (name.to_string_lossy().into_owned(), gid)
+    };
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o750)).unwrap();
+    // Answers the reads; lease4-add gets "unsupported", so the hold fails after its lock.
+    let kea = common::canned::Canned::start(vec![]);
+    let cfg = dir.path().join("ddish.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[settings]\njournal = \"{}\"\njournal_group = \"{group}\"\nrequest_timeout = 2\n\n\
+             [[server]]\nname = \"kea-x\"\nurl = \"{}\"\nrole = \"operator\"\n",
+            shared.join("journal.jsonl").display(),
+            kea.url()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("servers.csv");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ddish"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(args)
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    run(&["export", "--what", "servers", "-o", out.to_str().unwrap()]);
+    let hold = run(&["ip", "hold", "10.40.0.15", "--server", "kea-x"]);
+    assert_ne!(hold.status.code(), Some(0));
+    let mut seen = vec![out.clone(), shared.join("journal.jsonl")];
+    seen.extend(
+        std::fs::read_dir(shared.join("locks"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file()),
+    );
+    assert!(seen.len() >= 2, "a lock file beside the journal: {seen:?}");
+    for p in &seen {
+        let m = std::fs::metadata(p).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o640, "{}", p.display());
+        assert_eq!(m.gid(), gid, "{}", p.display());
+    }
 }

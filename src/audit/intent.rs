@@ -6,7 +6,6 @@
 //! began.
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -38,12 +37,13 @@ impl Intent {
 pub fn record(dir: &Path, intent: &Intent) -> std::io::Result<PathBuf> {
     let path = intent.file_in(dir);
     let body = serde_json::to_vec(intent).unwrap_or_default();
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(super::file_mode_in(dir))
-        .open(&path)?;
+    let mut f = super::open_with_mode(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+        &path,
+    )?;
     f.write_all(&body)?;
     f.sync_data()?;
     Ok(path)

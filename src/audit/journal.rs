@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::net::Ipv4Addr;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -60,14 +60,12 @@ impl Journal {
             })?;
         }
         // Readable too: the newline check below reads the file's last byte.
-        let f = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            // Private, or group-writable in a shared (setgid) directory.
-            .mode(super::file_mode_for(&self.path))
-            .open(&self.path)
-            .map_err(|source| self.err_open(source))?;
+        // Private, or group-writable in a shared (setgid) directory.
+        let f = super::open_with_mode(
+            OpenOptions::new().read(true).append(true).create(true),
+            &self.path,
+        )
+        .map_err(|source| self.err_open(source))?;
         // Bounded: a reader stopped while holding its shared lock must not hang the write
         // that has already reached the server (it then warns that history was not kept).
         let _lock =

@@ -11,7 +11,7 @@ mod server_lock;
 
 pub use entry::{current_user, Entry};
 pub use error::AuditError;
-pub use file_mode::{file_mode_for, file_mode_in};
+pub use file_mode::{file_mode_for, file_mode_in, open_with_mode, share_with_group};
 pub use intent::{dismiss as dismiss_intent, record as record_intent, unfinished, Intent};
 pub use journal::{Journal, JournalRead, INTENT};
 pub use redact::redact;

@@ -9,7 +9,6 @@
 //! process that dies releases its locks with its descriptors.
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -165,14 +164,14 @@ fn file_stem(name: &str) -> String {
 /// Read-write where allowed; flock needs only an open descriptor, so a lock file another
 /// admin created without group write still locks (without naming its holder).
 fn open(path: &Path) -> io::Result<(File, bool)> {
-    match OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(super::file_mode_for(path))
-        .open(path)
-    {
+    match super::open_with_mode(
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false),
+        path,
+    ) {
         Ok(f) => Ok((f, true)),
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
             File::open(path).map(|f| (f, false))

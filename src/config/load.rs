@@ -25,6 +25,7 @@ const SETTINGS_KEYS: &[&str] = &[
     "utilization_under",
     "utilization_over",
     "journal",
+    "journal_group",
 ];
 const SERVER_KEYS: &[&str] = &[
     "name",
@@ -373,6 +374,19 @@ impl Validator<'_> {
             Some(j) => resolve(&self.base, j.get_ref()),
             None => data_dir().join("journal.jsonl"),
         };
+        let journal_group = match s.journal_group {
+            None => None,
+            Some(g) => match group_id(g.get_ref()) {
+                Some(gid) => Some((g.get_ref().clone(), gid)),
+                None => {
+                    return self.err(
+                        g.span(),
+                        format!("journal_group '{}' is not a group on this machine", g.get_ref().escape_debug()),
+                        "name a group `getent group` lists (e.g. one all ddish users share), or remove the key",
+                    )
+                }
+            },
+        };
         Ok(Settings {
             refresh_interval,
             request_timeout,
@@ -381,6 +395,7 @@ impl Validator<'_> {
             utilization_under: under,
             utilization_over: over,
             journal,
+            journal_group,
         })
     }
 
@@ -807,3 +822,17 @@ fn parse_addr(s: &str) -> Option<SocketAddr> {
 
 #[cfg(test)]
 mod tests;
+
+/// The gid of group `name` (getgrnam), if it exists.
+fn group_id(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: getgrnam with a valid C string; the result is read at once, before any other
+    // call could reuse its static buffer.
+    let g = unsafe { libc::getgrnam(c.as_ptr()) };
+    if g.is_null() {
+        None
+    } else {
+        // SAFETY: non-null, points to a struct group.
+        Some(unsafe { (*g).gr_gid })
+    }
+}

@@ -36,6 +36,7 @@ pub struct RawSettings {
     pub utilization_under: Option<Spanned<f64>>,
     pub utilization_over: Option<Spanned<f64>>,
     pub journal: Option<Spanned<String>>,
+    pub journal_group: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -95,6 +95,8 @@ pub struct Settings {
     /// Percent: utilization at or above is Over.
     pub utilization_over: f64,
     pub journal: PathBuf,
+    /// `journal_group`: (name, gid). Journal, events and exports go to this group, 0640.
+    pub journal_group: Option<(String, u32)>,
 }
 
 /// A saved events query (`[[query]]`): a name and the filter text the events view and

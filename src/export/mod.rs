@@ -55,16 +55,16 @@ pub fn rfc3339(t: i64) -> String {
     )
 }
 
-/// Creates (or truncates) an export file, readable by its owner only when new (0600):
-/// exports name clients, MACs and hostnames.
+/// Creates (or truncates) an export file, readable by its owner only when new (0600; 0640
+/// and `journal_group`'s when that is set): exports name clients, MACs and hostnames.
 pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    crate::audit::open_with_mode(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+        path,
+    )
 }
 
 /// Any table already in text form (a console screen's rows): header, then records.

@@ -304,6 +304,7 @@ mod tests {
                 utilization_under: 10.0,
                 utilization_over: 80.0,
                 journal: dir.join("shared").join("journal.jsonl"),
+                journal_group: None,
             },
             queries: vec![],
             source: None,

@@ -487,6 +487,7 @@ mod tests {
                 utilization_under: 10.0,
                 utilization_over: 80.0,
                 journal: "j.jsonl".into(),
+                journal_group: None,
             },
             queries: vec![],
             source: None,

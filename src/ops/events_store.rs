@@ -8,7 +8,6 @@
 //! two ddish observing at once don't both report the same change.
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -113,14 +112,15 @@ impl EventFiles {
     }
 
     fn open_rw(path: &Path, append: bool) -> io::Result<File> {
-        OpenOptions::new()
-            .read(true)
-            .write(!append)
-            .append(append)
-            .create(true)
-            .truncate(false)
-            .mode(crate::audit::file_mode_for(path))
-            .open(path)
+        crate::audit::open_with_mode(
+            OpenOptions::new()
+                .read(true)
+                .write(!append)
+                .append(append)
+                .create(true)
+                .truncate(false),
+            path,
+        )
     }
 
     /// Takes the observation lock (waits for another ddish to finish its observation).
@@ -155,12 +155,10 @@ impl EventFiles {
             .snapshot
             .with_extension(format!("json.{}", std::process::id()));
         let write = || -> io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(crate::audit::file_mode_for(&tmp))
-                .open(&tmp)?;
+            let mut f = crate::audit::open_with_mode(
+                OpenOptions::new().write(true).create(true).truncate(true),
+                &tmp,
+            )?;
             f.write_all(&body)?;
             f.sync_data()?;
             std::fs::rename(&tmp, &self.snapshot)

@@ -134,6 +134,9 @@ impl Session {
 
     /// `read_only` (the global `--read-only`) refuses every write, whatever the roles.
     pub fn new_with(config: Config, read_only: bool) -> Arc<Session> {
+        if let Some((_, gid)) = &config.settings.journal_group {
+            crate::audit::share_with_group(*gid);
+        }
         Arc::new(Session {
             config,
             read_only,

@@ -55,12 +55,13 @@ impl Canned {
 }
 
 /// Answers a Control Agent gives to the commands ddish asks first, for a server with one
-/// subnet: version-get, list-commands, config-get.
+/// subnet: version-get, list-commands, status-get, config-get, no leases.
 pub fn good(command: &str) -> Reply {
     Reply::Json(match command {
         "version-get" => r#"[{"result":0,"text":"2.2.0","arguments":{"extended":"2.2.0"}}]"#.into(),
         "list-commands" => r#"[{"result":0,"arguments":["config-get","list-commands","version-get","lease4-get-all","stat-lease4-get"]}]"#.into(),
         "config-get" => r#"[{"result":0,"arguments":{"Dhcp4":{"subnet4":[{"id":1,"subnet":"10.40.0.0/24","pools":[{"pool":"10.40.0.10 - 10.40.0.20"}]}]}}}]"#.into(),
+        "status-get" => r#"[{"result":0,"arguments":{"pid":4242,"uptime":100,"reload":100}}]"#.into(),
         "stat-lease4-get" => r#"[{"result":3,"text":"no statistics"}]"#.into(),
         "lease4-get-all" => r#"[{"result":3,"text":"0 IPv4 lease(s) found.","arguments":{"leases":[]}}]"#.into(),
         _ => r#"[{"result":2,"text":"unsupported"}]"#.into(),
