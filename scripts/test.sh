@@ -26,7 +26,7 @@ if ! bash scripts/kea-versions.sh trixie sid; then
 fi
 KEA_TESTS="--test kea_versions --test bulk --test failover --test layout --test dhcp_probe \
   --test cli --test ip_actions --test lab --test fleet --test events --test kea_write --test hosts_db \
-  --test faults --test faults_transport --test faults_dhcp --test faults_race"
+  --test faults --test faults_transport --test faults_dhcp --test faults_race --test faults_console"
 for run in "trixie agent" "sid agent" "sid direct"; do
   set -- $run
   echo "=== Kea-facing tests on $(cat "$cache/$1/.ddish-version" 2>/dev/null || echo "$1") ($2 API)" >&2

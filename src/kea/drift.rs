@@ -42,6 +42,18 @@ pub fn drift(a: &Value, an: &str, b: &Value, bn: &str) -> Vec<String> {
         if options(x) != options(y) {
             out.push(format!("{here}: options differ"));
         }
+        if classes(x) != classes(y) {
+            // "never" is how ddish (and admins) switch a scope off: one peer serving it
+            // and the other not is the worst drift there is.
+            out.push(format!(
+                "{here}: client classes differ ({an}: {}; {bn}: {})",
+                class_list(&classes(x)),
+                class_list(&classes(y))
+            ));
+        }
+        if x.get("valid-lifetime") != y.get("valid-lifetime") {
+            out.push(format!("{here}: lease time differs"));
+        }
         let (rx, ry) = (reservations(x), reservations(y));
         for (ip, who) in &rx {
             match ry.get(ip) {
@@ -122,6 +134,32 @@ fn reservations(s: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `client-class` (Kea < 3.0) and `client-classes` (3.0) as one set.
+fn classes(s: &Value) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = s["client-classes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.as_str().map(str::to_string))
+        .collect();
+    if let Some(c) = s["client-class"].as_str().filter(|c| !c.is_empty()) {
+        out.insert(c.to_string());
+    }
+    out
+}
+
+fn class_list(c: &BTreeSet<String>) -> String {
+    if c.is_empty() {
+        return "none".into();
+    }
+    let l = c.iter().cloned().collect::<Vec<_>>().join(", ");
+    if c.contains("never") {
+        format!("{l}, i.e. inactive")
+    } else {
+        l
+    }
+}
+
 fn norm_id(v: &str) -> String {
     v.chars()
         .filter(|c| c.is_ascii_hexdigit())
@@ -169,6 +207,7 @@ mod tests {
         let b = cfg(json!([
             {"id": 1, "subnet": "10.0.0.0/24", "pools": [{"pool": "10.0.0.10-10.0.0.30"}],
              "option-data": [{"name": "routers", "data": "10.0.0.1"}],
+             "client-classes": ["never"], "valid-lifetime": 600,
              "reservations": [{"ip-address": "10.0.0.5", "hw-address": "aa:bb:cc:00:00:09"}]},
             {"id": 3, "subnet": "10.3.0.0/24"}]));
         let d = drift(&a, "kea-1", &b, "kea-2");
@@ -180,6 +219,9 @@ mod tests {
                 "subnet 1 (10.0.0.0/24): pools differ (kea-1: 10.0.0.10-10.0.0.20; kea-2: \
                  10.0.0.10-10.0.0.30)",
                 "subnet 1 (10.0.0.0/24): options differ",
+                "subnet 1 (10.0.0.0/24): client classes differ (kea-1: none; kea-2: never, i.e. \
+                 inactive)",
+                "subnet 1 (10.0.0.0/24): lease time differs",
                 "subnet 1 (10.0.0.0/24): reservation 10.0.0.5 is for hw-address aabbcc000001 \
                  on kea-1, hw-address aabbcc000009 on kea-2",
                 "subnet 1 (10.0.0.0/24): reservation 10.0.0.6 only on kea-1",

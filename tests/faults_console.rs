@@ -1,0 +1,130 @@
+//! F1 from the console: the ddish console in tmux, on the lab (ports 22290-22294), is
+//! SIGKILLed while Kea receives its change (deactivating a scope on an HA pair). Each peer
+//! must run the old or the new configuration, never a third, and the next `ddish check`
+//! reports the unfinished write with each peer's state.
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ddish::lab::{HaMode, Lab, LabOptions};
+
+mod common;
+use common::tmux::{line_with, Tmux};
+
+/// Whether peer `i` serves 10.20.0.0/24 as inactive (the change) or active (as before).
+fn inactive(lab: &Lab, i: usize) -> bool {
+    let r = common::cmd(&lab.kea[i], "config-get", None);
+    let d = &r["arguments"]["Dhcp4"];
+    let mut all: Vec<serde_json::Value> = d["subnet4"].as_array().cloned().unwrap_or_default();
+    for n in d["shared-networks"].as_array().into_iter().flatten() {
+        all.extend(n["subnet4"].as_array().cloned().unwrap_or_default());
+    }
+    let s = all
+        .iter()
+        .find(|s| s["subnet"] == "10.20.0.0/24")
+        .expect("10.20.0.0/24");
+    let class = s["client-class"] == "never"
+        || s["client-classes"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c == "never"));
+    let marked = s["user-context"]["ddish"]["inactive"] == true;
+    assert_eq!(class, marked, "kea-{}: half a change: {s}", i + 1);
+    class
+}
+
+/// How many config changes kea-1 has received: config-set, or subnet4-update where Kea has
+/// subnet_cmds.
+fn changes(lab: &Lab) -> usize {
+    common::received(&lab.kea[0], "config-set") + common::received(&lab.kea[0], "subnet4-update")
+}
+
+#[test]
+fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
+    let dir = tempfile::Builder::new()
+        .prefix("ddish-f1c-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let lab = Lab::start(&LabOptions {
+        dir: dir.path().join("lab"),
+        port_base: 22290,
+        ha_mode: HaMode::LoadBalancing,
+        with_auth: true,
+        ..Default::default()
+    })
+    .expect("lab starts");
+    assert!(!inactive(&lab, 0) && !inactive(&lab, 1));
+    let cfg = lab.info.config_path.clone();
+    let t = Tmux::start(dir.path(), "f1c", "", &cfg);
+    t.wait_for(&["Servers", "kea-1", "kea-2"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["kea-1 › IPAM tree", "10.20.0.0/24", "192.0.2.0/28"]);
+    // From the last row (192.0.2.0/28) up past 127.0.99.0/24, the group, 10.30.0.0/26.
+    t.keys(&["G", "Up", "Up", "Up", "Up", "a", "Down"]);
+    t.wait_until("deactivate selected", Duration::from_secs(10), |s| {
+        line_with(s, "deactivate 10.20.0.0/24").contains("›")
+    });
+    t.keys(&["Enter"]);
+    t.wait_for(&["Deactivate the scope 10.20.0.0/24 on kea-1?", "y yes"]);
+    let pid = String::from_utf8_lossy(
+        &Command::new("pgrep")
+            .args(["-f", &format!("ddish --config {}", cfg.display())])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .lines()
+    .next()
+    .expect("the console's pid")
+    .trim()
+    .parse::<i32>()
+    .unwrap();
+
+    // Kill it the moment kea-1 has the change in hand.
+    let seen = changes(&lab);
+    t.keys(&["y"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while changes(&lab) == seen {
+        assert!(Instant::now() < deadline, "kea-1 never got the change");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // SAFETY: a pid of our own child tree, found just above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    t.wait_for(&["EXIT=137"]);
+    // Kea finishes what it received; then each peer is old or new (asserted whole).
+    std::thread::sleep(Duration::from_millis(500));
+    let states: Vec<&str> = (0..2)
+        .map(|i| if inactive(&lab, i) { "new" } else { "old" })
+        .collect();
+
+    let check = Command::new(env!("CARGO_BIN_EXE_ddish"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .env("XDG_STATE_HOME", dir.path().join("xdg"))
+        .env("XDG_DATA_HOME", dir.path().join("xdg"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(2), "{out}");
+    assert!(out.contains("UNFINISHED WRITE"), "{out}");
+    assert!(
+        out.contains("  kea-1: ") && out.contains("  kea-2: "),
+        "{out}"
+    );
+    assert_eq!(
+        out.contains("DRIFT between HA peers kea-1 and kea-2:"),
+        states[0] != states[1],
+        "{out}"
+    );
+    println!(
+        "F1 console SIGKILLed as kea-1 received the change (deactivate 10.20.0.0/24 on an HA \
+         pair): kea-1 {}, kea-2 {}; `ddish check` reported the unfinished write{}",
+        states[0],
+        states[1],
+        if states[0] != states[1] {
+            " and the drift"
+        } else {
+            ""
+        }
+    );
+}
