@@ -2,20 +2,13 @@
 //! sides' live state, refreshed on the console's refresh tick; the Add Failover wizard;
 //! change, delete (who keeps which scope), add scope, and maintenance start / cancel, each
 //! confirmed first. Changes need the admin role on the server. The work is done by
-//! `ops::failover` in background jobs (see `failover_jobs.rs`).
-#[path = "failover_dialogs.rs"]
+//! `ops::failover` in background jobs (see `jobs.rs`).
 mod dialogs;
-#[path = "failover_field.rs"]
 mod field;
-#[path = "failover_jobs.rs"]
 mod jobs;
-#[path = "failover_render.rs"]
 mod render;
-#[path = "failover_render_wizard.rs"]
 mod render_wizard;
-#[path = "failover_view.rs"]
 mod view;
-#[path = "failover_wizard.rs"]
 mod wizard;
 
 use crossterm::event::{KeyCode, KeyEvent};

@@ -8,7 +8,6 @@ use crate::model::{IpState, Range, ScopeView};
 use super::actions::{ActionJob, BulkKind, IdentKind, ResKind};
 use super::checks;
 
-#[path = "form_layout.rs"]
 pub mod layout_forms;
 
 #[derive(Clone, Debug, PartialEq, Eq)]

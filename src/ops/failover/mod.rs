@@ -13,17 +13,12 @@ pub use crate::model::failover::{
 
 use super::session::Session;
 
-#[path = "failover_change.rs"]
 mod change;
-#[path = "failover_create.rs"]
 mod create;
-#[path = "failover_list.rs"]
 mod list;
-#[path = "failover_side.rs"]
 mod side;
 /// Also how an action finds a configured server behind an HA peer URL (ops::peers).
 pub(super) use side::norm_url;
-#[path = "failover_steps.rs"]
 mod steps;
 
 pub use change::{add_scope, delete, edit, edit_spec, maintenance_cancel, maintenance_start};

@@ -8,11 +8,8 @@
 //! (JSON lines, flock-ed like the journal), so admins sharing a jump host share both.
 //! [`list`] merges the journal and the observed events, newest first, through an
 //! [`EventQuery`].
-#[path = "events_observe.rs"]
 mod observe;
-#[path = "events_query.rs"]
 mod query;
-#[path = "events_store.rs"]
 mod store;
 
 use std::io::Write;

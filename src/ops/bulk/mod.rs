@@ -22,7 +22,6 @@ type Job = (
     Vec<(String, crate::kea::KeaClient)>,
 );
 
-#[path = "bulk_edit.rs"]
 mod edit;
 
 /// Shortest and longest lease ddish sets (Kea has no limit; these catch typos).

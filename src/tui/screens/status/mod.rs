@@ -2,9 +2,7 @@
 //! HA state, scopes, utilization and last good refresh, and every DNS server answering or
 //! not; in nested groups by config fields or tags, with a filter. Servers are refreshed in
 //! the background a bounded number at a time, failing ones less often (see `kit::Poller`).
-#[path = "status/kit.rs"]
 pub(super) mod kit;
-#[path = "status_view.rs"]
 mod view;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

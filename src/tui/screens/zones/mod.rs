@@ -1,7 +1,6 @@
 //! The zones screen (`Z`): every configured DNS zone, forward / IPv4 reverse / IPv6
 //! reverse, with its verdict across its servers and how long that has lasted; Enter opens
-//! a zone's per-server checks and its records by zone transfer (`zones_detail.rs`).
-#[path = "zones_detail.rs"]
+//! a zone's per-server checks and its records by zone transfer (`detail.rs`).
 mod detail;
 
 use crossterm::event::{KeyCode, KeyEvent};

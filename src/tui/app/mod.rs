@@ -15,7 +15,6 @@ use crate::ops::bulk::{ServerOutcome, ServerPreview};
 use crate::ops::{ServerData, ServerHealth};
 use crate::probe::PingResult;
 
-#[path = "app_layout.rs"]
 mod layout_flow;
 
 use super::actions::{

@@ -1,5 +1,5 @@
 //! Drawing the failover screen: the relationship list and the selected one's details, and
-//! the dialogs over it (the wizard is drawn by `failover_render_wizard.rs`).
+//! the dialogs over it (the wizard is drawn by `render_wizard.rs`).
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
