@@ -1,11 +1,5 @@
 //! ddish: the console by default, scriptable subcommands otherwise.
 mod cli;
-mod cli_actions;
-mod cli_bulk;
-mod cli_events;
-mod cli_failover;
-mod cli_fleet;
-mod cli_layout;
 
 use std::process::ExitCode;
 

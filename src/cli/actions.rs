@@ -10,7 +10,7 @@ use ddish::ops::{
     ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, Session,
 };
 
-use crate::cli::{confirm, op_fail, print_outcome, runtime, Fail};
+use super::common::{confirm, op_fail, print_outcome, runtime, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum IpCmd {
@@ -113,7 +113,7 @@ pub enum ScopeCmd {
     },
     /// Create, edit, delete, activate, deactivate, duplicate, re-create or forget scopes.
     #[command(flatten)]
-    Layout(crate::cli_layout::ScopeLayoutCmd),
+    Layout(super::layout::ScopeLayoutCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -470,7 +470,7 @@ pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
             end,
             at,
         } => (scope, start, end, at, true),
-        ScopeCmd::Layout(c) => return crate::cli_layout::scope(session, c),
+        ScopeCmd::Layout(c) => return super::layout::scope(session, c),
     };
     let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
     drop(rt);

@@ -10,7 +10,7 @@ use ddish::config::Config;
 use ddish::ops::events::{self, Event, EventQuery};
 use ddish::ops::Session;
 
-use crate::cli::{runtime, Fail};
+use super::common::{runtime, Fail};
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -89,7 +89,7 @@ pub fn events(cfg: Config, a: EventsArgs) -> Result<ExitCode, Fail> {
                 .iter()
                 .map(|q| vec![q.name.clone(), q.filter.clone()])
                 .collect();
-            print!("{}", crate::cli_fleet::table(&["NAME", "FILTER"], &rows));
+            print!("{}", super::common::table(&["NAME", "FILTER"], &rows));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -166,7 +166,7 @@ pub fn events(cfg: Config, a: EventsArgs) -> Result<ExitCode, Fail> {
             .collect();
         print!(
             "{}",
-            crate::cli_fleet::table(
+            super::common::table(
                 &["TIME", "SERVER", "KIND", "USER", "RESULT", "DESCRIPTION"],
                 &rows
             )

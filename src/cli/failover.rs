@@ -16,7 +16,7 @@ use ddish::model::failover::{
 use ddish::ops::failover::{self, FailoverEdit, FailoverInfo, FailoverOutcome, FailoverSpec, Keep};
 use ddish::ops::Session;
 
-use crate::cli::{confirm, op_fail, runtime, Fail};
+use super::common::{confirm, op_fail, runtime, Fail};
 
 /// Timings, automatic failover and peer login: the wizard's step 3 (all optional here).
 #[derive(Args, Debug, Clone, Default)]

@@ -5,8 +5,19 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use ddish::config::{self, Config};
+use ddish::config::Config;
 use ddish::ops::{ServerHealth, Session};
+
+mod actions;
+mod bulk;
+pub mod common;
+mod events;
+mod failover;
+mod fleet;
+mod layout;
+
+pub use common::Fail;
+use common::{cli_session, load_config, runtime};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -51,25 +62,25 @@ pub enum Cmd {
     },
     /// Act on one address: hold, release, claim, reserve, show, history, ping.
     #[command(subcommand)]
-    Ip(crate::cli_actions::IpCmd),
+    Ip(actions::IpCmd),
     /// Scope changes: create, edit, delete, (de)activate, duplicate; exclusion ranges.
     #[command(subcommand)]
-    Scope(crate::cli_actions::ScopeCmd),
+    Scope(actions::ScopeCmd),
     /// Networks and containers: create, edit, delete, to-container.
     #[command(subcommand)]
-    Network(crate::cli_layout::NetworkCmd),
+    Network(layout::NetworkCmd),
     /// One change on many scopes or servers: options set/delete/replace, lease time, ddns-*
     /// parameters, exclusions; preview first.
     #[command(subcommand)]
-    Options(crate::cli_bulk::OptionsCmd),
+    Options(bulk::OptionsCmd),
     /// Client classes on several servers: list, create, edit, delete.
     #[command(subcommand)]
-    Class(crate::cli_bulk::ClassCmd),
+    Class(bulk::ClassCmd),
     /// DNS records for an address (TSIG-signed dynamic update).
     #[command(subcommand)]
-    Dns(crate::cli_actions::DnsCmd),
+    Dns(actions::DnsCmd),
     /// Service status of every DHCP and DNS server: exit 0 all fine, 2 any failing.
-    Status(crate::cli_fleet::StatusArgs),
+    Status(fleet::StatusArgs),
     /// Health of every configured DNS zone on its servers: exit 0 all OK, 2 otherwise.
     Zones {
         /// Print JSON instead of a table.
@@ -81,11 +92,11 @@ pub enum Cmd {
     },
     /// Configuration events: ddish's journal plus changes seen on the servers; filter,
     /// saved queries, CSV.
-    Events(crate::cli_events::EventsArgs),
+    Events(events::EventsArgs),
     /// DHCP failover (Kea HA) between two servers: list, create, edit, delete, add-scope,
     /// maintenance.
     #[command(subcommand)]
-    Failover(crate::cli_failover::FailoverCmd),
+    Failover(failover::FailoverCmd),
     /// Find an IP, MAC, hostname or client ID across all servers and DNS: exit 0 found,
     /// 1 not found, 2 nothing found and a server failed.
     Find {
@@ -152,108 +163,6 @@ pub enum What {
 /// Above this many scopes, `export --what scopes` uses statistics instead of leases.
 const EXACT_SCOPE_LIMIT: usize = 2_000;
 
-/// A failure that ends the command: message for stderr and the exit code.
-pub struct Fail(pub u8, pub String);
-
-impl<E: std::fmt::Display> From<E> for Fail {
-    fn from(e: E) -> Self {
-        Fail(2, e.to_string())
-    }
-}
-
-pub fn load_config(path: Option<&Path>) -> Result<Config, Fail> {
-    let path = match path {
-        Some(p) => p.to_path_buf(),
-        None => config::default_path().ok_or_else(|| {
-            Fail(
-                1,
-                "cannot find the home directory for the default config path: pass --config FILE"
-                    .into(),
-            )
-        })?,
-    };
-    config::load(&path).map_err(|e| Fail(1, e.to_string()))
-}
-
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Fail> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Fail(2, format!("cannot start the async runtime: {e}")))
-}
-
-/// A session whose waits (another ddish writing to the same server) are told on stderr.
-/// Writes a killed ddish left unfinished are told first. A command that may write runs to
-/// its end through a dropped SSH session (SIGHUP) or a polite kill (SIGTERM): both are
-/// ignored, every step has its own timeout; Ctrl-C still stops it, and a write stopped
-/// half-way is reported at the next start.
-fn cli_session(cfg: Config, read_only: bool) -> std::sync::Arc<Session> {
-    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGHUP, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-    }
-    for i in ddish::ops::unfinished_writes(&cfg) {
-        // A terminal gone (SIGHUP is ignored) must not stop the command over a message.
-        let _ = writeln!(
-            std::io::stderr(),
-            "ddish: warning: {}",
-            ddish::ops::describe_unfinished(&i)
-        );
-    }
-    let s = Session::new_with(cfg, read_only);
-    s.on_notice(Box::new(|t| {
-        let _ = writeln!(std::io::stderr(), "ddish: {t}");
-    }));
-    s
-}
-
-/// An operation's failure as a command's: a server failing (or busy with another
-/// ddish's write) exits 2, a refusal 3, a change sent but not seen on the server 4.
-pub(crate) fn op_fail(e: ddish::ops::OpError) -> Fail {
-    use ddish::ops::OpError;
-    let code = match e {
-        OpError::Kea(_) | OpError::UnknownServer(_) | OpError::Busy(_) => 2,
-        OpError::Unverified(_) => 4,
-        _ => 3,
-    };
-    Fail(code, e.to_string())
-}
-
-/// Asks on the terminal; without one, `--yes` is required.
-pub(crate) fn confirm(question: &str, yes: bool) -> Result<(), Fail> {
-    use std::io::IsTerminal;
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(Fail(
-            3,
-            format!("{question}\nnot confirmed: add --yes to confirm without a terminal"),
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
-    if matches!(line.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(Fail(3, "cancelled: nothing changed".into()))
-    }
-}
-
-/// An action's summary on stdout; where it was written and its warnings on stderr.
-pub(crate) fn print_outcome(o: &ddish::ops::ActionOutcome) {
-    println!("{}", o.summary);
-    if o.peers.len() > 1 {
-        eprintln!("written on {}", o.peers.join(", "));
-    }
-    for w in &o.warnings {
-        eprintln!("warning: {w}");
-    }
-}
-
 pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
     match cli.cmd {
         None => {
@@ -275,50 +184,50 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         }
         Some(Cmd::Ip(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_actions::ip(cli_session(cfg, cli.read_only), c)
+            actions::ip(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Scope(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_actions::scope(cli_session(cfg, cli.read_only), c)
+            actions::scope(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Options(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_bulk::options(cli_session(cfg, cli.read_only), c)
+            bulk::options(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Class(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_bulk::class(cli_session(cfg, cli.read_only), c)
+            bulk::class(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Network(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_layout::network(cli_session(cfg, cli.read_only), c)
+            layout::network(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Status(a)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_fleet::status(cfg, a)
+            fleet::status(cfg, a)
         }
         Some(Cmd::Zones { json, records }) => {
             let cfg = load_config(cli.config.as_deref())?;
             match records {
-                Some(z) => crate::cli_fleet::zone_records(cfg, &z, json),
-                None => crate::cli_fleet::zones(cfg, json),
+                Some(z) => fleet::zone_records(cfg, &z, json),
+                None => fleet::zones(cfg, json),
             }
         }
         Some(Cmd::Find { term, json }) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_fleet::find(cfg, &term, json)
+            fleet::find(cfg, &term, json)
         }
         Some(Cmd::Events(a)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_events::events(cfg, a)
+            events::events(cfg, a)
         }
         Some(Cmd::Failover(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_failover::failover(cli_session(cfg, cli.read_only), c)
+            failover::failover(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Dns(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
-            crate::cli_actions::dns(cli_session(cfg, cli.read_only), c)
+            actions::dns(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Lab { action, opts }) => match action {
             Some(LabCmd::Up { opts }) => {

@@ -11,7 +11,7 @@ use ddish::ops::search::{self, SearchResult, Term};
 use ddish::ops::zones::{self, ZoneHealth};
 use ddish::ops::Session;
 
-use crate::cli::{runtime, Fail};
+use super::common::{runtime, table, Fail};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct StatusArgs {
@@ -40,33 +40,6 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref()
         .map(T::to_string)
         .unwrap_or_else(|| "-".to_string())
-}
-
-/// Aligned columns; the last column is left unpadded.
-pub(crate) fn table(head: &[&str], rows: &[Vec<String>]) -> String {
-    let mut w: Vec<usize> = head.iter().map(|h| h.len()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            w[i] = w[i].max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let n = cells.len();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i + 1 == n {
-                out.push_str(c);
-            } else {
-                out.push_str(&format!("{:<width$}  ", c, width = w[i]));
-            }
-        }
-        out.push('\n');
-    };
-    line(head.to_vec());
-    for r in rows {
-        line(r.iter().map(String::as_str).collect());
-    }
-    out
 }
 
 fn uptime(s: Option<i64>) -> String {

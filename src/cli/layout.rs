@@ -12,7 +12,7 @@ use ddish::model::NetworkKind;
 use ddish::ops::layout::{ScopeEdit, ScopeProps};
 use ddish::ops::{ActionOutcome, OpError, Session};
 
-use crate::cli::{confirm, op_fail, print_outcome, runtime, Fail};
+use super::common::{confirm, op_fail, print_outcome, runtime, Fail};
 
 /// Which server; needed when the config has more than one.
 #[derive(Args, Debug, Clone)]

@@ -15,7 +15,7 @@ use ddish::ops::bulk::{
 };
 use ddish::ops::Session;
 
-use crate::cli::{op_fail, runtime, Fail};
+use super::common::{op_fail, runtime, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum OptionsCmd {
