@@ -993,3 +993,26 @@ fn a_write_in_flight_shows_its_step_and_seconds() {
     a.update(Msg::Now(t0 + 20));
     assert_eq!(status(&a), done);
 }
+
+#[test]
+fn q_while_a_change_is_written_asks_first() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.20");
+    let req = only(a.update(ch('n')));
+    a.update(Msg::Progress(req.id, "config-set on kea-dc".into()));
+    // The first q says what is being written and does not quit; the second one does.
+    a.update(ch('q'));
+    assert!(!a.quit);
+    let (kind, text) = status(&a);
+    assert_eq!(kind, StatusKind::Warn, "{text}");
+    assert!(
+        text.contains("config-set on kea-dc") && text.contains("press q again"),
+        "{text}"
+    );
+    a.update(ch('q'));
+    assert!(a.quit);
+    // With nothing being written, q quits at once.
+    let mut b = office_with(Rights::ALL);
+    b.update(ch('q'));
+    assert!(b.quit);
+}

@@ -238,6 +238,8 @@ pub struct App {
     /// DNS zones for the record form.
     pub dns: DnsConfig,
     pub quit: bool,
+    /// q was pressed while a change was being written: the next q quits.
+    quit_asked: bool,
     /// Full-window screens over the tabs, top last (zones, events, failover...).
     pub screens: Vec<ScreenSlot>,
     /// Scopes marked for a bulk change, on any server tab: (server, CIDR).
@@ -280,6 +282,7 @@ impl App {
             rights: HashMap::new(),
             dns: DnsConfig::default(),
             quit: false,
+            quit_asked: false,
             screens: Vec::new(),
             marks: BTreeSet::new(),
             server_marks: BTreeSet::new(),
@@ -536,7 +539,7 @@ impl App {
                 Action::PageUp => self.help = Some(scroll.saturating_sub(page)),
                 Action::PageDown => self.help = Some((scroll + page).min(max)),
                 Action::Back | Action::Help => self.help = None,
-                Action::Quit => self.quit = true,
+                Action::Quit => self.request_quit(),
                 _ => {}
             }
             return Vec::new();
@@ -559,7 +562,7 @@ impl App {
             }
         }
         match a {
-            Action::Quit => self.quit = true,
+            Action::Quit => self.request_quit(),
             Action::Help => self.help = Some(0),
             Action::NextTab => self.active = (self.active + 1) % (self.tabs.len() + 1),
             Action::PrevTab => {
@@ -620,6 +623,29 @@ impl App {
     }
 
     /// A warning on the status line (what the console found at start).
+    /// q: quits, unless a change is being written; then it asks first (a second q quits,
+    /// and the console still finishes the change before the process exits).
+    fn request_quit(&mut self) {
+        let busy = self
+            .status
+            .as_ref()
+            .is_some_and(|s| s.kind == StatusKind::Busy);
+        if busy && !self.quit_asked {
+            self.quit_asked = true;
+            let what = self
+                .status
+                .as_ref()
+                .map(|s| s.text.clone())
+                .unwrap_or_default();
+            self.warn(format!(
+                "a change is being written ({what}): press q again to quit; ddish finishes \
+                 it before it exits"
+            ));
+            return;
+        }
+        self.quit = true;
+    }
+
     pub fn warn(&mut self, text: impl Into<String>) {
         self.set_status(StatusKind::Warn, text);
     }
@@ -635,6 +661,10 @@ impl App {
 
     fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
         self.progress = None;
+        if kind == StatusKind::Busy {
+            // A new change: q asks again.
+            self.quit_asked = false;
+        }
         self.status = Some(Status {
             text: text.into(),
             kind,
@@ -1320,7 +1350,7 @@ impl App {
                     // The console's own keys: quit, help, tabs, export, refresh.
                     let ctx = [Context::Global];
                     match keymap::lookup(&ctx, &k, self.rights()) {
-                        Some(Action::Quit) => self.quit = true,
+                        Some(Action::Quit) => self.request_quit(),
                         Some(Action::Help) => self.help = Some(0),
                         Some(Action::Refresh) => {
                             let mut r = self.apply_screen_out(id, out);
