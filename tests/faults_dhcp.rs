@@ -219,6 +219,19 @@ fn holds_and_dhcp_clients_never_share_an_address() {
     for (ip, mac, _, _) in &bound {
         lost.extend(missing(peers, *ip, *mac));
     }
+    if !lost.is_empty() {
+        // What Kea itself said about its lease updates to the partner meanwhile.
+        for k in &lab.kea {
+            let log = std::fs::read_to_string(&k.dhcp_log).unwrap_or_default();
+            for l in log
+                .lines()
+                .filter(|l| (l.contains("WARN") || l.contains("ERROR")) && l.contains("HA_"))
+                .take(20)
+            {
+                eprintln!("{}: {l}", k.name);
+            }
+        }
+    }
     assert!(lost.is_empty(), "client leases lost: {lost:#?}");
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(held > TRIALS / 2 && acks > 200, "held {held}, acks {acks}");

@@ -125,7 +125,7 @@ fn ddish_never_reports_a_change_the_server_lost_to_another_tool() {
                 Ok(()) => ddish_lost.push(format!("trial {i}: ddish said {ip} done, not held")),
                 // Said, not silent: stopped before sending (changed meanwhile), or sent and
                 // then overwritten by the other tool (not verified, exit 4).
-                Err(OpError::Refused(m)) if m.contains("changed") => changed += 1,
+                Err(OpError::Changed(_)) => changed += 1,
                 Err(OpError::Unverified(_)) => unverified += 1,
                 Err(e) => panic!("trial {i}: {ip}: {e}"),
             }

@@ -150,11 +150,45 @@ fn a_late_config_set_is_never_overlapped() {
     );
     assert!(!has("10.42.0.0/24"));
     assert!(has("10.41.0.0/24"), "the earlier change stays");
+
+    // Kea takes it, then stays silent (every config-get lost) past the settle budget
+    // (10/3 of the 2 s write timeout): "unsettled", and still no second config-set.
+    proxy.set("config-set", Fault::HoldAnswer(Duration::from_secs(30)));
+    let sets = common::received(&k, "config-set");
+    let silent_started = Instant::now();
+    let e = std::thread::scope(|s| {
+        let write = s.spawn(|| {
+            rt.block_on(ddish::kea::safe_config_edit(
+                &client,
+                None,
+                add(4, "10.43.0.0/24"),
+            ))
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while common::received(&k, "config-set") == sets {
+            assert!(Instant::now() < deadline, "Kea never got the config-set");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        proxy.set("config-get", Fault::Swallow(Duration::from_secs(3)));
+        write.join().unwrap()
+    })
+    .expect_err("a server that never answers again is not done");
+    let silent = silent_started.elapsed();
+    proxy.set("", Fault::Pass);
+    assert!(
+        matches!(e, ddish::kea::WriteError::Unsettled { waited_secs, .. } if waited_secs >= 5),
+        "{e}"
+    );
+    assert!(e.to_string().contains("nothing else was sent"), "{e}");
+    assert_eq!(common::received(&k, "config-set") - sets, 1);
+    assert!(has("10.43.0.0/24"), "Kea applied it meanwhile");
     println!(
         "F2 config-set answer 4 s later than the write timeout: 1 config-set in Kea's log, \
          change reported done after {:.1} s; config-set lost before Kea: 0 sent, reported \
-         unchanged",
-        took.as_secs_f64()
+         unchanged; server silent after taking it: reported unsettled after {:.1} s, 1 \
+         config-set",
+        took.as_secs_f64(),
+        silent.as_secs_f64()
     );
 }
 

@@ -698,7 +698,7 @@ fn ip_actions_on_an_ha_pair() {
     let ip171: std::net::Ipv4Addr = "10.20.0.171".parse().unwrap();
     let r = rt.block_on(session.reserve("kea-1", ip171, &req, true));
     match r {
-        Err(ddish::ops::OpError::Refused(m)) => {
+        Err(ddish::ops::OpError::Changed(m)) => {
             assert!(
                 m.contains("changed on the server since you loaded it"),
                 "{m}"

@@ -428,7 +428,7 @@ fn writes_on_this_kea_version() {
     };
     let ip193: Ipv4Addr = "10.10.0.193".parse().unwrap();
     match rt.block_on(session.reserve("kea-1", ip193, &req, true)) {
-        Err(ddish::ops::OpError::Refused(m)) => {
+        Err(ddish::ops::OpError::Changed(m)) => {
             assert!(
                 m.contains("changed on the server since you loaded it"),
                 "{m}"
@@ -461,7 +461,7 @@ fn writes_on_this_kea_version() {
         "10.10.0.131".parse().unwrap(),
     );
     match rt.block_on(session.exclude("kea-1", &scope, a, b, true)) {
-        Err(ddish::ops::OpError::Refused(m)) => {
+        Err(ddish::ops::OpError::Changed(m)) => {
             assert!(
                 m.contains("changed on the server since you loaded it"),
                 "{m}"

@@ -232,6 +232,11 @@ impl KeaClient {
         self
     }
 
+    /// How long a config-set, -test, -reload or -write may take.
+    pub fn write_timeout(&self) -> Duration {
+        self.inner.write_timeout
+    }
+
     pub fn server_name(&self) -> &str {
         &self.inner.name
     }

@@ -298,7 +298,7 @@ pub(super) async fn apply(p: &Ready<'_>) -> Result<(), WriteError> {
     {
         Ok(_) => return commands_back(p).await,
         Err(KeaError::Failed { text, .. }) => text,
-        Err(e) => match settle(p, SETTLE_BUDGET).await {
+        Err(e) => match settle(p, settle_budget(p.client)).await {
             Settled::New => return commands_back(p).await,
             Settled::Old => {
                 return Err(WriteError::NotTaken {
@@ -404,8 +404,11 @@ async fn commands_back(p: &Ready<'_>) -> Result<(), WriteError> {
     Err(back_out(p, failure).await)
 }
 
-/// How long ddish keeps asking a server that lost a config-set's answer what it runs.
-pub const SETTLE_BUDGET: Duration = Duration::from_secs(300);
+/// How long ddish keeps asking a server that lost a config-set's answer what it runs:
+/// 10/3 of the write timeout (300 s with the default 90 s), at least 5 s.
+pub fn settle_budget(client: &KeaClient) -> Duration {
+    (client.write_timeout() * 10 / 3).max(Duration::from_secs(5))
+}
 
 /// What a server runs once it answers again after a config-set without an answer.
 #[derive(Debug)]

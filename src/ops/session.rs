@@ -37,6 +37,10 @@ pub enum OpError {
     /// Sent and accepted, but the server's read-back does not show it: not "done".
     #[error("{0}")]
     Unverified(String),
+    /// The server's configuration is no longer the one the change was made from (another
+    /// admin or tool changed it): nothing was written; reload and try again.
+    #[error("{0}")]
+    Changed(String),
 }
 
 impl From<crate::kea::LeaseWriteError> for OpError {
@@ -58,7 +62,16 @@ impl OpError {
             OpError::LeaseWrite(_) => "lease write failed",
             OpError::Busy(_) => "busy",
             OpError::Unverified(_) => "not verified",
+            OpError::Changed(_) => "changed meanwhile",
         }
+    }
+
+    /// `server`'s configuration changed since the user loaded it.
+    pub fn changed_since_loaded(server: &str) -> OpError {
+        OpError::Changed(format!(
+            "the configuration of {server} changed on the server since you loaded it: nothing \
+             was written; reload (r) and try again"
+        ))
     }
 }
 

@@ -65,12 +65,7 @@ impl Session {
             Some(r) => (r, false),
             None => (std::sync::Arc::new(client.config_get_reply().await?), true),
         };
-        let changed = || {
-            OpError::Refused(format!(
-                "the configuration of {server} changed on the server since you loaded it: \
-                 nothing was written; reload (r) and try again"
-            ))
-        };
+        let changed = || OpError::changed_since_loaded(server);
         if self
             .seen_digest(server)
             .is_some_and(|seen| seen != reply.digest)
@@ -114,6 +109,7 @@ impl Session {
         // not saved, not put back) is not "not made".
         let mut maybe_changed = false;
         let mut only_unverified = true;
+        let mut only_changed = true;
         for (n, r) in results {
             let r = match r {
                 Ok(o) if !o.verified => Err(kea::WriteError::Unverified {
@@ -127,6 +123,7 @@ impl Session {
                 Err(e) => {
                     maybe_changed |= e.changed_server();
                     only_unverified &= matches!(e, kea::WriteError::Unverified { .. });
+                    only_changed &= matches!(e, kea::WriteError::Changed { .. });
                     failed.push(format!("{n}: {e}"));
                 }
             }
@@ -134,6 +131,12 @@ impl Session {
         if !failed.is_empty() && only_unverified {
             return Err(OpError::Unverified(format!(
                 "change on {server} not verified: {}",
+                failed.join("; ")
+            )));
+        }
+        if !failed.is_empty() && only_changed && done.is_empty() {
+            return Err(OpError::Changed(format!(
+                "change on {server} not made: {}",
                 failed.join("; ")
             )));
         }

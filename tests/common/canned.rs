@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,7 +70,7 @@ pub fn good(command: &str) -> Reply {
 
 fn serve(mut c: TcpStream, rules: &HashMap<String, Reply>) -> std::io::Result<()> {
     c.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let request = read_request(&mut c)?;
+    let request = super::proxy::read_message(&mut c)?;
     let text = String::from_utf8_lossy(&request);
     let command = text
         .split("\"command\":\"")
@@ -122,28 +122,4 @@ fn answer(c: &mut TcpStream, body: &[u8]) -> std::io::Result<()> {
         .as_bytes(),
     )?;
     c.write_all(body)
-}
-
-fn read_request(c: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        let n = c.read(&mut chunk)?;
-        if n == 0 {
-            return Ok(buf);
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-            continue;
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-        let len = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(0);
-        if buf.len() >= end + 4 + len {
-            return Ok(buf);
-        }
-    }
 }

@@ -133,7 +133,7 @@ fn serve(
 }
 
 /// One HTTP/1.1 message: headers, then Content-Length bytes of body.
-fn read_message(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+pub fn read_message(s: &mut TcpStream) -> std::io::Result<Vec<u8>> {
     s.set_read_timeout(Some(Duration::from_secs(120)))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 65536];

@@ -85,10 +85,7 @@ async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<Create
         .seen_digest(&spec.server)
         .is_some_and(|d| d != digest)
     {
-        return Err(refused(format!(
-            "the configuration of {} changed on the server since you loaded it: nothing was written; reload (r) and try again",
-            spec.server
-        )));
+        return Err(OpError::changed_since_loaded(&spec.server));
     }
     for (side, raw) in [(&this, &this_raw), (&partner, &partner_raw)] {
         if let Some(ha) = read_ha(raw) {

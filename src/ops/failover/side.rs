@@ -203,9 +203,7 @@ pub(super) async fn load_rel(
     let mut this = configured_side(session, server)?;
     let (this_raw, digest) = this.client.config_get_raw_digest().await?;
     if session.seen_digest(server).is_some_and(|d| d != digest) {
-        return Err(OpError::Refused(format!(
-            "the configuration of {server} changed on the server since you loaded it: nothing was written; reload (r) and try again"
-        )));
+        return Err(OpError::changed_since_loaded(server));
     }
     let ha = read_ha(&this_raw).ok_or_else(|| {
         OpError::NotFound(format!(
