@@ -4,21 +4,14 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use ddish::lab::{HaMode, Lab, LabOptions};
+use ddish::lab::Lab;
 use serde_json::Value;
 
 mod common;
 use common::ddish;
 
 fn start(dir: &std::path::Path, port_base: u16) -> Lab {
-    Lab::start(&LabOptions {
-        dir: dir.join("lab"),
-        port_base,
-        ha_mode: HaMode::LoadBalancing,
-        with_auth: true,
-        ..Default::default()
-    })
-    .expect("lab starts")
+    common::lab(dir, port_base)
 }
 
 /// The reservations of subnet `subnet` on peer `i`, as (ip, hw-address).
@@ -53,10 +46,7 @@ fn reservations(lab: &Lab, i: usize, subnet: &str) -> Vec<(String, String)> {
 /// another client's reservation asks first (no terminal, no --yes: refused, unchanged).
 #[test]
 fn concurrent_reservations_are_all_kept() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = common::kea_dir("ddish-faults-");
     let lab = start(dir.path(), 22200);
     let cfg = lab.info.config_path.clone();
     let ips: Vec<String> = [101, 102, 103, 104, 105, 106, 108, 109]
@@ -139,10 +129,7 @@ fn concurrent_reservations_are_all_kept() {
 /// holder goes the write runs. (SIGSTOP a ddish in the middle of its write.)
 #[test]
 fn a_stopped_writer_holds_others_back_and_names_itself() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = common::kea_dir("ddish-faults-");
     let lab = start(dir.path(), 22210);
     let cfg = lab.info.config_path.clone();
     // Kea's config-set is made slow by stopping the first ddish right after it started:
@@ -261,10 +248,7 @@ fn signal(pid: u32, sig: libc::c_int) {
 /// it ran before the write (then forgets it).
 #[test]
 fn a_killed_write_leaves_old_or_new_and_is_reported() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = common::kea_dir("ddish-faults-");
     let lab = start(dir.path(), 22230);
     let cfg = lab.info.config_path.clone();
     let old: Vec<Vec<(String, String)>> = (0..2)
@@ -423,10 +407,7 @@ fn put_back(lab: &Lab, ip: &str) {
 #[test]
 fn a_broken_journal_warns_and_the_write_completes() {
     use std::os::unix::io::AsRawFd;
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = common::kea_dir("ddish-faults-");
     let lab = start(dir.path(), 22240);
     let text = std::fs::read_to_string(&lab.info.config_path).unwrap();
     let journal = lab.info.dir.join("journal.jsonl");
@@ -495,10 +476,7 @@ fn a_broken_journal_warns_and_the_write_completes() {
 /// write; made from the refreshed view, it goes through.
 #[test]
 fn a_change_is_made_against_the_view_it_came_from() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = common::kea_dir("ddish-faults-");
     let lab = start(dir.path(), 22260);
     let cfg = ddish::config::load(&lab.info.config_path).unwrap();
     let session = ddish::ops::Session::new(cfg);
@@ -544,10 +522,7 @@ fn a_change_is_made_against_the_view_it_came_from() {
 /// runs to its end: the reservation is on both peers and ddish reports it done.
 #[test]
 fn sigterm_and_sighup_do_not_cut_a_cli_write() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = common::kea_dir("ddish-faults-");
     let lab = start(dir.path(), 22270);
     let cfg = lab.info.config_path.clone();
     let commands = common::cmd(&lab.kea[0], "list-commands", None)["arguments"].to_string();

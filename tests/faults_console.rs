@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ddish::lab::{HaMode, Lab, LabOptions};
+use ddish::lab::Lab;
 
 mod common;
 use common::tmux::{line_with, Tmux};
@@ -39,18 +39,8 @@ fn changes(lab: &Lab) -> usize {
 
 #[test]
 fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-f1c-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let lab = Lab::start(&LabOptions {
-        dir: dir.path().join("lab"),
-        port_base: 22290,
-        ha_mode: HaMode::LoadBalancing,
-        with_auth: true,
-        ..Default::default()
-    })
-    .expect("lab starts");
+    let dir = common::kea_dir("ddish-f1c-");
+    let lab = common::lab(dir.path(), 22290);
     assert!(!inactive(&lab, 0) && !inactive(&lab, 1));
     let cfg = lab.info.config_path.clone();
     let t = Tmux::start(dir.path(), "f1c", "", &cfg);

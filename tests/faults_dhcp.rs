@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ddish::lab::{HaMode, KeaInstance, Lab, LabOptions};
+use ddish::lab::KeaInstance;
 use serde_json::json;
 
 mod common;
@@ -27,18 +27,8 @@ struct Span {
 
 #[test]
 fn holds_and_dhcp_clients_never_share_an_address() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-f4-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let lab = Lab::start(&LabOptions {
-        dir: dir.path().join("lab"),
-        port_base: 22270,
-        ha_mode: HaMode::LoadBalancing,
-        with_auth: true,
-        ..Default::default()
-    })
-    .expect("lab starts");
+    let dir = common::kea_dir("ddish-f4-");
+    let lab = common::lab(dir.path(), 22270);
     lab.wait_ha(Duration::from_secs(60)).expect("HA ready");
     let cfg = ddish::config::load(&lab.info.config_path).unwrap();
     let session = ddish::ops::Session::new(cfg);

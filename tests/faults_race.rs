@@ -58,14 +58,7 @@ fn ddish_reserves(session: &Session, ip: Ipv4Addr, mac: String) -> Result<(), Op
 
 #[test]
 fn ddish_never_reports_a_change_the_server_lost_to_another_tool() {
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-race-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    }
+    let dir = common::kea_dir("ddish-race-");
     let subnets = json!([{"id": 1, "subnet": "10.40.0.0/21", "reservations": [],
         "pools": [{"pool": "10.40.0.1 - 10.40.7.250"}]}]);
     let k = KeaInstance::start(

@@ -12,15 +12,8 @@ use serde_json::{json, Value};
 mod common;
 use common::proxy::{Fault, FaultProxy};
 
-/// A temp dir the daemons (user nobody when we are root) can reach.
 fn kea_dir() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
-        .prefix("ddish-faults-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    dir
+    common::kea_dir("ddish-faults-")
 }
 
 /// A standalone Kea (the lab's version and API) with one subnet, 10.40.0.0/24.

@@ -54,3 +54,28 @@ pub fn received(k: &KeaInstance, command: &str) -> usize {
     let needle = format!("Received command '{command}'");
     log.lines().filter(|l| l.contains(&needle)).count()
 }
+
+/// A temp dir under /tmp that Kea's daemons can reach (0711: they may run as nobody when
+/// the tests run as root).
+pub fn kea_dir(prefix: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    dir
+}
+
+/// The lab (a load-balancing Kea pair with authentication, plus BIND) in `dir/lab` on the
+/// five ports from `port_base`.
+pub fn lab(dir: &Path, port_base: u16) -> ddish::lab::Lab {
+    ddish::lab::Lab::start(&ddish::lab::LabOptions {
+        dir: dir.join("lab"),
+        port_base,
+        ha_mode: ddish::lab::HaMode::LoadBalancing,
+        with_auth: true,
+        ..Default::default()
+    })
+    .expect("lab starts")
+}
