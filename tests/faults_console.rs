@@ -97,10 +97,14 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     let out = String::from_utf8_lossy(&check.stdout);
     assert_eq!(check.status.code(), Some(2), "{out}");
     assert!(out.contains("UNFINISHED WRITE"), "{out}");
-    assert!(
-        out.contains("  kea-1: ") && out.contains("  kea-2: "),
-        "{out}"
-    );
+    for (i, state) in states.iter().enumerate() {
+        let want = if *state == "old" { "old:" } else { "changed since" };
+        assert!(
+            out.contains(&format!("  kea-{}: {want}", i + 1)),
+            "kea-{} should be {state}:\n{out}",
+            i + 1
+        );
+    }
     assert_eq!(
         out.contains("DRIFT between HA peers kea-1 and kea-2:"),
         states[0] != states[1],

@@ -23,7 +23,8 @@ pub struct Intent {
     /// Seconds since the Unix epoch.
     pub started: i64,
     /// Each server the write may touch, with Kea's config hash (config-hash-get, Kea 2.4+)
-    /// when the write began; None where the server has none or did not answer.
+    /// when the write began, or on Kea 2.2 `ddish-digest:<hex>` of its config-get; None
+    /// where the server did not answer.
     pub servers: BTreeMap<String, Option<String>>,
 }
 

@@ -89,13 +89,17 @@ impl Session {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let hash = |n: &str| {
             let client = self.client(n).ok();
+            let n = n.to_string();
             async move {
                 let c = client?;
                 // A dead server must not hold the write up here: its own error comes next.
-                tokio::time::timeout(Duration::from_secs(2), c.config_hash())
-                    .await
-                    .ok()?
-                    .ok()?
+                match tokio::time::timeout(Duration::from_secs(2), c.config_hash()).await {
+                    Ok(Ok(Some(h))) => Some(h),
+                    // Kea 2.2 has no hash: the digest of its config-get, which the write
+                    // then takes from the cache as its own first read (no extra cost).
+                    Ok(Ok(None)) => self.recent_config(&n).await.ok().map(|r| digest_mark(r.digest)),
+                    _ => None,
+                }
             }
         };
         let mut unique: Vec<&str> = names.to_vec();
@@ -133,6 +137,13 @@ impl Session {
             Err(e) => tracing::warn!("the write's intent file was not written: {e}"),
         }
     }
+}
+
+/// Marks an intent's config digest (Kea 2.2) apart from Kea's own hash.
+const DIGEST: &str = "ddish-digest:";
+
+fn digest_mark(d: u64) -> String {
+    format!("{DIGEST}{d:016x}")
 }
 
 /// Where write locks and intent files go: beside the journal, else the state folder.
@@ -178,11 +189,12 @@ pub fn describe_unfinished(i: &audit::Intent) -> String {
 /// Where a server stands against an unfinished write.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SinceIntent {
-    /// Kea's config hash is what it was when the write began: the write changed nothing.
+    /// Kea's config hash (or on 2.2 ddish's digest of its config-get) is what it was when
+    /// the write began: the write changed nothing.
     Unchanged,
     /// It differs: the write (or part of it) took, or someone changed it since.
     Changed,
-    /// No hash to compare (Kea 2.2, or none was read then).
+    /// Nothing to compare: neither a hash nor a digest was read then.
     Unknown,
     /// The server did not answer now.
     Unreachable(String),
@@ -198,8 +210,8 @@ impl SinceIntent {
             SinceIntent::Changed => "changed since the write began: the change (or part of it) \
                  took there, or someone else changed it; check it (ddish ip show / scope show)"
                 .into(),
-            SinceIntent::Unknown => "unknown: this server gives no configuration hash (Kea \
-                 2.2); check it (ddish ip show / scope show)"
+            SinceIntent::Unknown => "unknown: nothing was read of this server's configuration \
+                 when the write began; check it (ddish ip show / scope show)"
                 .into(),
             SinceIntent::Unreachable(e) => format!("not reachable now ({e}); check it later"),
         }
@@ -214,7 +226,13 @@ impl Session {
         for intent in unfinished_writes(self.config()) {
             let mut rows = Vec::new();
             for (server, then) in &intent.servers {
+                let by_digest = then.as_deref().is_some_and(|t| t.starts_with(DIGEST));
                 let now = match self.client(server) {
+                    Ok(c) if by_digest => c
+                        .config_get_reply()
+                        .await
+                        .map(|r| Some(digest_mark(r.digest)))
+                        .map_err(|e| e.to_string()),
                     Ok(c) => c.config_hash().await.map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
