@@ -357,7 +357,11 @@ fn reported(cfg: &std::path::Path, ip: &str, states: &[&str]) {
     assert!(out.contains("UNFINISHED WRITE 'reserve'"), "{out}");
     // Each peer old or changed, also on Kea 2.2 (by the digest of its config-get).
     for (i, state) in states.iter().enumerate() {
-        let want = if *state == "old" { "old:" } else { "changed since" };
+        let want = if *state == "old" {
+            "old:"
+        } else {
+            "changed since"
+        };
         assert!(
             out.contains(&format!("  kea-{}: {want}", i + 1)),
             "kea-{} should be {state}:\n{out}",

@@ -98,7 +98,11 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     assert_eq!(check.status.code(), Some(2), "{out}");
     assert!(out.contains("UNFINISHED WRITE"), "{out}");
     for (i, state) in states.iter().enumerate() {
-        let want = if *state == "old" { "old:" } else { "changed since" };
+        let want = if *state == "old" {
+            "old:"
+        } else {
+            "changed since"
+        };
         assert!(
             out.contains(&format!("  kea-{}: {want}", i + 1)),
             "kea-{} should be {state}:\n{out}",

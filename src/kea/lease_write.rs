@@ -97,17 +97,17 @@ pub fn has_mark(lease: &Value, mark: &str) -> bool {
     lease["user-context"]["ddish"][mark] == Value::Bool(true)
 }
 
-/// The lease `c` has for `ip` now: `Some(None)` when none, `None` when it cannot tell.
+/// The lease `c` has for `ip` now (lease4-get's arguments), `None` when it has none (Kea's
+/// result 3); an error when it cannot tell.
 async fn current(c: &KeaClient, ip: Ipv4Addr) -> Result<Option<Value>, KeaError> {
-    match c
+    let r = c
         .call("lease4-get", Some(json!({"ip-address": ip.to_string()})))
-        .await
-    {
-        Ok(v) if v.is_empty() => Ok(None),
-        Ok(v) => Ok(Some(v.arguments.unwrap_or(Value::Null))),
-        Err(KeaError::Failed { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .await?;
+    Ok(if r.is_empty() {
+        None
+    } else {
+        Some(r.arguments.unwrap_or(Value::Null))
+    })
 }
 
 /// After an add whose answer was lost: did `c` take it? `Some(true)` when it holds the
@@ -305,9 +305,11 @@ const LEASE_FIELDS: [&str; 10] = [
 /// After ddish deleted its lease of `ip` on `deleted`: where another server holds a lease
 /// that is not ddish's (a client's) and a server in `deleted` now has none, that lease is
 /// written there (lease4-update, force-create, same expiry). Returns (server, client hw)
-/// of each lease put back (or why it could not be). Without it, the HA race measured in tests/faults_dhcp.rs (the
-/// serving peer hands the freed address to a client and replicates it to its partner
-/// between ddish's check and delete there) leaves that client's lease on one peer only.
+/// of each lease put back, or why it could not be. Without it, the HA race measured in
+/// tests/faults_dhcp.rs (the serving peer hands the freed address to a client and
+/// replicates it to its partner between ddish's check and delete there) leaves that
+/// client's lease on one peer only. A lease its client released in that same moment can
+/// come back on one peer this way (shown as used until it expires; never given twice).
 async fn copy_back(
     clients: &[&KeaClient],
     deleted: &[&KeaClient],

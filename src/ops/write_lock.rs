@@ -97,7 +97,11 @@ impl Session {
                     Ok(Ok(Some(h))) => Some(h),
                     // Kea 2.2 has no hash: the digest of its config-get, which the write
                     // then takes from the cache as its own first read (no extra cost).
-                    Ok(Ok(None)) => self.recent_config(&n).await.ok().map(|r| digest_mark(r.digest)),
+                    Ok(Ok(None)) => self
+                        .recent_config(&n)
+                        .await
+                        .ok()
+                        .map(|r| digest_mark(r.digest)),
                     _ => None,
                 }
             }
