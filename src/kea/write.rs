@@ -331,7 +331,7 @@ async fn still_base(p: &Ready<'_>) -> Result<(), WriteError> {
     };
     if let Some(h) = &p.last_good.hash {
         match p.client.config_hash().await {
-            Ok(Some(now)) if &now == h => return Ok(()),
+            Ok(Some(now)) if now.eq_ignore_ascii_case(h) => return Ok(()),
             Ok(Some(_)) => {
                 return Err(changed(
                     "another admin or tool set a configuration while ddish prepared this change"
