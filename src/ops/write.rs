@@ -110,6 +110,7 @@ impl Session {
         let mut maybe_changed = false;
         let mut only_unverified = true;
         let mut only_changed = true;
+        let mut any_changed = false;
         for (n, r) in results {
             let r = match r {
                 Ok(o) if !o.verified => Err(kea::WriteError::Unverified {
@@ -123,7 +124,12 @@ impl Session {
                 Err(e) => {
                     maybe_changed |= e.changed_server();
                     only_unverified &= matches!(e, kea::WriteError::Unverified { .. });
-                    only_changed &= matches!(e, kea::WriteError::Changed { .. });
+                    // A peer left alone because this one changed meanwhile is part of it.
+                    any_changed |= matches!(e, kea::WriteError::Changed { .. });
+                    only_changed &= matches!(
+                        e,
+                        kea::WriteError::Changed { .. } | kea::WriteError::PeerFailed { .. }
+                    );
                     failed.push(format!("{n}: {e}"));
                 }
             }
@@ -134,7 +140,7 @@ impl Session {
                 failed.join("; ")
             )));
         }
-        if !failed.is_empty() && only_changed && done.is_empty() {
+        if any_changed && only_changed && done.is_empty() {
             return Err(OpError::Changed(format!(
                 "change on {server} not made: {}",
                 failed.join("; ")
