@@ -390,7 +390,7 @@ impl Session {
             let kept = if expired > 0 {
                 format!(
                     " ({expired} more hold expired or released leases Kea still keeps: Kea \
-                     reuses them for clients, ddish holds them once Kea has reclaimed them)"
+                     reuses them for clients; ddish can hold them once Kea has removed them)"
                 )
             } else {
                 String::new()
