@@ -134,18 +134,12 @@ fn reservations(s: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// `client-class` (Kea < 3.0) and `client-classes` (3.0) as one set.
+/// A subnet's classes in either of Kea's spellings, as a set.
 fn classes(s: &Value) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = s["client-classes"]
-        .as_array()
+    super::class_field::classes_of(s)
         .into_iter()
-        .flatten()
-        .filter_map(|c| c.as_str().map(str::to_string))
-        .collect();
-    if let Some(c) = s["client-class"].as_str().filter(|c| !c.is_empty()) {
-        out.insert(c.to_string());
-    }
-    out
+        .map(str::to_string)
+        .collect()
 }
 
 fn class_list(c: &BTreeSet<String>) -> String {
