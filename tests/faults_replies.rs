@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::canned::{Canned, Reply};
+use common::tls::{self, openssl};
 
 const SECRET: &str = "F6-secret-93817";
 
@@ -24,7 +25,7 @@ struct Run {
 /// Runs ddish with `args` on `cfg`, HOME and the XDG folders inside `home`, and measures
 /// the child's peak RSS (wait4).
 fn run(home: &Path, cfg: &Path, args: &[&str]) -> Run {
-    let out_path = home.join(format!("out-{}", fastrand_id()));
+    let out_path = home.join(format!("out-{}", next_id()));
     let f = std::fs::File::create(&out_path).unwrap();
     let started = Instant::now();
     let child: Child = Command::new(env!("CARGO_BIN_EXE_ddish"))
@@ -58,7 +59,7 @@ fn run(home: &Path, cfg: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn fastrand_id() -> u64 {
+fn next_id() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     N.fetch_add(1, Ordering::Relaxed)
@@ -253,86 +254,16 @@ impl Drop for TlsServer {
     }
 }
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A CA; leaf certificates signed by it for 127.0.0.2 (wrong name) and for 127.0.0.1 but
 /// expired in 2021; a self-signed one for 127.0.0.1.
 fn make_certs(d: &Path) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut a = vec!["req", "-x509"];
-    a.extend(ec);
-    a.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ddish F6 CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(d, &a);
-    let mut a = vec!["req"];
-    a.extend(ec);
-    a.extend([
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    openssl(d, &a);
-    for (name, san) in [("other", "127.0.0.2"), ("expired", "127.0.0.1")] {
-        std::fs::write(
-            d.join(format!("{name}.ext")),
-            format!(
-                "subjectAltName=IP:{san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
-            ),
-        )
-        .unwrap();
-    }
-    openssl(
-        d,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "other.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "other.ext",
-        ],
-    );
+    tls::make_ca(d, "ddish F6 CA");
+    tls::make_csr(d, "leaf", "127.0.0.1");
+    let leaf = |san: &str| {
+        format!("subjectAltName=IP:{san}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    };
+    tls::sign(d, "leaf.csr", "other.pem", &leaf("127.0.0.2"));
+    std::fs::write(d.join("expired.ext"), leaf("127.0.0.1")).unwrap();
     // `openssl ca` is the one that takes dates in the past.
     std::fs::write(d.join("index.txt"), "").unwrap();
     std::fs::write(d.join("serial"), "1000\n").unwrap();
@@ -367,7 +298,7 @@ fn make_certs(d: &Path) {
         ],
     );
     let mut a = vec!["req", "-x509"];
-    a.extend(ec);
+    a.extend(tls::EC_KEY);
     a.extend([
         "-keyout",
         "self.key",

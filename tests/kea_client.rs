@@ -1,5 +1,6 @@
 //! KeaClient against real kea-dhcp4 + kea-ctrl-agent processes on 127.0.0.1 (ports
 //! 20100-20199), started and killed by each test.
+mod common;
 mod kea_support;
 
 use std::net::Ipv4Addr;

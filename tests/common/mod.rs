@@ -6,6 +6,7 @@
 pub mod canned;
 pub mod dhcp_client;
 pub mod proxy;
+pub mod tls;
 pub mod tmux;
 
 use std::path::Path;
