@@ -372,7 +372,7 @@ impl Session {
         random: bool,
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self
-            .writing(server, Need::Operator, "hold next free")
+            .writing_leases(server, Need::Operator, "hold next free")
             .await?;
         Self::check_active(scope)?;
         let peers = self.peers(server).await?;
@@ -461,7 +461,7 @@ impl Session {
 
     /// Holds one chosen address, if it is free on every peer.
     pub async fn hold_ip(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Operator, "hold").await?;
+        let _lock = self.writing_leases(server, Need::Operator, "hold").await?;
         let scope = match self.scope_of(server, ip).await {
             Err(OpError::NotFound(_)) => {
                 return Err(self.outside_scopes(server, ip, "a hold").await)
@@ -617,7 +617,9 @@ impl Session {
 
     /// Ends a hold: the address is Available again.
     pub async fn release(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Operator, "release").await?;
+        let _lock = self
+            .writing_leases(server, Need::Operator, "release")
+            .await?;
         let (scope, peers, view) = self
             .lease_in_state(
                 server,

@@ -25,11 +25,33 @@ impl Session {
         need: Need,
         what: &str,
     ) -> Result<WriteLock, OpError> {
+        self.writing_as(server, need, what, true).await
+    }
+
+    /// [`writing`](Self::writing) for a write of leases only (hold, release): its intent
+    /// does not read a configuration digest from a server without a config hash (Kea 2.2),
+    /// since a lease write leaves the configuration as it was.
+    pub(crate) async fn writing_leases(
+        &self,
+        server: &str,
+        need: Need,
+        what: &str,
+    ) -> Result<WriteLock, OpError> {
+        self.writing_as(server, need, what, false).await
+    }
+
+    async fn writing_as(
+        &self,
+        server: &str,
+        need: Need,
+        what: &str,
+        config: bool,
+    ) -> Result<WriteLock, OpError> {
         self.may(server, need)?;
         let peers = self.peers(server).await?;
         let mut names: Vec<&str> = peers.iter().map(|(n, _)| n.as_str()).collect();
         names.push(server);
-        self.lock_servers(&names, what).await
+        self.lock_servers_as(&names, what, config).await
     }
 
     /// The write locks of `names`. When another ddish held one, everything read before
@@ -38,6 +60,17 @@ impl Session {
         &self,
         names: &[&str],
         what: &str,
+    ) -> Result<WriteLock, OpError> {
+        self.lock_servers_as(names, what, true).await
+    }
+
+    /// `config`: the write may change configurations, so its intent needs something to
+    /// compare them by afterwards.
+    async fn lock_servers_as(
+        &self,
+        names: &[&str],
+        what: &str,
+        config: bool,
     ) -> Result<WriteLock, OpError> {
         let holder = format!(
             "{}, pid {}, since {}: {what}",
@@ -77,7 +110,8 @@ impl Session {
                 self.forget_reads(n);
             }
         }
-        self.record_intent(&mut lock, &dir, names, what).await;
+        self.record_intent(&mut lock, &dir, names, what, config)
+            .await;
         Ok(lock)
     }
 
@@ -85,7 +119,14 @@ impl Session {
     /// locks, with each server's config hash now (the lock removes the file when the write
     /// ends; a killed write leaves it for the next start to report). Failing to record warns
     /// and never stops the write.
-    async fn record_intent(&self, lock: &mut WriteLock, dir: &Path, names: &[&str], what: &str) {
+    async fn record_intent(
+        &self,
+        lock: &mut WriteLock,
+        dir: &Path,
+        names: &[&str],
+        what: &str,
+        config: bool,
+    ) {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let hash = |n: &str| {
             let client = self.client(n).ok();
@@ -95,9 +136,10 @@ impl Session {
                 // A dead server must not hold the write up here: its own error comes next.
                 match tokio::time::timeout(Duration::from_secs(2), c.config_hash()).await {
                     Ok(Ok(Some(h))) => Some(h),
-                    // Kea 2.2 has no hash: the digest of its config-get, which the write
-                    // then takes from the cache as its own first read (no extra cost).
-                    Ok(Ok(None)) => self
+                    // Kea 2.2 has no hash: the digest of its config-get, which a config
+                    // write then takes from the cache as its own first read (no extra
+                    // cost); a lease write needs none.
+                    Ok(Ok(None)) if config => self
                         .recent_config(&n)
                         .await
                         .ok()
