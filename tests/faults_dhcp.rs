@@ -268,13 +268,20 @@ fn holds_and_dhcp_clients_never_share_an_address() {
     assert!(lost.is_empty(), "client leases lost: {lost:#?}");
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(held > TRIALS / 2 && acks > 200, "held {held}, acks {acks}");
+    // The lab splits the pool between HA_kea-1 and HA_kea-2, so ddish knows which peer
+    // hands each address out and deletes there last: no client lease can reach the partner
+    // while ddish's is still there, so none is ever found in the way or missing.
+    assert_eq!(
+        (kept, transient),
+        (0, 0),
+        "client leases kept or copied back during a release, seen missing for a moment"
+    );
     println!(
         "F4 {TRIALS} `ip next` + release on a load-balancing pair beside relayed DHCP clients, \
          {end:.0} s: {held} held and released, {skipped} candidates found taken by a client \
          meanwhile and skipped, {refused} refused, {kept} client leases kept or copied back \
-         on a peer during a release ({transient} seen missing on a peer for a moment before \
-         that); clients {acks} ACKs ({misses:?}), {} still \
-         bound at the end; {shared} addresses used by both; 0 addresses given twice, 0 client \
+         on a peer during a release ({transient} seen missing on a peer for a moment); \
+         clients {acks} ACKs ({misses:?}), {} still bound at the end; {shared} addresses used by both; 0 addresses given twice, 0 client \
          leases lost",
         bound.len()
     );

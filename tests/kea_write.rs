@@ -623,7 +623,7 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
 
     // Only on kea-1 now; adding in the order kea-2, kea-1 adds it on kea-2, finds it on
     // kea-1, and takes it off kea-2 again.
-    let dels = lease_del_all(&[&k2], ip.parse().unwrap(), &|_| true).await;
+    let dels = lease_del_all(&[&k2], ip.parse().unwrap(), &|_| true, true).await;
     assert_eq!(dels, vec![("kea-2".to_string(), Ok(Deleted::Yes))]);
     let e = lease_add_all(&[&k2, &k1], &held).await.unwrap_err();
     assert_eq!(
@@ -656,15 +656,47 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
     // A delete only takes ddish's own lease: one that is someone else's now stays.
     let ipv4: Ipv4Addr = ip.parse().unwrap();
     let not_mine = |l: &Value| l["hw-address"] == "aa:bb:cc:00:07:08";
-    let dels = lease_del_all(&both, ipv4, &not_mine).await;
+    let dels = lease_del_all(&both, ipv4, &not_mine, true).await;
     assert!(
         dels.iter()
             .all(|(_, r)| r == &Ok(Deleted::Kept("aa:bb:cc:00:07:07".into()))),
         "{dels:?}"
     );
     assert!(lease_get(&k1, ip).await.is_some() && lease_get(&k2, ip).await.is_some());
+
+    // The HA race, staged: kea-1 has a client's lease (its partner gave the address away
+    // and told it), kea-2 still ddish's hold. With repair the client's lease is copied
+    // back to kea-2 after ddish's is deleted there; without (the caller deleted on the
+    // serving peer last), kea-2 is left without one.
+    let ours = |l: &Value| l["hw-address"] == "00:00:00:00:00:00";
+    for repair in [true, false] {
+        let mut mine = held.clone();
+        mine["force-create"] = json!(true);
+        k2.call("lease4-update", Some(mine)).await.unwrap();
+        let dels = lease_del_all(&both, ipv4, &ours, repair).await;
+        let client = Deleted::Kept("aa:bb:cc:00:07:07".into());
+        let on_k2 = if repair { client.clone() } else { Deleted::Yes };
+        assert_eq!(
+            dels,
+            vec![
+                ("kea-1".to_string(), Ok(client)),
+                ("kea-2".to_string(), Ok(on_k2))
+            ]
+        );
+        let k2_now = lease_get(&k2, ip).await;
+        assert_eq!(
+            k2_now.map(|l| l["hw-address"].clone()),
+            repair.then(|| json!("aa:bb:cc:00:07:07")),
+            "repair {repair}"
+        );
+    }
+    lease_update_all(&[&k2], &claimed).await[0]
+        .1
+        .as_ref()
+        .unwrap();
+
     // Deleted from both; a second delete finds nothing.
-    let dels = lease_del_all(&both, ipv4, &|_| true).await;
+    let dels = lease_del_all(&both, ipv4, &|_| true, true).await;
     assert_eq!(
         dels,
         vec![
@@ -675,7 +707,7 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
     for k in both {
         assert!(lease_get(k, ip).await.is_none());
     }
-    let dels = lease_del_all(&both, ipv4, &|_| true).await;
+    let dels = lease_del_all(&both, ipv4, &|_| true, true).await;
     assert!(
         dels.iter().all(|(_, r)| r == &Ok(Deleted::Absent)),
         "{dels:?}"

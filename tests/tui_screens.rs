@@ -206,6 +206,7 @@ fn scope(id: u32, cidr: &str, used: u64, total: u64, title: Option<&str>) -> Sco
             description: None,
             gateway: None,
             client_class: None,
+            pool_classes: Vec::new(),
         },
         stats: Some(ScopeStats {
             total,

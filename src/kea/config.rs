@@ -115,6 +115,10 @@ pub(super) struct RawSubnet<'a> {
 struct RawPool<'a> {
     #[serde(borrow)]
     pool: Option<Cow<'a, str>>,
+    #[serde(rename = "client-class", borrow)]
+    client_class: Option<Cow<'a, str>>,
+    #[serde(rename = "client-classes", borrow, default)]
+    client_classes: Vec<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -437,6 +441,18 @@ pub(super) fn parse_subnet(
         }
         r
     }));
+    let pool_classes = s
+        .pools
+        .iter()
+        .filter_map(|p| Some((Range::parse_pool(p.pool.as_deref()?)?, p)))
+        .flat_map(|(r, p)| {
+            p.client_class
+                .iter()
+                .chain(&p.client_classes)
+                .filter(|c| !c.is_empty())
+                .map(move |c| (r, c.to_string()))
+        })
+        .collect();
     let reservations: Vec<Reservation> = s
         .reservations
         .iter()
@@ -486,6 +502,7 @@ pub(super) fn parse_subnet(
         title: str_of(dd, "title"),
         description: str_of(dd, "description"),
         client_class,
+        pool_classes,
     })
 }
 
@@ -681,6 +698,21 @@ mod tests {
             }
         );
         assert_eq!(s.reservations.len(), 2, "reservation without ip skipped");
+        // Kea 2.x spelling; the unreadable pool carries no class.
+        assert_eq!(s.pool_classes.len(), 2);
+        assert_eq!(
+            s.serving_peer(Ipv4Addr::new(10, 10, 0, 149)),
+            Some("server1")
+        );
+        assert_eq!(
+            s.serving_peer(Ipv4Addr::new(10, 10, 0, 150)),
+            Some("server2")
+        );
+        assert_eq!(
+            s.serving_peer(Ipv4Addr::new(10, 10, 0, 10)),
+            None,
+            "outside pools"
+        );
         let r = &s.reservations[0];
         assert_eq!(r.hw.as_deref(), Some("aa:bb:cc:00:00:01"));
         assert_eq!(r.hostname.as_deref(), Some("printer1"));
@@ -750,6 +782,9 @@ mod tests {
             c.scope(3).unwrap().client_class.as_deref(),
             Some("voip, lab")
         );
+        let one = c.scope(1).unwrap();
+        assert_eq!(one.serving_peer(Ipv4Addr::new(10, 1, 0, 15)), Some("a"));
+        assert_eq!(one.serving_peer(Ipv4Addr::new(10, 1, 0, 21)), None);
     }
 
     #[test]

@@ -232,7 +232,10 @@ async fn undo_adds(
     if done.is_empty() {
         return (undone, failed);
     }
-    for (server, r) in del_then_agree(done, everyone, ip, &|l| is_ours(l, args)).await {
+    // In reverse: the first server added to (the one handing the address out, see
+    // ops::peers::serving_first) lets it go last.
+    let reversed: Vec<&KeaClient> = done.iter().rev().copied().collect();
+    for (server, r) in del_then_agree(&reversed, everyone, ip, &|l| is_ours(l, args), true).await {
         match r {
             // Gone, or replaced by a client's lease: ddish's add is undone either way.
             Ok(_) => undone.push(server),
@@ -249,17 +252,21 @@ async fn lease_del(c: &KeaClient, ip: Ipv4Addr) -> Result<bool, KeaError> {
     Ok(!r.is_empty())
 }
 
-/// `lease4-del` of `ip` on every server where its lease is `ours` (see [`del_if`]); one
-/// result per server. Then the servers are made to agree again: if a partner gave the
-/// address to a client while ddish was deleting (and told the others, replacing ddish's
-/// lease there just before ddish deleted it), that client's lease is copied back from the
-/// server that has it ([`copy_back`]); such repairs come back as `Kept` notes too.
+/// `lease4-del` of `ip` on every server, in order, where its lease is `ours` (see
+/// [`del_if`]); one result per server. With `repair`, the servers are then made to agree
+/// again: if a partner gave the address to a client while ddish was deleting (and told the
+/// others, replacing ddish's lease there just before ddish deleted it), that client's lease
+/// is copied back from the server that has it ([`copy_back`]); such repairs come back as
+/// `Kept` notes too. Without it (the caller deletes on the only server that can hand the
+/// address out last, so that race cannot happen), a client lease found on the last server
+/// is only the new binding on its way to the partner, not something to copy.
 pub async fn lease_del_all(
     clients: &[&KeaClient],
     ip: Ipv4Addr,
     ours: &(dyn Fn(&Value) -> bool + Sync),
+    repair: bool,
 ) -> Vec<(String, Result<Deleted, KeaError>)> {
-    del_then_agree(clients, clients, ip, ours).await
+    del_then_agree(clients, clients, ip, ours, repair).await
 }
 
 /// Deletes ddish's lease of `ip` on `targets`, then makes `everyone` agree ([`copy_back`]).
@@ -268,6 +275,7 @@ async fn del_then_agree(
     everyone: &[&KeaClient],
     ip: Ipv4Addr,
     ours: &(dyn Fn(&Value) -> bool + Sync),
+    repair: bool,
 ) -> Vec<(String, Result<Deleted, KeaError>)> {
     let mut out = Vec::with_capacity(targets.len());
     let mut deleted = Vec::new();
@@ -278,7 +286,7 @@ async fn del_then_agree(
         }
         out.push((c.server_name().to_string(), r));
     }
-    if everyone.len() > 1 && !deleted.is_empty() {
+    if repair && everyone.len() > 1 && !deleted.is_empty() {
         for (server, r) in copy_back(everyone, &deleted, ip, ours).await {
             if let Some(o) = out.iter_mut().find(|(n, _)| *n == server) {
                 o.1 = r.map(Deleted::Kept);

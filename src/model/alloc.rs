@@ -135,6 +135,7 @@ mod tests {
             description: None,
             gateway: gw.map(|g| g.parse().unwrap()),
             client_class: None,
+            pool_classes: Vec::new(),
         };
         let leases = leases
             .iter()

@@ -113,9 +113,26 @@ pub struct ScopeDef {
     /// First `routers` option address.
     pub gateway: Option<Ipv4Addr>,
     pub client_class: Option<String>,
+    /// Pools limited to a client class, with the class: in HA load-balancing Kea's own
+    /// recipe splits each pool between `HA_<server>` classes, which says which peer hands
+    /// an address out.
+    pub pool_classes: Vec<(Range, String)>,
 }
 
 impl ScopeDef {
+    /// The HA peer that hands `ip` out when its pool is limited to one `HA_<name>` class
+    /// (load-balancing): `<name>`.
+    pub fn serving_peer(&self, ip: Ipv4Addr) -> Option<&str> {
+        let mut names = self
+            .pool_classes
+            .iter()
+            .filter(|(r, _)| r.contains(u32::from(ip)))
+            .filter_map(|(_, c)| c.strip_prefix("HA_"));
+        let first = names.next()?;
+        // A pool open to both peers' classes has no single server.
+        names.all(|n| n == first).then_some(first)
+    }
+
     /// Range minus pools: the addresses DHCP never hands out.
     pub fn exclusions(&self) -> RangeSet {
         RangeSet::from_ranges([self.range]).subtract(&self.pools)
@@ -434,6 +451,7 @@ mod tests {
             description: None,
             gateway: None,
             client_class: None,
+            pool_classes: Vec::new(),
         }
     }
 
@@ -450,6 +468,36 @@ mod tests {
             mark,
             extra: None,
         }
+    }
+
+    #[test]
+    fn serving_peer_needs_one_ha_class() {
+        let mut d = def("10.0.0.0/24", &["10.0.0.10-10.0.0.40"]);
+        let ip = |n| Ipv4Addr::new(10, 0, 0, n);
+        assert_eq!(d.serving_peer(ip(12)), None, "no classes: either peer");
+        d.pool_classes = vec![
+            (
+                Range::parse_pool("10.0.0.10-10.0.0.19").unwrap(),
+                "HA_a".into(),
+            ),
+            (
+                Range::parse_pool("10.0.0.20-10.0.0.29").unwrap(),
+                "voip".into(),
+            ),
+            (
+                Range::parse_pool("10.0.0.30-10.0.0.40").unwrap(),
+                "HA_a".into(),
+            ),
+            (
+                Range::parse_pool("10.0.0.30-10.0.0.40").unwrap(),
+                "HA_b".into(),
+            ),
+        ];
+        assert_eq!(d.serving_peer(ip(10)), Some("a"));
+        assert_eq!(d.serving_peer(ip(19)), Some("a"));
+        assert_eq!(d.serving_peer(ip(25)), None, "not an HA class");
+        assert_eq!(d.serving_peer(ip(35)), None, "open to both peers");
+        assert_eq!(d.serving_peer(ip(9)), None);
     }
 
     #[test]

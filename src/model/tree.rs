@@ -257,6 +257,7 @@ fn missing_scope(cidr: Ipv4Net) -> ScopeDef {
         description: None,
         gateway: None,
         client_class: None,
+        pool_classes: Vec::new(),
     }
 }
 

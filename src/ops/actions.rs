@@ -15,6 +15,7 @@ use crate::model::lease::{hex_colon, parse_hex_bytes, HwAddr};
 use crate::model::{IpState, Lease, LeaseMark, Range, ScopeDef, ScopeStatus, ScopeView};
 
 use super::now;
+use super::peers::{in_peer_order, serving_first};
 use super::session::{OpError, Session};
 
 /// How many taken addresses `hold_free` steps over before giving up (another admin or a
@@ -408,12 +409,13 @@ impl Session {
         if random {
             fastrand::shuffle(&mut candidates);
         }
-        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
         let mut taken = Vec::new();
         for ip in candidates.into_iter().take(MAX_HOLD_TRIES) {
             let args = self.hold_args(ip, scope.id);
+            let clients = serving_first(&peers, scope, ip);
             match kea::lease_add_all(&clients, &args).await {
                 Ok(done) => {
+                    let done = in_peer_order(&peers, done);
                     let mut warnings = Vec::new();
                     if !taken.is_empty() {
                         warnings.push(format!(
@@ -489,7 +491,7 @@ impl Session {
                 "{ip} is not free ({why}): only free addresses can be held"
             )));
         }
-        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let clients = serving_first(&peers, &scope, ip);
         let args = self.hold_args(ip, scope.id);
         let entry = self.entry(
             server,
@@ -501,6 +503,7 @@ impl Session {
         );
         match kea::lease_add_all(&clients, &args).await {
             Ok(done) => {
+                let done = in_peer_order(&peers, done);
                 let mut warnings = Vec::new();
                 self.record(entry, &mut warnings);
                 Ok(ActionOutcome {
@@ -568,10 +571,20 @@ impl Session {
         } else {
             "held"
         };
-        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        // The serving peer last (see serving_first). Where the pool names it, no client
+        // lease can reach a partner before ddish's lease there is gone; else (hot-standby
+        // after a takeover, a pool both peers serve) a client's lease that raced the
+        // delete is copied back.
+        let mut clients = serving_first(peers, scope, ip);
+        clients.reverse();
+        let repair = !scope
+            .serving_peer(ip)
+            .is_some_and(|s| peers.iter().any(|(n, _)| n == s));
         // Only ddish's own lease goes: an HA partner may have given the address to a
         // client meanwhile, and that lease stays.
-        let results = kea::lease_del_all(&clients, ip, &|l| kea::has_mark(l, mark)).await;
+        let mut results =
+            kea::lease_del_all(&clients, ip, &|l| kea::has_mark(l, mark), repair).await;
+        results.sort_by_key(|(n, _)| peers.iter().position(|(p, _)| p == n));
         let kept: Vec<String> = results
             .iter()
             .filter_map(|(n, r)| match r {
@@ -679,7 +692,7 @@ impl Session {
         if let Some(h) = &hostname {
             args["hostname"] = json!(h);
         }
-        let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+        let clients = serving_first(&peers, &scope, ip);
         let before = views[0].lease_of(ip).map(lease_json);
         let entry = self.entry(
             server,
@@ -715,7 +728,8 @@ impl Session {
                     }
                     e => OpError::from(e),
                 })
-        };
+        }
+        .map(|done| in_peer_order(&peers, done));
         let summary = format!(
             "{ip} claimed for {mac}{}",
             hostname.map(|h| format!(" ({h})")).unwrap_or_default()

@@ -797,6 +797,7 @@ mod tests {
                 description: None,
                 gateway: None,
                 client_class: None,
+                pool_classes: Vec::new(),
             },
             stats: Some(ScopeStats {
                 total,

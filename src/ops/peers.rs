@@ -1,7 +1,10 @@
 //! Which configured servers an action writes to: the server and its HA partner. Lease
 //! commands are not replicated between HA peers (KEA_FACTS.md §7), so holds, claims and
 //! reservations go to each.
+use std::net::Ipv4Addr;
+
 use crate::kea::KeaClient;
+use crate::model::ScopeDef;
 
 use super::failover::norm_url;
 use super::session::{OpError, Session};
@@ -120,6 +123,33 @@ impl Session {
         out.sort_by_key(|(role, name, _)| (role != "primary", name.clone()));
         Ok(Some(out.into_iter().map(|(_, n, c)| (n, c)).collect()))
     }
+}
+
+/// The peers' clients in the order a lease add should reach them: the server that hands
+/// `ip` out first (named by its pool's `HA_<name>` class in load-balancing; else the
+/// primary, which serves everything in hot-standby), so it never gives the address to a
+/// client while ddish's lease is on its partner only. A delete takes the reverse order:
+/// once the serving server lets the address go, the partner holds no lease of ddish's that
+/// a client's replicated lease could be mistaken for (the window tests/faults_dhcp.rs
+/// measured). Where both peers serve a pool, no order closes it; the copy-back does.
+pub(crate) fn serving_first<'a>(
+    peers: &'a [(String, KeaClient)],
+    scope: &ScopeDef,
+    ip: Ipv4Addr,
+) -> Vec<&'a KeaClient> {
+    let serving = scope.serving_peer(ip);
+    let mut out: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
+    if let Some(i) = serving.and_then(|s| peers.iter().position(|(n, _)| n == s)) {
+        let c = out.remove(i);
+        out.insert(0, c);
+    }
+    out
+}
+
+/// `names` (servers a write reached, in its order) in the peers' own order, for messages.
+pub(crate) fn in_peer_order(peers: &[(String, KeaClient)], mut names: Vec<String>) -> Vec<String> {
+    names.sort_by_key(|n| peers.iter().position(|(p, _)| p == n));
+    names
 }
 
 /// What differs between two HA peers' configurations.

@@ -68,6 +68,7 @@ pub fn def(cidr: &str, range: &str, pools: &[&str], status: ScopeStatus) -> Scop
         description: None,
         gateway: None,
         client_class: None,
+        pool_classes: Vec::new(),
     }
 }
 
