@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
+use ddish::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 use ddish::probe::{PingResult, SocketKind};
-use ddish::tui::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, Modal, ResKind};
+use ddish::tui::actions::{Command, Done, Fail, HistoryRow, Modal};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind, Target};
 use ddish::tui::keymap::{Action, Rights};
 use tui_support::*;
@@ -41,7 +42,7 @@ fn clear_field(a: &mut App) {
     }
 }
 
-fn job(r: &Request) -> &ActionJob {
+fn job(r: &Request) -> &Command {
     match &r.kind {
         RequestKind::Action(j) => j,
         k => panic!("action expected, got {k:?}"),
@@ -131,7 +132,7 @@ fn menu_runs_the_selected_action_and_its_letters() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::Hold {
+        &Command::Hold {
             ip: ip("10.64.0.70")
         }
     );
@@ -251,11 +252,13 @@ fn claim_form_refuses_a_bad_mac_then_sends_it_normalised() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::Claim {
+        &Command::Claim {
             ip: ip("10.64.0.70"),
-            mac: "aa:bb:cc:00:00:70".into(),
-            hostname: Some("printer-3".into()),
-            comment: Some("room 3.01".into()),
+            claim: ClaimRequest {
+                mac: "aa:bb:cc:00:00:70".into(),
+                hostname: Some("printer-3".into()),
+                comment: Some("room 3.01".into()),
+            },
         }
     );
     assert_eq!(status(&a).0, StatusKind::Busy);
@@ -302,7 +305,7 @@ fn hold_next_free_moves_the_cursor_to_the_held_address() {
     let mut a = office_with(Rights::ALL);
     cursor_to(&mut a, "10.64.0.20");
     let req = only(a.update(ch('n')));
-    assert!(matches!(job(&req), ActionJob::HoldFree { random: false, scope } if scope.id == 11));
+    assert!(matches!(job(&req), Command::HoldFree { random: false, scope } if scope.id == 11));
     // Made against the configuration the tab shows, not a later background load.
     let b = req
         .baseline
@@ -325,10 +328,7 @@ fn hold_next_free_moves_the_cursor_to_the_held_address() {
     assert!(matches!(reload.kind, RequestKind::ReloadScope(_)));
     assert_eq!(scope_state(&a).cursor_ip(), Some(ip("10.64.0.64")));
     let req = only(a.update(ch('N')));
-    assert!(matches!(
-        job(&req),
-        ActionJob::HoldFree { random: true, .. }
-    ));
+    assert!(matches!(job(&req), Command::HoldFree { random: true, .. }));
     // The tab was loaded before this console's own change: no longer the baseline (the
     // session's record after its write is).
     assert_eq!(req.baseline, None);
@@ -354,7 +354,7 @@ fn removals_ask_first_and_no_sends_nothing() {
     let req = only(a.update(ch('y')));
     assert_eq!(
         job(&req),
-        &ActionJob::Release {
+        &Command::Release {
             ip: ip("10.64.0.60")
         }
     );
@@ -365,7 +365,7 @@ fn removals_ask_first_and_no_sends_nothing() {
     assert!(matches!(top(&a), Some(Modal::Confirm(_))));
     assert_eq!(
         job(&only(a.update(ch('y')))),
-        &ActionJob::Unclaim {
+        &Command::Unclaim {
             ip: ip("10.64.0.61")
         }
     );
@@ -374,7 +374,7 @@ fn removals_ask_first_and_no_sends_nothing() {
     assert!(a.update(ch('S')).is_empty());
     assert_eq!(
         job(&only(a.update(ch('y')))),
-        &ActionJob::Unreserve {
+        &Command::Unreserve {
             ip: ip("10.64.0.15")
         }
     );
@@ -407,10 +407,13 @@ fn the_servers_question_comes_back_as_a_confirmation_and_is_resent_confirmed() {
     let first = job(&req).clone();
     assert!(matches!(
         first,
-        ActionJob::Reserve {
+        Command::Reserve {
             confirmed: false,
-            kind: ResKind::Dhcp,
-            ident: IdentKind::Mac,
+            reservation: ReservationRequest {
+                kind: ReservationType::Dhcp,
+                ident: Ident::Mac(_),
+                ..
+            },
             ..
         }
     ));
@@ -429,7 +432,7 @@ fn the_servers_question_comes_back_as_a_confirmation_and_is_resent_confirmed() {
     assert_eq!(job(&again), &first.clone().confirmed());
     assert!(matches!(
         job(&again),
-        ActionJob::Reserve {
+        Command::Reserve {
             confirmed: true,
             ..
         }
@@ -448,8 +451,11 @@ fn a_refusal_keeps_the_form_open_with_the_reason() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert!(matches!(
         job(&req),
-        ActionJob::Reserve {
-            kind: ResKind::Bootp,
+        Command::Reserve {
+            reservation: ReservationRequest {
+                kind: ReservationType::Bootp,
+                ..
+            },
             ..
         }
     ));
@@ -550,7 +556,7 @@ fn exclusion_form_checks_range_order_scope_and_reservations() {
     );
     let req = only(a.update(key(KeyCode::Enter)));
     assert!(
-        matches!(job(&req), ActionJob::Exclude { range, replaces: None, confirmed: false, .. }
+        matches!(job(&req), Command::Exclude { range, replaces: None, confirmed: false, .. }
         if range.to_string() == "10.64.0.55 - 10.64.0.58")
     );
     // The server asks about the leases; yes resends confirmed.
@@ -563,7 +569,7 @@ fn exclusion_form_checks_range_order_scope_and_reservations() {
     let again = only(a.update(ch('y')));
     assert!(matches!(
         job(&again),
-        ActionJob::Exclude {
+        Command::Exclude {
             confirmed: true,
             ..
         }
@@ -593,7 +599,7 @@ fn exclusions_are_changed_and_removed_from_the_panel() {
     typed(&mut a, "10.64.0.124");
     let req = only(a.update(key(KeyCode::Enter)));
     assert!(
-        matches!(job(&req), ActionJob::Exclude { range, replaces: Some(old), .. }
+        matches!(job(&req), Command::Exclude { range, replaces: Some(old), .. }
         if range.to_string() == "10.64.0.120 - 10.64.0.124" && old.to_string() == "10.64.0.120 - 10.64.0.129")
     );
     a.update(respond(&req, done("changed")));
@@ -605,7 +611,7 @@ fn exclusions_are_changed_and_removed_from_the_panel() {
     assert!(c.text.contains("10.64.0.120 - 10.64.0.129"), "{}", c.text);
     let req = only(a.update(ch('y')));
     assert!(
-        matches!(job(&req), ActionJob::Unexclude { range, .. } if range.to_string() == "10.64.0.120 - 10.64.0.129")
+        matches!(job(&req), Command::Unexclude { range, .. } if range.to_string() == "10.64.0.120 - 10.64.0.129")
     );
 }
 
@@ -639,7 +645,7 @@ fn dns_form_picks_zones_and_the_reverse_zone() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::DnsAdd {
+        &Command::DnsAdd {
             ip: ip("10.64.0.21"),
             zone: "lab.test".into(),
             hostname: "desk-21".into(),
@@ -655,7 +661,7 @@ fn dns_form_picks_zones_and_the_reverse_zone() {
     assert!(a.update(key(KeyCode::Enter)).is_empty());
     assert!(matches!(top(&a), Some(Modal::Confirm(_))));
     let req = only(a.update(ch('y')));
-    assert!(matches!(job(&req), ActionJob::DnsDelete { ptr: true, .. }));
+    assert!(matches!(job(&req), Command::DnsDelete { ptr: true, .. }));
     // No zone configured: said, no form.
     let mut a = office_with(Rights::ALL);
     a.dns = Default::default();
@@ -671,7 +677,7 @@ fn ping_and_history_fill_their_popups() {
     let req = only(a.update(ch('p')));
     assert_eq!(
         job(&req),
-        &ActionJob::Ping {
+        &Command::Ping {
             ip: ip("10.64.0.21")
         }
     );
@@ -701,7 +707,7 @@ fn ping_and_history_fill_their_popups() {
     let req = only(a.update(ch('y')));
     assert_eq!(
         job(&req),
-        &ActionJob::History {
+        &Command::History {
             ip: ip("10.64.0.21")
         }
     );

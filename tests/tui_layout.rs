@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 use ddish::model::{NetworkClaim, ScopeStatus};
 use ddish::ops::bulk::{BulkOp, ServerOutcome, ServerPreview, Target as BulkTarget};
-use ddish::tui::actions::{ActionJob, BulkKind, Done, Fail, Modal, ScopesOp, Step};
+use ddish::tui::actions::{BulkKind, Command, Done, Fail, Modal, ScopesOp, Step};
 use ddish::tui::app::{App, BulkResult, Payload, Request, RequestKind, StatusKind, Target};
 use ddish::tui::keymap::Rights;
 use ddish::tui::views::View;
@@ -33,7 +33,7 @@ fn clear_field(a: &mut App) {
     }
 }
 
-fn job(r: &Request) -> &ActionJob {
+fn job(r: &Request) -> &Command {
     match &r.kind {
         RequestKind::Action(j) => j,
         k => panic!("action expected, got {k:?}"),
@@ -234,7 +234,7 @@ fn create_new_scope_checks_as_typed_sends_the_job_and_selects_it_after_the_reloa
             server: "kea-hq".into()
         }
     );
-    let ActionJob::CreateScope {
+    let Command::CreateScope {
         network,
         subnet,
         props,
@@ -285,7 +285,7 @@ fn a_refusal_keeps_the_form_open_with_the_servers_words() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::CreateNetwork {
+        &Command::CreateNetwork {
             cidr: net("10.96.0.0/16"),
             container: false,
             title: None,
@@ -371,7 +371,7 @@ fn network_actions_and_the_delete_refusal_lists_its_scopes() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::EditNetwork {
+        &Command::EditNetwork {
             cidr: n,
             title: Some("HQ".into()),
             description: Some("HQ building".into())
@@ -397,7 +397,7 @@ fn scope_actions_follow_its_status_and_delete_asks_with_the_servers_counts() {
     let req = only(pick(&mut a, Step::DeleteScope(c)));
     assert_eq!(
         job(&req),
-        &ActionJob::DeleteScope {
+        &Command::DeleteScope {
             cidr: c,
             confirmed: false
         }
@@ -417,7 +417,7 @@ fn scope_actions_follow_its_status_and_delete_asks_with_the_servers_counts() {
     let again = only(a.update(ch('y')));
     assert_eq!(
         job(&again),
-        &ActionJob::DeleteScope {
+        &Command::DeleteScope {
             cidr: c,
             confirmed: true
         }
@@ -437,7 +437,7 @@ fn scope_actions_follow_its_status_and_delete_asks_with_the_servers_counts() {
     let req = only(pick(&mut a, Step::Activate(net("10.64.1.0/24"))));
     assert_eq!(
         job(&req),
-        &ActionJob::SetActive {
+        &Command::SetActive {
             cidr: net("10.64.1.0/24"),
             active: true
         }
@@ -449,7 +449,7 @@ fn scope_actions_follow_its_status_and_delete_asks_with_the_servers_counts() {
     assert_eq!(steps(&a), vec![Step::Recreate(m), Step::Forget(m)]);
     assert!(pick(&mut a, Step::Forget(m)).is_empty());
     let req = only(a.update(ch('y')));
-    assert_eq!(job(&req), &ActionJob::ForgetScope { cidr: m });
+    assert_eq!(job(&req), &Command::ForgetScope { cidr: m });
 }
 
 #[test]
@@ -477,7 +477,7 @@ fn edit_scope_sends_only_what_changed_including_options() {
     typed(&mut a, "ntp-servers=192.0.2.123");
     insta::assert_snapshot!("edit_scope_form", shot(&a));
     let req = only(a.update(key(KeyCode::Enter)));
-    let ActionJob::EditScope { cidr, edit } = job(&req) else {
+    let Command::EditScope { cidr, edit } = job(&req) else {
         panic!("{req:?}")
     };
     assert_eq!(*cidr, net("10.64.0.0/24"));
@@ -514,7 +514,7 @@ fn duplicate_onto_another_server_or_cidr() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::DuplicateScope {
+        &Command::DuplicateScope {
             cidr: net("10.64.0.0/24"),
             to_cidr: None,
             to_server: Some("kea-dc".into())
@@ -642,7 +642,7 @@ fn bulk_find_and_replace_goes_form_preview_confirm_outcome_and_one_failure_shows
     insta::assert_snapshot!("bulk_replace_form", shot(&a));
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(req.target, Target::Bulk);
-    let ActionJob::BulkPreview(change) = job(&req) else {
+    let Command::BulkPreview(change) = job(&req) else {
         panic!("{req:?}")
     };
     assert_eq!(
@@ -668,7 +668,7 @@ fn bulk_find_and_replace_goes_form_preview_confirm_outcome_and_one_failure_shows
     ));
     insta::assert_snapshot!("bulk_preview", shot(&a));
     let apply = only(a.update(ch('y')));
-    assert!(matches!(job(&apply), ActionJob::BulkApply(c) if c == change));
+    assert!(matches!(job(&apply), Command::BulkApply(c) if c == change));
     assert!(matches!(
         a.layer.last(),
         Some(Modal::Outcome { rows: None, .. })
@@ -723,7 +723,7 @@ fn bulk_on_marked_servers_offers_server_level_changes_and_lists_classes() {
         .collect();
     assert_eq!(steps(&a), offered);
     let req = only(pick(&mut a, Step::Bulk(BulkKind::ListClasses)));
-    assert_eq!(job(&req), &ActionJob::Classes(vec!["kea-hq".into()]));
+    assert_eq!(job(&req), &Command::Classes(vec!["kea-hq".into()]));
     a.update(respond(
         &req,
         Payload::Bulk(Ok(BulkResult::Classes(vec![(
@@ -747,7 +747,7 @@ fn bulk_on_marked_servers_offers_server_level_changes_and_lists_classes() {
     a.update(key(KeyCode::Tab));
     typed(&mut a, "192.0.2.123");
     let req = only(a.update(key(KeyCode::Enter)));
-    let ActionJob::BulkPreview(c) = job(&req) else {
+    let Command::BulkPreview(c) = job(&req) else {
         panic!()
     };
     assert_eq!(c.target(), &BulkTarget::Servers(vec!["kea-hq".into()]));
@@ -783,11 +783,13 @@ fn claims_outside_every_scope_from_the_network_view() {
     let req = only(a.update(key(KeyCode::Enter)));
     assert_eq!(
         job(&req),
-        &ActionJob::Claim {
+        &Command::Claim {
             ip: ip("10.64.9.9"),
-            mac: "02:00:00:00:09:09".into(),
-            hostname: Some("printer-9".into()),
-            comment: None
+            claim: ddish::ops::ClaimRequest {
+                mac: "02:00:00:00:09:09".into(),
+                hostname: Some("printer-9".into()),
+                comment: None
+            }
         }
     );
     let reload = only(a.update(respond(&req, done("10.64.9.9 claimed"))));
@@ -823,7 +825,7 @@ fn claims_outside_every_scope_from_the_network_view() {
     let req = only(a.update(ch('y')));
     assert_eq!(
         job(&req),
-        &ActionJob::Unclaim {
+        &Command::Unclaim {
             ip: ip("10.64.9.9")
         }
     );
@@ -1010,7 +1012,7 @@ fn deactivate_marked_scopes_on_two_servers_previews_then_sends_one_job_per_serve
     a.update(ch('B'));
     let req = only(pick(&mut a, Step::Scopes(ScopesOp::Deactivate)));
     assert_eq!(req.target, Target::Bulk);
-    let ActionJob::ScopesPreview { op, scopes } = job(&req) else {
+    let Command::ScopesPreview { op, scopes } = job(&req) else {
         panic!("{req:?}")
     };
     assert_eq!(*op, ScopesOp::Deactivate);
@@ -1064,7 +1066,7 @@ fn deactivate_marked_scopes_on_two_servers_previews_then_sends_one_job_per_serve
         vec![
             (
                 Target::Bulk,
-                ActionJob::ScopesApply {
+                Command::ScopesApply {
                     server: "kea-dc".into(),
                     op: ScopesOp::Deactivate,
                     cidrs: vec![net("10.64.0.0/24"), net("10.64.1.0/24")],
@@ -1072,7 +1074,7 @@ fn deactivate_marked_scopes_on_two_servers_previews_then_sends_one_job_per_serve
             ),
             (
                 Target::Bulk,
-                ActionJob::ScopesApply {
+                Command::ScopesApply {
                     server: "kea-hq".into(),
                     op: ScopesOp::Deactivate,
                     cidrs: vec![net("10.64.0.0/24")],
@@ -1151,7 +1153,7 @@ fn delete_marked_scopes_needs_admin_everywhere_and_clears_the_marks_of_what_went
     let req = only(pick(&mut a, Step::Scopes(ScopesOp::Delete)));
     assert!(matches!(
         job(&req),
-        ActionJob::ScopesPreview {
+        Command::ScopesPreview {
             op: ScopesOp::Delete,
             ..
         }
@@ -1199,7 +1201,7 @@ fn delete_marked_scopes_needs_admin_everywhere_and_clears_the_marks_of_what_went
     let sent = only(a.update(ch('y')));
     assert_eq!(
         job(&sent),
-        &ActionJob::ScopesApply {
+        &Command::ScopesApply {
             server: "kea-hq".into(),
             op: ScopesOp::Delete,
             cidrs: vec![net("10.64.0.0/24")],

@@ -1,16 +1,17 @@
 //! `ddish ip ...`, `ddish scope exclude|unexclude`, `ddish dns add|delete`: the console's IP
 //! actions as commands, on the same ops code. Refusals exit 3, server failures 2.
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use ddish::model::Range;
 use ddish::ops::{
-    ActionOutcome, ClaimRequest, Ident, OpError, ReservationRequest, ReservationType, Session,
+    ClaimRequest, Command, Ident, OpError, Outcome, ReservationRequest, ReservationType, Session,
 };
 
-use super::common::{confirm, op_fail, print_outcome, runtime, Fail};
+use super::common::{change, confirm, op_fail, print_outcome, run, runtime, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum IpCmd {
@@ -169,22 +170,6 @@ pub enum ResvKind {
     Both,
 }
 
-/// Runs an action that may ask for confirmation once.
-fn with_confirm<F, Fut>(yes: bool, f: F) -> Result<ActionOutcome, Fail>
-where
-    F: Fn(bool) -> Fut,
-    Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
-{
-    let rt = runtime()?;
-    match rt.block_on(f(false)) {
-        Err(OpError::NeedsConfirmation(q)) => {
-            confirm(&q, yes)?;
-            rt.block_on(f(true)).map_err(op_fail)
-        }
-        r => r.map_err(op_fail),
-    }
-}
-
 pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
     let rt = runtime()?;
     let locate = |ip: Ipv4Addr, at: &At| {
@@ -194,9 +179,11 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
     match cmd {
         IpCmd::Next { scope, random, at } => {
             let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
-            let o = rt
-                .block_on(session.hold_free(&server, &def, random))
-                .map_err(op_fail)?;
+            let hold = Command::HoldFree {
+                scope: Box::new(def),
+                random,
+            };
+            let o = change(&rt, &session, &server, hold, at.yes)?;
             // The held IP alone on stdout, for scripts.
             println!("{}", o.ip.map(|i| i.to_string()).unwrap_or_default());
             eprintln!("{}", o.summary);
@@ -208,12 +195,24 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             let server = rt
                 .block_on(session.locate_server(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
-            print_outcome(&rt.block_on(session.hold_ip(&server, ip)).map_err(op_fail)?);
+            print_outcome(&change(
+                &rt,
+                &session,
+                &server,
+                Command::Hold { ip },
+                at.yes,
+            )?);
         }
         IpCmd::Release { ip, at } => {
             let (server, _) = locate(ip, &at)?;
             confirm(&format!("release the hold on {ip}?"), at.yes)?;
-            print_outcome(&rt.block_on(session.release(&server, ip)).map_err(op_fail)?);
+            print_outcome(&change(
+                &rt,
+                &session,
+                &server,
+                Command::Release { ip },
+                true,
+            )?);
         }
         IpCmd::Claim {
             ip,
@@ -225,22 +224,26 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             let server = rt
                 .block_on(session.locate_server(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
-            let req = ClaimRequest {
+            let claim = ClaimRequest {
                 mac,
                 hostname,
                 comment,
             };
-            print_outcome(
-                &rt.block_on(session.claim(&server, ip, &req))
-                    .map_err(op_fail)?,
-            );
+            let cmd = Command::Claim { ip, claim };
+            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
         }
         IpCmd::Unclaim { ip, at } => {
             let server = rt
                 .block_on(session.locate_server(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
             confirm(&format!("unclaim {ip} (its client loses it)?"), at.yes)?;
-            print_outcome(&rt.block_on(session.unclaim(&server, ip)).map_err(op_fail)?);
+            print_outcome(&change(
+                &rt,
+                &session,
+                &server,
+                Command::Unclaim { ip },
+                true,
+            )?);
         }
         IpCmd::Reserve {
             ip,
@@ -254,7 +257,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             let server = rt
                 .block_on(session.locate_server(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
-            let req = ReservationRequest {
+            let reservation = ReservationRequest {
                 ident: match (mac, client_id) {
                     (Some(m), _) => Ident::Mac(m),
                     (None, Some(c)) => Ident::ClientId(c),
@@ -268,22 +271,23 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                 hostname,
                 description,
             };
-            drop(rt);
-            let o = with_confirm(at.yes, |ok| {
-                let s = Arc::clone(&session);
-                let server = server.clone();
-                let req = req.clone();
-                async move { s.reserve(&server, ip, &req, ok).await }
-            })?;
-            print_outcome(&o);
+            let cmd = Command::Reserve {
+                ip,
+                reservation,
+                confirmed: false,
+            };
+            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
         }
         IpCmd::Unreserve { ip, at } => {
             let (server, _) = locate(ip, &at)?;
             confirm(&format!("delete the reservation of {ip}?"), at.yes)?;
-            print_outcome(
-                &rt.block_on(session.unreserve(&server, ip))
-                    .map_err(op_fail)?,
-            );
+            print_outcome(&change(
+                &rt,
+                &session,
+                &server,
+                Command::Unreserve { ip },
+                true,
+            )?);
         }
         IpCmd::Show { ip, at } => match rt.block_on(session.locate(ip, at.server.as_deref())) {
             Ok((server, def)) => print!("{}", rt.block_on(show(&session, &server, &def, ip))?),
@@ -320,7 +324,13 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             Err(e) => return Err(op_fail(e)),
         },
         IpCmd::History { ip } => {
-            let entries = session.history(ip).map_err(op_fail)?;
+            let Outcome::History(entries) = run(&rt, &session, "", Command::History { ip }, true)?
+            else {
+                return Err(Fail(
+                    2,
+                    "internal error: history answered no entries".into(),
+                ));
+            };
             if entries.is_empty() {
                 println!("no journal entries for {ip}");
             }
@@ -337,7 +347,9 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             }
         }
         IpCmd::Ping { ip } => {
-            let r = rt.block_on(session.ping(ip)).map_err(op_fail)?;
+            let Outcome::Ping(r) = run(&rt, &session, "", Command::Ping { ip }, true)? else {
+                return Err(Fail(2, "internal error: ping answered no result".into()));
+            };
             let kind = format!("{:?}", r.socket).to_uppercase();
             match (r.reachable, r.rtt) {
                 (true, Some(rtt)) => println!(
@@ -473,30 +485,27 @@ pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
         ScopeCmd::Layout(c) => return super::layout::scope(session, c),
     };
     let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
-    drop(rt);
-    let o = if include {
+    let range = Range::new(start, end)
+        .ok_or_else(|| Fail(3, format!("the end {end} comes before the start {start}")))?;
+    let cmd = if include {
         confirm(
             &format!("return {start} - {end} to the pools of {scope} (DHCP hands them out again)?"),
             at.yes,
         )?;
-        rt_block(|| session.unexclude(&server, &def, start, end))?
+        Command::Unexclude {
+            scope: Box::new(def),
+            range,
+        }
     } else {
-        with_confirm(at.yes, |ok| {
-            let s = Arc::clone(&session);
-            let (server, def) = (server.clone(), def.clone());
-            async move { s.exclude(&server, &def, start, end, ok).await }
-        })?
+        Command::Exclude {
+            scope: Box::new(def),
+            range,
+            replaces: None,
+            confirmed: false,
+        }
     };
-    print_outcome(&o);
+    print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
     Ok(ExitCode::SUCCESS)
-}
-
-fn rt_block<F, Fut>(f: F) -> Result<ActionOutcome, Fail>
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
-{
-    runtime()?.block_on(f()).map_err(op_fail)
 }
 
 pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
@@ -514,18 +523,15 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
             let (server, _) = rt
                 .block_on(session.locate(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
-            let req = ddish::dns::RecordRequest {
+            let cmd = Command::DnsAdd {
+                ip,
                 zone,
                 hostname,
-                ip: IpAddr::V4(ip),
                 ttl,
                 ptr,
                 comment,
             };
-            print_outcome(
-                &rt.block_on(session.dns_add(&server, &req))
-                    .map_err(op_fail)?,
-            );
+            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
         }
         DnsCmd::Delete {
             ip,
@@ -541,10 +547,13 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
                 &format!("delete the records of {hostname} ({ip}) in {zone}?"),
                 at.yes,
             )?;
-            print_outcome(
-                &rt.block_on(session.dns_delete(&server, &zone, &hostname, ip, !no_ptr))
-                    .map_err(op_fail)?,
-            );
+            let cmd = Command::DnsDelete {
+                ip,
+                zone,
+                hostname,
+                ptr: !no_ptr,
+            };
+            print_outcome(&change(&rt, &session, &server, cmd, true)?);
         }
     }
     Ok(ExitCode::SUCCESS)

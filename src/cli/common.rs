@@ -97,6 +97,41 @@ pub fn confirm(question: &str, yes: bool) -> Result<(), Fail> {
     }
 }
 
+/// Runs `cmd` on `server` and returns what it did. A question from the server side
+/// (reserving over another client, excluding leased addresses, deleting a scope with
+/// leases) is asked on the terminal, or answered by `--yes`, and the command is resent
+/// confirmed.
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    server: &str,
+    cmd: ddish::ops::Command,
+    yes: bool,
+) -> Result<ddish::ops::Outcome, Fail> {
+    use ddish::ops::OpError;
+    match rt.block_on(session.run(server, cmd.clone())) {
+        Err(OpError::NeedsConfirmation(q)) => {
+            confirm(&q, yes)?;
+            rt.block_on(session.run(server, cmd.confirmed()))
+                .map_err(op_fail)
+        }
+        r => r.map_err(op_fail),
+    }
+}
+
+/// [`run`] for a change on one server: its outcome.
+pub fn change(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    server: &str,
+    cmd: ddish::ops::Command,
+    yes: bool,
+) -> Result<ddish::ops::ActionOutcome, Fail> {
+    run(rt, session, server, cmd, yes)?
+        .done()
+        .ok_or_else(|| Fail(2, "internal error: the command answered no change".into()))
+}
+
 /// An action's summary on stdout; where it was written and its warnings on stderr.
 pub fn print_outcome(o: &ddish::ops::ActionOutcome) {
     println!("{}", o.summary);

@@ -8,11 +8,10 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use ipnet::Ipv4Net;
 
-use ddish::model::NetworkKind;
 use ddish::ops::layout::{ScopeEdit, ScopeProps};
-use ddish::ops::{ActionOutcome, OpError, Session};
+use ddish::ops::{Command, ScopesOp, Session};
 
-use super::common::{confirm, op_fail, print_outcome, runtime, Fail};
+use super::common::{change, confirm, op_fail, print_outcome, runtime, Fail};
 
 /// Which server; needed when the config has more than one.
 #[derive(Args, Debug, Clone)]
@@ -220,13 +219,14 @@ pub fn network(session: Arc<Session>, cmd: NetworkCmd) -> Result<ExitCode, Fail>
             description,
             on,
         } => {
-            let kind = if container {
-                NetworkKind::Container
-            } else {
-                NetworkKind::Network
-            };
             let s = server_of(&session, &on)?;
-            rt.block_on(session.create_network(&s, cidr, kind, title, description))
+            let cmd = Command::CreateNetwork {
+                cidr,
+                container,
+                title,
+                description,
+            };
+            change(&rt, &session, &s, cmd, true)
         }
         NetworkCmd::Edit {
             cidr,
@@ -235,19 +235,23 @@ pub fn network(session: Arc<Session>, cmd: NetworkCmd) -> Result<ExitCode, Fail>
             on,
         } => {
             let s = server_of(&session, &on)?;
-            rt.block_on(session.edit_network(&s, cidr, title, description))
+            let cmd = Command::EditNetwork {
+                cidr,
+                title,
+                description,
+            };
+            change(&rt, &session, &s, cmd, true)
         }
         NetworkCmd::Delete { cidr, yes, on } => {
             let s = server_of(&session, &on)?;
             confirm(&format!("delete {cidr} on {s}?"), yes)?;
-            rt.block_on(session.delete_network(&s, cidr))
+            change(&rt, &session, &s, Command::DeleteNetwork { cidr }, true)
         }
         NetworkCmd::ToContainer { cidr, on } => {
             let s = server_of(&session, &on)?;
-            rt.block_on(session.network_to_container(&s, cidr))
+            change(&rt, &session, &s, Command::ToContainer { cidr }, true)
         }
-    }
-    .map_err(op_fail)?;
+    }?;
     print_outcome(&o);
     Ok(ExitCode::SUCCESS)
 }
@@ -267,19 +271,26 @@ fn props_of(p: PropArgs, active: bool) -> ScopeProps {
     }
 }
 
-/// Runs `f` on each scope; every outcome is printed, and the first failure decides the exit.
-fn each<F, Fut>(scopes: &[Ipv4Net], f: F) -> Result<ExitCode, Fail>
-where
-    F: Fn(Ipv4Net) -> Fut,
-    Fut: std::future::Future<Output = Result<ActionOutcome, OpError>>,
-{
-    let rt = runtime()?;
+/// Runs one change on `server` and prints what it did.
+fn one(session: &Session, server: &str, cmd: Command) -> Result<ExitCode, Fail> {
+    print_outcome(&change(&runtime()?, session, server, cmd, true)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the command `f` makes for each scope; every outcome is printed, and the first
+/// failure decides the exit.
+fn each(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    server: &str,
+    scopes: &[Ipv4Net],
+    f: impl Fn(Ipv4Net) -> Command,
+) -> Result<ExitCode, Fail> {
     let mut first: Option<Fail> = None;
     for c in scopes {
-        match rt.block_on(f(*c)) {
+        match change(rt, session, server, f(*c), true) {
             Ok(o) => print_outcome(&o),
-            Err(e) => {
-                let fl = op_fail(e);
+            Err(fl) => {
                 if scopes.len() > 1 {
                     eprintln!("ddish: {c}: {}", fl.1);
                 }
@@ -304,12 +315,12 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
             on,
         } => {
             let s = server_of(&session, &on)?;
-            let p = props_of(props, !inactive);
-            let o = runtime()?
-                .block_on(session.create_scope(&s, network, subnet, &p))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            let cmd = Command::CreateScope {
+                network,
+                subnet,
+                props: Box::new(props_of(props, !inactive)),
+            };
+            one(&session, &s, cmd)
         }
         ScopeLayoutCmd::Edit {
             scope,
@@ -355,11 +366,11 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 set_options,
                 remove_options,
             };
-            let o = runtime()?
-                .block_on(session.edit_scope(&s, scope, &e))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            let cmd = Command::EditScope {
+                cidr: scope,
+                edit: Box::new(e),
+            };
+            one(&session, &s, cmd)
         }
         ScopeLayoutCmd::Delete { scopes, yes, on } => {
             let s = server_of(&session, &on)?;
@@ -372,7 +383,6 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                     .map_err(op_fail)?;
                 lines.push(format!("{c}: {}", h.describe()));
             }
-            drop(rt);
             confirm(
                 &format!(
                     "delete on {s} (and its HA peers):\n  {}\n",
@@ -380,18 +390,19 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 ),
                 yes,
             )?;
-            each(&scopes, |c| {
-                let (se, s) = (Arc::clone(&session), s.clone());
-                async move { se.delete_scope(&s, c, true).await }
+            each(&rt, &session, &s, &scopes, |cidr| Command::DeleteScope {
+                cidr,
+                confirmed: true,
             })
         }
         ScopeLayoutCmd::Activate { scopes, on } => {
             let s = server_of(&session, &on)?;
-            let o = runtime()?
-                .block_on(session.set_scopes_active(&s, &scopes, true))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            let cmd = Command::ScopesApply {
+                server: s.clone(),
+                op: ScopesOp::Activate,
+                cidrs: scopes,
+            };
+            one(&session, &s, cmd)
         }
         ScopeLayoutCmd::Deactivate { scopes, yes, on } => {
             let s = server_of(&session, &on)?;
@@ -406,11 +417,12 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
                 ),
                 yes,
             )?;
-            let o = runtime()?
-                .block_on(session.set_scopes_active(&s, &scopes, false))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            let cmd = Command::ScopesApply {
+                server: s.clone(),
+                op: ScopesOp::Deactivate,
+                cidrs: scopes,
+            };
+            one(&session, &s, cmd)
         }
         ScopeLayoutCmd::Duplicate {
             scope,
@@ -419,28 +431,21 @@ pub fn scope(session: Arc<Session>, cmd: ScopeLayoutCmd) -> Result<ExitCode, Fai
             on,
         } => {
             let s = server_of(&session, &on)?;
-            let o = runtime()?
-                .block_on(session.duplicate_scope(&s, scope, to_cidr, to_server.as_deref()))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            let cmd = Command::DuplicateScope {
+                cidr: scope,
+                to_cidr,
+                to_server,
+            };
+            one(&session, &s, cmd)
         }
         ScopeLayoutCmd::Recreate { scope, on } => {
             let s = server_of(&session, &on)?;
-            let o = runtime()?
-                .block_on(session.recreate_scope(&s, scope))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            one(&session, &s, Command::RecreateScope { cidr: scope })
         }
         ScopeLayoutCmd::Forget { scope, yes, on } => {
             let s = server_of(&session, &on)?;
             confirm(&format!("forget the missing scope {scope} on {s}?"), yes)?;
-            let o = runtime()?
-                .block_on(session.forget_scope(&s, scope))
-                .map_err(op_fail)?;
-            print_outcome(&o);
-            Ok(ExitCode::SUCCESS)
+            one(&session, &s, Command::ForgetScope { cidr: scope })
         }
     }
 }

@@ -3,6 +3,7 @@
 mod actions;
 mod baseline;
 pub mod bulk;
+mod command;
 pub mod events;
 pub mod failover;
 pub mod fleet;
@@ -21,6 +22,7 @@ pub use actions::{
     ReservationRequest, ReservationType,
 };
 pub use baseline::{acting_on, Baseline};
+pub use command::{Command, Outcome, ScopesOp};
 pub use peers::PeerDrift;
 pub use session::{ha_summary, OpError, Session};
 

@@ -6,309 +6,32 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use crate::model::scope::IpDetail;
-use crate::model::{IpState, LeaseMark, Range, ScopeDef};
+use crate::model::{IpState, LeaseMark};
 use crate::ops::bulk::{BulkChange, ClassInfo, ServerOutcome, ServerPreview};
-use crate::ops::layout::{ScopeEdit, ScopeProps};
+pub use crate::ops::{Command, ScopesOp};
 use crate::probe::PingResult;
 
 use super::form::Form;
 use super::keymap::{self, Action, Context, Rights};
 
-/// How a reservation names its client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IdentKind {
-    Mac,
-    ClientId,
-}
-
-/// Which protocols a reservation answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResKind {
-    Dhcp,
-    Bootp,
-    Both,
-}
-
-/// One change or probe, handed to the worker.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ActionJob {
-    HoldFree {
-        scope: Box<ScopeDef>,
-        random: bool,
-    },
-    Hold {
-        ip: Ipv4Addr,
-    },
-    Release {
-        ip: Ipv4Addr,
-    },
-    Claim {
-        ip: Ipv4Addr,
-        mac: String,
-        hostname: Option<String>,
-        comment: Option<String>,
-    },
-    Unclaim {
-        ip: Ipv4Addr,
-    },
-    Reserve {
-        ip: Ipv4Addr,
-        ident: IdentKind,
-        value: String,
-        kind: ResKind,
-        hostname: Option<String>,
-        description: Option<String>,
-        confirmed: bool,
-    },
-    Unreserve {
-        ip: Ipv4Addr,
-    },
-    DnsAdd {
-        ip: Ipv4Addr,
-        zone: String,
-        hostname: String,
-        ttl: u32,
-        ptr: bool,
-        comment: Option<String>,
-    },
-    DnsDelete {
-        ip: Ipv4Addr,
-        zone: String,
-        hostname: String,
-        ptr: bool,
-    },
-    /// Add an exclusion, or change one: `replaces` is the exclusion it takes the place of
-    /// (the parts of it outside the new range go back into the pools).
-    Exclude {
-        scope: Box<ScopeDef>,
-        range: Range,
-        replaces: Option<Range>,
-        confirmed: bool,
-    },
-    Unexclude {
-        scope: Box<ScopeDef>,
-        range: Range,
-    },
-    Ping {
-        ip: Ipv4Addr,
-    },
-    History {
-        ip: Ipv4Addr,
-    },
-    // ----- the address space (issue 4), on the server of the tab -----
-    CreateNetwork {
-        cidr: Ipv4Net,
-        container: bool,
-        title: Option<String>,
-        description: Option<String>,
-    },
-    /// `Some("")` clears.
-    EditNetwork {
-        cidr: Ipv4Net,
-        title: Option<String>,
-        description: Option<String>,
-    },
-    ToContainer {
-        cidr: Ipv4Net,
-    },
-    DeleteNetwork {
-        cidr: Ipv4Net,
-    },
-    CreateScope {
-        network: Ipv4Net,
-        subnet: Option<Ipv4Net>,
-        props: Box<ScopeProps>,
-    },
-    EditScope {
-        cidr: Ipv4Net,
-        edit: Box<ScopeEdit>,
-    },
-    SetActive {
-        cidr: Ipv4Net,
-        active: bool,
-    },
-    DuplicateScope {
-        cidr: Ipv4Net,
-        to_cidr: Option<Ipv4Net>,
-        to_server: Option<String>,
-    },
-    /// Without `confirmed` the server side answers with the lease and reservation counts
-    /// as a question.
-    DeleteScope {
-        cidr: Ipv4Net,
-        confirmed: bool,
-    },
-    RecreateScope {
-        cidr: Ipv4Net,
-    },
-    ForgetScope {
-        cidr: Ipv4Net,
-    },
-    // ----- many scopes, many servers -----
-    BulkPreview(Box<BulkChange>),
-    BulkApply(Box<BulkChange>),
-    /// The client classes of these servers (read).
-    Classes(Vec<String>),
-    /// What activating, deactivating or deleting these marked scopes would do, per
-    /// server (read: their lease and reservation counts).
-    ScopesPreview {
-        op: ScopesOp,
-        scopes: Vec<(String, Ipv4Net)>,
-    },
-    /// The marked scopes of one server, activated, deactivated or deleted in one write.
-    ScopesApply {
-        server: String,
-        op: ScopesOp,
-        cidrs: Vec<Ipv4Net>,
-    },
-}
-
-/// What happens to the marked scopes as a whole (the `B` menu).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScopesOp {
-    Activate,
-    Deactivate,
-    Delete,
-}
-
-impl ScopesOp {
-    pub fn label(self) -> &'static str {
-        match self {
-            ScopesOp::Activate => "activate the marked scopes",
-            ScopesOp::Deactivate => "deactivate the marked scopes (stay configured, serve nobody)",
-            ScopesOp::Delete => "delete the marked scopes",
-        }
-    }
-
-    /// "activating" etc., for the busy line.
-    pub fn doing(self) -> &'static str {
-        match self {
-            ScopesOp::Activate => "activating",
-            ScopesOp::Deactivate => "deactivating",
-            ScopesOp::Delete => "deleting",
-        }
-    }
-
-    /// "Activate" etc., for titles.
-    pub fn verb(self) -> &'static str {
-        match self {
-            ScopesOp::Activate => "Activate",
-            ScopesOp::Deactivate => "Deactivate",
-            ScopesOp::Delete => "Delete",
-        }
-    }
-}
-
-impl ActionJob {
-    /// The same job, the user having confirmed the server's warning.
-    pub fn confirmed(mut self) -> ActionJob {
-        if let ActionJob::Reserve { confirmed, .. }
-        | ActionJob::Exclude { confirmed, .. }
-        | ActionJob::DeleteScope { confirmed, .. } = &mut self
-        {
-            *confirmed = true;
-        }
-        self
-    }
-
-    /// Reads only: ping and history change nothing and need no reload.
-    pub fn is_read(&self) -> bool {
-        matches!(
-            self,
-            ActionJob::Ping { .. }
-                | ActionJob::History { .. }
-                | ActionJob::BulkPreview(_)
-                | ActionJob::Classes(_)
-                | ActionJob::ScopesPreview { .. }
-        )
-    }
-
-    /// The tree node to select after the change went through (`net:` or `scope:` key).
-    pub fn select_after(&self) -> Option<String> {
-        match self {
-            ActionJob::CreateNetwork { cidr, .. }
-            | ActionJob::EditNetwork { cidr, .. }
-            | ActionJob::ToContainer { cidr } => Some(format!("net:{cidr}")),
-            ActionJob::CreateScope {
-                network, subnet, ..
-            } => Some(format!("scope:{}", subnet.unwrap_or(*network))),
-            ActionJob::EditScope { cidr, .. }
-            | ActionJob::SetActive { cidr, .. }
-            | ActionJob::RecreateScope { cidr } => Some(format!("scope:{cidr}")),
-            ActionJob::DuplicateScope {
-                cidr,
-                to_cidr,
-                to_server: None,
-            } => Some(format!("scope:{}", to_cidr.unwrap_or(*cidr))),
-            _ => None,
-        }
-    }
-
-    /// What is being done, for the busy status ("holding 10.64.0.60").
-    pub fn doing(&self) -> String {
-        match self {
-            ActionJob::HoldFree { scope, random } => format!(
-                "holding a {} free address in {}",
-                if *random { "random" } else { "next" },
-                scope.cidr
-            ),
-            ActionJob::Hold { ip } => format!("holding {ip}"),
-            ActionJob::Release { ip } => format!("releasing {ip}"),
-            ActionJob::Claim { ip, .. } => format!("claiming {ip}"),
-            ActionJob::Unclaim { ip } => format!("unclaiming {ip}"),
-            ActionJob::Reserve { ip, .. } => format!("reserving {ip}"),
-            ActionJob::Unreserve { ip } => format!("deleting the reservation of {ip}"),
-            ActionJob::DnsAdd {
-                ip, hostname, zone, ..
-            } => {
-                format!("adding {hostname}.{zone} → {ip} to DNS")
-            }
-            ActionJob::DnsDelete {
-                ip, hostname, zone, ..
-            } => {
-                format!("deleting {hostname}.{zone} → {ip} from DNS")
-            }
-            ActionJob::Exclude { range, .. } => format!("excluding {range}"),
-            ActionJob::Unexclude { range, .. } => format!("returning {range} to the pools"),
-            ActionJob::Ping { ip } => format!("pinging {ip}"),
-            ActionJob::History { ip } => format!("reading the history of {ip}"),
-            ActionJob::CreateNetwork {
-                cidr, container, ..
-            } => format!(
-                "creating the {} {cidr}",
-                if *container { "container" } else { "network" }
-            ),
-            ActionJob::EditNetwork { cidr, .. } => format!("changing {cidr}"),
-            ActionJob::ToContainer { cidr } => format!("turning {cidr} into a container"),
-            ActionJob::DeleteNetwork { cidr } => format!("deleting {cidr}"),
-            ActionJob::CreateScope {
-                network, subnet, ..
-            } => format!("creating the scope {}", subnet.unwrap_or(*network)),
-            ActionJob::EditScope { cidr, .. } => format!("changing the scope {cidr}"),
-            ActionJob::SetActive { cidr, active } => format!(
-                "{} the scope {cidr}",
-                if *active {
-                    "activating"
-                } else {
-                    "deactivating"
-                }
-            ),
-            ActionJob::DuplicateScope { cidr, .. } => format!("duplicating the scope {cidr}"),
-            ActionJob::DeleteScope { cidr, .. } => format!("deleting the scope {cidr}"),
-            ActionJob::RecreateScope { cidr } => format!("re-creating the scope {cidr}"),
-            ActionJob::ForgetScope { cidr } => format!("forgetting the scope {cidr}"),
-            ActionJob::BulkPreview(c) => format!("previewing: {}", c.op().describe()),
-            ActionJob::BulkApply(c) => format!("applying: {}", c.op().describe()),
-            ActionJob::Classes(_) => "reading the client classes".into(),
-            ActionJob::ScopesPreview { op, scopes } => format!(
-                "reading what {} {} marked scope(s) would do",
-                op.doing(),
-                scopes.len()
-            ),
-            ActionJob::ScopesApply { server, op, cidrs } => {
-                format!("{} {} scope(s) on {server}", op.doing(), cidrs.len())
-            }
-        }
+/// The tree node to select after the change went through (`net:` or `scope:` key).
+pub fn select_after(cmd: &Command) -> Option<String> {
+    match cmd {
+        Command::CreateNetwork { cidr, .. }
+        | Command::EditNetwork { cidr, .. }
+        | Command::ToContainer { cidr } => Some(format!("net:{cidr}")),
+        Command::CreateScope {
+            network, subnet, ..
+        } => Some(format!("scope:{}", subnet.unwrap_or(*network))),
+        Command::EditScope { cidr, .. }
+        | Command::SetActive { cidr, .. }
+        | Command::RecreateScope { cidr } => Some(format!("scope:{cidr}")),
+        Command::DuplicateScope {
+            cidr,
+            to_cidr,
+            to_server: None,
+        } => Some(format!("scope:{}", to_cidr.unwrap_or(*cidr))),
+        _ => None,
     }
 }
 
@@ -349,7 +72,7 @@ pub struct HistoryRow {
 pub struct Confirm {
     pub title: String,
     pub text: String,
-    pub job: ActionJob,
+    pub job: Command,
 }
 
 /// The menu of one address's actions.
@@ -568,7 +291,7 @@ impl Modal {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pending {
     pub id: u64,
-    pub job: ActionJob,
+    pub job: Command,
 }
 
 /// Every action on one address, in menu order.

@@ -12,18 +12,12 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
 use crate::audit::Entry;
-use crate::dns::RecordRequest;
 use crate::export;
-use crate::model::{NetworkKind, Range, RangeSet, ScopeDef, Thresholds};
-use crate::ops::bulk::{ServerOutcome, ServerPreview};
-use crate::ops::{
-    ActionOutcome, ClaimRequest, Ident, Need, OpError, ReservationRequest, ReservationType,
-    ServerHealth, Session,
-};
+use crate::model::Thresholds;
+use crate::ops::bulk::ServerOutcome;
+use crate::ops::{ActionOutcome, Command, OpError, Outcome, ServerHealth, Session};
 
-use ipnet::Ipv4Net;
-
-use super::actions::{ActionJob, Done, Fail, HistoryRow, IdentKind, ResKind, ScopesOp};
+use super::actions::{Done, Fail, HistoryRow};
 use super::app::{BulkResult, ExportJob, Msg, Payload, Request, RequestKind, Response, Target};
 use super::filter;
 use super::screen::JobResult;
@@ -168,29 +162,14 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
         RequestKind::Action(job) => {
             // Writes get more time: a change touches the server and its HA peers; a bulk
             // change or a scope copy touches several servers.
-            let limit = if matches!(
-                job,
-                ActionJob::BulkApply(_)
-                    | ActionJob::BulkPreview(_)
-                    | ActionJob::Classes(_)
-                    | ActionJob::ScopesPreview { .. }
-                    | ActionJob::ScopesApply { .. }
-                    | ActionJob::DuplicateScope { .. }
-            ) {
+            let limit = if job.is_many_servers() || matches!(job, Command::DuplicateScope { .. }) {
                 timeout * 4
             } else {
                 timeout * 2
             };
             // Many-server jobs answer as `Payload::Bulk`, failures included, so their popup
             // never waits forever.
-            let bulk = matches!(
-                job,
-                ActionJob::BulkApply(_)
-                    | ActionJob::BulkPreview(_)
-                    | ActionJob::Classes(_)
-                    | ActionJob::ScopesPreview { .. }
-                    | ActionJob::ScopesApply { .. }
-            );
+            let bulk = job.is_many_servers();
             let writes = !job.is_read();
             let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
             // A write runs to its end: each of its steps has its own timeout (request,
@@ -280,152 +259,79 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
     }));
 }
 
-/// Runs one IP or scope action through the ops session.
-async fn run_job(session: &Session, name: &str, job: ActionJob) -> Payload {
-    match job {
-        ActionJob::Ping { ip } => Payload::Ping {
-            ip,
-            result: session.ping(ip).await.map_err(|e| e.to_string()),
-        },
-        ActionJob::History { ip } => Payload::History {
-            ip,
-            rows: session
-                .history(ip)
-                .map(|es| es.iter().map(history_row).collect())
-                .map_err(|e| e.to_string()),
-        },
-        ActionJob::BulkPreview(c) => {
-            Payload::Bulk(Ok(BulkResult::Preview(session.bulk_preview(&c).await)))
-        }
-        ActionJob::BulkApply(c) => {
-            Payload::Bulk(Ok(BulkResult::Outcome(session.bulk_apply(&c).await)))
-        }
-        ActionJob::Classes(servers) => {
-            let all = futures_util::future::join_all(servers.iter().map(|s| async move {
-                (
-                    s.clone(),
-                    session.classes(s).await.map_err(|e| e.to_string()),
-                )
-            }))
-            .await;
-            Payload::Bulk(Ok(BulkResult::Classes(all)))
-        }
-        ActionJob::ScopesPreview { op, scopes } => Payload::Bulk(Ok(BulkResult::Preview(
-            scopes_preview(session, op, &scopes).await,
-        ))),
-        ActionJob::ScopesApply { server, op, cidrs } => {
-            let r = match op {
-                ScopesOp::Activate => session.set_scopes_active(&server, &cidrs, true).await,
-                ScopesOp::Deactivate => session.set_scopes_active(&server, &cidrs, false).await,
-                ScopesOp::Delete => session.delete_scopes(&server, &cidrs).await,
-            };
-            Payload::Bulk(Ok(BulkResult::Outcome(vec![match r {
-                Ok(o) => {
-                    let mut text = o.summary;
-                    for w in &o.warnings {
-                        text.push_str(" · ⚠ ");
-                        text.push_str(w);
-                    }
-                    ServerOutcome {
-                        server,
-                        peers: o.peers,
-                        result: Ok(text),
-                    }
+/// Runs one command through the ops session; its outcome as the console's payload.
+async fn run_job(session: &Session, name: &str, job: Command) -> Payload {
+    // Ping and history answer in their own popups, errors included.
+    let (ping, history) = match &job {
+        Command::Ping { ip } => (Some(*ip), None),
+        Command::History { ip } => (None, Some(*ip)),
+        _ => (None, None),
+    };
+    let many = job.is_many_servers();
+    // The marked scopes of one server answer as that server's row of a bulk outcome.
+    let scopes_of = match &job {
+        Command::ScopesApply { server, .. } => Some(server.clone()),
+        _ => None,
+    };
+    let r = session.run(name, job).await;
+    if let Some(server) = scopes_of {
+        let row = match r {
+            Ok(Outcome::Done(o)) => {
+                let mut text = o.summary;
+                for w in &o.warnings {
+                    text.push_str(" · ⚠ ");
+                    text.push_str(w);
                 }
-                Err(e) => ServerOutcome {
+                ServerOutcome {
                     server,
-                    peers: Vec::new(),
-                    result: Err(e.to_string()),
-                },
-            }])))
-        }
-        other => Payload::Action(change(session, name, other).await),
+                    peers: o.peers,
+                    result: Ok(text),
+                }
+            }
+            Ok(o) => ServerOutcome {
+                server,
+                peers: Vec::new(),
+                result: Err(unexpected_outcome(name, o)),
+            },
+            Err(e) => ServerOutcome {
+                server,
+                peers: Vec::new(),
+                result: Err(e.to_string()),
+            },
+        };
+        return Payload::Bulk(Ok(BulkResult::Outcome(vec![row])));
+    }
+    let unexpected = |o: Outcome| unexpected_outcome(name, o);
+    if let Some(ip) = ping {
+        let result = match r {
+            Ok(Outcome::Ping(p)) => Ok(p),
+            Ok(o) => Err(unexpected(o)),
+            Err(e) => Err(e.to_string()),
+        };
+        return Payload::Ping { ip, result };
+    }
+    if let Some(ip) = history {
+        let rows = match r {
+            Ok(Outcome::History(es)) => Ok(es.iter().map(history_row).collect()),
+            Ok(o) => Err(unexpected(o)),
+            Err(e) => Err(e.to_string()),
+        };
+        return Payload::History { ip, rows };
+    }
+    match r {
+        Ok(Outcome::Preview(p)) => Payload::Bulk(Ok(BulkResult::Preview(p))),
+        Ok(Outcome::Applied(o)) => Payload::Bulk(Ok(BulkResult::Outcome(o))),
+        Ok(Outcome::Classes(c)) => Payload::Bulk(Ok(BulkResult::Classes(c))),
+        Ok(Outcome::Done(o)) => Payload::Action(outcome(Ok(o))),
+        Err(e) if many => Payload::Bulk(Err(e.to_string())),
+        Err(e) => Payload::Action(outcome(Err(e))),
+        Ok(o) => Payload::Action(Err(Fail::Failed(unexpected(o)))),
     }
 }
 
-/// What activating, deactivating or deleting the marked scopes would do, one row per
-/// server in mark order: each scope with its leases and reservations (read from the
-/// server), or why that server cannot take it (rights, unreachable, a scope gone).
-async fn scopes_preview(
-    session: &Session,
-    op: ScopesOp,
-    scopes: &[(String, Ipv4Net)],
-) -> Vec<ServerPreview> {
-    let mut servers: Vec<(String, Vec<Ipv4Net>)> = Vec::new();
-    for (s, c) in scopes {
-        match servers.iter_mut().find(|(n, _)| n == s) {
-            Some((_, v)) => v.push(*c),
-            None => servers.push((s.clone(), vec![*c])),
-        }
-    }
-    let one = |server: String, cidrs: Vec<Ipv4Net>| async move {
-        let server = server.as_str();
-        let mut p = ServerPreview {
-            server: server.to_string(),
-            changes: Vec::new(),
-            error: None,
-            warnings: Vec::new(),
-        };
-        if let Err(e) = session.may(server, Need::Admin) {
-            p.error = Some(e.to_string());
-            return p;
-        }
-        // Which scopes are inactive now, to say when one is already as asked.
-        let inactive: Vec<Ipv4Net> = if op == ScopesOp::Delete {
-            Vec::new()
-        } else {
-            let raw = match session.client(server) {
-                Ok(c) => c.config_get_raw().await.map_err(OpError::from),
-                Err(e) => Err(e),
-            };
-            match raw {
-                Ok(raw) => crate::kea::subnet_json::all_subnets(&raw)
-                    .into_iter()
-                    .filter(|s| {
-                        crate::kea::has_class(s, "never")
-                            || s["user-context"]["ddish"]["inactive"] == true
-                    })
-                    .filter_map(crate::kea::subnet_json::subnet_cidr)
-                    .collect(),
-                Err(e) => {
-                    p.error = Some(e.to_string());
-                    return p;
-                }
-            }
-        };
-        for c in cidrs {
-            let h = match session.scope_holdings(server, c).await {
-                Ok(h) => h,
-                Err(e) => {
-                    p.error = Some(e.to_string());
-                    p.changes.clear();
-                    return p;
-                }
-            };
-            let held = h.describe();
-            let was_inactive = inactive.contains(&c);
-            p.changes.push(match op {
-                ScopesOp::Activate if !was_inactive => {
-                    format!("{c}: already active: stays as it is ({held})")
-                }
-                ScopesOp::Deactivate if was_inactive => {
-                    format!("{c}: already inactive: stays as it is ({held})")
-                }
-                ScopesOp::Activate => format!("{c}: activated: DHCP serves it again ({held})"),
-                ScopesOp::Deactivate => {
-                    format!("{c}: deactivated: DHCP stops serving it, it stays configured ({held})")
-                }
-                ScopesOp::Delete => format!("{c}: DELETED with its {held}"),
-            });
-            if op == ScopesOp::Delete && h.leases + h.reservations as u64 > 0 {
-                p.warnings.push(format!(
-                    "{c} still has {held}: they go with it and its clients lose their addresses"
-                ));
-            }
-        }
-        p
-    };
-    futures_util::future::join_all(servers.into_iter().map(|(s, c)| one(s, c))).await
+fn unexpected_outcome(name: &str, o: Outcome) -> String {
+    tracing::error!("unexpected outcome {o:?}");
+    format!("internal error while answering {name}; details are in the ddish log")
 }
 
 /// An ops result as the console shows it.
@@ -446,178 +352,6 @@ fn outcome(r: Result<ActionOutcome, OpError>) -> Result<Done, Fail> {
         Err(OpError::NeedsConfirmation(m)) => Err(Fail::NeedsConfirmation(m)),
         Err(e) => Err(Fail::Failed(e.to_string())),
     }
-}
-
-async fn change(s: &Session, name: &str, job: ActionJob) -> Result<Done, Fail> {
-    let r = match job {
-        ActionJob::HoldFree { scope, random } => s.hold_free(name, &scope, random).await,
-        ActionJob::Hold { ip } => s.hold_ip(name, ip).await,
-        ActionJob::Release { ip } => s.release(name, ip).await,
-        ActionJob::Claim {
-            ip,
-            mac,
-            hostname,
-            comment,
-        } => {
-            let c = ClaimRequest {
-                mac,
-                hostname,
-                comment,
-            };
-            s.claim(name, ip, &c).await
-        }
-        ActionJob::Unclaim { ip } => s.unclaim(name, ip).await,
-        ActionJob::Reserve {
-            ip,
-            ident,
-            value,
-            kind,
-            hostname,
-            description,
-            confirmed,
-        } => {
-            let r = ReservationRequest {
-                ident: match ident {
-                    IdentKind::Mac => Ident::Mac(value),
-                    IdentKind::ClientId => Ident::ClientId(value),
-                },
-                kind: match kind {
-                    ResKind::Dhcp => ReservationType::Dhcp,
-                    ResKind::Bootp => ReservationType::Bootp,
-                    ResKind::Both => ReservationType::Both,
-                },
-                hostname,
-                description,
-            };
-            s.reserve(name, ip, &r, confirmed).await
-        }
-        ActionJob::Unreserve { ip } => s.unreserve(name, ip).await,
-        ActionJob::DnsAdd {
-            ip,
-            zone,
-            hostname,
-            ttl,
-            ptr,
-            comment,
-        } => {
-            let req = RecordRequest {
-                zone,
-                hostname,
-                ip: ip.into(),
-                ttl,
-                ptr,
-                comment,
-            };
-            s.dns_add(name, &req).await
-        }
-        ActionJob::DnsDelete {
-            ip,
-            zone,
-            hostname,
-            ptr,
-        } => s.dns_delete(name, &zone, &hostname, ip, ptr).await,
-        ActionJob::Exclude {
-            scope,
-            range,
-            replaces,
-            confirmed,
-        } => return change_exclusion(s, name, &scope, range, replaces, confirmed).await,
-        ActionJob::Unexclude { scope, range } => {
-            s.unexclude(name, &scope, range.first(), range.last()).await
-        }
-        ActionJob::CreateNetwork {
-            cidr,
-            container,
-            title,
-            description,
-        } => {
-            let kind = if container {
-                NetworkKind::Container
-            } else {
-                NetworkKind::Network
-            };
-            s.create_network(name, cidr, kind, title, description).await
-        }
-        ActionJob::EditNetwork {
-            cidr,
-            title,
-            description,
-        } => s.edit_network(name, cidr, title, description).await,
-        ActionJob::ToContainer { cidr } => s.network_to_container(name, cidr).await,
-        ActionJob::DeleteNetwork { cidr } => s.delete_network(name, cidr).await,
-        ActionJob::CreateScope {
-            network,
-            subnet,
-            props,
-        } => s.create_scope(name, network, subnet, &props).await,
-        ActionJob::EditScope { cidr, edit } => s.edit_scope(name, cidr, &edit).await,
-        ActionJob::SetActive { cidr, active } => s.set_scope_active(name, cidr, active).await,
-        ActionJob::DuplicateScope {
-            cidr,
-            to_cidr,
-            to_server,
-        } => {
-            s.duplicate_scope(name, cidr, to_cidr, to_server.as_deref())
-                .await
-        }
-        ActionJob::DeleteScope { cidr, confirmed } => s.delete_scope(name, cidr, confirmed).await,
-        ActionJob::RecreateScope { cidr } => s.recreate_scope(name, cidr).await,
-        ActionJob::ForgetScope { cidr } => s.forget_scope(name, cidr).await,
-        ActionJob::Ping { .. }
-        | ActionJob::History { .. }
-        | ActionJob::BulkPreview(_)
-        | ActionJob::BulkApply(_)
-        | ActionJob::Classes(_)
-        | ActionJob::ScopesPreview { .. }
-        | ActionJob::ScopesApply { .. } => {
-            return Err(Fail::Failed("internal error: not a change".into()))
-        }
-    };
-    outcome(r)
-}
-
-/// Adds an exclusion, or changes one: the new addresses leave the pools first (a
-/// confirmation question comes before anything is written), then what the old range had
-/// beyond the new one goes back.
-async fn change_exclusion(
-    s: &Session,
-    name: &str,
-    scope: &ScopeDef,
-    range: Range,
-    replaces: Option<Range>,
-    confirmed: bool,
-) -> Result<Done, Fail> {
-    let Some(old) = replaces else {
-        return outcome(
-            s.exclude(name, scope, range.first(), range.last(), confirmed)
-                .await,
-        );
-    };
-    if old == range {
-        return Ok(Done {
-            summary: format!("{range} unchanged"),
-            warnings: vec![],
-            ip: None,
-        });
-    }
-    let new = RangeSet::from_ranges([range]);
-    let mut warnings = Vec::new();
-    for piece in new.subtract(&scope.exclusions()).ranges() {
-        let d = outcome(
-            s.exclude(name, scope, piece.first(), piece.last(), confirmed)
-                .await,
-        )?;
-        warnings.extend(d.warnings);
-    }
-    for piece in RangeSet::from_ranges([old]).subtract(&new).ranges() {
-        let d = outcome(s.unexclude(name, scope, piece.first(), piece.last()).await)?;
-        warnings.extend(d.warnings);
-    }
-    Ok(Done {
-        summary: format!("exclusion {old} changed to {range} in {}", scope.cidr),
-        warnings,
-        ip: None,
-    })
 }
 
 /// A journal entry in one line: before → after, compact.

@@ -15,7 +15,7 @@ use crate::ops::ServerData;
 use super::{App, BulkResult, Request, RequestKind, StatusKind, Target};
 use crate::ops::bulk::{ServerOutcome, ServerPreview};
 use crate::tui::actions::{
-    ActionJob, BulkKind, Choice, Confirm, Done, Fail, Modal, Pending, ScopesOp, Step,
+    BulkKind, Choice, Command, Confirm, Done, Fail, Modal, Pending, ScopesOp, Step,
 };
 use crate::tui::form::layout_forms::Ctx;
 use crate::tui::form::Form;
@@ -446,7 +446,7 @@ impl App {
                     rows: None,
                     scroll: 0,
                 });
-                return self.send_bulk(ActionJob::Classes(servers));
+                return self.send_bulk(Command::Classes(servers));
             }
             self.layer
                 .push(Modal::Form(Box::new(Form::bulk(kind, target))));
@@ -464,7 +464,7 @@ impl App {
                 .find(|s| s.def.cidr == c)
                 .map(|s| s.def.clone())
         };
-        let confirm = |title: &str, text: String, job: ActionJob| {
+        let confirm = |title: &str, text: String, job: Command| {
             Modal::Confirm(Confirm {
                 title: title.into(),
                 text,
@@ -502,7 +502,7 @@ impl App {
                 confirm(
                     "Convert to a container",
                     format!("Turn the network {c} into a container? A container holds networks, not DHCP scopes."),
-                    ActionJob::ToContainer { cidr: c },
+                    Command::ToContainer { cidr: c },
                 )
             }
             Step::DeleteNetwork(c) => {
@@ -549,7 +549,7 @@ impl App {
                         crate::ops::layout::rules::kind_word(n.kind),
                         data.name
                     ),
-                    ActionJob::DeleteNetwork { cidr: c },
+                    Command::DeleteNetwork { cidr: c },
                 )
             }
             Step::EditScope(c) => match scope(c) {
@@ -561,7 +561,7 @@ impl App {
                 None => return self.gone(c),
             },
             Step::Activate(c) => {
-                return self.send_layout(ActionJob::SetActive {
+                return self.send_layout(Command::SetActive {
                     cidr: c,
                     active: true,
                 })
@@ -569,14 +569,14 @@ impl App {
             Step::Deactivate(c) => confirm(
                 "Deactivate",
                 format!("Deactivate the scope {c} on {}? It stays configured, but DHCP serves no client from it until it is activated again; its leases run out.", data.name),
-                ActionJob::SetActive {
+                Command::SetActive {
                     cidr: c,
                     active: false,
                 },
             ),
             // The server side counts its leases and reservations and asks.
             Step::DeleteScope(c) => {
-                return self.send_layout(ActionJob::DeleteScope {
+                return self.send_layout(Command::DeleteScope {
                     cidr: c,
                     confirmed: false,
                 })
@@ -584,12 +584,12 @@ impl App {
             Step::Recreate(c) => confirm(
                 "Re-create",
                 format!("Re-create the scope {c} on {} with defaults (the whole subnet as range, active, the server's lease time)?", data.name),
-                ActionJob::RecreateScope { cidr: c },
+                Command::RecreateScope { cidr: c },
             ),
             Step::Forget(c) => confirm(
                 "Forget",
                 format!("Forget the missing scope {c}? Its network stops listing it; nothing else changes."),
-                ActionJob::ForgetScope { cidr: c },
+                Command::ForgetScope { cidr: c },
             ),
             Step::ClaimNet(c) => Modal::Form(Box::new(Form::net_claim(ctx, c))),
             Step::Claims(c) => Modal::ClaimList {
@@ -632,7 +632,7 @@ impl App {
             rows: None,
             scroll: 0,
         });
-        self.send_bulk(ActionJob::ScopesPreview { op, scopes })
+        self.send_bulk(Command::ScopesPreview { op, scopes })
     }
 
     /// `y` on that preview: one job per server that can take it; the others are in the
@@ -679,7 +679,7 @@ impl App {
                 id,
                 gen,
                 target: Target::Bulk,
-                kind: RequestKind::Action(ActionJob::ScopesApply { server, op, cidrs }),
+                kind: RequestKind::Action(Command::ScopesApply { server, op, cidrs }),
                 baseline: None,
             });
         }
@@ -787,7 +787,7 @@ impl App {
     }
 
     /// Sends a change of the active server's address space.
-    fn send_layout(&mut self, job: ActionJob) -> Vec<Request> {
+    fn send_layout(&mut self, job: Command) -> Vec<Request> {
         let Some(ti) = self.active_tab_index() else {
             return Vec::new();
         };
@@ -815,7 +815,7 @@ impl App {
     }
 
     /// Sends a many-server job (preview, apply, class listing).
-    fn send_bulk(&mut self, job: ActionJob) -> Vec<Request> {
+    fn send_bulk(&mut self, job: Command) -> Vec<Request> {
         let (id, gen) = self.ids();
         let msg = format!("{}…", job.doing());
         self.set_status(StatusKind::Busy, msg);
@@ -894,7 +894,7 @@ impl App {
                     let Some(job) = f.submit() else {
                         return Vec::new();
                     };
-                    if let ActionJob::BulkPreview(change) = &job {
+                    if let Command::BulkPreview(change) = &job {
                         let apply = change.clone();
                         self.layer.push(Modal::Preview {
                             rows: None,
@@ -968,7 +968,7 @@ impl App {
                         rows: None,
                         scroll: 0,
                     });
-                    return self.send_bulk(ActionJob::BulkApply(change));
+                    return self.send_bulk(Command::BulkApply(change));
                 }
                 _ => {}
             },
@@ -1049,7 +1049,7 @@ impl App {
                                 .map(|h| format!(", {h}"))
                                 .unwrap_or_default()
                         );
-                        let job = ActionJob::Unclaim { ip: c.ip };
+                        let job = Command::Unclaim { ip: c.ip };
                         self.layer.push(Modal::Confirm(Confirm {
                             title: "Unclaim".into(),
                             text,
@@ -1143,16 +1143,14 @@ impl App {
                 self.set_status(kind, line);
                 let mut out = Vec::new();
                 if let Some(job) = &job {
-                    if let ActionJob::DeleteScope { cidr, .. } | ActionJob::ForgetScope { cidr } =
-                        job
-                    {
+                    if let Command::DeleteScope { cidr, .. } | Command::ForgetScope { cidr } = job {
                         self.marks.remove(&(server.to_string(), *cidr));
                     }
                     if let Some(t) = self.tabs.iter_mut().find(|t| t.name == server) {
-                        t.select = job.select_after();
+                        t.select = super::super::actions::select_after(job);
                         // The view of a network that is gone goes with it.
                         if let (
-                            ActionJob::DeleteNetwork { cidr } | ActionJob::ToContainer { cidr },
+                            Command::DeleteNetwork { cidr } | Command::ToContainer { cidr },
                             Some(View::Network(n)),
                         ) = (job, t.stack.last())
                         {
@@ -1161,7 +1159,7 @@ impl App {
                             }
                         }
                     }
-                    if let ActionJob::DuplicateScope {
+                    if let Command::DuplicateScope {
                         to_server: Some(other),
                         to_cidr,
                         cidr,

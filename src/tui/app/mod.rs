@@ -18,8 +18,7 @@ use crate::probe::PingResult;
 mod layout_flow;
 
 use super::actions::{
-    self, ActionJob, Confirm, Done, Fail, HistoryRow, Menu, Modal, Pending, ServerClasses,
-    IP_ACTIONS,
+    self, Command, Confirm, Done, Fail, HistoryRow, Menu, Modal, Pending, ServerClasses, IP_ACTIONS,
 };
 use super::checks;
 use super::form::Form;
@@ -124,7 +123,7 @@ pub enum RequestKind {
     /// reservations and pools live in the definition).
     ReloadScope(Ipv4Net),
     Export(ExportJob),
-    Action(ActionJob),
+    Action(Command),
     Screen(ScreenJob),
 }
 
@@ -737,17 +736,17 @@ impl App {
                 s.modals.push(Modal::Exclusions { cursor: 0 });
                 return Vec::new();
             }
-            Action::HoldNext | Action::HoldRandom => ActionJob::HoldFree {
+            Action::HoldNext | Action::HoldRandom => Command::HoldFree {
                 scope: Box::new(s.def.clone()),
                 random: a == Action::HoldRandom,
             },
-            Action::Hold => ActionJob::Hold { ip },
+            Action::Hold => Command::Hold { ip },
             Action::Release | Action::Unclaim | Action::Unreserve => {
                 let (title, text) = actions::confirm_text(a, &d);
                 let job = match a {
-                    Action::Release => ActionJob::Release { ip },
-                    Action::Unclaim => ActionJob::Unclaim { ip },
-                    _ => ActionJob::Unreserve { ip },
+                    Action::Release => Command::Release { ip },
+                    Action::Unclaim => Command::Unclaim { ip },
+                    _ => Command::Unreserve { ip },
                 };
                 s.modals.push(Modal::Confirm(Confirm { title, text, job }));
                 return Vec::new();
@@ -779,7 +778,7 @@ impl App {
             }
             Action::Ping => {
                 s.modals.push(Modal::Ping { ip, result: None });
-                ActionJob::Ping { ip }
+                Command::Ping { ip }
             }
             Action::History => {
                 s.modals.push(Modal::History {
@@ -787,7 +786,7 @@ impl App {
                     rows: None,
                     scroll: 0,
                 });
-                ActionJob::History { ip }
+                Command::History { ip }
             }
             _ => return Vec::new(),
         };
@@ -795,7 +794,7 @@ impl App {
     }
 
     /// Sends a job for the scope on tab `ti`; a change is remembered as pending.
-    fn send_job(&mut self, ti: usize, job: ActionJob) -> Option<Request> {
+    fn send_job(&mut self, ti: usize, job: Command) -> Option<Request> {
         let (id, gen) = self.ids();
         let server = self.tabs[ti].name.clone();
         // What the user acted on: the configuration the tab shows.
@@ -878,7 +877,7 @@ impl App {
                     let Some(job) = f.submit() else {
                         return Vec::new();
                     };
-                    if let ActionJob::DnsDelete {
+                    if let Command::DnsDelete {
                         ip,
                         zone,
                         hostname,
@@ -957,7 +956,7 @@ impl App {
                                     r.len(),
                                     if r.len() == 1 { "" } else { "es" }
                                 ),
-                                job: ActionJob::Unexclude {
+                                job: Command::Unexclude {
                                     scope: Box::new(v.def.clone()),
                                     range: r,
                                 },

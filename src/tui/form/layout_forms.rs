@@ -10,7 +10,7 @@ use crate::model::{options, NetworkDef, NetworkKind, ScopeDef};
 use crate::ops::bulk::{self, BulkChange, BulkOp, ClassSpec, Target, DDNS_PARAMS};
 use crate::ops::layout::rules;
 use crate::ops::layout::{ScopeEdit, ScopeProps};
-use crate::tui::actions::{ActionJob, BulkKind};
+use crate::tui::actions::{BulkKind, Command};
 use crate::tui::checks;
 
 use super::{opt, Field, Form, FormKind, Input};
@@ -683,16 +683,16 @@ impl Form {
     }
 
     /// The job for a checked form, or why it can't be sent.
-    pub(super) fn layout_submit(&self) -> Result<ActionJob, String> {
+    pub(super) fn layout_submit(&self) -> Result<Command, String> {
         let opt_text = |l: &str| opt(self.val(l));
         Ok(match &self.kind {
-            FormKind::NewNetwork { container } => ActionJob::CreateNetwork {
+            FormKind::NewNetwork { container } => Command::CreateNetwork {
                 cidr: parse_cidr(self.val(CIDR))?,
                 container: *container,
                 title: opt_text(TITLE),
                 description: opt_text(DESC),
             },
-            FormKind::EditNetwork { cidr } => ActionJob::EditNetwork {
+            FormKind::EditNetwork { cidr } => Command::EditNetwork {
                 cidr: *cidr,
                 title: Some(self.val(TITLE).trim().to_string()),
                 description: Some(self.val(DESC).trim().to_string()),
@@ -701,13 +701,13 @@ impl Form {
                 let cidr = parse_cidr(self.val(SUBNET))?;
                 let props = self.scope_props()?;
                 rules::validate_scope(cidr, &props)?;
-                ActionJob::CreateScope {
+                Command::CreateScope {
                     network: *network,
                     subnet: (cidr != *network).then_some(cidr),
                     props: Box::new(props),
                 }
             }
-            FormKind::EditScope { cidr } => ActionJob::EditScope {
+            FormKind::EditScope { cidr } => Command::EditScope {
                 cidr: *cidr,
                 edit: Box::new(self.scope_edit()?),
             },
@@ -724,22 +724,24 @@ impl Form {
                         self.ctx.server
                     ));
                 }
-                ActionJob::DuplicateScope {
+                Command::DuplicateScope {
                     cidr: *cidr,
                     to_cidr,
                     to_server,
                 }
             }
-            FormKind::NetClaim { .. } => ActionJob::Claim {
+            FormKind::NetClaim { .. } => Command::Claim {
                 ip: checks::ipv4(self.val(IP))?,
-                mac: checks::mac(self.val(MAC))?,
-                hostname: opt_text(HOST),
-                comment: opt_text(COMMENT),
+                claim: crate::ops::ClaimRequest {
+                    mac: checks::mac(self.val(MAC))?,
+                    hostname: opt_text(HOST),
+                    comment: opt_text(COMMENT),
+                },
             },
             FormKind::Bulk { kind, target } => {
                 let op = self.bulk_op(*kind)?;
                 let change = BulkChange::new(target.clone(), op).map_err(|e| e.to_string())?;
-                ActionJob::BulkPreview(Box::new(change))
+                Command::BulkPreview(Box::new(change))
             }
             _ => return Err("not a layout form".into()),
         })

@@ -1,12 +1,13 @@
 //! Forms: claim, reservation, exclusion and DNS record. Fields are checked as they are
-//! typed; Enter sends only a form without errors and turns it into an `ActionJob`.
+//! typed; Enter sends only a form without errors and turns it into an `Command`.
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use crate::model::{IpState, Range, ScopeView};
 
-use super::actions::{ActionJob, BulkKind, IdentKind, ResKind};
+use super::actions::{BulkKind, Command};
 use super::checks;
+use crate::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 
 pub mod layout_forms;
 
@@ -441,12 +442,9 @@ impl Form {
         }
     }
 
-    fn ident(&self) -> IdentKind {
-        if self.index(RES_KIND) == 1 {
-            IdentKind::ClientId
-        } else {
-            IdentKind::Mac
-        }
+    /// The reservation names its client by client id (else by MAC).
+    fn by_client_id(&self) -> bool {
+        self.index(RES_KIND) == 1
     }
 
     /// The exclusion as typed, checked against the scope.
@@ -494,10 +492,10 @@ impl Form {
         let res: Result<(), String> = match (&self.kind, i) {
             (FormKind::Claim, CLAIM_MAC) => checks::mac(self.text(i)).map(|_| ()),
             (FormKind::Claim, CLAIM_HOST) => self.check_opt_host(i),
-            (FormKind::Reserve { .. }, RES_VALUE) => match self.ident() {
-                IdentKind::Mac => checks::mac(self.text(i)).map(|_| ()),
-                IdentKind::ClientId => checks::client_id(self.text(i)).map(|_| ()),
-            },
+            (FormKind::Reserve { .. }, RES_VALUE) if self.by_client_id() => {
+                checks::client_id(self.text(i)).map(|_| ())
+            }
+            (FormKind::Reserve { .. }, RES_VALUE) => checks::mac(self.text(i)).map(|_| ()),
             (FormKind::Reserve { .. }, RES_HOST) => self.check_opt_host(i),
             (FormKind::Exclude { .. }, EX_START | EX_END) => match self.exclusion_range() {
                 Err((j, e)) if j == i => Err(e),
@@ -542,7 +540,7 @@ impl Form {
                     let typed = checks::mac(self.text(RES_VALUE)).ok();
                     let lease_mac = (!l.hw.is_none() && !l.hw.is_zero()).then(|| l.hw.to_string());
                     if matches!(st, IpState::Assigned | IpState::Claimed | IpState::Declined)
-                        && (self.ident() == IdentKind::ClientId || typed != lease_mac)
+                        && (self.by_client_id() || typed != lease_mac)
                     {
                         out.push(format!(
                             "⚠ {ip} is leased to {}: you will be asked to confirm",
@@ -619,7 +617,7 @@ impl Form {
     }
 
     /// Checks every field; on success the job to send, else focus moves to the first error.
-    pub fn submit(&mut self) -> Option<ActionJob> {
+    pub fn submit(&mut self) -> Option<Command> {
         self.tried = true;
         if let Some(i) = (0..self.fields.len()).find(|i| self.field_error(*i).is_some()) {
             self.focus = i;
@@ -637,39 +635,39 @@ impl Form {
         let ip = self.ip.unwrap_or(Ipv4Addr::UNSPECIFIED);
         let t = |i| self.text(i);
         Some(match &self.kind {
-            FormKind::Claim => ActionJob::Claim {
+            FormKind::Claim => Command::Claim {
                 ip,
-                mac: checks::mac(t(CLAIM_MAC)).ok()?,
-                hostname: opt(t(CLAIM_HOST)),
-                comment: opt(t(CLAIM_COMMENT)),
+                claim: ClaimRequest {
+                    mac: checks::mac(t(CLAIM_MAC)).ok()?,
+                    hostname: opt(t(CLAIM_HOST)),
+                    comment: opt(t(CLAIM_COMMENT)),
+                },
             },
-            FormKind::Reserve { .. } => {
-                let ident = self.ident();
-                let value = match ident {
-                    IdentKind::Mac => checks::mac(t(RES_VALUE)).ok()?,
-                    IdentKind::ClientId => checks::client_id(t(RES_VALUE)).ok()?,
-                };
-                ActionJob::Reserve {
-                    ip,
-                    ident,
-                    value,
+            FormKind::Reserve { .. } => Command::Reserve {
+                ip,
+                reservation: ReservationRequest {
+                    ident: if self.by_client_id() {
+                        Ident::ClientId(checks::client_id(t(RES_VALUE)).ok()?)
+                    } else {
+                        Ident::Mac(checks::mac(t(RES_VALUE)).ok()?)
+                    },
                     kind: match self.index(RES_TYPE) {
-                        1 => ResKind::Bootp,
-                        2 => ResKind::Both,
-                        _ => ResKind::Dhcp,
+                        1 => ReservationType::Bootp,
+                        2 => ReservationType::Both,
+                        _ => ReservationType::Dhcp,
                     },
                     hostname: opt(t(RES_HOST)),
                     description: opt(t(RES_DESC)),
-                    confirmed: false,
-                }
-            }
-            FormKind::Exclude { replaces } => ActionJob::Exclude {
+                },
+                confirmed: false,
+            },
+            FormKind::Exclude { replaces } => Command::Exclude {
                 scope: Box::new(self.view.as_ref()?.def.clone()),
                 range: self.exclusion_range().ok()?,
                 replaces: *replaces,
                 confirmed: false,
             },
-            FormKind::DnsAdd => ActionJob::DnsAdd {
+            FormKind::DnsAdd => Command::DnsAdd {
                 ip,
                 zone: t(DNS_ZONE).to_string(),
                 hostname: t(DNS_HOST).trim().to_string(),
@@ -677,7 +675,7 @@ impl Form {
                 ptr: self.on(DNS_PTR),
                 comment: opt(t(DNS_COMMENT)),
             },
-            FormKind::DnsDelete => ActionJob::DnsDelete {
+            FormKind::DnsDelete => Command::DnsDelete {
                 ip,
                 zone: t(DNS_ZONE).to_string(),
                 hostname: t(DNS_HOST).trim().to_string(),

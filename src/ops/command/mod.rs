@@ -1,0 +1,307 @@
+//! Every action and query the front doors send, as data: a [`Command`] in, an [`Outcome`]
+//! or a typed [`OpError`](super::OpError) out ([`Session::run`](super::Session::run)). The
+//! console's worker and the CLI only build commands and show outcomes.
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use crate::audit::Entry;
+use crate::model::{Range, ScopeDef};
+use crate::probe::PingResult;
+
+use super::bulk::{BulkChange, ClassInfo, ServerOutcome, ServerPreview};
+use super::layout::{ScopeEdit, ScopeProps};
+use super::{ActionOutcome, ClaimRequest, ReservationRequest};
+
+mod run;
+
+/// One change or query on the server it is run on (`Session::run(server, command)`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    // ----- one address -----
+    /// Hold the next (or a random) free address of the scope.
+    HoldFree {
+        scope: Box<ScopeDef>,
+        random: bool,
+    },
+    Hold {
+        ip: Ipv4Addr,
+    },
+    Release {
+        ip: Ipv4Addr,
+    },
+    Claim {
+        ip: Ipv4Addr,
+        claim: ClaimRequest,
+    },
+    Unclaim {
+        ip: Ipv4Addr,
+    },
+    /// Without `confirmed`, replacing another client's reservation or lease is a question.
+    Reserve {
+        ip: Ipv4Addr,
+        reservation: ReservationRequest,
+        confirmed: bool,
+    },
+    Unreserve {
+        ip: Ipv4Addr,
+    },
+    DnsAdd {
+        ip: Ipv4Addr,
+        zone: String,
+        hostname: String,
+        ttl: u32,
+        ptr: bool,
+        comment: Option<String>,
+    },
+    DnsDelete {
+        ip: Ipv4Addr,
+        zone: String,
+        hostname: String,
+        ptr: bool,
+    },
+    /// Add an exclusion, or change one: `replaces` is the exclusion it takes the place of
+    /// (the parts of it outside the new range go back into the pools).
+    Exclude {
+        scope: Box<ScopeDef>,
+        range: Range,
+        replaces: Option<Range>,
+        confirmed: bool,
+    },
+    Unexclude {
+        scope: Box<ScopeDef>,
+        range: Range,
+    },
+    Ping {
+        ip: Ipv4Addr,
+    },
+    History {
+        ip: Ipv4Addr,
+    },
+    // ----- the address space -----
+    CreateNetwork {
+        cidr: Ipv4Net,
+        container: bool,
+        title: Option<String>,
+        description: Option<String>,
+    },
+    /// `Some("")` clears.
+    EditNetwork {
+        cidr: Ipv4Net,
+        title: Option<String>,
+        description: Option<String>,
+    },
+    ToContainer {
+        cidr: Ipv4Net,
+    },
+    DeleteNetwork {
+        cidr: Ipv4Net,
+    },
+    CreateScope {
+        network: Ipv4Net,
+        subnet: Option<Ipv4Net>,
+        props: Box<ScopeProps>,
+    },
+    EditScope {
+        cidr: Ipv4Net,
+        edit: Box<ScopeEdit>,
+    },
+    SetActive {
+        cidr: Ipv4Net,
+        active: bool,
+    },
+    DuplicateScope {
+        cidr: Ipv4Net,
+        to_cidr: Option<Ipv4Net>,
+        to_server: Option<String>,
+    },
+    /// Without `confirmed` the answer is a question with the lease and reservation counts.
+    DeleteScope {
+        cidr: Ipv4Net,
+        confirmed: bool,
+    },
+    RecreateScope {
+        cidr: Ipv4Net,
+    },
+    ForgetScope {
+        cidr: Ipv4Net,
+    },
+    // ----- many scopes, many servers (the server run on is not used) -----
+    BulkPreview(Box<BulkChange>),
+    BulkApply(Box<BulkChange>),
+    /// The client classes of these servers.
+    Classes(Vec<String>),
+    /// What activating, deactivating or deleting these marked scopes would do, per
+    /// server (their lease and reservation counts).
+    ScopesPreview {
+        op: ScopesOp,
+        scopes: Vec<(String, Ipv4Net)>,
+    },
+    /// The marked scopes of one server, activated, deactivated or deleted in one write.
+    ScopesApply {
+        server: String,
+        op: ScopesOp,
+        cidrs: Vec<Ipv4Net>,
+    },
+}
+
+/// What a command answered.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// A change on one server (and its HA peers) went through.
+    Done(ActionOutcome),
+    Ping(PingResult),
+    /// The journal's entries for the address, oldest first.
+    History(Vec<Entry>),
+    /// What a change across servers would do, per server.
+    Preview(Vec<ServerPreview>),
+    /// What a change across servers did, per server.
+    Applied(Vec<ServerOutcome>),
+    Classes(Vec<(String, Result<Vec<ClassInfo>, String>)>),
+}
+
+impl Outcome {
+    /// The change on one server, for callers that sent one.
+    pub fn done(self) -> Option<ActionOutcome> {
+        match self {
+            Outcome::Done(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// What happens to the marked scopes as a whole (the `B` menu, `ddish scope bulk`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopesOp {
+    Activate,
+    Deactivate,
+    Delete,
+}
+
+impl ScopesOp {
+    pub fn label(self) -> &'static str {
+        match self {
+            ScopesOp::Activate => "activate the marked scopes",
+            ScopesOp::Deactivate => "deactivate the marked scopes (stay configured, serve nobody)",
+            ScopesOp::Delete => "delete the marked scopes",
+        }
+    }
+
+    /// "activating" etc., for the busy line.
+    pub fn doing(self) -> &'static str {
+        match self {
+            ScopesOp::Activate => "activating",
+            ScopesOp::Deactivate => "deactivating",
+            ScopesOp::Delete => "deleting",
+        }
+    }
+
+    /// "Activate" etc., for titles.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ScopesOp::Activate => "Activate",
+            ScopesOp::Deactivate => "Deactivate",
+            ScopesOp::Delete => "Delete",
+        }
+    }
+}
+
+impl Command {
+    /// The same command, the user having confirmed the server's question.
+    pub fn confirmed(mut self) -> Command {
+        if let Command::Reserve { confirmed, .. }
+        | Command::Exclude { confirmed, .. }
+        | Command::DeleteScope { confirmed, .. } = &mut self
+        {
+            *confirmed = true;
+        }
+        self
+    }
+
+    /// Reads only: nothing changes, nothing needs reloading, a timeout may cut it off.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self,
+            Command::Ping { .. }
+                | Command::History { .. }
+                | Command::BulkPreview(_)
+                | Command::Classes(_)
+                | Command::ScopesPreview { .. }
+        )
+    }
+
+    /// Runs on several servers (answers per server, gets a longer budget).
+    pub fn is_many_servers(&self) -> bool {
+        matches!(
+            self,
+            Command::BulkApply(_)
+                | Command::BulkPreview(_)
+                | Command::Classes(_)
+                | Command::ScopesPreview { .. }
+                | Command::ScopesApply { .. }
+        )
+    }
+
+    /// What is being done, for a busy line ("holding 10.64.0.60").
+    pub fn doing(&self) -> String {
+        match self {
+            Command::HoldFree { scope, random } => format!(
+                "holding a {} free address in {}",
+                if *random { "random" } else { "next" },
+                scope.cidr
+            ),
+            Command::Hold { ip } => format!("holding {ip}"),
+            Command::Release { ip } => format!("releasing {ip}"),
+            Command::Claim { ip, .. } => format!("claiming {ip}"),
+            Command::Unclaim { ip } => format!("unclaiming {ip}"),
+            Command::Reserve { ip, .. } => format!("reserving {ip}"),
+            Command::Unreserve { ip } => format!("deleting the reservation of {ip}"),
+            Command::DnsAdd {
+                ip, hostname, zone, ..
+            } => format!("adding {hostname}.{zone} → {ip} to DNS"),
+            Command::DnsDelete {
+                ip, hostname, zone, ..
+            } => format!("deleting {hostname}.{zone} → {ip} from DNS"),
+            Command::Exclude { range, .. } => format!("excluding {range}"),
+            Command::Unexclude { range, .. } => format!("returning {range} to the pools"),
+            Command::Ping { ip } => format!("pinging {ip}"),
+            Command::History { ip } => format!("reading the history of {ip}"),
+            Command::CreateNetwork {
+                cidr, container, ..
+            } => format!(
+                "creating the {} {cidr}",
+                if *container { "container" } else { "network" }
+            ),
+            Command::EditNetwork { cidr, .. } => format!("changing {cidr}"),
+            Command::ToContainer { cidr } => format!("turning {cidr} into a container"),
+            Command::DeleteNetwork { cidr } => format!("deleting {cidr}"),
+            Command::CreateScope {
+                network, subnet, ..
+            } => format!("creating the scope {}", subnet.unwrap_or(*network)),
+            Command::EditScope { cidr, .. } => format!("changing the scope {cidr}"),
+            Command::SetActive { cidr, active } => format!(
+                "{} the scope {cidr}",
+                if *active {
+                    "activating"
+                } else {
+                    "deactivating"
+                }
+            ),
+            Command::DuplicateScope { cidr, .. } => format!("duplicating the scope {cidr}"),
+            Command::DeleteScope { cidr, .. } => format!("deleting the scope {cidr}"),
+            Command::RecreateScope { cidr } => format!("re-creating the scope {cidr}"),
+            Command::ForgetScope { cidr } => format!("forgetting the scope {cidr}"),
+            Command::BulkPreview(c) => format!("previewing: {}", c.op().describe()),
+            Command::BulkApply(c) => format!("applying: {}", c.op().describe()),
+            Command::Classes(_) => "reading the client classes".into(),
+            Command::ScopesPreview { op, scopes } => format!(
+                "reading what {} {} marked scope(s) would do",
+                op.doing(),
+                scopes.len()
+            ),
+            Command::ScopesApply { server, op, cidrs } => {
+                format!("{} {} scope(s) on {server}", op.doing(), cidrs.len())
+            }
+        }
+    }
+}
