@@ -43,6 +43,49 @@ fn holds_and_dhcp_clients_never_share_an_address() {
         .def
         .clone();
 
+    // The console's `n` on the pair, once warm (peers known, as after the first action):
+    // the Kea calls it costs on both peers together, the fresh view included.
+    let walk = {
+        let n = || ddish::ops::Command::HoldFree {
+            scope: Box::new(scope.clone()),
+            random: false,
+        };
+        let release = |ip| {
+            rt.block_on(session.run("kea-1", ddish::ops::Command::Release { ip }))
+                .unwrap()
+        };
+        let warm = rt
+            .block_on(session.run("kea-1", n()))
+            .unwrap()
+            .done()
+            .unwrap();
+        release(warm.ip.unwrap());
+        let before: Vec<usize> = lab.kea.iter().map(|k| commands(k).len()).collect();
+        let o = rt
+            .block_on(session.run("kea-1", n()))
+            .unwrap()
+            .done()
+            .unwrap();
+        let walk: Vec<String> = lab
+            .kea
+            .iter()
+            .zip(before)
+            .flat_map(|(k, b)| {
+                commands(k)
+                    .split_off(b)
+                    .into_iter()
+                    .map(|c| format!("{}:{c}", k.name))
+            })
+            .collect();
+        assert!(
+            o.view.is_some(),
+            "the outcome carries the scope as it is now"
+        );
+        release(o.ip.unwrap());
+        walk
+    };
+    assert!(walk.len() <= 7, "`n` on the pair: {walk:?}");
+
     let started = Instant::now();
     let secs = move || started.elapsed().as_secs_f64();
     let servers: Vec<SocketAddr> = lab
@@ -281,10 +324,23 @@ fn holds_and_dhcp_clients_never_share_an_address() {
          {end:.0} s: {held} held and released, {skipped} candidates found taken by a client \
          meanwhile and skipped, {refused} refused, {kept} client leases kept or copied back \
          on a peer during a release ({transient} seen missing on a peer for a moment); \
+         `n` (warm) costs {} Kea calls on the pair ({walk:?}); \
          clients {acks} ACKs ({misses:?}), {} still bound at the end; {shared} addresses used by both; 0 addresses given twice, 0 client \
          leases lost",
+        walk.len(),
         bound.len()
     );
+}
+
+/// Every command the instance's kea-dhcp4 received so far, in order.
+fn commands(k: &KeaInstance) -> Vec<String> {
+    std::fs::read_to_string(&k.dhcp_log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split("Received command '").nth(1))
+        .filter_map(|l| l.split('\'').next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Where the lease of `ip` for `mac` is not (or is someone else's), one line per peer.

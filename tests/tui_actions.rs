@@ -54,6 +54,7 @@ fn done(summary: &str) -> Payload {
         summary: summary.into(),
         warnings: vec![],
         ip: None,
+        view: None,
     }))
 }
 
@@ -323,6 +324,7 @@ fn hold_next_free_moves_the_cursor_to_the_held_address() {
             summary: "10.64.0.64 held for 1h (on kea-hq, kea-dc)".into(),
             warnings: vec![],
             ip: Some(ip("10.64.0.64")),
+            view: None,
         })),
     )));
     assert!(matches!(reload.kind, RequestKind::ReloadScope(_)));
@@ -501,6 +503,7 @@ fn warnings_after_success_are_shown_in_full() {
             summary: "10.64.0.70 held for 1h on kea-hq".into(),
             warnings: vec!["kea-dc did not answer: the hold is on kea-hq only".into()],
             ip: Some(ip("10.64.0.70")),
+            view: None,
         })),
     ));
     assert_eq!(status(&a).0, StatusKind::Warn);
@@ -987,6 +990,7 @@ fn a_write_in_flight_shows_its_step_and_seconds() {
             summary: "10.64.0.64 held for 1h (on kea-hq, kea-dc)".into(),
             warnings: vec![],
             ip: Some(ip("10.64.0.64")),
+            view: None,
         })),
     ));
     let done = status(&a);

@@ -45,6 +45,7 @@ fn done(summary: &str) -> Payload {
         summary: summary.into(),
         warnings: vec![],
         ip: None,
+        view: None,
     }))
 }
 

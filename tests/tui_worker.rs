@@ -414,7 +414,13 @@ role = "operator"
     assert_eq!(state(&rig.app, ip30), IpState::Available, "{}", st.text);
 
     // n holds the next free address counting from the scope start (.10 is leased).
+    let before = commands_received(&kea);
     rig.drive(key(KeyCode::Char('n')), settled).await;
+    let walk = commands_received(&kea)[before.len()..].to_vec();
+    println!("`n` on one server: {} Kea calls: {walk:?}", walk.len());
+    // The outcome carries the scope as it is now: no reload after the hold.
+    assert!(walk.len() <= 4, "{walk:?}");
+    assert!(!walk.iter().any(|c| c == "config-get"), "{walk:?}");
     let next: std::net::Ipv4Addr = "192.0.2.11".parse().unwrap();
     assert_eq!(state(&rig.app, next), IpState::Held);
     assert_eq!(scope_of(&rig.app).cursor_ip(), Some(next));
@@ -446,6 +452,17 @@ role = "operator"
     drop(rig);
     let _ = task.await;
     drop(kea);
+}
+
+/// Every command kea-dhcp4 received so far, in order (one COMMAND_RECEIVED log line each).
+fn commands_received(k: &KeaInstance) -> Vec<String> {
+    std::fs::read_to_string(&k.dhcp_log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split("Received command '").nth(1))
+        .filter_map(|l| l.split('\'').next())
+        .map(str::to_string)
+        .collect()
 }
 
 // ----- the address space and bulk changes through the console (issue 4) -----

@@ -77,6 +77,16 @@ pub(crate) fn parse_leases_for(body: &[u8], command: &str) -> Result<Vec<Lease>,
     Ok(out)
 }
 
+/// One lease as lease4-add / lease4-update take it or lease4-get gives it (`None` when its
+/// address is unreadable). A lease that is being added has no `cltt` yet: give it `now`.
+pub fn lease_of(v: &Value, now: i64) -> Option<Lease> {
+    let mut l = convert(RawLease::deserialize(v).ok()?)?;
+    if v.get("cltt").is_none() {
+        l.cltt = now;
+    }
+    Some(l)
+}
+
 fn convert(r: RawLease<'_>) -> Option<Lease> {
     let ip: Ipv4Addr = r.ip.parse().ok()?;
     let hw =
@@ -142,6 +152,26 @@ fn ddish_mark(d: &Value) -> (LeaseMark, Option<Box<LeaseExtra>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_lease_from_its_arguments() {
+        let l = lease_of(
+            &serde_json::json!({"ip-address": "10.0.0.5", "subnet-id": 7,
+                "hw-address": "00:00:00:00:00:00", "valid-lft": 600,
+                "user-context": {"ddish": {"held": true, "by": "ann"}}}),
+            1000,
+        )
+        .unwrap();
+        assert_eq!(l.ip, Ipv4Addr::new(10, 0, 0, 5));
+        assert_eq!((l.subnet_id, l.cltt, l.valid_lft), (7, 1000, 600));
+        assert_eq!(l.mark, LeaseMark::Held);
+        let read = lease_of(
+            &serde_json::json!({"ip-address": "10.0.0.5", "cltt": 5}),
+            1000,
+        );
+        assert_eq!(read.unwrap().cltt, 5);
+        assert!(lease_of(&serde_json::json!({"ip-address": "x"}), 0).is_none());
+    }
 
     const FULL: &str = r#"[{"arguments":{"leases":[
       {"client-id":"01:aa:bb:cc:00:00:02","cltt":1795431530,"fqdn-fwd":true,"fqdn-rev":true,

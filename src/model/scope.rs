@@ -359,6 +359,14 @@ impl ScopeView {
             .map(|i| &self.leases[i])
     }
 
+    /// The same scope after the lease of `ip` became `lease` (`None`: deleted): what a
+    /// lease change shows without reading every lease again.
+    pub fn with_lease_at(&self, ip: Ipv4Addr, lease: Option<Lease>, now: i64) -> ScopeView {
+        let mut leases: Vec<Lease> = self.leases.iter().filter(|l| l.ip != ip).cloned().collect();
+        leases.extend(lease);
+        ScopeView::build(self.def.clone(), leases, now)
+    }
+
     /// Everything known of one address, for the popup, the list and CSV.
     pub fn detail(&self, ip: Ipv4Addr) -> IpDetail<'_> {
         let lease = self.lease_of(ip);
@@ -468,6 +476,35 @@ mod tests {
             mark,
             extra: None,
         }
+    }
+
+    #[test]
+    fn a_lease_change_without_a_reload() {
+        let d = def("10.0.0.0/24", &["10.0.0.10-10.0.0.40"]);
+        let lease = |n: u8, mark| Lease {
+            ip: Ipv4Addr::new(10, 0, 0, n),
+            subnet_id: 1,
+            hw: HwAddr::None,
+            client_id: None,
+            hostname: None,
+            cltt: 100,
+            valid_lft: 600,
+            state: LeaseState::Default,
+            mark,
+            extra: None,
+        };
+        let v = ScopeView::build(d, vec![lease(12, LeaseMark::None)], 200);
+        let ip = Ipv4Addr::new(10, 0, 0, 20);
+        let held = v.with_lease_at(ip, Some(lease(20, LeaseMark::Held)), 200);
+        assert_eq!(held.state_of(ip), IpState::Held);
+        assert_eq!(held.leases.len(), 2);
+        assert_eq!(
+            held.state_of(Ipv4Addr::new(10, 0, 0, 12)),
+            v.state_of(Ipv4Addr::new(10, 0, 0, 12))
+        );
+        let released = held.with_lease_at(ip, None, 200);
+        assert_eq!(released.state_of(ip), IpState::Available);
+        assert_eq!(released.leases.len(), 1);
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub enum Need {
     Admin,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ActionOutcome {
     pub server: String,
     /// Every server written, in order.
@@ -37,6 +37,9 @@ pub struct ActionOutcome {
     pub ip: Option<Ipv4Addr>,
     pub summary: String,
     pub warnings: Vec<String>,
+    /// The scope on `server` after a lease change, from what the operation read and wrote
+    /// (None where it does not know it): the console shows it without reading it again.
+    pub view: Option<Arc<ScopeView>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +78,19 @@ pub struct ReservationRequest {
     pub kind: ReservationType,
     pub hostname: Option<String>,
     pub description: Option<String>,
+}
+
+/// `server`'s view among `views` (read from `peers`, in order; maybe only the first) with
+/// the lease of `ip` now `lease`: the scope after a lease change, without reading it again.
+fn view_after(
+    peers: &[(String, KeaClient)],
+    views: &[ScopeView],
+    server: &str,
+    ip: Ipv4Addr,
+    lease: Option<Lease>,
+) -> Option<Arc<ScopeView>> {
+    let i = peers.iter().position(|(n, _)| n == server)?;
+    Some(Arc::new(views.get(i)?.with_lease_at(ip, lease, now())))
 }
 
 /// A MAC address in any common notation, normalised to `aa:bb:cc:dd:ee:ff`.
@@ -150,6 +166,7 @@ impl Session {
                     ip,
                     summary,
                     warnings,
+                    view: None,
                 })
             }
             Err(err) => {
@@ -427,6 +444,7 @@ impl Session {
                                 .join(", ")
                         ));
                     }
+                    let view = view_after(&peers, &views, server, ip, kea::lease_of(&args, now()));
                     let e = self.entry(server, "hold", Some(scope), Some(ip), None, Some(args));
                     self.record(e, &mut warnings);
                     return Ok(ActionOutcome {
@@ -439,6 +457,7 @@ impl Session {
                             scope.cidr
                         ),
                         warnings,
+                        view,
                     });
                 }
                 Err(LeaseWriteError::Exists { .. }) => taken.push(ip),
@@ -506,6 +525,7 @@ impl Session {
                 let done = in_peer_order(&peers, done);
                 let mut warnings = Vec::new();
                 self.record(entry, &mut warnings);
+                let view = view_after(&peers, &views, server, ip, kea::lease_of(&args, now()));
                 Ok(ActionOutcome {
                     server: server.to_string(),
                     peers: done,
@@ -515,6 +535,7 @@ impl Session {
                         human_secs(self.config().settings.hold_time.as_secs())
                     ),
                     warnings,
+                    view,
                 })
             }
             Err(e) => {
@@ -625,6 +646,7 @@ impl Session {
             ip: Some(ip),
             summary: format!("{ip} {action}d: available again"),
             warnings,
+            view: None,
         })
     }
 
@@ -646,6 +668,7 @@ impl Session {
             .delete_lease_everywhere(server, "release", ip, &scope, &peers, before)
             .await?;
         out.summary = format!("{ip} released: available again");
+        out.view = view_after(&peers, std::slice::from_ref(&view), server, ip, None);
         Ok(out)
     }
 
@@ -734,7 +757,10 @@ impl Session {
             "{ip} claimed for {mac}{}",
             hostname.map(|h| format!(" ({h})")).unwrap_or_default()
         );
-        self.conclude(entry, result, server, Some(ip), summary, Vec::new())
+        let view = view_after(&peers, &views, server, ip, kea::lease_of(&args, now()));
+        let mut out = self.conclude(entry, result, server, Some(ip), summary, Vec::new())?;
+        out.view = view;
+        Ok(out)
     }
 
     /// The network of `server` holding `ip`, for an address outside every scope.
@@ -845,6 +871,7 @@ impl Session {
             .delete_lease_everywhere(server, "unclaim", ip, &scope, &peers, before)
             .await?;
         out.summary = format!("{ip} unclaimed: available again");
+        out.view = view_after(&peers, std::slice::from_ref(&view), server, ip, None);
         Ok(out)
     }
 
@@ -1119,6 +1146,7 @@ impl Session {
             ip,
             summary,
             warnings,
+            view: None,
         })
     }
 

@@ -36,12 +36,14 @@ pub fn select_after(cmd: &Command) -> Option<String> {
 }
 
 /// A change that went through.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Done {
     pub summary: String,
     pub warnings: Vec<String>,
     /// The address it concerned (the one held by "next free").
     pub ip: Option<Ipv4Addr>,
+    /// The scope after a lease change, when the operation knows it: shown at once, no reload.
+    pub view: Option<std::sync::Arc<crate::model::ScopeView>>,
 }
 
 /// A change that did not go through.

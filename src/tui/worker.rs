@@ -347,6 +347,7 @@ fn outcome(r: Result<ActionOutcome, OpError>) -> Result<Done, Fail> {
                 summary,
                 warnings: o.warnings,
                 ip: o.ip,
+                view: o.view,
             })
         }
         Err(OpError::NeedsConfirmation(m)) => Err(Fail::NeedsConfirmation(m)),

@@ -148,6 +148,7 @@ impl Session {
             ip: None,
             summary: format!("exclusion {old} changed to {range} in {}", scope.cidr),
             warnings: Vec::new(),
+            view: None,
         };
         if old == range {
             out.summary = format!("{range} unchanged");

@@ -903,6 +903,7 @@ impl Session {
                         all.gone_with(if cidrs.len() == 1 { "it" } else { "them" }),
                     ),
                     warnings,
+                    view: None,
                 })
             }
             Err(e) => {

@@ -1899,6 +1899,7 @@ impl App {
         res: Result<Done, Fail>,
     ) -> Vec<Request> {
         let (rid, rgen) = self.ids();
+        let now = self.now;
         let mut status = None;
         let mut out = Vec::new();
         let tab = self.tabs.iter_mut().find(|t| t.name == server);
@@ -1952,14 +1953,28 @@ impl App {
                     line.push_str(w);
                 }
                 status = Some((kind, line));
+                // A lease change brings the scope as it is now: shown at once. Anything
+                // else reloads it.
+                let fresh = done.view.clone().filter(|v| v.def.cidr == s.cidr);
+                // A new generation either way: an older reload in flight is stale now.
+                s.gen = rgen;
+                if let Some(view) = &fresh {
+                    s.def = view.def.clone();
+                    s.label = s.def.label();
+                    s.data = Some(view.clone());
+                    s.load = Load::Loaded;
+                    s.loaded_at = Some(now);
+                    s.refilter();
+                }
                 if let (Some(ip), Some(v)) = (done.ip, &s.data) {
                     if let Some(i) = v.index_of(ip) {
                         s.cursor = i;
                     }
                 }
-                s.gen = rgen;
-                s.load = Load::Loading;
-                if let Some(server) = tab_name {
+                if fresh.is_some() {
+                    // Nothing to reload.
+                } else if let Some(server) = tab_name {
+                    s.load = Load::Loading;
                     out.push(Request {
                         id: rid,
                         gen: rgen,
