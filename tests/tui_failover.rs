@@ -32,8 +32,8 @@ fn screen_job(reqs: Vec<Request>) -> Request {
     jobs.remove(0)
 }
 
-fn answer<T: Send + 'static>(req: &Request, v: T) -> Msg {
-    respond(req, Payload::Screen(JobResult(Ok(Box::new(v)))))
+fn answer<T: Into<ddish::tui::screen::JobOutput>>(req: &Request, v: T) -> Msg {
+    respond(req, Payload::Screen(JobResult(Ok(v.into()))))
 }
 
 fn text(a: &App) -> String {

@@ -2,7 +2,6 @@
 //! (A) and find (F). Key flows through `App::update` with the jobs' answers fed back as the
 //! worker would, snapshots at 80x24 and wider, and the status and find jobs run for real
 //! against Kea 2.2 (and the zone transfer against BIND 9.18) on loopback. Ports 21750-21799.
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
@@ -20,7 +19,7 @@ use ddish::ops::search::{SearchHit, SearchResult};
 use ddish::ops::zones::{ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
 use ddish::ops::{ServerData, Session};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, Response, Target};
-use ddish::tui::screen::{JobResult, ScreenJob};
+use ddish::tui::screen::{JobOutput, JobResult, ScreenJob};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -125,12 +124,12 @@ fn job(reqs: &[Request], label: &str) -> (Request, ScreenJob) {
 }
 
 /// Hands a job's answer back as the worker does.
-fn answer(app: &mut App, req: &Request, out: Box<dyn Any + Send>) -> Vec<Request> {
+fn answer(app: &mut App, req: &Request, out: impl Into<JobOutput>) -> Vec<Request> {
     app.update(Msg::Response(Response {
         id: req.id,
         gen: req.gen,
         target: req.target.clone(),
-        payload: Payload::Screen(JobResult(Ok(out))),
+        payload: Payload::Screen(JobResult(Ok(out.into()))),
     }))
 }
 
@@ -231,13 +230,13 @@ fn status_screen(w: u16, h: u16) -> App {
         1,
         "three servers fit one batch: {l:?}"
     );
-    answer(&mut a, &job(&reqs, "config").0, Box::new(config()));
+    answer(&mut a, &job(&reqs, "config").0, config());
     let rows = vec![
         status("kea-hq", ServiceState::Running),
         status("kea-dc", ServiceState::Running),
         status("kea-us", ServiceState::Unreachable),
     ];
-    let more = answer(&mut a, &job(&reqs, "status").0, Box::new(rows));
+    let more = answer(&mut a, &job(&reqs, "status").0, rows);
     assert!(
         labels(&more).is_empty(),
         "nothing else is due: {:?}",
@@ -263,7 +262,7 @@ fn status_screen(w: u16, h: u16) -> App {
             error: Some("no answer from 127.0.0.1:18054 within 2 s".into()),
         },
     ];
-    answer(&mut a, &job(&reqs, "dns").0, Box::new(dns));
+    answer(&mut a, &job(&reqs, "dns").0, dns);
     a
 }
 
@@ -315,11 +314,7 @@ fn status_filter_mark_retrieve_and_jump() {
 
     // U: every server again (a fresh batch) and the DNS servers.
     let (r, _) = job(&reqs, "status");
-    answer(
-        &mut a,
-        &r,
-        Box::new(vec![status("kea-hq", ServiceState::Running)]),
-    );
+    answer(&mut a, &r, vec![status("kea-hq", ServiceState::Running)]);
     let reqs = a.update(ch('U'));
     let l = labels(&reqs);
     assert!(
@@ -459,7 +454,7 @@ fn zones_screen_and_zone_detail() {
         text.contains("checking"),
         "the configured zones show at once: {text}"
     );
-    answer(&mut a, &reqs[0], Box::new(zones_data()));
+    answer(&mut a, &reqs[0], zones_data());
     insta::assert_snapshot!("zones", draw(&a).backend());
 
     // The cursor starts on the first zone, under its heading, and passes over headings.
@@ -493,7 +488,7 @@ fn zones_screen_and_zone_detail() {
         },
     ];
     let ok: Result<Vec<ZoneRecord>, String> = Ok(records);
-    answer(&mut a, &reqs[0], Box::new(ok));
+    answer(&mut a, &reqs[0], ok);
     insta::assert_snapshot!("zone_detail", draw(&a).backend());
 
     // A refused transfer says so in the screen.
@@ -501,7 +496,7 @@ fn zones_screen_and_zone_detail() {
     let (r, _) = job(&reqs, "axfr");
     let refused: Result<Vec<ZoneRecord>, String> =
         Err("127.0.0.1:18053 refused the zone transfer of example.test".into());
-    answer(&mut a, &r, Box::new(refused));
+    answer(&mut a, &r, refused);
     let text = screen_text(&a);
     assert!(
         text.contains("could not be transferred") && text.contains("refused"),
@@ -536,7 +531,7 @@ fn alerts_screen_worst_first_and_jump_to_scope() {
     let mut a = app(80, 24);
     let reqs = a.update(ch('A'));
     assert_eq!(labels(&reqs), ["alerts#1"]);
-    answer(&mut a, &reqs[0], Box::new(alert_rows()));
+    answer(&mut a, &reqs[0], alert_rows());
     insta::assert_snapshot!("alerts", draw(&a).backend());
 
     a.update(key(KeyCode::Down));
@@ -626,9 +621,9 @@ fn find_screen_types_searches_and_jumps_to_the_address() {
     answer(
         &mut a,
         &job(&reqs, "search#1.dns").0,
-        Box::new(SearchResult::default()),
+        SearchResult::default(),
     );
-    answer(&mut a, &job(&reqs, "search#1.0").0, Box::new(hits()));
+    answer(&mut a, &job(&reqs, "search#1.0").0, hits());
     insta::assert_snapshot!("find", draw(&a).backend());
 
     // Enter on the DNS hit explains; on the lease it opens the scope at the address.
@@ -678,7 +673,7 @@ fn find_screen_wide() {
     a.update(ch('F'));
     typed(&mut a, "10.20.0.12");
     let reqs = a.update(key(KeyCode::Enter));
-    answer(&mut a, &job(&reqs, "search#1.0").0, Box::new(hits()));
+    answer(&mut a, &job(&reqs, "search#1.0").0, hits());
     let text = screen_text(&a);
     assert!(
         text.contains("still searching"),
@@ -687,7 +682,7 @@ fn find_screen_wide() {
     answer(
         &mut a,
         &job(&reqs, "search#1.dns").0,
-        Box::new(SearchResult::default()),
+        SearchResult::default(),
     );
     insta::assert_snapshot!("find_wide", draw(&a).backend());
 }
@@ -718,7 +713,7 @@ fn find_on_a_big_fleet_is_split_and_bounded() {
             "search#1.3"
         ]
     );
-    let more = answer(&mut a, &job(&reqs, "search#1.2").0, Box::new(hits()));
+    let more = answer(&mut a, &job(&reqs, "search#1.2").0, hits());
     assert_eq!(
         labels(&more),
         ["search#1.4"],
@@ -735,7 +730,7 @@ fn find_on_a_big_fleet_is_split_and_bounded() {
     // A new search drops the old one's late answers.
     a.update(ch('/'));
     a.update(key(KeyCode::Enter));
-    answer(&mut a, &job(&reqs, "search#1.1").0, Box::new(hits()));
+    answer(&mut a, &job(&reqs, "search#1.1").0, hits());
     assert!(screen_text(&a).contains("Searching every server"));
 }
 
@@ -799,9 +794,9 @@ fn events_screen_filter_saved_queries_and_export() {
         "{l:?}"
     );
     assert!(screen_text(&a).contains("Reading the journal"));
-    answer(&mut a, &job(&reqs, "config").0, Box::new(config()));
+    answer(&mut a, &job(&reqs, "config").0, config());
     let ok: Result<Vec<Event>, String> = Ok(events_data());
-    answer(&mut a, &job(&reqs, "events").0, Box::new(ok));
+    answer(&mut a, &job(&reqs, "events").0, ok);
     insta::assert_snapshot!("events", draw(&a).backend());
 
     // `/` filter in the query language, live.
@@ -875,7 +870,7 @@ fn events_screen_failure_is_shown() {
     let reqs = a.update(ch('E'));
     let err: Result<Vec<Event>, String> =
         Err("the journal /x/journal.jsonl can't be read: permission denied".into());
-    answer(&mut a, &job(&reqs, "events").0, Box::new(err));
+    answer(&mut a, &job(&reqs, "events").0, err);
     let text = screen_text(&a);
     assert!(
         text.contains("could not be read") && text.contains("permission denied"),

@@ -466,7 +466,7 @@ pub fn zone_records(cfg: Config, zone: &str, json_out: bool) -> Result<ExitCode,
         })?;
     let rt = runtime()?;
     let timeout = cfg.settings.request_timeout;
-    let records = rt.block_on(ddish::dns::axfr(z, timeout))?;
+    let records = rt.block_on(ddish::ops::zones::zone_records(z, timeout))?;
     if json_out {
         let v: Vec<Value> = records
             .iter()

@@ -23,6 +23,10 @@ pub use actions::{
 };
 pub use baseline::{acting_on, Baseline};
 pub use command::{Command, Outcome, ScopesOp};
+// Data the front doors show, from the I/O layers below ops: they import them from here.
+pub use crate::audit::Entry as JournalEntry;
+pub use crate::kea::progress;
+pub use crate::probe::{PingResult, SocketKind};
 pub use peers::PeerDrift;
 pub use session::{ha_summary, OpError, Session};
 

@@ -12,6 +12,7 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 
 use crate::config::{Config, ZoneConfig};
+pub use crate::dns::{reverse_zone_for, DnsError, ZoneRecord};
 
 use super::fleet::dns_answered;
 use super::now;
@@ -501,6 +502,15 @@ pub async fn zones_health(cfg: &Config, concurrency: usize) -> Vec<ZoneHealth> {
         .await;
     out.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.zone.cmp(&b.zone)));
     out
+}
+
+/// Every record of `zone` by AXFR from its primary (the zone detail screen, `ddish dns
+/// records`).
+pub async fn zone_records(
+    zone: &ZoneConfig,
+    timeout: Duration,
+) -> Result<Vec<ZoneRecord>, DnsError> {
+    crate::dns::axfr(zone, timeout).await
 }
 
 #[cfg(test)]

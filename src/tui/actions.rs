@@ -8,8 +8,8 @@ use ipnet::Ipv4Net;
 use crate::model::scope::IpDetail;
 use crate::model::{IpState, LeaseMark};
 use crate::ops::bulk::{BulkChange, ClassInfo, ServerOutcome, ServerPreview};
+use crate::ops::PingResult;
 pub use crate::ops::{Command, ScopesOp};
-use crate::probe::PingResult;
 
 use super::form::Form;
 use super::keymap::{self, Action, Context, Rights};

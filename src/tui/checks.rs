@@ -27,7 +27,7 @@ pub fn hostname(s: &str) -> Result<(), String> {
 
 /// The reverse zone a PTR for `ip` goes into: the longest configured match.
 pub fn reverse_zone(dns: &DnsConfig, ip: Ipv4Addr) -> Option<String> {
-    crate::dns::reverse_zone_for(dns, ip.into()).map(|z| z.name.clone())
+    crate::ops::zones::reverse_zone_for(dns, ip.into()).map(|z| z.name.clone())
 }
 
 /// Forward zones (where A records go), in configuration order.

@@ -2,7 +2,6 @@
 //! search, failover...). Each screen owns its state, its keys, its drawing and the
 //! background jobs it needs, so the console gains views without growing the core loop:
 //! `App` only routes keys, results and the refresh tick to the top screen.
-use std::any::Any;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -13,12 +12,90 @@ use ipnet::Ipv4Net;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
+use crate::config::Config;
+use crate::ops::events::{Event, Observed};
+use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverPlan};
+use crate::ops::fleet::{DnsStatus, ServiceStatus};
+use crate::ops::search::SearchResult;
+use crate::ops::zones::{ZoneHealth, ZoneRecord};
 use crate::ops::Session;
 
 use super::app::{App, Status};
 
-/// What a job hands back; the screen that sent it downcasts it to its own type.
-pub type JobOutput = Box<dyn Any + Send>;
+/// What a screen's job hands back: one variant per kind of answer, so a screen takes
+/// exactly the data it asked for ([`take`]) and the compiler knows every kind.
+#[derive(Debug)]
+pub enum JobOutput {
+    Config(Box<Config>),
+    Events(Result<Vec<Event>, String>),
+    Observed(Result<Observed, String>),
+    Search(SearchResult),
+    Services(Vec<ServiceStatus>),
+    Dns(Vec<DnsStatus>),
+    Zones(Vec<ZoneHealth>),
+    Zone(Box<ZoneHealth>),
+    ZoneRecords(Result<Vec<ZoneRecord>, String>),
+    FailoverList(Result<Vec<FailoverInfo>, String>),
+    FailoverPlan(Result<FailoverPlan, String>),
+    FailoverChange(Result<FailoverOutcome, String>),
+    /// A bare number (the screen tests' own jobs).
+    Count(u32),
+}
+
+/// Each kind of answer in and out of [`JobOutput`].
+macro_rules! job_output {
+    ($($variant:ident($ty:ty) $(boxed $boxed:tt)?),* $(,)?) => {$(
+        impl From<$ty> for JobOutput {
+            fn from(v: $ty) -> JobOutput {
+                JobOutput::$variant(job_output!(@wrap v $($boxed)?))
+            }
+        }
+        impl Take for $ty {
+            fn take(o: JobOutput) -> Option<$ty> {
+                match o {
+                    JobOutput::$variant(v) => Some(job_output!(@unwrap v $($boxed)?)),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+    (@wrap $v:ident) => { $v };
+    (@wrap $v:ident $b:tt) => { Box::new($v) };
+    (@unwrap $v:ident) => { $v };
+    (@unwrap $v:ident $b:tt) => { *$v };
+}
+
+/// A type a [`JobOutput`] variant carries.
+pub trait Take: Sized {
+    fn take(o: JobOutput) -> Option<Self>;
+}
+
+job_output! {
+    Config(Config) boxed yes,
+    Events(Result<Vec<Event>, String>),
+    Observed(Result<Observed, String>),
+    Search(SearchResult),
+    Services(Vec<ServiceStatus>),
+    Dns(Vec<DnsStatus>),
+    Zones(Vec<ZoneHealth>),
+    Zone(ZoneHealth) boxed yes,
+    ZoneRecords(Result<Vec<ZoneRecord>, String>),
+    FailoverList(Result<Vec<FailoverInfo>, String>),
+    FailoverPlan(Result<FailoverPlan, String>),
+    FailoverChange(Result<FailoverOutcome, String>),
+    Count(u32),
+}
+
+/// A job's answer as the type the screen sent it with; a wrong kind is an internal error.
+pub fn take<T: Take>(r: JobResult) -> Result<T, String> {
+    match r.0 {
+        Ok(o) => T::take(o).ok_or_else(|| {
+            "internal error: a background job answered with data of the wrong kind (see the ddish log)"
+                .to_string()
+        }),
+        Err(e) => Err(e),
+    }
+}
 
 /// The work of a job: runs on the worker with the shared session.
 pub type JobFn = Arc<dyn Fn(Arc<Session>) -> BoxFuture<'static, JobOutput> + Send + Sync>;
@@ -201,7 +278,7 @@ mod tests {
         }
         fn start(&mut self, _app: &App) -> ScreenOut {
             ScreenOut::job(ScreenJob::read("load", |_s| {
-                async { Box::new(7u32) as JobOutput }.boxed()
+                async { JobOutput::from(7u32) }.boxed()
             }))
         }
         fn on_key(&mut self, key: KeyEvent, _app: &App) -> ScreenOut {
@@ -218,11 +295,7 @@ mod tests {
             }
         }
         fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
-            let v = result
-                .0
-                .ok()
-                .and_then(|b| b.downcast::<u32>().ok())
-                .map(|b| *b);
+            let v = take::<u32>(result).ok();
             self.0.lock().unwrap().results.push((label.to_string(), v));
             ScreenOut::none()
         }
@@ -283,7 +356,7 @@ mod tests {
                 label: label.clone(),
                 write: false,
             },
-            payload: Payload::Screen(JobResult(Ok(Box::new(7u32)))),
+            payload: Payload::Screen(JobResult(Ok(JobOutput::from(7u32)))),
         }));
         // A result for a screen that is no longer on top is dropped.
         a.update(Msg::Response(Response {

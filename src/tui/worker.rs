@@ -11,10 +11,10 @@ use futures_util::FutureExt;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use crate::audit::Entry;
 use crate::export;
 use crate::model::Thresholds;
 use crate::ops::bulk::ServerOutcome;
+use crate::ops::JournalEntry as Entry;
 use crate::ops::{ActionOutcome, Command, OpError, Outcome, ServerHealth, Session};
 
 use super::actions::{Done, Fail, HistoryRow};
@@ -66,7 +66,7 @@ async fn run(
         // screen each step it reaches.
         let baseline = req.baseline.clone();
         let (id, to) = (req.id, out.clone());
-        let steps: crate::kea::progress::Sink = Arc::new(move |step: &str| {
+        let steps: crate::ops::progress::Sink = Arc::new(move |step: &str| {
             let _ = to.send(Msg::Progress(id, step.to_string()));
         });
         let job =
@@ -74,7 +74,7 @@ async fn run(
         let h = tokio::spawn(async move {
             match ticket {
                 Some(t) => {
-                    let done = crate::kea::progress::reporting(steps, job).await;
+                    let done = crate::ops::progress::reporting(steps, job).await;
                     drop(t);
                     done
                 }

@@ -12,8 +12,8 @@ use ratatui::layout::Rect;
 use crate::config::{Config, DnsConfig, Role};
 use crate::model::{NodeKind, ScopeDef, ScopeStatus, ScopeView, Thresholds};
 use crate::ops::bulk::{ServerOutcome, ServerPreview};
+use crate::ops::PingResult;
 use crate::ops::{ServerData, ServerHealth};
-use crate::probe::PingResult;
 
 mod layout_flow;
 

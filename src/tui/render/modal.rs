@@ -331,7 +331,7 @@ fn draw_ping(
     frame: &mut Frame,
     area: Rect,
     ip: std::net::Ipv4Addr,
-    result: Option<&Result<crate::probe::PingResult, String>>,
+    result: Option<&Result<crate::ops::PingResult, String>>,
 ) {
     let w = 60.min(area.width.saturating_sub(2));
     let tw = w.saturating_sub(3) as usize;
@@ -366,8 +366,8 @@ fn draw_ping(
                     "{} ({})",
                     p.socket,
                     match p.socket {
-                        crate::probe::SocketKind::Dgram => "unprivileged ping socket",
-                        crate::probe::SocketKind::Raw => "raw socket, needs CAP_NET_RAW",
+                        crate::ops::SocketKind::Dgram => "unprivileged ping socket",
+                        crate::ops::SocketKind::Raw => "raw socket, needs CAP_NET_RAW",
                     }
                 )),
             ]));

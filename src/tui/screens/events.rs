@@ -57,7 +57,7 @@ fn list_job() -> ScreenJob {
             let r = tokio::task::spawn_blocking(move || events::list(&cfg, &EventQuery::default()))
                 .await
                 .unwrap_or_else(|e| Err(format!("internal error reading the events: {e}")));
-            Box::new(r) as JobOutput
+            JobOutput::from(r)
         }
         .boxed()
     })
@@ -73,7 +73,7 @@ fn observe_job() -> ScreenJob {
             let r = tokio::task::spawn_blocking(move || rt.block_on(events::observe(&s)))
                 .await
                 .unwrap_or_else(|e| Err(format!("internal error observing the servers: {e}")));
-            Box::new(r) as JobOutput
+            JobOutput::from(r)
         }
         .boxed()
     })
@@ -176,7 +176,7 @@ impl Screen for EventsScreen {
     fn start(&mut self, _app: &App) -> ScreenOut {
         let mut jobs = vec![ScreenJob::read("config", |s| {
             let cfg = s.config().clone();
-            async move { Box::new(cfg) as JobOutput }.boxed()
+            async move { JobOutput::from(cfg) }.boxed()
         })];
         jobs.extend(self.load());
         ScreenOut {

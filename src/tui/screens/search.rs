@@ -105,7 +105,7 @@ impl SearchScreen {
         let mut jobs = vec![ScreenJob::read(format!("search#{gen}.dns"), move |s| {
             let term = term.clone();
             async move {
-                Box::new(crate::ops::search::search_dns_zones(s.config(), &term).await) as JobOutput
+                JobOutput::from(crate::ops::search::search_dns_zones(s.config(), &term).await)
             }
             .boxed()
         })];
@@ -133,10 +133,10 @@ impl SearchScreen {
                 move |s| {
                     let (names, term) = (names.clone(), term.clone());
                     async move {
-                        Box::new(
+                        JobOutput::from(
                             crate::ops::search::search_servers(&s, &names, &term, names.len())
                                 .await,
-                        ) as JobOutput
+                        )
                     }
                     .boxed()
                 },

@@ -26,8 +26,8 @@ pub type ListOut = Result<Vec<FailoverInfo>, String>;
 pub type PlanOut = Result<FailoverPlan, String>;
 pub type ChangeOut = Result<FailoverOutcome, String>;
 
-fn boxed<T: Send + 'static>(v: T) -> JobOutput {
-    Box::new(v)
+fn boxed<T: Into<JobOutput>>(v: T) -> JobOutput {
+    v.into()
 }
 
 /// The relationships of `server` with both sides' live state.

@@ -19,7 +19,7 @@ use crate::model::ScopeStatus;
 use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverSpec};
 
 use super::super::app::{App, Status, StatusKind};
-use super::super::screen::{JobResult, Screen, ScreenOut, ScreenTable};
+use super::super::screen::{JobOutput, JobResult, Screen, ScreenOut, ScreenTable};
 
 use dialogs::{Change, Confirm, DeleteChooser, EditForm, Message, ScopePicker};
 use view::{in_maintenance, partner_name, Since};
@@ -619,19 +619,11 @@ impl Screen for FailoverScreen {
                 };
             }
         };
-        match label {
-            jobs::LIST => match out.downcast::<jobs::ListOut>() {
-                Ok(v) => self.on_list(*v, app.now),
-                Err(_) => tracing::warn!("failover list job answered with the wrong type"),
-            },
-            jobs::PLAN => match out.downcast::<jobs::PlanOut>() {
-                Ok(v) => self.plan = Some(*v),
-                Err(_) => tracing::warn!("failover plan job answered with the wrong type"),
-            },
-            _ => match out.downcast::<jobs::ChangeOut>() {
-                Ok(v) => return self.on_change(label, *v),
-                Err(_) => tracing::warn!(label, "failover job answered with the wrong type"),
-            },
+        match out {
+            JobOutput::FailoverList(v) => self.on_list(v, app.now),
+            JobOutput::FailoverPlan(v) => self.plan = Some(v),
+            JobOutput::FailoverChange(v) => return self.on_change(label, v),
+            other => tracing::warn!(label, "failover job answered with {other:?}"),
         }
         ScreenOut::none()
     }

@@ -18,16 +18,7 @@ use crate::tui::screen::{JobOutput, JobResult, ScreenJob};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
-/// The output of a job as the type the screen sent it with.
-pub fn take<T: 'static>(r: JobResult) -> Result<T, String> {
-    match r.0 {
-        Ok(b) => b.downcast::<T>().map(|b| *b).map_err(|_| {
-            "internal error: a background job answered with data of the wrong kind (see the ddish log)"
-                .to_string()
-        }),
-        Err(e) => Err(e),
-    }
-}
+pub use crate::tui::screen::take;
 
 /// A plain key: no Ctrl or Alt held (Shift is part of the character).
 pub fn plain(k: &KeyEvent) -> bool {
@@ -286,7 +277,7 @@ impl Poller {
                             r.tree = None;
                         }
                     }
-                    Box::new(rows) as JobOutput
+                    JobOutput::from(rows)
                 }
                 .boxed()
             }));
@@ -380,7 +371,11 @@ mod tests {
             error: None,
             tree: None,
         };
-        let rows = p.done(&jobs[0].label, JobResult(Ok(Box::new(vec![row]))), 101);
+        let rows = p.done(
+            &jobs[0].label,
+            JobResult(Ok(JobOutput::from(vec![row]))),
+            101,
+        );
         assert_eq!(rows[0].last_good, Some(101));
         assert!(p.pump(104).is_empty(), "not due yet");
         assert_eq!(

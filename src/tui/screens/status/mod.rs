@@ -280,7 +280,7 @@ impl StatusScreen {
         self.dns_busy = true;
         Some(ScreenJob::read("dns", |s| {
             async move {
-                Box::new(fleet::dns_status_all(s.config(), kit::CONCURRENCY).await) as JobOutput
+                JobOutput::from(fleet::dns_status_all(s.config(), kit::CONCURRENCY).await)
             }
             .boxed()
         }))
@@ -352,7 +352,7 @@ impl Screen for StatusScreen {
     fn start(&mut self, app: &App) -> ScreenOut {
         let mut jobs = vec![ScreenJob::read("config", |s| {
             let cfg = s.config().clone();
-            async move { Box::new(cfg) as JobOutput }.boxed()
+            async move { JobOutput::from(cfg) }.boxed()
         })];
         jobs.extend(self.refresh_jobs(app.now));
         ScreenOut {

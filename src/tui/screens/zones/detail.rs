@@ -9,8 +9,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::config::ZoneConfig;
-use crate::dns::ZoneRecord;
-use crate::ops::zones::{self, ZoneHealth};
+use crate::ops::zones::{self, ZoneHealth, ZoneRecord};
 use crate::tui::app::App;
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobOutput, JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
@@ -59,8 +58,8 @@ impl ZoneDetail {
                 let z = z.clone();
                 async move {
                     let t = s.config().settings.request_timeout;
-                    let r = crate::dns::axfr(&z, t).await.map_err(|e| e.to_string());
-                    Box::new(r) as JobOutput
+                    let r = zones::zone_records(&z, t).await.map_err(|e| e.to_string());
+                    JobOutput::from(r)
                 }
                 .boxed()
             }));
@@ -75,7 +74,7 @@ impl ZoneDetail {
                         .settings
                         .request_timeout
                         .min(std::time::Duration::from_secs(5));
-                    Box::new(zones::zone_health(cfg, &z, t).await) as JobOutput
+                    JobOutput::from(zones::zone_health(cfg, &z, t).await)
                 }
                 .boxed()
             }));

@@ -80,7 +80,8 @@ impl ZonesScreen {
         }
         self.busy = true;
         vec![ScreenJob::read("zones", |s| {
-            async move { Box::new(zones::zones_health(s.config(), kit::CONCURRENCY).await) as JobOutput }.boxed()
+            async move { JobOutput::from(zones::zones_health(s.config(), kit::CONCURRENCY).await) }
+                .boxed()
         })]
     }
 
