@@ -6,6 +6,7 @@ pub mod app;
 pub mod checks;
 pub mod filter;
 pub mod form;
+pub mod ip_actions;
 pub mod keymap;
 pub mod layout;
 pub mod render;

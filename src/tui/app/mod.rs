@@ -18,10 +18,10 @@ use crate::ops::{ServerData, ServerHealth};
 mod layout_flow;
 
 use super::actions::{
-    self, Command, Confirm, Done, Fail, HistoryRow, Menu, Modal, Pending, ServerClasses, IP_ACTIONS,
+    Command, Confirm, Done, Fail, HistoryRow, Modal, Pending, ServerClasses,
 };
-use super::checks;
 use super::form::Form;
+use super::ip_actions::{self, IpStep};
 use super::keymap::{self, Action, Context, Rights};
 use super::layout;
 use super::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
@@ -551,12 +551,7 @@ impl App {
             if has_modal {
                 return self.modal_action(ti, a);
             }
-            let ip_level = IP_ACTIONS.contains(&a)
-                || matches!(
-                    a,
-                    Action::HoldNext | Action::HoldRandom | Action::Exclusions
-                );
-            if ip_level {
+            if ip_actions::is_ip_action(a) {
                 return self.ip_action(ti, a);
             }
         }
@@ -697,7 +692,6 @@ impl App {
     /// An action key in a scope view, the IP popup or the action menu.
     fn ip_action(&mut self, ti: usize, a: Action) -> Vec<Request> {
         let rights = self.rights_for(&self.tabs[ti].name);
-        let zones = checks::forward_zones(&self.dns);
         let dns = self.dns.clone();
         let Some(s) = self.scope_mut(ti) else {
             return Vec::new();
@@ -717,78 +711,20 @@ impl App {
             return Vec::new();
         }
         let ip = v.ip_at(s.cursor);
-        let d = v.detail(ip);
-        if let Some(why) = actions::why_not(a, &d) {
-            self.set_status(StatusKind::Error, why);
-            return Vec::new();
-        }
-        let job = match a {
-            Action::Actions => {
-                let items = actions::offered(&d, rights);
-                s.modals.push(Modal::Menu(Menu {
-                    ip,
-                    items,
-                    cursor: 0,
-                }));
+        let job = match ip_actions::step(a, &v, ip, rights, &dns) {
+            IpStep::Run(job) => job,
+            IpStep::Open(m) => {
+                s.modals.push(m);
                 return Vec::new();
             }
-            Action::Exclusions => {
-                s.modals.push(Modal::Exclusions { cursor: 0 });
+            IpStep::OpenAndRun(m, job) => {
+                s.modals.push(m);
+                job
+            }
+            IpStep::Refuse(why) => {
+                self.set_status(StatusKind::Error, why);
                 return Vec::new();
             }
-            Action::HoldNext | Action::HoldRandom => Command::HoldFree {
-                scope: Box::new(s.def.clone()),
-                random: a == Action::HoldRandom,
-            },
-            Action::Hold => Command::Hold { ip },
-            Action::Release | Action::Unclaim | Action::Unreserve => {
-                let (title, text) = actions::confirm_text(a, &d);
-                let job = match a {
-                    Action::Release => Command::Release { ip },
-                    Action::Unclaim => Command::Unclaim { ip },
-                    _ => Command::Unreserve { ip },
-                };
-                s.modals.push(Modal::Confirm(Confirm { title, text, job }));
-                return Vec::new();
-            }
-            Action::Claim => {
-                s.modals.push(Modal::Form(Box::new(Form::claim(&v, ip))));
-                return Vec::new();
-            }
-            Action::Reserve => {
-                s.modals.push(Modal::Form(Box::new(Form::reserve(&v, ip))));
-                return Vec::new();
-            }
-            Action::DnsAdd | Action::DnsDelete => {
-                if zones.is_empty() {
-                    self.set_status(
-                        StatusKind::Error,
-                        "no DNS zone configured: add a [[dns.zone]] with its primary to the configuration",
-                    );
-                    return Vec::new();
-                }
-                let rev = checks::reverse_zone(&dns, ip);
-                let f = if a == Action::DnsAdd {
-                    Form::dns_add(&v, ip, zones, rev)
-                } else {
-                    Form::dns_delete(&v, ip, zones, rev)
-                };
-                s.modals.push(Modal::Form(Box::new(f)));
-                return Vec::new();
-            }
-            Action::Ping => {
-                s.modals.push(Modal::Ping { ip, result: None });
-                Command::Ping { ip }
-            }
-            Action::History => {
-                s.modals.push(Modal::History {
-                    ip,
-                    rows: None,
-                    scroll: 0,
-                });
-                Command::History { ip }
-            }
-            _ => return Vec::new(),
         };
         self.send_job(ti, job).into_iter().collect()
     }
@@ -847,12 +783,7 @@ impl App {
                     }
                 }
                 Action::Actions => {}
-                other
-                    if IP_ACTIONS.contains(&other)
-                        || other == Action::HoldNext
-                        || other == Action::HoldRandom
-                        || other == Action::Exclusions =>
-                {
+                other if ip_actions::is_ip_action(other) => {
                     s.modals.pop();
                     return self.ip_action(ti, other);
                 }
