@@ -299,6 +299,34 @@ fn ip_actions_on_an_ha_pair() {
             .any(|r| r["ip-address"] == "10.20.0.180"));
     }
 
+    // --- a client's lease copied as its reservation (`R` in the console) ---
+    for i in 0..2 {
+        let r = peers.cmd(
+            i,
+            "lease4-add",
+            json!({"ip-address": "10.20.0.185", "hw-address": "aa:bb:cc:00:01:85",
+                   "hostname": "printer-5", "valid-lft": 3600}),
+        );
+        assert_eq!(r["result"], 0, "{r}");
+    }
+    let r = ddish(&cfg, &["ip", "reserve-lease", "10.20.0.186"]);
+    assert_eq!(r.status.code(), Some(3), "no lease there: {}", err(&r));
+    assert!(err(&r).contains("only an address leased"), "{}", err(&r));
+    ok(&ddish(&cfg, &["ip", "reserve-lease", "10.20.0.185"]));
+    for i in 0..2 {
+        let s = peers.subnet(i, 2);
+        let r = s["reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["ip-address"] == "10.20.0.185")
+            .cloned()
+            .expect("reservation on both peers");
+        assert_eq!(r["hw-address"], "aa:bb:cc:00:01:85");
+        assert_eq!(r["hostname"], "printer-5");
+    }
+    ok(&ddish(&cfg, &["ip", "unreserve", "10.20.0.185", "--yes"]));
+
     // --- exclusions: refusals, then pools rewritten on both peers ---
     let r = ddish(
         &cfg,

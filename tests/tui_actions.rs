@@ -90,8 +90,12 @@ fn menu_offers_only_what_the_state_allows() {
             "10.64.0.15",
             &[Reserve, Unreserve, Ping, DnsAdd, DnsDelete, History],
         ),
-        // Leased by DHCP: a reservation (the server asks first), no hold or claim.
-        ("10.64.0.21", &[Reserve, Ping, DnsAdd, DnsDelete, History]),
+        // Leased by DHCP: a reservation (the server asks first) or the lease copied as
+        // one; no hold or claim.
+        (
+            "10.64.0.21",
+            &[Reserve, ReserveLease, Ping, DnsAdd, DnsDelete, History],
+        ),
     ];
     for (addr, want) in cases {
         cursor_to(&mut a, addr);
@@ -104,6 +108,59 @@ fn menu_offers_only_what_the_state_allows() {
     cursor_to(&mut a, "10.64.0.0");
     a.update(ch('a'));
     assert_eq!(menu_items(&a), [History]);
+}
+
+#[test]
+fn r_copies_a_lease_as_its_clients_reservation_after_a_question() {
+    let mut a = office_with(Rights::ALL);
+    cursor_to(&mut a, "10.64.0.33");
+    assert!(a.update(ch('R')).is_empty(), "a question first");
+    let Some(Modal::Confirm(c)) = top(&a) else {
+        panic!("confirmation: {:?}", top(&a))
+    };
+    assert_eq!(
+        c.text,
+        "Reserve 10.64.0.33 for aa:bb:cc:00:00:21 (desk-33)? Its client keeps this address from now on."
+    );
+    let req = only(a.update(ch('y')));
+    assert_eq!(
+        job(&req),
+        &Command::Reserve {
+            ip: ip("10.64.0.33"),
+            reservation: ReservationRequest {
+                ident: Ident::Mac("aa:bb:cc:00:00:21".into()),
+                kind: ReservationType::Dhcp,
+                hostname: Some("desk-33".into()),
+                description: None,
+            },
+            confirmed: false,
+        }
+    );
+    // Held, claimed, free or reserved addresses have no client lease to copy.
+    for (addr, why) in [
+        (
+            "10.64.0.60",
+            "10.64.0.60 is Held: only an address leased to a client",
+        ),
+        (
+            "10.64.0.70",
+            "10.64.0.70 is Available: only an address leased",
+        ),
+        ("10.64.0.15", "10.64.0.15 is reserved already"),
+    ] {
+        let mut a = office_with(Rights::ALL);
+        cursor_to(&mut a, addr);
+        assert!(a.update(ch('R')).is_empty());
+        let (kind, text) = status(&a);
+        assert_eq!(kind, StatusKind::Error);
+        assert!(text.starts_with(why), "{text}");
+        assert!(top(&a).is_none());
+    }
+    // A viewer has no such key.
+    let mut v = office_with(Rights::NONE);
+    cursor_to(&mut v, "10.64.0.33");
+    assert!(v.update(ch('R')).is_empty());
+    assert!(top(&v).is_none());
 }
 
 #[test]

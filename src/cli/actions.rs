@@ -74,6 +74,12 @@ pub enum IpCmd {
         #[command(flatten)]
         at: At,
     },
+    /// Reserve an address for the client that has its lease (its MAC and hostname).
+    ReserveLease {
+        ip: Ipv4Addr,
+        #[command(flatten)]
+        at: At,
+    },
     /// Delete the reservation of an address.
     Unreserve {
         ip: Ipv4Addr,
@@ -276,6 +282,14 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                 reservation,
                 confirmed: false,
             };
+            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
+        }
+        IpCmd::ReserveLease { ip, at } => {
+            let (server, def) = locate(ip, &at)?;
+            let view = rt
+                .block_on(session.load_scope(&server, &def))
+                .map_err(op_fail)?;
+            let cmd = Command::reserve_lease(&view.detail(ip)).map_err(|e| Fail(3, e))?;
             print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
         }
         IpCmd::Unreserve { ip, at } => {

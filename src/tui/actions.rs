@@ -293,4 +293,3 @@ pub struct Pending {
     pub id: u64,
     pub job: Command,
 }
-

@@ -59,6 +59,10 @@ pub fn step(
         Action::Release => ask(Command::Release { ip }),
         Action::Unclaim => ask(Command::Unclaim { ip }),
         Action::Unreserve => ask(Command::Unreserve { ip }),
+        Action::ReserveLease => match Command::reserve_lease(&d) {
+            Ok(job) => ask(job),
+            Err(why) => IpStep::Refuse(why),
+        },
         Action::Claim => form(Form::claim(v, ip)),
         Action::Reserve => form(Form::reserve(v, ip)),
         Action::DnsAdd | Action::DnsDelete => {
@@ -192,6 +196,7 @@ pub fn why_not(a: Action, d: &IpDetail) -> Option<String> {
             .reservation
             .is_none()
             .then(|| format!("{ip} has no DHCP reservation")),
+        Action::ReserveLease => Command::reserve_lease(d).err(),
         Action::Ping | Action::DnsAdd | Action::DnsDelete => {
             special.map(|s| format!("{ip} is {s}: not a host"))
         }
@@ -246,6 +251,14 @@ pub fn confirm_text(a: Action, d: &IpDetail) -> (String, String) {
                 format!("Delete the DHCP reservation of {ip}{id}? The client then gets whatever address DHCP gives it."),
             )
         }
+        Action::ReserveLease => (
+            "Reserve for its client".into(),
+            format!(
+                "Reserve {ip} for {}{}? Its client keeps this address from now on.",
+                d.mac().unwrap_or_default(),
+                d.hostname().map(|h| format!(" ({h})")).unwrap_or_default()
+            ),
+        ),
         _ => ("Confirm".into(), format!("Go ahead on {ip}?")),
     }
 }

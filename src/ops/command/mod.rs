@@ -6,12 +6,13 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use crate::audit::Entry;
-use crate::model::{Range, ScopeDef};
+use crate::model::scope::IpDetail;
+use crate::model::{IpState, Range, ScopeDef};
 use crate::probe::PingResult;
 
 use super::bulk::{BulkChange, ClassInfo, ServerOutcome, ServerPreview};
 use super::layout::{ScopeEdit, ScopeProps};
-use super::{ActionOutcome, ClaimRequest, ReservationRequest};
+use super::{ActionOutcome, ClaimRequest, Ident, ReservationRequest, ReservationType};
 
 mod run;
 
@@ -207,6 +208,38 @@ impl ScopesOp {
 }
 
 impl Command {
+    /// A reservation for the client that has the lease of the address in `d`: its MAC and
+    /// hostname, at that address ("copy this lease as a reservation").
+    pub fn reserve_lease(d: &IpDetail) -> Result<Command, String> {
+        let ip = d.ip;
+        if d.reservation.is_some() {
+            return Err(format!(
+                "{ip} is reserved already: edit the reservation instead"
+            ));
+        }
+        let Some(lease) = d.lease.filter(|_| d.state == IpState::Assigned) else {
+            return Err(format!(
+                "{ip} is {}: only an address leased to a client can become its reservation",
+                d.state.label()
+            ));
+        };
+        if lease.hw.is_none() || lease.hw.is_zero() {
+            return Err(format!(
+                "the lease of {ip} has no MAC address: reserve it by client id instead"
+            ));
+        }
+        Ok(Command::Reserve {
+            ip,
+            reservation: ReservationRequest {
+                ident: Ident::Mac(lease.hw.to_string()),
+                kind: ReservationType::Dhcp,
+                hostname: d.hostname().map(str::to_string),
+                description: None,
+            },
+            confirmed: false,
+        })
+    }
+
     /// The same command, the user having confirmed the server's question.
     pub fn confirmed(mut self) -> Command {
         if let Command::Reserve { confirmed, .. }

@@ -17,9 +17,7 @@ use crate::ops::{ServerData, ServerHealth};
 
 mod layout_flow;
 
-use super::actions::{
-    Command, Confirm, Done, Fail, HistoryRow, Modal, Pending, ServerClasses,
-};
+use super::actions::{Command, Confirm, Done, Fail, HistoryRow, Modal, Pending, ServerClasses};
 use super::form::Form;
 use super::ip_actions::{self, IpStep};
 use super::keymap::{self, Action, Context, Rights};
