@@ -16,7 +16,10 @@ use crate::ops::PingResult;
 use crate::ops::{ServerData, ServerHealth};
 
 mod ip;
+mod layer;
+mod layout_done;
 mod layout_flow;
+mod marks;
 mod navigation;
 mod refresh;
 mod responses;
