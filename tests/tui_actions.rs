@@ -11,13 +11,10 @@ use ddish::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 use ddish::probe::{PingResult, SocketKind};
 use ddish::tui::actions::{Command, Done, Fail, HistoryRow, Modal};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind, Target};
-use ddish::tui::keymap::{Action, Rights};
+use ddish::tui::keymap::{Action, Role};
 use tui_support::*;
 
-const OPERATOR: Rights = Rights {
-    operator: true,
-    admin: false,
-};
+const OPERATOR: Role = Role::Operator;
 
 fn top(a: &App) -> Option<&Modal> {
     scope_state(a).modals.last()
@@ -72,7 +69,7 @@ fn shot(a: &App) -> String {
 #[test]
 fn menu_offers_only_what_the_state_allows() {
     use Action::*;
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     let cases: [(&str, &[Action]); 6] = [
         (
             "10.64.0.70",
@@ -112,7 +109,7 @@ fn menu_offers_only_what_the_state_allows() {
 
 #[test]
 fn r_copies_a_lease_as_its_clients_reservation_after_a_question() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.33");
     assert!(a.update(ch('R')).is_empty(), "a question first");
     let Some(Modal::Confirm(c)) = top(&a) else {
@@ -148,7 +145,7 @@ fn r_copies_a_lease_as_its_clients_reservation_after_a_question() {
         ),
         ("10.64.0.15", "10.64.0.15 is reserved already"),
     ] {
-        let mut a = office_with(Rights::ALL);
+        let mut a = office_with(Role::Admin);
         cursor_to(&mut a, addr);
         assert!(a.update(ch('R')).is_empty());
         let (kind, text) = status(&a);
@@ -157,7 +154,7 @@ fn r_copies_a_lease_as_its_clients_reservation_after_a_question() {
         assert!(top(&a).is_none());
     }
     // A viewer has no such key.
-    let mut v = office_with(Rights::NONE);
+    let mut v = office_with(Role::Viewer);
     cursor_to(&mut v, "10.64.0.33");
     assert!(v.update(ch('R')).is_empty());
     assert!(top(&v).is_none());
@@ -165,7 +162,7 @@ fn r_copies_a_lease_as_its_clients_reservation_after_a_question() {
 
 #[test]
 fn reservation_is_never_offered_on_an_excluded_address() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.12");
     assert!(a.update(ch('s')).is_empty());
     assert!(top(&a).is_none(), "no form opens");
@@ -179,7 +176,7 @@ fn reservation_is_never_offered_on_an_excluded_address() {
 
 #[test]
 fn menu_runs_the_selected_action_and_its_letters() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     // From the IP popup: Enter opens the menu.
     a.update(key(KeyCode::Enter));
@@ -196,7 +193,7 @@ fn menu_runs_the_selected_action_and_its_letters() {
     );
     assert!(top(&a).is_none());
     // A letter runs its action from the menu too.
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     a.update(ch('a'));
     a.update(ch('c'));
@@ -207,7 +204,7 @@ fn menu_runs_the_selected_action_and_its_letters() {
 
 #[test]
 fn a_viewer_sees_no_write_action_and_write_keys_do_nothing() {
-    let mut a = office_with(Rights::NONE);
+    let mut a = office_with(Role::Viewer);
     cursor_to(&mut a, "10.64.0.70");
     a.update(ch('a'));
     assert_eq!(menu_items(&a), [Action::Ping, Action::History]);
@@ -234,7 +231,7 @@ fn a_viewer_sees_no_write_action_and_write_keys_do_nothing() {
 
 #[test]
 fn read_only_hides_writes_whatever_the_role() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     a.read_only = true;
     cursor_to(&mut a, "10.64.0.60");
     a.update(ch('a'));
@@ -267,7 +264,7 @@ fn an_operator_changes_addresses_but_not_exclusions() {
 
 #[test]
 fn claim_form_refuses_a_bad_mac_then_sends_it_normalised() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     a.update(ch('c'));
     let Some(Modal::Form(f)) = top(&a) else {
@@ -325,7 +322,7 @@ fn claim_form_refuses_a_bad_mac_then_sends_it_normalised() {
 
 #[test]
 fn success_reloads_the_scope_and_keeps_the_cursor() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     a.update(ch('c'));
     typed(&mut a, "aa:bb:cc:00:00:70");
@@ -360,7 +357,7 @@ fn success_reloads_the_scope_and_keeps_the_cursor() {
 
 #[test]
 fn hold_next_free_moves_the_cursor_to_the_held_address() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.20");
     let req = only(a.update(ch('n')));
     assert!(matches!(job(&req), Command::HoldFree { random: false, scope } if scope.id == 11));
@@ -395,7 +392,7 @@ fn hold_next_free_moves_the_cursor_to_the_held_address() {
 
 #[test]
 fn removals_ask_first_and_no_sends_nothing() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.60");
     assert!(a.update(ch('U')).is_empty());
     let Some(Modal::Confirm(c)) = top(&a) else {
@@ -418,7 +415,7 @@ fn removals_ask_first_and_no_sends_nothing() {
         }
     );
     // Unclaim and delete-reservation ask too.
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.61");
     assert!(a.update(ch('C')).is_empty());
     assert!(matches!(top(&a), Some(Modal::Confirm(_))));
@@ -428,7 +425,7 @@ fn removals_ask_first_and_no_sends_nothing() {
             ip: ip("10.64.0.61")
         }
     );
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.15");
     assert!(a.update(ch('S')).is_empty());
     assert_eq!(
@@ -441,7 +438,7 @@ fn removals_ask_first_and_no_sends_nothing() {
 
 #[test]
 fn the_servers_question_comes_back_as_a_confirmation_and_is_resent_confirmed() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.21");
     a.update(ch('s'));
     let Some(Modal::Form(f)) = top(&a) else {
@@ -500,7 +497,7 @@ fn the_servers_question_comes_back_as_a_confirmation_and_is_resent_confirmed() {
 
 #[test]
 fn a_refusal_keeps_the_form_open_with_the_reason() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     a.update(ch('s'));
     a.update(key(KeyCode::Tab));
@@ -529,7 +526,7 @@ fn a_refusal_keeps_the_form_open_with_the_reason() {
     assert_eq!(f.error.as_deref(), Some(why));
     assert_eq!(status(&a).0, StatusKind::Error);
     // Without a form the reason opens in a message.
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     let req = only(a.update(ch('H')));
     a.update(respond(
@@ -551,7 +548,7 @@ fn a_refusal_keeps_the_form_open_with_the_reason() {
 
 #[test]
 fn warnings_after_success_are_shown_in_full() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     let req = only(a.update(ch('H')));
     a.update(respond(
@@ -575,7 +572,7 @@ fn warnings_after_success_are_shown_in_full() {
 
 #[test]
 fn exclusion_form_checks_range_order_scope_and_reservations() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     a.update(ch('X'));
     a.update(ch('a'));
     let err = |a: &App, i: usize| match top(a) {
@@ -645,7 +642,7 @@ fn exclusion_form_checks_range_order_scope_and_reservations() {
 
 #[test]
 fn exclusions_are_changed_and_removed_from_the_panel() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     a.update(ch('X'));
     // Second exclusion: 10.64.0.120-10.64.0.129.
     a.update(ch('j'));
@@ -677,7 +674,7 @@ fn exclusions_are_changed_and_removed_from_the_panel() {
 
 #[test]
 fn dns_form_picks_zones_and_the_reverse_zone() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.21");
     a.update(ch('d'));
     let Some(Modal::Form(f)) = top(&a) else {
@@ -715,7 +712,7 @@ fn dns_form_picks_zones_and_the_reverse_zone() {
         }
     );
     // Delete asks after the form.
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.21");
     a.update(ch('D'));
     assert!(a.update(key(KeyCode::Enter)).is_empty());
@@ -723,7 +720,7 @@ fn dns_form_picks_zones_and_the_reverse_zone() {
     let req = only(a.update(ch('y')));
     assert!(matches!(job(&req), Command::DnsDelete { ptr: true, .. }));
     // No zone configured: said, no form.
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     a.dns = Default::default();
     assert!(a.update(ch('d')).is_empty());
     assert!(top(&a).is_none());
@@ -732,7 +729,7 @@ fn dns_form_picks_zones_and_the_reverse_zone() {
 
 #[test]
 fn ping_and_history_fill_their_popups() {
-    let mut a = office_with(Rights::NONE);
+    let mut a = office_with(Role::Viewer);
     cursor_to(&mut a, "10.64.0.21");
     let req = only(a.update(ch('p')));
     assert_eq!(
@@ -783,7 +780,7 @@ fn ping_and_history_fill_their_popups() {
 
 #[test]
 fn an_answer_for_a_closed_scope_still_reaches_the_status_line() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     let req = only(a.update(ch('H')));
     a.update(key(KeyCode::Esc));
@@ -816,7 +813,7 @@ fn history_rows() -> Vec<HistoryRow> {
 
 #[test]
 fn snapshot_action_menu() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.60");
     a.update(ch('a'));
     a.update(ch('j'));
@@ -825,7 +822,7 @@ fn snapshot_action_menu() {
 
 #[test]
 fn snapshot_claim_form_with_errors() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     a.update(ch('c'));
     typed(&mut a, "aa:bb:cc:dd:ee");
@@ -836,7 +833,7 @@ fn snapshot_claim_form_with_errors() {
 
 #[test]
 fn snapshot_reservation_form_on_a_leased_address() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.21");
     a.update(ch('s'));
     a.update(key(KeyCode::Tab));
@@ -849,7 +846,7 @@ fn snapshot_reservation_form_on_a_leased_address() {
 
 #[test]
 fn snapshot_exclusion_form() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     a.update(ch('X'));
     a.update(ch('a'));
     typed(&mut a, "10.64.0.55");
@@ -860,7 +857,7 @@ fn snapshot_exclusion_form() {
 
 #[test]
 fn snapshot_dns_form() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.21");
     a.update(ch('d'));
     insta::assert_snapshot!(render(&a, 80, 24).backend());
@@ -868,7 +865,7 @@ fn snapshot_dns_form() {
 
 #[test]
 fn snapshot_confirm_dialog() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.60");
     a.update(ch('U'));
     insta::assert_snapshot!(render(&a, 80, 24).backend());
@@ -876,7 +873,7 @@ fn snapshot_confirm_dialog() {
 
 #[test]
 fn snapshot_ping_result_and_privilege_message() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.21");
     let req = only(a.update(ch('p')));
     a.update(respond(
@@ -911,7 +908,7 @@ fn snapshot_ping_result_and_privilege_message() {
 
 #[test]
 fn snapshot_history_popup() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.60");
     let req = only(a.update(ch('y')));
     a.update(respond(
@@ -926,7 +923,7 @@ fn snapshot_history_popup() {
 
 #[test]
 fn snapshot_exclusions_panel() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     a.update(ch('X'));
     a.update(ch('j'));
     insta::assert_snapshot!(render(&a, 80, 24).backend());
@@ -934,7 +931,7 @@ fn snapshot_exclusions_panel() {
 
 #[test]
 fn snapshot_busy_status_and_error_message() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     let req = only(a.update(ch('H')));
     insta::assert_snapshot!("busy_status", render(&a, 80, 24).backend());
@@ -950,7 +947,7 @@ fn snapshot_busy_status_and_error_message() {
 #[test]
 fn tiny_terminals_draw_every_popup_without_panicking() {
     for (w, h) in [(40, 12), (50, 14), (80, 24)] {
-        let mut a = office_with(Rights::ALL);
+        let mut a = office_with(Role::Admin);
         a.update(Msg::Resize(w, h));
         cursor_to(&mut a, "10.64.0.21");
         for k in ['a', 's'] {
@@ -972,7 +969,7 @@ fn tiny_terminals_draw_every_popup_without_panicking() {
 
 #[test]
 fn refresh_in_a_scope_reloads_the_tree_and_the_definition() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.70");
     let req = only(a.update(ch('r')));
     assert!(matches!(req.kind, RequestKind::ReloadScope(c) if c.to_string() == "10.64.0.0/24"));
@@ -1030,7 +1027,7 @@ fn help_lists_the_write_keys_the_role_allows() {
 
 #[test]
 fn a_write_in_flight_shows_its_step_and_seconds() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.20");
     let req = only(a.update(ch('n')));
     let t0 = a.now;
@@ -1063,7 +1060,7 @@ fn a_write_in_flight_shows_its_step_and_seconds() {
 
 #[test]
 fn q_while_a_change_is_written_asks_first() {
-    let mut a = office_with(Rights::ALL);
+    let mut a = office_with(Role::Admin);
     cursor_to(&mut a, "10.64.0.20");
     let req = only(a.update(ch('n')));
     a.update(Msg::Progress(req.id, "config-set on kea-dc".into()));
@@ -1079,7 +1076,7 @@ fn q_while_a_change_is_written_asks_first() {
     a.update(ch('q'));
     assert!(a.quit);
     // With nothing being written, q quits at once.
-    let mut b = office_with(Rights::ALL);
+    let mut b = office_with(Role::Admin);
     b.update(ch('q'));
     assert!(b.quit);
 }

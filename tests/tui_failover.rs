@@ -8,7 +8,7 @@ use crossterm::event::KeyCode;
 use ddish::model::failover::HaMode;
 use ddish::ops::failover::{FailoverInfo, FailoverOutcome, FailoverPlan};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind};
-use ddish::tui::keymap::Rights;
+use ddish::tui::keymap::Role;
 use ddish::tui::screen::JobResult;
 use tui_support::*;
 
@@ -57,7 +57,7 @@ fn f1() -> Msg {
 }
 
 /// kea-hq's tab loaded, with the given rights on it.
-fn hq(rights: Rights) -> App {
+fn hq(rights: Role) -> App {
     let mut a = app_with_tree(80, 24);
     a.rights.insert("kea-hq".into(), rights);
     a
@@ -171,7 +171,7 @@ fn m_on_the_servers_tab_says_to_open_a_server() {
 
 #[test]
 fn viewers_see_the_list_but_no_change_keys() {
-    let mut a = hq(Rights::NONE);
+    let mut a = hq(Role::Viewer);
     open(&mut a, vec![rel("hq-dc", "kea-dc")]);
     let t = text(&a);
     assert!(t.contains("hq-dc"), "{t}");
@@ -189,7 +189,7 @@ fn viewers_see_the_list_but_no_change_keys() {
 
 #[test]
 fn read_only_refuses_changes_with_the_reason() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     a.read_only = true;
     open(&mut a, vec![]);
     a.update(ch('a'));
@@ -200,7 +200,7 @@ fn read_only_refuses_changes_with_the_reason() {
 
 #[test]
 fn list_shows_states_and_follows_refreshes() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![partner_down(), syncing()]);
     insta::assert_snapshot!("manage_list_partner_down", render(&a, 80, 24).backend());
 
@@ -246,7 +246,7 @@ fn list_shows_states_and_follows_refreshes() {
 
 #[test]
 fn export_has_one_row_per_relationship() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![partner_down(), syncing()]);
     let reqs = a.update(ch('e'));
     let req = only(reqs);
@@ -263,7 +263,7 @@ fn export_has_one_row_per_relationship() {
 
 #[test]
 fn add_failover_wizard_by_keys() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![]);
     assert!(text(&a).contains("kea-hq has no failover: press a to add one"));
 
@@ -471,7 +471,7 @@ fn add_failover_wizard_by_keys() {
 
 #[test]
 fn a_plan_that_finds_a_problem_blocks_create() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![]);
     a.update(ch('a'));
     a.update(key(KeyCode::Enter));
@@ -498,7 +498,7 @@ fn a_plan_that_finds_a_problem_blocks_create() {
 
 #[test]
 fn drift_between_the_peers_is_shown() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     let mut r = rel("hq-dc", "kea-dc");
     r.drift = vec![
         "subnet 1 (10.64.0.0/24): reservation 10.64.0.9 only on kea-hq".into(),
@@ -514,7 +514,7 @@ fn drift_between_the_peers_is_shown() {
 
 #[test]
 fn unmanaged_modes_are_shown_but_not_edited() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     let mut r = rel("hq-backup", "kea-dc");
     r.mode = None;
     r.mode_text = "passive-backup".into();
@@ -531,7 +531,7 @@ fn unmanaged_modes_are_shown_but_not_edited() {
 
 #[test]
 fn wizard_esc_on_step_one_leaves_it_and_q_is_typed_not_quit() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![]);
     a.update(ch('a'));
     a.update(key(KeyCode::Enter));
@@ -556,7 +556,7 @@ fn wizard_esc_on_step_one_leaves_it_and_q_is_typed_not_quit() {
 
 #[test]
 fn delete_asks_who_keeps_each_scope_then_confirms() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![rel("hq-dc", "kea-dc")]);
     a.update(ch('d'));
     // The campus /16 stays on both, pools split.
@@ -584,7 +584,7 @@ fn delete_asks_who_keeps_each_scope_then_confirms() {
 
 #[test]
 fn maintenance_start_and_cancel_are_confirmed() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![rel("hq-dc", "kea-dc")]);
     a.update(ch('m'));
     assert!(text(&a).contains("Start maintenance"), "{}", text(&a));
@@ -617,7 +617,7 @@ fn maintenance_start_and_cancel_are_confirmed() {
 
 #[test]
 fn edit_checks_as_typed_and_sends_only_the_change() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![rel("hq-dc", "kea-dc")]);
     a.update(ch('c'));
     // Nothing changed: Enter says so.
@@ -647,7 +647,7 @@ fn edit_checks_as_typed_and_sends_only_the_change() {
 
 #[test]
 fn add_scope_offers_only_scopes_not_in_the_failover() {
-    let mut a = hq(Rights::ALL);
+    let mut a = hq(Role::Admin);
     open(&mut a, vec![rel("hq-dc", "kea-dc")]);
     a.update(ch('s'));
     let t = text(&a);

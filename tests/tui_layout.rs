@@ -13,7 +13,7 @@ use ddish::model::{NetworkClaim, ScopeStatus};
 use ddish::ops::bulk::{BulkOp, ServerOutcome, ServerPreview, Target as BulkTarget};
 use ddish::tui::actions::{BulkKind, Command, Done, Fail, Modal, ScopesOp, Step};
 use ddish::tui::app::{App, BulkResult, Payload, Request, RequestKind, StatusKind, Target};
-use ddish::tui::keymap::Rights;
+use ddish::tui::keymap::Role;
 use ddish::tui::views::View;
 use tui_support::*;
 
@@ -138,7 +138,7 @@ fn with_scope(cidr: &str) -> ddish::ops::ServerData {
 fn tree() -> App {
     let mut a = app_with_tree(80, 24);
     for s in ["kea-hq", "kea-dc", "kea-lab"] {
-        a.rights.insert(s.into(), Rights::ALL);
+        a.rights.insert(s.into(), Role::Admin);
     }
     a
 }
@@ -310,17 +310,14 @@ fn a_refusal_keeps_the_form_open_with_the_servers_words() {
 #[test]
 fn a_viewer_or_operator_gets_no_layout_keys() {
     let mut a = tree();
-    a.rights.insert("kea-hq".into(), Rights::NONE);
+    a.rights.insert("kea-hq".into(), Role::Viewer);
     goto(&mut a, "10.64.0.0/16");
     for c in ['n', 'a', ' ', 'B', 'c'] {
         assert!(a.update(ch(c)).is_empty());
         assert!(a.layer.is_empty(), "{c} opened something");
     }
     assert!(a.marks.is_empty());
-    let op = Rights {
-        operator: true,
-        admin: false,
-    };
+    let op = Role::Operator;
     a.rights.insert("kea-hq".into(), op);
     a.update(ch('n'));
     assert!(a.layer.is_empty());
@@ -715,7 +712,7 @@ fn bulk_find_and_replace_goes_form_preview_confirm_outcome_and_one_failure_shows
 #[test]
 fn bulk_on_marked_servers_offers_server_level_changes_and_lists_classes() {
     let mut a = app_with_fleet(80, 24);
-    a.rights.insert("kea-hq".into(), Rights::ALL);
+    a.rights.insert("kea-hq".into(), Role::Admin);
     a.update(ch(' '));
     a.update(ch('B'));
     let offered: Vec<Step> = BulkKind::offered(true)
@@ -759,7 +756,7 @@ fn bulk_on_marked_servers_offers_server_level_changes_and_lists_classes() {
 #[test]
 fn claims_outside_every_scope_from_the_network_view() {
     let mut a = tree();
-    a.rights.insert("kea-hq".into(), Rights::ALL);
+    a.rights.insert("kea-hq".into(), Role::Admin);
     goto(&mut a, "10.64.0.0/16");
     a.update(key(KeyCode::Enter));
     assert!(matches!(
@@ -1128,13 +1125,7 @@ fn deactivate_marked_scopes_on_two_servers_previews_then_sends_one_job_per_serve
 fn delete_marked_scopes_needs_admin_everywhere_and_clears_the_marks_of_what_went() {
     let mut a = marked_on_two_servers();
     // Operator only on kea-hq (the kea-dc tab is open): refused with the reason, nothing sent.
-    a.rights.insert(
-        "kea-hq".into(),
-        Rights {
-            operator: true,
-            admin: false,
-        },
-    );
+    a.rights.insert("kea-hq".into(), Role::Operator);
     a.update(ch('B'));
     assert!(pick(&mut a, Step::Scopes(ScopesOp::Delete)).is_empty());
     match a.layer.last() {
@@ -1148,7 +1139,7 @@ fn delete_marked_scopes_needs_admin_everywhere_and_clears_the_marks_of_what_went
         other => panic!("refusal expected, got {other:?}"),
     }
     a.update(key(KeyCode::Esc));
-    a.rights.insert("kea-hq".into(), Rights::ALL);
+    a.rights.insert("kea-hq".into(), Role::Admin);
 
     a.update(ch('B'));
     let req = only(pick(&mut a, Step::Scopes(ScopesOp::Delete)));

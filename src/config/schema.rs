@@ -15,13 +15,34 @@ pub enum ApiStyle {
     Direct,
 }
 
-/// What a user may do on a server (issue 3 uses it; parsed now so configs stay stable).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// What a user may do on a server, and what an action needs: the one permission type of
+/// ddish (the config's `role`, the console's keys, the operations' checks). Ordered: each
+/// role may do what the ones before it may.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum Role {
+    /// Reading, navigating, ping, history.
     Viewer,
+    /// Address actions: hold, claim, reserve, DNS.
     #[default]
     Operator,
+    /// Scope and configuration changes.
     Admin,
+}
+
+impl Role {
+    /// Whether this role may do what `need` needs.
+    pub fn allows(self, need: Role) -> bool {
+        self >= need
+    }
+
+    /// As the config file spells it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
 }
 
 /// Where a password or secret comes from. The value itself is read only when needed and

@@ -17,8 +17,9 @@ mod write_lock;
 pub use write_lock::{describe_unfinished, dismiss_unfinished, unfinished_writes, SinceIntent};
 pub mod zones;
 
+pub use crate::config::Role;
 pub use actions::{
-    validate_client_id, validate_hostname, validate_mac, ActionOutcome, ClaimRequest, Ident, Need,
+    validate_client_id, validate_hostname, validate_mac, ActionOutcome, ClaimRequest, Ident,
     ReservationRequest, ReservationType,
 };
 pub use baseline::{acting_on, Baseline};

@@ -9,11 +9,12 @@ use crate::model::lease::hex_colon;
 use crate::model::{IpState, LeaseMark};
 
 use super::actions::{
-    opt_hostname, state_word, validate_client_id, validate_mac, ActionOutcome, Ident, Need,
+    opt_hostname, state_word, validate_client_id, validate_mac, ActionOutcome, Ident,
     ReservationRequest, ReservationType,
 };
 use super::now;
 use super::session::{OpError, Session};
+use crate::config::Role;
 
 impl Session {
     /// Creates or replaces the reservation at `ip`.
@@ -24,7 +25,7 @@ impl Session {
         r: &ReservationRequest,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Operator, "reserve").await?;
+        let _lock = self.writing(server, Role::Operator, "reserve").await?;
         let ident = match &r.ident {
             Ident::Mac(m) => Ident::Mac(validate_mac(m).map_err(OpError::Refused)?),
             Ident::ClientId(c) => Ident::ClientId(validate_client_id(c).map_err(OpError::Refused)?),
@@ -221,7 +222,7 @@ impl Session {
 
     /// Deletes the reservation at `ip`.
     pub async fn unreserve(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Operator, "unreserve").await?;
+        let _lock = self.writing(server, Role::Operator, "unreserve").await?;
         let scope = self.scope_of(server, ip).await?;
         let Some(existing) = scope.reservation_at(ip).cloned() else {
             return Err(OpError::Refused(format!(

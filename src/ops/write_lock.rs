@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::audit::{self, WriteLock};
 
-use super::actions::Need;
 use super::session::{OpError, Session};
+use crate::config::Role;
 
 /// How long a write waits for another ddish's write on the same server: a config-set on
 /// a big server takes ~30 s (KEA_FACTS §11), an HA pair's write twice that.
@@ -22,7 +22,7 @@ impl Session {
     pub(crate) async fn writing(
         &self,
         server: &str,
-        need: Need,
+        need: Role,
         what: &str,
     ) -> Result<WriteLock, OpError> {
         self.writing_as(server, need, what, true).await
@@ -34,7 +34,7 @@ impl Session {
     pub(crate) async fn writing_leases(
         &self,
         server: &str,
-        need: Need,
+        need: Role,
         what: &str,
     ) -> Result<WriteLock, OpError> {
         self.writing_as(server, need, what, false).await
@@ -43,7 +43,7 @@ impl Session {
     async fn writing_as(
         &self,
         server: &str,
-        need: Need,
+        need: Role,
         what: &str,
         config: bool,
     ) -> Result<WriteLock, OpError> {

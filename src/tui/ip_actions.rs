@@ -12,7 +12,7 @@ use crate::ops::Command;
 use super::actions::{Confirm, Menu, Modal};
 use super::checks;
 use super::form::Form;
-use super::keymap::{self, Action, Context, Rights};
+use super::keymap::{self, Action, Context, Role};
 
 /// What an action key on one address leads to.
 #[derive(Debug)]
@@ -28,13 +28,7 @@ pub enum IpStep {
 }
 
 /// What action `a` on the address under the cursor (`ip` in `v`) leads to.
-pub fn step(
-    a: Action,
-    v: &Arc<ScopeView>,
-    ip: Ipv4Addr,
-    rights: Rights,
-    dns: &DnsConfig,
-) -> IpStep {
+pub fn step(a: Action, v: &Arc<ScopeView>, ip: Ipv4Addr, rights: Role, dns: &DnsConfig) -> IpStep {
     let d = v.detail(ip);
     if let Some(why) = why_not(a, &d) {
         return IpStep::Refuse(why);
@@ -211,7 +205,7 @@ pub fn why_not(a: Action, d: &IpDetail) -> Option<String> {
 }
 
 /// The actions offered for this address: valid for its state and allowed by the rights.
-pub fn offered(d: &IpDetail, rights: Rights) -> Vec<Action> {
+pub fn offered(d: &IpDetail, rights: Role) -> Vec<Action> {
     menu_actions()
         .filter(|a| keymap::binding(Context::IpActions, *a).is_some_and(|b| rights.allows(b.need)))
         .filter(|a| why_not(*a, d).is_none())

@@ -2,6 +2,7 @@
 //! are all built from `KEYMAP`, so they cannot disagree. Each binding says which write
 //! level it needs (hidden and inert without it) and whether it removes something (asks
 //! for confirmation first).
+pub use crate::config::Role;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// What a key does; the view that has focus decides the details.
@@ -179,64 +180,20 @@ pub struct Binding {
     pub hint: &'static str,
     pub help: &'static str,
     /// The write level it needs on the server: hidden and inert below it.
-    pub need: Level,
+    pub need: Role,
     /// Removes something (a hold, a claim, a reservation, a record, an exclusion): asks
     /// for confirmation first.
     pub destructive: bool,
 }
 
-/// What a binding needs of the user's rights on the server in view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    /// Reading, navigating, ping, history.
-    Read,
-    /// IP actions: hold, claim, reserve, DNS.
-    Operator,
-    /// Scope changes: exclusions.
-    Admin,
-}
-
-/// Which write levels the user has on one server (its role, and `--read-only`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Rights {
-    pub operator: bool,
-    pub admin: bool,
-}
-
-impl Rights {
-    pub const ALL: Rights = Rights {
-        operator: true,
-        admin: true,
-    };
-    pub const NONE: Rights = Rights {
-        operator: false,
-        admin: false,
-    };
-
-    pub fn allows(self, l: Level) -> bool {
-        match l {
-            Level::Read => true,
-            Level::Operator => self.operator,
-            Level::Admin => self.admin,
-        }
-    }
-
-    pub fn union(self, o: Rights) -> Rights {
-        Rights {
-            operator: self.operator || o.operator,
-            admin: self.admin || o.admin,
-        }
-    }
-}
-
 impl Binding {
     const fn op(mut self) -> Binding {
-        self.need = Level::Operator;
+        self.need = Role::Operator;
         self
     }
 
     const fn admin(mut self) -> Binding {
-        self.need = Level::Admin;
+        self.need = Role::Admin;
         self
     }
 
@@ -245,7 +202,7 @@ impl Binding {
         self
     }
 
-    fn shown(&self, r: Rights) -> bool {
+    fn shown(&self, r: Role) -> bool {
         r.allows(self.need)
     }
 }
@@ -265,7 +222,7 @@ const fn b(
         action,
         hint,
         help,
-        need: Level::Read,
+        need: Role::Viewer,
         destructive: false,
     }
 }
@@ -413,7 +370,7 @@ fn key_matches(bind: &Binding, key: &KeyEvent) -> bool {
 
 /// The action for a key in the focused contexts (tried in order). A binding the user's
 /// rights don't allow does not fire.
-pub fn lookup(contexts: &[Context], key: &KeyEvent, rights: Rights) -> Option<Action> {
+pub fn lookup(contexts: &[Context], key: &KeyEvent, rights: Role) -> Option<Action> {
     for ctx in contexts {
         for bind in KEYMAP.iter().filter(|b| b.ctx == *ctx) {
             if key_matches(bind, key) {
@@ -434,7 +391,7 @@ pub fn lookup(contexts: &[Context], key: &KeyEvent, rights: Rights) -> Option<Ac
 
 /// Footer hints for the focused contexts: `(keys, hint)`, first context first, each
 /// action once.
-pub fn hints(contexts: &[Context], rights: Rights) -> Vec<(&'static str, &'static str)> {
+pub fn hints(contexts: &[Context], rights: Role) -> Vec<(&'static str, &'static str)> {
     let mut out: Vec<(&str, &str)> = Vec::new();
     let mut seen: Vec<Action> = Vec::new();
     for ctx in contexts {
@@ -454,7 +411,7 @@ pub fn hints(contexts: &[Context], rights: Rights) -> Vec<(&'static str, &'stati
 
 /// Help sections: `(title, [(keys, text)])`, every context in `HELP_ORDER` with a binding
 /// the rights allow.
-pub fn help_sections(rights: Rights) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+pub fn help_sections(rights: Role) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
     Context::HELP_ORDER
         .iter()
         .map(|ctx| {
@@ -475,7 +432,7 @@ pub fn binding(ctx: Context, a: Action) -> Option<&'static Binding> {
 }
 
 /// Lines of the help text: per section a title, its rows and a blank line.
-pub fn help_line_count(rights: Rights) -> usize {
+pub fn help_line_count(rights: Role) -> usize {
     help_sections(rights)
         .iter()
         .map(|(_, rows)| rows.len() + 2)
@@ -522,7 +479,7 @@ mod tests {
     #[test]
     fn focused_context_wins_over_lists_and_global() {
         let ctx = [Context::Tree, Context::Lists, Context::Global];
-        let l = |k: &KeyEvent| lookup(&ctx, k, Rights::ALL);
+        let l = |k: &KeyEvent| lookup(&ctx, k, Role::Admin);
         assert_eq!(l(&key(KeyCode::Char('l'))), Some(Action::Right));
         assert_eq!(l(&key(KeyCode::Char('j'))), Some(Action::Down));
         assert_eq!(l(&key(KeyCode::Char('q'))), Some(Action::Quit));
@@ -551,11 +508,11 @@ mod tests {
     fn hints_and_help_come_from_the_table() {
         let h = hints(
             &[Context::Scope, Context::Lists, Context::Global],
-            Rights::ALL,
+            Role::Admin,
         );
         assert!(h.contains(&("v", "grid/list")));
         assert!(h.contains(&("q", "quit")));
-        let help = help_sections(Rights::ALL);
+        let help = help_sections(Role::Admin);
         let total: usize = help.iter().map(|(_, r)| r.len()).sum();
         assert_eq!(total, KEYMAP.len());
         assert!(help
@@ -570,24 +527,21 @@ mod tests {
     fn write_keys_need_rights_and_removals_are_marked() {
         let ctx = [Context::Scope, Context::IpActions, Context::Lists];
         let hold = key(KeyCode::Char('H'));
-        assert_eq!(lookup(&ctx, &hold, Rights::ALL), Some(Action::Hold));
-        assert_eq!(lookup(&ctx, &hold, Rights::NONE), None);
+        assert_eq!(lookup(&ctx, &hold, Role::Admin), Some(Action::Hold));
+        assert_eq!(lookup(&ctx, &hold, Role::Viewer), None);
         // Ping and history need no write right.
         assert_eq!(
-            lookup(&ctx, &key(KeyCode::Char('p')), Rights::NONE),
+            lookup(&ctx, &key(KeyCode::Char('p')), Role::Viewer),
             Some(Action::Ping)
         );
-        let op = Rights {
-            operator: true,
-            admin: false,
-        };
+        let op = Role::Operator;
         let ex = [Context::Exclusions];
         assert_eq!(lookup(&ex, &key(KeyCode::Char('a')), op), None);
         assert_eq!(
-            lookup(&ex, &key(KeyCode::Char('a')), Rights::ALL),
+            lookup(&ex, &key(KeyCode::Char('a')), Role::Admin),
             Some(Action::Add)
         );
-        let viewer_help = help_sections(Rights::NONE);
+        let viewer_help = help_sections(Role::Viewer);
         assert!(viewer_help
             .iter()
             .all(|(_, rows)| rows.iter().all(|(k, _)| k != "H" && k != "c")));
@@ -598,7 +552,7 @@ mod tests {
             Action::DnsDelete,
         ] {
             let b = binding(Context::IpActions, a).unwrap();
-            assert!(b.destructive && b.need == Level::Operator, "{a:?}");
+            assert!(b.destructive && b.need == Role::Operator, "{a:?}");
         }
         assert!(
             binding(Context::Exclusions, Action::Delete)

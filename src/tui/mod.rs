@@ -31,8 +31,7 @@ use crate::config::Config;
 use crate::ops::{self, Session};
 
 use app::{App, Msg};
-use keymap::Rights;
-use ops::Need;
+use keymap::Role;
 
 /// How long one worker request may take in all: an operation makes a few Kea calls, each
 /// already bounded by `request_timeout`.
@@ -56,10 +55,10 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
     // The keys shown are exactly what the session will allow.
     for s in &session.config().servers {
         let may = |n| session.may(&s.name, n).is_ok();
-        let r = Rights {
-            operator: may(Need::Operator),
-            admin: may(Need::Admin),
-        };
+        let r = [Role::Admin, Role::Operator]
+            .into_iter()
+            .find(|r| may(*r))
+            .unwrap_or(Role::Viewer);
         app.rights.insert(s.name.clone(), r);
     }
     let (out_tx, mut out_rx) = mpsc::unbounded_channel();

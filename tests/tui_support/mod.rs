@@ -369,7 +369,7 @@ pub fn dns_config() -> ddish::config::DnsConfig {
 }
 
 /// The office scope open on kea-hq with the given rights and the DNS zones.
-pub fn office_with(rights: ddish::tui::keymap::Rights) -> App {
+pub fn office_with(rights: ddish::tui::keymap::Role) -> App {
     let mut a = app_with_tree(80, 24);
     a.rights.insert("kea-hq".into(), rights);
     a.dns = dns_config();

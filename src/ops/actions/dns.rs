@@ -27,7 +27,7 @@ impl Session {
         server: &str,
         req: &crate::dns::RecordRequest,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        self.may(server, Role::Operator)?;
         let ip = match req.ip {
             IpAddr::V4(v) => Some(v),
             IpAddr::V6(_) => None,
@@ -58,7 +58,7 @@ impl Session {
         ip: Ipv4Addr,
         ptr: bool,
     ) -> Result<ActionOutcome, OpError> {
-        self.may(server, Need::Operator)?;
+        self.may(server, Role::Operator)?;
         let out = crate::dns::delete_records(
             &self.config().dns,
             zone,

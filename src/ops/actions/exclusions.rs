@@ -35,7 +35,7 @@ impl Session {
         end: Ipv4Addr,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "exclude").await?;
+        let _lock = self.writing(server, Role::Admin, "exclude").await?;
         let r = Self::exclusion_range(scope, start, end)?;
         if let Some(res) = scope
             .reservations
@@ -116,7 +116,7 @@ impl Session {
         start: Ipv4Addr,
         end: Ipv4Addr,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "unexclude").await?;
+        let _lock = self.writing(server, Role::Admin, "unexclude").await?;
         let r = Self::exclusion_range(scope, start, end)?;
         let excluded = scope.exclusions();
         if excluded

@@ -62,7 +62,7 @@ impl Session {
         random: bool,
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self
-            .writing_leases(server, Need::Operator, "hold next free")
+            .writing_leases(server, Role::Operator, "hold next free")
             .await?;
         Self::check_active(scope)?;
         let peers = self.peers(server).await?;
@@ -154,7 +154,7 @@ impl Session {
 
     /// Holds one chosen address, if it is free on every peer.
     pub async fn hold_ip(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing_leases(server, Need::Operator, "hold").await?;
+        let _lock = self.writing_leases(server, Role::Operator, "hold").await?;
         let scope = match self.scope_of(server, ip).await {
             Err(OpError::NotFound(_)) => {
                 return Err(self.outside_scopes(server, ip, "a hold").await)
@@ -325,7 +325,7 @@ impl Session {
     /// Ends a hold: the address is Available again.
     pub async fn release(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
         let _lock = self
-            .writing_leases(server, Need::Operator, "release")
+            .writing_leases(server, Role::Operator, "release")
             .await?;
         let (scope, peers, view) = self
             .lease_in_state(
@@ -351,7 +351,7 @@ impl Session {
         ip: Ipv4Addr,
         c: &ClaimRequest,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Operator, "claim").await?;
+        let _lock = self.writing(server, Role::Operator, "claim").await?;
         let mac = validate_mac(&c.mac).map_err(OpError::Refused)?;
         let hostname = opt_hostname(&c.hostname)?;
         let scope = match self.scope_of(server, ip).await {
@@ -531,7 +531,7 @@ impl Session {
 
     /// Returns a claimed address to DHCP.
     pub async fn unclaim(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Operator, "unclaim").await?;
+        let _lock = self.writing(server, Role::Operator, "unclaim").await?;
         if let Err(OpError::NotFound(_)) = self.scope_of(server, ip).await {
             return self.unclaim_in_network(server, ip).await;
         }

@@ -24,13 +24,6 @@ mod leases;
 /// DHCP client may take the one it picked between the look and the write).
 pub(super) const MAX_HOLD_TRIES: usize = 16;
 
-/// The level an action needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Need {
-    Operator,
-    Admin,
-}
-
 #[derive(Clone, Debug)]
 pub struct ActionOutcome {
     pub server: String,
@@ -192,39 +185,24 @@ impl Session {
     }
 
     /// Whether the user may act at `need` level on `server`.
-    pub fn may(&self, server: &str, need: Need) -> Result<(), OpError> {
+    pub fn may(&self, server: &str, need: Role) -> Result<(), OpError> {
         if self.read_only() {
             return Err(OpError::Forbidden(
                 "ddish runs with --read-only: no changes are made".into(),
             ));
         }
         let role = self.role(server);
-        let ok = match (role, need) {
-            (Role::Viewer, _) => false,
-            (Role::Operator, Need::Operator) => true,
-            (Role::Operator, Need::Admin) => false,
-            (Role::Admin, _) => true,
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(OpError::Forbidden(format!(
-                "your role on {server} is {} (config `role`): {} needs {}",
-                match role {
-                    Role::Viewer => "viewer",
-                    Role::Operator => "operator",
-                    Role::Admin => "admin",
-                },
-                match need {
-                    Need::Operator => "this change",
-                    Need::Admin => "a scope change",
-                },
-                match need {
-                    Need::Operator => "role = \"operator\" or \"admin\"",
-                    Need::Admin => "role = \"admin\"",
-                }
-            )))
+        if role.allows(need) {
+            return Ok(());
         }
+        let (what, roles) = match need {
+            Role::Admin => ("a scope change", "role = \"admin\""),
+            _ => ("this change", "role = \"operator\" or \"admin\""),
+        };
+        Err(OpError::Forbidden(format!(
+            "your role on {server} is {} (config `role`): {what} needs {roles}",
+            role.word()
+        )))
     }
 
     /// The scope of `server` that contains `ip`. One config-get: an action needs neither

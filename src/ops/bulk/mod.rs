@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 use crate::audit::Entry;
 use crate::model::options;
 
-use super::actions::Need;
 use super::session::{OpError, Session};
+use crate::config::Role;
 
 /// One server's write: its marked scopes (None: server level) and its HA peers.
 type Job = (
@@ -539,7 +539,7 @@ impl Session {
         let groups = change.groups();
         // HA peers of each marked server, to write a pair once.
         let peer_lists = join_all(groups.iter().map(|(s, _)| async move {
-            self.may(s, Need::Admin)?;
+            self.may(s, Role::Admin)?;
             self.peers(s).await
         }))
         .await;

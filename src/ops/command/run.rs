@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 use crate::dns::RecordRequest;
 use crate::model::{NetworkKind, Range, RangeSet, ScopeDef};
 use crate::ops::bulk::ServerPreview;
-use crate::ops::{ActionOutcome, Need, OpError, Session};
+use crate::ops::{ActionOutcome, OpError, Role, Session};
 
 use super::{Command, Outcome, ScopesOp};
 
@@ -207,7 +207,7 @@ impl Session {
             error: None,
             warnings: Vec::new(),
         };
-        if let Err(e) = self.may(&server, Need::Admin) {
+        if let Err(e) = self.may(&server, Role::Admin) {
             p.error = Some(e.to_string());
             return p;
         }

@@ -14,12 +14,13 @@ use crate::kea::marks::unlist_scope;
 use crate::kea::KeaClient;
 use crate::model::failover::{FailoverSpec, Field, HaMode, PartnerRef};
 
-use super::super::actions::{subnet_mut, Need};
+use super::super::actions::subnet_mut;
 use super::super::session::{OpError, Session};
 use super::create::create;
 use super::side::{conclude, journal, load_rel, norm_url, subnet_by_cidr, Rel, Side};
 use super::steps::*;
 use super::{FailoverEdit, FailoverInfo, FailoverOutcome, Keep, HA_WAIT};
+use crate::config::Role;
 
 // ---------------------------------------------------------------- edit
 
@@ -141,7 +142,7 @@ pub async fn edit(
     if e.is_empty() {
         return Err(refused("nothing to change"));
     }
-    let rel = load_rel(session, server, name, Need::Admin).await?;
+    let rel = load_rel(session, server, name, Role::Admin).await?;
     let info = info_of(&rel);
     let password = rel.ha.partner().and_then(|p| p.basic_auth_password.clone());
     let spec = merged_spec(&info, e, password).map_err(|errs| {
@@ -295,7 +296,7 @@ pub async fn delete(
     name: &str,
     keep: &Keep,
 ) -> Result<FailoverOutcome, OpError> {
-    let rel = load_rel(session, server, name, Need::Admin).await?;
+    let rel = load_rel(session, server, name, Role::Admin).await?;
     let scopes = cidrs(&rel.scopes);
     for c in keep.on_this.iter().chain(&keep.on_partner) {
         if !scopes.contains(c) {
@@ -426,7 +427,7 @@ pub async fn add_scope(
     name: &str,
     scope: Ipv4Net,
 ) -> Result<FailoverOutcome, OpError> {
-    let rel = load_rel(session, server, name, Need::Admin).await?;
+    let rel = load_rel(session, server, name, Role::Admin).await?;
     if rel.scopes.iter().any(|(_, c)| *c == scope) {
         return Err(refused(format!("{scope} is already in failover {name}")));
     }
@@ -527,7 +528,7 @@ async fn maintenance(
     name: &str,
     start: bool,
 ) -> Result<FailoverOutcome, OpError> {
-    let rel = load_rel(session, server, name, Need::Admin).await?;
+    let rel = load_rel(session, server, name, Role::Admin).await?;
     let command = if start {
         "ha-maintenance-start"
     } else {

@@ -9,7 +9,7 @@ use crate::kea::ha_setup::{
 };
 use crate::model::failover::{peer_name, FailoverSpec, HaMode, PartnerRef};
 
-use super::super::actions::{subnet_mut, Need};
+use super::super::actions::subnet_mut;
 use super::super::session::{OpError, Session};
 use super::side::{
     conclude, configured_at, configured_side, journal, norm_url, rel_name, subnet_by_cidr,
@@ -17,6 +17,7 @@ use super::side::{
 };
 use super::steps::*;
 use super::{FailoverOutcome, FailoverPlan};
+use crate::config::Role;
 
 /// Everything create needs, worked out and checked without writing.
 struct CreateCtx {
@@ -54,11 +55,11 @@ async fn resolve_partner(session: &Session, spec: &FailoverSpec) -> Result<Side,
 
 async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<CreateCtx, OpError> {
     check_spec(spec)?;
-    session.may(&spec.server, Need::Admin)?;
+    session.may(&spec.server, Role::Admin)?;
     let mut this = configured_side(session, &spec.server)?;
     let partner = resolve_partner(session, spec).await?;
     if partner.configured {
-        session.may(&partner.server, Need::Admin)?;
+        session.may(&partner.server, Role::Admin)?;
     }
     if norm_url(&this.url) == norm_url(&partner.url) || partner.server == this.server {
         return Err(refused(format!(

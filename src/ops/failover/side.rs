@@ -13,7 +13,6 @@ use crate::kea::subnet_json::{all_subnets, subnet_cidr};
 use crate::kea::{KeaClient, WriteError, WriteOutcome};
 use crate::model::failover::{peer_name, url_host_port};
 
-use super::super::actions::Need;
 use super::super::session::{OpError, Session};
 
 /// One server of the pair.
@@ -197,7 +196,7 @@ pub(super) async fn load_rel(
     session: &Session,
     server: &str,
     name: &str,
-    need: Need,
+    need: Role,
 ) -> Result<Rel, OpError> {
     session.may(server, need)?;
     let mut this = configured_side(session, server)?;

@@ -3,10 +3,11 @@
 use ipnet::Ipv4Net;
 use serde_json::json;
 
+use crate::config::Role;
 use crate::kea::marks::*;
 use crate::kea::subnet_json::*;
 use crate::model::NetworkKind;
-use crate::ops::actions::{ActionOutcome, Need};
+use crate::ops::actions::ActionOutcome;
 use crate::ops::session::{OpError, Session};
 
 use super::rules::*;
@@ -25,7 +26,7 @@ impl Session {
         title: Option<String>,
         description: Option<String>,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "network create").await?;
+        let _lock = self.writing(server, Role::Admin, "network create").await?;
         let (raw, nets) = self.layout_base(server).await?;
         check_network_place(&nets, cidr, kind).map_err(refused)?;
         let inside: Vec<Ipv4Net> = all_subnets(&raw)
@@ -93,7 +94,7 @@ impl Session {
         title: Option<String>,
         description: Option<String>,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "network edit").await?;
+        let _lock = self.writing(server, Role::Admin, "network edit").await?;
         let (_, nets) = self.layout_base(server).await?;
         network_of(&nets, &cidr)?;
         let peers = self.peers(server).await?;
@@ -132,7 +133,7 @@ impl Session {
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self
-            .writing(server, Need::Admin, "network to container")
+            .writing(server, Role::Admin, "network to container")
             .await?;
         let (raw, nets) = self.layout_base(server).await?;
         let n = network_of(&nets, &cidr)?;
@@ -175,7 +176,7 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "network delete").await?;
+        let _lock = self.writing(server, Role::Admin, "network delete").await?;
         let (raw, nets) = self.layout_base(server).await?;
         let n = network_of(&nets, &cidr)?;
         match n.kind {

@@ -5,10 +5,11 @@ use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
 use crate::audit::Entry;
+use crate::config::Role;
 use crate::kea::marks::*;
 use crate::kea::subnet_json::*;
 use crate::model::{NetworkKind, Range};
-use crate::ops::actions::{ActionOutcome, Need};
+use crate::ops::actions::ActionOutcome;
 use crate::ops::session::{OpError, Session};
 
 use super::rules::*;
@@ -53,7 +54,7 @@ impl Session {
         cidr: Ipv4Net,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "scope delete").await?;
+        let _lock = self.writing(server, Role::Admin, "scope delete").await?;
         let h = self.scope_holdings(server, cidr).await?;
         if !confirmed {
             return Err(OpError::NeedsConfirmation(format!(
@@ -115,7 +116,7 @@ impl Session {
         server: &str,
         cidrs: &[Ipv4Net],
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "scope delete").await?;
+        let _lock = self.writing(server, Role::Admin, "scope delete").await?;
         if cidrs.is_empty() {
             return Err(refused("no scope given"));
         }
@@ -218,7 +219,7 @@ impl Session {
         to_server: Option<&str>,
     ) -> Result<ActionOutcome, OpError> {
         let target = to_server.unwrap_or(server);
-        let lock = self.writing(target, Need::Admin, "scope duplicate").await?;
+        let lock = self.writing(target, Role::Admin, "scope duplicate").await?;
         let new_cidr = to_cidr.unwrap_or(cidr).trunc();
         if target == server && new_cidr == cidr {
             return Err(refused(
@@ -324,7 +325,7 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "scope recreate").await?;
+        let _lock = self.writing(server, Role::Admin, "scope recreate").await?;
         let (raw, nets) = self.layout_base(server).await?;
         let net = listing_network(&nets, &cidr)?;
         let props = ScopeProps {
@@ -341,7 +342,7 @@ impl Session {
         server: &str,
         cidr: Ipv4Net,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "scope forget").await?;
+        let _lock = self.writing(server, Role::Admin, "scope forget").await?;
         let (raw, nets) = self.layout_base(server).await?;
         listing_network(&nets, &cidr)?;
         if all_subnets(&raw)

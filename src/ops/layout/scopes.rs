@@ -3,11 +3,12 @@
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
+use crate::config::Role;
 use crate::kea::marks::*;
 use crate::kea::subnet_json::*;
 use crate::kea::KeaClient;
 use crate::model::NetworkKind;
-use crate::ops::actions::{subnet_mut, ActionOutcome, Need};
+use crate::ops::actions::{subnet_mut, ActionOutcome};
 use crate::ops::session::{OpError, Session};
 
 use super::rules::*;
@@ -43,7 +44,7 @@ impl Session {
         subnet: Option<Ipv4Net>,
         props: &ScopeProps,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "scope create").await?;
+        let _lock = self.writing(server, Role::Admin, "scope create").await?;
         let (raw, nets) = self.layout_base(server).await?;
         let n = network_of(&nets, &network)?;
         if n.kind == NetworkKind::Container {
@@ -187,7 +188,7 @@ impl Session {
         cidr: Ipv4Net,
         e: &ScopeEdit,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Need::Admin, "scope edit").await?;
+        let _lock = self.writing(server, Role::Admin, "scope edit").await?;
         let (raw_subnet, id) = self.raw_scope(server, &cidr).await?;
         let def = crate::kea::parse_config(&json!({"Dhcp4": {"subnet4": [raw_subnet.clone()]}}))?
             .scopes
@@ -323,7 +324,7 @@ impl Session {
         active: bool,
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self
-            .writing(server, Need::Admin, "scope activate/deactivate")
+            .writing(server, Role::Admin, "scope activate/deactivate")
             .await?;
         if cidrs.is_empty() {
             return Err(refused("no scope given"));

@@ -152,7 +152,7 @@ impl App {
         let mut lacking: Vec<&str> = scopes
             .iter()
             .map(|(s, _)| s.as_str())
-            .filter(|s| !self.rights_for(s).admin)
+            .filter(|s| !self.rights_for(s).allows(crate::config::Role::Admin))
             .collect();
         lacking.dedup();
         if !lacking.is_empty() {

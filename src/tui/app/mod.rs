@@ -27,7 +27,7 @@ mod stack;
 
 use super::actions::{Command, Done, Fail, HistoryRow, Modal, Pending, ServerClasses};
 use super::ip_actions::{self};
-use super::keymap::{self, Action, Context, Rights};
+use super::keymap::{self, Action, Context};
 use super::layout;
 use super::screen::{JobResult, Screen, ScreenJob, ScreenTable};
 use crate::tui::views::{node_key, Fleet, FleetRow, Load, ScopeMode, ScopeState, ServerTab, View};
@@ -235,7 +235,7 @@ pub struct App {
     /// `--read-only`: no write action anywhere, whatever the roles say.
     pub read_only: bool,
     /// Write levels per server (from its role); missing means none.
-    pub rights: HashMap<String, Rights>,
+    pub rights: HashMap<String, Role>,
     /// DNS zones for the record form.
     pub dns: DnsConfig,
     pub quit: bool,
@@ -308,37 +308,29 @@ impl App {
         app.read_only = read_only;
         app.dns = config.dns.clone();
         for s in &config.servers {
-            let r = match s.role {
-                Role::Viewer => Rights::NONE,
-                Role::Operator => Rights {
-                    operator: true,
-                    admin: false,
-                },
-                Role::Admin => Rights::ALL,
-            };
-            app.rights.insert(s.name.clone(), r);
+            app.rights.insert(s.name.clone(), s.role);
         }
         app
     }
 
     /// What the user may do on `server` (role, and `--read-only` over all).
-    pub fn rights_for(&self, server: &str) -> Rights {
+    pub fn rights_for(&self, server: &str) -> Role {
         if self.read_only {
-            return Rights::NONE;
+            return Role::Viewer;
         }
-        self.rights.get(server).copied().unwrap_or(Rights::NONE)
+        self.rights.get(server).copied().unwrap_or(Role::Viewer)
     }
 
     /// The rights for what is on screen: the active server's; on the Servers tab, what
     /// any server allows (for the help).
-    pub fn rights(&self) -> Rights {
+    pub fn rights(&self) -> Role {
         match self.tab() {
             Some(t) => self.rights_for(&t.name),
             None => self
                 .fleet
                 .rows
                 .iter()
-                .fold(Rights::NONE, |r, row| r.union(self.rights_for(&row.name))),
+                .fold(Role::Viewer, |r, row| r.max(self.rights_for(&row.name))),
         }
     }
 

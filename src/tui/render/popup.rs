@@ -153,7 +153,7 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
 }
 
 /// Help lines from the keymap, one section per context.
-pub fn help_lines(rights: keymap::Rights) -> Vec<Line<'static>> {
+pub fn help_lines(rights: keymap::Role) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, rows) in keymap::help_sections(rights) {
         lines.push(section(title));

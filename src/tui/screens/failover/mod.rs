@@ -42,7 +42,7 @@ pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
     Ok(Box::new(FailoverScreen::new(
         &tab.name,
         &url,
-        app.rights_for(&tab.name).admin,
+        app.rights_for(&tab.name).allows(crate::config::Role::Admin),
     )))
 }
 
