@@ -13,7 +13,7 @@ use ddish::config::Config;
 use ddish::dns::ZoneRecord;
 use ddish::model::tree::ScopeSummary;
 use ddish::model::{Range, RangeSet, ScopeDef, ScopeStats, ScopeStatus, ServerTree, Utilization};
-use ddish::ops::events::{Event, EventKind};
+use ddish::ops::events::{Event, EventKind, EventsError};
 use ddish::ops::fleet::{DnsStatus, ServiceState, ServiceStatus};
 use ddish::ops::search::{SearchHit, SearchResult};
 use ddish::ops::zones::{ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
@@ -795,7 +795,7 @@ fn events_screen_filter_saved_queries_and_export() {
     );
     assert!(screen_text(&a).contains("Reading the journal"));
     answer(&mut a, &job(&reqs, "config").0, config());
-    let ok: Result<Vec<Event>, String> = Ok(events_data());
+    let ok: Result<Vec<Event>, EventsError> = Ok(events_data());
     answer(&mut a, &job(&reqs, "events").0, ok);
     insta::assert_snapshot!("events", draw(&a).backend());
 
@@ -868,8 +868,9 @@ fn events_screen_looks_at_the_servers_once_a_minute() {
 fn events_screen_failure_is_shown() {
     let mut a = app(80, 24);
     let reqs = a.update(ch('E'));
-    let err: Result<Vec<Event>, String> =
-        Err("the journal /x/journal.jsonl can't be read: permission denied".into());
+    let err: Result<Vec<Event>, EventsError> = Err(EventsError::File(
+        "the journal /x/journal.jsonl can't be read: permission denied".into(),
+    ));
     answer(&mut a, &job(&reqs, "events").0, err);
     let text = screen_text(&a);
     assert!(

@@ -65,7 +65,7 @@ fn short(s: &str, n: usize) -> String {
 
 fn query_of(cfg: &Config, a: &EventsArgs) -> Result<EventQuery, Fail> {
     let q = match &a.query {
-        Some(q) => events::resolve_query(cfg, q).map_err(|e| Fail(2, e))?,
+        Some(q) => events::resolve_query(cfg, q).map_err(|e| Fail(2, e.to_string()))?,
         None => EventQuery::default(),
     };
     let since = match &a.since {
@@ -111,7 +111,7 @@ pub fn events(cfg: Config, a: EventsArgs) -> Result<ExitCode, Fail> {
             Err(e) => eprintln!("warning: could not record what the servers show now: {e}"),
         }
     }
-    let mut list = events::list(&cfg, &q).map_err(|e| Fail(2, e))?;
+    let mut list = events::list(&cfg, &q).map_err(|e| Fail(2, e.to_string()))?;
     if let Some(n) = a.limit {
         list.truncate(n);
     }

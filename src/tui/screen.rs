@@ -13,7 +13,7 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use crate::config::Config;
-use crate::ops::events::{Event, Observed};
+use crate::ops::events::{Event, EventsError, Observed};
 use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverPlan};
 use crate::ops::fleet::{DnsStatus, ServiceStatus};
 use crate::ops::search::SearchResult;
@@ -27,8 +27,8 @@ use super::app::{App, Status};
 #[derive(Debug)]
 pub enum JobOutput {
     Config(Box<Config>),
-    Events(Result<Vec<Event>, String>),
-    Observed(Result<Observed, String>),
+    Events(Result<Vec<Event>, EventsError>),
+    Observed(Result<Observed, EventsError>),
     Search(SearchResult),
     Services(Vec<ServiceStatus>),
     Dns(Vec<DnsStatus>),
@@ -72,8 +72,8 @@ pub trait Take: Sized {
 
 job_output! {
     Config(Config) boxed yes,
-    Events(Result<Vec<Event>, String>),
-    Observed(Result<Observed, String>),
+    Events(Result<Vec<Event>, EventsError>),
+    Observed(Result<Observed, EventsError>),
     Search(SearchResult),
     Services(Vec<ServiceStatus>),
     Dns(Vec<DnsStatus>),

@@ -12,6 +12,21 @@ mod observe;
 mod query;
 mod store;
 
+/// Why events could not be queried, read or recorded. Each message says what went wrong,
+/// where, and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EventsError {
+    /// A filter that does not parse (typed, or a saved query in the config).
+    #[error("{0}")]
+    Query(String),
+    /// A file beside the journal (events, snapshot, lock) or the journal itself.
+    #[error("{0}")]
+    File(String),
+    /// The recording task itself failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
 use std::io::Write;
 use std::net::Ipv4Addr;
 
@@ -216,10 +231,10 @@ fn brief_json(v: &serde_json::Value) -> String {
 /// Every event that passes `q`, newest first (see below for ties): the journal's entries and the observed
 /// events of `cfg`'s journal directory. A missing journal or events file is no events;
 /// unreadable lines are skipped.
-pub fn list(cfg: &Config, q: &EventQuery) -> Result<Vec<Event>, String> {
+pub fn list(cfg: &Config, q: &EventQuery) -> Result<Vec<Event>, EventsError> {
     let journal = Journal::new(&cfg.settings.journal)
         .read()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| EventsError::File(e.to_string()))?;
     let mut out: Vec<Event> = journal
         .entries
         .iter()

@@ -12,6 +12,7 @@
 //! its HA peer when both run HA and both moved (ddish writes a pair under one entry), and
 //! not a lease- or DNS-only action. An outside change made in the same window as a ddish
 //! change on the same server is therefore not told apart.
+use super::EventsError;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -195,7 +196,7 @@ pub struct Observed {
 
 /// Refreshes every configured DHCP server, DNS server and zone, then [`record`]s what
 /// changed since the last observation (by any ddish sharing this journal).
-pub async fn observe(session: &Session) -> Result<Observed, String> {
+pub async fn observe(session: &Session) -> Result<Observed, EventsError> {
     let cfg = session.config();
     let conc = fleet::DEFAULT_CONCURRENCY;
     let names: Vec<String> = cfg.servers.iter().map(|s| s.name.clone()).collect();
@@ -209,13 +210,13 @@ pub async fn observe(session: &Session) -> Result<Observed, String> {
     let cfg = cfg.clone();
     tokio::task::spawn_blocking(move || record(&cfg, &snap))
         .await
-        .map_err(|e| format!("internal error while recording events: {e}"))?
+        .map_err(|e| EventsError::Internal(format!("internal error while recording events: {e}")))?
 }
 
 /// Compares `fresh` with the stored snapshot, appends the changes as events next to the
 /// journal and stores the merged snapshot, all under the observation lock. Blocking (file
 /// locks): call it from a blocking thread in async code.
-pub fn record(cfg: &Config, fresh: &Snapshot) -> Result<Observed, String> {
+pub fn record(cfg: &Config, fresh: &Snapshot) -> Result<Observed, EventsError> {
     let files = EventFiles::for_config(cfg);
     let lock = files.lock()?;
     let prev = files.read_snapshot(&lock)?;

@@ -9,6 +9,7 @@
 //! network overlapping it. `since:` takes RFC 3339 (`2026-11-23T14:00:00Z`), a date
 //! (`2026-11-23`, UTC midnight) or an age (`30m`, `2h`, `7d`, `1w`). A leading `-` negates
 //! a term.
+use super::EventsError;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -52,12 +53,12 @@ pub struct EventQuery {
 
 impl EventQuery {
     /// Parses a filter; ages in `since:` count back from now.
-    pub fn parse(text: &str) -> Result<EventQuery, String> {
+    pub fn parse(text: &str) -> Result<EventQuery, EventsError> {
         Self::parse_at(text, super::super::now())
     }
 
     /// [`parse`](Self::parse) with ages counted back from `now`.
-    pub fn parse_at(text: &str, now: i64) -> Result<EventQuery, String> {
+    pub fn parse_at(text: &str, now: i64) -> Result<EventQuery, EventsError> {
         let mut q = EventQuery {
             text: text.trim().to_string(),
             ..EventQuery::default()
@@ -76,7 +77,9 @@ impl EventQuery {
                     "description" | "desc" => Some(Field::Description),
                     "since" => {
                         if negate {
-                            return Err(format!("'{raw}': since: cannot be negated"));
+                            return Err(EventsError::Query(format!(
+                                "'{raw}': since: cannot be negated"
+                            )));
                         }
                         q.since = Some(parse_since(value, now)?);
                         continue;
@@ -86,9 +89,9 @@ impl EventQuery {
                 };
                 if let Some(field) = field {
                     if value.is_empty() {
-                        return Err(format!(
+                        return Err(EventsError::Query(format!(
                             "'{raw}' has no value: write {key}:VALUE, e.g. server:kea-hq"
-                        ));
+                        )));
                     }
                     q.terms.push(Term {
                         negate,
@@ -138,19 +141,20 @@ impl EventQuery {
 
 /// The saved query named `q` (case-insensitive) from the config, else `q` itself as a
 /// filter.
-pub fn resolve_query(cfg: &Config, q: &str) -> Result<EventQuery, String> {
+pub fn resolve_query(cfg: &Config, q: &str) -> Result<EventQuery, EventsError> {
     match cfg
         .queries
         .iter()
         .find(|s| s.name.eq_ignore_ascii_case(q.trim()))
     {
-        Some(saved) => EventQuery::parse(&saved.filter)
-            .map_err(|e| format!("saved query '{}' in the config: {e}", saved.name)),
+        Some(saved) => EventQuery::parse(&saved.filter).map_err(|e| {
+            EventsError::Query(format!("saved query '{}' in the config: {e}", saved.name))
+        }),
         None => EventQuery::parse(q),
     }
 }
 
-fn split_terms(text: &str) -> Result<Vec<String>, String> {
+fn split_terms(text: &str) -> Result<Vec<String>, EventsError> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;
@@ -174,9 +178,9 @@ fn split_terms(text: &str) -> Result<Vec<String>, String> {
         }
     }
     if quoted {
-        return Err(format!(
+        return Err(EventsError::Query(format!(
             "unclosed quote in the filter '{text}': close the phrase with \""
-        ));
+        )));
     }
     if any && !cur.is_empty() {
         out.push(cur);
@@ -248,7 +252,7 @@ fn mentions(e: &Event) -> Vec<Mention> {
 
 /// A `since` value as an epoch second: RFC 3339, a date (UTC midnight) or an age counted
 /// back from `now` (`45s`, `30m`, `2h`, `7d`, `1w`).
-pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
+pub fn parse_since(s: &str, now: i64) -> Result<i64, EventsError> {
     let s = s.trim();
     let bad = || {
         format!(
@@ -257,7 +261,7 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
         )
     };
     if s.is_empty() {
-        return Err(bad());
+        return Err(EventsError::Query(bad()));
     }
     let unit = s.chars().last().filter(|c| c.is_ascii_alphabetic());
     let age: Option<i64> = unit.and_then(|_| s[..s.len() - 1].parse().ok());
@@ -268,14 +272,17 @@ pub fn parse_since(s: &str, now: i64) -> Result<i64, String> {
             'h' => 3600,
             'd' => 86_400,
             'w' => 7 * 86_400,
-            _ => return Err(bad()),
+            _ => return Err(EventsError::Query(bad())),
         };
         if n < 0 {
-            return Err(bad());
+            return Err(EventsError::Query(bad()));
         }
-        return n.checked_mul(secs).map(|d| now - d).ok_or_else(bad);
+        return n
+            .checked_mul(secs)
+            .map(|d| now - d)
+            .ok_or_else(|| EventsError::Query(bad()));
     }
-    parse_rfc3339(s).ok_or_else(bad)
+    parse_rfc3339(s).ok_or_else(|| EventsError::Query(bad()))
 }
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)` (a space may stand for `T`).
@@ -466,12 +473,17 @@ mod tests {
 
     #[test]
     fn errors_say_how_to_fix() {
-        let e = EventQuery::parse_at("server:", 0).unwrap_err();
-        assert!(e.contains("server:VALUE"), "{e}");
-        let e = EventQuery::parse_at("since:soon", 0).unwrap_err();
-        assert!(e.contains("30m"), "{e}");
-        let e = EventQuery::parse_at("\"open phrase", 0).unwrap_err();
-        assert!(e.contains("unclosed quote"), "{e}");
+        for (text, want) in [
+            ("server:", "server:VALUE"),
+            ("since:soon", "30m"),
+            ("\"open phrase", "unclosed quote"),
+        ] {
+            let e = EventQuery::parse_at(text, 0).unwrap_err();
+            assert!(
+                matches!(&e, EventsError::Query(m) if m.contains(want)),
+                "{e}"
+            );
+        }
     }
 
     #[test]

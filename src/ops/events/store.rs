@@ -6,6 +6,7 @@
 //! `<stem>.snapshot.json`: the fleet as last observed, replaced by rename.
 //! `<stem>.observe.lock`: held exclusively while an observation compares and writes, so
 //! two ddish observing at once don't both report the same change.
+use super::EventsError;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::io::AsRawFd;
@@ -45,8 +46,12 @@ fn fix(e: &io::Error) -> &'static str {
     }
 }
 
-fn err(what: &str, path: &Path, e: io::Error) -> String {
-    format!("cannot {what} {}: {e}; {}", path.display(), fix(&e))
+fn err(what: &str, path: &Path, e: io::Error) -> EventsError {
+    EventsError::File(format!(
+        "cannot {what} {}: {e}; {}",
+        path.display(),
+        fix(&e)
+    ))
 }
 
 impl EventFiles {
@@ -70,7 +75,7 @@ impl EventFiles {
     }
 
     /// Every readable observed event in file order; a missing file is none.
-    pub fn read_events(&self) -> Result<Vec<Event>, String> {
+    pub fn read_events(&self) -> Result<Vec<Event>, EventsError> {
         let s = self.read_stored()?;
         if s.skipped > 0 {
             tracing::warn!(path = %self.events.display(), skipped = s.skipped, "unreadable event lines skipped");
@@ -78,7 +83,7 @@ impl EventFiles {
         Ok(s.events)
     }
 
-    pub fn read_stored(&self) -> Result<Stored, String> {
+    pub fn read_stored(&self) -> Result<Stored, EventsError> {
         let f = match File::open(&self.events) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Stored::default()),
@@ -104,7 +109,7 @@ impl EventFiles {
         Ok(out)
     }
 
-    fn ensure_dir(&self) -> Result<(), String> {
+    fn ensure_dir(&self) -> Result<(), EventsError> {
         if let Some(dir) = self.lock.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err("create the directory", dir, e))?;
         }
@@ -124,7 +129,7 @@ impl EventFiles {
     }
 
     /// Takes the observation lock (waits for another ddish to finish its observation).
-    pub(super) fn lock(&self) -> Result<ObserveLock, String> {
+    pub(super) fn lock(&self) -> Result<ObserveLock, EventsError> {
         self.ensure_dir()?;
         let f = Self::open_rw(&self.lock, false)
             .map_err(|e| err("open the observation lock", &self.lock, e))?;
@@ -134,7 +139,10 @@ impl EventFiles {
 
     /// The last snapshot, or `None` before the first observation. An unreadable snapshot
     /// counts as none (the next observation starts afresh) rather than failing.
-    pub(super) fn read_snapshot(&self, _lock: &ObserveLock) -> Result<Option<Snapshot>, String> {
+    pub(super) fn read_snapshot(
+        &self,
+        _lock: &ObserveLock,
+    ) -> Result<Option<Snapshot>, EventsError> {
         match std::fs::read(&self.snapshot) {
             Ok(b) => match serde_json::from_slice(&b) {
                 Ok(s) => Ok(Some(s)),
@@ -149,7 +157,11 @@ impl EventFiles {
     }
 
     /// Replaces the snapshot (write to a temporary file, then rename: never half a file).
-    pub(super) fn write_snapshot(&self, _lock: &ObserveLock, s: &Snapshot) -> Result<(), String> {
+    pub(super) fn write_snapshot(
+        &self,
+        _lock: &ObserveLock,
+        s: &Snapshot,
+    ) -> Result<(), EventsError> {
         let body = serde_json::to_vec(s).unwrap_or_default();
         let tmp = self
             .snapshot
@@ -170,7 +182,7 @@ impl EventFiles {
     }
 
     /// Appends events, one line each, in one write under LOCK_EX.
-    pub(super) fn append(&self, _lock: &ObserveLock, events: &[Event]) -> Result<(), String> {
+    pub(super) fn append(&self, _lock: &ObserveLock, events: &[Event]) -> Result<(), EventsError> {
         if events.is_empty() {
             return Ok(());
         }
@@ -210,7 +222,7 @@ pub(super) struct JournalLog {
 
 /// Every readable journal entry with its offset, read under LOCK_SH (the journal's writers
 /// append whole lines under LOCK_EX). A missing journal is empty.
-pub(super) fn read_journal(path: &Path) -> Result<JournalLog, String> {
+pub(super) fn read_journal(path: &Path) -> Result<JournalLog, EventsError> {
     let f = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(JournalLog::default()),

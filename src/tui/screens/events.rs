@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::config::{Config, SavedQuery};
-use crate::ops::events::{self, Event, EventQuery, Observed};
+use crate::ops::events::{self, Event, EventQuery, EventsError, Observed};
 use crate::tui::app::{App, Status, StatusKind};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
@@ -56,7 +56,11 @@ fn list_job() -> ScreenJob {
             // The journal and events files are read with blocking file locks.
             let r = tokio::task::spawn_blocking(move || events::list(&cfg, &EventQuery::default()))
                 .await
-                .unwrap_or_else(|e| Err(format!("internal error reading the events: {e}")));
+                .unwrap_or_else(|e| {
+                    Err(EventsError::Internal(format!(
+                        "internal error reading the events: {e}"
+                    )))
+                });
             JobOutput::from(r)
         }
         .boxed()
@@ -72,7 +76,11 @@ fn observe_job() -> ScreenJob {
             let rt = tokio::runtime::Handle::current();
             let r = tokio::task::spawn_blocking(move || rt.block_on(events::observe(&s)))
                 .await
-                .unwrap_or_else(|e| Err(format!("internal error observing the servers: {e}")));
+                .unwrap_or_else(|e| {
+                    Err(EventsError::Internal(format!(
+                        "internal error observing the servers: {e}"
+                    )))
+                });
             JobOutput::from(r)
         }
         .boxed()
@@ -97,7 +105,7 @@ impl EventsScreen {
                 self.query = q;
                 self.query_error = None;
             }
-            Err(e) => self.query_error = Some(e),
+            Err(e) => self.query_error = Some(e.to_string()),
         }
         let q = &self.query;
         self.shown = self
@@ -265,7 +273,10 @@ impl Screen for EventsScreen {
             "events" => {
                 self.loading = false;
                 let keep = self.selected().cloned();
-                self.all = Some(kit::take::<Result<Vec<Event>, String>>(result).and_then(|r| r));
+                self.all = Some(
+                    kit::take::<Result<Vec<Event>, EventsError>>(result)
+                        .and_then(|r| r.map_err(|e| e.to_string())),
+                );
                 self.refilter(app.now);
                 // The cursor stays on the same event when new ones arrive above it.
                 if let Some(k) = keep {
@@ -278,7 +289,9 @@ impl Screen for EventsScreen {
             }
             "observe" => {
                 self.observing = false;
-                let status = match kit::take::<Result<Observed, String>>(result).and_then(|r| r) {
+                let status = match kit::take::<Result<Observed, EventsError>>(result)
+                    .and_then(|r| r.map_err(|e| e.to_string()))
+                {
                     Ok(o) if o.first => Status {
                         text: "first look at the servers recorded: changes show from now on".into(),
                         kind: StatusKind::Info,
