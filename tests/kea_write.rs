@@ -8,8 +8,8 @@ use ddish::config::{ApiStyle, Role, SecretSource, ServerConfig};
 use ddish::kea::{
     ha_peers, lease_add_all, lease_del_all, lease_update_all, safe_config_edit,
     safe_config_edit_allowing, safe_config_edit_pair, safe_config_edit_pair_allowing,
-    safe_config_edit_pair_on, same_meaning, subnet_mut, subnets_by_id, Base, Deleted, HaPeer,
-    KeaClient, LeaseWriteError, Reach, WriteError,
+    safe_config_edit_pair_on, same_meaning, subnet_mut, subnets_by_id, Base, Deleted, EditRefused,
+    HaPeer, KeaClient, LeaseWriteError, Reach, WriteError,
 };
 use ddish::lab::{self, ids, HaMode, KeaInstance, Lab, LabOptions};
 use serde_json::{json, Value};
@@ -78,7 +78,7 @@ fn subnet_ids(config: &Value) -> Vec<u64> {
     subnets_by_id(config).keys().copied().collect()
 }
 
-fn add_subnet(c: &mut Value, subnet: Value) -> Result<(), String> {
+fn add_subnet(c: &mut Value, subnet: Value) -> Result<(), EditRefused> {
     c["Dhcp4"]["subnet4"]
         .as_array_mut()
         .ok_or("no subnet4")?
@@ -151,7 +151,7 @@ async fn standalone_edit_is_live_persisted_verified_and_survives_restart() {
     // The edit's own refusal: nothing sent.
     let tests = received(&k, "config-test");
     let e = safe_config_edit(&c, Some(&after_restart), |_| {
-        Err("subnet 9 does not exist".to_string())
+        Err("subnet 9 does not exist".into())
     })
     .await
     .unwrap_err();
@@ -188,7 +188,7 @@ async fn an_edit_naming_its_subnet_sends_the_others_back_as_they_were() {
         // The others are there by id and prefix only.
         let one = subnet_mut(cfg, 1)?;
         if one.get("pools").is_some() || one["subnet"] != "10.40.0.0/24" {
-            return Err(format!("subnet 1 is not a stub: {one}"));
+            return Err(format!("subnet 1 is not a stub: {one}").into());
         }
         subnet_mut(cfg, 2)?["user-context"]["ddish"]["title"] = json!("two, renamed");
         Ok(())

@@ -199,7 +199,7 @@ pub async fn safe_config_edit_pair<F>(
     edit: F,
 ) -> Vec<(String, Result<WriteOutcome, WriteError>)>
 where
-    F: Fn(&mut Value) -> Result<(), String>,
+    F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
 {
     safe_config_edit_pair_allowing(clients, bases, &[], edit).await
 }
@@ -213,7 +213,7 @@ pub async fn safe_config_edit_pair_allowing<F>(
     edit: F,
 ) -> Vec<(String, Result<WriteOutcome, WriteError>)>
 where
-    F: Fn(&mut Value) -> Result<(), String>,
+    F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
 {
     let bases = (0..clients.len())
         .map(|i| Base::seen_or_fetch(bases.get(i).copied().flatten()))
@@ -231,7 +231,7 @@ pub async fn safe_config_edit_pair_on<F>(
     edit: F,
 ) -> Vec<(String, Result<WriteOutcome, WriteError>)>
 where
-    F: Fn(&mut Value) -> Result<(), String>,
+    F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
 {
     let names: Vec<String> = clients
         .iter()

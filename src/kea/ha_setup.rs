@@ -1,6 +1,7 @@
 //! Setting an HA pair up, changing it and taking it apart (KEA_FACTS.md §12): the HA hook
 //! block and pool layout as config edits, a different safe edit per server set back to back
 //! in a chosen order (the server holding the leases first), and waiting for HA states.
+use super::write_error::EditRefused;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -253,7 +254,7 @@ pub fn missing_ha_hooks(cfg: &Value) -> Vec<String> {
 
 /// Loads lease_cmds (first, when missing) and sets the HA hook with `params` (added last,
 /// or merged into the existing relationship), from `dir`.
-pub fn set_ha(cfg: &mut Value, params: &HaParams, dir: &str) -> Result<(), String> {
+pub fn set_ha(cfg: &mut Value, params: &HaParams, dir: &str) -> Result<(), EditRefused> {
     let list = hooks_mut(cfg)?;
     if !list.iter().any(|h| lib_file(h) == LEASE_CMDS_LIB) {
         list.insert(0, json!({"library": format!("{dir}/{LEASE_CMDS_LIB}")}));
@@ -321,13 +322,13 @@ fn merge_rel(old: &Value, new: Value) -> Value {
 }
 
 /// Unloads the HA hook (lease_cmds and the rest stay).
-pub fn remove_ha(cfg: &mut Value) -> Result<(), String> {
+pub fn remove_ha(cfg: &mut Value) -> Result<(), EditRefused> {
     hooks_mut(cfg)?.retain(|h| lib_file(h) != HA_LIB);
     Ok(())
 }
 
 /// `Dhcp4.user-context.ddish.failover` (ddish's name for the relationship); `None` removes.
-pub fn set_failover_mark(cfg: &mut Value, name: Option<&str>) -> Result<(), String> {
+pub fn set_failover_mark(cfg: &mut Value, name: Option<&str>) -> Result<(), EditRefused> {
     let d = cfg
         .get_mut("Dhcp4")
         .and_then(Value::as_object_mut)
@@ -417,7 +418,11 @@ fn merged(old: &[(Range, Value)]) -> Vec<Range> {
 /// Load balancing: the first half of the addresses for `HA_<first>`, the rest for
 /// `HA_<second>`. Pools already split between exactly these two classes stay as they are
 /// (clients keep their addresses).
-pub fn split_subnet_pools(subnet: &mut Value, first: &str, second: &str) -> Result<(), String> {
+pub fn split_subnet_pools(
+    subnet: &mut Value,
+    first: &str,
+    second: &str,
+) -> Result<(), EditRefused> {
     let old = pools_of(subnet)?;
     let classes = [format!("HA_{first}"), format!("HA_{second}")];
     let already = !old.is_empty()
@@ -432,10 +437,10 @@ pub fn split_subnet_pools(subnet: &mut Value, first: &str, second: &str) -> Resu
         return Ok(());
     }
     if let Some(c) = foreign_pool_class(subnet) {
-        return Err(format!(
+        return Err(EditRefused(format!(
             "a pool of {} is limited to client class {c}; the servers' halves need the classes HA_<server> instead (a pool admits a client of any of its classes), so it cannot be split: remove that class first",
             subnet["subnet"].as_str().unwrap_or("?")
-        ));
+        )));
     }
     let (a, b) = split_pools(&merged(&old));
     let mut out: Vec<(Range, Option<String>)> = Vec::new();
@@ -446,7 +451,7 @@ pub fn split_subnet_pools(subnet: &mut Value, first: &str, second: &str) -> Resu
 }
 
 /// Hot standby or standalone: every pool shared, HA classes dropped, adjacent halves merged.
-pub fn share_subnet_pools(subnet: &mut Value) -> Result<(), String> {
+pub fn share_subnet_pools(subnet: &mut Value) -> Result<(), EditRefused> {
     let old = pools_of(subnet)?;
     if old
         .iter()
@@ -462,7 +467,7 @@ pub fn share_subnet_pools(subnet: &mut Value) -> Result<(), String> {
 
 /// Standalone after a failover, keeping one half of the addresses (`first`: the first
 /// half), so two standalone servers with the same scope never hand out the same address.
-pub fn half_subnet_pools(subnet: &mut Value, first: bool) -> Result<(), String> {
+pub fn half_subnet_pools(subnet: &mut Value, first: bool) -> Result<(), EditRefused> {
     let old = pools_of(subnet)?;
     let (a, b) = split_pools(&merged(&old));
     let keep = if first { a } else { b };
@@ -535,7 +540,7 @@ pub fn put_subnet(cfg: &mut Value, subnet: Value) {
 }
 
 /// A config edit for one server of a pair.
-pub type PeerEdit = Box<dyn FnOnce(&mut Value) -> Result<(), String> + Send>;
+pub type PeerEdit = Box<dyn FnOnce(&mut Value) -> Result<(), EditRefused> + Send>;
 
 /// One safe config change per server (`edits[i]` on `clients[i]`, base `bases[i]` or a fresh
 /// config-get), for HA set-up where each server needs its own change. Every check runs on
@@ -725,6 +730,7 @@ mod tests {
         let mut c = subnet(json!([{"pool": "10.10.0.1-10.10.0.9", "client-class": "voip"}]));
         assert!(split_subnet_pools(&mut c, "a", "b")
             .unwrap_err()
+            .0
             .contains("voip"));
     }
 

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
+use super::write_error::EditRefused;
 use crate::model::Range;
 
 /// `Dhcp4.user-context.ddish.networks`, created when missing.
@@ -54,7 +55,7 @@ fn array_mut<'a>(v: &'a mut Value, key: &str) -> &'a mut Vec<Value> {
 }
 
 /// Adds `scope` to the `scopes` list of the network entry at `net` (no duplicates).
-pub fn list_scope(cfg: &mut Value, net: &Ipv4Net, scope: &Ipv4Net) -> Result<(), String> {
+pub fn list_scope(cfg: &mut Value, net: &Ipv4Net, scope: &Ipv4Net) -> Result<(), EditRefused> {
     let s = array_mut(network_mut(cfg, net)?, "scopes");
     if !s.iter().any(|x| x.as_str() == Some(&scope.to_string())) {
         s.push(json!(scope.to_string()));
@@ -120,25 +121,25 @@ pub fn pin_range(subnet: &mut Value, range: Range) {
 }
 
 /// Adds a claim (`{"ip", "mac", ...}`) to the network `cidr`'s list.
-pub fn add_claim(cfg: &mut Value, cidr: &Ipv4Net, claim: &Value) -> Result<(), String> {
+pub fn add_claim(cfg: &mut Value, cidr: &Ipv4Net, claim: &Value) -> Result<(), EditRefused> {
     let ip = claim["ip"].as_str().unwrap_or_default().to_string();
     let claims = array_mut(network_mut(cfg, cidr)?, "claims");
     if claims.iter().any(|c| c["ip"] == ip.as_str()) {
-        return Err(format!("{ip} was claimed meanwhile: reload"));
+        return Err(EditRefused(format!("{ip} was claimed meanwhile: reload")));
     }
     claims.push(claim.clone());
     Ok(())
 }
 
 /// Removes the claim of `ip` from the network `cidr`'s list.
-pub fn remove_claim(cfg: &mut Value, cidr: &Ipv4Net, ip: Ipv4Addr) -> Result<(), String> {
+pub fn remove_claim(cfg: &mut Value, cidr: &Ipv4Net, ip: Ipv4Addr) -> Result<(), EditRefused> {
     let claims = network_mut(cfg, cidr)?["claims"]
         .as_array_mut()
         .ok_or_else(|| format!("{ip} is not claimed any more: reload"))?;
     let before = claims.len();
     claims.retain(|c| c["ip"] != ip.to_string());
     if claims.len() == before {
-        return Err(format!("{ip} is not claimed any more: reload"));
+        return Err(EditRefused(format!("{ip} is not claimed any more: reload")));
     }
     Ok(())
 }
@@ -158,6 +159,7 @@ mod tests {
         add_claim(&mut cfg, &net, &claim).unwrap();
         assert!(add_claim(&mut cfg, &net, &claim)
             .unwrap_err()
+            .0
             .contains("meanwhile"));
         list_scope(&mut cfg, &net, &scope).unwrap();
         let n = &cfg["Dhcp4"]["user-context"]["ddish"]["networks"][0];
@@ -169,6 +171,7 @@ mod tests {
         let other: Ipv4Net = "10.8.0.0/16".parse().unwrap();
         assert!(add_claim(&mut cfg, &other, &claim)
             .unwrap_err()
+            .0
             .contains("no longer"));
     }
 }

@@ -61,5 +61,6 @@ pub use stats::parse_stats;
 pub use status::{parse_status, HaStatus, KeaStatus};
 pub use subnet_edit::subnet_edit_pair;
 pub use write::{
-    safe_config_edit, safe_config_edit_allowing, Base, WriteError, WriteOutcome, GUARDED_KEYS,
+    safe_config_edit, safe_config_edit_allowing, Base, EditRefused, WriteError, WriteOutcome,
+    GUARDED_KEYS,
 };

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::client::KeaClient;
 use super::error::KeaError;
-use super::write::{WriteError, WriteOutcome};
+use super::write::{EditRefused, WriteError, WriteOutcome};
 
 /// One reservation as ddish writes it (the subnet's `reservations` entry).
 #[derive(Clone, Debug, PartialEq)]
@@ -79,7 +79,7 @@ impl ReservationChange {
         super::lean::Reach::Subnets(if id == 0 { vec![] } else { vec![id] })
     }
 
-    pub fn edit_config(&self, cfg: &mut Value) -> Result<(), String> {
+    pub fn edit_config(&self, cfg: &mut Value) -> Result<(), EditRefused> {
         let id = self.subnet_id();
         let ip = self.ip().to_string();
         // Subnet id 0 is Kea's name for the global reservations (Dhcp4.reservations).
@@ -107,9 +107,9 @@ impl ReservationChange {
                 let n = list.len();
                 list.retain(|x| x["ip-address"].as_str() != Some(&ip));
                 if list.len() == n {
-                    return Err(format!(
+                    return Err(EditRefused(format!(
                         "{ip} has no reservation on this server any more: reload"
-                    ));
+                    )));
                 }
                 Ok(())
             }
@@ -570,6 +570,7 @@ mod tests {
         assert!(del
             .edit_config(&mut cfg)
             .unwrap_err()
+            .0
             .contains("no reservation"));
         let missing = ReservationChange::Delete {
             subnet_id: 9,

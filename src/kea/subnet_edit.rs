@@ -38,7 +38,7 @@ pub async fn subnet_edit_pair<F>(
     edit: F,
 ) -> Option<Vec<(String, Result<WriteOutcome, WriteError>)>>
 where
-    F: Fn(&mut Value) -> Result<(), String>,
+    F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
 {
     if ids.is_empty() {
         return None;

@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
+use super::write_error::EditRefused;
 use crate::model::Range;
 
 /// Pools for a range: one, or in an HA load-balancing pair two halves with the classes
@@ -213,7 +214,7 @@ pub fn join_ips(ips: &[Ipv4Addr]) -> String {
 pub fn rewrite_pools(
     subnet: &mut Value,
     f: impl FnOnce(&[(Range, usize)]) -> Vec<(Range, usize)>,
-) -> Result<(Value, Value), String> {
+) -> Result<(Value, Value), EditRefused> {
     let pools: Vec<Value> = subnet["pools"].as_array().cloned().unwrap_or_default();
     let mut parsed = Vec::with_capacity(pools.len());
     for (i, p) in pools.iter().enumerate() {

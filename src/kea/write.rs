@@ -20,7 +20,7 @@ use super::subnet_write::{apply_plan, command_plan, undo_plan, CommandPlan};
 
 pub use super::write_checks::GUARDED_KEYS;
 use super::write_checks::{check_invariants, required_commands};
-pub use super::write_error::{WriteError, WriteOutcome};
+pub use super::write_error::{EditRefused, WriteError, WriteOutcome};
 
 /// One safe config change. `base` is the config the user saw (`{"Dhcp4": {...}}` from
 /// config-get, e.g. when the console opened the scope); `None` takes a fresh config-get.
@@ -33,7 +33,7 @@ pub async fn safe_config_edit<F>(
     edit: F,
 ) -> Result<WriteOutcome, WriteError>
 where
-    F: FnOnce(&mut Value) -> Result<(), String>,
+    F: FnOnce(&mut Value) -> Result<(), EditRefused>,
 {
     safe_config_edit_allowing(client, base, &[], edit).await
 }
@@ -48,7 +48,7 @@ pub async fn safe_config_edit_allowing<F>(
     edit: F,
 ) -> Result<WriteOutcome, WriteError>
 where
-    F: FnOnce(&mut Value) -> Result<(), String>,
+    F: FnOnce(&mut Value) -> Result<(), EditRefused>,
 {
     match prepare(
         client,
@@ -162,7 +162,7 @@ pub(super) async fn prepare<'a, F>(
     edit: F,
 ) -> Result<Prepared<'a>, WriteError>
 where
-    F: FnOnce(&mut Value) -> Result<(), String>,
+    F: FnOnce(&mut Value) -> Result<(), EditRefused>,
 {
     let started = Instant::now();
     let server = client.server_name().to_string();
@@ -184,7 +184,7 @@ where
     let mut edited = base.clone();
     edit(&mut edited.value).map_err(|reason| WriteError::Refused {
         server: server.clone(),
-        reason,
+        reason: reason.0,
     })?;
     base.check_held(&edited.value)
         .map_err(|reason| WriteError::Invalid {

@@ -27,6 +27,25 @@ pub struct WriteOutcome {
     pub duration: Duration,
 }
 
+/// Why a configuration edit cannot be made on this configuration (a scope gone, a rule it
+/// would break): the edit refuses, nothing is sent. Any `String` error converts, so an edit
+/// can use `?` on its helpers.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct EditRefused(pub String);
+
+impl From<String> for EditRefused {
+    fn from(s: String) -> EditRefused {
+        EditRefused(s)
+    }
+}
+
+impl From<&str> for EditRefused {
+    fn from(s: &str) -> EditRefused {
+        EditRefused(s.to_string())
+    }
+}
+
 /// Why a change did not (fully) happen. Each message says on which server, whether anything
 /// was written, and what to do.
 #[derive(Clone, Debug, Error, PartialEq)]

@@ -43,6 +43,13 @@ pub enum OpError {
     Changed(String),
 }
 
+/// A config edit that refused: nothing was written.
+impl From<crate::kea::EditRefused> for OpError {
+    fn from(e: crate::kea::EditRefused) -> OpError {
+        OpError::Refused(e.0)
+    }
+}
+
 impl From<crate::kea::LeaseWriteError> for OpError {
     fn from(e: crate::kea::LeaseWriteError) -> Self {
         OpError::LeaseWrite(Box::new(e))

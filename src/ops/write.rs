@@ -20,7 +20,7 @@ impl Session {
         edit: F,
     ) -> Result<Vec<String>, OpError>
     where
-        F: Fn(&mut Value) -> Result<(), String>,
+        F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
     {
         // What the user acted on: Kea's hash of the config they loaded. A server whose load
         // gave only ddish's own digest (Kea 2.2) can only be compared by config-get.
@@ -52,7 +52,7 @@ impl Session {
         edit: F,
     ) -> Result<Vec<String>, OpError>
     where
-        F: Fn(&mut Value) -> Result<(), String>,
+        F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
     {
         let clients: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
         // The base is the configuration as the user last loaded it: when the server's

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::kea::marks::pin_range;
 use crate::kea::subnet_json::rewrite_pools;
+use crate::kea::EditRefused;
 use crate::model::alloc::exclude_from_pools;
 use crate::model::{options, Range, RangeSet};
 
@@ -19,7 +20,7 @@ pub(crate) fn edit(
     cfg: &mut Value,
     scopes: Option<&[Ipv4Net]>,
     op: &BulkOp,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, EditRefused> {
     let mut lines = Vec::new();
     match scopes {
         None => {
@@ -53,7 +54,7 @@ pub(crate) fn edit(
     Ok(lines)
 }
 
-fn dhcp4(cfg: &mut Value) -> Result<&mut Value, String> {
+fn dhcp4(cfg: &mut Value) -> Result<&mut Value, EditRefused> {
     match cfg.get_mut("Dhcp4") {
         Some(d) if d.is_object() => Ok(d),
         _ => Err("the configuration has no Dhcp4 object".into()),
@@ -61,7 +62,7 @@ fn dhcp4(cfg: &mut Value) -> Result<&mut Value, String> {
 }
 
 /// The `subnet4` entry for `cidr`, at the top level or inside a shared network.
-fn subnet_by_cidr<'a>(cfg: &'a mut Value, cidr: &Ipv4Net) -> Result<&'a mut Value, String> {
+fn subnet_by_cidr<'a>(cfg: &'a mut Value, cidr: &Ipv4Net) -> Result<&'a mut Value, EditRefused> {
     let is_it = |s: &Value| {
         s["subnet"]
             .as_str()
@@ -69,7 +70,7 @@ fn subnet_by_cidr<'a>(cfg: &'a mut Value, cidr: &Ipv4Net) -> Result<&'a mut Valu
             .is_some_and(|n| n == *cidr)
     };
     crate::kea::find_subnet_mut(dhcp4(cfg)?, is_it)
-        .ok_or_else(|| format!("no scope {cidr} on the server: check the CIDR"))
+        .ok_or_else(|| EditRefused(format!("no scope {cidr} on the server: check the CIDR")))
 }
 
 fn shown(v: Option<&Value>) -> String {
@@ -99,7 +100,7 @@ fn edit_object(
     op: &BulkOp,
     at: &str,
     lines: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), EditRefused> {
     match op {
         BulkOp::LeaseTime(secs) => lease_time(obj, *secs, at, lines),
         BulkOp::Ddns(params) => {
@@ -230,25 +231,25 @@ fn exclude(
     start: Ipv4Addr,
     end: Ipv4Addr,
     lines: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), EditRefused> {
     let cidr = def.cidr;
     let r = Range::new(start, end)
         .ok_or_else(|| format!("the end {end} comes before the start {start}"))?;
     if !def.range.contains_range(&r) {
-        return Err(format!(
+        return Err(EditRefused(format!(
             "{r} is outside the range of scope {cidr} ({})",
             def.range
-        ));
+        )));
     }
     if let Some(res) = def
         .reservations
         .iter()
         .find(|x| r.contains(u32::from(x.ip)))
     {
-        return Err(format!(
+        return Err(EditRefused(format!(
             "{r} covers the reservation of {} in {cidr}: delete it first or exclude around it",
             res.ip
-        ));
+        )));
     }
     let after = def.pools.subtract(&RangeSet::from_ranges([r]));
     if after == def.pools {
@@ -277,7 +278,7 @@ fn put_class(
     spec: &ClassSpec,
     create: bool,
     lines: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<(), EditRefused> {
     let list = classes(d);
     let pos = list
         .iter()
@@ -285,14 +286,14 @@ fn put_class(
     let name = &spec.name;
     let class = match (pos, create) {
         (Some(_), true) => {
-            return Err(format!(
+            return Err(EditRefused(format!(
                 "client class '{name}' already exists: change it with `ddish class edit`"
-            ))
+            )))
         }
         (None, false) => {
-            return Err(format!(
+            return Err(EditRefused(format!(
                 "no client class '{name}': create it with `ddish class create`"
-            ))
+            )))
         }
         (None, true) => {
             list.push(Value::Object(Map::from_iter([(
@@ -313,19 +314,21 @@ fn put_class(
     Ok(())
 }
 
-fn delete_class(d: &mut Value, name: &str, lines: &mut Vec<String>) -> Result<(), String> {
+fn delete_class(d: &mut Value, name: &str, lines: &mut Vec<String>) -> Result<(), EditRefused> {
     let users = class_users(d, name);
     if !users.is_empty() {
-        return Err(format!(
+        return Err(crate::kea::EditRefused(format!(
             "client class '{name}' is in use by {}: change those first",
             users.join(", ")
-        ));
+        )));
     }
     let list = classes(d);
     let before = list.len();
     list.retain(|c| c["name"].as_str() != Some(name));
     if list.len() == before {
-        return Err(format!("no client class '{name}' on the server"));
+        return Err(crate::kea::EditRefused(format!(
+            "no client class '{name}' on the server"
+        )));
     }
     lines.push(format!("class {name} deleted"));
     Ok(())
@@ -460,7 +463,7 @@ mod tests {
         assert_eq!(lines.len(), 1);
         assert_eq!(c["Dhcp4"]["option-data"][0]["data"], "192.0.2.54");
         let e = edit(&mut cfg(), Some(&nets(&["10.99.0.0/24"])), &replace()).unwrap_err();
-        assert!(e.contains("no scope 10.99.0.0/24"), "{e}");
+        assert!(e.0.contains("no scope 10.99.0.0/24"), "{e}");
     }
 
     #[test]
@@ -564,10 +567,11 @@ mod tests {
             "10.10.0.160".parse().unwrap(),
         );
         let e = edit(&mut c, Some(&n), &op).unwrap_err();
-        assert!(e.contains("reservation of 10.10.0.150"), "{e}");
+        assert!(e.0.contains("reservation of 10.10.0.150"), "{e}");
         let op = BulkOp::Exclude("10.10.0.20".parse().unwrap(), "10.10.0.10".parse().unwrap());
         assert!(edit(&mut c, Some(&n), &op)
             .unwrap_err()
+            .0
             .contains("before the start"));
     }
 
@@ -583,6 +587,7 @@ mod tests {
         assert_eq!(lines.len(), 3, "{lines:?}");
         assert!(edit(&mut c, None, &BulkOp::PutClass(spec.clone(), true))
             .unwrap_err()
+            .0
             .contains("already exists"));
         let edit_spec = ClassSpec {
             name: "phones".into(),
@@ -602,6 +607,7 @@ mod tests {
         };
         assert!(edit(&mut c, None, &BulkOp::PutClass(missing, false))
             .unwrap_err()
+            .0
             .contains("no client class"));
         assert_eq!(
             edit(&mut c, None, &BulkOp::DeleteClass("phones".into())).unwrap(),
@@ -609,9 +615,9 @@ mod tests {
         );
         // In use: refused, with the users.
         let e = edit(&mut c, None, &BulkOp::DeleteClass("lab".into())).unwrap_err();
-        assert!(e.contains("scope 10.10.0.0/24"), "{e}");
+        assert!(e.0.contains("scope 10.10.0.0/24"), "{e}");
         let e = edit(&mut c, None, &BulkOp::DeleteClass("printers".into())).unwrap_err();
-        assert!(e.contains("class voip"), "{e}");
+        assert!(e.0.contains("class voip"), "{e}");
         assert_eq!(
             class_users(&c["Dhcp4"], "HA_server1"),
             vec!["pool 10.20.0.10-10.20.0.20 in 10.20.0.0/24"]

@@ -491,8 +491,8 @@ impl Session {
             let r = async {
                 let mut raw = self.client(server)?.config_get_raw().await?;
                 let base = raw.clone();
-                let mut lines = edit::edit(&mut raw, scopes.as_deref(), &change.op)
-                    .map_err(OpError::Refused)?;
+                let mut lines =
+                    edit::edit(&mut raw, scopes.as_deref(), &change.op).map_err(OpError::from)?;
                 let peers = self.peers(server).await?;
                 let warnings = match (&change.op, scopes) {
                     (BulkOp::Exclude(a, b), Some(marked)) => {
@@ -639,7 +639,7 @@ impl Session {
         let planned = async {
             let c = self.client(server)?;
             let mut raw = c.config_get_raw().await?;
-            edit::edit(&mut raw, scopes, op).map_err(OpError::Refused)
+            edit::edit(&mut raw, scopes, op).map_err(OpError::from)
         }
         .await;
         let lines = match planned {

@@ -445,7 +445,7 @@ pub async fn add_scope(
             )));
         }
     }
-    lay_out(&mut subnet, &rel.ha).map_err(refused)?;
+    lay_out(&mut subnet, &rel.ha).map_err(OpError::from)?;
     let this_edit: PeerEdit = {
         let pools = subnet["pools"].clone();
         Box::new(move |cfg: &mut Value| {

@@ -123,7 +123,7 @@ async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<Create
         } else {
             copy.push(*cidr);
         }
-        lay_out(&mut s, &params).map_err(refused)?;
+        lay_out(&mut s, &params).map_err(OpError::from)?;
         subnets.push(s);
     }
     let mut warnings = Vec::new();

@@ -77,7 +77,10 @@ pub(super) fn params_for(spec: &FailoverSpec, this: &Side, partner: &Side) -> Ha
 
 /// Pools of one subnet laid out for the relationship: split between the primary's and the
 /// other's HA class for load balancing, shared for hot standby.
-pub(super) fn lay_out(subnet: &mut Value, params: &HaParams) -> Result<(), String> {
+pub(super) fn lay_out(
+    subnet: &mut Value,
+    params: &HaParams,
+) -> Result<(), crate::kea::EditRefused> {
     if params.mode == HaMode::LoadBalancing.kea_name() {
         let first = params
             .peers

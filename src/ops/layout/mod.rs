@@ -144,7 +144,7 @@ impl Session {
         edit: F,
     ) -> Result<ActionOutcome, OpError>
     where
-        F: Fn(&mut Value) -> Result<(), String>,
+        F: Fn(&mut Value) -> Result<(), crate::kea::EditRefused>,
     {
         let mut entry = Entry::new(server, action).after(after).result("ok");
         entry.scope = scope.map(|s| s.to_string());

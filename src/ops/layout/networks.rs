@@ -77,7 +77,7 @@ impl Session {
             move |cfg| {
                 let list = networks_mut(cfg)?;
                 if network_entry_mut(list, &cidr).is_some() {
-                    return Err(format!("{cidr} already exists"));
+                    return Err(crate::kea::EditRefused(format!("{cidr} already exists")));
                 }
                 list.push(e2.clone());
                 Ok(())
@@ -230,7 +230,9 @@ impl Session {
                     x["cidr"].as_str().and_then(|c| c.parse::<Ipv4Net>().ok()) != Some(cidr)
                 });
                 if list.len() == before {
-                    return Err(format!("{cidr} is no longer on this server: reload"));
+                    return Err(crate::kea::EditRefused(format!(
+                        "{cidr} is no longer on this server: reload"
+                    )));
                 }
                 Ok(())
             },

@@ -98,7 +98,9 @@ impl Session {
                     }
                 }
                 if !found {
-                    return Err(format!("subnet id {id} is no longer on the server: reload"));
+                    return Err(crate::kea::EditRefused(format!(
+                        "subnet id {id} is no longer on the server: reload"
+                    )));
                 }
                 unlist_scope(cfg, &cidr)?;
                 Ok(())
@@ -129,7 +131,7 @@ impl Session {
         let peers = self.peers(server).await?;
         let ids: Vec<u32> = gone.iter().map(|g| g.1).collect();
         let nets: Vec<Ipv4Net> = cidrs.to_vec();
-        let edit = move |cfg: &mut Value| -> Result<(), String> {
+        let edit = move |cfg: &mut Value| -> Result<(), crate::kea::EditRefused> {
             let d = cfg.get_mut("Dhcp4").ok_or("no Dhcp4 object")?;
             let mut found = vec![false; ids.len()];
             let mut drop_from = |l: &mut Vec<Value>| {
@@ -154,10 +156,10 @@ impl Session {
                 }
             }
             if let Some(i) = found.iter().position(|f| !f) {
-                return Err(format!(
+                return Err(crate::kea::EditRefused(format!(
                     "scope {} (subnet id {}) is no longer on the server: reload",
                     nets[i], ids[i]
-                ));
+                )));
             }
             for n in &nets {
                 unlist_scope(cfg, n)?;

@@ -102,7 +102,7 @@ impl Session {
             move |cfg| {
                 let clash = overlapping_subnets(cfg, &cidr);
                 if !clash.is_empty() {
-                    return Err(format!("{cidr} overlaps {} here", list(&clash)));
+                    return Err(format!("{cidr} overlaps {} here", list(&clash)).into());
                 }
                 let d = cfg.get_mut("Dhcp4").ok_or("no Dhcp4 object")?;
                 if !d["subnet4"].is_array() {
