@@ -41,9 +41,39 @@ fn changes(lab: &Lab) -> usize {
 fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     let dir = common::kea_dir("ddish-f1c-");
     let lab = common::lab(dir.path(), 22290);
-    assert!(!inactive(&lab, 0) && !inactive(&lab, 1));
     let cfg = lab.info.config_path.clone();
-    let t = Tmux::start(dir.path(), "f1c", "", &cfg);
+    // The kill races the console's write: on a loaded machine the console may finish both
+    // peers and its journal line before the signal lands. Such a trial proves nothing; the
+    // scope is put back and the console tried again.
+    for (n, name) in ["f1c", "f1c-2", "f1c-3"].into_iter().enumerate() {
+        if trial(&dir, &lab, name) {
+            return;
+        }
+        println!(
+            "trial {}: the console finished before the kill; again",
+            n + 1
+        );
+        let back = common::ddish(
+            &cfg,
+            &[
+                "scope",
+                "activate",
+                "--scope",
+                "10.20.0.0/24",
+                "--server",
+                "kea-1",
+            ],
+        );
+        common::ok(&back);
+    }
+    panic!("the console finished its write before the kill three times");
+}
+
+/// One console killed mid-write; false when it finished before the kill (nothing to check).
+fn trial(dir: &tempfile::TempDir, lab: &Lab, name: &'static str) -> bool {
+    assert!(!inactive(lab, 0) && !inactive(lab, 1));
+    let cfg = lab.info.config_path.clone();
+    let t = Tmux::start(dir.path(), name, "", &cfg);
     t.wait_for(&["Servers", "kea-1", "kea-2"]);
     t.keys(&["Enter"]);
     t.wait_for(&["kea-1 › IPAM tree", "10.20.0.0/24", "192.0.2.0/28"]);
@@ -69,10 +99,10 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     .unwrap();
 
     // Kill it the moment kea-1 has the change in hand.
-    let seen = changes(&lab);
+    let seen = changes(lab);
     t.keys(&["y"]);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while changes(&lab) == seen {
+    while changes(lab) == seen {
         assert!(Instant::now() < deadline, "kea-1 never got the change");
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -82,7 +112,7 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     // Kea finishes what it received; then each peer is old or new (asserted whole).
     std::thread::sleep(Duration::from_millis(500));
     let states: Vec<&str> = (0..2)
-        .map(|i| if inactive(&lab, i) { "new" } else { "old" })
+        .map(|i| if inactive(lab, i) { "new" } else { "old" })
         .collect();
 
     let check = Command::new(env!("CARGO_BIN_EXE_ddish"))
@@ -95,6 +125,9 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&check.stdout);
+    if check.status.code() == Some(0) && states == ["new", "new"] {
+        return false;
+    }
     assert_eq!(check.status.code(), Some(2), "{out}");
     assert!(out.contains("UNFINISHED WRITE"), "{out}");
     for (i, state) in states.iter().enumerate() {
@@ -125,4 +158,5 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
             ""
         }
     );
+    true
 }
