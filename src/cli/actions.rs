@@ -289,7 +289,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             let view = rt
                 .block_on(session.load_scope(&server, &def))
                 .map_err(op_fail)?;
-            let cmd = Command::reserve_lease(&view.detail(ip)).map_err(|e| Fail(3, e))?;
+            let cmd = Command::reserve_lease(&view.detail(ip)).map_err(|e| Fail(3, e.0))?;
             print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
         }
         IpCmd::Unreserve { ip, at } => {

@@ -150,12 +150,12 @@ fn note_observation(cfg: &Config, snap: &events::Snapshot) {
 pub fn status(cfg: Config, a: StatusArgs) -> Result<ExitCode, Fail> {
     let mut filters = Vec::new();
     for f in &a.filter {
-        filters.push(ServerFilter::parse(f).map_err(|e| Fail(2, e))?);
+        filters.push(ServerFilter::parse(f).map_err(|e| Fail(2, e.0))?);
     }
     let mut group_keys: Vec<String> = Vec::new();
     if let Some(g) = &a.group {
         if g.contains('=') {
-            filters.push(ServerFilter::parse(g).map_err(|e| Fail(2, e))?);
+            filters.push(ServerFilter::parse(g).map_err(|e| Fail(2, e.0))?);
         } else {
             group_keys = g
                 .split([',', '>'])
@@ -396,7 +396,7 @@ fn find_json(r: &SearchResult) -> Value {
 /// `ddish find TERM`: exit 0 when found, 1 when not found, 2 when a server failed and
 /// nothing was found.
 pub fn find(cfg: Config, term: &str, json_out: bool) -> Result<ExitCode, Fail> {
-    let term = Term::parse(term).map_err(|e| Fail(2, e))?;
+    let term = Term::parse(term).map_err(|e| Fail(2, e.0))?;
     let rt = runtime()?;
     let session = Session::new(cfg);
     let res = rt.block_on(search::search_all(

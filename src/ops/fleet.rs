@@ -4,6 +4,7 @@
 //!
 //! Many servers are polled a bounded number at a time, each under its own time limit, so
 //! one hung server never holds up the others.
+use crate::ops::Invalid;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -590,7 +591,7 @@ pub struct ServerFilter {
 
 impl ServerFilter {
     /// Parses `region=eu` (or `tag=lab`).
-    pub fn parse(s: &str) -> Result<ServerFilter, String> {
+    pub fn parse(s: &str) -> Result<ServerFilter, Invalid> {
         match s.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok(ServerFilter {
                 key: k.trim().to_string(),
@@ -598,7 +599,8 @@ impl ServerFilter {
             }),
             _ => Err(format!(
                 "'{s}' is not a filter: write FIELD=VALUE, e.g. region=eu or tag=lab"
-            )),
+            )
+            .into()),
         }
     }
 

@@ -29,7 +29,7 @@ pub use crate::audit::Entry as JournalEntry;
 pub use crate::kea::progress;
 pub use crate::probe::{PingResult, SocketKind};
 pub use peers::PeerDrift;
-pub use session::{ha_summary, OpError, Session};
+pub use session::{ha_summary, Invalid, OpError, Session};
 
 use crate::model::{ServerTree, Utilization};
 

@@ -27,8 +27,8 @@ impl Session {
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self.writing(server, Role::Operator, "reserve").await?;
         let ident = match &r.ident {
-            Ident::Mac(m) => Ident::Mac(validate_mac(m).map_err(OpError::Refused)?),
-            Ident::ClientId(c) => Ident::ClientId(validate_client_id(c).map_err(OpError::Refused)?),
+            Ident::Mac(m) => Ident::Mac(validate_mac(m)?),
+            Ident::ClientId(c) => Ident::ClientId(validate_client_id(c)?),
         };
         let hostname = opt_hostname(&r.hostname)?;
         let scope = match self.scope_of(server, ip).await {

@@ -3,6 +3,7 @@
 //!
 //! Leases are asked for by key (lease4-get, lease4-get-by-hw-address, -by-client-id,
 //! -by-hostname): never a lease dump. Reservations come from each server's configuration.
+use crate::ops::Invalid;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ pub enum Term {
 impl Term {
     /// Classifies user input: an IPv4 address, hex bytes with separators (six: MAC, else
     /// client ID), or a hostname.
-    pub fn parse(s: &str) -> Result<Term, String> {
+    pub fn parse(s: &str) -> Result<Term, Invalid> {
         let s = s.trim();
         if s.is_empty() {
             return Err("nothing to search for: give an IP, MAC, hostname or client ID".into());
@@ -45,7 +46,7 @@ impl Term {
                 return Ok(match b.len() {
                     6 => Term::Mac(hex_colon(&b)),
                     n if n >= 2 => Term::ClientId(hex_colon(&b)),
-                    _ => return Err(format!("'{s}' is too short for a MAC or client ID")),
+                    _ => return Err(format!("'{s}' is too short for a MAC or client ID").into()),
                 });
             }
         }

@@ -43,6 +43,37 @@ pub enum OpError {
     Changed(String),
 }
 
+/// Input that cannot be acted on as given (a malformed MAC, a scope outside its network, a
+/// filter that does not parse): the message says what to write instead. Nothing was sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl From<String> for Invalid {
+    fn from(s: String) -> Invalid {
+        Invalid(s)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(s: &str) -> Invalid {
+        Invalid(s.to_string())
+    }
+}
+
+/// For the console's form checks, which speak in messages.
+impl From<Invalid> for String {
+    fn from(e: Invalid) -> String {
+        e.0
+    }
+}
+
+impl From<Invalid> for OpError {
+    fn from(e: Invalid) -> OpError {
+        OpError::Refused(e.0)
+    }
+}
+
 /// A config edit that refused: nothing was written.
 impl From<crate::kea::EditRefused> for OpError {
     fn from(e: crate::kea::EditRefused) -> OpError {

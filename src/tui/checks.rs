@@ -9,7 +9,7 @@ pub fn mac(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("required".into());
     }
-    crate::ops::validate_mac(s.trim())
+    Ok(crate::ops::validate_mac(s.trim())?)
 }
 
 /// A DHCP client identifier (hex bytes), normalised.
@@ -17,7 +17,7 @@ pub fn client_id(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("required".into());
     }
-    crate::ops::validate_client_id(s.trim())
+    Ok(crate::ops::validate_client_id(s.trim())?)
 }
 
 /// An RFC 1123 host name (one or more labels).

@@ -55,7 +55,7 @@ pub fn step(a: Action, v: &Arc<ScopeView>, ip: Ipv4Addr, rights: Role, dns: &Dns
         Action::Unreserve => ask(Command::Unreserve { ip }),
         Action::ReserveLease => match Command::reserve_lease(&d) {
             Ok(job) => ask(job),
-            Err(why) => IpStep::Refuse(why),
+            Err(why) => IpStep::Refuse(why.0),
         },
         Action::Claim => form(Form::claim(v, ip)),
         Action::Reserve => form(Form::reserve(v, ip)),
@@ -190,7 +190,7 @@ pub fn why_not(a: Action, d: &IpDetail) -> Option<String> {
             .reservation
             .is_none()
             .then(|| format!("{ip} has no DHCP reservation")),
-        Action::ReserveLease => Command::reserve_lease(d).err(),
+        Action::ReserveLease => Command::reserve_lease(d).err().map(String::from),
         Action::Ping | Action::DnsAdd | Action::DnsDelete => {
             special.map(|s| format!("{ip} is {s}: not a host"))
         }

@@ -352,7 +352,7 @@ impl Session {
         c: &ClaimRequest,
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self.writing(server, Role::Operator, "claim").await?;
-        let mac = validate_mac(&c.mac).map_err(OpError::Refused)?;
+        let mac = validate_mac(&c.mac)?;
         let hostname = opt_hostname(&c.hostname)?;
         let scope = match self.scope_of(server, ip).await {
             Err(OpError::NotFound(_)) => {

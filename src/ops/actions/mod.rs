@@ -2,6 +2,7 @@
 //! claim, reservations, exclusions, ping, DNS records, history. Every write goes to the
 //! server and its HA peers (lease commands are not replicated, KEA_FACTS.md §7), config
 //! changes through the safe write protocol, and every action is journaled.
+use crate::ops::Invalid;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -89,23 +90,24 @@ pub(super) fn view_after(
 }
 
 /// A MAC address in any common notation, normalised to `aa:bb:cc:dd:ee:ff`.
-pub fn validate_mac(s: &str) -> Result<String, String> {
+pub fn validate_mac(s: &str) -> Result<String, Invalid> {
     match HwAddr::parse(s) {
         Some(HwAddr::Eth(b)) if b != [0; 6] => Ok(hex_colon(&b)),
         Some(HwAddr::Eth(_)) => Err("00:00:00:00:00:00 is not a client's MAC address".into()),
-        _ => Err(format!(
-            "'{s}' is not a MAC address: six hex bytes, e.g. aa:bb:cc:dd:ee:ff"
-        )),
+        _ => {
+            Err(format!("'{s}' is not a MAC address: six hex bytes, e.g. aa:bb:cc:dd:ee:ff").into())
+        }
     }
 }
 
 /// A DHCP client identifier (option 61): hex bytes, at least two, normalised to `01:aa:..`.
-pub fn validate_client_id(s: &str) -> Result<String, String> {
+pub fn validate_client_id(s: &str) -> Result<String, Invalid> {
     match parse_hex_bytes(s) {
         Some(b) if b.len() >= 2 && b.len() <= 255 => Ok(hex_colon(&b)),
         _ => Err(format!(
             "'{s}' is not a client identifier: hex bytes such as 01:aa:bb:cc:dd:ee:ff"
-        )),
+        )
+        .into()),
     }
 }
 
@@ -384,6 +386,7 @@ mod tests {
         assert!(validate_mac("00:00:00:00:00:00").is_err());
         assert!(validate_mac("zz:bb:cc:00:00:01")
             .unwrap_err()
+            .0
             .contains("not a MAC"));
         assert_eq!(
             validate_client_id("01AABBCC000003").unwrap(),

@@ -3,6 +3,7 @@
 //! across servers, or to whole servers. Everything is checked before anything is sent;
 //! a preview is computed from fresh config-gets without writing; apply makes ONE safe write
 //! per server (its HA peers get the same edit), servers concurrently, one journal entry each.
+use crate::ops::Invalid;
 use std::net::Ipv4Addr;
 
 use futures_util::future::join_all;
@@ -171,21 +172,22 @@ pub const DDNS_PARAMS: [&str; 6] = [
 ];
 
 /// Checks a ddns-* parameter and gives its JSON value.
-pub fn ddns_value(name: &str, value: &str) -> Result<Value, String> {
+pub fn ddns_value(name: &str, value: &str) -> Result<Value, Invalid> {
     let v = value.trim();
     match name {
         "ddns-send-updates" | "ddns-override-client-update" | "ddns-override-no-update" => {
             match v.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" => Ok(json!(true)),
                 "false" | "0" | "no" => Ok(json!(false)),
-                _ => Err(format!("{name}: '{v}' is not a boolean: use true or false")),
+                _ => Err(format!("{name}: '{v}' is not a boolean: use true or false").into()),
             }
         }
         "ddns-replace-client-name" => match v {
             "never" | "always" | "when-present" | "when-not-present" => Ok(json!(v)),
             _ => Err(format!(
                 "{name}: '{v}' is not one of never, always, when-present, when-not-present"
-            )),
+            )
+            .into()),
         },
         "ddns-generated-prefix" => {
             let ok = !v.is_empty()
@@ -196,9 +198,7 @@ pub fn ddns_value(name: &str, value: &str) -> Result<Value, String> {
             if ok {
                 Ok(json!(v))
             } else {
-                Err(format!(
-                    "{name}: '{v}' is not a host name label (like myhost)"
-                ))
+                Err(format!("{name}: '{v}' is not a host name label (like myhost)").into())
             }
         }
         "ddns-qualifying-suffix" => {
@@ -206,30 +206,27 @@ pub fn ddns_value(name: &str, value: &str) -> Result<Value, String> {
             if v.is_empty() || options::validate("domain-name", v).is_ok() {
                 Ok(json!(v))
             } else {
-                Err(format!(
-                    "{name}: '{v}' is not a domain name (like example.org.)"
-                ))
+                Err(format!("{name}: '{v}' is not a domain name (like example.org.)").into())
             }
         }
         _ => Err(format!(
             "unknown DNS update parameter '{name}': use one of {}",
             DDNS_PARAMS.join(", ")
-        )),
+        )
+        .into()),
     }
 }
 
 /// Checks a client class name: Kea's built-in classes and the prefixes its hooks use are
 /// refused, as are names that would not survive a test expression.
-pub fn validate_class_name(name: &str) -> Result<(), String> {
+pub fn validate_class_name(name: &str) -> Result<(), Invalid> {
     const BUILT_IN: [&str; 5] = ["ALL", "KNOWN", "UNKNOWN", "BOOTP", "DROP"];
     const PREFIXES: [&str; 4] = ["HA_", "VENDOR_CLASS_", "SPAWN_", "AFTER_"];
     if name.is_empty() {
         return Err("the class name is empty".into());
     }
     if name.len() > 128 {
-        return Err(format!(
-            "the class name '{name}' is longer than 128 characters"
-        ));
+        return Err(format!("the class name '{name}' is longer than 128 characters").into());
     }
     if let Some(c) = name
         .chars()
@@ -237,28 +234,28 @@ pub fn validate_class_name(name: &str) -> Result<(), String> {
     {
         return Err(format!(
             "the class name '{name}' has '{c}': use letters, digits, '-', '_' and '.'"
-        ));
+        )
+        .into());
     }
     if BUILT_IN.contains(&name) {
-        return Err(format!(
-            "'{name}' is one of Kea's built-in classes: pick another name"
-        ));
+        return Err(format!("'{name}' is one of Kea's built-in classes: pick another name").into());
     }
     if let Some(p) = PREFIXES.iter().find(|p| name.starts_with(*p)) {
         return Err(format!(
             "class names starting with {p} belong to Kea and its hooks: pick another name"
-        ));
+        )
+        .into());
     }
     Ok(())
 }
 
-fn check_lease(secs: u32) -> Result<(), String> {
+fn check_lease(secs: u32) -> Result<(), Invalid> {
     if (MIN_LEASE_SECS..=MAX_LEASE_SECS).contains(&secs) {
         Ok(())
     } else {
         Err(format!(
             "lease time {secs} s is out of range: {MIN_LEASE_SECS} s to {MAX_LEASE_SECS} s (365 days)"
-        ))
+        ).into())
     }
 }
 
@@ -267,7 +264,7 @@ impl BulkChange {
     /// table, lease time range, ddns-* types, class names, and that the operation suits the
     /// target (exclusions need scopes, classes need servers). Normalises option values.
     pub fn new(target: Target, op: BulkOp) -> Result<BulkChange, OpError> {
-        let refuse = OpError::Refused;
+        let refuse = |e: String| OpError::Refused(e);
         let empty = match &target {
             Target::Scopes(s) => s.is_empty(),
             Target::Servers(s) => s.is_empty(),
@@ -280,7 +277,7 @@ impl BulkChange {
         let scopes = matches!(target, Target::Scopes(_));
         let op = match op {
             BulkOp::LeaseTime(s) => {
-                check_lease(s).map_err(refuse)?;
+                check_lease(s)?;
                 op
             }
             BulkOp::Exclude(a, b) => {
@@ -304,7 +301,7 @@ impl BulkChange {
                         Value::String(s) => s.clone(),
                         v => v.to_string(),
                     };
-                    ddns_value(k, &text).map_err(refuse)?;
+                    ddns_value(k, &text)?;
                 }
                 BulkOp::Ddns(params)
             }
@@ -338,7 +335,7 @@ impl BulkChange {
                         "client classes live on servers: give --servers".into(),
                     ));
                 }
-                validate_class_name(&spec.name).map_err(refuse)?;
+                validate_class_name(&spec.name)?;
                 if let Some(t) = &spec.test {
                     if t.trim().is_empty() {
                         return Err(refuse("the test expression is empty".into()));
@@ -358,7 +355,7 @@ impl BulkChange {
                         "client classes live on servers: give --servers".into(),
                     ));
                 }
-                validate_class_name(&name).map_err(refuse)?;
+                validate_class_name(&name)?;
                 BulkOp::DeleteClass(name)
             }
         };
@@ -771,6 +768,7 @@ mod tests {
         assert!(ddns_value("ddns-qualifying-suffix", "bad suffix").is_err());
         assert!(ddns_value("ddns-ttl", "5")
             .unwrap_err()
+            .0
             .contains("unknown DNS update parameter"));
         let op = BulkOp::Ddns(vec![("ddns-send-updates".into(), json!("maybe"))]);
         assert!(BulkChange::new(scopes(), op).is_err());

@@ -1,6 +1,7 @@
 //! Every action and query the front doors send, as data: a [`Command`] in, an [`Outcome`]
 //! or a typed [`OpError`](super::OpError) out ([`Session::run`](super::Session::run)). The
 //! console's worker and the CLI only build commands and show outcomes.
+use crate::ops::Invalid;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -210,23 +211,23 @@ impl ScopesOp {
 impl Command {
     /// A reservation for the client that has the lease of the address in `d`: its MAC and
     /// hostname, at that address ("copy this lease as a reservation").
-    pub fn reserve_lease(d: &IpDetail) -> Result<Command, String> {
+    pub fn reserve_lease(d: &IpDetail) -> Result<Command, Invalid> {
         let ip = d.ip;
         if d.reservation.is_some() {
-            return Err(format!(
-                "{ip} is reserved already: edit the reservation instead"
-            ));
+            return Err(format!("{ip} is reserved already: edit the reservation instead").into());
         }
         let Some(lease) = d.lease.filter(|_| d.state == IpState::Assigned) else {
             return Err(format!(
                 "{ip} is {}: only an address leased to a client can become its reservation",
                 d.state.label()
-            ));
+            )
+            .into());
         };
         if lease.hw.is_none() || lease.hw.is_zero() {
             return Err(format!(
                 "the lease of {ip} has no MAC address: reserve it by client id instead"
-            ));
+            )
+            .into());
         }
         Ok(Command::Reserve {
             ip,

@@ -5,6 +5,7 @@
 //! Nesting: containers may nest in containers; networks sit at the top or in a container;
 //! a network holds only scopes (never another network or a container). Siblings never
 //! overlap. A scope's subnet is its network's CIDR ("the mask comes from the network").
+use crate::ops::Invalid;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
@@ -28,18 +29,12 @@ pub fn check_network_place(
     existing: &[NetworkDef],
     cidr: Ipv4Net,
     kind: NetworkKind,
-) -> Result<(), String> {
+) -> Result<(), Invalid> {
     if cidr != cidr.trunc() {
-        return Err(format!(
-            "{cidr} has host bits set: did you mean {}?",
-            cidr.trunc()
-        ));
+        return Err(format!("{cidr} has host bits set: did you mean {}?", cidr.trunc()).into());
     }
     if let Some(same) = existing.iter().find(|n| n.cidr == cidr) {
-        return Err(format!(
-            "{cidr} already exists as a {}",
-            kind_word(same.kind)
-        ));
+        return Err(format!("{cidr} already exists as a {}", kind_word(same.kind)).into());
     }
     // The parent: the smallest entry containing the new one.
     let parent = existing
@@ -52,7 +47,8 @@ pub fn check_network_place(
                 "{cidr} lies inside network {}, and a network holds only scopes: \
                  convert {} to a container first (`ddish network to-container`)",
                 p.cidr, p.cidr
-            ));
+            )
+            .into());
         }
     }
     for n in existing {
@@ -63,29 +59,28 @@ pub fn check_network_place(
                      create it as a container",
                     kind_word(n.kind),
                     n.cidr
-                ));
+                )
+                .into());
             }
         } else if !n.cidr.contains(&cidr) && nets_overlap(&n.cidr, &cidr) {
             return Err(format!(
                 "{cidr} overlaps the {} {} without containing it or lying inside it",
                 kind_word(n.kind),
                 n.cidr
-            ));
+            )
+            .into());
         }
     }
     Ok(())
 }
 
 /// Whether `cidr` can be a scope of the network `network`: no host bits, inside it.
-pub fn check_scope_subnet(network: Ipv4Net, cidr: Ipv4Net) -> Result<(), String> {
+pub fn check_scope_subnet(network: Ipv4Net, cidr: Ipv4Net) -> Result<(), Invalid> {
     if cidr != cidr.trunc() {
-        return Err(format!(
-            "{cidr} has host bits set: did you mean {}?",
-            cidr.trunc()
-        ));
+        return Err(format!("{cidr} has host bits set: did you mean {}?", cidr.trunc()).into());
     }
     if !network.contains(&cidr) {
-        return Err(format!("the scope {cidr} is outside its network {network}"));
+        return Err(format!("the scope {cidr} is outside its network {network}").into());
     }
     Ok(())
 }
@@ -125,7 +120,7 @@ pub fn scope_subnet(
     v: &ValidScope,
     p: &ScopeProps,
     split: Option<&[String; 2]>,
-) -> Result<Value, String> {
+) -> Result<Value, Invalid> {
     crate::kea::subnet_json::new_subnet(
         &crate::kea::subnet_json::NewSubnet {
             id,
@@ -142,9 +137,10 @@ pub fn scope_subnet(
         },
         split,
     )
+    .map_err(Invalid::from)
 }
 
-pub fn validate_scope(cidr: Ipv4Net, p: &ScopeProps) -> Result<ValidScope, String> {
+pub fn validate_scope(cidr: Ipv4Net, p: &ScopeProps) -> Result<ValidScope, Invalid> {
     let hosts = Range::hosts_of_net(&cidr);
     let start = p.start.unwrap_or(hosts.first());
     let end = p.end.unwrap_or(hosts.last());
@@ -154,7 +150,8 @@ pub fn validate_scope(cidr: Ipv4Net, p: &ScopeProps) -> Result<ValidScope, Strin
                 "the {what} {ip} is outside the network {cidr}: pick an address in {} - {}",
                 hosts.first(),
                 hosts.last()
-            ));
+            )
+            .into());
         }
     }
     let range = Range::new(start, end)
@@ -163,13 +160,15 @@ pub fn validate_scope(cidr: Ipv4Net, p: &ScopeProps) -> Result<ValidScope, Strin
         if !cidr.contains(&g) {
             return Err(format!(
                 "the gateway {g} is outside the scope's subnet {cidr}: clients could not reach it"
-            ));
+            )
+            .into());
         }
         // In a /30 or larger, the network and broadcast addresses are no hosts.
         if cidr.prefix_len() < 31 && (g == cidr.network() || g == cidr.broadcast()) {
             return Err(format!(
                 "the gateway {g} is the network or broadcast address of {cidr}, not a host"
-            ));
+            )
+            .into());
         }
     }
     let mut dns = Vec::new();
@@ -186,7 +185,8 @@ pub fn validate_scope(cidr: Ipv4Net, p: &ScopeProps) -> Result<ValidScope, Strin
                 "the lease time {t} s is out of range: {} s (1 minute) to {} s (1 year)",
                 LEASE_TIME_RANGE.start(),
                 LEASE_TIME_RANGE.end()
-            ));
+            )
+            .into());
         }
     }
     if let Some(d) = &p.domain {
@@ -222,14 +222,14 @@ mod tests {
         assert!(check_network_place(&ex, "10.2.0.0/16".parse().unwrap(), Network).is_ok());
         assert!(check_network_place(&ex, "10.2.0.0/16".parse().unwrap(), Container).is_ok());
         let e = check_network_place(&ex, "10.1.2.0/24".parse().unwrap(), Network).unwrap_err();
-        assert!(e.contains("holds only scopes"), "{e}");
+        assert!(e.0.contains("holds only scopes"), "{e}");
         let e = check_network_place(&ex, "10.1.0.0/16".parse().unwrap(), Network).unwrap_err();
-        assert!(e.contains("already exists"), "{e}");
+        assert!(e.0.contains("already exists"), "{e}");
         let e = check_network_place(&ex, "10.0.0.0/12".parse().unwrap(), Network).unwrap_err();
-        assert!(e.contains("create it as a container"), "{e}");
+        assert!(e.0.contains("create it as a container"), "{e}");
         assert!(check_network_place(&ex, "10.0.0.0/12".parse().unwrap(), Container).is_ok());
         let e = check_network_place(&ex, "10.1.0.1/16".parse().unwrap(), Network).unwrap_err();
-        assert!(e.contains("host bits"), "{e}");
+        assert!(e.0.contains("host bits"), "{e}");
     }
 
     #[test]
@@ -251,12 +251,22 @@ mod tests {
             f(&mut p);
             validate_scope(cidr, &p).unwrap_err()
         };
-        assert!(bad(&|p| p.end = Some("10.5.1.1".parse().unwrap())).contains("outside the network"));
-        assert!(bad(&|p| p.start = Some("10.5.0.30".parse().unwrap())).contains("comes after"));
-        assert!(bad(&|p| p.gateway = Some("10.6.0.1".parse().unwrap())).contains("gateway"));
-        assert!(bad(&|p| p.dns = vec!["dns.example".into()]).contains("not an IPv4 address"));
-        assert!(bad(&|p| p.lease_time = Some(10)).contains("out of range"));
-        assert!(bad(&|p| p.lease_time = Some(40_000_000)).contains("out of range"));
+        assert!(bad(&|p| p.end = Some("10.5.1.1".parse().unwrap()))
+            .0
+            .contains("outside the network"));
+        assert!(bad(&|p| p.start = Some("10.5.0.30".parse().unwrap()))
+            .0
+            .contains("comes after"));
+        assert!(bad(&|p| p.gateway = Some("10.6.0.1".parse().unwrap()))
+            .0
+            .contains("gateway"));
+        assert!(bad(&|p| p.dns = vec!["dns.example".into()])
+            .0
+            .contains("not an IPv4 address"));
+        assert!(bad(&|p| p.lease_time = Some(10)).0.contains("out of range"));
+        assert!(bad(&|p| p.lease_time = Some(40_000_000))
+            .0
+            .contains("out of range"));
     }
 
     #[test]

@@ -350,7 +350,9 @@ impl Form {
     /// `validate_scope` with only some properties: its refusal then belongs to them.
     fn scope_check(&self, p: ScopeProps) -> Result<(), String> {
         match self.scope_cidr() {
-            Some(c) => rules::validate_scope(c, &p).map(|_| ()),
+            Some(c) => rules::validate_scope(c, &p)
+                .map(|_| ())
+                .map_err(String::from),
             None => Ok(()),
         }
     }
@@ -434,7 +436,7 @@ impl Form {
                 } else {
                     NetworkKind::Network
                 };
-                rules::check_network_place(&self.ctx.networks, c, kind)
+                Ok(rules::check_network_place(&self.ctx.networks, c, kind)?)
             }
             (FormKind::NewScope { network }, SUBNET) => {
                 let c = parse_cidr(v)?;
@@ -593,7 +595,7 @@ impl Form {
             }
             (BulkKind::Ddns, VALUE) => {
                 let p = self.at(PARAM).map_or("", |i| self.text(i));
-                bulk::ddns_value(p, v).map(|_| ())
+                bulk::ddns_value(p, v).map(|_| ()).map_err(String::from)
             }
             (_, OPTION) => {
                 required()?;
@@ -608,7 +610,7 @@ impl Form {
             }
             (_, CLASS) => {
                 required()?;
-                bulk::validate_class_name(v.trim())
+                Ok(bulk::validate_class_name(v.trim())?)
             }
             (_, CLASS_OPTIONS) => option_list(v).map(|_| ()),
             _ => Ok(()),

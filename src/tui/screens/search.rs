@@ -83,7 +83,7 @@ impl SearchScreen {
         let term = match Term::parse(&text) {
             Ok(t) => t,
             Err(e) => {
-                self.invalid = Some(e);
+                self.invalid = Some(e.0);
                 self.input.editing = true;
                 return ScreenOut::none();
             }
