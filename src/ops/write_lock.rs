@@ -132,14 +132,18 @@ impl Session {
             let client = self.client(n).ok();
             let n = n.to_string();
             async move {
+                // A lease write changes no configuration: its hash would say nothing about
+                // it (and costs a call per peer on every hold).
+                if !config {
+                    return None;
+                }
                 let c = client?;
                 // A dead server must not hold the write up here: its own error comes next.
                 match tokio::time::timeout(Duration::from_secs(2), c.config_hash()).await {
                     Ok(Ok(Some(h))) => Some(h),
                     // Kea 2.2 has no hash: the digest of its config-get, which a config
-                    // write then takes from the cache as its own first read (no extra
-                    // cost); a lease write needs none.
-                    Ok(Ok(None)) if config => self
+                    // write then takes from the cache as its own first read (no extra cost).
+                    Ok(Ok(None)) => self
                         .recent_config(&n)
                         .await
                         .ok()
