@@ -60,7 +60,11 @@ fn holds_and_dhcp_clients_never_share_an_address() {
             .done()
             .unwrap();
         release(warm.ip.unwrap());
-        let before: Vec<usize> = lab.kea.iter().map(|k| commands(k).len()).collect();
+        let before: Vec<usize> = lab
+            .kea
+            .iter()
+            .map(|k| common::commands_received(k).len())
+            .collect();
         let o = rt
             .block_on(session.run("kea-1", n()))
             .unwrap()
@@ -71,7 +75,7 @@ fn holds_and_dhcp_clients_never_share_an_address() {
             .iter()
             .zip(before)
             .flat_map(|(k, b)| {
-                commands(k)
+                common::commands_received(k)
                     .split_off(b)
                     .into_iter()
                     .map(|c| format!("{}:{c}", k.name))
@@ -330,17 +334,6 @@ fn holds_and_dhcp_clients_never_share_an_address() {
         walk.len(),
         bound.len()
     );
-}
-
-/// Every command the instance's kea-dhcp4 received so far, in order.
-fn commands(k: &KeaInstance) -> Vec<String> {
-    std::fs::read_to_string(&k.dhcp_log)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split("Received command '").nth(1))
-        .filter_map(|l| l.split('\'').next())
-        .map(str::to_string)
-        .collect()
 }
 
 /// Where the lease of `ip` for `mac` is not (or is someone else's), one line per peer.

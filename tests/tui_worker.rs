@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ddish::lab::{minimal_dhcp4, KeaInstance};
+
+mod common;
 use ddish::model::IpState;
 use ddish::ops::{self, Session};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind, Target};
@@ -414,9 +416,9 @@ role = "operator"
     assert_eq!(state(&rig.app, ip30), IpState::Available, "{}", st.text);
 
     // n holds the next free address counting from the scope start (.10 is leased).
-    let before = commands_received(&kea);
+    let before = common::commands_received(&kea);
     rig.drive(key(KeyCode::Char('n')), settled).await;
-    let walk = commands_received(&kea)[before.len()..].to_vec();
+    let walk = common::commands_received(&kea)[before.len()..].to_vec();
     println!("`n` on one server: {} Kea calls: {walk:?}", walk.len());
     // The outcome carries the scope as it is now: no reload after the hold.
     assert!(walk.len() <= 4, "{walk:?}");
@@ -452,17 +454,6 @@ role = "operator"
     drop(rig);
     let _ = task.await;
     drop(kea);
-}
-
-/// Every command kea-dhcp4 received so far, in order (one COMMAND_RECEIVED log line each).
-fn commands_received(k: &KeaInstance) -> Vec<String> {
-    std::fs::read_to_string(&k.dhcp_log)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split("Received command '").nth(1))
-        .filter_map(|l| l.split('\'').next())
-        .map(str::to_string)
-        .collect()
 }
 
 // ----- the address space and bulk changes through the console (issue 4) -----

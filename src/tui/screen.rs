@@ -22,43 +22,33 @@ use crate::ops::Session;
 
 use super::app::{App, Status};
 
-/// What a screen's job hands back: one variant per kind of answer, so a screen takes
-/// exactly the data it asked for ([`take`]) and the compiler knows every kind.
-#[derive(Debug)]
-pub enum JobOutput {
-    Config(Box<Config>),
-    Events(Result<Vec<Event>, EventsError>),
-    Observed(Result<Observed, EventsError>),
-    Search(SearchResult),
-    Services(Vec<ServiceStatus>),
-    Dns(Vec<DnsStatus>),
-    Zones(Vec<ZoneHealth>),
-    Zone(Box<ZoneHealth>),
-    ZoneRecords(Result<Vec<ZoneRecord>, String>),
-    FailoverList(Result<Vec<FailoverInfo>, String>),
-    FailoverPlan(Result<FailoverPlan, String>),
-    FailoverChange(Result<FailoverOutcome, String>),
-    /// A bare number (the screen tests' own jobs).
-    Count(u32),
-}
-
-/// Each kind of answer in and out of [`JobOutput`].
+/// Declares [`JobOutput`], one variant per kind of answer, with each kind in and out of it.
 macro_rules! job_output {
-    ($($variant:ident($ty:ty) $(boxed $boxed:tt)?),* $(,)?) => {$(
-        impl From<$ty> for JobOutput {
-            fn from(v: $ty) -> JobOutput {
-                JobOutput::$variant(job_output!(@wrap v $($boxed)?))
-            }
+    ($($(#[$doc:meta])* $variant:ident($ty:ty) $(boxed $boxed:tt)?),* $(,)?) => {
+        /// What a screen's job hands back: one variant per kind of answer, so a screen takes
+        /// exactly the data it asked for ([`take`]) and the compiler knows every kind.
+        #[derive(Debug)]
+        pub enum JobOutput {
+            $($(#[$doc])* $variant(job_output!(@held $ty $(, $boxed)?)),)*
         }
-        impl Take for $ty {
-            fn take(o: JobOutput) -> Option<$ty> {
-                match o {
-                    JobOutput::$variant(v) => Some(job_output!(@unwrap v $($boxed)?)),
-                    _ => None,
+        $(
+            impl From<$ty> for JobOutput {
+                fn from(v: $ty) -> JobOutput {
+                    JobOutput::$variant(job_output!(@wrap v $($boxed)?))
                 }
             }
-        }
-    )*};
+            impl Take for $ty {
+                fn take(o: JobOutput) -> Option<$ty> {
+                    match o {
+                        JobOutput::$variant(v) => Some(job_output!(@unwrap v $($boxed)?)),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+    (@held $ty:ty) => { $ty };
+    (@held $ty:ty, $b:tt) => { Box<$ty> };
     (@wrap $v:ident) => { $v };
     (@wrap $v:ident $b:tt) => { Box::new($v) };
     (@unwrap $v:ident) => { $v };
@@ -83,6 +73,7 @@ job_output! {
     FailoverList(Result<Vec<FailoverInfo>, String>),
     FailoverPlan(Result<FailoverPlan, String>),
     FailoverChange(Result<FailoverOutcome, String>),
+    /// A bare number (the screen tests' own jobs).
     Count(u32),
 }
 

@@ -51,9 +51,21 @@ pub fn cmd(k: &KeaInstance, command: &str, args: Option<Value>) -> Value {
 
 /// How many times kea-dhcp4 received `command` (its log has one COMMAND_RECEIVED line each).
 pub fn received(k: &KeaInstance, command: &str) -> usize {
-    let log = std::fs::read_to_string(&k.dhcp_log).unwrap_or_default();
-    let needle = format!("Received command '{command}'");
-    log.lines().filter(|l| l.contains(&needle)).count()
+    commands_received(k)
+        .iter()
+        .filter(|c| *c == command)
+        .count()
+}
+
+/// Every command kea-dhcp4 received so far, in order (one COMMAND_RECEIVED line each).
+pub fn commands_received(k: &KeaInstance) -> Vec<String> {
+    std::fs::read_to_string(&k.dhcp_log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split("Received command '").nth(1))
+        .filter_map(|l| l.split('\'').next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A temp dir under /tmp that Kea's daemons can reach (0711: they may run as nobody when
