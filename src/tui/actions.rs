@@ -293,3 +293,37 @@ pub struct Pending {
     pub id: u64,
     pub job: Command,
 }
+
+/// What a key does in a form popup: the same on every popup stack.
+#[derive(Debug)]
+pub enum FormKey {
+    /// Handled inside the form (field moved, choice changed, or nothing to submit yet).
+    Stay,
+    /// Esc: close the form.
+    Close,
+    /// Enter while an earlier change still runs: say so, keep the form.
+    Busy(String),
+    /// Enter on a valid form: its command.
+    Submit(Command),
+}
+
+/// A key in the form `f`; `busy` is what the screen is still doing, if anything.
+pub fn form_key(f: &mut Form, a: Action, busy: Option<String>) -> FormKey {
+    match a {
+        Action::NextField => f.next_field(),
+        Action::PrevField => f.prev_field(),
+        Action::Left => f.cycle(false),
+        Action::Right => f.cycle(true),
+        Action::Back => return FormKey::Close,
+        Action::Open => {
+            if let Some(doing) = busy {
+                return FormKey::Busy(format!("still {doing}: wait for the answer"));
+            }
+            if let Some(job) = f.submit() {
+                return FormKey::Submit(job);
+            }
+        }
+        _ => {}
+    }
+    FormKey::Stay
+}

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::tui::actions::{Command, Confirm, Modal, Pending};
+use crate::tui::actions::{form_key, Command, Confirm, FormKey, Modal, Pending};
 use crate::tui::form::Form;
 use crate::tui::ip_actions::{self, IpStep};
 use crate::tui::keymap::Action;
@@ -209,25 +209,13 @@ impl App {
                 }
                 _ => {}
             },
-            Modal::Form(f) => match a {
-                Action::NextField => f.next_field(),
-                Action::PrevField => f.prev_field(),
-                Action::Left => f.cycle(false),
-                Action::Right => f.cycle(true),
-                Action::Back => {
+            Modal::Form(f) => match form_key(f, a, busy) {
+                FormKey::Stay => {}
+                FormKey::Close => {
                     s.modals.pop();
                 }
-                Action::Open => {
-                    if let Some(doing) = busy {
-                        self.set_status(
-                            StatusKind::Busy,
-                            format!("still {doing}: wait for the answer"),
-                        );
-                        return Vec::new();
-                    }
-                    let Some(job) = f.submit() else {
-                        return Vec::new();
-                    };
+                FormKey::Busy(msg) => self.set_status(StatusKind::Busy, msg),
+                FormKey::Submit(job) => {
                     if let Command::DnsDelete {
                         ip,
                         zone,
@@ -248,7 +236,6 @@ impl App {
                     }
                     return self.send_job(ti, job).into_iter().collect();
                 }
-                _ => {}
             },
             Modal::Confirm(_) => match a {
                 Action::Yes => {

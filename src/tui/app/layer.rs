@@ -3,7 +3,7 @@
 
 use ipnet::Ipv4Net;
 
-use crate::tui::actions::{Command, Confirm, Modal, Step};
+use crate::tui::actions::{form_key, Command, Confirm, FormKey, Modal, Step};
 use crate::tui::app::{App, Request, RequestKind, StatusKind, Target};
 use crate::tui::keymap::Action;
 
@@ -49,25 +49,13 @@ impl App {
                 }
                 _ => {}
             },
-            Modal::Form(f) => match a {
-                Action::NextField => f.next_field(),
-                Action::PrevField => f.prev_field(),
-                Action::Left => f.cycle(false),
-                Action::Right => f.cycle(true),
-                Action::Back => {
+            Modal::Form(f) => match form_key(f, a, busy) {
+                FormKey::Stay => {}
+                FormKey::Close => {
                     self.layer.pop();
                 }
-                Action::Open => {
-                    if let Some(doing) = busy {
-                        self.set_status(
-                            StatusKind::Busy,
-                            format!("still {doing}: wait for the answer"),
-                        );
-                        return Vec::new();
-                    }
-                    let Some(job) = f.submit() else {
-                        return Vec::new();
-                    };
+                FormKey::Busy(msg) => self.set_status(StatusKind::Busy, msg),
+                FormKey::Submit(job) => {
                     if let Command::BulkPreview(change) = &job {
                         let apply = change.clone();
                         self.layer.push(Modal::Preview {
@@ -79,7 +67,6 @@ impl App {
                     }
                     return self.send_layout(job);
                 }
-                _ => {}
             },
             Modal::Confirm(_) => match a {
                 Action::Yes => {
