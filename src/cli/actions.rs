@@ -178,6 +178,7 @@ pub enum ResvKind {
 
 pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
     let rt = runtime()?;
+    let apply = |server: &str, cmd, yes| apply(&rt, &session, server, cmd, yes);
     let locate = |ip: Ipv4Addr, at: &At| {
         rt.block_on(session.locate(ip, at.server.as_deref()))
             .map_err(op_fail)
@@ -201,24 +202,12 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             let server = rt
                 .block_on(session.locate_server(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
-            print_outcome(&change(
-                &rt,
-                &session,
-                &server,
-                Command::Hold { ip },
-                at.yes,
-            )?);
+            apply(&server, Command::Hold { ip }, at.yes)?;
         }
         IpCmd::Release { ip, at } => {
             let (server, _) = locate(ip, &at)?;
             confirm(&format!("release the hold on {ip}?"), at.yes)?;
-            print_outcome(&change(
-                &rt,
-                &session,
-                &server,
-                Command::Release { ip },
-                true,
-            )?);
+            apply(&server, Command::Release { ip }, true)?;
         }
         IpCmd::Claim {
             ip,
@@ -236,20 +225,14 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                 comment,
             };
             let cmd = Command::Claim { ip, claim };
-            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
+            apply(&server, cmd, at.yes)?;
         }
         IpCmd::Unclaim { ip, at } => {
             let server = rt
                 .block_on(session.locate_server(ip, at.server.as_deref()))
                 .map_err(op_fail)?;
             confirm(&format!("unclaim {ip} (its client loses it)?"), at.yes)?;
-            print_outcome(&change(
-                &rt,
-                &session,
-                &server,
-                Command::Unclaim { ip },
-                true,
-            )?);
+            apply(&server, Command::Unclaim { ip }, true)?;
         }
         IpCmd::Reserve {
             ip,
@@ -282,7 +265,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                 reservation,
                 confirmed: false,
             };
-            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
+            apply(&server, cmd, at.yes)?;
         }
         IpCmd::ReserveLease { ip, at } => {
             let (server, def) = locate(ip, &at)?;
@@ -290,18 +273,12 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                 .block_on(session.load_scope(&server, &def))
                 .map_err(op_fail)?;
             let cmd = Command::reserve_lease(&view.detail(ip)).map_err(|e| Fail(3, e.0))?;
-            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
+            apply(&server, cmd, at.yes)?;
         }
         IpCmd::Unreserve { ip, at } => {
             let (server, _) = locate(ip, &at)?;
             confirm(&format!("delete the reservation of {ip}?"), at.yes)?;
-            print_outcome(&change(
-                &rt,
-                &session,
-                &server,
-                Command::Unreserve { ip },
-                true,
-            )?);
+            apply(&server, Command::Unreserve { ip }, true)?;
         }
         IpCmd::Show { ip, at } => match rt.block_on(session.locate(ip, at.server.as_deref())) {
             Ok((server, def)) => print!("{}", rt.block_on(show(&session, &server, &def, ip))?),
@@ -518,12 +495,24 @@ pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
             confirmed: false,
         }
     };
-    print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
+    apply(&rt, &session, &server, cmd, at.yes)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A change on `server`, its outcome printed.
+fn apply(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    server: &str,
+    cmd: Command,
+    yes: bool,
+) -> Result<(), Fail> {
+    change(rt, session, server, cmd, yes).map(|o| print_outcome(&o))
 }
 
 pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
     let rt = runtime()?;
+    let apply = |server: &str, cmd, yes| apply(&rt, &session, server, cmd, yes);
     match cmd {
         DnsCmd::Add {
             ip,
@@ -545,7 +534,7 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
                 ptr,
                 comment,
             };
-            print_outcome(&change(&rt, &session, &server, cmd, at.yes)?);
+            apply(&server, cmd, at.yes)?;
         }
         DnsCmd::Delete {
             ip,
@@ -567,7 +556,7 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
                 hostname,
                 ptr: !no_ptr,
             };
-            print_outcome(&change(&rt, &session, &server, cmd, true)?);
+            apply(&server, cmd, true)?;
         }
     }
     Ok(ExitCode::SUCCESS)
