@@ -22,9 +22,14 @@ pub enum OpError {
     /// Bad input or a state that doesn't allow the action; nothing was written.
     #[error("{0}")]
     Refused(String),
-    /// The role or --read-only forbids it.
-    #[error("{0}")]
-    Forbidden(String),
+    /// The role (or --read-only) forbids it: what the user has and what the action needs.
+    #[error("{}", forbidden_text(.server, *.role, *.need, *.read_only))]
+    Forbidden {
+        server: String,
+        role: crate::config::Role,
+        need: crate::config::Role,
+        read_only: bool,
+    },
     /// Allowed, but the user must confirm (e.g. the IP is leased to another client).
     #[error("{0}")]
     NeedsConfirmation(String),
@@ -41,6 +46,26 @@ pub enum OpError {
     /// admin or tool changed it): nothing was written; reload and try again.
     #[error("{0}")]
     Changed(String),
+}
+
+fn forbidden_text(
+    server: &str,
+    role: crate::config::Role,
+    need: crate::config::Role,
+    read_only: bool,
+) -> String {
+    use crate::config::Role;
+    if read_only {
+        return "ddish runs with --read-only: no changes are made".into();
+    }
+    let (what, roles) = match need {
+        Role::Admin => ("a scope change", "role = \"admin\""),
+        _ => ("this change", "role = \"operator\" or \"admin\""),
+    };
+    format!(
+        "your role on {server} is {} (config `role`): {what} needs {roles}",
+        role.word()
+    )
 }
 
 /// Input that cannot be acted on as given (a malformed MAC, a scope outside its network, a
@@ -95,7 +120,7 @@ impl OpError {
             OpError::UnknownServer(_) => "unknown server",
             OpError::NotFound(_) => "not found",
             OpError::Refused(_) => "refused",
-            OpError::Forbidden(_) => "not allowed",
+            OpError::Forbidden { .. } => "not allowed",
             OpError::NeedsConfirmation(_) => "needs confirmation",
             OpError::LeaseWrite(_) => "lease write failed",
             OpError::Busy(_) => "busy",

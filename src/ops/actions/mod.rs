@@ -188,23 +188,17 @@ impl Session {
 
     /// Whether the user may act at `need` level on `server`.
     pub fn may(&self, server: &str, need: Role) -> Result<(), OpError> {
-        if self.read_only() {
-            return Err(OpError::Forbidden(
-                "ddish runs with --read-only: no changes are made".into(),
-            ));
-        }
         let role = self.role(server);
-        if role.allows(need) {
+        let read_only = self.read_only();
+        if !read_only && role.allows(need) {
             return Ok(());
         }
-        let (what, roles) = match need {
-            Role::Admin => ("a scope change", "role = \"admin\""),
-            _ => ("this change", "role = \"operator\" or \"admin\""),
-        };
-        Err(OpError::Forbidden(format!(
-            "your role on {server} is {} (config `role`): {what} needs {roles}",
-            role.word()
-        )))
+        Err(OpError::Forbidden {
+            server: server.to_string(),
+            role,
+            need,
+            read_only,
+        })
     }
 
     /// The scope of `server` that contains `ip`. One config-get: an action needs neither
