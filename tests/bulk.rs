@@ -12,17 +12,6 @@ use serde_json::{json, Value};
 mod common;
 use common::ddish;
 
-fn tempdir() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    // Kea's control socket path must stay short, and the daemons run as nobody.
-    let t = tempfile::Builder::new()
-        .prefix("ddish-bulk-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    t
-}
-
 fn text(o: &Output) -> String {
     format!(
         "exit {:?}\nstdout:\n{}\nstderr:\n{}",
@@ -114,7 +103,7 @@ fn server_b() -> Value {
 
 #[test]
 fn replace_across_two_servers_changes_exactly_the_matches_and_a_failing_server_stays_untouched() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-bulk-");
     let mut a = start(dir.path(), "a", 21200, server_a());
     let b = start(dir.path(), "b", 21202, server_b());
     let mut c = start(dir.path(), "c", 21204, server_b());
@@ -245,7 +234,7 @@ fn replace_across_two_servers_changes_exactly_the_matches_and_a_failing_server_s
 
 #[test]
 fn bad_names_and_values_are_refused_before_anything_is_sent() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-bulk-");
     // Nothing listens on this port: a refusal (3) proves nothing was sent (else 2).
     let cfg = write_config(dir.path(), &[("gone", 21299)]);
     let cases: [(&[&str], &str); 7] = [
@@ -368,7 +357,7 @@ fn bad_names_and_values_are_refused_before_anything_is_sent() {
 
 #[test]
 fn classes_options_and_parameters_on_two_servers() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-bulk-");
     let a = start(dir.path(), "a", 21210, server_a());
     let b = start(dir.path(), "b", 21212, server_b());
     let cfg = write_config(dir.path(), &[("a", 21210), ("b", 21212)]);
@@ -598,7 +587,7 @@ fn classes_options_and_parameters_on_two_servers() {
 #[test]
 fn an_ha_pair_marked_on_both_peers_is_written_once_on_both() {
     use ddish::lab::{HaMode, Lab, LabOptions};
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-bulk-");
     let lab = Lab::start(&LabOptions {
         dir: dir.path().join("lab"),
         port_base: 21220,
@@ -707,7 +696,7 @@ async fn bulk_exclusion_over_live_leases_warns_in_the_preview_counting_both_peer
     use ddish::ops::bulk::{BulkChange, BulkOp, Target};
     use ddish::ops::Session;
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-bulk-");
     let opts = LabOptions {
         dir: dir.path().join("lab"),
         port_base: 21730,

@@ -1,27 +1,13 @@
 //! The `ddish` binary against real Kea 2.2 and BIND on loopback: `check`, `export`,
 //! `lab up/down`, and each kind of failing server with its own message (ports 20400-20499).
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use ddish::lab::{self, minimal_dhcp4, HaMode, KeaInstance, Lab, LabOptions};
 use serde_json::json;
 
-fn ddish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .args(args)
-        // Logs of the test runs stay out of the user's state dir.
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .env(
-            "XDG_DATA_HOME",
-            std::env::temp_dir().join("ddish-test-data"),
-        )
-        .output()
-        .expect("run ddish")
-}
+mod common;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -29,14 +15,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn tempdir() -> tempfile::TempDir {
-    // Kea's control socket path must stay short: keep the dir near /tmp.
-    tempfile::Builder::new()
-        .prefix("ddish-cli-")
-        .tempdir_in("/tmp")
-        .expect("temp dir")
 }
 
 /// CSV rows as maps from header to value.
@@ -56,7 +34,7 @@ fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
 
 #[test]
 fn check_and_export_on_the_lab() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-cli-");
     let lab = Lab::start(&LabOptions {
         dir: dir.path().to_path_buf(),
         port_base: 20401,
@@ -67,7 +45,7 @@ fn check_and_export_on_the_lab() {
     .expect("lab starts");
     let cfg = lab.info.config_path.to_str().unwrap().to_string();
 
-    let o = ddish(&["--config", &cfg, "check"]);
+    let o = common::run(&["--config", &cfg, "check"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     let out = stdout(&o);
     assert!(out.starts_with("SERVER"), "{out}");
@@ -80,7 +58,7 @@ fn check_and_export_on_the_lab() {
     }
 
     // Scopes: every required column, the missing scope, counts that add up.
-    let o = ddish(&[
+    let o = common::run(&[
         "-c", &cfg, "export", "--what", "scopes", "--server", "kea-1",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -159,7 +137,7 @@ fn check_and_export_on_the_lab() {
     assert_eq!(shared["shared_network"], "floor2");
 
     // Networks: the container and its networks.
-    let o = ddish(&["-c", &cfg, "export", "--what", "networks"]);
+    let o = common::run(&["-c", &cfg, "export", "--what", "networks"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let nets = csv_rows(&stdout(&o));
     assert!(nets
@@ -171,7 +149,7 @@ fn check_and_export_on_the_lab() {
 
     // IPs to a file: each state where the sample data put it.
     let file = dir.path().join("ips.csv");
-    let o = ddish(&[
+    let o = common::run(&[
         "-c",
         &cfg,
         "export",
@@ -201,7 +179,7 @@ fn check_and_export_on_the_lab() {
     assert_eq!(ip("10.10.0.140")["state"], "Excluded");
     assert_eq!(ips.len(), 190, "one row per address of the range");
     // A scope on both HA peers needs --server.
-    let o = ddish(&[
+    let o = common::run(&[
         "-c",
         &cfg,
         "export",
@@ -213,10 +191,10 @@ fn check_and_export_on_the_lab() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--server"), "{}", stderr(&o));
     // ips without --scope, an unknown server: refused with a reason.
-    let o = ddish(&["-c", &cfg, "export", "--what", "ips"]);
+    let o = common::run(&["-c", &cfg, "export", "--what", "ips"]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("--scope"), "{}", stderr(&o));
-    let o = ddish(&["-c", &cfg, "export", "--what", "scopes", "--server", "nope"]);
+    let o = common::run(&["-c", &cfg, "export", "--what", "scopes", "--server", "nope"]);
     assert_ne!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("kea-1"), "{}", stderr(&o));
     // The password never shows in any output.
@@ -238,7 +216,7 @@ fn write_config(dir: &Path, servers: &str) -> String {
 
 #[test]
 fn each_failing_server_has_its_own_message() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-cli-");
     let subnets = json!([
         {"id": 7, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.50"}]},
         {"id": 8, "subnet": "198.51.100.0/24", "pools": [{"pool": "198.51.100.10 - 198.51.100.20"}]}
@@ -313,7 +291,7 @@ name = "down"
 url = "http://127.0.0.1:20419/"
 "#,
     );
-    let o = ddish(&["-c", &cfg, "check"]);
+    let o = common::run(&["-c", &cfg, "check"]);
     hung.resume_ca();
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(2), "{out}{}", stderr(&o));
@@ -362,7 +340,7 @@ url = "http://127.0.0.1:20419/"
     assert!(!out.contains("wrong-password") && !out.contains("right-password"));
 
     // The plain server's subnets come out ungrouped, each with its counters.
-    let o = ddish(&[
+    let o = common::run(&[
         "-c", &cfg, "export", "--what", "scopes", "--server", "plain",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -372,7 +350,7 @@ url = "http://127.0.0.1:20419/"
     assert_eq!(rows[0]["total"], "41");
     assert_eq!(rows[0]["available"], "41");
     // A failing server makes export fail with its message, not a partial file.
-    let o = ddish(&[
+    let o = common::run(&[
         "-c", &cfg, "export", "--what", "networks", "--server", "authed",
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -387,7 +365,7 @@ url = "http://127.0.0.1:20419/"
 
 #[test]
 fn bad_config_exits_1_with_file_and_line() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-cli-");
     let cfg = write_config(
         dir.path(),
         "[[server]]\nname = \"a\"\nurl = \"http://127.0.0.1:20420/\"\npasword_file = \"x\"\n",
@@ -396,13 +374,13 @@ fn bad_config_exits_1_with_file_and_line() {
         vec!["-c", cfg.as_str(), "check"],
         vec!["-c", cfg.as_str(), "export", "--what", "servers"],
     ] {
-        let o = ddish(&args);
+        let o = common::run(&args);
         assert_eq!(o.status.code(), Some(1));
         let e = stderr(&o);
         assert!(e.contains("ddish.toml:7"), "{e}");
         assert!(e.contains("password_file"), "{e}");
     }
-    let o = ddish(&["-c", "/nonexistent/ddish.toml", "check"]);
+    let o = common::run(&["-c", "/nonexistent/ddish.toml", "check"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("/nonexistent/ddish.toml"),
@@ -413,14 +391,14 @@ fn bad_config_exits_1_with_file_and_line() {
 
 #[test]
 fn lab_up_and_down_from_the_cli() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-cli-");
     let d = dir.path().to_str().unwrap();
-    let o = ddish(&["lab", "up", "--dir", d, "--port-base", "20430"]);
+    let o = common::run(&["lab", "up", "--dir", d, "--port-base", "20430"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let path = stdout(&o).trim().to_string();
     assert_eq!(path, dir.path().join("ddish.toml").to_str().unwrap());
     // A second up on the same dir is refused while the first runs.
-    let again = ddish(&["lab", "up", "--dir", d, "--port-base", "20440"]);
+    let again = common::run(&["lab", "up", "--dir", d, "--port-base", "20440"]);
     assert_ne!(again.status.code(), Some(0));
     let pids: Vec<u32> = std::fs::read_to_string(dir.path().join("run/pids"))
         .unwrap()
@@ -430,9 +408,9 @@ fn lab_up_and_down_from_the_cli() {
     // 2 kea-dhcp4, 2 agents (none with the direct API), named.
     let direct = ddish::lab::KeaDist::from_env().unwrap().api == ddish::lab::LabApi::Direct;
     assert_eq!(pids.len(), if direct { 3 } else { 5 });
-    let o = ddish(&["--config", &path, "check"]);
+    let o = common::run(&["--config", &path, "check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let o = ddish(&["lab", "down", "--dir", d]);
+    let o = common::run(&["lab", "down", "--dir", d]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         stdout(&o)

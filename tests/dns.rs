@@ -1,7 +1,6 @@
 //! src/dns against a real named (BIND 9.18) on loopback: TSIG-signed UPDATEs, lookups,
 //! AXFR, SOA serials and the errors a user sees. Ports 20700-20799.
 use std::net::{IpAddr, SocketAddr};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,20 +11,12 @@ use ddish::dns::{
 };
 use ddish::lab::DnsInstance;
 
+mod common;
+
 const T: Duration = Duration::from_secs(3);
 const FWD: &str = "example.test";
 const REV4: &str = "0.10.10.in-addr.arpa";
 const REV6: &str = "8.b.d.0.1.0.0.2.ip6.arpa";
-
-fn tempdir() -> tempfile::TempDir {
-    let d = tempfile::Builder::new()
-        .prefix("ddish-dns-")
-        .tempdir_in("/tmp")
-        .expect("temp dir");
-    // named runs as nobody and must reach its directory below this one.
-    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    d
-}
 
 fn zone_text(extra: &str) -> String {
     format!(
@@ -114,7 +105,7 @@ async fn serial(d: &DnsInstance, zone: &str) -> u32 {
 
 #[tokio::test]
 async fn add_a_and_ptr_then_refuse_duplicate_then_delete() {
-    let tmp = tempdir();
+    let tmp = common::shared_dir("ddish-dns-");
     let d = start(tmp.path(), 20700);
     let cfg = lab_config(&d);
     let (fwd0, rev0) = (serial(&d, FWD).await, serial(&d, REV4).await);
@@ -262,7 +253,7 @@ async fn add_a_and_ptr_then_refuse_duplicate_then_delete() {
 
 #[tokio::test]
 async fn bad_input_is_refused_before_sending() {
-    let tmp = tempdir();
+    let tmp = common::shared_dir("ddish-dns-");
     let d = start(tmp.path(), 20710);
     let cfg = lab_config(&d);
     let s0 = serial(&d, FWD).await;
@@ -328,7 +319,7 @@ async fn bad_input_is_refused_before_sending() {
 
 #[tokio::test]
 async fn wrong_or_missing_tsig_key_gives_clear_errors() {
-    let tmp = tempdir();
+    let tmp = common::shared_dir("ddish-dns-");
     let d = start(tmp.path(), 20720);
     let s0 = serial(&d, FWD).await;
 
@@ -398,7 +389,7 @@ async fn wrong_or_missing_tsig_key_gives_clear_errors() {
 
 #[tokio::test]
 async fn silent_or_absent_server_fails_within_the_timeout() {
-    let tmp = tempdir();
+    let tmp = common::shared_dir("ddish-dns-");
     let d = start(tmp.path(), 20730);
     let short = Duration::from_millis(800);
 
@@ -452,7 +443,7 @@ async fn silent_or_absent_server_fails_within_the_timeout() {
 
 #[tokio::test]
 async fn soa_serial_on_primary_and_secondary() {
-    let tmp = tempdir();
+    let tmp = common::shared_dir("ddish-dns-");
     let p = start(tmp.path(), 20740);
     let s = DnsInstance::start_secondary(&tmp.path().join("sec"), 20741, &p)
         .unwrap_or_else(|e| panic!("{e}"));

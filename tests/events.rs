@@ -3,13 +3,14 @@
 //! outside ddish", a change made with ddish does not; scopes appearing, vanishing and being
 //! deactivated; a service going down and coming back; a zone serial moving; filtering by
 //! IP inside a CIDR, by server, by a saved query; CSV export. Ports 21600-21699.
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use ddish::lab::{minimal_dhcp4, DnsInstance, KeaInstance};
 use serde_json::{json, Value};
+
+mod common;
 
 const USER: &str = "ddish";
 const PASS: &str = "events-secret-pw";
@@ -58,16 +59,6 @@ fn kinds_of<'a>(ev: &'a [Value], kind: &str) -> Vec<&'a Value> {
     ev.iter().filter(|e| e["kind"] == kind).collect()
 }
 
-fn tempdir() -> tempfile::TempDir {
-    // Kea's control socket path must stay short; named (as nobody) must reach the dir.
-    let d = tempfile::Builder::new()
-        .prefix("ddish-events-")
-        .tempdir_in("/tmp")
-        .expect("temp dir");
-    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    d
-}
-
 /// Adds (or, with `remove`, drops) a subnet straight through Kea's API: config-get,
 /// edit, config-set. ddish is not involved and nothing is journaled.
 fn change_behind_ddish(k: &KeaInstance, edit: impl FnOnce(&mut Vec<Value>)) {
@@ -88,7 +79,7 @@ fn change_behind_ddish(k: &KeaInstance, edit: impl FnOnce(&mut Vec<Value>)) {
 
 #[test]
 fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
-    let dir = tempdir();
+    let dir = common::shared_dir("ddish-events-");
     let d = dir.path();
     let mut kea = KeaInstance::start(
         &d.join("kea-a"),

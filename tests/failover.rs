@@ -23,17 +23,6 @@ use common::ddish;
 const USER: &str = "admin";
 const PASSWORD: &str = "pw-F1-s3cret";
 
-/// A temp dir the daemons (user nobody when we are root) can reach.
-fn tempdir() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let t = tempfile::Builder::new()
-        .prefix("ddish-failover-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    t
-}
-
 fn scope_a() -> Value {
     json!({"id": 7, "subnet": "10.50.0.0/24", "relay": {"ip-addresses": ["127.0.0.1"]},
            "pools": [{"pool": "10.50.0.100 - 10.50.0.199"}],
@@ -261,7 +250,7 @@ fn fast(spec: &mut FailoverSpec) {
 
 #[test]
 fn load_balancing_create_outage_and_delete() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-failover-");
     let (a, mut b) = start_pair(dir.path(), 21500, true);
     let cfg = write_config(dir.path(), &[&a, &b], true, "admin");
     let s = session(&cfg);
@@ -506,7 +495,7 @@ fn load_balancing_create_outage_and_delete() {
 
 #[test]
 fn hot_standby_through_the_cli() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-failover-");
     let (a, mut b) = start_pair(dir.path(), 21510, false);
     let cfg = write_config(dir.path(), &[&a, &b], false, "admin");
     let s = session(&cfg);
@@ -667,7 +656,7 @@ fn hot_standby_through_the_cli() {
 
 #[test]
 fn refusals_exit_non_zero_and_change_nothing() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-failover-");
     let (a, b) = start_pair(dir.path(), 21520, true);
     let cfg = write_config(dir.path(), &[&a, &b], true, "admin");
     let viewer = write_config(dir.path(), &[&a, &b], true, "viewer");
@@ -749,7 +738,7 @@ fn refusals_exit_non_zero_and_change_nothing() {
 #[test]
 fn partner_refusal_puts_the_first_back() {
     use std::os::unix::fs::symlink;
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-failover-");
     let dist = lab::KeaDist::from_env().unwrap();
     let real = dist.hooks_dir().unwrap();
     let fake = dir.path().join("hooks");
@@ -842,7 +831,7 @@ fn partner_refusal_puts_the_first_back() {
 /// gets them and the pair settles again.
 #[test]
 fn moving_to_a_new_partner() {
-    let dir = tempdir();
+    let dir = common::kea_dir("ddish-failover-");
     let (a, b) = start_pair(dir.path(), 21540, false);
     let c = KeaInstance::start(
         &dir.path().join("c"),

@@ -1,9 +1,8 @@
 //! Watching the fleet (issue 6) against real Kea 2.2 and BIND 9.18 on loopback: service
 //! states of failing servers next to a running one, zone health with a lagging and a
 //! stopped secondary, fleet-wide search and utilization alerts. Ports 21400-21499.
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use ddish::lab::{leases_csv, minimal_dhcp4, DnsInstance, KeaInstance, SeedLease};
@@ -14,33 +13,10 @@ use ddish::ops::zones::{self, ZoneKind, ZoneStatus};
 use ddish::ops::Session;
 use serde_json::{json, Value};
 
-fn ddish(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .args(args)
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .env(
-            "XDG_DATA_HOME",
-            std::env::temp_dir().join("ddish-test-data"),
-        )
-        .output()
-        .expect("run ddish")
-}
+mod common;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn tempdir() -> tempfile::TempDir {
-    // Kea's control socket path must stay short; named (as nobody) must reach the dir.
-    let d = tempfile::Builder::new()
-        .prefix("ddish-fleet-")
-        .tempdir_in("/tmp")
-        .expect("temp dir");
-    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    d
 }
 
 fn write_config(dir: &Path, body: &str) -> std::path::PathBuf {
@@ -107,7 +83,7 @@ fn kea(dir: &Path, name: &str, ca: u16) -> KeaInstance {
 
 #[test]
 fn each_server_shows_its_own_state_search_and_alerts() {
-    let dir = tempdir();
+    let dir = common::shared_dir("ddish-fleet-");
     let d = dir.path();
     let kea_ok = kea(d, "kea-ok", 21400);
     // Behind a Control Agent, a stopped kea-dhcp4 leaves the agent answering "daemon
@@ -252,7 +228,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
 
     // The CLI: JSON with every state, exit 2 because some fail.
     let c = cfg_path.to_str().unwrap();
-    let o = ddish(&[
+    let o = common::run(&[
         "-c",
         c,
         "status",
@@ -283,26 +259,26 @@ fn each_server_shows_its_own_state_search_and_alerts() {
     assert_eq!(v["alerts"][0]["band"], "over");
     assert!(!stdout(&o).contains(PASS));
     // Grouped by region: two groups with their servers.
-    let o = ddish(&["-c", c, "status", "--group", "region"]);
+    let o = common::run(&["-c", c, "status", "--group", "region"]);
     let out = stdout(&o);
     assert!(out.contains("== region=eu (2 servers, 1 failing)"), "{out}");
     assert!(out.contains("== region=us (2 servers, 2 failing)"), "{out}");
     // Filtered to the running server only: all fine, exit 0.
-    let o = ddish(&["-c", c, "status", "--group", "site=s-kea-ok"]);
+    let o = common::run(&["-c", c, "status", "--group", "site=s-kea-ok"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).contains("kea-ok") && !stdout(&o).contains("kea-badpw"));
     // find through the binary.
-    let o = ddish(&["-c", c, "find", "aa:bb:cc:00:00:12"]);
+    let o = common::run(&["-c", c, "find", "aa:bb:cc:00:00:12"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("10.20.0.12"), "{}", stdout(&o));
-    let o = ddish(&["-c", c, "find", "printer-hq", "--json"]);
+    let o = common::run(&["-c", c, "find", "printer-hq", "--json"]);
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert!(v["hits"]
         .as_array()
         .unwrap()
         .iter()
         .any(|h| h["ip"] == "10.20.0.5" && h["matched"] == "reservation hostname"));
-    let o = ddish(&["-c", c, "find", "no-such-host"]);
+    let o = common::run(&["-c", c, "find", "no-such-host"]);
     assert_ne!(o.status.code(), Some(0));
 }
 
@@ -317,7 +293,7 @@ fn zone_text(origin: &str) -> String {
 fn zone_health_names_the_lagging_and_the_down_server() {
     const FWD: &str = "fleet.test";
     const REV: &str = "0.20.10.in-addr.arpa";
-    let dir = tempdir();
+    let dir = common::shared_dir("ddish-fleet-");
     let d = dir.path();
     let fwd = format!("{}ns1 IN A 127.0.0.1\n", zone_text(FWD));
     let rev = zone_text(REV);
@@ -431,7 +407,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
 
     // The CLI says the same, exit 2.
     let c = cfg_path.to_str().unwrap();
-    let o = ddish(&["-c", c, "zones", "--json"]);
+    let o = common::run(&["-c", c, "zones", "--json"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v[0]["status"], "serials differ");
@@ -439,7 +415,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     assert_eq!(v[1]["status"], "OK");
 
     // `ddish status` covers the DNS servers: both answer.
-    let o = ddish(&["-c", c, "status", "--json"]);
+    let o = common::run(&["-c", c, "status", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     assert_eq!(v["dns"][0]["answering"], true);
@@ -474,7 +450,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     );
 
     // The zone's records by AXFR, with the key from the config.
-    let o = ddish(&["-c", c, "zones", "--records", FWD]);
+    let o = common::run(&["-c", c, "zones", "--records", FWD]);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -488,7 +464,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
         "{}",
         stdout(&o)
     );
-    let o = ddish(&["-c", c, "zones", "--records", "nope.test"]);
+    let o = common::run(&["-c", c, "zones", "--records", "nope.test"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no zone 'nope.test'"));
 
@@ -504,7 +480,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
             "{z:#?}"
         );
     }
-    let o = ddish(&["-c", c, "zones"]);
+    let o = common::run(&["-c", c, "zones"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         stdout(&o).contains("fleet.test (forward): some servers down (ns2)"),
@@ -513,7 +489,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
     );
     let dns = rt.block_on(fleet::dns_status_all(&cfg, 8));
     assert!(dns[0].answering && !dns[1].answering, "{dns:#?}");
-    assert_eq!(ddish(&["-c", c, "status"]).status.code(), Some(2));
+    assert_eq!(common::run(&["-c", c, "status"]).status.code(), Some(2));
 }
 
 /// The zone's NS records add servers: one the config also lists (matched by name), and one
@@ -521,7 +497,7 @@ fn zone_health_names_the_lagging_and_the_down_server() {
 #[test]
 fn zone_servers_come_from_config_and_ns_records() {
     const Z: &str = "ns.fleet.test";
-    let dir = tempdir();
+    let dir = common::shared_dir("ddish-fleet-");
     let d = dir.path();
     // NETWORK RULE: every NS name resolves to a loopback address.
     let body = format!(
@@ -602,7 +578,7 @@ fn zone_servers_come_from_config_and_ns_records() {
         }
     );
     // The CLI shows where each server came from.
-    let o = ddish(&["-c", cfg_path.to_str().unwrap(), "zones", "--json"]);
+    let o = common::run(&["-c", cfg_path.to_str().unwrap(), "zones", "--json"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
     let sources: Vec<&str> = v[0]["servers"]
@@ -619,7 +595,7 @@ fn zone_servers_come_from_config_and_ns_records() {
 /// ddish's back) or restarts: the scopes shown are always the server's.
 #[test]
 fn status_refresh_reuses_the_config_until_the_server_reloads() {
-    let dir = tempdir();
+    let dir = common::shared_dir("ddish-fleet-");
     let d = dir.path();
     let mut k = kea(d, "kea-cache", 21410);
     std::fs::write(d.join("right.pass"), format!("{PASS}\n")).unwrap();

@@ -41,17 +41,6 @@ fn client(name: &str, url: &str, auth: Option<(&str, &Path)>) -> KeaClient {
     KeaClient::new(&s, Duration::from_secs(10)).expect("client")
 }
 
-/// A temp dir the daemons (user nobody when we are root) can reach.
-fn tempdir() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let t = tempfile::Builder::new()
-        .prefix("ddish-write-")
-        .tempdir_in("/tmp")
-        .unwrap();
-    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
-    t
-}
-
 fn solo(dir: &Path, ca_port: u16) -> KeaInstance {
     let subnets = json!([{"id": 1, "subnet": "10.40.0.0/24",
         "pools": [{"pool": "10.40.0.100 - 10.40.0.199"}],
@@ -88,7 +77,7 @@ fn add_subnet(c: &mut Value, subnet: Value) -> Result<(), EditRefused> {
 
 #[tokio::test]
 async fn standalone_edit_is_live_persisted_verified_and_survives_restart() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let mut k = solo(tmp.path(), 20800);
     let c = solo_client(&k);
 
@@ -170,7 +159,7 @@ async fn standalone_edit_is_live_persisted_verified_and_survives_restart() {
 /// a subnet it was not given is refused before anything is sent.
 #[tokio::test]
 async fn an_edit_naming_its_subnet_sends_the_others_back_as_they_were() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let mut cfg = lab::minimal_dhcp4(json!([
         {"id": 1, "subnet": "10.40.0.0/24", "pools": [{"pool": "10.40.0.100 - 10.40.0.199"}],
          "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.40.0.10"}]},
@@ -232,7 +221,7 @@ async fn an_edit_naming_its_subnet_sends_the_others_back_as_they_were() {
 
 #[tokio::test]
 async fn guarded_keys_partial_configs_and_bad_ids_are_refused_before_sending() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let k = solo(tmp.path(), 20802);
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
@@ -310,7 +299,7 @@ async fn guarded_keys_partial_configs_and_bad_ids_are_refused_before_sending() {
 
 #[tokio::test]
 async fn a_change_made_behind_our_back_stops_the_write() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let k = solo(tmp.path(), 20804);
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
@@ -388,7 +377,7 @@ async fn a_change_made_behind_our_back_stops_the_write() {
 
 #[tokio::test]
 async fn config_test_rejection_changes_nothing() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let k = solo(tmp.path(), 20806);
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
@@ -416,7 +405,7 @@ async fn config_test_rejection_changes_nothing() {
 
 #[tokio::test]
 async fn a_failed_config_set_is_rolled_back_and_the_server_stays_healthy() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let k = solo(tmp.path(), 20808);
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
@@ -523,7 +512,7 @@ fn reservation(config: &Value, subnet: u64, ip: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
-    let tmp = tempdir();
+    let tmp = common::kea_dir("ddish-write-");
     let lab = Lab::start(&LabOptions {
         dir: tmp.path().join("lab"),
         port_base: 20810,

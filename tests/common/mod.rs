@@ -1,6 +1,6 @@
-//! Set-up the integration tests share: running the ddish binary on a config, and Kea
-//! commands that must succeed. (Older test files still carry their own copies; new ones
-//! use these.)
+//! Set-up the integration tests share: running the ddish binary, temp dirs the servers can
+//! reach, Kea commands that must succeed, the lab, and (in submodules) scripted servers, a
+//! DHCP client, a fault proxy, TLS material and a tmux driver.
 #![allow(dead_code)]
 
 pub mod canned;
@@ -15,20 +15,30 @@ use std::process::{Command, Output};
 use ddish::lab::KeaInstance;
 use serde_json::Value;
 
-/// Runs the ddish binary with `--config cfg` and `args`, no terminal, its log kept out of
-/// the user's state directory.
-pub fn ddish(cfg: impl AsRef<Path>, args: &[&str]) -> Output {
+/// Runs the ddish binary with `args`, no terminal, its log and exports kept out of the
+/// user's state and data directories.
+pub fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("--config")
-        .arg(cfg.as_ref())
         .args(args)
         .env(
             "XDG_STATE_HOME",
             std::env::temp_dir().join("ddish-test-state"),
         )
+        .env(
+            "XDG_DATA_HOME",
+            std::env::temp_dir().join("ddish-test-data"),
+        )
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run ddish")
+}
+
+/// [`run`] with `--config cfg`.
+pub fn ddish(cfg: impl AsRef<Path>, args: &[&str]) -> Output {
+    let cfg = cfg.as_ref().to_string_lossy().into_owned();
+    let mut all = vec!["--config", cfg.as_str()];
+    all.extend_from_slice(args);
+    run(&all)
 }
 
 /// Its stdout, after asserting it exited 0 (both outputs shown otherwise).
@@ -69,14 +79,23 @@ pub fn commands_received(k: &KeaInstance) -> Vec<String> {
 }
 
 /// A temp dir under /tmp that Kea's daemons can reach (0711: they may run as nobody when
-/// the tests run as root).
+/// the tests run as root; under /tmp: Kea's control socket paths must stay short).
 pub fn kea_dir(prefix: &str) -> tempfile::TempDir {
+    dir_with_mode(prefix, 0o711)
+}
+
+/// [`kea_dir`] that named (as nobody) can also read: 0755.
+pub fn shared_dir(prefix: &str) -> tempfile::TempDir {
+    dir_with_mode(prefix, 0o755)
+}
+
+fn dir_with_mode(prefix: &str, mode: u32) -> tempfile::TempDir {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::Builder::new()
         .prefix(prefix)
         .tempdir_in("/tmp")
         .unwrap();
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode)).unwrap();
     dir
 }
 
