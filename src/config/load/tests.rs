@@ -1,4 +1,7 @@
 use super::*;
+use std::time::Duration;
+
+use crate::config::{ApiStyle, Role, SecretSource};
 
 fn p() -> &'static Path {
     Path::new("/etc/ddish/config.toml")
