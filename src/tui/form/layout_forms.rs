@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use crate::model::{options, NetworkDef, NetworkKind, ScopeDef};
-use crate::ops::bulk::{self, BulkChange, BulkOp, ClassSpec, Target, DDNS_PARAMS};
+use crate::ops::bulk::{BulkChange, Target};
 use crate::ops::layout::rules;
 use crate::ops::layout::{ScopeEdit, ScopeProps};
 use crate::tui::actions::{BulkKind, Command};
@@ -30,41 +30,41 @@ pub struct Ctx {
 }
 
 // Labels double as field names: the checks find fields by label.
-const CIDR: &str = "CIDR";
-const TITLE: &str = "Title";
-const DESC: &str = "Description";
-const SUBNET: &str = "Subnet";
-const START: &str = "Start IP";
-const END: &str = "End IP";
-const GATEWAY: &str = "Gateway";
-const DNS: &str = "DNS servers";
-const DOMAIN: &str = "Domain name";
-const LEASE: &str = "Lease (s)";
-const STATUS: &str = "Status";
-const OPTIONS: &str = "Other options";
-const TO_CIDR: &str = "To CIDR";
-const TO_SERVER: &str = "To server";
-const IP: &str = "IP";
-const MAC: &str = "MAC";
-const HOST: &str = "Hostname";
-const COMMENT: &str = "Comment";
-const PARAM: &str = "Parameter";
-const VALUE: &str = "Value";
-const OPTION: &str = "Option";
-const FIND: &str = "Find";
-const REPLACE: &str = "Replace with";
-const CLASS: &str = "Class name";
-const TEST: &str = "Test";
-const CLASS_OPTIONS: &str = "Options";
+pub(super) const CIDR: &str = "CIDR";
+pub(super) const TITLE: &str = "Title";
+pub(super) const DESC: &str = "Description";
+pub(super) const SUBNET: &str = "Subnet";
+pub(super) const START: &str = "Start IP";
+pub(super) const END: &str = "End IP";
+pub(super) const GATEWAY: &str = "Gateway";
+pub(super) const DNS: &str = "DNS servers";
+pub(super) const DOMAIN: &str = "Domain name";
+pub(super) const LEASE: &str = "Lease (s)";
+pub(super) const STATUS: &str = "Status";
+pub(super) const OPTIONS: &str = "Other options";
+pub(super) const TO_CIDR: &str = "To CIDR";
+pub(super) const TO_SERVER: &str = "To server";
+pub(super) const IP: &str = "IP";
+pub(super) const MAC: &str = "MAC";
+pub(super) const HOST: &str = "Hostname";
+pub(super) const COMMENT: &str = "Comment";
+pub(super) const PARAM: &str = "Parameter";
+pub(super) const VALUE: &str = "Value";
+pub(super) const OPTION: &str = "Option";
+pub(super) const FIND: &str = "Find";
+pub(super) const REPLACE: &str = "Replace with";
+pub(super) const CLASS: &str = "Class name";
+pub(super) const TEST: &str = "Test";
+pub(super) const CLASS_OPTIONS: &str = "Options";
 
 /// The DHCP options the scope form has fields of; the rest go in "Other options".
-const OWN_OPTIONS: [(&str, u16); 3] = [
+pub(super) const OWN_OPTIONS: [(&str, u16); 3] = [
     ("routers", 3),
     ("domain-name-servers", 6),
     ("domain-name", 15),
 ];
 
-fn opt_ip(s: &str) -> Result<Option<Ipv4Addr>, String> {
+pub(super) fn opt_ip(s: &str) -> Result<Option<Ipv4Addr>, String> {
     if s.trim().is_empty() {
         Ok(None)
     } else {
@@ -72,7 +72,7 @@ fn opt_ip(s: &str) -> Result<Option<Ipv4Addr>, String> {
     }
 }
 
-fn parse_cidr(s: &str) -> Result<Ipv4Net, String> {
+pub(super) fn parse_cidr(s: &str) -> Result<Ipv4Net, String> {
     let t = s.trim();
     if t.is_empty() {
         return Err("required".into());
@@ -81,7 +81,7 @@ fn parse_cidr(s: &str) -> Result<Ipv4Net, String> {
         .map_err(|_| format!("'{t}' is not a CIDR (like 10.1.0.0/24)"))
 }
 
-fn secs(s: &str) -> Result<Option<u32>, String> {
+pub(super) fn secs(s: &str) -> Result<Option<u32>, String> {
     let t = s.trim();
     if t.is_empty() {
         return Ok(None);
@@ -91,7 +91,7 @@ fn secs(s: &str) -> Result<Option<u32>, String> {
         .map_err(|_| format!("'{t}' is not a number of seconds (3600 is an hour)"))
 }
 
-fn dns_list(s: &str) -> Vec<String> {
+pub(super) fn dns_list(s: &str) -> Vec<String> {
     s.split(',')
         .map(|x| x.trim().to_string())
         .filter(|x| !x.is_empty())
@@ -99,7 +99,7 @@ fn dns_list(s: &str) -> Vec<String> {
 }
 
 /// `name=value; name=value`, each checked against Kea's option table and normalised.
-fn option_list(s: &str) -> Result<Vec<(String, String)>, String> {
+pub(super) fn option_list(s: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let (n, v) = part
@@ -114,27 +114,27 @@ fn option_list(s: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-fn own_option(o: &crate::model::OptionData) -> bool {
+pub(super) fn own_option(o: &crate::model::OptionData) -> bool {
     OWN_OPTIONS
         .iter()
         .any(|(n, c)| o.name.as_deref() == Some(*n) || o.code == Some(*c))
 }
 
-fn option_named<'a>(d: &'a ScopeDef, name: &str, code: u16) -> Option<&'a str> {
+pub(super) fn option_named<'a>(d: &'a ScopeDef, name: &str, code: u16) -> Option<&'a str> {
     d.options
         .iter()
         .find(|o| o.name.as_deref() == Some(name) || o.code == Some(code))
         .map(|o| o.data.as_str())
 }
 
-fn fixed(label: &'static str, v: impl Into<String>) -> Field {
+pub(super) fn fixed(label: &'static str, v: impl Into<String>) -> Field {
     Field {
         label,
         input: Input::Fixed(v.into()),
     }
 }
 
-fn status_choice(active: bool) -> Field {
+pub(super) fn status_choice(active: bool) -> Field {
     Field::choice(
         STATUS,
         vec!["active".into(), "inactive".into()],
@@ -143,7 +143,7 @@ fn status_choice(active: bool) -> Field {
 }
 
 impl Form {
-    fn bare(kind: FormKind, title: String, fields: Vec<Field>, ctx: Ctx) -> Form {
+    pub(super) fn bare(kind: FormKind, title: String, fields: Vec<Field>, ctx: Ctx) -> Form {
         let focus = fields
             .iter()
             .position(|f| !matches!(f.input, Input::Fixed(_)))
@@ -281,60 +281,13 @@ impl Form {
         )
     }
 
-    /// A bulk change of `kind` for `target`.
-    pub fn bulk(kind: BulkKind, target: Target) -> Form {
-        let fields = match kind {
-            BulkKind::LeaseTime => vec![Field::text(LEASE, "")],
-            BulkKind::Exclude => vec![Field::text(START, ""), Field::text(END, "")],
-            BulkKind::Ddns => vec![
-                Field::choice(
-                    PARAM,
-                    DDNS_PARAMS.iter().map(|s| s.to_string()).collect(),
-                    0,
-                ),
-                Field::text(VALUE, ""),
-            ],
-            BulkKind::SetOption => vec![Field::text(OPTION, ""), Field::text(VALUE, "")],
-            BulkKind::DeleteOption => vec![Field::text(OPTION, "")],
-            BulkKind::ReplaceOption => vec![
-                Field::text(OPTION, "domain-name-servers"),
-                Field::text(FIND, ""),
-                Field::text(REPLACE, ""),
-            ],
-            BulkKind::CreateClass | BulkKind::EditClass => vec![
-                Field::text(CLASS, ""),
-                Field::text(TEST, ""),
-                Field::text(CLASS_OPTIONS, ""),
-            ],
-            BulkKind::DeleteClass | BulkKind::ListClasses => vec![Field::text(CLASS, "")],
-        };
-        let on = match &target {
-            Target::Scopes(s) => format!(
-                "{} marked scope{}",
-                s.len(),
-                if s.len() == 1 { "" } else { "s" }
-            ),
-            Target::Servers(s) => s.join(", "),
-        };
-        let mut t = kind.label().to_string();
-        if let Some(c) = t.get_mut(0..1) {
-            c.make_ascii_uppercase();
-        }
-        Form::bare(
-            FormKind::Bulk { kind, target },
-            format!("{t} · {on}"),
-            fields,
-            Ctx::default(),
-        )
-    }
-
     // ----- checks -----
 
-    fn at(&self, label: &str) -> Option<usize> {
+    pub(super) fn at(&self, label: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.label == label)
     }
 
-    fn val(&self, label: &str) -> &str {
+    pub(super) fn val(&self, label: &str) -> &str {
         self.at(label).map_or("", |i| self.text(i))
     }
 
@@ -372,50 +325,6 @@ impl Form {
             title: opt(self.val(TITLE)),
             description: opt(self.val(DESC)),
             relay: Vec::new(),
-        })
-    }
-
-    fn bulk_target(&self) -> Option<(BulkKind, &Target)> {
-        match &self.kind {
-            FormKind::Bulk { kind, target } => Some((*kind, target)),
-            _ => None,
-        }
-    }
-
-    /// The bulk operation as typed (not yet checked as a whole).
-    fn bulk_op(&self, kind: BulkKind) -> Result<BulkOp, String> {
-        let name = self.val(OPTION).trim().to_string();
-        Ok(match kind {
-            BulkKind::LeaseTime => BulkOp::LeaseTime(secs(self.val(LEASE))?.ok_or("required")?),
-            BulkKind::Exclude => {
-                BulkOp::Exclude(checks::ipv4(self.val(START))?, checks::ipv4(self.val(END))?)
-            }
-            BulkKind::Ddns => {
-                let p = self.at(PARAM).map_or("", |i| self.text(i)).to_string();
-                let v = bulk::ddns_value(&p, self.val(VALUE))?;
-                BulkOp::Ddns(vec![(p, v)])
-            }
-            BulkKind::SetOption => BulkOp::SetOption {
-                name,
-                data: self.val(VALUE).trim().to_string(),
-            },
-            BulkKind::DeleteOption => BulkOp::DeleteOption { name },
-            BulkKind::ReplaceOption => BulkOp::ReplaceOption {
-                name,
-                from: self.val(FIND).trim().to_string(),
-                to: self.val(REPLACE).trim().to_string(),
-            },
-            BulkKind::CreateClass | BulkKind::EditClass => BulkOp::PutClass(
-                ClassSpec {
-                    name: self.val(CLASS).trim().to_string(),
-                    test: opt(self.val(TEST)),
-                    options: option_list(self.val(CLASS_OPTIONS))?,
-                },
-                kind == BulkKind::CreateClass,
-            ),
-            BulkKind::DeleteClass | BulkKind::ListClasses => {
-                BulkOp::DeleteClass(self.val(CLASS).trim().to_string())
-            }
         })
     }
 
@@ -558,61 +467,6 @@ impl Form {
                 None => Ok(()),
             },
             (FormKind::Bulk { kind, .. }, label) => self.bulk_field_error(*kind, label, v),
-            _ => Ok(()),
-        }
-    }
-
-    fn bulk_field_error(&self, kind: BulkKind, label: &str, v: &str) -> Result<(), String> {
-        let required = || {
-            if v.trim().is_empty() {
-                Err("required".to_string())
-            } else {
-                Ok(())
-            }
-        };
-        let name = self.val(OPTION).trim();
-        match (kind, label) {
-            (BulkKind::LeaseTime, LEASE) => {
-                required()?;
-                let s = secs(v)?.unwrap_or(0);
-                let target = self.bulk_target().map(|(_, t)| t.clone());
-                match target {
-                    Some(t) => BulkChange::new(t, BulkOp::LeaseTime(s))
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    None => Ok(()),
-                }
-            }
-            (BulkKind::Exclude, START) => checks::ipv4(v).map(|_| ()),
-            (BulkKind::Exclude, END) => {
-                let e = checks::ipv4(v)?;
-                match checks::ipv4(self.val(START)) {
-                    Ok(s) if u32::from(e) < u32::from(s) => {
-                        Err(format!("the end {e} comes before the start {s}"))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            (BulkKind::Ddns, VALUE) => {
-                let p = self.at(PARAM).map_or("", |i| self.text(i));
-                bulk::ddns_value(p, v).map(|_| ()).map_err(String::from)
-            }
-            (_, OPTION) => {
-                required()?;
-                options::definition(v.trim()).map(|_| ())
-            }
-            (BulkKind::SetOption, VALUE) | (BulkKind::ReplaceOption, FIND | REPLACE) => {
-                if options::definition(name).is_err() {
-                    return Ok(()); // the name's own error says it
-                }
-                required()?;
-                options::validate(name, v).map(|_| ())
-            }
-            (_, CLASS) => {
-                required()?;
-                Ok(bulk::validate_class_name(v.trim())?)
-            }
-            (_, CLASS_OPTIONS) => option_list(v).map(|_| ()),
             _ => Ok(()),
         }
     }

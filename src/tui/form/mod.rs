@@ -9,6 +9,7 @@ use super::actions::{BulkKind, Command};
 use super::checks;
 use crate::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 
+mod bulk_forms;
 pub mod layout_forms;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
