@@ -4,10 +4,12 @@ mod actions;
 mod baseline;
 pub mod bulk;
 mod command;
+mod error;
 pub mod events;
 pub mod failover;
 pub mod fleet;
 pub mod layout;
+mod load;
 mod peers;
 mod reserve;
 pub mod search;
@@ -28,8 +30,10 @@ pub use command::{Command, Outcome, ScopesOp};
 pub use crate::audit::Entry as JournalEntry;
 pub use crate::kea::progress;
 pub use crate::probe::{PingResult, SocketKind};
+pub use error::{Invalid, OpError};
+pub use load::ha_summary;
 pub use peers::PeerDrift;
-pub use session::{ha_summary, Invalid, OpError, Session};
+pub use session::Session;
 
 use crate::model::{ServerTree, Utilization};
 

@@ -7,7 +7,7 @@ use crate::kea::KeaClient;
 use crate::model::ScopeDef;
 
 use super::failover::norm_url;
-use super::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 /// How long the partner may take to confirm the pair.
 const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);

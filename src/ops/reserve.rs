@@ -13,8 +13,8 @@ use super::actions::{
     ReservationRequest, ReservationType,
 };
 use super::now;
-use super::session::{OpError, Session};
 use crate::config::Role;
+use crate::ops::{OpError, Session};
 
 impl Session {
     /// Creates or replaces the reservation at `ip`.

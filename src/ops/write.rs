@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::kea::{self, KeaClient};
 
-use super::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 impl Session {
     /// [`edit_everywhere`](Self::edit_everywhere) for an edit that only changes the subnets

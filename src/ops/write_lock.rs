@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::audit::{self, WriteLock};
 
-use super::session::{OpError, Session};
 use crate::config::Role;
+use crate::ops::{OpError, Session};
 
 /// How long a write waits for another ddish's write on the same server: a config-set on
 /// a big server takes ~30 s (KEA_FACTS §11), an HA pair's write twice that.

@@ -4,7 +4,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use serde_json::json;
 
 use super::*;
-use crate::ops::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 impl Session {
     /// ICMP echo to one address (three tries).

@@ -10,7 +10,7 @@ use crate::model::{Range, ScopeDef};
 
 use super::*;
 use crate::ops::now;
-use crate::ops::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 impl Session {
     fn exclusion_range(scope: &ScopeDef, start: Ipv4Addr, end: Ipv4Addr) -> Result<Range, OpError> {

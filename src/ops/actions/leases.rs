@@ -11,7 +11,7 @@ use crate::model::{IpState, Lease, ScopeDef, ScopeStatus, ScopeView};
 use super::*;
 use crate::ops::now;
 use crate::ops::peers::{in_peer_order, serving_first};
-use crate::ops::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 impl Session {
     /// Each peer's view of the scope (same subnet id on HA peers).

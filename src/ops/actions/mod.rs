@@ -15,7 +15,7 @@ use crate::model::lease::{hex_colon, parse_hex_bytes, HwAddr};
 use crate::model::{IpState, Lease, LeaseMark, ScopeDef, ScopeView};
 
 use super::now;
-use super::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 mod dns;
 mod exclusions;

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use crate::audit::Entry;
 use crate::model::options;
 
-use super::session::{OpError, Session};
 use crate::config::Role;
+use crate::ops::{OpError, Session};
 
 /// One server's write: its marked scopes (None: server level) and its HA peers.
 type Job = (

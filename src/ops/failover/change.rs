@@ -15,12 +15,12 @@ use crate::kea::KeaClient;
 use crate::model::failover::{FailoverSpec, Field, HaMode, PartnerRef};
 
 use super::super::actions::subnet_mut;
-use super::super::session::{OpError, Session};
 use super::create::create;
 use super::side::{conclude, journal, load_rel, norm_url, subnet_by_cidr, Rel, Side};
 use super::steps::*;
 use super::{FailoverEdit, FailoverInfo, FailoverOutcome, Keep, HA_WAIT};
 use crate::config::Role;
+use crate::ops::{OpError, Session};
 
 // ---------------------------------------------------------------- edit
 

@@ -10,7 +10,6 @@ use crate::kea::ha_setup::{
 use crate::model::failover::{peer_name, FailoverSpec, HaMode, PartnerRef};
 
 use super::super::actions::subnet_mut;
-use super::super::session::{OpError, Session};
 use super::side::{
     conclude, configured_at, configured_side, journal, norm_url, rel_name, subnet_by_cidr,
     subnet_ids, url_side, Side,
@@ -18,6 +17,7 @@ use super::side::{
 use super::steps::*;
 use super::{FailoverOutcome, FailoverPlan};
 use crate::config::Role;
+use crate::ops::{OpError, Session};
 
 /// Everything create needs, worked out and checked without writing.
 struct CreateCtx {

@@ -6,10 +6,10 @@ use std::time::Instant;
 use crate::kea::ha_setup::{read_ha, HaPeerParams};
 use crate::model::failover::HaMode;
 
-use super::super::session::{OpError, Session};
 use super::side::{configured_at, configured_side, partner_side, rel_name, subnet_ids};
 use super::steps::*;
 use super::FailoverInfo;
+use crate::ops::{OpError, Session};
 
 /// Each server's HA state and when this process first saw it in that state.
 static SEEN: Mutex<Option<HashMap<String, (String, Instant)>>> = Mutex::new(None);

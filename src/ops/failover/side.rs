@@ -13,7 +13,7 @@ use crate::kea::subnet_json::{all_subnets, subnet_cidr};
 use crate::kea::{KeaClient, WriteError, WriteOutcome};
 use crate::model::failover::{peer_name, url_host_port};
 
-use super::super::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 /// One server of the pair.
 #[derive(Clone, Debug)]

@@ -12,9 +12,9 @@ use crate::kea::marks::{network_entry_mut, networks_mut};
 use crate::kea::KeaClient;
 use crate::model::failover::{FailoverSpec, HaMode};
 
-use super::super::session::{OpError, Session};
 use super::side::{subnet_ids, Side};
 use super::HA_WAIT;
+use crate::ops::{OpError, Session};
 
 pub(super) fn refused(s: impl Into<String>) -> OpError {
     OpError::Refused(s.into())

@@ -19,8 +19,8 @@ use crate::kea::KeaClient;
 use crate::model::NetworkDef;
 
 use super::actions::ActionOutcome;
-use super::session::{OpError, Session};
 use crate::kea::subnet_json::*;
+use crate::ops::{OpError, Session};
 
 pub use rules::{ScopeProps, LEASE_TIME_RANGE};
 

@@ -8,7 +8,7 @@ use crate::kea::marks::*;
 use crate::kea::subnet_json::*;
 use crate::model::NetworkKind;
 use crate::ops::actions::ActionOutcome;
-use crate::ops::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 use super::rules::*;
 use super::*;

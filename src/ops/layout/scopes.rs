@@ -9,7 +9,7 @@ use crate::kea::subnet_json::*;
 use crate::kea::KeaClient;
 use crate::model::NetworkKind;
 use crate::ops::actions::{subnet_mut, ActionOutcome};
-use crate::ops::session::{OpError, Session};
+use crate::ops::{OpError, Session};
 
 use super::rules::*;
 use super::*;
