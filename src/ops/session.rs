@@ -1,13 +1,15 @@
 //! A session over the configured servers: one Kea client per server, kept for keep-alive,
-//! and the read operations the console and the CLI share.
+//! the short-lived caches one action's reads share, and what the user last loaded (the
+//! base a change is checked against). The reads themselves are in `load.rs`.
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Config, ServerConfig};
 use crate::kea::KeaClient;
 
-pub use super::error::OpError;
+use super::error::OpError;
 
+/// The configured servers as one action, or the console, uses them.
 pub struct Session {
     pub(super) config: Config,
     pub(super) read_only: bool,
