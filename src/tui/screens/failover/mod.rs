@@ -6,6 +6,7 @@
 mod dialogs;
 mod field;
 mod jobs;
+mod keys;
 mod render;
 mod render_wizard;
 mod view;
@@ -22,8 +23,8 @@ use super::super::app::{App, Status, StatusKind};
 use super::super::screen::{JobOutput, JobResult, Screen, ScreenOut, ScreenTable};
 
 use dialogs::{Change, Confirm, DeleteChooser, EditForm, Message, ScopePicker};
-use view::{in_maintenance, partner_name, Since};
-use wizard::{PartnerItem, ScopeItem, Step, WizOut, Wizard};
+use view::{partner_name, Since};
+use wizard::{ScopeItem, Step, Wizard};
 
 /// Opens the screen for the server tab in view.
 pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
@@ -48,7 +49,7 @@ pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
 
 /// What has the keys.
 #[derive(Debug)]
-enum Mode {
+pub(super) enum Mode {
     List,
     /// The wizard (kept in `wizard`).
     Wizard,
@@ -106,16 +107,16 @@ impl FailoverScreen {
         }
     }
 
-    fn selected(&self) -> Option<&FailoverInfo> {
+    pub(super) fn selected(&self) -> Option<&FailoverInfo> {
         self.rels.get(self.cursor)
     }
 
-    fn reload(&mut self) -> ScreenOut {
+    pub(super) fn reload(&mut self) -> ScreenOut {
         self.loading = true;
         ScreenOut::job(jobs::list(&self.server))
     }
 
-    fn error(text: impl Into<String>) -> ScreenOut {
+    pub(super) fn error(text: impl Into<String>) -> ScreenOut {
         ScreenOut {
             status: Some(Status {
                 text: text.into(),
@@ -126,7 +127,7 @@ impl FailoverScreen {
     }
 
     /// Why a change can't start now, if it can't.
-    fn refuse_change(&self, app: &App) -> Option<String> {
+    pub(super) fn refuse_change(&self, app: &App) -> Option<String> {
         if !self.admin {
             return Some(if app.read_only {
                 "ddish runs --read-only: failover can't be changed".into()
@@ -144,7 +145,7 @@ impl FailoverScreen {
     }
 
     /// This server's scopes from its tab (present on the server).
-    fn server_scopes(&self, app: &App) -> Option<Vec<ScopeItem>> {
+    pub(super) fn server_scopes(&self, app: &App) -> Option<Vec<ScopeItem>> {
         let tab = app.tabs.iter().find(|t| t.name == self.server)?;
         let data = tab.data.as_ref()?;
         Some(
@@ -163,267 +164,9 @@ impl FailoverScreen {
 
     // ----- keys -----
 
-    fn list_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
-        let n = self.rels.len();
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') => {
-                if n > 0 {
-                    self.cursor = (self.cursor + 1).min(n - 1);
-                }
-                ScreenOut::none()
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.cursor = self.cursor.saturating_sub(1);
-                ScreenOut::none()
-            }
-            KeyCode::Char('a') => self.add(app),
-            KeyCode::Char('c') | KeyCode::Enter => self.with_selected(app, |s, r| {
-                if r.mode.is_none() {
-                    return Self::error(format!(
-                        "failover {} runs in {} mode, which ddish does not change: edit it in Kea's config, or delete it and add it again",
-                        r.name, r.mode_text
-                    ));
-                }
-                s.mode = Mode::Edit(Box::new(EditForm::new(r)));
-                ScreenOut::none()
-            }),
-            KeyCode::Char('d') => self.with_selected(app, |s, r| {
-                s.mode = Mode::Delete(DeleteChooser::new(r));
-                ScreenOut::none()
-            }),
-            KeyCode::Char('s') => {
-                let scopes = self.server_scopes(app);
-                self.with_selected(app, |s, r| {
-                    let Some(all) = scopes else {
-                        return Self::error(format!(
-                            "{} is still loading: wait for its scopes, then press s",
-                            s.server
-                        ));
-                    };
-                    let items: Vec<ScopeItem> = all
-                        .into_iter()
-                        .filter(|i| !r.scopes.contains(&i.cidr))
-                        .map(|i| ScopeItem { picked: false, ..i })
-                        .collect();
-                    if items.is_empty() {
-                        return Self::error(format!(
-                            "every scope of {} is already in failover {}",
-                            s.server, r.name
-                        ));
-                    }
-                    s.mode = Mode::AddScope(ScopePicker {
-                        rel: r.name.clone(),
-                        items,
-                        cursor: 0,
-                        tried: false,
-                    });
-                    ScreenOut::none()
-                })
-            }
-            KeyCode::Char('m') => self.with_selected(app, |s, r| {
-                let start = !in_maintenance(r);
-                let partner = partner_name(r).to_string();
-                let text = if start {
-                    format!(
-                        "Start maintenance of failover {}? {} takes over every client alone and {partner} goes in-maintenance, serving nobody: you can then stop {partner} safely. Cancel it afterwards with m again.",
-                        r.name, s.server
-                    )
-                } else {
-                    format!(
-                        "Cancel maintenance of failover {}? Both servers go back to {} and share the clients again.",
-                        r.name, r.mode_text
-                    )
-                };
-                s.mode = Mode::Confirm(Confirm {
-                    title: if start {
-                        "Start maintenance".into()
-                    } else {
-                        "Cancel maintenance".into()
-                    },
-                    text,
-                    change: Change::Maintenance {
-                        rel: r.name.clone(),
-                        start,
-                    },
-                });
-                ScreenOut::none()
-            }),
-            _ => ScreenOut::ignored(),
-        }
-    }
-
-    /// Runs `f` on the selected relationship when a change may start.
-    fn with_selected(
-        &mut self,
-        app: &App,
-        f: impl FnOnce(&mut Self, &FailoverInfo) -> ScreenOut,
-    ) -> ScreenOut {
-        if let Some(why) = self.refuse_change(app) {
-            return Self::error(why);
-        }
-        let Some(r) = self.selected().cloned() else {
-            return Self::error(format!(
-                "{} has no failover yet: press a to add one",
-                self.server
-            ));
-        };
-        f(self, &r)
-    }
-
-    /// `a`: the Add Failover wizard (kept with its values if it was left for a retry).
-    fn add(&mut self, app: &App) -> ScreenOut {
-        if let Some(why) = self.refuse_change(app) {
-            return Self::error(why);
-        }
-        if let Some(r) = self.rels.first() {
-            return Self::error(format!(
-                "{} already has failover {} (Kea 2.2 runs one per server): add scopes to it with s",
-                self.server, r.name
-            ));
-        }
-        if self.wizard.is_none() {
-            let Some(scopes) = self.server_scopes(app) else {
-                return Self::error(format!(
-                    "{} is still loading: wait for its scopes, then press a",
-                    self.server
-                ));
-            };
-            let partners = app
-                .fleet
-                .rows
-                .iter()
-                .filter(|r| r.name != self.server)
-                .map(|r| PartnerItem {
-                    name: r.name.clone(),
-                    url: r.url.clone(),
-                })
-                .collect();
-            self.wizard = Some(Box::new(Wizard::new(
-                &self.server,
-                &self.server_url,
-                scopes,
-                partners,
-            )));
-        }
-        self.mode = Mode::Wizard;
-        ScreenOut::none()
-    }
-
-    fn wizard_key(&mut self, k: KeyEvent, now: i64) -> ScreenOut {
-        let Some(w) = self.wizard.as_mut() else {
-            self.mode = Mode::List;
-            return ScreenOut::none();
-        };
-        let before = w.step;
-        // The plan found a problem: create would refuse the same way, so say it now.
-        if w.step == Step::Summary && w.help.is_none() && k.code == KeyCode::Enter {
-            if let Some(Err(e)) = &self.plan {
-                return Self::error(format!(
-                    "can't create yet: {e} (Esc goes back to fix it; Enter on the summary checks again)"
-                ));
-            }
-        }
-        match w.key(k) {
-            WizOut::Cancel => {
-                self.wizard = None;
-                self.plan = None;
-                self.mode = Mode::List;
-                ScreenOut::none()
-            }
-            WizOut::Create(spec) => {
-                self.busy = Some(format!("creating failover {}", spec.name));
-                let out = ScreenOut {
-                    status: Some(Status {
-                        text: format!("creating failover {}…", spec.name),
-                        kind: StatusKind::Busy,
-                    }),
-                    ..ScreenOut::job(jobs::create(&spec))
-                };
-                self.mode = Mode::Creating(spec, now);
-                out
-            }
-            WizOut::None if w.step == Step::Summary && before != Step::Summary => {
-                // Ask both servers what create would do, for the summary.
-                self.plan = None;
-                match w.spec() {
-                    Ok(spec) => ScreenOut::job(jobs::plan(&spec)),
-                    Err(_) => ScreenOut::none(),
-                }
-            }
-            WizOut::None => ScreenOut::none(),
-        }
-    }
-
-    fn edit_key(&mut self, k: KeyEvent) -> ScreenOut {
-        let Mode::Edit(f) = &mut self.mode else {
-            return ScreenOut::none();
-        };
-        match k.code {
-            KeyCode::Esc => self.mode = Mode::List,
-            KeyCode::Enter => match f.submit() {
-                Ok(edit) => {
-                    let mut text = format!(
-                        "Change failover {} on {} and {}?",
-                        f.info.name,
-                        f.info.this_server,
-                        partner_name(&f.info)
-                    );
-                    if let Some(p) = &edit.partner {
-                        text.push_str(&format!(
-                            " The new partner {p} gets the scopes; {} goes back to standalone without them.",
-                            partner_name(&f.info)
-                        ));
-                    }
-                    if edit.mode.is_some() || edit.primary_is_this.is_some() {
-                        text.push_str(
-                            " Both servers are set back to back and re-agree within seconds.",
-                        );
-                    }
-                    let rel = f.info.name.clone();
-                    self.mode = Mode::Confirm(Confirm {
-                        title: "Change failover".into(),
-                        text,
-                        change: Change::Edit { rel, edit },
-                    });
-                }
-                Err(e) => return Self::error(e),
-            },
-            _ => {
-                f.fields.key(k);
-            }
-        }
-        ScreenOut::none()
-    }
-
-    fn confirm_key(&mut self, k: KeyEvent) -> ScreenOut {
-        let Mode::Confirm(c) = &self.mode else {
-            return ScreenOut::none();
-        };
-        match k.code {
-            KeyCode::Char('y' | 'Y') => {
-                let change = c.change.clone();
-                self.mode = Mode::List;
-                let doing = change.doing();
-                self.busy = Some(doing.clone());
-                ScreenOut {
-                    status: Some(Status {
-                        text: format!("{doing}…"),
-                        kind: StatusKind::Busy,
-                    }),
-                    ..ScreenOut::job(jobs::change(&self.server, &change))
-                }
-            }
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
-                self.mode = Mode::List;
-                ScreenOut::none()
-            }
-            _ => ScreenOut::none(),
-        }
-    }
-
     // ----- results -----
 
-    fn on_list(&mut self, out: jobs::ListOut, now: i64) {
+    pub(super) fn on_list(&mut self, out: jobs::ListOut, now: i64) {
         self.loading = false;
         self.loaded = true;
         match out {
@@ -439,7 +182,7 @@ impl FailoverScreen {
     }
 
     /// A change finished: the outcome in a message, the list read again.
-    fn on_change(&mut self, label: &str, out: jobs::ChangeOut) -> ScreenOut {
+    pub(super) fn on_change(&mut self, label: &str, out: jobs::ChangeOut) -> ScreenOut {
         self.busy = None;
         let creating = label == jobs::CREATE;
         let status = match out {
@@ -493,7 +236,7 @@ impl FailoverScreen {
 }
 
 /// The result popup of a change: the summary, both servers' states, the steps, warnings.
-fn outcome_message(o: &FailoverOutcome) -> Message {
+pub(super) fn outcome_message(o: &FailoverOutcome) -> Message {
     let mut lines = vec![o.summary.clone()];
     if !o.states.is_empty() {
         lines.push(format!(
