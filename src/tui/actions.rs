@@ -327,3 +327,32 @@ pub fn form_key(f: &mut Form, a: Action, busy: Option<String>) -> FormKey {
     }
     FormKey::Stay
 }
+
+/// What a key does to the question on top of a popup stack.
+#[derive(Debug)]
+pub enum ConfirmKey {
+    Stay,
+    /// y: the question is off the stack; its command goes.
+    Yes(Command),
+    /// n: the question is off the stack; nothing was changed.
+    No,
+}
+
+/// A key on the question on top of `stack` (a `Modal::Confirm`).
+pub fn confirm_key(stack: &mut Vec<Modal>, a: Action) -> ConfirmKey {
+    match a {
+        Action::Yes => match stack.pop() {
+            Some(Modal::Confirm(c)) => ConfirmKey::Yes(c.job),
+            Some(other) => {
+                stack.push(other);
+                ConfirmKey::Stay
+            }
+            None => ConfirmKey::Stay,
+        },
+        Action::No => {
+            stack.pop();
+            ConfirmKey::No
+        }
+        _ => ConfirmKey::Stay,
+    }
+}

@@ -2,7 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::tui::actions::{form_key, Command, Confirm, FormKey, Modal, Pending};
+use crate::tui::actions::{
+    confirm_key, form_key, Command, Confirm, ConfirmKey, FormKey, Modal, Pending,
+};
 use crate::tui::form::Form;
 use crate::tui::ip_actions::{self, IpStep};
 use crate::tui::keymap::Action;
@@ -237,18 +239,12 @@ impl App {
                     return self.send_job(ti, job).into_iter().collect();
                 }
             },
-            Modal::Confirm(_) => match a {
-                Action::Yes => {
-                    let Some(Modal::Confirm(c)) = s.modals.pop() else {
-                        return Vec::new();
-                    };
-                    return self.send_job(ti, c.job).into_iter().collect();
-                }
-                Action::No => {
-                    s.modals.pop();
+            Modal::Confirm(_) => match confirm_key(&mut s.modals, a) {
+                ConfirmKey::Yes(job) => return self.send_job(ti, job).into_iter().collect(),
+                ConfirmKey::No => {
                     self.set_status(StatusKind::Info, "cancelled: nothing was changed");
                 }
-                _ => {}
+                ConfirmKey::Stay => {}
             },
             Modal::Ping { .. } => {
                 if a == Action::Back {

@@ -3,7 +3,9 @@
 
 use ipnet::Ipv4Net;
 
-use crate::tui::actions::{form_key, Command, Confirm, FormKey, Modal, Step};
+use crate::tui::actions::{
+    confirm_key, form_key, Command, Confirm, ConfirmKey, FormKey, Modal, Step,
+};
 use crate::tui::app::{App, Request, RequestKind, StatusKind, Target};
 use crate::tui::keymap::Action;
 
@@ -68,18 +70,12 @@ impl App {
                     return self.send_layout(job);
                 }
             },
-            Modal::Confirm(_) => match a {
-                Action::Yes => {
-                    let Some(Modal::Confirm(c)) = self.layer.pop() else {
-                        return Vec::new();
-                    };
-                    return self.send_layout(c.job);
-                }
-                Action::No => {
-                    self.layer.pop();
+            Modal::Confirm(_) => match confirm_key(&mut self.layer, a) {
+                ConfirmKey::Yes(job) => return self.send_layout(job),
+                ConfirmKey::No => {
                     self.set_status(StatusKind::Info, "cancelled: nothing was changed");
                 }
-                _ => {}
+                ConfirmKey::Stay => {}
             },
             Modal::Preview {
                 rows,
