@@ -2,6 +2,7 @@
 //! SIGKILLed while Kea receives its change (deactivating a scope on an HA pair). Each peer
 //! must run the old or the new configuration, never a third, and the next `ddish check`
 //! reports the unfinished write with each peer's state.
+use std::os::unix::io::AsRawFd;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -44,9 +45,11 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     let cfg = lab.info.config_path.clone();
     // The kill races the console's write: on a loaded machine the console may finish both
     // peers and its journal line before the signal lands. Such a trial proves nothing; the
-    // scope is put back and the console tried again.
-    for (n, name) in ["f1c", "f1c-2", "f1c-3"].into_iter().enumerate() {
-        if trial(&dir, &lab, name) {
+    // scope is put back and the console tried again, the second time with the journal held
+    // by a stopped reader: the console then waits (5 s) to write its outcome line after
+    // both peers have the change, and is killed there.
+    for (n, (name, hold)) in [("f1c", false), ("f1c-2", true)].into_iter().enumerate() {
+        if trial(&dir, &lab, name, hold) {
             return;
         }
         println!(
@@ -66,11 +69,13 @@ fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
         );
         common::ok(&back);
     }
-    panic!("the console finished its write before the kill three times");
+    panic!("the console finished its write before the kill, even waiting on the journal");
 }
 
 /// One console killed mid-write; false when it finished before the kill (nothing to check).
-fn trial(dir: &tempfile::TempDir, lab: &Lab, name: &'static str) -> bool {
+/// With `hold`, the journal is locked by the test (as by a stopped reader) and the console
+/// is killed once both peers have the change, while it waits to write its outcome.
+fn trial(dir: &tempfile::TempDir, lab: &Lab, name: &'static str, hold: bool) -> bool {
     assert!(!inactive(lab, 0) && !inactive(lab, 1));
     let cfg = lab.info.config_path.clone();
     let t = Tmux::start(dir.path(), name, "", &cfg);
@@ -98,17 +103,36 @@ fn trial(dir: &tempfile::TempDir, lab: &Lab, name: &'static str) -> bool {
     .parse::<i32>()
     .unwrap();
 
-    // Kill it the moment kea-1 has the change in hand.
+    let journal = ddish::config::load(&cfg).unwrap().settings.journal;
+    let held = hold.then(|| {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&journal)
+            .unwrap();
+        // SAFETY: flock on a descriptor this test owns.
+        assert_eq!(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH) }, 0);
+        f
+    });
+    // Kill it the moment kea-1 has the change in hand (held: once both peers have it).
     let seen = changes(lab);
     t.keys(&["y"]);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while changes(lab) == seen {
-        assert!(Instant::now() < deadline, "kea-1 never got the change");
+    let arrived = || {
+        if hold {
+            inactive(lab, 0) && inactive(lab, 1)
+        } else {
+            changes(lab) != seen
+        }
+    };
+    while !arrived() {
+        assert!(Instant::now() < deadline, "the change never arrived");
         std::thread::sleep(Duration::from_millis(1));
     }
     // SAFETY: a pid of our own child tree, found just above.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
     t.wait_for(&["EXIT=137"]);
+    drop(held);
     // Kea finishes what it received; then each peer is old or new (asserted whole).
     std::thread::sleep(Duration::from_millis(500));
     let states: Vec<&str> = (0..2)
@@ -148,8 +172,13 @@ fn trial(dir: &tempfile::TempDir, lab: &Lab, name: &'static str) -> bool {
         "{out}"
     );
     println!(
-        "F1 console SIGKILLed as kea-1 received the change (deactivate 10.20.0.0/24 on an HA \
-         pair): kea-1 {}, kea-2 {}; `ddish check` reported the unfinished write{}",
+        "F1 console SIGKILLed {} (deactivate 10.20.0.0/24 on an HA pair): kea-1 {}, kea-2 {}; \
+         `ddish check` reported the unfinished write{}",
+        if hold {
+            "after both peers had the change, before its journal line"
+        } else {
+            "as kea-1 received the change"
+        },
         states[0],
         states[1],
         if states[0] != states[1] {
