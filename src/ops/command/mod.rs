@@ -153,7 +153,7 @@ pub enum Outcome {
     /// A change on one server (and its HA peers) went through.
     Done(ActionOutcome),
     Ping(PingResult),
-    /// The journal's entries for the address, oldest first.
+    /// The journal's entries for the address, newest first.
     History(Vec<Entry>),
     /// What a change across servers would do, per server.
     Preview(Vec<ServerPreview>),
