@@ -154,23 +154,7 @@ fn trial(dir: &tempfile::TempDir, lab: &Lab, name: &'static str, hold: bool) -> 
     }
     assert_eq!(check.status.code(), Some(2), "{out}");
     assert!(out.contains("UNFINISHED WRITE"), "{out}");
-    for (i, state) in states.iter().enumerate() {
-        let want = if *state == "old" {
-            "old:"
-        } else {
-            "changed since"
-        };
-        assert!(
-            out.contains(&format!("  kea-{}: {want}", i + 1)),
-            "kea-{} should be {state}:\n{out}",
-            i + 1
-        );
-    }
-    assert_eq!(
-        out.contains("DRIFT between HA peers kea-1 and kea-2:"),
-        states[0] != states[1],
-        "{out}"
-    );
+    common::assert_peers_reported(&out, &states);
     println!(
         "F1 console SIGKILLed {} (deactivate 10.20.0.0/24 on an HA pair): kea-1 {}, kea-2 {}; \
          `ddish check` reported the unfinished write{}",

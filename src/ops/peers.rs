@@ -137,18 +137,41 @@ pub(crate) fn serving_first<'a>(
     scope: &ScopeDef,
     ip: Ipv4Addr,
 ) -> Vec<&'a KeaClient> {
-    let serving = scope.serving_peer(ip);
     let mut out: Vec<&KeaClient> = peers.iter().map(|(_, c)| c).collect();
-    if let Some(i) = serving.and_then(|s| peers.iter().position(|(n, _)| n == s)) {
+    if let Some(i) = serving_index(peers, scope, ip) {
         let c = out.remove(i);
         out.insert(0, c);
     }
     out
 }
 
+/// The order a delete takes ([`serving_first`] reversed), and whether it closes the race:
+/// false where no pool names the serving peer, so a client's lease that raced the delete
+/// must be repaired (copy-back).
+pub(crate) fn serving_last<'a>(
+    peers: &'a [(String, KeaClient)],
+    scope: &ScopeDef,
+    ip: Ipv4Addr,
+) -> (Vec<&'a KeaClient>, bool) {
+    let mut out = serving_first(peers, scope, ip);
+    out.reverse();
+    (out, serving_index(peers, scope, ip).is_some())
+}
+
+/// Where the peer that hands `ip` out (its pool's `HA_<name>` class) stands in `peers`.
+fn serving_index(peers: &[(String, KeaClient)], scope: &ScopeDef, ip: Ipv4Addr) -> Option<usize> {
+    let serving = scope.serving_peer(ip)?;
+    peers.iter().position(|(n, _)| n == serving)
+}
+
+/// Where server `name` stands in `peers` (for putting results back in the peers' order).
+pub(crate) fn peer_rank(peers: &[(String, KeaClient)], name: &str) -> Option<usize> {
+    peers.iter().position(|(p, _)| p == name)
+}
+
 /// `names` (servers a write reached, in its order) in the peers' own order, for messages.
 pub(crate) fn in_peer_order(peers: &[(String, KeaClient)], mut names: Vec<String>) -> Vec<String> {
-    names.sort_by_key(|n| peers.iter().position(|(p, _)| p == n));
+    names.sort_by_key(|n| peer_rank(peers, n));
     names
 }
 

@@ -294,6 +294,11 @@ pub struct Pending {
     pub job: Command,
 }
 
+/// The refusal of a change while an earlier one still runs.
+pub fn still_busy(doing: &str) -> String {
+    format!("still {doing}: wait for the answer")
+}
+
 /// What a key does in a form popup: the same on every popup stack.
 #[derive(Debug)]
 pub enum FormKey {
@@ -317,7 +322,7 @@ pub fn form_key(f: &mut Form, a: Action, busy: Option<String>) -> FormKey {
         Action::Back => return FormKey::Close,
         Action::Open => {
             if let Some(doing) = busy {
-                return FormKey::Busy(format!("still {doing}: wait for the answer"));
+                return FormKey::Busy(still_busy(&doing));
             }
             if let Some(job) = f.submit() {
                 return FormKey::Submit(job);

@@ -78,6 +78,28 @@ pub fn commands_received(k: &KeaInstance) -> Vec<String> {
         .collect()
 }
 
+/// `ddish check` after a killed write on the lab pair: each peer reported as it runs
+/// (`states[i]` "old" or "new"), and HA drift reported exactly when the two differ.
+pub fn assert_peers_reported(out: &str, states: &[&str]) {
+    for (i, state) in states.iter().enumerate() {
+        let want = if *state == "old" {
+            "old:"
+        } else {
+            "changed since"
+        };
+        assert!(
+            out.contains(&format!("  kea-{}: {want}", i + 1)),
+            "kea-{} should be {state}:\n{out}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        out.contains("DRIFT between HA peers kea-1 and kea-2:"),
+        states[0] != states[1],
+        "{out}"
+    );
+}
+
 /// A temp dir under /tmp that Kea's daemons can reach (0711: they may run as nobody when
 /// the tests run as root; under /tmp: Kea's control socket paths must stay short).
 pub fn kea_dir(prefix: &str) -> tempfile::TempDir {

@@ -10,7 +10,7 @@ use crate::model::{IpState, Lease, ScopeDef, ScopeStatus, ScopeView};
 
 use super::*;
 use crate::ops::now;
-use crate::ops::peers::{in_peer_order, serving_first};
+use crate::ops::peers::{in_peer_order, peer_rank, serving_first, serving_last};
 use crate::ops::{OpError, Session};
 
 impl Session {
@@ -268,16 +268,13 @@ impl Session {
         // lease can reach a partner before ddish's lease there is gone; else (hot-standby
         // after a takeover, a pool both peers serve) a client's lease that raced the
         // delete is copied back.
-        let mut clients = serving_first(peers, scope, ip);
-        clients.reverse();
-        let repair = !scope
-            .serving_peer(ip)
-            .is_some_and(|s| peers.iter().any(|(n, _)| n == s));
+        let (clients, closed) = serving_last(peers, scope, ip);
+        let repair = !closed;
         // Only ddish's own lease goes: an HA partner may have given the address to a
         // client meanwhile, and that lease stays.
         let mut results =
             kea::lease_del_all(&clients, ip, &|l| kea::has_mark(l, mark), repair).await;
-        results.sort_by_key(|(n, _)| peers.iter().position(|(p, _)| p == n));
+        results.sort_by_key(|(n, _)| peer_rank(peers, n));
         let kept: Vec<String> = results
             .iter()
             .filter_map(|(n, r)| match r {

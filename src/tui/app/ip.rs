@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::tui::actions::{
-    confirm_key, form_key, Command, Confirm, ConfirmKey, FormKey, Modal, Pending,
+    confirm_key, form_key, still_busy, Command, Confirm, ConfirmKey, FormKey, Modal, Pending,
 };
 use crate::tui::form::Form;
 use crate::tui::ip_actions::{self, IpStep};
@@ -128,7 +128,7 @@ impl App {
             Action::Actions | Action::Ping | Action::History | Action::Exclusions
         );
         if let (true, Some(p)) = (writes, &s.pending) {
-            let msg = format!("still {}: wait for the answer", p.job.doing());
+            let msg = still_busy(&p.job.doing());
             self.set_status(StatusKind::Busy, msg);
             return Vec::new();
         }
@@ -277,10 +277,7 @@ impl App {
                             .push(Modal::Form(Box::new(Form::exclusion(&v, Some(r))))),
                         (Action::Delete, Some(r)) => {
                             if let Some(doing) = busy {
-                                self.set_status(
-                                    StatusKind::Busy,
-                                    format!("still {doing}: wait for the answer"),
-                                );
+                                self.set_status(StatusKind::Busy, still_busy(&doing));
                                 return Vec::new();
                             }
                             s.modals.push(Modal::Confirm(Confirm {

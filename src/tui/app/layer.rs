@@ -4,7 +4,7 @@
 use ipnet::Ipv4Net;
 
 use crate::tui::actions::{
-    confirm_key, form_key, Command, Confirm, ConfirmKey, FormKey, Modal, Step,
+    confirm_key, form_key, still_busy, Command, Confirm, ConfirmKey, FormKey, Modal, Step,
 };
 use crate::tui::app::{App, Request, RequestKind, StatusKind, Target};
 use crate::tui::keymap::Action;
@@ -109,10 +109,7 @@ impl App {
                         return Vec::new();
                     }
                     if let Some(doing) = busy {
-                        self.set_status(
-                            StatusKind::Busy,
-                            format!("still {doing}: wait for the answer"),
-                        );
+                        self.set_status(StatusKind::Busy, still_busy(&doing));
                         return Vec::new();
                     }
                     let change = apply.clone();
@@ -159,10 +156,7 @@ impl App {
                         }
                     };
                     if let Some(doing) = busy {
-                        self.set_status(
-                            StatusKind::Busy,
-                            format!("still {doing}: wait for the answer"),
-                        );
+                        self.set_status(StatusKind::Busy, still_busy(&doing));
                         return Vec::new();
                     }
                     let (op, scopes) = (*op, scopes.clone());

@@ -2,7 +2,7 @@
 
 use ipnet::Ipv4Net;
 
-use crate::tui::actions::{Command, Confirm, Done, Fail, Modal, Pending};
+use crate::tui::actions::{still_busy, Command, Confirm, Done, Fail, Modal, Pending};
 use crate::tui::app::{App, Request, RequestKind, StatusKind, Target};
 use crate::tui::views::{Load, View};
 
@@ -30,7 +30,7 @@ impl App {
             return Vec::new();
         };
         if let Some(p) = &self.layer_pending {
-            let msg = format!("still {}: wait for the answer", p.job.doing());
+            let msg = still_busy(&p.job.doing());
             self.set_status(StatusKind::Busy, msg);
             return Vec::new();
         }
