@@ -202,7 +202,7 @@ fn holds_and_dhcp_clients_never_share_an_address() {
                             .sum::<usize>();
                         holds.push_back((out.ip.expect("a held address"), secs()));
                     }
-                    Err(ddish::ops::OpError::Refused(m)) if m.contains("taken meanwhile") => {
+                    Err(ddish::ops::OpError::Exists(m)) if m.contains("taken meanwhile") => {
                         refused += 1
                     }
                     Err(e) => errors.push(format!("hold: {e}")),

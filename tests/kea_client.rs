@@ -1,7 +1,7 @@
-//! KeaClient against real kea-dhcp4 + kea-ctrl-agent processes on 127.0.0.1 (ports
-//! 20100-20199), started and killed by each test.
+//! KeaClient against a real Kea on 127.0.0.1 (the lab's [`KeaInstance`]: kea-dhcp4 and its
+//! Control Agent, or kea-dhcp4's own HTTP socket with DDISH_KEA_API=direct), started and
+//! killed by each test on ports from `common::ports`.
 mod common;
-mod kea_support;
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -9,15 +9,55 @@ use std::time::Duration;
 
 use ddish::config::{ApiStyle, Role, SecretSource, ServerConfig};
 use ddish::kea::{KeaClient, KeaError};
+use ddish::lab::{KeaDist, KeaInstance, KeaOptions, LabApi, TlsFiles};
 use ddish::model::{LeaseMark, LeaseState, NetworkKind, ScopeStatus};
-use kea_support::{start, Options};
 use serde_json::json;
+use tempfile::TempDir;
+
+/// The Kea the environment names (DDISH_KEA_ROOT / DDISH_KEA_API), with `opts`, in its own
+/// directory (kept alive by the returned guard).
+fn start(opts: KeaOptions) -> (KeaInstance, TempDir) {
+    let dir = common::kea_dir("ddish-kc-");
+    let port = common::ports(2);
+    let dist = KeaDist::from_env().expect("DDISH_KEA_ROOT / DDISH_KEA_API");
+    let kea = KeaInstance::start_with(
+        &dist,
+        &dir.path().join("kea"),
+        "kea-test",
+        port,
+        port + 1,
+        lab_config(),
+        &opts,
+    )
+    .expect("Kea starts");
+    (kea, dir)
+}
+
+fn api() -> ApiStyle {
+    match KeaDist::from_env().map(|d| d.api) {
+        Ok(LabApi::Direct) => ApiStyle::Direct,
+        _ => ApiStyle::Agent,
+    }
+}
+
+/// kea-dhcp4's start-up output and log, and the agent's, for failure messages.
+fn logs(k: &KeaInstance) -> String {
+    [&k.dhcp_out, &k.dhcp_log, &k.ca_out, &k.ca_log]
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            format!("--- {}\n{}\n", p.display(), tail.join("\n"))
+        })
+        .collect()
+}
 
 fn server(url: &str) -> ServerConfig {
     ServerConfig {
         name: "kea-test".into(),
         url: url.into(),
-        api: ApiStyle::Agent,
+        api: api(),
         service: "dhcp4".into(),
         user: None,
         password: None,
@@ -38,7 +78,10 @@ fn ip(s: &str) -> Ipv4Addr {
 }
 
 fn lab_config() -> serde_json::Value {
-    json!({
+    json!({"Dhcp4": {
+        "valid-lifetime": 3600,
+        "interfaces-config": {"interfaces": []},
+        "hooks-libraries": [{"library": "libdhcp_lease_cmds.so"}, {"library": "libdhcp_stat_cmds.so"}],
         "user-context": {"ddish": {"networks": [
             {"cidr": "10.10.0.0/16", "kind": "network", "title": "HQ", "scopes": ["10.10.0.0/24", "10.10.9.0/24"]},
             {"cidr": "10.0.0.0/8", "kind": "container", "title": "Corp"}]}},
@@ -57,17 +100,21 @@ fn lab_config() -> serde_json::Value {
         "shared-networks": [
             {"name": "floor3", "option-data": [{"name": "routers", "data": "10.30.0.1"}],
              "subnet4": [{"id": 3, "subnet": "10.30.0.0/24", "pools": [{"pool": "10.30.0.50-10.30.0.60"}]}]}]
-    })
+    }})
 }
 
 #[tokio::test]
 async fn reads_a_real_server() {
-    let kea = start(20101, lab_config(), Options::default());
-    let c = client(&server(&kea.url()));
+    let (kea, _dir) = start(KeaOptions::default());
+    let c = client(&server(&kea.ca_url));
 
     // Capabilities.
     let version = c.version_get().await.expect("version-get");
-    assert!(version.starts_with("2."), "{version}");
+    assert_eq!(
+        ddish::lab::parse_version(&version),
+        kea.dist.version_number().ok(),
+        "{version}"
+    );
     let cmds = c.list_commands().await.unwrap();
     for needed in ["config-get", "lease4-get-page", "stat-lease4-get"] {
         assert!(
@@ -81,7 +128,7 @@ async fn reads_a_real_server() {
 
     // status-get reports the daemon we started.
     let st = c.status_get().await.unwrap();
-    assert_eq!(st.pid, Some(i64::from(kea.dhcp4.pid())));
+    assert_eq!(st.pid, kea.dhcp_pid().map(i64::from));
     assert!(st.ha.is_none());
 
     // config-get as IPAM.
@@ -125,20 +172,22 @@ async fn reads_a_real_server() {
     let r = c.call_ref("config-test", Some(&raw)).await.unwrap();
     assert_eq!(r.result, 0, "{r:?}");
     // The Control Agent's own commands (no service).
-    let r = c.call_agent("list-commands", None).await.unwrap();
-    let local: Vec<&str> = r
-        .arguments
-        .as_ref()
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
-    assert!(
-        local.contains(&"config-reload") && !local.contains(&"lease4-get-page"),
-        "{local:?}"
-    );
+    if kea.dist.api == LabApi::Agent {
+        let r = c.call_agent("list-commands", None).await.unwrap();
+        let local: Vec<&str> = r
+            .arguments
+            .as_ref()
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert!(
+            local.contains(&"config-reload") && !local.contains(&"lease4-get-page"),
+            "{local:?}"
+        );
+    }
 
     // Counters before any lease.
     let stats = c.stat_lease4_get().await.unwrap();
@@ -266,16 +315,18 @@ async fn reads_a_real_server() {
         }
     );
     assert_eq!(e.kind_label(), "unsupported");
-    let mut s6 = server(&kea.url());
-    s6.service = "dhcp6".into();
-    let e = client(&s6).status_get().await.unwrap_err();
-    assert!(
-        matches!(&e, KeaError::NoService { service, .. } if service == "dhcp6"),
-        "{e:?}"
-    );
+    if kea.dist.api == LabApi::Agent {
+        let mut s6 = server(&kea.ca_url);
+        s6.service = "dhcp6".into();
+        let e = client(&s6).status_get().await.unwrap_err();
+        assert!(
+            matches!(&e, KeaError::NoService { service, .. } if service == "dhcp6"),
+            "{e:?}"
+        );
+    }
 
-    // https:// to a plain-http Control Agent.
-    let e = client(&server(&format!("https://127.0.0.1:{}/", kea.port)))
+    // https:// to a plain-http endpoint.
+    let e = client(&server(&format!("https://127.0.0.1:{}/", kea.ca_port)))
         .version_get()
         .await
         .unwrap_err();
@@ -285,12 +336,12 @@ async fn reads_a_real_server() {
 
 #[tokio::test]
 async fn refused_when_nothing_listens() {
-    const PORT: u16 = 20102;
+    let port = common::ports(1);
     assert!(
-        std::net::TcpStream::connect(("127.0.0.1", PORT)).is_err(),
-        "port {PORT} is in use by something else"
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port {port} is in use by something else"
     );
-    let url = format!("http://127.0.0.1:{PORT}/");
+    let url = format!("http://127.0.0.1:{port}/");
     let e = client(&server(&url)).version_get().await.unwrap_err();
     assert_eq!(
         e,
@@ -305,10 +356,14 @@ async fn refused_when_nothing_listens() {
 
 #[tokio::test]
 async fn daemon_offline_behind_the_agent() {
-    let mut kea = start(20103, lab_config(), Options::default());
-    let c = client(&server(&kea.url()));
+    let (mut kea, _dir) = start(KeaOptions::default());
+    if kea.dist.api == LabApi::Direct {
+        // No agent in between: a stopped daemon is a refused connection (tested above).
+        return;
+    }
+    let c = client(&server(&kea.ca_url));
     assert!(c.status_get().await.is_ok());
-    kea.dhcp4.kill();
+    kea.stop_dhcp();
     let e = c.status_get().await.unwrap_err();
     assert_eq!(
         e,
@@ -317,7 +372,7 @@ async fn daemon_offline_behind_the_agent() {
             service: "dhcp4".into()
         },
         "{}",
-        kea.logs()
+        logs(&kea)
     );
     assert_eq!(e.kind_label(), "daemon offline");
     // CA-answered failure on every command, not only status-get.
@@ -329,21 +384,17 @@ async fn daemon_offline_behind_the_agent() {
 
 #[tokio::test]
 async fn basic_auth() {
-    let kea = start(
-        20104,
-        lab_config(),
-        Options {
-            auth: Some(("admin".into(), "s3cret".into())),
-            ..Default::default()
-        },
-    );
+    let (kea, _dir) = start(KeaOptions {
+        ca_auth: Some(("admin", "s3cret")),
+        ..Default::default()
+    });
     let dir = tempfile::tempdir().unwrap();
     let pw = |name: &str, text: &str| -> PathBuf {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
         p
     };
-    let mut s = server(&kea.url());
+    let mut s = server(&kea.ca_url);
     s.user = Some("admin".into());
     s.password = Some(SecretSource::File(pw("good", "s3cret\n")));
     assert!(client(&s).version_get().await.is_ok());
@@ -360,19 +411,20 @@ async fn basic_auth() {
         e.to_string(),
         "authentication failed for server kea-test (HTTP 401): check user and password_file"
     );
-    let e = client(&server(&kea.url())).config_get().await.unwrap_err();
+    let e = client(&server(&kea.ca_url)).config_get().await.unwrap_err();
     assert_eq!(e.kind_label(), "auth failed");
 }
 
 #[tokio::test]
 async fn timeout_and_lost_connection() {
-    let mut kea = start(20105, lab_config(), Options::default());
-    let s = server(&kea.url());
+    let (mut kea, _dir) = start(KeaOptions::default());
+    let s = server(&kea.ca_url);
     let quick = KeaClient::new(&s, Duration::from_millis(800)).unwrap();
     assert!(quick.status_get().await.is_ok());
 
-    // A hung Control Agent: the kernel still accepts the connection, nothing answers.
-    kea.ca.signal(libc::SIGSTOP);
+    // A hung endpoint (the agent, or kea-dhcp4 itself): the kernel still accepts the
+    // connection, nothing answers.
+    kea.pause_ca();
     let e = quick.status_get().await.unwrap_err();
     assert_eq!(
         e,
@@ -384,11 +436,11 @@ async fn timeout_and_lost_connection() {
     );
     assert_eq!(e.kind_label(), "timeout");
 
-    // The agent dies while a request waits: the connection is lost, not timed out.
+    // It dies while a request waits: the connection is lost, not timed out.
     let patient = KeaClient::new(&s, Duration::from_secs(30)).unwrap();
     let pending = tokio::spawn(async move { patient.status_get().await });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    kea.ca.kill();
+    kea.kill_ca();
     let e = pending.await.unwrap().unwrap_err();
     assert!(matches!(e, KeaError::Unreachable { .. }), "{e:?}");
     assert_eq!(e.kind_label(), "unreachable");
@@ -396,27 +448,26 @@ async fn timeout_and_lost_connection() {
 
 #[tokio::test]
 async fn tls_with_and_without_ca_file() {
-    let kea = start(
-        20106,
-        lab_config(),
-        Options {
-            tls: true,
-            ..Default::default()
-        },
-    );
-    let mut s = server(&kea.url());
+    let certs = common::kea_dir("ddish-kc-tls-");
+    let tls = make_tls(certs.path());
+    let (kea, _dir) = start(KeaOptions {
+        tls: Some(tls.clone()),
+        ..Default::default()
+    });
+    assert!(kea.ca_url.starts_with("https://"), "{}", kea.ca_url);
+    let mut s = server(&kea.ca_url);
     let e = client(&s).version_get().await.unwrap_err();
-    assert!(matches!(e, KeaError::Tls { .. }), "{e:?}\n{}", kea.logs());
+    assert!(matches!(e, KeaError::Tls { .. }), "{e:?}\n{}", logs(&kea));
     assert_eq!(e.kind_label(), "tls error");
 
-    s.ca_file = Some(kea.tls.as_ref().unwrap().ca_pem.clone());
+    s.ca_file = Some(tls.ca.clone());
     let c = client(&s);
     let v = c.version_get().await;
-    assert!(v.is_ok(), "{v:?}\n{}", kea.logs());
+    assert!(v.is_ok(), "{v:?}\n{}", logs(&kea));
     assert_eq!(c.lease4_get_all(1).await.unwrap().len(), 0);
 
     // Plain http to the TLS port: no Kea reply, never a success.
-    let e = client(&server(&format!("http://127.0.0.1:{}/", kea.port)))
+    let e = client(&server(&format!("http://127.0.0.1:{}/", kea.ca_port)))
         .version_get()
         .await
         .unwrap_err();
@@ -424,4 +475,22 @@ async fn tls_with_and_without_ca_file() {
         e.is_connection() || matches!(e, KeaError::Malformed { .. }),
         "{e:?}"
     );
+}
+
+/// A CA certificate and a server certificate for 127.0.0.1 signed by it (openssl CLI).
+fn make_tls(d: &std::path::Path) -> TlsFiles {
+    use common::tls;
+    tls::make_ca(d, "ddish test CA");
+    tls::make_csr(d, "srv", "127.0.0.1");
+    tls::sign(
+        d,
+        "srv.csr",
+        "srv.pem",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    );
+    TlsFiles {
+        ca: d.join("ca.pem"),
+        cert: d.join("srv.pem"),
+        key: d.join("srv.key"),
+    }
 }

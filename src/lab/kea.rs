@@ -35,6 +35,8 @@ pub struct KeaInstance {
     pub ca_log: PathBuf,
     pub ca_out: PathBuf,
     auth: Option<(String, String)>,
+    /// HTTPS on `ca_port`: the lab's own commands then go over the unix socket.
+    tls: bool,
     dhcp: Daemon,
     /// `None` with the direct API: kea-dhcp4 answers HTTP itself.
     ca: Option<Daemon>,
@@ -61,6 +63,27 @@ impl Drop for KeaInstance {
         }
         self.dhcp.stop();
     }
+}
+
+/// TLS for the HTTP endpoint (the CA, or kea-dhcp4's own socket with the direct API): PEM
+/// files, copied into the instance's directory so the daemons' user can read them.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The CA that signed client certificates (Kea wants a trust anchor even when it does
+    /// not require them).
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// What [`KeaInstance::start_with`] may add to a plain instance.
+#[derive(Clone, Debug, Default)]
+pub struct KeaOptions<'a> {
+    /// Basic auth on the HTTP endpoint: (user, password).
+    pub ca_auth: Option<(&'a str, &'a str)>,
+    /// A Kea 2.2 memfile written to leases4.csv before the start.
+    pub leases_csv: Option<&'a str>,
+    pub tls: Option<TlsFiles>,
 }
 
 impl KeaInstance {
@@ -103,6 +126,25 @@ impl KeaInstance {
         ca_auth: Option<(&str, &str)>,
         leases_csv: Option<&str>,
     ) -> Result<KeaInstance, LabError> {
+        let opts = KeaOptions {
+            ca_auth,
+            leases_csv,
+            tls: None,
+        };
+        Self::start_with(dist, dir, name, ca_port, dhcp_port, dhcp4, &opts)
+    }
+
+    /// [`start_on`](Self::start_on) with [`KeaOptions`] (TLS among them).
+    pub fn start_with(
+        dist: &KeaDist,
+        dir: &Path,
+        name: &str,
+        ca_port: u16,
+        dhcp_port: u16,
+        dhcp4: Value,
+        opts: &KeaOptions,
+    ) -> Result<KeaInstance, LabError> {
+        let (ca_auth, leases_csv) = (opts.ca_auth, opts.leases_csv);
         let dir = std::path::absolute(dir).map_err(|e| LabError::io("bad directory", dir, e))?;
         // A CA already on the port would answer our readiness checks in its stead.
         super::check_ports_free(&[
@@ -125,14 +167,25 @@ impl KeaInstance {
         let dhcp_log = dir.join("kea-dhcp4.log");
         let ca_log = dir.join("kea-ctrl-agent.log");
 
-        let http = (dist.api == LabApi::Direct).then_some((ca_port, ca_auth));
+        let tls = match &opts.tls {
+            Some(t) => Some(copy_tls(&dir, t)?),
+            None => None,
+        };
+        let http =
+            (dist.api == LabApi::Direct).then(|| http_socket(ca_port, ca_auth, tls.as_ref()));
         let config = complete_dhcp4(dist, dhcp4, &socket_path, &leases_path, &dhcp_log, http)?;
         // 0600: the HA peers' and the CA's passwords are in these files.
         proc::write_file(&config_path, &pretty(&config), 0o600)?;
         if dist.api == LabApi::Agent {
             proc::write_file(
                 &ca_config_path,
-                &pretty(&ca_config(ca_port, &socket_path, &ca_log, ca_auth)),
+                &pretty(&ca_config(
+                    ca_port,
+                    &socket_path,
+                    &ca_log,
+                    ca_auth,
+                    tls.as_ref(),
+                )),
                 0o600,
             )?;
         }
@@ -176,7 +229,10 @@ impl KeaInstance {
         };
         let mut k = KeaInstance {
             name: name.to_string(),
-            ca_url: format!("http://127.0.0.1:{ca_port}/"),
+            ca_url: format!(
+                "{}://127.0.0.1:{ca_port}/",
+                if tls.is_some() { "https" } else { "http" }
+            ),
             dist: dist.clone(),
             dir,
             ca_port,
@@ -189,6 +245,7 @@ impl KeaInstance {
             ca_log,
             ca_out,
             auth: ca_auth.map(|(u, p)| (u.to_string(), p.to_string())),
+            tls: tls.is_some(),
             dhcp,
             ca,
         };
@@ -202,7 +259,11 @@ impl KeaInstance {
     }
 
     /// A dhcp4 command through the CA; returns the answer object (`result`, `text`, `arguments`).
+    /// With TLS on, through kea-dhcp4's unix socket (the lab's HTTP client speaks no TLS).
     pub fn command(&self, command: &str, arguments: Option<Value>) -> Result<Value, LabError> {
+        if self.tls {
+            return self.direct_command(command, arguments);
+        }
         http::kea_command(self.ca_port, self.auth(), Some("dhcp4"), command, arguments)
             .map_err(|e| LabError::Check(format!("{}: {command}: {e}", self.name)))
     }
@@ -300,6 +361,14 @@ impl KeaInstance {
         self.http_daemon_mut().stop();
     }
 
+    /// SIGKILL the HTTP endpoint: a paused one dies without answering what it holds
+    /// ([`stop_ca`](Self::stop_ca) resumes it first).
+    pub fn kill_ca(&mut self) {
+        let d = self.http_daemon_mut();
+        d.signal(libc::SIGKILL);
+        d.stop();
+    }
+
     pub fn start_ca(&mut self) -> Result<(), LabError> {
         self.http_daemon_mut().restart()?;
         if self.ca.is_none() {
@@ -365,16 +434,26 @@ impl KeaInstance {
     fn wait_ca_ready(&mut self) -> Result<(), LabError> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
-            let last = match http::kea_command(
-                self.ca_port,
-                self.auth(),
-                Some("dhcp4"),
-                "status-get",
-                None,
-            ) {
-                Ok(r) if r["result"] == 0 => return Ok(()),
-                Ok(r) => r["text"].as_str().unwrap_or_default().to_string(),
-                Err(e) => e,
+            let last = if self.tls {
+                // No TLS in the lab's client: a listening port after a ready kea-dhcp4.
+                let addr =
+                    std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, self.ca_port));
+                match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+                    Ok(_) => return Ok(()),
+                    Err(e) => e.to_string(),
+                }
+            } else {
+                match http::kea_command(
+                    self.ca_port,
+                    self.auth(),
+                    Some("dhcp4"),
+                    "status-get",
+                    None,
+                ) {
+                    Ok(r) if r["result"] == 0 => return Ok(()),
+                    Ok(r) => r["text"].as_str().unwrap_or_default().to_string(),
+                    Err(e) => e,
+                }
             };
             if !self.http_daemon_mut().alive() {
                 return Err(self.not_ready("kea-ctrl-agent", "exited during start-up", false));
@@ -432,14 +511,14 @@ impl KeaInstance {
 
 /// Fills in what [`KeaInstance::start`] owns: control socket, memfile, logger, interfaces,
 /// full hook paths.
-/// `http` (direct API): kea-dhcp4's own HTTP socket on that port, with basic auth.
+/// `http` (direct API): kea-dhcp4's own HTTP socket ([`http_socket`]).
 fn complete_dhcp4(
     dist: &KeaDist,
     mut config: Value,
     socket: &Path,
     leases: &Path,
     log: &Path,
-    http: Option<(u16, Option<(&str, &str)>)>,
+    http: Option<Value>,
 ) -> Result<Value, LabError> {
     let Some(d) = config.get_mut("Dhcp4").and_then(Value::as_object_mut) else {
         return Err(LabError::Invalid(
@@ -452,15 +531,9 @@ fn complete_dhcp4(
             d.remove("control-sockets");
             d.insert("control-socket".into(), unix);
         }
-        Some((port, auth)) => {
+        Some(h) => {
             // Kea >= 2.7: the daemon answers the API itself (KEA_FACTS.md §14); the unix
             // socket stays for the lab's own readiness checks.
-            let mut h = json!({"socket-type": "http", "socket-address": "127.0.0.1",
-                               "socket-port": port});
-            if let Some((user, password)) = auth {
-                h["authentication"] = json!({"type": "basic", "realm": "ddish-lab",
-                    "clients": [{"user": user, "password": password}]});
-            }
             d.remove("control-socket");
             d.insert("control-sockets".into(), json!([unix, h]));
         }
@@ -500,7 +573,51 @@ fn complete_dhcp4(
     Ok(config)
 }
 
-fn ca_config(port: u16, socket: &Path, log: &Path, auth: Option<(&str, &str)>) -> Value {
+/// kea-dhcp4's own HTTP control socket (direct API) on `port`.
+fn http_socket(port: u16, auth: Option<(&str, &str)>, tls: Option<&TlsFiles>) -> Value {
+    let mut h = json!({"socket-type": "http", "socket-address": "127.0.0.1", "socket-port": port});
+    add_http_security(&mut h, auth, tls);
+    h
+}
+
+/// Basic auth and TLS: the same keys on the CA and on kea-dhcp4's HTTP socket.
+fn add_http_security(h: &mut Value, auth: Option<(&str, &str)>, tls: Option<&TlsFiles>) {
+    if let Some((user, password)) = auth {
+        h["authentication"] = json!({"type": "basic", "realm": "ddish-lab",
+            "clients": [{"user": user, "password": password}]});
+    }
+    if let Some(t) = tls {
+        h["trust-anchor"] = json!(t.ca);
+        h["cert-file"] = json!(t.cert);
+        h["key-file"] = json!(t.key);
+        // Clients show no certificate: ddish authenticates with basic auth.
+        h["cert-required"] = json!(false);
+    }
+}
+
+/// Copies the PEM files into `dir` (as root: owned by nobody, the daemons' user).
+fn copy_tls(dir: &Path, t: &TlsFiles) -> Result<TlsFiles, LabError> {
+    let copy = |from: &Path, name: &str, mode: u32| -> Result<PathBuf, LabError> {
+        let text = std::fs::read_to_string(from)
+            .map_err(|e| LabError::io("cannot read TLS file", from, e))?;
+        let to = dir.join(name);
+        proc::write_file(&to, &text, mode)?;
+        Ok(to)
+    };
+    Ok(TlsFiles {
+        ca: copy(&t.ca, "tls-ca.pem", 0o644)?,
+        cert: copy(&t.cert, "tls-cert.pem", 0o644)?,
+        key: copy(&t.key, "tls-key.pem", 0o600)?,
+    })
+}
+
+fn ca_config(
+    port: u16,
+    socket: &Path,
+    log: &Path,
+    auth: Option<(&str, &str)>,
+    tls: Option<&TlsFiles>,
+) -> Value {
     let mut ca = json!({"Control-agent": {
         "http-host": "127.0.0.1",
         "http-port": port,
@@ -508,12 +625,7 @@ fn ca_config(port: u16, socket: &Path, log: &Path, auth: Option<(&str, &str)>) -
         "loggers": [{"name": "kea-ctrl-agent", "output_options": [{"output": log}],
                      "severity": "INFO", "debuglevel": 0}]
     }});
-    if let Some((user, password)) = auth {
-        ca["Control-agent"]["authentication"] = json!({
-            "type": "basic", "realm": "ddish-lab",
-            "clients": [{"user": user, "password": password}]
-        });
-    }
+    add_http_security(&mut ca["Control-agent"], auth, tls);
     ca
 }
 

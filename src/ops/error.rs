@@ -38,6 +38,14 @@ pub enum OpError {
     /// admin or tool changed it): nothing was written; reload and try again.
     #[error("{0}")]
     Changed(String),
+    /// What was to be created is there already (an address a client took meanwhile);
+    /// nothing was written.
+    #[error("{0}")]
+    Exists(String),
+    /// A read that got no full answer within `secs` (a write is never cut off: stopped in
+    /// the middle it could leave HA peers different). Nothing was changed.
+    #[error("no answer from {server} within {secs} s: slow or unreachable; nothing was changed (r retries)")]
+    Timeout { server: String, secs: u64 },
 }
 
 fn forbidden_text(
@@ -118,6 +126,8 @@ impl OpError {
             OpError::Busy(_) => "busy",
             OpError::Unverified(_) => "not verified",
             OpError::Changed(_) => "changed meanwhile",
+            OpError::Exists(_) => "exists",
+            OpError::Timeout { .. } => "timeout",
         }
     }
 

@@ -170,37 +170,18 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             // Many-server jobs answer as `Payload::Bulk`, failures included, so their popup
             // never waits forever.
             let bulk = job.is_many_servers();
-            let writes = !job.is_read();
-            let op = AssertUnwindSafe(run_job(&session, &name, job)).catch_unwind();
-            // A write runs to its end: each of its steps has its own timeout (request,
-            // write_timeout, the wait for a late config-set, the write lock); cut off in the
-            // middle it could leave HA peers different.
-            let res = if writes {
-                Ok(op.await)
-            } else {
-                tokio::time::timeout(limit, op).await
-            };
-            match res {
-                Ok(Ok(p)) => p,
-                Ok(Err(_)) if bulk => {
+            match AssertUnwindSafe(run_job(&session, &name, job, limit))
+                .catch_unwind()
+                .await
+            {
+                Ok(p) => p,
+                Err(_) if bulk => {
                     tracing::error!("bulk job panicked");
                     Payload::Bulk(Err(
                         "internal error in the bulk change; details are in the ddish log".into(),
                     ))
                 }
-                Ok(Err(_)) => Payload::Action(Err(Fail::Failed(internal("changing")))),
-                Err(_) if bulk && writes => Payload::Bulk(Err(format!(
-                    "no answer from every server within {} s: the change may or may not have been made on each; r reloads to see",
-                    limit.as_secs()
-                ))),
-                Err(_) if bulk => Payload::Bulk(Err(format!(
-                    "no answer from every server within {} s: a server is slow or unreachable; nothing was written",
-                    limit.as_secs()
-                ))),
-                Err(_) => Payload::Action(Err(Fail::Failed(format!(
-                    "no answer from {name} within {} s: the change may or may not have been made; r reloads to see",
-                    limit.as_secs()
-                )))),
+                Err(_) => Payload::Action(Err(Fail::Failed(internal("changing")))),
             }
         }
         RequestKind::Export(job) => {
@@ -260,7 +241,7 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
 }
 
 /// Runs one command through the ops session; its outcome as the console's payload.
-async fn run_job(session: &Session, name: &str, job: Command) -> Payload {
+async fn run_job(session: &Session, name: &str, job: Command, limit: Duration) -> Payload {
     // Ping and history answer in their own popups, errors included.
     let (ping, history) = match &job {
         Command::Ping { ip } => (Some(*ip), None),
@@ -273,7 +254,7 @@ async fn run_job(session: &Session, name: &str, job: Command) -> Payload {
         Command::ScopesApply { server, .. } => Some(server.clone()),
         _ => None,
     };
-    let r = session.run(name, job).await;
+    let r = session.run_within(name, job, limit).await;
     if let Some(server) = scopes_of {
         let row = match r {
             Ok(Outcome::Done(o)) => {

@@ -133,3 +133,28 @@ pub fn lab(dir: &Path, port_base: u16) -> ddish::lab::Lab {
     })
     .expect("lab starts")
 }
+
+/// `n` consecutive loopback ports, free for TCP and UDP when asked, never handed out twice
+/// in this test process: for a test's own servers instead of hand-picked numbers. Below
+/// Linux's ephemeral range (32768+), where outgoing connections take theirs; the start is
+/// spread by pid so two test binaries run side by side rarely meet.
+pub fn ports(n: u16) -> u16 {
+    use std::net::{TcpListener, UdpSocket};
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const LOW: u16 = 31_000;
+    const HIGH: u16 = 32_700;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let span = HIGH - LOW;
+    let spread = (std::process::id() % 16) as u16 * (span / 16);
+    for _ in 0..span {
+        let offset = NEXT.fetch_add(n, Ordering::Relaxed);
+        let base = LOW + (spread + offset) % (span - n);
+        let free = (base..base + n).all(|p| {
+            TcpListener::bind(("127.0.0.1", p)).is_ok() && UdpSocket::bind(("127.0.0.1", p)).is_ok()
+        });
+        if free {
+            return base;
+        }
+    }
+    panic!("no {n} free consecutive ports in {LOW}-{HIGH}");
+}

@@ -141,7 +141,7 @@ impl Session {
                 }
             }
         }
-        Err(OpError::Refused(format!(
+        Err(OpError::Exists(format!(
             "every address tried in {} was taken meanwhile ({}): try again",
             scope.cidr,
             taken
@@ -212,7 +212,7 @@ impl Session {
             }
             Err(e) => {
                 let err = match e {
-                    LeaseWriteError::Exists { .. } => OpError::Refused(format!(
+                    LeaseWriteError::Exists { .. } => OpError::Exists(format!(
                         "{ip} was taken meanwhile (a lease now exists): pick another"
                     )),
                     e => OpError::from(e),
@@ -416,7 +416,7 @@ impl Session {
                 .await
                 .map_err(|e| match e {
                     LeaseWriteError::Exists { .. } => {
-                        OpError::Refused(format!("{ip} was taken meanwhile: pick another"))
+                        OpError::Exists(format!("{ip} was taken meanwhile: pick another"))
                     }
                     e => OpError::from(e),
                 })

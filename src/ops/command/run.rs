@@ -10,6 +10,32 @@ use crate::ops::{ActionOutcome, OpError, Role, Session};
 use super::{Command, Outcome, ScopesOp};
 
 impl Session {
+    /// [`run`](Self::run) with a time limit for reads: past `limit` a read ends as
+    /// [`OpError::Timeout`]. A write always runs to its end (each of its steps has its own
+    /// timeout: request, write_timeout, the wait for a late config-set, the write lock);
+    /// cut off in the middle it could leave HA peers different.
+    pub async fn run_within(
+        &self,
+        server: &str,
+        cmd: Command,
+        limit: std::time::Duration,
+    ) -> Result<Outcome, OpError> {
+        if !cmd.is_read() {
+            return self.run(server, cmd).await;
+        }
+        let who = if cmd.is_many_servers() {
+            "every server".to_string()
+        } else {
+            server.to_string()
+        };
+        tokio::time::timeout(limit, self.run(server, cmd))
+            .await
+            .unwrap_or(Err(OpError::Timeout {
+                server: who,
+                secs: limit.as_secs(),
+            }))
+    }
+
     /// Runs one command on `server` (commands across servers name theirs inside).
     pub async fn run(&self, server: &str, cmd: Command) -> Result<Outcome, OpError> {
         let name = server;
