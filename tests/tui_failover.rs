@@ -570,7 +570,7 @@ fn delete_asks_who_keeps_each_scope_then_confirms() {
         "{t}"
     );
     assert!(
-        t.contains("kea-dc keeps") && t.contains("│ 10.128.0.0/16. A scope both keep"),
+        t.contains("kea-dc keeps 10.128.0.0/16. A scope both keep"),
         "{t}"
     );
     insta::assert_snapshot!("delete_confirm", render(&a, 80, 24).backend());

@@ -67,12 +67,13 @@ pub struct HistoryRow {
     pub change: String,
 }
 
-/// A question before a change is sent.
+/// A question before a change is sent: `job` goes on a yes (a [`Command`] on the tabs, the
+/// failover screen's own change there).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Confirm {
+pub struct Confirm<J = Command> {
     pub title: String,
     pub text: String,
-    pub job: Command,
+    pub job: J,
 }
 
 /// The menu of one address's actions.

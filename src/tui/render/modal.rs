@@ -51,7 +51,7 @@ pub fn wrap(text: &str, w: usize) -> Vec<String> {
 }
 
 /// How a popup box looks.
-pub(super) struct PopupBox {
+pub(crate) struct PopupBox {
     pub w: u16,
     pub title: String,
     pub bottom: &'static str,
@@ -60,7 +60,7 @@ pub(super) struct PopupBox {
 }
 
 /// A bordered popup of `w` x (lines + 2), centred, cleared.
-pub(super) fn boxed(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, f: PopupBox) {
+pub(crate) fn boxed(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, f: PopupBox) {
     let PopupBox {
         w,
         title,
@@ -86,7 +86,7 @@ pub(super) fn boxed(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, f:
     );
 }
 
-pub(super) fn text_lines(text: &str, w: usize, style: Style) -> Vec<Line<'static>> {
+pub(crate) fn text_lines(text: &str, w: usize, style: Style) -> Vec<Line<'static>> {
     wrap(text, w)
         .into_iter()
         .map(|l| Line::from(Span::styled(format!(" {l}"), style)))
@@ -297,7 +297,8 @@ pub(super) fn draw_form(frame: &mut Frame, area: Rect, f: &Form) {
     );
 }
 
-pub(super) fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm) {
+/// A yes/no question (on the tabs and on the screens alike).
+pub(crate) fn draw_confirm<J>(frame: &mut Frame, area: Rect, c: &Confirm<J>) {
     let w = 60.min(area.width.saturating_sub(2));
     let mut lines = vec![Line::default()];
     lines.extend(text_lines(

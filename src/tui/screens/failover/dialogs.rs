@@ -405,14 +405,6 @@ impl ScopePicker {
     }
 }
 
-/// A yes/no question before a change.
-#[derive(Clone, Debug)]
-pub struct Confirm {
-    pub title: String,
-    pub text: String,
-    pub change: Change,
-}
-
 /// An outcome or a refusal, until Enter or Esc.
 #[derive(Clone, Debug)]
 pub struct Message {

@@ -6,7 +6,7 @@ use crate::ops::failover::FailoverInfo;
 use crate::tui::app::{App, Status, StatusKind};
 use crate::tui::screen::ScreenOut;
 
-use super::dialogs::{Change, Confirm, DeleteChooser, EditForm, ScopePicker};
+use super::dialogs::{Change, DeleteChooser, EditForm, ScopePicker};
 use super::view::{in_maintenance, partner_name};
 use super::wizard::{PartnerItem, ScopeItem, Step, WizOut, Wizard};
 
@@ -91,7 +91,7 @@ impl FailoverScreen {
                         "Cancel maintenance".into()
                     },
                     text,
-                    change: Change::Maintenance {
+                    job: Change::Maintenance {
                         rel: r.name.clone(),
                         start,
                     },
@@ -233,7 +233,7 @@ impl FailoverScreen {
                     self.mode = Mode::Confirm(Confirm {
                         title: "Change failover".into(),
                         text,
-                        change: Change::Edit { rel, edit },
+                        job: Change::Edit { rel, edit },
                     });
                 }
                 Err(e) => return Self::error(e),
@@ -249,9 +249,9 @@ impl FailoverScreen {
         let Mode::Confirm(c) = &self.mode else {
             return ScreenOut::none();
         };
-        match k.code {
-            KeyCode::Char('y' | 'Y') => {
-                let change = c.change.clone();
+        match keymap::lookup(&[Context::Confirm], &k, Role::Viewer) {
+            Some(Action::Yes) => {
+                let change = c.job.clone();
                 self.mode = Mode::List;
                 let doing = change.doing();
                 self.busy = Some(doing.clone());
@@ -263,7 +263,7 @@ impl FailoverScreen {
                     ..ScreenOut::job(jobs::change(&self.server, &change))
                 }
             }
-            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+            Some(Action::No) => {
                 self.mode = Mode::List;
                 ScreenOut::none()
             }

@@ -22,7 +22,10 @@ use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverSpec};
 use super::super::app::{App, Status, StatusKind};
 use super::super::screen::{JobOutput, JobResult, Screen, ScreenOut, ScreenTable};
 
-use dialogs::{Change, Confirm, DeleteChooser, EditForm, Message, ScopePicker};
+use crate::config::Role;
+use crate::tui::actions::Confirm;
+use crate::tui::keymap::{self, Action, Context};
+use dialogs::{Change, DeleteChooser, EditForm, Message, ScopePicker};
 use view::{partner_name, Since};
 use wizard::{ScopeItem, Step, Wizard};
 
@@ -59,7 +62,7 @@ pub(super) enum Mode {
     Edit(Box<EditForm>),
     Delete(DeleteChooser),
     AddScope(ScopePicker),
-    Confirm(Confirm),
+    Confirm(Confirm<Change>),
 }
 
 #[derive(Debug)]
@@ -300,7 +303,7 @@ impl Screen for FailoverScreen {
                         self.mode = Mode::Confirm(Confirm {
                             title,
                             text,
-                            change,
+                            job: change,
                         });
                     }
                     _ => d.key(k),
@@ -323,7 +326,7 @@ impl Screen for FailoverScreen {
                             self.mode = Mode::Confirm(Confirm {
                                 title: "Add scope to failover".into(),
                                 text,
-                                change: Change::AddScope {
+                                job: Change::AddScope {
                                     rel: p.rel.clone(),
                                     scopes,
                                 },
@@ -440,7 +443,11 @@ impl Screen for FailoverScreen {
                 h("Esc", "cancel"),
             ],
             Mode::AddScope(_) => vec![h("Space", "pick"), h("Enter", "add"), h("Esc", "cancel")],
-            Mode::Confirm(_) => vec![h("y", "yes"), h("n", "no")],
+            // The same keys as every question of the console: rows of the keymap table.
+            Mode::Confirm(_) => keymap::hints(&[Context::Confirm], Role::Viewer)
+                .into_iter()
+                .map(|(k, t)| h(k, t))
+                .collect(),
         }
     }
 

@@ -3,7 +3,7 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use crate::model::failover::HaMode;
@@ -11,10 +11,10 @@ use crate::ops::failover::FailoverInfo;
 use crate::tui::app::App;
 use crate::tui::layout;
 use crate::tui::render::fmt;
-use crate::tui::render::modal::wrap;
+use crate::tui::render::modal::{boxed, draw_confirm, text_lines, wrap, PopupBox};
 use crate::tui::theme;
 
-use super::dialogs::{Confirm, DeleteChooser, EditForm, Keep, Message, ScopePicker};
+use super::dialogs::{DeleteChooser, EditForm, Keep, Message, ScopePicker};
 use super::render_wizard;
 use super::view::partner_name;
 use super::{FailoverScreen, Mode};
@@ -334,38 +334,23 @@ struct Pop {
     focus: usize,
 }
 
-/// A bordered popup sized to its lines, centred and cleared.
+/// The console's popup box, scrolled so that line `focus` shows.
 fn popup(frame: &mut Frame, area: Rect, p: Pop, lines: Vec<Line<'static>>) {
-    let Pop {
-        w,
-        title,
-        bottom,
-        border,
-        focus,
-    } = p;
-    let w = w.min(area.width.saturating_sub(2));
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let r = layout::centered(area, w, h);
-    let visible = h.saturating_sub(2) as usize;
-    let scroll = (focus + 1).saturating_sub(visible);
-    frame.render_widget(Clear, r);
-    let mut block = Block::bordered().border_style(border).title(title);
-    if !bottom.is_empty() {
-        block = block.title_bottom(bottom.to_string());
-    }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll as u16, 0))
-            .block(block),
-        r,
+    let visible = (lines.len() as u16 + 2)
+        .min(area.height.saturating_sub(2))
+        .saturating_sub(2) as usize;
+    boxed(
+        frame,
+        area,
+        lines,
+        PopupBox {
+            w: p.w,
+            title: p.title,
+            bottom: p.bottom,
+            border: p.border,
+            scroll: (p.focus + 1).saturating_sub(visible),
+        },
     );
-}
-
-fn text_lines(text: &str, w: usize, style: Style) -> Vec<Line<'static>> {
-    wrap(text, w)
-        .into_iter()
-        .map(|l| Line::from(Span::styled(format!(" {l}"), style)))
-        .collect()
 }
 
 fn draw_edit(frame: &mut Frame, area: Rect, f: &EditForm) {
@@ -491,36 +476,6 @@ fn draw_add_scope(frame: &mut Frame, area: Rect, p: &ScopePicker) {
             bottom: " Space picks · Enter adds (asks) · Esc cancels ",
             border: theme::key(),
             focus: head + p.cursor,
-        },
-        lines,
-    );
-}
-
-fn draw_confirm(frame: &mut Frame, area: Rect, c: &Confirm) {
-    let w = 64.min(area.width.saturating_sub(2));
-    let mut lines = vec![Line::default()];
-    lines.extend(text_lines(
-        &c.text,
-        w.saturating_sub(4) as usize,
-        Style::new(),
-    ));
-    lines.push(Line::default());
-    lines.push(Line::from(vec![
-        Span::raw(" "),
-        Span::styled("y", theme::key()),
-        Span::raw(" yes    "),
-        Span::styled("n", theme::key()),
-        Span::raw(" no (Esc)"),
-    ]));
-    popup(
-        frame,
-        area,
-        Pop {
-            w,
-            title: format!(" {} ", c.title),
-            bottom: "",
-            border: theme::warn(),
-            focus: 0,
         },
         lines,
     );
