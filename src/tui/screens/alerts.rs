@@ -2,7 +2,7 @@
 //! every server, worst first; Enter opens the scope. Servers are read in the background a
 //! bounded number at a time (the same poller as the status screen); the list grows as
 //! they answer, and the servers that could not be read are named.
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
@@ -11,6 +11,7 @@ use ratatui::Frame;
 use crate::model::UtilBand;
 use crate::ops::fleet::{self, ServiceStatus, UtilAlert};
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobResult, Jump, Screen, ScreenOut, ScreenTable};
 use crate::tui::theme;
@@ -78,10 +79,11 @@ impl Screen for AlertsScreen {
 
     fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
         let n = self.alerts.len();
-        if kit::move_key(&mut self.list, &key, n, Self::table_height(app.size)) {
+        let a = kit::action(ScreenKey::Alerts, &key);
+        if kit::move_by(&mut self.list, a, n, Self::table_height(app.size)) {
             return ScreenOut::none();
         }
-        if key.code != KeyCode::Enter || !kit::plain(&key) {
+        if a != Some(Action::Open) {
             return ScreenOut::ignored();
         }
         match self.alerts.get(self.list.cursor) {
@@ -265,16 +267,7 @@ impl Screen for AlertsScreen {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        [
-            ("↑↓", "move"),
-            ("Enter", "open scope"),
-            ("r", "read all again"),
-            ("e", "export"),
-            ("Esc", "back"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        kit::hints(ScreenKey::Alerts, &[])
     }
 
     fn export(&self) -> Option<ScreenTable> {

@@ -3,7 +3,7 @@
 //! up, zone serials moving), newest first; a `/` filter in the events query language,
 //! the saved `[[query]]`s of the config, Enter to the scope or server, `e` exports the
 //! filtered view.
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -13,6 +13,7 @@ use ratatui::Frame;
 use crate::config::{Config, SavedQuery};
 use crate::ops::events::{self, Event, EventQuery, EventsError, Observed};
 use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
@@ -208,19 +209,17 @@ impl Screen for EventsScreen {
             return ScreenOut::none();
         }
         let h = Self::table_height(app.size);
-        if kit::move_key(&mut self.list, &key, self.shown.len(), h) {
+        let a = kit::action(ScreenKey::Events, &key);
+        if kit::move_by(&mut self.list, a, self.shown.len(), h) {
             return ScreenOut::none();
         }
-        if !kit::plain(&key) {
-            return ScreenOut::ignored();
-        }
-        match key.code {
-            KeyCode::Char('/') => {
+        match a {
+            Some(Action::Filter) => {
                 self.filter.editing = true;
                 ScreenOut::none()
             }
-            KeyCode::Char('s') => self.next_saved(app.now),
-            KeyCode::Char('o') => {
+            Some(Action::SavedQuery) => self.next_saved(app.now),
+            Some(Action::Observe) => {
                 if self.observing {
                     return ScreenOut::none();
                 }
@@ -235,13 +234,13 @@ impl Screen for EventsScreen {
                     ..ScreenOut::default()
                 }
             }
-            KeyCode::Esc if !self.filter.text.is_empty() => {
+            Some(Action::Back) if !self.filter.text.is_empty() => {
                 self.filter.text.clear();
                 self.saved_at = None;
                 self.refilter(app.now);
                 ScreenOut::none()
             }
-            KeyCode::Enter => {
+            Some(Action::Open) => {
                 let Some(e) = self.selected() else {
                     return ScreenOut::none();
                 };
@@ -484,21 +483,11 @@ impl Screen for EventsScreen {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        let h: &[(&str, &str)] = if self.filter.editing {
-            &[("Enter", "keep filter"), ("Esc", "clear")]
+        if self.filter.editing {
+            kit::typing_hints(Context::Filter, &[])
         } else {
-            &[
-                ("Enter", "open"),
-                ("/", "filter"),
-                ("s", "saved query"),
-                ("o", "look for changes"),
-                ("e", "export"),
-                ("Esc", "back"),
-            ]
-        };
-        h.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+            kit::hints(ScreenKey::Events, &[])
+        }
     }
 
     fn typing(&self) -> bool {

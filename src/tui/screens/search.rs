@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -13,6 +13,7 @@ use ratatui::Frame;
 
 use crate::ops::search::{SearchHit, SearchResult, Term};
 use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
@@ -225,18 +226,16 @@ impl Screen for SearchScreen {
         }
         let n = self.hits().len();
         let h = self.table_height(app.size);
-        if kit::move_key(&mut self.list, &key, n, h) {
+        let a = kit::action(ScreenKey::Search, &key);
+        if kit::move_by(&mut self.list, a, n, h) {
             return ScreenOut::none();
         }
-        if !kit::plain(&key) {
-            return ScreenOut::ignored();
-        }
-        match key.code {
-            KeyCode::Char('/') | KeyCode::Char('i') | KeyCode::Char('f') => {
+        match a {
+            Some(Action::Filter) => {
                 self.input.editing = true;
                 ScreenOut::none()
             }
-            KeyCode::Enter => {
+            Some(Action::Open) => {
                 let Some(hit) = self.hits().get(self.list.cursor) else {
                     return ScreenOut::none();
                 };
@@ -352,20 +351,12 @@ impl Screen for SearchScreen {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        let h: &[(&str, &str)] = if self.input.editing {
-            &[("Enter", "search"), ("Esc", "cancel")]
+        if self.input.editing {
+            // One field: the form keys that apply to it.
+            kit::typing_hints(Context::Form, &[Action::Open, Action::Back])
         } else {
-            &[
-                ("Enter", "open"),
-                ("/", "new search"),
-                ("r", "again"),
-                ("e", "export"),
-                ("Esc", "back"),
-            ]
-        };
-        h.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+            kit::hints(ScreenKey::Search, &[])
+        }
     }
 
     fn typing(&self) -> bool {

@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::ops::fleet::{self, FleetWatch, ServiceState, ServiceStatus};
+use crate::tui::keymap::{self, Action, Context, Role, ScreenKey};
 use crate::tui::layout;
 use crate::tui::screen::{JobOutput, JobResult, ScreenJob};
 use crate::tui::theme;
@@ -26,17 +27,49 @@ pub fn plain(k: &KeyEvent) -> bool {
         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
-/// Moves the cursor for a list key (arrows, jk, PgUp/PgDn, Home/End, g/G); `false` when
-/// the key is not one. `height` is the number of rows shown, for paging and scrolling.
-pub fn move_key(l: &mut ListState, k: &KeyEvent, len: usize, height: usize) -> bool {
+/// What `k` does on screen `which`: its own keymap rows, then those every screen shares,
+/// then list movement. Screens read what a key means only here, so their keys are the
+/// keymap's rows (shown in the footer and in `?` help).
+pub fn action(which: ScreenKey, k: &KeyEvent) -> Option<Action> {
+    keymap::lookup(
+        &[Context::Screen(which), Context::Screens, Context::Lists],
+        k,
+        Role::Viewer,
+    )
+}
+
+/// The footer of screen `which`, from the keymap: its own keys, then the shared ones (the
+/// arrow keys are left to `?` help: the footer has room for what differs); `skip` leaves
+/// out actions the screen has no use for in its current state.
+pub fn hints(which: ScreenKey, skip: &[Action]) -> Vec<(String, String)> {
+    keymap::hint_rows(&[Context::Screen(which), Context::Screens], Role::Viewer)
+        .into_iter()
+        .filter(|b| !skip.contains(&b.action))
+        .map(|b| (b.key_label.to_string(), b.hint.to_string()))
+        .collect()
+}
+
+/// The footer while typing into a text field: the keymap rows of `ctx` (a filter or a
+/// form), `only` those actions when it is not empty.
+pub fn typing_hints(ctx: Context, only: &[Action]) -> Vec<(String, String)> {
+    keymap::hint_rows(&[ctx], Role::Viewer)
+        .into_iter()
+        .filter(|b| only.is_empty() || only.contains(&b.action))
+        .map(|b| (b.key_label.to_string(), b.hint.to_string()))
+        .collect()
+}
+
+/// Moves the cursor for a list action (up/down, pages, first/last); `false` for any other.
+/// `height` is the number of rows shown, for paging and scrolling.
+pub fn move_by(l: &mut ListState, a: Option<Action>, len: usize, height: usize) -> bool {
     let page = height.max(1) as isize;
-    match k.code {
-        KeyCode::Up | KeyCode::Char('k') => l.step(-1, len),
-        KeyCode::Down | KeyCode::Char('j') => l.step(1, len),
-        KeyCode::PageUp => l.step(-page, len),
-        KeyCode::PageDown => l.step(page, len),
-        KeyCode::Home | KeyCode::Char('g') => l.cursor = 0,
-        KeyCode::End | KeyCode::Char('G') => l.cursor = len.saturating_sub(1),
+    match a {
+        Some(Action::Up) => l.step(-1, len),
+        Some(Action::Down) => l.step(1, len),
+        Some(Action::PageUp) => l.step(-page, len),
+        Some(Action::PageDown) => l.step(page, len),
+        Some(Action::Top) => l.cursor = 0,
+        Some(Action::Bottom) => l.cursor = len.saturating_sub(1),
         _ => return false,
     }
     l.fix(len, height);

@@ -7,7 +7,7 @@ mod view;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use futures_util::FutureExt;
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -15,6 +15,7 @@ use ratatui::Frame;
 use crate::config::Config;
 use crate::ops::fleet::{self, DnsStatus, ServerFilter, ServiceStatus};
 use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::views::ListState;
 
@@ -372,14 +373,12 @@ impl Screen for StatusScreen {
         }
         let items = self.items();
         let h = Self::table_height(app.size);
-        if kit::move_key(&mut self.list, &key, items.len(), h) {
+        let a = kit::action(ScreenKey::Status, &key);
+        if kit::move_by(&mut self.list, a, items.len(), h) {
             return ScreenOut::none();
         }
-        if !kit::plain(&key) {
-            return ScreenOut::ignored();
-        }
-        match key.code {
-            KeyCode::Enter => match items.get(self.list.cursor) {
+        match a {
+            Some(Action::Open) => match items.get(self.list.cursor) {
                 Some(Item::Dhcp(i)) => ScreenOut {
                     jump: Some(Jump::Server(self.servers[*i].name.clone())),
                     ..ScreenOut::default()
@@ -399,7 +398,7 @@ impl Screen for StatusScreen {
                 },
                 None => ScreenOut::none(),
             },
-            KeyCode::Char(' ') => {
+            Some(Action::Mark) => {
                 if let Some(Item::Dhcp(i)) = items.get(self.list.cursor) {
                     let n = self.servers[*i].name.clone();
                     if !self.marked.remove(&n) {
@@ -410,18 +409,18 @@ impl Screen for StatusScreen {
                 self.list.fix(items.len(), h);
                 ScreenOut::none()
             }
-            KeyCode::Char('u') => self.retrieve_selected(app),
-            KeyCode::Char('U') => self.retrieve_all(app),
-            KeyCode::Char('o') => {
+            Some(Action::Retrieve) => self.retrieve_selected(app),
+            Some(Action::RetrieveAll) => self.retrieve_all(app),
+            Some(Action::Group) => {
                 self.grouping = (self.grouping + 1) % self.groupings.len().max(1);
                 self.list = ListState::default();
                 ScreenOut::none()
             }
-            KeyCode::Char('/') => {
+            Some(Action::Filter) => {
                 self.filter.editing = true;
                 ScreenOut::none()
             }
-            KeyCode::Esc if !self.filter.text.is_empty() => {
+            Some(Action::Back) if !self.filter.text.is_empty() => {
                 self.filter.text.clear();
                 ScreenOut::none()
             }
@@ -484,23 +483,11 @@ impl Screen for StatusScreen {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        let h: &[(&str, &str)] = if self.filter.editing {
-            &[("Enter", "keep filter"), ("Esc", "clear")]
+        if self.filter.editing {
+            kit::typing_hints(Context::Filter, &[])
         } else {
-            &[
-                ("Enter", "open"),
-                ("Space", "mark"),
-                ("u", "retrieve"),
-                ("U", "all"),
-                ("o", "group"),
-                ("/", "filter"),
-                ("e", "export"),
-                ("Esc", "back"),
-            ]
-        };
-        h.iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+            kit::hints(ScreenKey::Status, &[])
+        }
     }
 
     fn typing(&self) -> bool {

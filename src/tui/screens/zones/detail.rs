@@ -1,7 +1,7 @@
 //! One zone: each server's answer (reachable, authoritative, serial, primary or
 //! secondary, where ddish knows it from) and the zone's records by zone transfer from its
 //! primary, TSIG-signed when the zone has a key.
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -11,6 +11,7 @@ use ratatui::Frame;
 use crate::config::ZoneConfig;
 use crate::ops::zones::{self, ZoneHealth, ZoneRecord};
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobOutput, JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
@@ -192,10 +193,11 @@ impl Screen for ZoneDetail {
             _ => 0,
         };
         let h = self.records_height(app.size);
-        if kit::move_key(&mut self.list, &key, n, h) {
+        let a = kit::action(ScreenKey::Zones, &key);
+        if kit::move_by(&mut self.list, a, n, h) {
             return ScreenOut::none();
         }
-        if key.code == KeyCode::Esc {
+        if a == Some(Action::Back) {
             return ScreenOut {
                 close: true,
                 ..ScreenOut::default()
@@ -326,15 +328,8 @@ impl Screen for ZoneDetail {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        [
-            ("↑↓", "scroll"),
-            ("r", "check & transfer again"),
-            ("e", "export records"),
-            ("Esc", "back"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        // The zones screen's keys; Enter has nothing to open here.
+        kit::hints(ScreenKey::Zones, &[Action::Open])
     }
 
     fn export(&self) -> Option<ScreenTable> {

@@ -3,7 +3,7 @@
 //! a zone's per-server checks and its records by zone transfer (`detail.rs`).
 mod detail;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -13,6 +13,7 @@ use ratatui::Frame;
 use crate::ops::fleet::StateClock;
 use crate::ops::zones::{self, ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
 use crate::tui::app::App;
+use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobOutput, JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
@@ -178,9 +179,10 @@ impl Screen for ZonesScreen {
     fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
         let items = self.items();
         let h = Self::table_height(app.size);
-        if kit::move_key(&mut self.list, &key, items.len(), h) {
+        let a = kit::action(ScreenKey::Zones, &key);
+        if kit::move_by(&mut self.list, a, items.len(), h) {
             // Headings are passed over, in the direction of the move.
-            let up = matches!(key.code, KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp);
+            let up = matches!(a, Some(Action::Up | Action::PageUp));
             if let Some(Item::Kind(_)) = items.get(self.list.cursor) {
                 if up && self.list.cursor > 0 {
                     self.list.cursor -= 1;
@@ -191,7 +193,7 @@ impl Screen for ZonesScreen {
             }
             return ScreenOut::none();
         }
-        if key.code != KeyCode::Enter || !kit::plain(&key) {
+        if a != Some(Action::Open) {
             return ScreenOut::ignored();
         }
         let Some(Item::Zone(i)) = items.get(self.list.cursor) else {
@@ -313,16 +315,7 @@ impl Screen for ZonesScreen {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        [
-            ("↑↓", "move"),
-            ("Enter", "servers & records"),
-            ("r", "check now"),
-            ("e", "export"),
-            ("Esc", "back"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+        kit::hints(ScreenKey::Zones, &[])
     }
 
     fn export(&self) -> Option<ScreenTable> {

@@ -73,6 +73,17 @@ pub enum Action {
     PrevField,
     Yes,
     No,
+    // On the full-window screens.
+    /// Events: the next saved query as the filter.
+    SavedQuery,
+    /// Events: look at every server and zone for changes now.
+    Observe,
+    /// Status: retrieve the selected server's status now.
+    Retrieve,
+    /// Status: retrieve every server's status now.
+    RetrieveAll,
+    /// Status: group by the next field (region, site, tag...).
+    Group,
 }
 
 /// The full-window screens a key opens (see `tui::screens`).
@@ -122,6 +133,10 @@ pub enum Context {
     Preview,
     /// A network's claims outside every scope.
     ClaimList,
+    /// Every full-window screen (status, zones, events, alerts, search, failover).
+    Screens,
+    /// One full-window screen's own keys.
+    Screen(ScreenKey),
 }
 
 impl Context {
@@ -144,11 +159,20 @@ impl Context {
             Context::Filter => "Typing a filter",
             Context::Preview => "Bulk change preview",
             Context::ClaimList => "Network claims",
+            Context::Screens => "Every screen (W Z E A F M)",
+            Context::Screen(k) => match k {
+                ScreenKey::Status => "Status screen (W)",
+                ScreenKey::Zones => "Zones screen (Z)",
+                ScreenKey::Events => "Events screen (E)",
+                ScreenKey::Alerts => "Alerts screen (A)",
+                ScreenKey::Search => "Search screen (F)",
+                ScreenKey::Failover => "Failover screen (M)",
+            },
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 17] = [
+    pub const HELP_ORDER: [Context; 24] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -165,6 +189,13 @@ impl Context {
         Context::Preview,
         Context::ClaimList,
         Context::Filter,
+        Context::Screens,
+        Context::Screen(ScreenKey::Status),
+        Context::Screen(ScreenKey::Zones),
+        Context::Screen(ScreenKey::Events),
+        Context::Screen(ScreenKey::Alerts),
+        Context::Screen(ScreenKey::Search),
+        Context::Screen(ScreenKey::Failover),
         Context::Help,
     ];
 }
@@ -187,17 +218,17 @@ pub struct Binding {
 }
 
 impl Binding {
-    const fn op(mut self) -> Binding {
+    pub(super) const fn op(mut self) -> Binding {
         self.need = Role::Operator;
         self
     }
 
-    const fn admin(mut self) -> Binding {
+    pub(super) const fn admin(mut self) -> Binding {
         self.need = Role::Admin;
         self
     }
 
-    const fn destructive(mut self) -> Binding {
+    pub(super) const fn destructive(mut self) -> Binding {
         self.destructive = true;
         self
     }
@@ -207,7 +238,7 @@ impl Binding {
     }
 }
 
-const fn b(
+pub(super) const fn b(
     ctx: Context,
     keys: &'static [KeyCode],
     key_label: &'static str,
@@ -227,139 +258,8 @@ const fn b(
     }
 }
 
-use Action as A;
-use Context as C;
-use KeyCode as K;
-
-const DIGITS: &[KeyCode] = &[
-    K::Char('1'),
-    K::Char('2'),
-    K::Char('3'),
-    K::Char('4'),
-    K::Char('5'),
-    K::Char('6'),
-    K::Char('7'),
-    K::Char('8'),
-    K::Char('9'),
-];
-
-/// Every binding. Earlier entries of a context win; the focused context is tried before
-/// `Lists` and `Global`.
-#[rustfmt::skip]
-pub static KEYMAP: &[Binding] = &[
-    // Views first, so their Enter/Esc/arrows hints lead the footer.
-    b(C::Servers, &[K::Enter], "Enter", A::Open, "open", "open the server in its own tab"),
-    b(C::Servers, &[K::Esc], "Esc", A::Back, "", "clear the filter"),
-    b(C::Servers, &[K::Char(' ')], "Space", A::Mark, "mark", "mark or unmark the server for a bulk change (server options, classes)").admin(),
-    b(C::Servers, &[K::Char('u')], "u", A::Unmark, "", "clear every mark").admin(),
-    b(C::Servers, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked servers: options, lease time, DDNS, client classes").admin(),
-    b(C::Tree, &[K::Enter], "Enter", A::Open, "open", "open the network or scope"),
-    b(C::Tree, &[K::Char('n')], "n", A::New, "new", "create new: network, container, or a DHCP scope in the selected network").admin(),
-    b(C::Tree, &[K::Char('a')], "a", A::Layout, "actions", "actions on the selected network or scope: edit, activate, duplicate, delete…").admin(),
-    b(C::Tree, &[K::Char(' ')], "Space", A::Mark, "mark", "mark or unmark the scope (marks on every server tab add up)").admin(),
-    b(C::Tree, &[K::Char('u')], "u", A::Unmark, "", "clear every mark").admin(),
-    b(C::Tree, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked scopes: lease time, exclusion, DDNS, options; activate, deactivate, delete them").admin(),
-    b(C::Tree, &[K::Char('c')], "c", A::ClaimNet, "", "claim an address of the selected network outside every scope").op(),
-    b(C::Tree, &[K::Char('C')], "C", A::Claims, "", "the selected network's claims outside every scope (unclaim)"),
-    b(C::Tree, &[K::Left, K::Char('h')], "←/h", A::Left, "fold", "collapse, or go to the parent"),
-    b(C::Tree, &[K::Right, K::Char('l')], "→/l", A::Right, "unfold", "expand"),
-    b(C::Tree, &[K::Esc], "Esc", A::Back, "servers", "clear the filter, else back to the Servers tab"),
-    b(C::Tree, &[K::Char('x')], "x", A::CloseTab, "close", "close this server's tab"),
-    b(C::Network, &[K::Enter], "Enter", A::Open, "open", "open the scope"),
-    b(C::Network, &[K::Char('n')], "n", A::New, "new", "create a DHCP scope in this network").admin(),
-    b(C::Network, &[K::Char('a')], "a", A::Layout, "actions", "actions on the selected scope: edit, activate, duplicate, delete…").admin(),
-    b(C::Network, &[K::Char(' ')], "Space", A::Mark, "mark", "mark or unmark the scope for a bulk change").admin(),
-    b(C::Network, &[K::Char('u')], "u", A::Unmark, "", "clear every mark").admin(),
-    b(C::Network, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked scopes (also activate, deactivate, delete them)").admin(),
-    b(C::Network, &[K::Char('c')], "c", A::ClaimNet, "claim", "claim an address of this network outside every scope").op(),
-    b(C::Network, &[K::Char('C')], "C", A::Claims, "claims", "this network's claims outside every scope (unclaim)"),
-    b(C::Network, &[K::Esc], "Esc", A::Back, "back", "clear the filter, else back to the tree"),
-    b(C::Scope, &[K::Left, K::Char('h')], "←/h", A::Left, "", "previous address (grid)"),
-    b(C::Scope, &[K::Right, K::Char('l')], "→/l", A::Right, "", "next address (grid)"),
-    b(C::Scope, &[K::Enter], "Enter", A::Open, "IP", "properties of the address under the cursor"),
-    b(C::Scope, &[K::Char('v')], "v", A::ToggleView, "grid/list", "switch between IP grid and IP list"),
-    b(C::Scope, &[K::Esc], "Esc", A::Back, "back", "clear the filter, else back"),
-    b(C::IpPopup, &[K::Enter], "Enter", A::Actions, "actions", "actions for this address"),
-    b(C::IpPopup, &[K::Esc], "Esc", A::Back, "close", "close the popup"),
-    b(C::IpPopup, &[K::Char('?')], "?", A::Help, "help", "this help"),
-    b(C::IpPopup, &[K::Char('q')], "q", A::Quit, "quit", "quit ddish"),
-    // The action letters also run straight from the menu; the menu lists only those valid
-    // for the address's state.
-    b(C::IpActions, &[K::Char('a')], "a", A::Actions, "actions", "menu of the actions valid for this address"),
-    b(C::IpActions, &[K::Char('X')], "X", A::Exclusions, "exclusions", "the scope's pools and exclusions"),
-    b(C::IpActions, &[K::Char('n')], "n", A::HoldNext, "next free", "hold the next free address of the scope").op(),
-    b(C::IpActions, &[K::Char('N')], "N", A::HoldRandom, "", "hold a random free address of the scope").op(),
-    b(C::IpActions, &[K::Char('H')], "H", A::Hold, "", "hold this address (blocks DHCP until the hold expires)").op(),
-    b(C::IpActions, &[K::Char('U')], "U", A::Release, "", "release a held address").op().destructive(),
-    b(C::IpActions, &[K::Char('c')], "c", A::Claim, "", "claim for a client (MAC, hostname, comment)").op(),
-    b(C::IpActions, &[K::Char('C')], "C", A::Unclaim, "", "unclaim: return a claimed address").op().destructive(),
-    b(C::IpActions, &[K::Char('s')], "s", A::Reserve, "", "create or edit the DHCP reservation").op(),
-    b(C::IpActions, &[K::Char('R')], "R", A::ReserveLease, "", "copy the lease as a reservation: the client keeps this address").op(),
-    b(C::IpActions, &[K::Char('S')], "S", A::Unreserve, "", "delete the DHCP reservation").op().destructive(),
-    b(C::IpActions, &[K::Char('p')], "p", A::Ping, "", "ping the address"),
-    b(C::IpActions, &[K::Char('d')], "d", A::DnsAdd, "", "add a DNS record (A, optional PTR)").op(),
-    b(C::IpActions, &[K::Char('D')], "D", A::DnsDelete, "", "delete the DNS records of this address").op().destructive(),
-    b(C::IpActions, &[K::Char('y')], "y", A::History, "", "history of this address"),
-    b(C::Menu, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "previous action"),
-    b(C::Menu, &[K::Down, K::Char('j')], "", A::Down, "", "next action"),
-    b(C::Menu, &[K::Enter], "Enter", A::Open, "run", "run the selected action"),
-    b(C::Menu, &[K::Esc], "Esc", A::Back, "close", "close the menu"),
-    b(C::Form, &[K::Tab, K::Down], "Tab", A::NextField, "next field", "next field"),
-    b(C::Form, &[K::BackTab, K::Up], "S-Tab", A::PrevField, "previous", "previous field"),
-    b(C::Form, &[K::Left], "←/→", A::Left, "choose", "change a choice or switch"),
-    b(C::Form, &[K::Right], "", A::Right, "", "change a choice or switch"),
-    b(C::Form, &[K::Enter], "Enter", A::Open, "submit", "check and send"),
-    b(C::Form, &[K::Esc], "Esc", A::Back, "cancel", "cancel, nothing is sent"),
-    b(C::Confirm, &[K::Char('y'), K::Char('Y')], "y", A::Yes, "yes", "yes: do it"),
-    b(C::Confirm, &[K::Char('n'), K::Char('N'), K::Esc], "n/Esc", A::No, "no", "no: nothing is sent"),
-    b(C::Info, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
-    b(C::Info, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
-    b(C::Info, &[K::Esc, K::Enter], "Esc", A::Back, "close", "close"),
-    b(C::Exclusions, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "previous exclusion"),
-    b(C::Exclusions, &[K::Down, K::Char('j')], "", A::Down, "", "next exclusion"),
-    b(C::Exclusions, &[K::Char('a')], "a", A::Add, "add", "add an exclusion range").admin(),
-    b(C::Exclusions, &[K::Enter], "Enter", A::Edit, "edit", "change the selected exclusion").admin(),
-    b(C::Exclusions, &[K::Char('d'), K::Delete], "d/Del", A::Delete, "remove", "remove the selected exclusion (back into the pools)").admin().destructive(),
-    b(C::Exclusions, &[K::Esc], "Esc", A::Back, "close", "close the panel"),
-    b(C::Preview, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
-    b(C::Preview, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
-    b(C::Preview, &[K::Char('y'), K::Char('Y')], "y", A::Yes, "apply", "apply the change on every server listed"),
-    b(C::Preview, &[K::Char('n'), K::Char('N'), K::Esc], "n/Esc", A::No, "cancel", "cancel: nothing is sent"),
-    b(C::ClaimList, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "previous claim"),
-    b(C::ClaimList, &[K::Down, K::Char('j')], "", A::Down, "", "next claim"),
-    b(C::ClaimList, &[K::Char('a')], "a", A::Add, "claim", "claim another address of the network").op(),
-    b(C::ClaimList, &[K::Char('d'), K::Delete], "d/Del", A::Delete, "unclaim", "unclaim the selected address").op().destructive(),
-    b(C::ClaimList, &[K::Char('e')], "e", A::Export, "export", "export the network's claims to CSV"),
-    b(C::ClaimList, &[K::Esc], "Esc", A::Back, "close", "close the list"),
-    b(C::Help, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "scroll", "scroll up"),
-    b(C::Help, &[K::Down, K::Char('j')], "", A::Down, "", "scroll down"),
-    b(C::Help, &[K::PageUp], "PgUp", A::PageUp, "", "page up"),
-    b(C::Help, &[K::PageDown], "PgDn", A::PageDown, "", "page down"),
-    b(C::Help, &[K::Esc, K::Char('?')], "Esc/?", A::Back, "close", "close the help"),
-    b(C::Help, &[K::Char('q')], "q", A::Quit, "quit", "quit ddish"),
-    b(C::Filter, &[K::Enter], "Enter", A::Open, "keep", "keep the filter and leave typing"),
-    b(C::Filter, &[K::Esc], "Esc", A::Back, "clear", "clear the filter"),
-    b(C::Lists, &[K::Up, K::Char('k')], "↑↓/jk", A::Up, "move", "up"),
-    b(C::Lists, &[K::Down, K::Char('j')], "", A::Down, "", "down"),
-    b(C::Lists, &[K::PageUp, K::Char('b')], "PgUp/b", A::PageUp, "", "page up"),
-    b(C::Lists, &[K::PageDown, K::Char('f')], "PgDn/f", A::PageDown, "", "page down"),
-    b(C::Lists, &[K::Home, K::Char('g')], "Home/g", A::Top, "", "first"),
-    b(C::Lists, &[K::End, K::Char('G')], "End/G", A::Bottom, "", "last"),
-    b(C::Global, &[K::Char('/')], "/", A::Filter, "filter", "filter the current list"),
-    b(C::Global, &[K::Char('e')], "e", A::Export, "export", "export the current view to CSV"),
-    b(C::Global, &[K::Char('r')], "r", A::Refresh, "refresh", "reload the current view from the server"),
-    b(C::Global, &[K::Tab], "Tab", A::NextTab, "", "next tab"),
-    b(C::Global, &[K::BackTab], "S-Tab", A::PrevTab, "", "previous tab"),
-    b(C::Global, DIGITS, "1-9", A::GoTab(0), "", "go to tab 1-9 (1 is Servers)"),
-    b(C::Global, &[K::Char('F')], "F", A::OpenScreen(ScreenKey::Search), "find", "find an IP, MAC, hostname or client ID on every server"),
-    b(C::Global, &[K::Char('W')], "W", A::OpenScreen(ScreenKey::Status), "", "watch: service status of every DHCP and DNS server, in groups"),
-    b(C::Global, &[K::Char('Z')], "Z", A::OpenScreen(ScreenKey::Zones), "", "DNS zone health on every DNS server"),
-    b(C::Global, &[K::Char('E')], "E", A::OpenScreen(ScreenKey::Events), "", "events: changes made with ddish and seen on the servers"),
-    b(C::Global, &[K::Char('A')], "A", A::OpenScreen(ScreenKey::Alerts), "", "utilization alerts across all servers, worst first"),
-    b(C::Global, &[K::Char('M')], "M", A::OpenScreen(ScreenKey::Failover), "", "manage failover (Kea HA) of the server in view"),
-    b(C::Global, &[K::Char('?')], "?", A::Help, "help", "this help"),
-    b(C::Global, &[K::Char('q')], "q", A::Quit, "quit", "quit ddish (also Ctrl-C)"),
-];
+mod table;
+pub use table::KEYMAP;
 
 /// Whether a key event fires a binding. Shift is ignored (it is part of `G`, `?`, BackTab);
 /// Ctrl and Alt must be absent so terminal shortcuts don't trigger actions.
@@ -392,18 +292,24 @@ pub fn lookup(contexts: &[Context], key: &KeyEvent, rights: Role) -> Option<Acti
 /// Footer hints for the focused contexts: `(keys, hint)`, first context first, each
 /// action once.
 pub fn hints(contexts: &[Context], rights: Role) -> Vec<(&'static str, &'static str)> {
-    let mut out: Vec<(&str, &str)> = Vec::new();
-    let mut seen: Vec<Action> = Vec::new();
+    hint_rows(contexts, rights)
+        .into_iter()
+        .map(|b| (b.key_label, b.hint))
+        .collect()
+}
+
+/// The bindings behind [`hints`].
+pub fn hint_rows(contexts: &[Context], rights: Role) -> Vec<&'static Binding> {
+    let mut out: Vec<&'static Binding> = Vec::new();
     for ctx in contexts {
         for bind in KEYMAP.iter().filter(|b| b.ctx == *ctx) {
             if bind.hint.is_empty() || !bind.shown(rights) {
                 continue;
             }
-            if seen.contains(&bind.action) {
+            if out.iter().any(|b| b.action == bind.action) {
                 continue;
             }
-            seen.push(bind.action);
-            out.push((bind.key_label, bind.hint));
+            out.push(bind);
         }
     }
     out
@@ -521,6 +427,50 @@ mod tests {
         assert!(help
             .iter()
             .any(|(_, rows)| rows.iter().any(|(k, t)| k == "1-9" && t.contains("tab"))));
+    }
+
+    #[test]
+    fn screen_keys_are_rows_too() {
+        // Own rows first, then every screen's, then list moves: `f` searches on the search
+        // screen, where on other lists it pages down.
+        let on = |w: ScreenKey, c: KeyCode| {
+            lookup(
+                &[Context::Screen(w), Context::Screens, Context::Lists],
+                &key(c),
+                Role::Viewer,
+            )
+        };
+        assert_eq!(
+            on(ScreenKey::Search, KeyCode::Char('f')),
+            Some(Action::Filter)
+        );
+        assert_eq!(
+            on(ScreenKey::Events, KeyCode::Char('f')),
+            Some(Action::PageDown)
+        );
+        assert_eq!(
+            on(ScreenKey::Events, KeyCode::Char('o')),
+            Some(Action::Observe)
+        );
+        assert_eq!(
+            on(ScreenKey::Status, KeyCode::Char('o')),
+            Some(Action::Group)
+        );
+        assert_eq!(on(ScreenKey::Alerts, KeyCode::Esc), Some(Action::Back));
+        assert_eq!(
+            on(ScreenKey::Zones, KeyCode::Char('e')),
+            Some(Action::Export)
+        );
+        // And `?` shows them, each screen under its own title.
+        let help = help_sections(Role::Viewer);
+        let events = help
+            .iter()
+            .find(|(t, _)| *t == "Events screen (E)")
+            .expect("events section");
+        assert!(events
+            .1
+            .iter()
+            .any(|(k, t)| k == "s" && t.contains("saved query")));
     }
 
     #[test]
