@@ -84,6 +84,10 @@ pub enum Action {
     RetrieveAll,
     /// Status: group by the next field (region, site, tag...).
     Group,
+    /// Failover: add scopes to the selected relationship.
+    AddScope,
+    /// Failover: start or cancel maintenance of the selected relationship.
+    Maintenance,
 }
 
 /// The full-window screens a key opens (see `tui::screens`).

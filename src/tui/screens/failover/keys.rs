@@ -4,6 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use crate::ops::failover::FailoverInfo;
 
 use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::keymap::{self, Action, Context, Role, ScreenKey};
 use crate::tui::screen::ScreenOut;
 
 use super::dialogs::{Change, DeleteChooser, EditForm, ScopePicker};
@@ -15,19 +16,26 @@ use super::*;
 impl FailoverScreen {
     pub(super) fn list_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
         let n = self.rels.len();
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') => {
+        // Resolved as for an admin: a viewer's change key gets `refuse_change`'s reason
+        // rather than nothing (the footer shows a viewer none of them).
+        let ctx = [
+            Context::Screen(ScreenKey::Failover),
+            Context::Screens,
+            Context::Lists,
+        ];
+        match keymap::lookup(&ctx, &k, Role::Admin) {
+            Some(Action::Down) => {
                 if n > 0 {
                     self.cursor = (self.cursor + 1).min(n - 1);
                 }
                 ScreenOut::none()
             }
-            KeyCode::Up | KeyCode::Char('k') => {
+            Some(Action::Up) => {
                 self.cursor = self.cursor.saturating_sub(1);
                 ScreenOut::none()
             }
-            KeyCode::Char('a') => self.add(app),
-            KeyCode::Char('c') | KeyCode::Enter => self.with_selected(app, |s, r| {
+            Some(Action::Add) => self.add(app),
+            Some(Action::Edit) => self.with_selected(app, |s, r| {
                 if r.mode.is_none() {
                     return Self::error(format!(
                         "failover {} runs in {} mode, which ddish does not change: edit it in Kea's config, or delete it and add it again",
@@ -37,11 +45,11 @@ impl FailoverScreen {
                 s.mode = Mode::Edit(Box::new(EditForm::new(r)));
                 ScreenOut::none()
             }),
-            KeyCode::Char('d') => self.with_selected(app, |s, r| {
+            Some(Action::Delete) => self.with_selected(app, |s, r| {
                 s.mode = Mode::Delete(DeleteChooser::new(r));
                 ScreenOut::none()
             }),
-            KeyCode::Char('s') => {
+            Some(Action::AddScope) => {
                 let scopes = self.server_scopes(app);
                 self.with_selected(app, |s, r| {
                     let Some(all) = scopes else {
@@ -70,7 +78,7 @@ impl FailoverScreen {
                     ScreenOut::none()
                 })
             }
-            KeyCode::Char('m') => self.with_selected(app, |s, r| {
+            Some(Action::Maintenance) => self.with_selected(app, |s, r| {
                 let start = !in_maintenance(r);
                 let partner = partner_name(r).to_string();
                 let text = if start {

@@ -24,7 +24,7 @@ use super::super::screen::{JobOutput, JobResult, Screen, ScreenOut, ScreenTable}
 
 use crate::config::Role;
 use crate::tui::actions::Confirm;
-use crate::tui::keymap::{self, Action, Context};
+use crate::tui::keymap::{self, Context, ScreenKey};
 use dialogs::{Change, DeleteChooser, EditForm, Message, ScopePicker};
 use view::{partner_name, Since};
 use wizard::{ScopeItem, Step, Wizard};
@@ -389,24 +389,16 @@ impl Screen for FailoverScreen {
         }
         match &self.mode {
             Mode::List => {
-                // The change keys first: the footer cuts what does not fit at 80 columns.
-                let mut v = Vec::new();
-                if self.admin {
-                    v.extend([
-                        h("a", "add"),
-                        h("c", "change"),
-                        h("d", "delete"),
-                        h("s", "add scope"),
-                        h("m", "maintenance"),
-                    ]);
-                }
-                v.extend([
-                    h("↑↓", "select"),
-                    h("r", "refresh"),
-                    h("e", "export"),
-                    h("Esc", "back"),
-                ]);
-                v
+                // The change keys first (the table's order): the footer cuts what does not
+                // fit at 80 columns.
+                let role = if self.admin { Role::Admin } else { Role::Viewer };
+                keymap::hints(
+                    &[Context::Screen(ScreenKey::Failover), Context::Screens],
+                    role,
+                )
+                .into_iter()
+                .map(|(k, t)| h(k, t))
+                .collect()
             }
             Mode::Wizard => {
                 let step = self.wizard.as_ref().map_or(Step::Scopes, |w| w.step);
