@@ -299,7 +299,7 @@ fn claim_form_refuses_a_bad_mac_then_sends_it_normalised() {
     let Some(Modal::Form(f)) = top(&a) else {
         panic!()
     };
-    assert_eq!(f.focus, 1, "Enter goes to the first field in error");
+    assert_eq!(f.fields.focus, 1, "Enter goes to the first field in error");
     clear_field(&mut a);
     typed(&mut a, "printer-3");
     a.update(key(KeyCode::Tab));
@@ -445,7 +445,7 @@ fn the_servers_question_comes_back_as_a_confirmation_and_is_resent_confirmed() {
         panic!("reservation form")
     };
     // Filled from the lease; the lease warning shows before sending.
-    assert_eq!(f.fields[1].value(), "aa:bb:cc:00:00:15");
+    assert_eq!(f.fields.list[1].value(), "aa:bb:cc:00:00:15");
     assert!(f.notes().is_empty(), "same client as the lease: no warning");
     // Another client's MAC: the warning appears.
     a.update(key(KeyCode::Tab));
@@ -650,7 +650,7 @@ fn exclusions_are_changed_and_removed_from_the_panel() {
     let Some(Modal::Form(f)) = top(&a) else {
         panic!("edit form")
     };
-    assert_eq!(f.fields[0].value(), "10.64.0.120");
+    assert_eq!(f.fields.list[0].value(), "10.64.0.120");
     a.update(key(KeyCode::Tab));
     clear_field(&mut a);
     typed(&mut a, "10.64.0.124");
@@ -680,9 +680,9 @@ fn dns_form_picks_zones_and_the_reverse_zone() {
     let Some(Modal::Form(f)) = top(&a) else {
         panic!("dns form")
     };
-    assert_eq!(f.fields[0].value(), "example.test");
-    assert_eq!(f.fields[1].value(), "desk-21");
-    assert_eq!(f.fields[3].value(), "3600");
+    assert_eq!(f.fields.list[0].value(), "example.test");
+    assert_eq!(f.fields.list[1].value(), "desk-21");
+    assert_eq!(f.fields.list[3].value(), "3600");
     assert!(f
         .notes()
         .contains(&"PTR goes in 0.64.10.in-addr.arpa".to_string()));

@@ -87,7 +87,7 @@ fn form(a: &App) -> &ddish::tui::form::Form {
 /// Focus the field labelled `label` (Tab until there).
 fn focus(a: &mut App, label: &str) {
     for _ in 0..20 {
-        if form(a).fields[form(a).focus].label == label {
+        if form(a).fields.focused().map(|f| f.label) == Some(label) {
             return;
         }
         a.update(key(KeyCode::Tab));
@@ -97,7 +97,7 @@ fn focus(a: &mut App, label: &str) {
 
 fn error_of(a: &App, label: &str) -> Option<String> {
     let f = form(a);
-    let i = f.fields.iter().position(|x| x.label == label).unwrap();
+    let i = f.fields.list.iter().position(|x| x.label == label).unwrap();
     f.field_error(i)
 }
 
@@ -620,7 +620,7 @@ fn bulk_find_and_replace_goes_form_preview_confirm_outcome_and_one_failure_shows
     offered.extend([ScopesOp::Activate, ScopesOp::Deactivate, ScopesOp::Delete].map(Step::Scopes));
     assert_eq!(steps(&a), offered);
     pick(&mut a, Step::Bulk(BulkKind::ReplaceOption));
-    assert_eq!(form(&a).fields[0].value(), "domain-name-servers");
+    assert_eq!(form(&a).fields.list[0].value(), "domain-name-servers");
     focus(&mut a, "Find");
     typed(&mut a, "192.0.2.53");
     focus(&mut a, "Replace with");

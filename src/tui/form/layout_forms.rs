@@ -13,7 +13,7 @@ use crate::ops::layout::{ScopeEdit, ScopeProps};
 use crate::tui::actions::{BulkKind, Command};
 use crate::tui::checks;
 
-use super::{opt, Field, Form, FormKind, Input};
+use super::{opt, Field, Fields, Form, FormKind, Input};
 
 /// What the layout and bulk forms check against, taken from the loaded server.
 #[derive(Clone, Debug, Default)]
@@ -128,10 +128,7 @@ pub(super) fn option_named<'a>(d: &'a ScopeDef, name: &str, code: u16) -> Option
 }
 
 pub(super) fn fixed(label: &'static str, v: impl Into<String>) -> Field {
-    Field {
-        label,
-        input: Input::Fixed(v.into()),
-    }
+    Field::fixed(label, v)
 }
 
 pub(super) fn status_choice(active: bool) -> Field {
@@ -144,16 +141,11 @@ pub(super) fn status_choice(active: bool) -> Field {
 
 impl Form {
     pub(super) fn bare(kind: FormKind, title: String, fields: Vec<Field>, ctx: Ctx) -> Form {
-        let focus = fields
-            .iter()
-            .position(|f| !matches!(f.input, Input::Fixed(_)))
-            .unwrap_or(0);
         Form {
             kind,
             ip: None,
             title,
-            fields,
-            focus,
+            fields: Fields::new(fields),
             view: None,
             ctx,
             reverse_zone: None,
@@ -284,7 +276,7 @@ impl Form {
     // ----- checks -----
 
     pub(super) fn at(&self, label: &str) -> Option<usize> {
-        self.fields.iter().position(|f| f.label == label)
+        self.fields.list.iter().position(|f| f.label == label)
     }
 
     pub(super) fn val(&self, label: &str) -> &str {
@@ -330,7 +322,7 @@ impl Form {
 
     /// The check of one field of a layout or bulk form.
     pub(super) fn layout_field_error(&self, i: usize) -> Result<(), String> {
-        let Some(field) = self.fields.get(i) else {
+        let Some(field) = self.fields.list.get(i) else {
             return Ok(());
         };
         if matches!(field.input, Input::Fixed(_) | Input::Choice { .. }) {

@@ -10,7 +10,10 @@ use super::checks;
 use crate::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 
 mod bulk_forms;
+pub mod field;
 pub mod layout_forms;
+
+pub use field::{Field, Fields, Input};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FormKind {
@@ -64,65 +67,13 @@ impl FormKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Input {
-    Text(String),
-    Choice {
-        options: Vec<String>,
-        index: usize,
-    },
-    /// A switch; `enabled: false` shows it but it cannot be turned on.
-    Toggle {
-        on: bool,
-        enabled: bool,
-    },
-    /// Shown, not editable.
-    Fixed(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Field {
-    pub label: &'static str,
-    pub input: Input,
-}
-
-impl Field {
-    pub(crate) fn text(label: &'static str, v: impl Into<String>) -> Field {
-        Field {
-            label,
-            input: Input::Text(v.into()),
-        }
-    }
-
-    pub(crate) fn choice(label: &'static str, options: Vec<String>, index: usize) -> Field {
-        Field {
-            label,
-            input: Input::Choice { options, index },
-        }
-    }
-
-    pub fn value(&self) -> &str {
-        match &self.input {
-            Input::Text(s) | Input::Fixed(s) => s,
-            Input::Choice { options, index } => options.get(*index).map_or("", |s| s.as_str()),
-            Input::Toggle { on: true, .. } => "yes",
-            Input::Toggle { .. } => "no",
-        }
-    }
-
-    fn editable(&self) -> bool {
-        !matches!(self.input, Input::Fixed(_))
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Form {
     pub kind: FormKind,
     /// The address the form is about (none for an exclusion).
     pub ip: Option<Ipv4Addr>,
     pub title: String,
-    pub fields: Vec<Field>,
-    pub focus: usize,
+    pub fields: Fields,
     /// The scope as loaded, for checks against its range, reservations and leases (forms
     /// about one address or exclusion); `None` for the layout and bulk forms.
     pub view: Option<Arc<ScopeView>>,
@@ -170,6 +121,16 @@ fn split_zone(host: &str, zones: &[String]) -> (usize, String) {
     (0, host.to_string())
 }
 
+/// A PTR switch, off and locked without a reverse zone.
+fn ptr_toggle(label: &'static str, has_rev: bool) -> Field {
+    let mut f = Field::toggle(label, has_rev);
+    f.input = Input::Toggle {
+        on: has_rev,
+        enabled: has_rev,
+    };
+    f
+}
+
 impl Form {
     fn new(
         kind: FormKind,
@@ -182,8 +143,7 @@ impl Form {
             kind,
             ip,
             title,
-            fields,
-            focus: 0,
+            fields: Fields::new(fields),
             view: Some(view.clone()),
             ctx: Default::default(),
             reverse_zone: None,
@@ -306,24 +266,15 @@ impl Form {
             vec![
                 Field::choice("Zone", zones, zi),
                 Field::text("Hostname", host),
-                Field {
-                    label: "Type",
-                    input: Input::Fixed("A".into()),
-                },
+                Field::fixed("Type", "A"),
                 Field::text("TTL", "3600"),
-                Field {
-                    label: "PTR",
-                    input: Input::Toggle {
-                        on: has_rev,
-                        enabled: has_rev,
-                    },
-                },
+                ptr_toggle("PTR", has_rev),
                 Field::text("Comment", ""),
             ],
             view,
         );
         f.reverse_zone = reverse_zone;
-        f.focus = DNS_HOST;
+        f.fields.focus = DNS_HOST;
         f
     }
 
@@ -344,94 +295,51 @@ impl Form {
             vec![
                 Field::choice("Zone", zones, zi),
                 Field::text("Hostname", host),
-                Field {
-                    label: "PTR too",
-                    input: Input::Toggle {
-                        on: has_rev,
-                        enabled: has_rev,
-                    },
-                },
+                ptr_toggle("PTR too", has_rev),
             ],
             view,
         );
         f.reverse_zone = reverse_zone;
-        f.focus = DNS_HOST;
+        f.fields.focus = DNS_HOST;
         f
     }
 
     // ----- editing -----
 
-    fn step(&mut self, fwd: bool) {
-        let n = self.fields.len();
-        for _ in 0..n {
-            self.focus = if fwd {
-                (self.focus + 1) % n
-            } else {
-                (self.focus + n - 1) % n
-            };
-            if self.fields[self.focus].editable() {
-                return;
-            }
-        }
-    }
-
     pub fn next_field(&mut self) {
-        self.step(true);
+        self.fields.step(true);
     }
 
     pub fn prev_field(&mut self) {
-        self.step(false);
+        self.fields.step(false);
     }
 
     /// ←/→ (and Space) on a choice or a switch.
     pub fn cycle(&mut self, fwd: bool) {
-        match &mut self.fields[self.focus].input {
-            Input::Choice { options, index } if !options.is_empty() => {
-                let n = options.len();
-                *index = if fwd {
-                    (*index + 1) % n
-                } else {
-                    (*index + n - 1) % n
-                };
-            }
-            Input::Toggle { on, enabled: true } => *on = !*on,
-            _ => {}
-        }
+        self.fields.cycle(fwd);
         self.error = None;
     }
 
     pub fn type_char(&mut self, c: char) {
-        match &mut self.fields[self.focus].input {
-            Input::Text(s) => s.push(c),
-            Input::Choice { .. } | Input::Toggle { .. } if c == ' ' => return self.cycle(true),
-            _ => {}
-        }
+        self.fields.type_char(c);
         self.error = None;
     }
 
     pub fn backspace(&mut self) {
-        if let Input::Text(s) = &mut self.fields[self.focus].input {
-            s.pop();
-        }
+        self.fields.backspace();
         self.error = None;
     }
 
     pub(crate) fn text(&self, i: usize) -> &str {
-        self.fields.get(i).map_or("", |f| f.value())
+        self.fields.list.get(i).map_or("", |f| f.value())
     }
 
     pub(crate) fn index(&self, i: usize) -> usize {
-        match self.fields.get(i).map(|f| &f.input) {
-            Some(Input::Choice { index, .. }) => *index,
-            _ => 0,
-        }
+        self.fields.list.get(i).map_or(0, |f| f.index())
     }
 
     fn on(&self, i: usize) -> bool {
-        matches!(
-            self.fields.get(i).map(|f| &f.input),
-            Some(Input::Toggle { on: true, .. })
-        )
+        self.fields.list.get(i).is_some_and(|f| f.on())
     }
 
     // ----- checks -----
@@ -523,7 +431,7 @@ impl Form {
     /// for the first Enter.
     pub fn shown_error(&self, i: usize) -> Option<String> {
         let e = self.field_error(i)?;
-        let empty = matches!(&self.fields[i].input, Input::Text(s) if s.trim().is_empty());
+        let empty = self.fields.list[i].is_blank_text();
         (self.tried || !empty).then_some(e)
     }
 
@@ -620,8 +528,8 @@ impl Form {
     /// Checks every field; on success the job to send, else focus moves to the first error.
     pub fn submit(&mut self) -> Option<Command> {
         self.tried = true;
-        if let Some(i) = (0..self.fields.len()).find(|i| self.field_error(*i).is_some()) {
-            self.focus = i;
+        if let Some(i) = (0..self.fields.list.len()).find(|i| self.field_error(*i).is_some()) {
+            self.fields.focus = i;
             return None;
         }
         if self.kind.is_layout() {

@@ -265,6 +265,12 @@ pub(super) const fn b(
 mod table;
 pub use table::KEYMAP;
 
+/// Ctrl or Alt is held: a terminal shortcut, never typed text.
+pub fn has_ctrl_or_alt(key: &KeyEvent) -> bool {
+    key.modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
 /// Whether a key event fires a binding. Shift is ignored (it is part of `G`, `?`, BackTab);
 /// Ctrl and Alt must be absent so terminal shortcuts don't trigger actions.
 fn key_matches(bind: &Binding, key: &KeyEvent) -> bool {

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use crate::model::{IpState, LeaseMark, Range, ScopeView};
 use crate::tui::actions::{Confirm, HistoryRow, Menu, Modal};
 use crate::tui::app::App;
-use crate::tui::form::{Form, Input};
+use crate::tui::form::Form;
 use crate::tui::keymap::{self, Context};
 use crate::tui::layout;
 use crate::tui::theme;
@@ -197,73 +197,7 @@ const LABEL_W: usize = 13;
 pub(super) fn draw_form(frame: &mut Frame, area: Rect, f: &Form) {
     let w = 70.min(area.width.saturating_sub(2));
     let inner_w = w.saturating_sub(2) as usize;
-    let val_w = inner_w.saturating_sub(LABEL_W + 4);
-    let mut lines: Vec<Line> = Vec::new();
-    let mut focus_line = 0;
-    for (i, field) in f.fields.iter().enumerate() {
-        let focused = i == f.focus;
-        if focused {
-            focus_line = lines.len();
-        }
-        let marker = if focused { "›" } else { " " };
-        let mut spans = vec![
-            Span::styled(marker.to_string(), theme::key()),
-            Span::styled(format!("{:<LABEL_W$} ", field.label), theme::dim()),
-        ];
-        match &field.input {
-            Input::Text(t) => {
-                // The end of a long value stays visible while typing.
-                let shown = fmt::trunc_middle(t, val_w.saturating_sub(1));
-                spans.push(Span::raw(shown));
-                if focused {
-                    spans.push(Span::styled("▏", theme::key()));
-                }
-            }
-            Input::Choice { options, index } => {
-                // The choice reads without colour too: (•) marks it.
-                for (j, o) in options.iter().enumerate() {
-                    let (dot, style) = if j == *index {
-                        let st = if focused {
-                            theme::selected()
-                        } else {
-                            theme::header()
-                        };
-                        ("(•)", st)
-                    } else {
-                        ("( )", theme::dim())
-                    };
-                    if j > 0 {
-                        spans.push(Span::raw("  "));
-                    }
-                    spans.push(Span::styled(format!("{dot} {o}"), style));
-                }
-            }
-            Input::Toggle { on, enabled } => {
-                let text = match (on, enabled) {
-                    (true, _) => "[x] yes",
-                    (false, true) => "[ ] no",
-                    (false, false) => "[ ] not possible",
-                };
-                let style = if focused && *enabled {
-                    theme::selected()
-                } else {
-                    Style::new()
-                };
-                spans.push(Span::styled(text, style));
-            }
-            Input::Fixed(t) => spans.push(Span::raw(t.clone())),
-        }
-        lines.push(Line::from(spans));
-        if let Some(e) = f.shown_error(i) {
-            for (j, l) in wrap(&e, val_w.saturating_sub(2)).into_iter().enumerate() {
-                let mark = if j == 0 { "✗" } else { " " };
-                lines.push(Line::from(vec![
-                    Span::raw(" ".repeat(LABEL_W + 2)),
-                    Span::styled(format!("{mark} {l}"), theme::error()),
-                ]));
-            }
-        }
-    }
+    let (mut lines, focus_line) = f.fields.lines(inner_w, LABEL_W, &|i, _| f.shown_error(i));
     let notes = f.notes();
     if !notes.is_empty() {
         lines.push(Line::default());

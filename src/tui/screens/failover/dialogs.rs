@@ -6,8 +6,8 @@ use ipnet::Ipv4Net;
 
 use crate::model::failover::{check_timings, validate_field, Field as SpecField, HaMode};
 
-use super::field::{Field, Fields};
 use crate::ops::failover::{edit_spec, FailoverEdit, FailoverInfo, Keep as KeepSets, PartnerRef};
+use crate::tui::form::field::{Field, Fields};
 
 use super::view::partner_name;
 use super::wizard::{
@@ -91,47 +91,39 @@ impl EditForm {
         EditForm {
             info: r.clone(),
             fields: Fields::new(vec![
-                Field::text(F_NAME, "Name", r.name.clone()),
+                Field::text("Name", r.name.clone()).id(F_NAME),
                 Field::choice(
-                    F_MODE,
                     "Mode",
                     vec![
                         HaMode::LoadBalancing.label().into(),
                         HaMode::HotStandby.label().into(),
                     ],
                     usize::from(r.mode == Some(HaMode::HotStandby)),
-                ),
+                )
+                .id(F_MODE),
                 Field::choice(
-                    F_PRIMARY,
                     "Primary",
                     vec![r.this_server.clone(), partner_name(r).to_string()],
                     usize::from(r.this_role != "primary"),
-                ),
-                Field::text(F_PARTNER, "Partner", partner),
-                Field::text(
-                    F_HEARTBEAT,
-                    "Heartbeat ms",
-                    r.heartbeat_delay_ms.to_string(),
-                ),
-                Field::text(
-                    F_RESPONSE,
-                    "Max resp. ms",
-                    r.max_response_delay_ms.to_string(),
-                ),
-                Field::text(F_ACK, "Max ack ms", r.max_ack_delay_ms.to_string()),
-                Field::text(F_UNACKED, "Max unacked", r.max_unacked_clients.to_string()),
-                Field::toggle(F_AUTO, "Auto failover", r.auto_failover),
-                Field::text(F_USER, "Peer user", r.peer_user.clone().unwrap_or_default()),
+                )
+                .id(F_PRIMARY),
+                Field::text("Partner", partner).id(F_PARTNER),
+                Field::text("Heartbeat ms", r.heartbeat_delay_ms.to_string()).id(F_HEARTBEAT),
+                Field::text("Max resp. ms", r.max_response_delay_ms.to_string()).id(F_RESPONSE),
+                Field::text("Max ack ms", r.max_ack_delay_ms.to_string()).id(F_ACK),
+                Field::text("Max unacked", r.max_unacked_clients.to_string()).id(F_UNACKED),
+                Field::toggle("Auto failover", r.auto_failover).id(F_AUTO),
+                Field::text("Peer user", r.peer_user.clone().unwrap_or_default()).id(F_USER),
                 // With a password set, an empty field keeps it.
                 Field::secret(
-                    F_PASSWORD,
                     if r.has_peer_password {
                         "New password"
                     } else {
                         "Peer password"
                     },
                     "",
-                ),
+                )
+                .id(F_PASSWORD),
             ]),
             tried: false,
         }

@@ -4,7 +4,6 @@
 //! confirmed first. Changes need the admin role on the server. The work is done by
 //! `ops::failover` in background jobs (see `jobs.rs`).
 mod dialogs;
-mod field;
 mod jobs;
 mod keys;
 mod render;
@@ -391,7 +390,11 @@ impl Screen for FailoverScreen {
             Mode::List => {
                 // The change keys first (the table's order): the footer cuts what does not
                 // fit at 80 columns.
-                let role = if self.admin { Role::Admin } else { Role::Viewer };
+                let role = if self.admin {
+                    Role::Admin
+                } else {
+                    Role::Viewer
+                };
                 keymap::hints(
                     &[Context::Screen(ScreenKey::Failover), Context::Screens],
                     role,

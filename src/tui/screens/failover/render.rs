@@ -356,7 +356,7 @@ fn popup(frame: &mut Frame, area: Rect, p: Pop, lines: Vec<Line<'static>>) {
 fn draw_edit(frame: &mut Frame, area: Rect, f: &EditForm) {
     let w = 74.min(area.width.saturating_sub(2));
     let inner_w = w.saturating_sub(2) as usize;
-    let (mut lines, focus) = f.fields.lines(inner_w, LABEL_W, &|fl| f.error(fl.id));
+    let (mut lines, focus) = f.fields.lines(inner_w, LABEL_W, &|_, fl| f.error(fl.id));
     let help = f.help();
     if !help.is_empty() {
         lines.extend(text_lines(help, inner_w.saturating_sub(2), theme::dim()));

@@ -59,7 +59,7 @@ pub(super) fn draw_wizard(frame: &mut Frame, area: Rect, s: &FailoverScreen, w: 
         Step::Partner => partner_lines(w, width),
         Step::Config => {
             let mut lines = Vec::new();
-            let (fl, focus) = w.config.lines(width, LABEL_W, &|f| w.config_error(f.id));
+            let (fl, focus) = w.config.lines(width, LABEL_W, &|_, f| w.config_error(f.id));
             lines.extend(fl);
             (lines, focus)
         }

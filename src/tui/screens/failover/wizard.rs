@@ -9,7 +9,7 @@ use crate::model::failover::{
     Field as SpecField, HaMode, PartnerRef,
 };
 
-use super::field::{Field, Fields};
+use crate::tui::form::field::{Field, Fields};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -142,46 +142,29 @@ impl Wizard {
         partners: Vec<PartnerItem>,
     ) -> Wizard {
         let config = Fields::new(vec![
-            Field::text(F_NAME, "Name", ""),
+            Field::text("Name", "").id(F_NAME),
             Field::choice(
-                F_MODE,
                 "Mode",
                 vec![
                     HaMode::LoadBalancing.label().to_string(),
                     HaMode::HotStandby.label().to_string(),
                 ],
                 0,
-            ),
-            Field::choice(
-                F_PRIMARY,
-                "Primary",
-                vec![server.to_string(), String::new()],
-                0,
-            ),
+            )
+            .id(F_MODE),
+            Field::choice("Primary", vec![server.to_string(), String::new()], 0).id(F_PRIMARY),
+            Field::text("Heartbeat ms", fm::DEFAULT_HEARTBEAT_DELAY_MS.to_string()).id(F_HEARTBEAT),
             Field::text(
-                F_HEARTBEAT,
-                "Heartbeat ms",
-                fm::DEFAULT_HEARTBEAT_DELAY_MS.to_string(),
-            ),
-            Field::text(
-                F_RESPONSE,
                 "Max resp. ms",
                 fm::DEFAULT_MAX_RESPONSE_DELAY_MS.to_string(),
-            ),
-            Field::text(
-                F_ACK,
-                "Max ack ms",
-                fm::DEFAULT_MAX_ACK_DELAY_MS.to_string(),
-            ),
-            Field::text(
-                F_UNACKED,
-                "Max unacked",
-                fm::DEFAULT_MAX_UNACKED_CLIENTS.to_string(),
-            ),
-            Field::toggle(F_AUTO, "Auto failover", true),
-            Field::text(F_USER, "Peer user", ""),
-            Field::secret(F_PASSWORD, "Peer password", ""),
-            Field::fixed(F_TLS, "TLS", ""),
+            )
+            .id(F_RESPONSE),
+            Field::text("Max ack ms", fm::DEFAULT_MAX_ACK_DELAY_MS.to_string()).id(F_ACK),
+            Field::text("Max unacked", fm::DEFAULT_MAX_UNACKED_CLIENTS.to_string()).id(F_UNACKED),
+            Field::toggle("Auto failover", true).id(F_AUTO),
+            Field::text("Peer user", "").id(F_USER),
+            Field::secret("Peer password", "").id(F_PASSWORD),
+            Field::fixed("TLS", "").id(F_TLS),
         ]);
         let mut w = Wizard {
             server: server.to_string(),
@@ -253,7 +236,7 @@ impl Wizard {
     fn partner_changed(&mut self) {
         let label = self.partner_label();
         if let Some(Field {
-            input: super::field::Input::Choice { options, .. },
+            input: crate::tui::form::field::Input::Choice { options, .. },
             ..
         }) = self.config.get_mut(F_PRIMARY)
         {
@@ -262,7 +245,7 @@ impl Wizard {
         if !self.name_edited {
             let name = default_name(&self.server, &self.partner());
             if let Some(f) = self.config.get_mut(F_NAME) {
-                f.input = super::field::Input::Text {
+                f.input = crate::tui::form::field::Input::Text {
                     value: name,
                     masked: false,
                 };
@@ -283,7 +266,7 @@ impl Wizard {
             tls(&self.partner_url())
         );
         if let Some(f) = self.config.get_mut(F_TLS) {
-            f.input = super::field::Input::Fixed(line);
+            f.input = crate::tui::form::field::Input::Fixed(line);
         }
     }
 

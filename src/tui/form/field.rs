@@ -1,12 +1,14 @@
-//! A small form of the failover screens: text fields (a password is masked), choices and
-//! switches, with focus and an error per field. The owner checks the values (through the
-//! failover model's checks) and hands each field's error in when drawing.
+//! The one form field engine of the console: text fields (a password is masked), choices
+//! and switches, with a focus that skips fixed lines. The IP, layout and bulk forms and the
+//! failover screen's forms all edit and draw their fields here; the owner checks the
+//! values and hands each field's error in when drawing.
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::tui::keymap::{self, Action, Context, Role};
 use crate::tui::render::fmt as tfmt;
 use crate::tui::render::modal::wrap;
 use crate::tui::theme;
@@ -21,7 +23,11 @@ pub enum Input {
         options: Vec<String>,
         index: usize,
     },
-    Toggle(bool),
+    /// A switch; `enabled: false` shows it but it cannot be turned on.
+    Toggle {
+        on: bool,
+        enabled: bool,
+    },
     /// Shown, not editable.
     Fixed(String),
 }
@@ -38,7 +44,7 @@ impl fmt::Debug for Input {
             Input::Choice { options, index } => {
                 write!(f, "Choice({:?})", options.get(*index))
             }
-            Input::Toggle(on) => write!(f, "Toggle({on})"),
+            Input::Toggle { on, enabled } => write!(f, "Toggle({on}, enabled {enabled})"),
             Input::Fixed(s) => write!(f, "Fixed({s:?})"),
         }
     }
@@ -46,57 +52,58 @@ impl fmt::Debug for Input {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
-    /// Which value this is, for the owner's checks (`name`, `heartbeat`...).
+    /// Which value this is, for the owner's checks (`name`, `heartbeat`...); the label
+    /// unless [`id`](Field::id) names it.
     pub id: &'static str,
     pub label: &'static str,
     pub input: Input,
 }
 
 impl Field {
-    pub fn text(id: &'static str, label: &'static str, v: impl Into<String>) -> Field {
+    fn new(label: &'static str, input: Input) -> Field {
         Field {
-            id,
+            id: label,
             label,
-            input: Input::Text {
+            input,
+        }
+    }
+
+    pub fn text(label: &'static str, v: impl Into<String>) -> Field {
+        Field::new(
+            label,
+            Input::Text {
                 value: v.into(),
                 masked: false,
             },
-        }
+        )
     }
 
-    pub fn secret(id: &'static str, label: &'static str, v: impl Into<String>) -> Field {
-        Field {
-            id,
+    pub fn secret(label: &'static str, v: impl Into<String>) -> Field {
+        Field::new(
             label,
-            input: Input::Text {
+            Input::Text {
                 value: v.into(),
                 masked: true,
             },
-        }
+        )
     }
 
-    pub fn choice(id: &'static str, label: &'static str, options: Vec<String>, i: usize) -> Field {
-        Field {
-            id,
-            label,
-            input: Input::Choice { options, index: i },
-        }
+    pub fn choice(label: &'static str, options: Vec<String>, index: usize) -> Field {
+        Field::new(label, Input::Choice { options, index })
     }
 
-    pub fn toggle(id: &'static str, label: &'static str, on: bool) -> Field {
-        Field {
-            id,
-            label,
-            input: Input::Toggle(on),
-        }
+    pub fn toggle(label: &'static str, on: bool) -> Field {
+        Field::new(label, Input::Toggle { on, enabled: true })
     }
 
-    pub fn fixed(id: &'static str, label: &'static str, v: impl Into<String>) -> Field {
-        Field {
-            id,
-            label,
-            input: Input::Fixed(v.into()),
-        }
+    pub fn fixed(label: &'static str, v: impl Into<String>) -> Field {
+        Field::new(label, Input::Fixed(v.into()))
+    }
+
+    /// Names the field for [`Fields::get`] and the owner's checks.
+    pub fn id(mut self, id: &'static str) -> Field {
+        self.id = id;
+        self
     }
 
     /// The text as typed, the chosen option, `yes`/`no`.
@@ -104,8 +111,8 @@ impl Field {
         match &self.input {
             Input::Text { value, .. } | Input::Fixed(value) => value,
             Input::Choice { options, index } => options.get(*index).map_or("", |s| s.as_str()),
-            Input::Toggle(true) => "yes",
-            Input::Toggle(false) => "no",
+            Input::Toggle { on: true, .. } => "yes",
+            Input::Toggle { .. } => "no",
         }
     }
 
@@ -117,11 +124,16 @@ impl Field {
     }
 
     pub fn on(&self) -> bool {
-        matches!(self.input, Input::Toggle(true))
+        matches!(self.input, Input::Toggle { on: true, .. })
     }
 
-    fn editable(&self) -> bool {
+    pub fn editable(&self) -> bool {
         !matches!(self.input, Input::Fixed(_))
+    }
+
+    /// A text field with nothing but blanks in it.
+    pub fn is_blank_text(&self) -> bool {
+        matches!(&self.input, Input::Text { value, .. } if value.trim().is_empty())
     }
 }
 
@@ -171,7 +183,8 @@ impl Fields {
         }
     }
 
-    fn step(&mut self, fwd: bool) {
+    /// To the next (or previous) editable field, round the end.
+    pub fn step(&mut self, fwd: bool) {
         let n = self.list.len();
         for _ in 0..n {
             self.focus = if fwd {
@@ -185,35 +198,50 @@ impl Fields {
         }
     }
 
-    /// Editing keys: Tab/↓ and BackTab/↑ move, ←/→/Space change a choice or switch, text
-    /// keys type. Returns whether the key was used (a value may have changed).
+    /// The keys of the keymap's form rows (next/previous field, ←/→ on a choice or switch)
+    /// and typing: characters, Space on a choice or switch, Backspace. Returns whether the
+    /// key was used (a value may have changed); Enter and Esc are the owner's.
     pub fn key(&mut self, k: KeyEvent) -> bool {
-        match k.code {
-            KeyCode::Tab | KeyCode::Down => self.step(true),
-            KeyCode::BackTab | KeyCode::Up => self.step(false),
-            KeyCode::Left | KeyCode::Right => self.cycle(k.code == KeyCode::Right),
-            KeyCode::Backspace => match self.list.get_mut(self.focus).map(|f| &mut f.input) {
-                Some(Input::Text { value, .. }) => {
-                    value.pop();
-                }
+        match keymap::lookup(&[Context::Form], &k, Role::Viewer) {
+            Some(Action::NextField) => self.step(true),
+            Some(Action::PrevField) => self.step(false),
+            Some(Action::Left) => self.cycle(false),
+            Some(Action::Right) => self.cycle(true),
+            Some(_) => return false,
+            None => match k.code {
+                KeyCode::Backspace => return self.backspace(),
+                KeyCode::Char(c) if !keymap::has_ctrl_or_alt(&k) => return self.type_char(c),
                 _ => return false,
             },
-            KeyCode::Char(c) => {
-                let Some(f) = self.list.get_mut(self.focus) else {
-                    return false;
-                };
-                match &mut f.input {
-                    Input::Text { value, .. } => value.push(c),
-                    Input::Choice { .. } | Input::Toggle(_) if c == ' ' => self.cycle(true),
-                    _ => return false,
-                }
-            }
+        }
+        true
+    }
+
+    /// A character into the focused text field; Space turns a choice or switch.
+    pub fn type_char(&mut self, c: char) -> bool {
+        let Some(f) = self.list.get_mut(self.focus) else {
+            return false;
+        };
+        match &mut f.input {
+            Input::Text { value, .. } => value.push(c),
+            Input::Choice { .. } | Input::Toggle { .. } if c == ' ' => self.cycle(true),
             _ => return false,
         }
         true
     }
 
-    fn cycle(&mut self, fwd: bool) {
+    pub fn backspace(&mut self) -> bool {
+        match self.list.get_mut(self.focus).map(|f| &mut f.input) {
+            Some(Input::Text { value, .. }) => {
+                value.pop();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// ←/→ (and Space) on a choice or an enabled switch.
+    pub fn cycle(&mut self, fwd: bool) {
         let Some(f) = self.list.get_mut(self.focus) else {
             return;
         };
@@ -226,20 +254,20 @@ impl Fields {
                     (*index + n - 1) % n
                 };
             }
-            Input::Toggle(on) => *on = !*on,
+            Input::Toggle { on, enabled: true } => *on = !*on,
             _ => {}
         }
     }
 
-    /// The fields as lines of `width` columns, each field's error (from `error`) under it.
-    /// Returns the lines and the line of the focused field (to keep it in view).
+    /// The fields as lines of `width` columns, each field's error (from `error`, by index)
+    /// under it. Returns the lines and the line of the focused field (to keep it in view).
     pub fn lines(
         &self,
         width: usize,
         label_w: usize,
-        error: &dyn Fn(&Field) -> Option<String>,
+        error: &dyn Fn(usize, &Field) -> Option<String>,
     ) -> (Vec<Line<'static>>, usize) {
-        let val_w = width.saturating_sub(label_w + 3);
+        let val_w = width.saturating_sub(label_w + 4);
         let mut lines = Vec::new();
         let mut focus_line = 0;
         for (i, f) in self.list.iter().enumerate() {
@@ -249,14 +277,13 @@ impl Fields {
             }
             let mut spans = vec![
                 Span::styled(if focused { "›" } else { " " }, theme::key()),
-                Span::styled(
-                    format!("{:<label_w$} ", tfmt::trunc(f.label, label_w)),
-                    theme::dim(),
-                ),
+                // Labels are written to fit `label_w`; a longer one pushes its value right
+                // rather than lose its end.
+                Span::styled(format!("{:<label_w$} ", f.label), theme::dim()),
             ];
             spans.extend(value_spans(f, focused, val_w));
             lines.push(Line::from(spans));
-            if let Some(e) = error(f) {
+            if let Some(e) = error(i, f) {
                 for (j, l) in wrap(&e, val_w.saturating_sub(2)).into_iter().enumerate() {
                     lines.push(Line::from(vec![
                         Span::raw(" ".repeat(label_w + 2)),
@@ -296,20 +323,25 @@ fn value_spans(f: &Field, focused: bool, w: usize) -> Vec<Span<'static>> {
                     _ => ("( )", theme::dim()),
                 };
                 if j > 0 {
-                    spans.push(Span::raw(" "));
+                    spans.push(Span::raw("  "));
                 }
                 spans.push(Span::styled(format!("{dot} {o}"), style));
             }
         }
-        Input::Toggle(on) => {
-            let style = if focused {
+        Input::Toggle { on, enabled } => {
+            let text = match (on, enabled) {
+                (true, _) => "[x] yes",
+                (false, true) => "[ ] no",
+                (false, false) => "[ ] not possible",
+            };
+            let style = if focused && *enabled {
                 theme::selected()
             } else {
                 Style::new()
             };
-            spans.push(Span::styled(if *on { "[x] on" } else { "[ ] off" }, style));
+            spans.push(Span::styled(text, style));
         }
-        Input::Fixed(t) => spans.push(Span::styled(tfmt::trunc(t, w), theme::dim())),
+        Input::Fixed(t) => spans.push(Span::raw(t.clone())),
     }
     spans
 }
@@ -326,10 +358,10 @@ mod tests {
     #[test]
     fn typing_moving_and_choices() {
         let mut f = Fields::new(vec![
-            Field::fixed("f", "Fixed", "x"),
-            Field::text("a", "A", ""),
-            Field::choice("m", "Mode", vec!["one".into(), "two".into()], 0),
-            Field::toggle("t", "Auto", true),
+            Field::fixed("Fixed", "x").id("f"),
+            Field::text("A", "").id("a"),
+            Field::choice("Mode", vec!["one".into(), "two".into()], 0).id("m"),
+            Field::toggle("Auto", true).id("t"),
         ]);
         assert_eq!(f.focused().unwrap().id, "a", "a fixed field is skipped");
         f.key(k(KeyCode::Char('h')));
@@ -350,9 +382,9 @@ mod tests {
 
     #[test]
     fn secrets_are_masked_in_debug_and_on_screen() {
-        let f = Fields::new(vec![Field::secret("p", "Password", "hunter2")]);
+        let f = Fields::new(vec![Field::secret("Password", "hunter2").id("p")]);
         assert!(!format!("{f:?}").contains("hunter2"));
-        let (lines, _) = f.lines(40, 10, &|_| None);
+        let (lines, _) = f.lines(40, 10, &|_, _| None);
         let text: String = lines[0]
             .spans
             .iter()
