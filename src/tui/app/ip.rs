@@ -1,6 +1,6 @@
 //! Actions on addresses and scopes: keys to commands, popups on the scope view.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
 use crate::tui::actions::{
     confirm_key, form_key, still_busy, Command, Confirm, ConfirmKey, FormKey, Modal, Pending,
@@ -98,17 +98,7 @@ impl App {
             };
             f
         };
-        match k.code {
-            KeyCode::Backspace => f.backspace(),
-            KeyCode::Char(c)
-                if !k
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                f.type_char(c)
-            }
-            _ => {}
-        }
+        f.type_key(&k);
     }
 
     /// An action key in a scope view, the IP popup or the action menu.

@@ -485,17 +485,11 @@ impl App {
                 self.filter_editing = false;
                 self.filter_mut().clear();
             }
-            KeyCode::Backspace => {
-                self.filter_mut().pop();
+            _ => {
+                if !crate::tui::form::field::edit_text(self.filter_mut(), &k) {
+                    return;
+                }
             }
-            KeyCode::Char(c)
-                if !k
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                self.filter_mut().push(c)
-            }
-            _ => return,
         }
         self.filter_changed();
     }

@@ -4,7 +4,7 @@
 //! values and hands each field's error in when drawing.
 use std::fmt;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
@@ -12,6 +12,21 @@ use crate::tui::keymap::{self, Action, Context, Role};
 use crate::tui::render::fmt as tfmt;
 use crate::tui::render::modal::wrap;
 use crate::tui::theme;
+
+/// The one text editing of the console (form fields, filters, the search box): a
+/// character types, Backspace deletes the last one, Ctrl-U clears. Returns whether `k` was
+/// one of these; other keys (Enter, Esc, arrows, shortcuts) are the caller's.
+pub fn edit_text(value: &mut String, k: &KeyEvent) -> bool {
+    match k.code {
+        KeyCode::Backspace => {
+            value.pop();
+        }
+        KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => value.clear(),
+        KeyCode::Char(c) if !keymap::has_ctrl_or_alt(k) => value.push(c),
+        _ => return false,
+    }
+    true
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum Input {
@@ -208,32 +223,21 @@ impl Fields {
             Some(Action::Left) => self.cycle(false),
             Some(Action::Right) => self.cycle(true),
             Some(_) => return false,
-            None => match k.code {
-                KeyCode::Backspace => return self.backspace(),
-                KeyCode::Char(c) if !keymap::has_ctrl_or_alt(&k) => return self.type_char(c),
-                _ => return false,
-            },
+            None => return self.type_key(&k),
         }
         true
     }
 
-    /// A character into the focused text field; Space turns a choice or switch.
-    pub fn type_char(&mut self, c: char) -> bool {
+    /// A typing key on the focused field: text editing ([`edit_text`]) in a text field,
+    /// Space on a choice or switch.
+    pub fn type_key(&mut self, k: &KeyEvent) -> bool {
         let Some(f) = self.list.get_mut(self.focus) else {
             return false;
         };
         match &mut f.input {
-            Input::Text { value, .. } => value.push(c),
-            Input::Choice { .. } | Input::Toggle { .. } if c == ' ' => self.cycle(true),
-            _ => return false,
-        }
-        true
-    }
-
-    pub fn backspace(&mut self) -> bool {
-        match self.list.get_mut(self.focus).map(|f| &mut f.input) {
-            Some(Input::Text { value, .. }) => {
-                value.pop();
+            Input::Text { value, .. } => edit_text(value, k),
+            Input::Choice { .. } | Input::Toggle { .. } if k.code == KeyCode::Char(' ') => {
+                self.cycle(true);
                 true
             }
             _ => false,
@@ -378,6 +382,22 @@ mod tests {
         assert_eq!(f.focused().unwrap().id, "a", "wraps past the fixed field");
         f.key(k(KeyCode::Up));
         assert_eq!(f.focused().unwrap().id, "t");
+    }
+
+    #[test]
+    fn one_text_editing_everywhere() {
+        let mut v = String::new();
+        for c in "ab c".chars() {
+            assert!(edit_text(&mut v, &k(KeyCode::Char(c))));
+        }
+        assert!(edit_text(&mut v, &k(KeyCode::Backspace)));
+        assert_eq!(v, "ab ");
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        assert!(!edit_text(&mut v, &ctrl('c')), "a shortcut is not text");
+        assert_eq!(v, "ab ");
+        assert!(edit_text(&mut v, &ctrl('u')));
+        assert_eq!(v, "");
+        assert!(!edit_text(&mut v, &k(KeyCode::Enter)), "Enter is the caller's");
     }
 
     #[test]

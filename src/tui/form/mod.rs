@@ -320,14 +320,13 @@ impl Form {
         self.error = None;
     }
 
-    pub fn type_char(&mut self, c: char) {
-        self.fields.type_char(c);
-        self.error = None;
-    }
-
-    pub fn backspace(&mut self) {
-        self.fields.backspace();
-        self.error = None;
+    /// A typing key on the focused field ([`Fields::type_key`]); whether it was one.
+    pub fn type_key(&mut self, k: &crossterm::event::KeyEvent) -> bool {
+        let used = self.fields.type_key(k);
+        if used {
+            self.error = None;
+        }
+        used
     }
 
     pub(crate) fn text(&self, i: usize) -> &str {

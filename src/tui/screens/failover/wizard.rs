@@ -9,7 +9,7 @@ use crate::model::failover::{
     Field as SpecField, HaMode, PartnerRef,
 };
 
-use crate::tui::form::field::{Field, Fields};
+use crate::tui::form::field::{edit_text, Field, Fields};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -478,10 +478,7 @@ impl Wizard {
             KeyCode::Up | KeyCode::BackTab => {
                 self.partner_cursor = (self.partner_cursor + n - 1) % n
             }
-            KeyCode::Char(c) if self.by_url() => self.partner_url.push(c),
-            KeyCode::Backspace if self.by_url() => {
-                self.partner_url.pop();
-            }
+            _ if self.by_url() && edit_text(&mut self.partner_url, &k) => {}
             // j/k move only where they can't be typed.
             KeyCode::Char('j') => self.partner_cursor = (self.partner_cursor + 1) % n,
             KeyCode::Char('k') => self.partner_cursor = (self.partner_cursor + n - 1) % n,

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use futures_util::FutureExt;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -13,6 +13,7 @@ use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::ops::fleet::{self, FleetWatch, ServiceState, ServiceStatus};
+use crate::tui::form::field::edit_text;
 use crate::tui::keymap::{self, Action, Context, Role, ScreenKey};
 use crate::tui::layout;
 use crate::tui::screen::{JobOutput, JobResult, ScreenJob};
@@ -20,12 +21,6 @@ use crate::tui::theme;
 use crate::tui::views::ListState;
 
 pub use crate::tui::screen::take;
-
-/// A plain key: no Ctrl or Alt held (Shift is part of the character).
-pub fn plain(k: &KeyEvent) -> bool {
-    !k.modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-}
 
 /// What `k` does on screen `which`: its own keymap rows, then those every screen shares,
 /// then list movement. Screens read what a key means only here, so their keys are the
@@ -111,18 +106,7 @@ impl Input {
                 self.editing = false;
                 InputEvent::Cancelled
             }
-            KeyCode::Backspace => {
-                self.text.pop();
-                InputEvent::Changed
-            }
-            KeyCode::Char('u') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.text.clear();
-                InputEvent::Changed
-            }
-            KeyCode::Char(c) if plain(k) => {
-                self.text.push(c);
-                InputEvent::Changed
-            }
+            _ if edit_text(&mut self.text, k) => InputEvent::Changed,
             _ => InputEvent::Other,
         }
     }
