@@ -479,9 +479,9 @@ impl App {
     }
 
     fn edit_filter(&mut self, k: KeyEvent) {
-        match k.code {
-            KeyCode::Enter => self.filter_editing = false,
-            KeyCode::Esc => {
+        match keymap::lookup(&[Context::Filter], &k, self.rights()) {
+            Some(Action::Open) => self.filter_editing = false,
+            Some(Action::Back) => {
                 self.filter_editing = false;
                 self.filter_mut().clear();
             }

@@ -1,6 +1,6 @@
 //! Full-window screens on the console's stack, and jumps from them to a tab.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use crate::model::{ScopeDef, ScopeStatus};
 use crate::tui::keymap::{self, Action, Context};
@@ -100,8 +100,9 @@ impl App {
         self.screens.push(slot);
         if out.ignored && !typing {
             out.ignored = false;
-            match k.code {
-                KeyCode::Esc => out.close = true,
+            match keymap::lookup(&[Context::Screens], &k, self.rights()) {
+                // A screen that has nothing left to clear or close inside itself.
+                Some(Action::Back) => out.close = true,
                 _ => {
                     // The console's own keys: quit, help, tabs, export, refresh.
                     let ctx = [Context::Global];

@@ -397,7 +397,10 @@ mod tests {
         assert_eq!(v, "ab ");
         assert!(edit_text(&mut v, &ctrl('u')));
         assert_eq!(v, "");
-        assert!(!edit_text(&mut v, &k(KeyCode::Enter)), "Enter is the caller's");
+        assert!(
+            !edit_text(&mut v, &k(KeyCode::Enter)),
+            "Enter is the caller's"
+        );
     }
 
     #[test]

@@ -88,6 +88,12 @@ pub enum Action {
     AddScope,
     /// Failover: start or cancel maintenance of the selected relationship.
     Maintenance,
+    /// Pick (or unpick) every item of a checklist.
+    MarkAll,
+    /// Deleting failover: every scope stays on this server / the partner / both.
+    KeepThis,
+    KeepPartner,
+    KeepBoth,
 }
 
 /// The full-window screens a key opens (see `tui::screens`).
@@ -137,6 +143,12 @@ pub enum Context {
     Preview,
     /// A network's claims outside every scope.
     ClaimList,
+    /// A checklist of scopes (the failover wizard's first step, adding scopes to failover).
+    Picker,
+    /// The steps of a wizard (Add Failover).
+    Wizard,
+    /// Deleting failover: who keeps each scope.
+    KeepChooser,
     /// Every full-window screen (status, zones, events, alerts, search, failover).
     Screens,
     /// One full-window screen's own keys.
@@ -163,6 +175,9 @@ impl Context {
             Context::Filter => "Typing a filter",
             Context::Preview => "Bulk change preview",
             Context::ClaimList => "Network claims",
+            Context::Picker => "Picking scopes",
+            Context::Wizard => "Add Failover wizard",
+            Context::KeepChooser => "Deleting failover",
             Context::Screens => "Every screen (W Z E A F M)",
             Context::Screen(k) => match k {
                 ScreenKey::Status => "Status screen (W)",
@@ -176,7 +191,7 @@ impl Context {
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 24] = [
+    pub const HELP_ORDER: [Context; 27] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -200,6 +215,9 @@ impl Context {
         Context::Screen(ScreenKey::Alerts),
         Context::Screen(ScreenKey::Search),
         Context::Screen(ScreenKey::Failover),
+        Context::Wizard,
+        Context::Picker,
+        Context::KeepChooser,
         Context::Help,
     ];
 }

@@ -1,7 +1,7 @@
 //! The Manage Failover dialogs: the edit form (mode, roles, partner URL, timings), the
 //! delete chooser (which server keeps each scope), the add-scope picker, confirmations and
 //! outcome messages. Each one takes keys and says what it wants done; the screen runs it.
-use crossterm::event::{KeyCode, KeyEvent};
+use crate::tui::keymap::Action;
 use ipnet::Ipv4Net;
 
 use crate::model::failover::{check_timings, validate_field, Field as SpecField, HaMode};
@@ -294,27 +294,24 @@ impl DeleteChooser {
         }
     }
 
-    /// ↑/↓ move, ←/→/Space change who keeps the scope, `t`/`p`/`b` set it for all.
-    pub fn key(&mut self, k: KeyEvent) {
+    /// The keymap's `KeepChooser` rows: ↑/↓ move, ←/→/Space change who keeps the scope,
+    /// `t`/`p`/`b` set it for all.
+    pub fn act(&mut self, a: Action) {
         let n = self.rows.len();
         let all = |rows: &mut Vec<(Ipv4Net, Keep)>, keep| rows.iter_mut().for_each(|r| r.1 = keep);
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab if n > 0 => {
-                self.cursor = (self.cursor + 1).min(n - 1)
-            }
-            KeyCode::Up | KeyCode::Char('k') | KeyCode::BackTab => {
-                self.cursor = self.cursor.saturating_sub(1)
-            }
-            KeyCode::Left | KeyCode::Right | KeyCode::Char(' ') => {
+        match a {
+            Action::Down if n > 0 => self.cursor = (self.cursor + 1).min(n - 1),
+            Action::Up => self.cursor = self.cursor.saturating_sub(1),
+            Action::Left | Action::Right => {
                 if let Some(row) = self.rows.get_mut(self.cursor) {
                     let i = Keep::ALL.iter().position(|k| *k == row.1).unwrap_or(0);
-                    let step = if k.code == KeyCode::Left { 2 } else { 1 };
+                    let step = if a == Action::Left { 2 } else { 1 };
                     row.1 = Keep::ALL[(i + step) % 3];
                 }
             }
-            KeyCode::Char('t') => all(&mut self.rows, Keep::This),
-            KeyCode::Char('p') => all(&mut self.rows, Keep::Partner),
-            KeyCode::Char('b') => all(&mut self.rows, Keep::Both),
+            Action::KeepThis => all(&mut self.rows, Keep::This),
+            Action::KeepPartner => all(&mut self.rows, Keep::Partner),
+            Action::KeepBoth => all(&mut self.rows, Keep::Both),
             _ => {}
         }
     }
@@ -362,6 +359,27 @@ impl DeleteChooser {
     }
 }
 
+/// A checklist of scopes under the keymap's `Picker` rows (the wizard's first step too).
+pub fn pick(items: &mut [ScopeItem], cursor: &mut usize, a: Action) {
+    let n = items.len();
+    match a {
+        Action::Down if n > 0 => *cursor = (*cursor + 1).min(n - 1),
+        Action::Up => *cursor = cursor.saturating_sub(1),
+        Action::Mark => {
+            if let Some(s) = items.get_mut(*cursor) {
+                s.picked = !s.picked;
+            }
+        }
+        Action::MarkAll => {
+            let all = items.iter().all(|s| s.picked);
+            for s in items.iter_mut() {
+                s.picked = !all;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Scopes of this server not yet in the failover, to add.
 #[derive(Clone, Debug)]
 pub struct ScopePicker {
@@ -372,20 +390,9 @@ pub struct ScopePicker {
 }
 
 impl ScopePicker {
-    pub fn key(&mut self, k: KeyEvent) {
-        let n = self.items.len();
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') if n > 0 => {
-                self.cursor = (self.cursor + 1).min(n - 1)
-            }
-            KeyCode::Up | KeyCode::Char('k') => self.cursor = self.cursor.saturating_sub(1),
-            KeyCode::Char(' ') => {
-                if let Some(s) = self.items.get_mut(self.cursor) {
-                    s.picked = !s.picked;
-                }
-            }
-            _ => {}
-        }
+    /// The keymap's `Picker` rows: move, pick one, pick all (again: none).
+    pub fn act(&mut self, a: Action) {
+        pick(&mut self.items, &mut self.cursor, a);
     }
 
     pub fn picked(&self) -> Vec<Ipv4Net> {
@@ -408,7 +415,7 @@ pub struct Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyModifiers;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn k(c: KeyCode) -> KeyEvent {
         KeyEvent::new(c, KeyModifiers::NONE)
@@ -448,15 +455,15 @@ mod tests {
     fn delete_chooser_cycles_and_sets_all() {
         let mut d = DeleteChooser::new(&rel());
         assert_eq!(d.rows.len(), 2);
-        d.key(k(KeyCode::Right));
+        d.act(Action::Right);
         assert_eq!(d.rows[0].1, Keep::Partner);
-        d.key(k(KeyCode::Left));
-        d.key(k(KeyCode::Left));
+        d.act(Action::Left);
+        d.act(Action::Left);
         assert_eq!(d.rows[0].1, Keep::Both);
-        d.key(k(KeyCode::Char('t')));
+        d.act(Action::KeepThis);
         assert!(d.rows.iter().all(|r| r.1 == Keep::This));
         assert!(d.summary().contains("b keeps no scope"), "{}", d.summary());
-        d.key(k(KeyCode::Char('b')));
+        d.act(Action::KeepBoth);
         let Change::Delete { keep, .. } = d.change() else {
             panic!()
         };

@@ -1,5 +1,5 @@
 //! Keys on the failover screen: the list, the wizard, the change form and the questions.
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use crate::ops::failover::FailoverInfo;
 
@@ -174,7 +174,8 @@ impl FailoverScreen {
         };
         let before = w.step;
         // The plan found a problem: create would refuse the same way, so say it now.
-        if w.step == Step::Summary && w.help.is_none() && k.code == KeyCode::Enter {
+        let next = keymap::lookup(&[Context::Wizard], &k, Role::Viewer) == Some(Action::Open);
+        if w.step == Step::Summary && w.help.is_none() && next {
             if let Some(Err(e)) = &self.plan {
                 return Self::error(format!(
                     "can't create yet: {e} (Esc goes back to fix it; Enter on the summary checks again)"
@@ -216,9 +217,9 @@ impl FailoverScreen {
         let Mode::Edit(f) = &mut self.mode else {
             return ScreenOut::none();
         };
-        match k.code {
-            KeyCode::Esc => self.mode = Mode::List,
-            KeyCode::Enter => match f.submit() {
+        match keymap::lookup(&[Context::Form], &k, Role::Viewer) {
+            Some(Action::Back) => self.mode = Mode::List,
+            Some(Action::Open) => match f.submit() {
                 Ok(edit) => {
                     let mut text = format!(
                         "Change failover {} on {} and {}?",

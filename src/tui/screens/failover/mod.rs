@@ -11,7 +11,7 @@ mod render_wizard;
 mod view;
 mod wizard;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
@@ -23,7 +23,7 @@ use super::super::screen::{JobOutput, JobResult, Screen, ScreenOut, ScreenTable}
 
 use crate::config::Role;
 use crate::tui::actions::Confirm;
-use crate::tui::keymap::{self, Context, ScreenKey};
+use crate::tui::keymap::{self, Action, Context, ScreenKey};
 use dialogs::{Change, DeleteChooser, EditForm, Message, ScopePicker};
 use view::{partner_name, Since};
 use wizard::{ScopeItem, Step, Wizard};
@@ -273,8 +273,9 @@ impl Screen for FailoverScreen {
     }
 
     fn on_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
+        let on = |ctx: Context| keymap::lookup(&[ctx], &k, Role::Viewer);
         if self.message.is_some() {
-            if matches!(k.code, KeyCode::Enter | KeyCode::Esc | KeyCode::Char(' ')) {
+            if on(Context::Info) == Some(Action::Back) {
                 self.message = None;
             }
             return ScreenOut::none();
@@ -283,7 +284,7 @@ impl Screen for FailoverScreen {
             Mode::List => self.list_key(k, app),
             Mode::Wizard => self.wizard_key(k, app.now),
             Mode::Creating(..) => {
-                if k.code == KeyCode::Esc {
+                if on(Context::Screens) == Some(Action::Back) {
                     // The write goes on; its outcome shows over the list.
                     self.mode = Mode::List;
                 }
@@ -291,9 +292,9 @@ impl Screen for FailoverScreen {
             }
             Mode::Edit(_) => self.edit_key(k),
             Mode::Delete(d) => {
-                match k.code {
-                    KeyCode::Esc => self.mode = Mode::List,
-                    KeyCode::Enter => {
+                match on(Context::KeepChooser) {
+                    Some(Action::Back) => self.mode = Mode::List,
+                    Some(Action::Open) => {
                         let (title, text, change) = (
                             format!("Delete failover {}", d.rel),
                             d.summary(),
@@ -305,14 +306,15 @@ impl Screen for FailoverScreen {
                             job: change,
                         });
                     }
-                    _ => d.key(k),
+                    Some(a) => d.act(a),
+                    None => {}
                 }
                 ScreenOut::none()
             }
             Mode::AddScope(p) => {
-                match k.code {
-                    KeyCode::Esc => self.mode = Mode::List,
-                    KeyCode::Enter => {
+                match on(Context::Picker) {
+                    Some(Action::Back) => self.mode = Mode::List,
+                    Some(Action::Open) => {
                         p.tried = true;
                         let scopes = p.picked();
                         if !scopes.is_empty() {
@@ -332,7 +334,8 @@ impl Screen for FailoverScreen {
                             });
                         }
                     }
-                    _ => p.key(k),
+                    Some(a) => p.act(a),
+                    None => {}
                 }
                 ScreenOut::none()
             }
@@ -382,67 +385,65 @@ impl Screen for FailoverScreen {
     }
 
     fn hints(&self) -> Vec<(String, String)> {
-        let h = |k: &str, t: &str| (k.to_string(), t.to_string());
+        // Every footer is rows of the keymap table, in the table's order (the change keys
+        // first: the footer cuts what does not fit at 80 columns).
+        let rows = |ctx: &[Context], skip: &[Action], role: Role| -> Vec<(String, String)> {
+            keymap::hint_rows(ctx, role)
+                .into_iter()
+                .filter(|b| !skip.contains(&b.action))
+                .map(|b| (b.key_label.to_string(), b.hint.to_string()))
+                .collect()
+        };
+        let none = Role::Viewer;
         if self.message.is_some() {
-            return vec![h("Enter", "close")];
+            return rows(&[Context::Info], &[Action::Up], none);
         }
         match &self.mode {
             Mode::List => {
-                // The change keys first (the table's order): the footer cuts what does not
-                // fit at 80 columns.
                 let role = if self.admin {
                     Role::Admin
                 } else {
                     Role::Viewer
                 };
-                keymap::hints(
-                    &[Context::Screen(ScreenKey::Failover), Context::Screens],
-                    role,
-                )
-                .into_iter()
-                .map(|(k, t)| h(k, t))
-                .collect()
+                let ctx = [Context::Screen(ScreenKey::Failover), Context::Screens];
+                rows(&ctx, &[], role)
             }
             Mode::Wizard => {
                 let step = self.wizard.as_ref().map_or(Step::Scopes, |w| w.step);
+                let (open_back, up) = (&[Action::Open, Action::Back][..], Action::Up);
                 let mut v = match step {
-                    Step::Scopes => vec![h("Space", "pick"), h("a", "all")],
-                    Step::Partner => vec![h("↑↓", "pick"), h("type", "URL")],
-                    Step::Config => vec![h("Tab", "field"), h("←→", "choose")],
+                    Step::Scopes => rows(&[Context::Picker], &[open_back, &[up]].concat(), none),
+                    Step::Partner => {
+                        let mut v =
+                            rows(&[Context::Picker], &[Action::Mark, Action::MarkAll], none);
+                        v.truncate(1);
+                        v.push(("type".into(), "URL".into()));
+                        v
+                    }
+                    Step::Config => rows(
+                        &[Context::Form],
+                        &[Action::PrevField, Action::Open, Action::Back],
+                        none,
+                    ),
                     Step::Summary => vec![],
                 };
-                v.push(if step == Step::Summary {
-                    h("Enter", "create")
-                } else {
-                    h("Enter", "next")
-                });
-                v.push(if step == Step::Scopes {
-                    h("Esc", "cancel")
-                } else {
-                    h("Esc", "back")
-                });
-                v.push(h("F1", "Windows terms"));
+                for (k, t) in rows(&[Context::Wizard], &[], none) {
+                    // What Enter and Esc do at the ends of the wizard.
+                    let t = match (step, k.as_str()) {
+                        (Step::Summary, "Enter") => "create".to_string(),
+                        (Step::Scopes, "Esc") => "cancel".to_string(),
+                        _ => t,
+                    };
+                    v.push((k, t));
+                }
                 v
             }
-            Mode::Creating(..) => vec![h("Esc", "to the list (it goes on)")],
-            Mode::Edit(_) => vec![
-                h("Tab", "field"),
-                h("←→", "choose"),
-                h("Enter", "save"),
-                h("Esc", "cancel"),
-            ],
-            Mode::Delete(_) => vec![
-                h("↑↓", "scope"),
-                h("←→", "who keeps it"),
-                h("Enter", "delete"),
-                h("Esc", "cancel"),
-            ],
-            Mode::AddScope(_) => vec![h("Space", "pick"), h("Enter", "add"), h("Esc", "cancel")],
-            // The same keys as every question of the console: rows of the keymap table.
-            Mode::Confirm(_) => keymap::hints(&[Context::Confirm], Role::Viewer)
-                .into_iter()
-                .map(|(k, t)| h(k, t))
-                .collect(),
+            Mode::Creating(..) => vec![("Esc".into(), "to the list (it goes on)".into())],
+            Mode::Edit(_) => rows(&[Context::Form], &[Action::PrevField], none),
+            Mode::Delete(_) => rows(&[Context::KeepChooser], &[], none),
+            Mode::AddScope(_) => rows(&[Context::Picker], &[Action::Up], none),
+            // The same keys as every question of the console.
+            Mode::Confirm(_) => rows(&[Context::Confirm], &[], none),
         }
     }
 

@@ -10,6 +10,9 @@ use crate::model::failover::{
 };
 
 use crate::tui::form::field::{edit_text, Field, Fields};
+use crate::tui::keymap::{self, Action, Context, Role};
+
+use super::dialogs::pick;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
@@ -394,30 +397,34 @@ impl Wizard {
 
     // ----- keys -----
 
+    /// Keys through the keymap: the help overlay's rows, the wizard's (next, back, F1),
+    /// then the step's: a scope checklist, the partner list (and typing its URL), the
+    /// settings form.
     pub fn key(&mut self, k: KeyEvent) -> WizOut {
         if let Some(scroll) = &mut self.help {
-            match k.code {
-                KeyCode::Esc | KeyCode::F(1) | KeyCode::Enter => self.help = None,
-                KeyCode::Char('?' | 'q') => self.help = None,
-                KeyCode::Down | KeyCode::Char('j') => *scroll += 1,
-                KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                KeyCode::PageDown => *scroll += 10,
-                KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+            match keymap::lookup(&[Context::Help], &k, Role::Viewer) {
+                Some(Action::Down) => *scroll += 1,
+                Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                Some(Action::PageDown) => *scroll += 10,
+                Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+                // Esc, ?, q; and the keys that opened it or move on.
+                Some(Action::Back | Action::Quit) => self.help = None,
+                _ if matches!(k.code, KeyCode::F(1) | KeyCode::Enter) => self.help = None,
                 _ => {}
             }
             return WizOut::None;
         }
-        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
-        match k.code {
-            KeyCode::F(1) => {
+        // Ctrl-H: F1 for terminals that have none (the keymap binds no Ctrl keys).
+        if k.code == KeyCode::Char('h') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            self.help = Some(0);
+            return WizOut::None;
+        }
+        match keymap::lookup(&[Context::Wizard], &k, Role::Viewer) {
+            Some(Action::Help) => {
                 self.help = Some(0);
                 return WizOut::None;
             }
-            KeyCode::Char('h') if ctrl => {
-                self.help = Some(0);
-                return WizOut::None;
-            }
-            KeyCode::Esc | KeyCode::PageUp => {
+            Some(Action::Back) => {
                 return match self.step.back() {
                     Some(s) => {
                         self.step = s;
@@ -427,14 +434,18 @@ impl Wizard {
                     None => WizOut::None,
                 };
             }
-            KeyCode::Enter | KeyCode::PageDown => return self.next(),
+            Some(Action::Open) => return self.next(),
             _ => {}
         }
-        if ctrl {
+        if keymap::has_ctrl_or_alt(&k) {
             return WizOut::None;
         }
         match self.step {
-            Step::Scopes => self.scopes_key(k),
+            Step::Scopes => {
+                if let Some(a) = keymap::lookup(&[Context::Picker], &k, Role::Viewer) {
+                    pick(&mut self.scopes, &mut self.scope_cursor, a);
+                }
+            }
             Step::Partner => self.partner_key(k),
             Step::Config => {
                 let before = self.config.value(F_NAME).to_string();
@@ -447,41 +458,21 @@ impl Wizard {
         WizOut::None
     }
 
-    fn scopes_key(&mut self, k: KeyEvent) {
-        let n = self.scopes.len();
-        match k.code {
-            KeyCode::Down | KeyCode::Char('j') if n > 0 => {
-                self.scope_cursor = (self.scope_cursor + 1).min(n - 1)
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                self.scope_cursor = self.scope_cursor.saturating_sub(1)
-            }
-            KeyCode::Char(' ') => {
-                if let Some(s) = self.scopes.get_mut(self.scope_cursor) {
-                    s.picked = !s.picked;
-                }
-            }
-            KeyCode::Char('a') => {
-                let all = self.scopes.iter().all(|s| s.picked);
-                for s in &mut self.scopes {
-                    s.picked = !all;
-                }
-            }
-            _ => {}
-        }
-    }
-
+    /// The partner list: ↑/↓ (and Tab) move; while "by URL" is chosen characters type the
+    /// URL, else j/k move too.
     fn partner_key(&mut self, k: KeyEvent) {
         let n = self.partners.len() + 1;
-        match k.code {
-            KeyCode::Down | KeyCode::Tab => self.partner_cursor = (self.partner_cursor + 1) % n,
-            KeyCode::Up | KeyCode::BackTab => {
+        if self.by_url() && edit_text(&mut self.partner_url, &k) {
+            self.partner_changed();
+            return;
+        }
+        match keymap::lookup(&[Context::Picker, Context::Form], &k, Role::Viewer) {
+            Some(Action::Down | Action::NextField) => {
+                self.partner_cursor = (self.partner_cursor + 1) % n
+            }
+            Some(Action::Up | Action::PrevField) => {
                 self.partner_cursor = (self.partner_cursor + n - 1) % n
             }
-            _ if self.by_url() && edit_text(&mut self.partner_url, &k) => {}
-            // j/k move only where they can't be typed.
-            KeyCode::Char('j') => self.partner_cursor = (self.partner_cursor + 1) % n,
-            KeyCode::Char('k') => self.partner_cursor = (self.partner_cursor + n - 1) % n,
             _ => return,
         }
         self.partner_changed();

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use futures_util::FutureExt;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -96,13 +96,14 @@ pub enum InputEvent {
 }
 
 impl Input {
+    /// The keymap's filter rows (Enter keeps, Esc cancels), else text editing.
     pub fn key(&mut self, k: &KeyEvent) -> InputEvent {
-        match k.code {
-            KeyCode::Enter => {
+        match keymap::lookup(&[Context::Filter], k, Role::Viewer) {
+            Some(Action::Open) => {
                 self.editing = false;
                 InputEvent::Done
             }
-            KeyCode::Esc => {
+            Some(Action::Back) => {
                 self.editing = false;
                 InputEvent::Cancelled
             }
