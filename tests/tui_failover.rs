@@ -17,7 +17,7 @@ use tui_support::*;
 /// (label, write) of a screen job request.
 fn job(r: &Request) -> (String, bool) {
     match &r.kind {
-        RequestKind::Screen(j) => (j.label.clone(), j.write),
+        RequestKind::Screen(j) => (j.label.clone(), j.write()),
         other => panic!("not a screen job: {other:?}"),
     }
 }
@@ -32,8 +32,9 @@ fn screen_job(reqs: Vec<Request>) -> Request {
     jobs.remove(0)
 }
 
-fn answer<T: Into<ddish::tui::screen::JobOutput>>(req: &Request, v: T) -> Msg {
-    respond(req, Payload::Screen(JobResult(Ok(v.into()))))
+/// A job's answer as the worker hands it over: the outcome, or the error worded by ops.
+fn answer<T: Into<ddish::tui::screen::JobOutput>>(req: &Request, v: Result<T, String>) -> Msg {
+    respond(req, Payload::Screen(JobResult(v.map(Into::into))))
 }
 
 fn text(a: &App) -> String {

@@ -487,16 +487,17 @@ fn zones_screen_and_zone_detail() {
             data: "10.20.0.5".into(),
         },
     ];
-    let ok: Result<Vec<ZoneRecord>, String> = Ok(records);
-    answer(&mut a, &reqs[0], ok);
+    answer(&mut a, &reqs[0], records);
     insta::assert_snapshot!("zone_detail", draw(&a).backend());
 
     // A refused transfer says so in the screen.
     let reqs = a.update(ch('r'));
     let (r, _) = job(&reqs, "axfr");
-    let refused: Result<Vec<ZoneRecord>, String> =
-        Err("127.0.0.1:18053 refused the zone transfer of example.test".into());
-    answer(&mut a, &r, refused);
+    fail(
+        &mut a,
+        &r,
+        "127.0.0.1:18053 refused the zone transfer of example.test",
+    );
     let text = screen_text(&a);
     assert!(
         text.contains("could not be transferred") && text.contains("refused"),
@@ -906,8 +907,14 @@ fn run(
     req: &Request,
     job: &ScreenJob,
 ) -> Vec<Request> {
-    let out = rt.block_on((job.run)(session.clone()));
-    answer(app, req, out)
+    let limit = std::time::Duration::from_secs(30);
+    let out = rt.block_on(session.run_within("", job.cmd.clone(), limit));
+    app.update(Msg::Response(Response {
+        id: req.id,
+        gen: req.gen,
+        target: req.target.clone(),
+        payload: Payload::Screen(JobResult(out.map_err(|e| e.to_string()))),
+    }))
 }
 
 /// Runs every job whose label starts with `prefix`, and the ones their answers ask for.

@@ -4,10 +4,8 @@
 //! `App` only routes keys, results and the refresh tick to the top screen.
 use std::fmt;
 use std::net::Ipv4Addr;
-use std::sync::Arc;
 
 use crossterm::event::KeyEvent;
-use futures_util::future::BoxFuture;
 use ipnet::Ipv4Net;
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -18,63 +16,58 @@ use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverPlan};
 use crate::ops::fleet::{DnsStatus, ServiceStatus};
 use crate::ops::search::SearchResult;
 use crate::ops::zones::{ZoneHealth, ZoneRecord};
-use crate::ops::Session;
+use crate::ops::{Command, Outcome};
 
 use super::app::{App, Status};
 
-/// Declares [`JobOutput`], one variant per kind of answer, with each kind in and out of it.
-macro_rules! job_output {
-    ($($(#[$doc:meta])* $variant:ident($ty:ty) $(boxed $boxed:tt)?),* $(,)?) => {
-        /// What a screen's job hands back: one variant per kind of answer, so a screen takes
-        /// exactly the data it asked for ([`take`]) and the compiler knows every kind.
-        #[derive(Debug)]
-        pub enum JobOutput {
-            $($(#[$doc])* $variant(job_output!(@held $ty $(, $boxed)?)),)*
-        }
+/// What a screen's job hands back: the [`Outcome`] of its [`Command`]; a screen takes
+/// exactly the data it asked for with [`take`].
+pub type JobOutput = Outcome;
+
+/// Declares which [`Outcome`] variant carries each kind of answer a screen takes (and,
+/// for the screens' tests, puts one in).
+macro_rules! take_outcome {
+    ($($ty:ty => $variant:ident $($boxed:ident)?),* $(,)?) => {
         $(
-            impl From<$ty> for JobOutput {
-                fn from(v: $ty) -> JobOutput {
-                    JobOutput::$variant(job_output!(@wrap v $($boxed)?))
+            impl From<$ty> for Outcome {
+                fn from(v: $ty) -> Outcome {
+                    Outcome::$variant(take_outcome!(@wrap v $($boxed)?))
                 }
             }
             impl Take for $ty {
-                fn take(o: JobOutput) -> Option<$ty> {
+                fn take(o: Outcome) -> Option<$ty> {
                     match o {
-                        JobOutput::$variant(v) => Some(job_output!(@unwrap v $($boxed)?)),
+                        Outcome::$variant(v) => Some(take_outcome!(@unwrap v $($boxed)?)),
                         _ => None,
                     }
                 }
             }
         )*
     };
-    (@held $ty:ty) => { $ty };
-    (@held $ty:ty, $b:tt) => { Box<$ty> };
-    (@wrap $v:ident) => { $v };
-    (@wrap $v:ident $b:tt) => { Box::new($v) };
     (@unwrap $v:ident) => { $v };
-    (@unwrap $v:ident $b:tt) => { *$v };
+    (@unwrap $v:ident $b:ident) => { *$v };
+    (@wrap $v:ident) => { $v };
+    (@wrap $v:ident $b:ident) => { Box::new($v) };
 }
 
-/// A type a [`JobOutput`] variant carries.
+/// A type an [`Outcome`] variant carries.
 pub trait Take: Sized {
-    fn take(o: JobOutput) -> Option<Self>;
+    fn take(o: Outcome) -> Option<Self>;
 }
 
-job_output! {
-    Config(Config) boxed yes,
-    Events(Result<Vec<Event>, EventsError>),
-    Observed(Result<Observed, EventsError>),
-    Search(SearchResult),
-    Services(Vec<ServiceStatus>),
-    Dns(Vec<DnsStatus>),
-    Zones(Vec<ZoneHealth>),
-    Zone(ZoneHealth) boxed yes,
-    ZoneRecords(Result<Vec<ZoneRecord>, String>),
-    FailoverList(Result<Vec<FailoverInfo>, String>),
-    FailoverPlan(Result<FailoverPlan, String>),
-    FailoverChange(Result<FailoverOutcome, String>),
-    /// A bare number (the screen tests' own jobs).
-    Count(u32),
+take_outcome! {
+    Config => Config boxed,
+    Result<Vec<Event>, EventsError> => Events,
+    Result<Observed, EventsError> => Observed,
+    SearchResult => Search,
+    Vec<ServiceStatus> => Services,
+    Vec<DnsStatus> => Dns,
+    Vec<ZoneHealth> => Zones,
+    ZoneHealth => Zone boxed,
+    Vec<ZoneRecord> => ZoneRecords,
+    Vec<FailoverInfo> => FailoverList,
+    FailoverPlan => FailoverPlan boxed,
+    FailoverOutcome => Failover boxed,
 }
 
 /// A job's answer as the type the screen sent it with; a wrong kind is an internal error.
@@ -88,53 +81,29 @@ pub fn take<T: Take>(r: JobResult) -> Result<T, String> {
     }
 }
 
-/// The work of a job: runs on the worker with the shared session.
-pub type JobFn = Arc<dyn Fn(Arc<Session>) -> BoxFuture<'static, JobOutput> + Send + Sync>;
-
-/// A background job asked for by a screen. The worker runs it with a timeout and sends
-/// the output back to the screen that is on top with the same `screen_id`.
-#[derive(Clone)]
+/// A background job asked for by a screen: a typed [`Command`]. The worker runs it
+/// (`Session::run_within`) and sends the outcome back to the screen that is on top with
+/// the same `screen_id`.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScreenJob {
-    /// Tells the screen which of its jobs answered ("zones", "failover:create"...).
+    /// Tells the screen which of its jobs answered ("zones", "failover:create"...); a
+    /// read is superseded by the next job of the screen with the same label.
     pub label: String,
-    /// A write (or a long wait such as an HA sync): gets the long timeout and is never
-    /// cancelled; a read is superseded by the next job with the same label.
-    pub write: bool,
-    pub run: JobFn,
+    pub cmd: Command,
 }
 
 impl ScreenJob {
-    /// A read: cancelled when the same screen sends the same label again.
-    pub fn read<F>(label: impl Into<String>, f: F) -> ScreenJob
-    where
-        F: Fn(Arc<Session>) -> BoxFuture<'static, JobOutput> + Send + Sync + 'static,
-    {
+    pub fn new(label: impl Into<String>, cmd: Command) -> ScreenJob {
         ScreenJob {
             label: label.into(),
-            write: false,
-            run: Arc::new(f),
+            cmd,
         }
     }
 
-    /// A change: long timeout, never cancelled half-way.
-    pub fn write<F>(label: impl Into<String>, f: F) -> ScreenJob
-    where
-        F: Fn(Arc<Session>) -> BoxFuture<'static, JobOutput> + Send + Sync + 'static,
-    {
-        ScreenJob {
-            label: label.into(),
-            write: true,
-            run: Arc::new(f),
-        }
-    }
-}
-
-impl fmt::Debug for ScreenJob {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScreenJob")
-            .field("label", &self.label)
-            .field("write", &self.write)
-            .finish()
+    /// A change (or a long wait such as an HA sync): the long timeout, never cancelled
+    /// half-way.
+    pub fn write(&self) -> bool {
+        !self.cmd.is_read()
     }
 }
 
@@ -249,8 +218,7 @@ mod tests {
     use crate::model::Thresholds;
     use crate::tui::app::{Msg, Payload, RequestKind, Response, Target};
     use crossterm::event::{KeyCode, KeyModifiers};
-    use futures_util::FutureExt;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     #[derive(Debug, Default)]
     struct Log {
@@ -268,9 +236,7 @@ mod tests {
             "Counter".into()
         }
         fn start(&mut self, _app: &App) -> ScreenOut {
-            ScreenOut::job(ScreenJob::read("load", |_s| {
-                async { JobOutput::from(7u32) }.boxed()
-            }))
+            ScreenOut::job(ScreenJob::new("load", Command::DnsStatus))
         }
         fn on_key(&mut self, key: KeyEvent, _app: &App) -> ScreenOut {
             match key.code {
@@ -286,7 +252,8 @@ mod tests {
             }
         }
         fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
-            let v = take::<u32>(result).ok();
+            // The kind asked for: a list of DNS server states (none here).
+            let v = take::<Vec<DnsStatus>>(result).ok().map(|v| v.len() as u32);
             self.0.lock().unwrap().results.push((label.to_string(), v));
             ScreenOut::none()
         }
@@ -347,7 +314,7 @@ mod tests {
                 label: label.clone(),
                 write: false,
             },
-            payload: Payload::Screen(JobResult(Ok(JobOutput::from(7u32)))),
+            payload: Payload::Screen(JobResult(Ok(Outcome::Dns(Vec::new())))),
         }));
         // A result for a screen that is no longer on top is dropped.
         a.update(Msg::Response(Response {
@@ -363,7 +330,7 @@ mod tests {
         a.update(Msg::Refresh);
         let c = log.lock().unwrap();
         assert_eq!(c.keys, vec![KeyCode::Char('j')]);
-        assert_eq!(c.results, vec![("load".to_string(), Some(7))]);
+        assert_eq!(c.results, vec![("load".to_string(), Some(0))]);
         assert_eq!(c.refreshes, 1);
         drop(c);
 

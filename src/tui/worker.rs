@@ -40,7 +40,7 @@ pub fn spawn(
 fn write_of(req: &Request) -> Option<String> {
     match &req.kind {
         RequestKind::Action(job) if !job.is_read() => Some(job.doing()),
-        RequestKind::Screen(job) if job.write => Some(job.label.clone()),
+        RequestKind::Screen(job) if job.write() => Some(job.label.clone()),
         _ => None,
     }
 }
@@ -199,33 +199,18 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
             Payload::Exported(res)
         }
         RequestKind::Screen(job) => {
-            // A change may wait for HA peers to agree: four times the read budget.
-            let limit = if job.write { timeout * 4 } else { timeout };
-            let op = AssertUnwindSafe((job.run)(session.clone())).catch_unwind();
-            let res = if job.write {
-                Ok(op.await)
-            } else {
-                tokio::time::timeout(limit, op).await
-            };
-            Payload::Screen(JobResult(match res {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(_)) => {
-                    tracing::error!(job = %job.label, "screen job panicked");
+            // The command names its servers; a read is cut off at the time limit, a change
+            // runs to its end (it may wait for HA peers to agree).
+            let label = job.label;
+            let op = AssertUnwindSafe(session.run_within("", job.cmd, timeout)).catch_unwind();
+            Payload::Screen(JobResult(match op.await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(_) => {
+                    tracing::error!(job = %label, "screen job panicked");
                     Err(format!(
-                        "internal error in {}; details are in the ddish log",
-                        job.label
+                        "internal error in {label}; details are in the ddish log"
                     ))
                 }
-                Err(_) if job.write => Err(format!(
-                    "{} took longer than {} s: it may or may not have finished; r reloads to see",
-                    job.label,
-                    limit.as_secs()
-                )),
-                Err(_) => Err(format!(
-                    "{} took longer than {} s: a server is slow or unreachable (r retries)",
-                    job.label,
-                    limit.as_secs()
-                )),
             }))
         }
     };
@@ -241,7 +226,7 @@ async fn handle(session: Arc<Session>, req: Request, timeout: Duration, out: Unb
 }
 
 /// Runs one command through the ops session; its outcome as the console's payload.
-async fn run_job(session: &Session, name: &str, job: Command, limit: Duration) -> Payload {
+async fn run_job(session: &Arc<Session>, name: &str, job: Command, limit: Duration) -> Payload {
     // Ping and history answer in their own popups, errors included.
     let (ping, history) = match &job {
         Command::Ping { ip } => (Some(*ip), None),

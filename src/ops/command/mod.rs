@@ -11,11 +11,19 @@ use crate::model::scope::IpDetail;
 use crate::model::{IpState, Range, ScopeDef};
 use crate::probe::PingResult;
 
+use crate::config::{Config, ZoneConfig};
+
 use super::bulk::{BulkChange, ClassInfo, ServerOutcome, ServerPreview};
+use super::events::{Event, EventsError, Observed};
+use super::failover::{FailoverChange, FailoverInfo, FailoverOutcome, FailoverPlan, FailoverSpec};
+use super::fleet::{DnsStatus, ServiceStatus};
 use super::layout::{ScopeEdit, ScopeProps};
+use super::search::{SearchResult, Term};
+use super::zones::{ZoneHealth, ZoneRecord};
 use super::{ActionOutcome, ClaimRequest, Ident, ReservationRequest, ReservationType};
 
 mod run;
+mod screens;
 
 /// One change or query on the server it is run on (`Session::run(server, command)`).
 #[derive(Clone, Debug, PartialEq)]
@@ -145,6 +153,43 @@ pub enum Command {
         op: ScopesOp,
         cidrs: Vec<Ipv4Net>,
     },
+    // ----- the full-window screens (each names its servers) -----
+    /// The configuration ddish runs with (saved queries, status groupings).
+    Config,
+    /// The journal and the recorded server changes.
+    Events,
+    /// Look at every server and zone now and record what changed.
+    ObserveChanges,
+    /// The status of these DHCP servers, side by side; `trees`: keep each one's scope tree.
+    FleetStatus {
+        servers: Vec<String>,
+        trees: bool,
+    },
+    /// Every configured DNS server's status.
+    DnsStatus,
+    /// Every zone's health on every DNS server.
+    ZonesHealth,
+    ZoneHealth(Box<ZoneConfig>),
+    /// Every record of the zone (AXFR from its primary).
+    ZoneRecords(Box<ZoneConfig>),
+    /// Look the term up in these servers' leases and reservations.
+    SearchServers {
+        servers: Vec<String>,
+        term: Term,
+    },
+    /// Look the term up in the configured zones.
+    SearchDns(Term),
+    /// The failover relationships of the server with both sides' live state.
+    FailoverList {
+        server: String,
+    },
+    /// What creating this failover would do on both servers.
+    FailoverPlan(Box<FailoverSpec>),
+    FailoverCreate(Box<FailoverSpec>),
+    FailoverChange {
+        server: String,
+        change: FailoverChange,
+    },
 }
 
 /// What a command answered.
@@ -160,6 +205,18 @@ pub enum Outcome {
     /// What a change across servers did, per server.
     Applied(Vec<ServerOutcome>),
     Classes(Vec<(String, Result<Vec<ClassInfo>, String>)>),
+    Config(Box<Config>),
+    Events(Result<Vec<Event>, EventsError>),
+    Observed(Result<Observed, EventsError>),
+    Services(Vec<ServiceStatus>),
+    Dns(Vec<DnsStatus>),
+    Zones(Vec<ZoneHealth>),
+    Zone(Box<ZoneHealth>),
+    ZoneRecords(Vec<ZoneRecord>),
+    Search(SearchResult),
+    FailoverList(Vec<FailoverInfo>),
+    FailoverPlan(Box<FailoverPlan>),
+    Failover(Box<FailoverOutcome>),
 }
 
 impl Outcome {
@@ -261,6 +318,18 @@ impl Command {
                 | Command::BulkPreview(_)
                 | Command::Classes(_)
                 | Command::ScopesPreview { .. }
+                | Command::Config
+                | Command::Events
+                | Command::ObserveChanges
+                | Command::FleetStatus { .. }
+                | Command::DnsStatus
+                | Command::ZonesHealth
+                | Command::ZoneHealth(_)
+                | Command::ZoneRecords(_)
+                | Command::SearchServers { .. }
+                | Command::SearchDns(_)
+                | Command::FailoverList { .. }
+                | Command::FailoverPlan(_)
         )
     }
 
@@ -336,6 +405,24 @@ impl Command {
             Command::ScopesApply { server, op, cidrs } => {
                 format!("{} {} scope(s) on {server}", op.doing(), cidrs.len())
             }
+            Command::Config => "reading the configuration".into(),
+            Command::Events => "reading the events".into(),
+            Command::ObserveChanges => "looking at every server and zone for changes".into(),
+            Command::FleetStatus { servers, .. } => {
+                format!("asking {} server(s) for their status", servers.len())
+            }
+            Command::DnsStatus => "asking the DNS servers".into(),
+            Command::ZonesHealth => "checking every zone".into(),
+            Command::ZoneHealth(z) => format!("checking zone {}", z.name),
+            Command::ZoneRecords(z) => format!("transferring zone {}", z.name),
+            Command::SearchServers { servers, .. } => {
+                format!("searching {} server(s)", servers.len())
+            }
+            Command::SearchDns(_) => "searching the zones".into(),
+            Command::FailoverList { server } => format!("reading the failover of {server}"),
+            Command::FailoverPlan(spec) => format!("planning failover {}", spec.name),
+            Command::FailoverCreate(spec) => format!("creating failover {}", spec.name),
+            Command::FailoverChange { change, .. } => change.doing(),
         }
     }
 }

@@ -15,7 +15,7 @@ impl Session {
     /// timeout: request, write_timeout, the wait for a late config-set, the write lock);
     /// cut off in the middle it could leave HA peers different.
     pub async fn run_within(
-        &self,
+        self: &std::sync::Arc<Self>,
         server: &str,
         cmd: Command,
         limit: std::time::Duration,
@@ -23,11 +23,20 @@ impl Session {
         if !cmd.is_read() {
             return self.run(server, cmd).await;
         }
-        let who = if cmd.is_many_servers() {
+        let who = if cmd.is_many_servers() || server.is_empty() {
             "every server".to_string()
         } else {
             server.to_string()
         };
+        if cmd == Command::ObserveChanges {
+            return tokio::time::timeout(limit, self.observe_blocking())
+                .await
+                .map(Outcome::Observed)
+                .map_err(|_| OpError::Timeout {
+                    server: who,
+                    secs: limit.as_secs(),
+                });
+        }
         tokio::time::timeout(limit, self.run(server, cmd))
             .await
             .unwrap_or(Err(OpError::Timeout {
@@ -39,7 +48,32 @@ impl Session {
     /// Runs one command on `server` (commands across servers name theirs inside).
     pub async fn run(&self, server: &str, cmd: Command) -> Result<Outcome, OpError> {
         let name = server;
+        let cmd = match self.run_screen(cmd).await {
+            Ok(r) => return r,
+            Err(cmd) => cmd,
+        };
+
         let done = match cmd {
+            // run_screen answered these above.
+            Command::Config
+            | Command::Events
+            | Command::ObserveChanges
+            | Command::FleetStatus { .. }
+            | Command::DnsStatus
+            | Command::ZonesHealth
+            | Command::ZoneHealth(_)
+            | Command::ZoneRecords(_)
+            | Command::SearchServers { .. }
+            | Command::SearchDns(_)
+            | Command::FailoverList { .. }
+            | Command::FailoverPlan(_)
+            | Command::FailoverCreate(_)
+            | Command::FailoverChange { .. } => {
+                return Err(OpError::Refused(format!(
+                    "internal error: {} has no operation",
+                    cmd.doing()
+                )))
+            }
             Command::Ping { ip } => return self.ping(ip).await.map(Outcome::Ping),
             Command::History { ip } => return self.history(ip).map(Outcome::History),
             Command::BulkPreview(c) => return Ok(Outcome::Preview(self.bulk_preview(&c).await)),

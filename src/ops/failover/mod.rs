@@ -1,7 +1,7 @@
 //! DHCP failover (Kea HA) relationships: list with live state, create (the Add Failover
 //! wizard), edit, delete back to standalone, add a scope, maintenance. Every change runs
 //! the safe write protocol on both servers, set back to back (KEA_FACTS.md §12), and is
-//! journaled. See /work/notes/FAILOVER_API.md.
+//! journaled.
 use std::fmt;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use super::session::Session;
 mod change;
 mod create;
 mod list;
+mod request;
 mod side;
 /// Also how an action finds a configured server behind an HA peer URL (ops::peers).
 pub(super) use side::norm_url;
@@ -24,6 +25,7 @@ mod steps;
 pub use change::{add_scope, delete, edit, edit_spec, maintenance_cancel, maintenance_start};
 pub use create::{create, plan};
 pub use list::list;
+pub use request::{apply, FailoverChange};
 
 /// How long create/edit/add-scope wait for both servers to reach load-balancing or
 /// hot-standby before returning (the outcome then says where they are).

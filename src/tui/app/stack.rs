@@ -59,7 +59,7 @@ impl App {
                     target: Target::Screen {
                         screen: id,
                         label: job.label.clone(),
-                        write: job.write,
+                        write: job.write(),
                     },
                     kind: RequestKind::Screen(job),
                     baseline: None,

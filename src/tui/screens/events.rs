@@ -4,7 +4,6 @@
 //! the saved `[[query]]`s of the config, Enter to the scope or server, `e` exports the
 //! filtered view.
 use crossterm::event::KeyEvent;
-use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
@@ -12,10 +11,11 @@ use ratatui::Frame;
 
 use crate::config::{Config, SavedQuery};
 use crate::ops::events::{self, Event, EventQuery, EventsError, Observed};
+use crate::ops::Command;
 use crate::tui::app::{App, Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
@@ -51,41 +51,12 @@ pub struct EventsScreen {
 }
 
 fn list_job() -> ScreenJob {
-    ScreenJob::read("events", |s| {
-        async move {
-            let cfg = s.config().clone();
-            // The journal and events files are read with blocking file locks.
-            let r = tokio::task::spawn_blocking(move || events::list(&cfg, &EventQuery::default()))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(EventsError::Internal(format!(
-                        "internal error reading the events: {e}"
-                    )))
-                });
-            JobOutput::from(r)
-        }
-        .boxed()
-    })
+    ScreenJob::new("events", Command::Events)
 }
 
 /// Refreshes every server and zone and records what changed since the last look.
 fn observe_job() -> ScreenJob {
-    ScreenJob::read("observe", |s| {
-        async move {
-            // `observe` drives the fleet through streams whose futures can't be sent
-            // between threads: it runs to the end on a blocking thread of the runtime.
-            let rt = tokio::runtime::Handle::current();
-            let r = tokio::task::spawn_blocking(move || rt.block_on(events::observe(&s)))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(EventsError::Internal(format!(
-                        "internal error observing the servers: {e}"
-                    )))
-                });
-            JobOutput::from(r)
-        }
-        .boxed()
-    })
+    ScreenJob::new("observe", Command::ObserveChanges)
 }
 
 impl EventsScreen {
@@ -183,10 +154,7 @@ impl Screen for EventsScreen {
     }
 
     fn start(&mut self, _app: &App) -> ScreenOut {
-        let mut jobs = vec![ScreenJob::read("config", |s| {
-            let cfg = s.config().clone();
-            async move { JobOutput::from(cfg) }.boxed()
-        })];
+        let mut jobs = vec![ScreenJob::new("config", Command::Config)];
         jobs.extend(self.load());
         ScreenOut {
             jobs,

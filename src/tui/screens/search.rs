@@ -5,17 +5,17 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use crossterm::event::KeyEvent;
-use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::ops::search::{SearchHit, SearchResult, Term};
+use crate::ops::Command;
 use crate::tui::app::{App, Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
@@ -103,13 +103,10 @@ impl SearchScreen {
             dns_running: true,
             ..Run::default()
         };
-        let mut jobs = vec![ScreenJob::read(format!("search#{gen}.dns"), move |s| {
-            let term = term.clone();
-            async move {
-                JobOutput::from(crate::ops::search::search_dns_zones(s.config(), &term).await)
-            }
-            .boxed()
-        })];
+        let mut jobs = vec![ScreenJob::new(
+            format!("search#{gen}.dns"),
+            Command::SearchDns(term),
+        )];
         jobs.extend(self.pump());
         ScreenOut {
             jobs,
@@ -129,17 +126,11 @@ impl SearchScreen {
             };
             self.run.running.insert(part, names.clone());
             let term = term.clone();
-            jobs.push(ScreenJob::read(
+            jobs.push(ScreenJob::new(
                 format!("search#{}.{part}", self.run.gen),
-                move |s| {
-                    let (names, term) = (names.clone(), term.clone());
-                    async move {
-                        JobOutput::from(
-                            crate::ops::search::search_servers(&s, &names, &term, names.len())
-                                .await,
-                        )
-                    }
-                    .boxed()
+                Command::SearchServers {
+                    servers: names,
+                    term,
                 },
             ));
         }

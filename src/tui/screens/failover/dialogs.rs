@@ -17,48 +17,8 @@ use super::wizard::{
 
 pub const F_PARTNER: &str = "partner";
 
-/// A change the admin confirmed, to be sent as a write job.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Change {
-    Edit { rel: String, edit: FailoverEdit },
-    Delete { rel: String, keep: KeepSets },
-    AddScope { rel: String, scopes: Vec<Ipv4Net> },
-    Maintenance { rel: String, start: bool },
-}
-
-impl Change {
-    /// What the job is called while it runs ("deleting failover a-b").
-    pub fn doing(&self) -> String {
-        match self {
-            Change::Edit { rel, .. } => format!("changing failover {rel}"),
-            Change::Delete { rel, .. } => format!("deleting failover {rel}"),
-            Change::AddScope { rel, scopes } => format!(
-                "adding {} to failover {rel}",
-                scopes
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            Change::Maintenance { rel, start: true } => {
-                format!("starting maintenance of failover {rel}")
-            }
-            Change::Maintenance { rel, start: false } => {
-                format!("cancelling maintenance of failover {rel}")
-            }
-        }
-    }
-
-    /// The job label.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Change::Edit { .. } => "failover:edit",
-            Change::Delete { .. } => "failover:delete",
-            Change::AddScope { .. } => "failover:add-scope",
-            Change::Maintenance { .. } => "failover:maintenance",
-        }
-    }
-}
+/// A change the admin confirmed, sent as a write job.
+pub use crate::ops::failover::FailoverChange as Change;
 
 /// Who keeps a scope when a failover is deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

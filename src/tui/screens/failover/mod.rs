@@ -344,34 +344,16 @@ impl Screen for FailoverScreen {
     }
 
     fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut {
-        let out = match result.0 {
-            Ok(o) => o,
-            Err(e) => {
-                // The worker gave up (timeout): say which job.
-                return match label {
-                    jobs::LIST => {
-                        self.on_list(Err(e), app.now);
-                        ScreenOut::none()
-                    }
-                    jobs::PLAN => {
-                        self.plan = Some(Err(e));
-                        ScreenOut::none()
-                    }
-                    // A write that ran out of time may have been half-way.
-                    _ => self.on_change(
-                        label,
-                        Err(format!(
-                            "{e}. The change may be half-way: r reads both servers again to show where they are"
-                        )),
-                    ),
-                };
-            }
-        };
-        match out {
-            JobOutput::FailoverList(v) => self.on_list(v, app.now),
-            JobOutput::FailoverPlan(v) => self.plan = Some(v),
-            JobOutput::FailoverChange(v) => return self.on_change(label, v),
-            other => tracing::warn!(label, "failover job answered with {other:?}"),
+        // Errors come worded by ops (a read that timed out, a refused or unverified
+        // change); a change is never cut off half-way.
+        match (label, result.0) {
+            (jobs::LIST, Ok(JobOutput::FailoverList(v))) => self.on_list(Ok(v), app.now),
+            (jobs::LIST, Err(e)) => self.on_list(Err(e), app.now),
+            (jobs::PLAN, Ok(JobOutput::FailoverPlan(p))) => self.plan = Some(Ok(*p)),
+            (jobs::PLAN, Err(e)) => self.plan = Some(Err(e)),
+            (_, Ok(JobOutput::Failover(o))) => return self.on_change(label, Ok(*o)),
+            (_, Err(e)) => return self.on_change(label, Err(e)),
+            (_, Ok(other)) => tracing::warn!(label, "failover job answered with {other:?}"),
         }
         ScreenOut::none()
     }

@@ -5,18 +5,18 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use crossterm::event::KeyEvent;
-use futures_util::FutureExt;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::ops::fleet::{self, FleetWatch, ServiceState, ServiceStatus};
+use crate::ops::fleet::{FleetWatch, ServiceState, ServiceStatus};
+use crate::ops::Command;
 use crate::tui::form::field::edit_text;
 use crate::tui::keymap::{self, Action, Context, Role, ScreenKey};
 use crate::tui::layout;
-use crate::tui::screen::{JobOutput, JobResult, ScreenJob};
+use crate::tui::screen::{JobResult, ScreenJob};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
@@ -285,20 +285,14 @@ impl Poller {
             self.busy.extend(batch.iter().cloned());
             self.in_flight.insert(label.clone(), batch.clone());
             let keep = self.keep_trees;
-            jobs.push(ScreenJob::read(label, move |s| {
-                let names = batch.clone();
-                async move {
-                    // One poller batch, side by side.
-                    let mut rows = fleet::status_of(&s, &names, names.len()).await;
-                    if !keep {
-                        for r in &mut rows {
-                            r.tree = None;
-                        }
-                    }
-                    JobOutput::from(rows)
-                }
-                .boxed()
-            }));
+            // One poller batch, side by side.
+            jobs.push(ScreenJob::new(
+                label,
+                Command::FleetStatus {
+                    servers: batch,
+                    trees: keep,
+                },
+            ));
         }
         jobs
     }
@@ -340,9 +334,6 @@ impl Poller {
         rows
     }
 }
-
-/// At most this many DNS checks or server searches at once.
-pub const CONCURRENCY: usize = 16;
 
 #[cfg(test)]
 mod tests {
@@ -391,7 +382,7 @@ mod tests {
         };
         let rows = p.done(
             &jobs[0].label,
-            JobResult(Ok(JobOutput::from(vec![row]))),
+            JobResult(Ok(crate::ops::Outcome::Services(vec![row]))),
             101,
         );
         assert_eq!(rows[0].last_good, Some(101));

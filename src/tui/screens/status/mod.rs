@@ -8,15 +8,15 @@ mod view;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crossterm::event::KeyEvent;
-use futures_util::FutureExt;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use crate::config::Config;
 use crate::ops::fleet::{self, DnsStatus, ServerFilter, ServiceStatus};
+use crate::ops::Command;
 use crate::tui::app::{App, Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
-use crate::tui::screen::{JobOutput, JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::views::ListState;
 
 use kit::{Input, InputEvent, Poller};
@@ -279,12 +279,7 @@ impl StatusScreen {
             return None;
         }
         self.dns_busy = true;
-        Some(ScreenJob::read("dns", |s| {
-            async move {
-                JobOutput::from(fleet::dns_status_all(s.config(), kit::CONCURRENCY).await)
-            }
-            .boxed()
-        }))
+        Some(ScreenJob::new("dns", Command::DnsStatus))
     }
 
     fn refresh_jobs(&mut self, now: i64) -> Vec<ScreenJob> {
@@ -351,10 +346,7 @@ impl Screen for StatusScreen {
     }
 
     fn start(&mut self, app: &App) -> ScreenOut {
-        let mut jobs = vec![ScreenJob::read("config", |s| {
-            let cfg = s.config().clone();
-            async move { JobOutput::from(cfg) }.boxed()
-        })];
+        let mut jobs = vec![ScreenJob::new("config", Command::Config)];
         jobs.extend(self.refresh_jobs(app.now));
         ScreenOut {
             jobs,

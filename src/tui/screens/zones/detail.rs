@@ -2,18 +2,18 @@
 //! secondary, where ddish knows it from) and the zone's records by zone transfer from its
 //! primary, TSIG-signed when the zone has a key.
 use crossterm::event::KeyEvent;
-use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
 use crate::config::ZoneConfig;
-use crate::ops::zones::{self, ZoneHealth, ZoneRecord};
+use crate::ops::zones::{ZoneHealth, ZoneRecord};
+use crate::ops::Command;
 use crate::tui::app::App;
 use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobOutput, JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
@@ -55,30 +55,11 @@ impl ZoneDetail {
         if !self.axfr_busy {
             self.axfr_busy = true;
             let z = zone.clone();
-            out.push(ScreenJob::read("axfr", move |s| {
-                let z = z.clone();
-                async move {
-                    let t = s.config().settings.request_timeout;
-                    let r = zones::zone_records(&z, t).await.map_err(|e| e.to_string());
-                    JobOutput::from(r)
-                }
-                .boxed()
-            }));
+            out.push(ScreenJob::new("axfr", Command::ZoneRecords(Box::new(z))));
         }
         if check && !self.check_busy {
             self.check_busy = true;
-            out.push(ScreenJob::read("zone", move |s| {
-                let z = zone.clone();
-                async move {
-                    let cfg = s.config();
-                    let t = cfg
-                        .settings
-                        .request_timeout
-                        .min(std::time::Duration::from_secs(5));
-                    JobOutput::from(zones::zone_health(cfg, &z, t).await)
-                }
-                .boxed()
-            }));
+            out.push(ScreenJob::new("zone", Command::ZoneHealth(Box::new(zone))));
         }
         out
     }
@@ -210,8 +191,7 @@ impl Screen for ZoneDetail {
         match label {
             "axfr" => {
                 self.axfr_busy = false;
-                self.records =
-                    Some(kit::take::<Result<Vec<ZoneRecord>, String>>(result).and_then(|r| r));
+                self.records = Some(kit::take::<Vec<ZoneRecord>>(result));
                 self.list = ListState::default();
             }
             "zone" => {

@@ -4,7 +4,6 @@
 mod detail;
 
 use crossterm::event::KeyEvent;
-use futures_util::FutureExt;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
@@ -12,10 +11,11 @@ use ratatui::Frame;
 
 use crate::ops::fleet::StateClock;
 use crate::ops::zones::{self, ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
+use crate::ops::Command;
 use crate::tui::app::App;
 use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobOutput, JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
@@ -80,10 +80,7 @@ impl ZonesScreen {
             return Vec::new();
         }
         self.busy = true;
-        vec![ScreenJob::read("zones", |s| {
-            async move { JobOutput::from(zones::zones_health(s.config(), kit::CONCURRENCY).await) }
-                .boxed()
-        })]
+        vec![ScreenJob::new("zones", Command::ZonesHealth)]
     }
 
     fn count(&self) -> usize {
