@@ -18,7 +18,15 @@ use crate::ops::search::SearchResult;
 use crate::ops::zones::{ZoneHealth, ZoneRecord};
 use crate::ops::{Command, Outcome};
 
+use std::collections::HashMap;
+
+use crate::config::{DnsConfig, Role};
+use crate::model::Thresholds;
+use crate::ops::ServerData;
+
 use super::app::{App, Status};
+use super::views::Fleet;
+use super::views::ServerTab;
 
 /// What a screen's job hands back: the [`Outcome`] of its [`Command`]; a screen takes
 /// exactly the data it asked for with [`take`].
@@ -167,6 +175,59 @@ impl ScreenOut {
     }
 }
 
+/// What a screen sees of the console: the clock, the terminal, the settings it draws with
+/// and the servers' names, and per server its role and loaded scopes: not the `App`.
+pub struct ScreenCtx<'a> {
+    pub now: i64,
+    /// Seconds east of UTC for showing times.
+    pub utc_offset: i64,
+    /// Terminal area, for paging and keeping cursors visible.
+    pub size: Rect,
+    /// `--read-only`: nothing may be changed.
+    pub read_only: bool,
+    pub thresholds: &'a Thresholds,
+    pub dns: &'a DnsConfig,
+    /// The configured DHCP servers (the Servers tab's rows).
+    pub fleet: &'a Fleet,
+    /// The server tab in view, if one is.
+    pub tab: Option<&'a str>,
+    tabs: &'a [ServerTab],
+    rights: &'a HashMap<String, Role>,
+}
+
+impl<'a> ScreenCtx<'a> {
+    pub(crate) fn new(app: &'a App) -> ScreenCtx<'a> {
+        ScreenCtx {
+            now: app.now,
+            utc_offset: app.utc_offset,
+            size: app.size,
+            read_only: app.read_only,
+            thresholds: &app.thresholds,
+            dns: &app.dns,
+            fleet: &app.fleet,
+            tab: app.tab().map(|t| t.name.as_str()),
+            tabs: &app.tabs,
+            rights: &app.rights,
+        }
+    }
+
+    /// `server` as its tab loaded it (its scopes), if a tab has.
+    pub fn loaded(&self, server: &str) -> Option<&'a ServerData> {
+        self.tabs
+            .iter()
+            .find(|t| t.name == server)
+            .and_then(|t| t.data.as_deref())
+    }
+
+    /// What the user may do on `server` (viewer under `--read-only`).
+    pub fn rights_for(&self, server: &str) -> Role {
+        if self.read_only {
+            return Role::Viewer;
+        }
+        self.rights.get(server).copied().unwrap_or(Role::Viewer)
+    }
+}
+
 /// One full-window screen. Every method is synchronous and pure apart from the screen's
 /// own state: network and file work goes through `ScreenJob`s.
 pub trait Screen: Send + fmt::Debug {
@@ -174,19 +235,19 @@ pub trait Screen: Send + fmt::Debug {
     fn title(&self) -> String;
 
     /// Jobs to run when the screen opens.
-    fn start(&mut self, app: &App) -> ScreenOut;
+    fn start(&mut self, app: &ScreenCtx) -> ScreenOut;
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut;
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut;
 
     /// The answer of a job this screen sent (`label` as sent).
-    fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut;
+    fn on_result(&mut self, label: &str, result: JobResult, app: &ScreenCtx) -> ScreenOut;
 
     /// The refresh timer (`force`: the user pressed `r`): reload what is shown.
-    fn on_refresh(&mut self, _force: bool, _app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, _force: bool, _app: &ScreenCtx) -> ScreenOut {
         ScreenOut::none()
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App);
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx);
 
     /// Footer hints: (key, what it does).
     fn hints(&self) -> Vec<(String, String)>;
@@ -235,10 +296,10 @@ mod tests {
         fn title(&self) -> String {
             "Counter".into()
         }
-        fn start(&mut self, _app: &App) -> ScreenOut {
+        fn start(&mut self, _app: &ScreenCtx) -> ScreenOut {
             ScreenOut::job(ScreenJob::new("load", Command::DnsStatus))
         }
-        fn on_key(&mut self, key: KeyEvent, _app: &App) -> ScreenOut {
+        fn on_key(&mut self, key: KeyEvent, _app: &ScreenCtx) -> ScreenOut {
             match key.code {
                 KeyCode::Char('j') => {
                     self.0.lock().unwrap().keys.push(key.code);
@@ -251,17 +312,17 @@ mod tests {
                 _ => ScreenOut::ignored(),
             }
         }
-        fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
+        fn on_result(&mut self, label: &str, result: JobResult, _app: &ScreenCtx) -> ScreenOut {
             // The kind asked for: a list of DNS server states (none here).
             let v = take::<Vec<DnsStatus>>(result).ok().map(|v| v.len() as u32);
             self.0.lock().unwrap().results.push((label.to_string(), v));
             ScreenOut::none()
         }
-        fn on_refresh(&mut self, _force: bool, _app: &App) -> ScreenOut {
+        fn on_refresh(&mut self, _force: bool, _app: &ScreenCtx) -> ScreenOut {
             self.0.lock().unwrap().refreshes += 1;
             ScreenOut::none()
         }
-        fn render(&self, _frame: &mut Frame, _area: Rect, _app: &App) {}
+        fn render(&self, _frame: &mut Frame, _area: Rect, _app: &ScreenCtx) {}
         fn hints(&self) -> Vec<(String, String)> {
             vec![("j".into(), "count".into())]
         }

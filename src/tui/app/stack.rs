@@ -4,7 +4,7 @@ use crossterm::event::KeyEvent;
 
 use crate::model::{ScopeDef, ScopeStatus};
 use crate::tui::keymap::{self, Action, Context};
-use crate::tui::screen::{Jump, Screen, ScreenOut};
+use crate::tui::screen::{Jump, Screen, ScreenCtx, ScreenOut};
 use crate::tui::screens;
 use crate::tui::views::{Load, ScopeState, ServerTab, View};
 
@@ -36,12 +36,12 @@ impl App {
     /// what it asked for.
     pub(super) fn with_screen(
         &mut self,
-        f: impl FnOnce(&mut dyn Screen, &App) -> ScreenOut,
+        f: impl FnOnce(&mut dyn Screen, &ScreenCtx) -> ScreenOut,
     ) -> Vec<Request> {
         let Some(mut slot) = self.screens.pop() else {
             return Vec::new();
         };
-        let out = f(slot.screen.as_mut(), self);
+        let out = f(slot.screen.as_mut(), &ScreenCtx::new(self));
         let id = slot.id;
         self.screens.push(slot);
         self.apply_screen_out(id, out)
@@ -95,7 +95,7 @@ impl App {
         let Some(mut slot) = self.screens.pop() else {
             return Vec::new();
         };
-        let mut out = slot.screen.on_key(k, self);
+        let mut out = slot.screen.on_key(k, &ScreenCtx::new(self));
         let id = slot.id;
         self.screens.push(slot);
         if out.ignored && !typing {

@@ -18,6 +18,7 @@ use ratatui::Frame;
 use super::app::{App, StatusKind};
 use super::keymap;
 use super::layout;
+use super::screen::ScreenCtx;
 use super::theme;
 use super::views::{Load, ServerTab, View};
 
@@ -39,7 +40,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let (header, body, footer) = layout::split(area);
     draw_header(frame, header, app);
     if let Some(top) = app.screens.last() {
-        top.screen.render(frame, body, app);
+        top.screen.render(frame, body, &ScreenCtx::new(app));
         draw_footer(frame, footer, app);
         if let Some(scroll) = app.help {
             popup::help(frame, area, app, scroll);

@@ -10,16 +10,15 @@ use ratatui::Frame;
 
 use crate::model::UtilBand;
 use crate::ops::fleet::{self, ServiceStatus, UtilAlert};
-use crate::tui::app::App;
 use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobResult, Jump, Screen, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenCtx, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
 use super::status::kit::{self, Poller};
 
-pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
+pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
     if app.fleet.rows.is_empty() {
         return Err("no DHCP servers configured: add [[server]] entries to the config".into());
     }
@@ -39,7 +38,7 @@ pub struct AlertsScreen {
 }
 
 impl AlertsScreen {
-    fn new(app: &App) -> AlertsScreen {
+    fn new(app: &ScreenCtx) -> AlertsScreen {
         let names = app.fleet.rows.iter().map(|r| r.name.clone()).collect();
         let mut poll = Poller::new("alerts", names, kit::DEFAULT_INTERVAL);
         poll.keep_trees = true;
@@ -51,7 +50,7 @@ impl AlertsScreen {
         }
     }
 
-    fn read_all(&mut self, app: &App) -> ScreenOut {
+    fn read_all(&mut self, app: &ScreenCtx) -> ScreenOut {
         self.poll.want(self.poll.names().to_vec());
         ScreenOut {
             jobs: self.poll.pump(app.now),
@@ -73,11 +72,11 @@ impl Screen for AlertsScreen {
         "Utilization alerts".into()
     }
 
-    fn start(&mut self, app: &App) -> ScreenOut {
+    fn start(&mut self, app: &ScreenCtx) -> ScreenOut {
         self.read_all(app)
     }
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         let n = self.alerts.len();
         let a = kit::action(ScreenKey::Alerts, &key);
         if kit::move_by(&mut self.list, a, n, Self::table_height(app.size)) {
@@ -99,7 +98,7 @@ impl Screen for AlertsScreen {
         }
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, app: &ScreenCtx) -> ScreenOut {
         if !self.poll.owns(label) {
             return ScreenOut::none();
         }
@@ -113,7 +112,7 @@ impl Screen for AlertsScreen {
                 None => self.rows.push(r),
             }
         }
-        self.alerts = fleet::utilization_alerts(&self.rows, &app.thresholds);
+        self.alerts = fleet::utilization_alerts(&self.rows, app.thresholds);
         // The cursor stays on the same scope while the list grows.
         if let Some(sel) = selected {
             if let Some(p) = self
@@ -132,7 +131,7 @@ impl Screen for AlertsScreen {
         }
     }
 
-    fn on_refresh(&mut self, force: bool, app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, force: bool, app: &ScreenCtx) -> ScreenOut {
         if force {
             return self.read_all(app);
         }
@@ -142,7 +141,7 @@ impl Screen for AlertsScreen {
         }
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         let [table_area, info_area] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(INFO_H)]).areas(area);
         let wide = area.width >= 110;
@@ -173,7 +172,7 @@ impl Screen for AlertsScreen {
                     Cell::from(Line::from(fmt::util_bar(
                         a.utilization,
                         BAR_W,
-                        &app.thresholds,
+                        app.thresholds,
                     ))),
                     Cell::from(format!("{}/{}", a.utilization.used, a.utilization.total)),
                     Cell::from(past),
@@ -231,7 +230,7 @@ impl Screen for AlertsScreen {
             table_area,
         );
 
-        let t = &app.thresholds;
+        let t = app.thresholds;
         let read = self.rows.len() - self.failing().len();
         let mut lines = vec![Line::from(vec![
             Span::raw(format!(

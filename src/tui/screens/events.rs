@@ -12,16 +12,16 @@ use ratatui::Frame;
 use crate::config::{Config, SavedQuery};
 use crate::ops::events::{self, Event, EventQuery, EventsError, Observed};
 use crate::ops::Command;
-use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::app::{Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenCtx, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
 use super::status::kit::{self, Input, InputEvent};
 
-pub fn open(_app: &App) -> Result<Box<dyn Screen>, String> {
+pub fn open(_app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
     Ok(Box::new(EventsScreen::default()))
 }
 
@@ -130,7 +130,7 @@ impl EventsScreen {
         ScreenOut::none()
     }
 
-    fn jump(&self, e: &Event, app: &App) -> Result<Jump, String> {
+    fn jump(&self, e: &Event, app: &ScreenCtx) -> Result<Jump, String> {
         if !app.fleet.rows.iter().any(|r| r.name == e.server) {
             return Err(format!(
                 "{} is not a DHCP server: nothing to open",
@@ -153,7 +153,7 @@ impl Screen for EventsScreen {
         "Events".into()
     }
 
-    fn start(&mut self, _app: &App) -> ScreenOut {
+    fn start(&mut self, _app: &ScreenCtx) -> ScreenOut {
         let mut jobs = vec![ScreenJob::new("config", Command::Config)];
         jobs.extend(self.load());
         ScreenOut {
@@ -162,7 +162,7 @@ impl Screen for EventsScreen {
         }
     }
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         if self.filter.editing {
             match self.filter.key(&key) {
                 InputEvent::Cancelled => {
@@ -230,7 +230,7 @@ impl Screen for EventsScreen {
         }
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, app: &ScreenCtx) -> ScreenOut {
         match label {
             "config" => {
                 if let Ok(cfg) = kit::take::<Config>(result) {
@@ -287,7 +287,7 @@ impl Screen for EventsScreen {
         ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, force: bool, app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, force: bool, app: &ScreenCtx) -> ScreenOut {
         // The timer re-reads the files (cheap) and looks at the servers once a minute, so
         // changes on them show up while the screen is open; `r` looks at once.
         let mut jobs = self.load();
@@ -305,7 +305,7 @@ impl Screen for EventsScreen {
         }
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         let [table_area, detail_area] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(DETAIL_H)]).areas(area);
         match &self.all {

@@ -9,9 +9,11 @@ mod zones;
 use super::app::App;
 use super::keymap::ScreenKey;
 use super::screen::Screen;
+use super::screen::ScreenCtx;
 
 /// The screen for `which`, or why it can't open here (e.g. failover needs a server tab).
 pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
+    let app = &ScreenCtx::new(app);
     match which {
         ScreenKey::Status => status::open(app),
         ScreenKey::Zones => zones::open(app),

@@ -12,16 +12,16 @@ use ratatui::Frame;
 
 use crate::ops::search::{SearchHit, SearchResult, Term};
 use crate::ops::Command;
-use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::app::{Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenCtx, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
 use super::status::kit::{self, Input, InputEvent};
 
-pub fn open(_app: &App) -> Result<Box<dyn Screen>, String> {
+pub fn open(_app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
     Ok(Box::new(SearchScreen::default()))
 }
 
@@ -79,7 +79,7 @@ impl SearchScreen {
         kit::body_height(size).saturating_sub(INPUT_H + self.errors_h() + 3) as usize
     }
 
-    fn search(&mut self, app: &App) -> ScreenOut {
+    fn search(&mut self, app: &ScreenCtx) -> ScreenOut {
         let text = self.input.text.trim().to_string();
         let term = match Term::parse(&text) {
             Ok(t) => t,
@@ -166,7 +166,7 @@ impl SearchScreen {
     }
 
     /// Where a hit leads: its scope at the address on a DHCP server, else the server tab.
-    fn jump(&self, hit: &SearchHit, app: &App) -> Result<Jump, String> {
+    fn jump(&self, hit: &SearchHit, app: &ScreenCtx) -> Result<Jump, String> {
         if !app.fleet.rows.iter().any(|r| r.name == hit.server) {
             return Err(format!(
                 "{} is a DNS record on {}: no DHCP scope to open",
@@ -189,12 +189,12 @@ impl Screen for SearchScreen {
         "Find".into()
     }
 
-    fn start(&mut self, _app: &App) -> ScreenOut {
+    fn start(&mut self, _app: &ScreenCtx) -> ScreenOut {
         self.input.editing = true;
         ScreenOut::none()
     }
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         if self.input.editing {
             return match self.input.key(&key) {
                 InputEvent::Done => self.search(app),
@@ -248,7 +248,7 @@ impl Screen for SearchScreen {
         }
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, _app: &ScreenCtx) -> ScreenOut {
         let mine = format!("search#{}.", self.run.gen);
         match label.strip_prefix(&mine) {
             Some(part) => ScreenOut {
@@ -260,7 +260,7 @@ impl Screen for SearchScreen {
         }
     }
 
-    fn on_refresh(&mut self, force: bool, app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, force: bool, app: &ScreenCtx) -> ScreenOut {
         // Searching again is on demand only: `r` repeats the last search.
         if force && self.searched.is_some() && !self.busy {
             self.input.text = self.searched.clone().unwrap_or_default();
@@ -269,7 +269,7 @@ impl Screen for SearchScreen {
         ScreenOut::none()
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         let [input_area, table_area, err_area] = Layout::vertical([
             Constraint::Length(INPUT_H),
             Constraint::Min(0),
@@ -384,7 +384,7 @@ impl Screen for SearchScreen {
 }
 
 impl SearchScreen {
-    fn draw_hits(&self, frame: &mut Frame, area: Rect, r: &SearchResult, app: &App) {
+    fn draw_hits(&self, frame: &mut Frame, area: Rect, r: &SearchResult, app: &ScreenCtx) {
         let h = area.height.saturating_sub(3) as usize;
         let l = self.list.fixed(r.hits.len(), h);
         let wide = area.width >= 110;

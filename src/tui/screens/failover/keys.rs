@@ -2,8 +2,9 @@
 use crossterm::event::KeyEvent;
 
 use crate::ops::failover::FailoverInfo;
+use crate::tui::screen::ScreenCtx;
 
-use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::app::{Status, StatusKind};
 use crate::tui::keymap::{self, Action, Context, Role, ScreenKey};
 use crate::tui::screen::ScreenOut;
 
@@ -14,7 +15,7 @@ use super::wizard::{PartnerItem, ScopeItem, Step, WizOut, Wizard};
 use super::*;
 
 impl FailoverScreen {
-    pub(super) fn list_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
+    pub(super) fn list_key(&mut self, k: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         let n = self.rels.len();
         // Resolved as for an admin: a viewer's change key gets `refuse_change`'s reason
         // rather than nothing (the footer shows a viewer none of them).
@@ -113,7 +114,7 @@ impl FailoverScreen {
     /// Runs `f` on the selected relationship when a change may start.
     pub(super) fn with_selected(
         &mut self,
-        app: &App,
+        app: &ScreenCtx,
         f: impl FnOnce(&mut Self, &FailoverInfo) -> ScreenOut,
     ) -> ScreenOut {
         if let Some(why) = self.refuse_change(app) {
@@ -129,7 +130,7 @@ impl FailoverScreen {
     }
 
     /// `a`: the Add Failover wizard (kept with its values if it was left for a retry).
-    pub(super) fn add(&mut self, app: &App) -> ScreenOut {
+    pub(super) fn add(&mut self, app: &ScreenCtx) -> ScreenOut {
         if let Some(why) = self.refuse_change(app) {
             return Self::error(why);
         }

@@ -18,8 +18,8 @@ use ratatui::Frame;
 use crate::model::ScopeStatus;
 use crate::ops::failover::{FailoverInfo, FailoverOutcome, FailoverSpec};
 
-use super::super::app::{App, Status, StatusKind};
-use super::super::screen::{JobOutput, JobResult, Screen, ScreenOut, ScreenTable};
+use super::super::app::{Status, StatusKind};
+use super::super::screen::{JobOutput, JobResult, Screen, ScreenCtx, ScreenOut, ScreenTable};
 
 use crate::config::Role;
 use crate::tui::actions::Confirm;
@@ -29,8 +29,8 @@ use view::{partner_name, Since};
 use wizard::{ScopeItem, Step, Wizard};
 
 /// Opens the screen for the server tab in view.
-pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
-    let Some(tab) = app.tab() else {
+pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
+    let Some(tab) = app.tab else {
         return Err(
             "open a server's tab first (Enter on a server), then M for its failover".into(),
         );
@@ -39,13 +39,13 @@ pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
         .fleet
         .rows
         .iter()
-        .find(|r| r.name == tab.name)
+        .find(|r| r.name == tab)
         .map(|r| r.url.clone())
         .unwrap_or_default();
     Ok(Box::new(FailoverScreen::new(
-        &tab.name,
+        tab,
         &url,
-        app.rights_for(&tab.name).allows(crate::config::Role::Admin),
+        app.rights_for(tab).allows(crate::config::Role::Admin),
     )))
 }
 
@@ -129,7 +129,7 @@ impl FailoverScreen {
     }
 
     /// Why a change can't start now, if it can't.
-    pub(super) fn refuse_change(&self, app: &App) -> Option<String> {
+    pub(super) fn refuse_change(&self, app: &ScreenCtx) -> Option<String> {
         if !self.admin {
             return Some(if app.read_only {
                 "ddish runs --read-only: failover can't be changed".into()
@@ -147,9 +147,8 @@ impl FailoverScreen {
     }
 
     /// This server's scopes from its tab (present on the server).
-    pub(super) fn server_scopes(&self, app: &App) -> Option<Vec<ScopeItem>> {
-        let tab = app.tabs.iter().find(|t| t.name == self.server)?;
-        let data = tab.data.as_ref()?;
+    pub(super) fn server_scopes(&self, app: &ScreenCtx) -> Option<Vec<ScopeItem>> {
+        let data = app.loaded(&self.server)?;
         Some(
             data.tree
                 .scopes
@@ -268,11 +267,11 @@ impl Screen for FailoverScreen {
         format!("Failover · {}", self.server)
     }
 
-    fn start(&mut self, _app: &App) -> ScreenOut {
+    fn start(&mut self, _app: &ScreenCtx) -> ScreenOut {
         self.reload()
     }
 
-    fn on_key(&mut self, k: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, k: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         let on = |ctx: Context| keymap::lookup(&[ctx], &k, Role::Viewer);
         if self.message.is_some() {
             if on(Context::Info) == Some(Action::Back) {
@@ -343,7 +342,7 @@ impl Screen for FailoverScreen {
         }
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, app: &ScreenCtx) -> ScreenOut {
         // Errors come worded by ops (a read that timed out, a refused or unverified
         // change); a change is never cut off half-way.
         match (label, result.0) {
@@ -358,11 +357,11 @@ impl Screen for FailoverScreen {
         ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, _force: bool, _app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, _force: bool, _app: &ScreenCtx) -> ScreenOut {
         self.reload()
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         render::draw(frame, area, app, self);
     }
 

@@ -8,10 +8,10 @@ use ratatui::Frame;
 
 use crate::model::failover::HaMode;
 use crate::ops::failover::FailoverInfo;
-use crate::tui::app::App;
 use crate::tui::layout;
 use crate::tui::render::fmt;
 use crate::tui::render::modal::{boxed, draw_confirm, text_lines, wrap, PopupBox};
+use crate::tui::screen::ScreenCtx;
 use crate::tui::theme;
 
 use super::dialogs::{DeleteChooser, EditForm, Keep, Message, ScopePicker};
@@ -21,7 +21,7 @@ use super::{FailoverScreen, Mode};
 
 pub(super) const LABEL_W: usize = 13;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, s: &FailoverScreen) {
+pub fn draw(frame: &mut Frame, area: Rect, app: &ScreenCtx, s: &FailoverScreen) {
     match (&s.mode, &s.wizard) {
         (Mode::Wizard, Some(w)) => render_wizard::draw_wizard(frame, area, s, w),
         (Mode::Creating(spec, since), Some(w)) => {
@@ -61,7 +61,7 @@ fn state_style(state: Option<&str>, mode: Option<HaMode>) -> Style {
     }
 }
 
-fn draw_list(frame: &mut Frame, area: Rect, app: &App, s: &FailoverScreen) {
+fn draw_list(frame: &mut Frame, area: Rect, app: &ScreenCtx, s: &FailoverScreen) {
     let table_h = (s.rels.len().max(1) as u16 + 3).min(area.height / 2).max(4);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(table_h), Constraint::Min(0)]).areas(area);
@@ -159,7 +159,7 @@ fn kv(label: &str, spans: Vec<Span<'static>>) -> Line<'static> {
     Line::from(v)
 }
 
-fn draw_details(frame: &mut Frame, area: Rect, app: &App, s: &FailoverScreen) {
+fn draw_details(frame: &mut Frame, area: Rect, app: &ScreenCtx, s: &FailoverScreen) {
     let w = area.width.saturating_sub(2) as usize;
     let val_w = w.saturating_sub(LABEL_W + 1);
     let mut lines: Vec<Line> = Vec::new();
@@ -188,7 +188,7 @@ fn draw_details(frame: &mut Frame, area: Rect, app: &App, s: &FailoverScreen) {
 
 fn detail_lines(
     lines: &mut Vec<Line<'static>>,
-    app: &App,
+    app: &ScreenCtx,
     s: &FailoverScreen,
     r: &FailoverInfo,
     val_w: usize,

@@ -14,14 +14,14 @@ use ratatui::Frame;
 use crate::config::Config;
 use crate::ops::fleet::{self, DnsStatus, ServerFilter, ServiceStatus};
 use crate::ops::Command;
-use crate::tui::app::{App, Status, StatusKind};
+use crate::tui::app::{Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
-use crate::tui::screen::{JobResult, Jump, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Jump, Screen, ScreenCtx, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::views::ListState;
 
 use kit::{Input, InputEvent, Poller};
 
-pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
+pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
     Ok(Box::new(StatusScreen::new(app)))
 }
 
@@ -64,7 +64,7 @@ pub struct StatusScreen {
 }
 
 impl StatusScreen {
-    fn new(app: &App) -> StatusScreen {
+    fn new(app: &ScreenCtx) -> StatusScreen {
         let servers: Vec<Server> = app
             .fleet
             .rows
@@ -289,7 +289,7 @@ impl StatusScreen {
     }
 
     /// `u`: the marked servers, else those of the selected group, else the selected one.
-    fn retrieve_selected(&mut self, app: &App) -> ScreenOut {
+    fn retrieve_selected(&mut self, app: &ScreenCtx) -> ScreenOut {
         let names: Vec<String> = if !self.marked.is_empty() {
             self.marked.iter().cloned().collect()
         } else {
@@ -319,7 +319,7 @@ impl StatusScreen {
         }
     }
 
-    fn retrieve_all(&mut self, app: &App) -> ScreenOut {
+    fn retrieve_all(&mut self, app: &ScreenCtx) -> ScreenOut {
         self.poll.want(self.poll.names().to_vec());
         ScreenOut {
             jobs: self.refresh_jobs(app.now),
@@ -345,7 +345,7 @@ impl Screen for StatusScreen {
         "Service status".into()
     }
 
-    fn start(&mut self, app: &App) -> ScreenOut {
+    fn start(&mut self, app: &ScreenCtx) -> ScreenOut {
         let mut jobs = vec![ScreenJob::new("config", Command::Config)];
         jobs.extend(self.refresh_jobs(app.now));
         ScreenOut {
@@ -354,7 +354,7 @@ impl Screen for StatusScreen {
         }
     }
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         if self.filter.editing {
             let ev = self.filter.key(&key);
             if ev == InputEvent::Cancelled {
@@ -420,7 +420,7 @@ impl Screen for StatusScreen {
         }
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, app: &ScreenCtx) -> ScreenOut {
         if self.poll.owns(label) {
             let rows = self.poll.done(label, result, app.now);
             self.take_rows(rows);
@@ -460,7 +460,7 @@ impl Screen for StatusScreen {
         ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, force: bool, app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, force: bool, app: &ScreenCtx) -> ScreenOut {
         if force {
             return self.retrieve_all(app);
         }
@@ -470,7 +470,7 @@ impl Screen for StatusScreen {
         }
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         view::draw(self, frame, area, app);
     }
 

@@ -5,8 +5,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::tui::app::App;
 use crate::tui::render::fmt;
+use crate::tui::screen::ScreenCtx;
 use crate::tui::screen::ScreenTable;
 use crate::tui::theme;
 
@@ -20,7 +20,7 @@ const BAR_W: usize = 6;
 const WIDE_HA: u16 = 110;
 const WIDE_URL: u16 = 150;
 
-pub fn draw(s: &StatusScreen, frame: &mut Frame, area: Rect, app: &App) {
+pub fn draw(s: &StatusScreen, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
     let [table_area, detail_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(DETAIL_H)]).areas(area);
     let items = s.items();
@@ -159,7 +159,13 @@ fn group_row(s: &StatusScreen, path: &[String]) -> Vec<Cell<'static>> {
     ]
 }
 
-fn dhcp_row(s: &StatusScreen, x: &Server, app: &App, url: bool, ha: bool) -> Vec<Cell<'static>> {
+fn dhcp_row(
+    s: &StatusScreen,
+    x: &Server,
+    app: &ScreenCtx,
+    url: bool,
+    ha: bool,
+) -> Vec<Cell<'static>> {
     let depth = s.keys().len();
     let mark = if s.marked.contains(&x.name) {
         "◆"
@@ -201,7 +207,7 @@ fn dhcp_row(s: &StatusScreen, x: &Server, app: &App, url: bool, ha: bool) -> Vec
         None => dim("-"),
     });
     cells.push(match st.utilization {
-        Some(u) => Cell::from(Line::from(fmt::util_bar(u, BAR_W, &app.thresholds))),
+        Some(u) => Cell::from(Line::from(fmt::util_bar(u, BAR_W, app.thresholds))),
         None => dim("-"),
     });
     if ha {
@@ -246,7 +252,7 @@ fn dns_heading(url: bool, ha: bool) -> Vec<Cell<'static>> {
     v
 }
 
-fn dns_row(s: &StatusScreen, i: usize, app: &App, url: bool, ha: bool) -> Vec<Cell<'static>> {
+fn dns_row(s: &StatusScreen, i: usize, app: &ScreenCtx, url: bool, ha: bool) -> Vec<Cell<'static>> {
     let (name, addr) = &s.dns_names[i];
     let mut v = vec![Cell::from(format!(" {name}"))];
     if url {
@@ -279,7 +285,7 @@ fn dns_row(s: &StatusScreen, i: usize, app: &App, url: bool, ha: bool) -> Vec<Ce
     v
 }
 
-fn detail(s: &StatusScreen, it: &Item, app: &App) -> Vec<Line<'static>> {
+fn detail(s: &StatusScreen, it: &Item, app: &ScreenCtx) -> Vec<Line<'static>> {
     match it {
         Item::Group(p) => {
             let n = s

@@ -10,10 +10,9 @@ use ratatui::Frame;
 use crate::config::ZoneConfig;
 use crate::ops::zones::{ZoneHealth, ZoneRecord};
 use crate::ops::Command;
-use crate::tui::app::App;
 use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Screen, ScreenCtx, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
@@ -158,7 +157,7 @@ impl Screen for ZoneDetail {
         format!("Zone {}", self.name)
     }
 
-    fn start(&mut self, _app: &App) -> ScreenOut {
+    fn start(&mut self, _app: &ScreenCtx) -> ScreenOut {
         // The zones screen's check is shown at once; a zone opened before it came back
         // gets its own.
         let check = self.health.is_none();
@@ -168,7 +167,7 @@ impl Screen for ZoneDetail {
         }
     }
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         let n = match &self.records {
             Some(Ok(r)) => r.len(),
             _ => 0,
@@ -187,7 +186,7 @@ impl Screen for ZoneDetail {
         ScreenOut::ignored()
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, _app: &ScreenCtx) -> ScreenOut {
         match label {
             "axfr" => {
                 self.axfr_busy = false;
@@ -211,7 +210,7 @@ impl Screen for ZoneDetail {
         ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, force: bool, _app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, force: bool, _app: &ScreenCtx) -> ScreenOut {
         if !force {
             return ScreenOut::none();
         }
@@ -221,7 +220,7 @@ impl Screen for ZoneDetail {
         }
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         let sh = self.servers_h(area.height);
         let [top, bottom] =
             Layout::vertical([Constraint::Length(sh), Constraint::Min(0)]).areas(area);

@@ -12,16 +12,15 @@ use ratatui::Frame;
 use crate::ops::fleet::StateClock;
 use crate::ops::zones::{self, ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
 use crate::ops::Command;
-use crate::tui::app::App;
 use crate::tui::keymap::{Action, ScreenKey};
 use crate::tui::render::fmt;
-use crate::tui::screen::{JobResult, Screen, ScreenJob, ScreenOut, ScreenTable};
+use crate::tui::screen::{JobResult, Screen, ScreenCtx, ScreenJob, ScreenOut, ScreenTable};
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
 use super::status::kit;
 
-pub fn open(app: &App) -> Result<Box<dyn Screen>, String> {
+pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
     if app.dns.zones.is_empty() {
         return Err(
             "no DNS zones configured: add [[dns.zone]] entries (name, primary) to the config"
@@ -52,7 +51,7 @@ enum Item {
 }
 
 impl ZonesScreen {
-    fn new(app: &App) -> ZonesScreen {
+    fn new(app: &ScreenCtx) -> ZonesScreen {
         let mut configured: Vec<(String, ZoneKind)> = app
             .dns
             .zones
@@ -166,14 +165,14 @@ impl Screen for ZonesScreen {
         "DNS zones".into()
     }
 
-    fn start(&mut self, _app: &App) -> ScreenOut {
+    fn start(&mut self, _app: &ScreenCtx) -> ScreenOut {
         ScreenOut {
             jobs: self.job(),
             ..ScreenOut::default()
         }
     }
 
-    fn on_key(&mut self, key: KeyEvent, app: &App) -> ScreenOut {
+    fn on_key(&mut self, key: KeyEvent, app: &ScreenCtx) -> ScreenOut {
         let items = self.items();
         let h = Self::table_height(app.size);
         let a = kit::action(ScreenKey::Zones, &key);
@@ -213,7 +212,7 @@ impl Screen for ZonesScreen {
         }
     }
 
-    fn on_result(&mut self, label: &str, result: JobResult, _app: &App) -> ScreenOut {
+    fn on_result(&mut self, label: &str, result: JobResult, _app: &ScreenCtx) -> ScreenOut {
         if label == "zones" {
             self.busy = false;
             match kit::take::<Vec<ZoneHealth>>(result) {
@@ -228,14 +227,14 @@ impl Screen for ZonesScreen {
         ScreenOut::none()
     }
 
-    fn on_refresh(&mut self, _force: bool, _app: &App) -> ScreenOut {
+    fn on_refresh(&mut self, _force: bool, _app: &ScreenCtx) -> ScreenOut {
         ScreenOut {
             jobs: self.job(),
             ..ScreenOut::default()
         }
     }
 
-    fn render(&self, frame: &mut Frame, area: Rect, app: &App) {
+    fn render(&self, frame: &mut Frame, area: Rect, app: &ScreenCtx) {
         let [table_area, detail_area] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(DETAIL_H)]).areas(area);
         let items = self.items();
@@ -361,7 +360,7 @@ impl Screen for ZonesScreen {
 }
 
 impl ZonesScreen {
-    fn zone_row(&self, i: usize, app: &App) -> Row<'static> {
+    fn zone_row(&self, i: usize, app: &ScreenCtx) -> Row<'static> {
         let (name, _) = self.name_kind(i);
         let name = Cell::from(format!(" {name}"));
         let Some(z) = self.health(i) else {
@@ -384,7 +383,7 @@ impl ZonesScreen {
         ])
     }
 
-    fn detail(&self, i: usize, app: &App) -> Vec<Line<'static>> {
+    fn detail(&self, i: usize, app: &ScreenCtx) -> Vec<Line<'static>> {
         let (name, kind) = self.name_kind(i);
         let head = Span::styled(format!("{name} "), theme::header());
         let Some(z) = self.health(i) else {
