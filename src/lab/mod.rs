@@ -19,6 +19,8 @@ mod dns;
 mod error;
 mod http;
 mod kea;
+mod kea_config;
+pub use kea_config::minimal_dhcp4;
 mod kea_dist;
 mod pgsql;
 pub(crate) mod proc;
@@ -29,9 +31,7 @@ mod tools;
 pub use dns::{soa_serial, zone_file_name, DnsInstance, LAB_KEY_NAME};
 pub use error::LabError;
 pub use http::{ca_post, kea_command, kea_config_set, unix_command};
-pub use kea::{
-    minimal_dhcp4, wait_ha_ports, wait_ha_state, CaTarget, KeaInstance, KeaOptions, TlsFiles,
-};
+pub use kea::{wait_ha_ports, wait_ha_state, CaTarget, KeaInstance, KeaOptions, TlsFiles};
 pub use kea_dist::{parse_version, KeaDist, LabApi, ENV_API, ENV_ROOT};
 pub use pgsql::{pg_bin_dir, PgInstance, PG_DB, PG_USER};
 pub use proc::{is_root, pid_alive, PidFile};
