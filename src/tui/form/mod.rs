@@ -11,6 +11,7 @@ use crate::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 
 mod bulk_forms;
 pub mod field;
+mod layout_checks;
 pub mod layout_forms;
 
 pub use field::{Field, Fields, Input};
