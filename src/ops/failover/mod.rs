@@ -16,15 +16,17 @@ use super::session::Session;
 mod change;
 mod create;
 mod list;
+mod maintenance;
 mod request;
 mod side;
 /// Also how an action finds a configured server behind an HA peer URL (ops::peers).
 pub(super) use side::norm_url;
 mod steps;
 
-pub use change::{add_scope, delete, edit, edit_spec, maintenance_cancel, maintenance_start};
+pub use change::{add_scope, delete, edit, edit_spec};
 pub use create::{create, plan};
 pub use list::list;
+pub use maintenance::{maintenance_cancel, maintenance_start};
 pub use request::{apply, FailoverChange};
 
 /// How long create/edit/add-scope wait for both servers to reach load-balancing or

@@ -2,7 +2,8 @@
 //! sends (edit, delete, add scopes, maintenance) and [`apply`] runs.
 use ipnet::Ipv4Net;
 
-use super::change::{add_scope, delete, edit, maintenance_cancel, maintenance_start};
+use super::change::{add_scope, delete, edit};
+use super::maintenance::{maintenance_cancel, maintenance_start};
 use super::{FailoverEdit, FailoverOutcome, Keep};
 use crate::ops::{OpError, Session};
 
