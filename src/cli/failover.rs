@@ -13,8 +13,10 @@ use ddish::model::failover::{
     PartnerRef, HEARTBEAT_DELAY_RANGE, MAX_ACK_DELAY_RANGE, MAX_RESPONSE_DELAY_RANGE,
     MAX_UNACKED_CLIENTS_RANGE,
 };
-use ddish::ops::failover::{self, FailoverEdit, FailoverInfo, FailoverOutcome, FailoverSpec, Keep};
-use ddish::ops::Session;
+use ddish::ops::failover::{
+    FailoverChange, FailoverEdit, FailoverInfo, FailoverOutcome, FailoverSpec, Keep,
+};
+use ddish::ops::{Command, OpError, Outcome, Session};
 
 use super::common::{confirm, op_fail, runtime, Fail};
 
@@ -225,7 +227,14 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
             let mut failed = false;
             let mut shown: Vec<(String, String)> = Vec::new();
             for n in names {
-                match rt.block_on(failover::list(&session, &n)) {
+                let cmd = Command::FailoverList { server: n.clone() };
+                let list = rt.block_on(session.run("", cmd)).and_then(|o| match o {
+                    Outcome::FailoverList(v) => Ok(v),
+                    other => Err(OpError::Refused(format!(
+                        "internal error: unexpected answer {other:?}"
+                    ))),
+                });
+                match list {
                     Ok(list) if list.is_empty() => println!("{n}: no failover (standalone)"),
                     Ok(list) => {
                         for i in list {
@@ -275,9 +284,11 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
             }
             apply_tuning_to_spec(&mut spec, &tuning)?;
             spec_checked(&spec)?;
-            let plan = rt
-                .block_on(failover::plan(&session, &spec))
-                .map_err(op_fail)?;
+            let cmd = Command::FailoverPlan(Box::new(spec.clone()));
+            let plan = match rt.block_on(session.run("", cmd)).map_err(op_fail)? {
+                Outcome::FailoverPlan(p) => p,
+                other => return Err(unexpected(other)),
+            };
             println!(
                 "failover {} ({}) between {} and {} ({})",
                 spec.name, spec.mode, plan.this_server, plan.partner_server, plan.partner_url
@@ -301,10 +312,11 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
                 println!("dry run: nothing written");
                 return Ok(ExitCode::SUCCESS);
             }
-            let o = rt
-                .block_on(failover::create(&session, &spec))
-                .map_err(op_fail)?;
-            Ok(print_outcome(&o))
+            let cmd = Command::FailoverCreate(Box::new(spec));
+            match rt.block_on(session.run("", cmd)).map_err(op_fail)? {
+                Outcome::Failover(o) => Ok(print_outcome(&o)),
+                other => Err(unexpected(other)),
+            }
         }
         FailoverCmd::Edit {
             server,
@@ -379,10 +391,8 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
                     yes,
                 )?;
             }
-            let o = rt
-                .block_on(failover::edit(&session, &server, &name, &e))
-                .map_err(op_fail)?;
-            Ok(print_outcome(&o))
+            let change = FailoverChange::Edit { rel: name, edit: e };
+            run_change(&rt, &session, server, change)
         }
         FailoverCmd::Delete {
             server,
@@ -399,10 +409,8 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
                 &format!("delete failover {name}: {server} and its partner go back to standalone?"),
                 yes,
             )?;
-            let o = rt
-                .block_on(failover::delete(&session, &server, &name, &keep))
-                .map_err(op_fail)?;
-            Ok(print_outcome(&o))
+            let change = FailoverChange::Delete { rel: name, keep };
+            run_change(&rt, &session, server, change)
         }
         FailoverCmd::AddScope {
             server,
@@ -413,29 +421,52 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
             let [s] = s.as_slice() else {
                 return Err(Fail(3, "give exactly one scope".into()));
             };
-            let o = rt
-                .block_on(failover::add_scope(&session, &server, &name, *s))
-                .map_err(op_fail)?;
-            Ok(print_outcome(&o))
+            let change = FailoverChange::AddScope {
+                rel: name,
+                scopes: vec![*s],
+            };
+            run_change(&rt, &session, server, change)
         }
         FailoverCmd::MaintenanceStart { server, name, yes } => {
             confirm(
                 &format!("start maintenance: {server} serves every client alone and its partner goes in-maintenance?"),
                 yes,
             )?;
-            let o = rt
-                .block_on(failover::maintenance_start(&session, &server, &name))
-                .map_err(op_fail)?;
-            Ok(print_outcome(&o))
+            let change = FailoverChange::Maintenance {
+                rel: name,
+                start: true,
+            };
+            run_change(&rt, &session, server, change)
         }
         FailoverCmd::MaintenanceCancel { server, name, yes } => {
             confirm(&format!("end maintenance of failover {name}?"), yes)?;
-            let o = rt
-                .block_on(failover::maintenance_cancel(&session, &server, &name))
-                .map_err(op_fail)?;
-            Ok(print_outcome(&o))
+            let change = FailoverChange::Maintenance {
+                rel: name,
+                start: false,
+            };
+            run_change(&rt, &session, server, change)
         }
     }
+}
+
+/// A change to one relationship through the command spine ([`Command::FailoverChange`]),
+/// printed as the console shows it.
+fn run_change(
+    rt: &tokio::runtime::Runtime,
+    session: &Session,
+    server: String,
+    change: FailoverChange,
+) -> Result<ExitCode, Fail> {
+    let cmd = Command::FailoverChange { server, change };
+    match rt.block_on(session.run("", cmd)).map_err(op_fail)? {
+        Outcome::Failover(o) => Ok(print_outcome(&o)),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// An outcome of another kind than the command's: a bug, said as one.
+fn unexpected(o: Outcome) -> Fail {
+    Fail(1, format!("internal error: unexpected answer {o:?}"))
 }
 
 fn apply_tuning_to_spec(spec: &mut FailoverSpec, t: &Tuning) -> Result<(), Fail> {
