@@ -167,6 +167,23 @@ impl ScreenOut {
         }
     }
 
+    /// Go where `to` says, or say why not (the screen stays).
+    pub fn jump_or_say(to: Result<Jump, String>) -> ScreenOut {
+        match to {
+            Ok(j) => ScreenOut {
+                jump: Some(j),
+                ..ScreenOut::default()
+            },
+            Err(why) => ScreenOut {
+                status: Some(Status {
+                    text: why,
+                    kind: super::app::StatusKind::Info,
+                }),
+                ..ScreenOut::default()
+            },
+        }
+    }
+
     pub fn job(job: ScreenJob) -> ScreenOut {
         ScreenOut {
             jobs: vec![job],

@@ -212,19 +212,7 @@ impl Screen for EventsScreen {
                 let Some(e) = self.selected() else {
                     return ScreenOut::none();
                 };
-                match self.jump(e, app) {
-                    Ok(j) => ScreenOut {
-                        jump: Some(j),
-                        ..ScreenOut::default()
-                    },
-                    Err(why) => ScreenOut {
-                        status: Some(Status {
-                            text: why,
-                            kind: StatusKind::Info,
-                        }),
-                        ..ScreenOut::default()
-                    },
-                }
+                ScreenOut::jump_or_say(self.jump(e, app))
             }
             _ => ScreenOut::ignored(),
         }

@@ -12,7 +12,6 @@ use ratatui::Frame;
 
 use crate::ops::search::{SearchHit, SearchResult, Term};
 use crate::ops::Command;
-use crate::tui::app::{Status, StatusKind};
 use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
 use crate::tui::screen::{JobResult, Jump, Screen, ScreenCtx, ScreenJob, ScreenOut, ScreenTable};
@@ -230,19 +229,7 @@ impl Screen for SearchScreen {
                 let Some(hit) = self.hits().get(self.list.cursor) else {
                     return ScreenOut::none();
                 };
-                match self.jump(hit, app) {
-                    Ok(j) => ScreenOut {
-                        jump: Some(j),
-                        ..ScreenOut::default()
-                    },
-                    Err(why) => ScreenOut {
-                        status: Some(Status {
-                            text: why,
-                            kind: StatusKind::Info,
-                        }),
-                        ..ScreenOut::default()
-                    },
-                }
+                ScreenOut::jump_or_say(self.jump(hit, app))
             }
             _ => ScreenOut::ignored(),
         }
