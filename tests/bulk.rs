@@ -10,16 +10,7 @@ use ddish::lab::{minimal_dhcp4, KeaInstance};
 use serde_json::{json, Value};
 
 mod common;
-use common::ddish;
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{ddish, text};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -4,44 +4,25 @@
 //! deactivated; a service going down and coming back; a zone serial moving; filtering by
 //! IP inside a CIDR, by server, by a saved query; CSV export. Ports 21600-21699.
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use ddish::lab::{minimal_dhcp4, DnsInstance, KeaInstance};
 use serde_json::{json, Value};
 
 mod common;
+use common::text;
 
 const USER: &str = "ddish";
 const PASS: &str = "events-secret-pw";
 const ZONE: &str = "evt.test";
 
+/// The journal names the uid's user, not $USER: a wrong $USER changes nothing.
 fn ddish(cfg: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ddish"))
-        .arg("-c")
-        .arg(cfg)
-        .args(args)
-        // The journal names the uid's user, not $USER: a wrong $USER changes nothing.
-        .env("USER", "someone-else")
-        .env(
-            "XDG_STATE_HOME",
-            std::env::temp_dir().join("ddish-test-state"),
-        )
-        .env(
-            "XDG_DATA_HOME",
-            std::env::temp_dir().join("ddish-test-data"),
-        )
-        .output()
-        .expect("run ddish")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    let cfg = cfg.to_string_lossy().into_owned();
+    let mut all = vec!["-c", cfg.as_str()];
+    all.extend_from_slice(args);
+    common::run_env(&all, &[("USER", "someone-else")])
 }
 
 /// `ddish events --json` with `args`: the events, newest first.

@@ -10,7 +10,7 @@ use crossterm::event::KeyCode;
 use ddish::ops::{ClaimRequest, Ident, ReservationRequest, ReservationType};
 use ddish::probe::{PingResult, SocketKind};
 use ddish::tui::actions::{Command, Done, Fail, HistoryRow, Modal};
-use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, StatusKind, Target};
+use ddish::tui::app::{App, Msg, Payload, RequestKind, StatusKind, Target};
 use ddish::tui::keymap::{Action, Role};
 use tui_support::*;
 
@@ -25,43 +25,6 @@ fn menu_items(a: &App) -> Vec<Action> {
         Some(Modal::Menu(m)) => m.items.clone(),
         other => panic!("menu expected, got {other:?}"),
     }
-}
-
-fn typed(a: &mut App, text: &str) {
-    for c in text.chars() {
-        assert!(a.update(ch(c)).is_empty());
-    }
-}
-
-fn clear_field(a: &mut App) {
-    for _ in 0..40 {
-        a.update(key(KeyCode::Backspace));
-    }
-}
-
-fn job(r: &Request) -> &Command {
-    match &r.kind {
-        RequestKind::Action(j) => j,
-        k => panic!("action expected, got {k:?}"),
-    }
-}
-
-fn done(summary: &str) -> Payload {
-    Payload::Action(Ok(Done {
-        summary: summary.into(),
-        warnings: vec![],
-        ip: None,
-        view: None,
-    }))
-}
-
-fn status(a: &App) -> (StatusKind, String) {
-    let s = a.status.as_ref().expect("a status line");
-    (s.kind, s.text.clone())
-}
-
-fn shot(a: &App) -> String {
-    screen(&render(a, 80, 24))
 }
 
 // ----- which actions an address offers -----

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crossterm::event::KeyCode;
 use ddish::model::{NetworkClaim, ScopeStatus};
 use ddish::ops::bulk::{BulkOp, ServerOutcome, ServerPreview, Target as BulkTarget};
-use ddish::tui::actions::{BulkKind, Command, Done, Fail, Modal, ScopesOp, Step};
+use ddish::tui::actions::{BulkKind, Command, Fail, Modal, ScopesOp, Step};
 use ddish::tui::app::{App, BulkResult, Payload, Request, RequestKind, StatusKind, Target};
 use ddish::tui::keymap::Role;
 use ddish::tui::views::View;
@@ -19,43 +19,6 @@ use tui_support::*;
 
 fn net(s: &str) -> ipnet::Ipv4Net {
     s.parse().unwrap()
-}
-
-fn typed(a: &mut App, text: &str) {
-    for c in text.chars() {
-        assert!(a.update(ch(c)).is_empty());
-    }
-}
-
-fn clear_field(a: &mut App) {
-    for _ in 0..40 {
-        a.update(key(KeyCode::Backspace));
-    }
-}
-
-fn job(r: &Request) -> &Command {
-    match &r.kind {
-        RequestKind::Action(j) => j,
-        k => panic!("action expected, got {k:?}"),
-    }
-}
-
-fn done(summary: &str) -> Payload {
-    Payload::Action(Ok(Done {
-        summary: summary.into(),
-        warnings: vec![],
-        ip: None,
-        view: None,
-    }))
-}
-
-fn status(a: &App) -> (StatusKind, String) {
-    let s = a.status.as_ref().expect("a status line");
-    (s.kind, s.text.clone())
-}
-
-fn shot(a: &App) -> String {
-    screen(&render(a, 80, 24))
 }
 
 fn steps(a: &App) -> Vec<Step> {

@@ -18,8 +18,14 @@ use serde_json::Value;
 /// Runs the ddish binary with `args`, no terminal, its log and exports kept out of the
 /// user's state and data directories.
 pub fn run(args: &[&str]) -> Output {
+    run_env(args, &[])
+}
+
+/// [`run`] with more environment variables.
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ddish"))
         .args(args)
+        .envs(env.iter().copied())
         .env(
             "XDG_STATE_HOME",
             std::env::temp_dir().join("ddish-test-state"),
@@ -39,6 +45,16 @@ pub fn ddish(cfg: impl AsRef<Path>, args: &[&str]) -> Output {
     let mut all = vec!["--config", cfg.as_str()];
     all.extend_from_slice(args);
     run(&all)
+}
+
+/// Exit code and both outputs, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// Its stdout, after asserting it exited 0 (both outputs shown otherwise).

@@ -12,7 +12,8 @@ use ddish::model::{
     ScopeDef, ScopeStats, ScopeStatus, ScopeView, ServerTree, Thresholds, Utilization,
 };
 use ddish::ops::{ServerData, ServerHealth};
-use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, Response};
+use ddish::tui::actions::{Command, Done};
+use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, Response, StatusKind};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -428,4 +429,44 @@ pub fn render(a: &App, w: u16, h: u16) -> Terminal<TestBackend> {
 /// The screen as text lines.
 pub fn screen(t: &Terminal<TestBackend>) -> String {
     t.backend().to_string()
+}
+
+// ----- the action and layout flows' helpers -----
+
+/// Types `text` into the focused field; no key may send anything.
+pub fn typed(a: &mut App, text: &str) {
+    for c in text.chars() {
+        assert!(a.update(ch(c)).is_empty());
+    }
+}
+
+pub fn clear_field(a: &mut App) {
+    for _ in 0..40 {
+        a.update(key(KeyCode::Backspace));
+    }
+}
+
+pub fn job(r: &Request) -> &Command {
+    match &r.kind {
+        RequestKind::Action(j) => j,
+        k => panic!("action expected, got {k:?}"),
+    }
+}
+
+pub fn done(summary: &str) -> Payload {
+    Payload::Action(Ok(Done {
+        summary: summary.into(),
+        warnings: vec![],
+        ip: None,
+        view: None,
+    }))
+}
+
+pub fn status(a: &App) -> (StatusKind, String) {
+    let s = a.status.as_ref().expect("a status line");
+    (s.kind, s.text.clone())
+}
+
+pub fn shot(a: &App) -> String {
+    screen(&render(a, 80, 24))
 }
