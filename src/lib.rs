@@ -1,6 +1,6 @@
 //! ddish: a keyboard-driven DDI console for ISC Kea and BIND.
 //! Layers (dependencies point down): cli/tui -> ops -> kea, dns, probe -> model;
-//! audit, export, config beside them. See ../shared/DESIGN.md.
+//! audit, export, config beside them. See docs/DESIGN.md.
 pub mod audit;
 pub mod config;
 pub mod dns;

@@ -1,6 +1,6 @@
 //! DNS for ddish: RFC 2136 UPDATEs signed with TSIG (add/delete an address record and its
 //! PTR), queries to confirm them, SOA serials per server and zone listings by AXFR.
-//! Talks to BIND (or any RFC 2136 server) through hickory-client; see RUST_STACK.md.
+//! Talks to BIND (or any RFC 2136 server) through hickory-client; see docs/RUST_STACK.md.
 //!
 //! Names are handled without the trailing dot and in lower case; zones come from
 //! `[[dns.zones]]` in the config (`ZoneConfig`: primary, key_name, algorithm, secret_file).
