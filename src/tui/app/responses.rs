@@ -162,35 +162,17 @@ impl App {
                 return self.on_bulk(r.id, res);
             }
             (Target::Action { server, cidr }, Payload::Ping { ip, result }) => {
-                let modal = self
-                    .tabs
-                    .iter_mut()
-                    .find(|t| t.name == server)
-                    .and_then(|t| t.scope_by_cidr(cidr))
-                    .and_then(|s| {
-                        s.modals.iter_mut().rev().find_map(|m| match m {
-                            Modal::Ping { ip: i, result } if *i == ip => Some(result),
-                            _ => None,
-                        })
-                    });
-                match modal {
-                    Some(slot) => *slot = Some(result),
-                    None => tracing::debug!(%ip, "ping answer for a closed popup dropped"),
+                let waits = |m: &Modal| matches!(m, Modal::Ping { ip: i, .. } if *i == ip);
+                match self.answer_popup(&server, cidr, waits) {
+                    Some(Modal::Ping { result: slot, .. }) => *slot = Some(result),
+                    _ => tracing::debug!(%ip, "ping answer for a closed popup dropped"),
                 }
             }
             (Target::Action { server, cidr }, Payload::History { ip, rows }) => {
-                let modal = self
-                    .tabs
-                    .iter_mut()
-                    .find(|t| t.name == server)
-                    .and_then(|t| t.scope_by_cidr(cidr))
-                    .and_then(|s| {
-                        s.modals.iter_mut().rev().find_map(|m| match m {
-                            Modal::History { ip: i, rows, .. } if *i == ip => Some(rows),
-                            _ => None,
-                        })
-                    });
-                if let Some(slot) = modal {
+                let waits = |m: &Modal| matches!(m, Modal::History { ip: i, .. } if *i == ip);
+                if let Some(Modal::History { rows: slot, .. }) =
+                    self.answer_popup(&server, cidr, waits)
+                {
                     *slot = Some(rows);
                 }
             }
@@ -365,5 +347,20 @@ impl App {
             self.set_status(k, t);
         }
         out
+    }
+
+    /// The newest popup still open in the scope `cidr` of `server` that `waits` for this
+    /// answer (a ping or history popup of its address).
+    fn answer_popup(
+        &mut self,
+        server: &str,
+        cidr: ipnet::Ipv4Net,
+        waits: impl Fn(&Modal) -> bool,
+    ) -> Option<&mut Modal> {
+        self.tabs
+            .iter_mut()
+            .find(|t| t.name == server)
+            .and_then(|t| t.scope_by_cidr(cidr))
+            .and_then(|s| s.modals.iter_mut().rev().find(|m| waits(m)))
     }
 }
