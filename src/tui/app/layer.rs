@@ -1,6 +1,7 @@
 //! Keys in the popups over the tree (`App::layer`): menus, forms, questions, outcomes,
 //! the claims list of a network.
 
+use crate::ops::bulk::ServerPreview;
 use ipnet::Ipv4Net;
 
 use crate::tui::actions::{
@@ -92,19 +93,7 @@ impl App {
                     );
                 }
                 Action::Yes => {
-                    let ready = match rows {
-                        None => Err("the preview is still coming: wait for it".to_string()),
-                        Some(Err(e)) => Err(format!("no preview ({e}): nothing to apply")),
-                        Some(Ok(r)) if r.iter().all(|p| p.error.is_some()) => Err(
-                            "no server can take this change (see why above): nothing to apply"
-                                .to_string(),
-                        ),
-                        Some(Ok(r)) if r.iter().all(|p| p.changes.is_empty()) => {
-                            Err("nothing to change on any server: nothing to apply".to_string())
-                        }
-                        Some(Ok(_)) => Ok(()),
-                    };
-                    if let Err(why) = ready {
+                    if let Err(why) = preview_ready(rows, true) {
                         self.set_status(StatusKind::Error, why);
                         return Vec::new();
                     }
@@ -139,17 +128,8 @@ impl App {
                     self.set_status(StatusKind::Info, "cancelled: nothing was changed");
                 }
                 Action::Yes => {
-                    let ready = match rows {
-                        None => Err("the preview is still coming: wait for it".to_string()),
-                        Some(Err(e)) => Err(format!("no preview ({e}): nothing to apply")),
-                        Some(Ok(r)) if r.iter().all(|p| p.error.is_some()) => Err(
-                            "no server can take this change (see why above): nothing to apply"
-                                .to_string(),
-                        ),
-                        Some(Ok(r)) => Ok(r.clone()),
-                    };
-                    let rows = match ready {
-                        Ok(r) => r,
+                    let rows = match preview_ready(rows, false) {
+                        Ok(r) => r.clone(),
                         Err(why) => {
                             self.set_status(StatusKind::Error, why);
                             return Vec::new();
@@ -247,5 +227,24 @@ impl App {
             kind: RequestKind::Export(super::ExportJob::Claims { server, networks }),
             baseline: None,
         }]
+    }
+}
+
+/// Whether a preview can be applied: it has come, without error, some server can take the
+/// change, and (with `need_changes`) it changes something. The reason otherwise.
+fn preview_ready(
+    rows: &Option<Result<Vec<ServerPreview>, String>>,
+    need_changes: bool,
+) -> Result<&Vec<ServerPreview>, String> {
+    match rows {
+        None => Err("the preview is still coming: wait for it".into()),
+        Some(Err(e)) => Err(format!("no preview ({e}): nothing to apply")),
+        Some(Ok(r)) if r.iter().all(|p| p.error.is_some()) => {
+            Err("no server can take this change (see why above): nothing to apply".into())
+        }
+        Some(Ok(r)) if need_changes && r.iter().all(|p| p.changes.is_empty()) => {
+            Err("nothing to change on any server: nothing to apply".into())
+        }
+        Some(Ok(r)) => Ok(r),
     }
 }
