@@ -160,10 +160,17 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// Focus starts where one types: on the first text field (a form opening on a choice
+    /// would take typed characters for nothing), else on the first editable one.
     pub fn new(list: Vec<Field>) -> Fields {
+        let text = list
+            .iter()
+            .position(|x| matches!(x.input, Input::Text { .. }));
         let mut f = Fields { list, focus: 0 };
-        if f.list.first().is_some_and(|x| !x.editable()) {
-            f.step(true);
+        match text {
+            Some(i) => f.focus = i,
+            None if f.list.first().is_some_and(|x| !x.editable()) => f.step(true),
+            None => {}
         }
         f
     }
@@ -368,6 +375,11 @@ mod tests {
             Field::toggle("Auto", true).id("t"),
         ]);
         assert_eq!(f.focused().unwrap().id, "a", "a fixed field is skipped");
+        let g = Fields::new(vec![
+            Field::choice("Kind", vec!["MAC".into(), "client ID".into()], 0),
+            Field::text("Value", ""),
+        ]);
+        assert_eq!(g.focused().unwrap().label, "Value", "opens where one types");
         f.key(k(KeyCode::Char('h')));
         f.key(k(KeyCode::Char('i')));
         f.key(k(KeyCode::Backspace));
