@@ -11,6 +11,7 @@ use ddish::ops::{ServerHealth, Session};
 mod actions;
 mod bulk;
 pub mod common;
+mod config_cmd;
 mod events;
 mod failover;
 mod fleet;
@@ -93,6 +94,10 @@ pub enum Cmd {
     /// Configuration events: ddish's journal plus changes seen on the servers; filter,
     /// saved queries, CSV.
     Events(events::EventsArgs),
+    /// A server's running configuration: show it as JSON, or edit it in $EDITOR with a
+    /// review of every change and the safe write.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCmd),
     /// DHCP failover (Kea HA) between two servers: list, create, edit, delete, add-scope,
     /// maintenance.
     #[command(subcommand)]
@@ -220,6 +225,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Events(a)) => {
             let cfg = load_config(cli.config.as_deref())?;
             events::events(cfg, a)
+        }
+        Some(Cmd::Config(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            config_cmd::config_cmd(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Failover(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

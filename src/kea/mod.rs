@@ -14,6 +14,7 @@ mod lease_write;
 mod leases;
 pub mod marks;
 pub mod progress;
+pub mod raw;
 mod reply;
 mod reservation;
 mod scope_read;

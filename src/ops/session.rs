@@ -226,6 +226,16 @@ impl Session {
             .and_then(|(_, h)| h.clone())
     }
 
+    /// Remembers `name`'s configuration as the user saw it now (digest, Kea's hash): a
+    /// write made from it stops when the server's has changed meanwhile.
+    pub fn remember_seen(&self, name: &str, digest: u64, hash: Option<String>) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), (digest, hash));
+        self.recent.forget(name);
+    }
+
     /// Forgets the loaded digest (after ddish's own write: the next load sets it again).
     pub fn forget_digest(&self, name: &str) {
         super::baseline::forget(name);

@@ -153,6 +153,16 @@ pub enum Command {
         op: ScopesOp,
         cidrs: Vec<Ipv4Net>,
     },
+    // ----- the raw configuration of the server run on -----
+    /// Its running configuration (secrets masked), whole or the part at `section`.
+    ConfigShow {
+        section: Option<String>,
+    },
+    /// The admin's edit of `base` (secrets still masked), written by the safe write.
+    ConfigEdit {
+        base: Box<super::EditBase>,
+        edited: Box<serde_json::Value>,
+    },
     // ----- the full-window screens (each names its servers) -----
     /// The configuration ddish runs with (saved queries, status groupings).
     Config,
@@ -206,6 +216,8 @@ pub enum Outcome {
     Applied(Vec<ServerOutcome>),
     Classes(Vec<(String, Result<Vec<ClassInfo>, String>)>),
     Config(Box<Config>),
+    /// A part of a server's configuration as JSON.
+    Json(Box<serde_json::Value>),
     Events(Result<Vec<Event>, EventsError>),
     Observed(Result<Observed, EventsError>),
     Services(Vec<ServiceStatus>),
@@ -318,6 +330,7 @@ impl Command {
                 | Command::BulkPreview(_)
                 | Command::Classes(_)
                 | Command::ScopesPreview { .. }
+                | Command::ConfigShow { .. }
                 | Command::Config
                 | Command::Events
                 | Command::ObserveChanges
@@ -405,6 +418,8 @@ impl Command {
             Command::ScopesApply { server, op, cidrs } => {
                 format!("{} {} scope(s) on {server}", op.doing(), cidrs.len())
             }
+            Command::ConfigShow { .. } => "reading the configuration".into(),
+            Command::ConfigEdit { base, .. } => format!("writing {}'s configuration", base.server),
             Command::Config => "reading the configuration".into(),
             Command::Events => "reading the events".into(),
             Command::ObserveChanges => "looking at every server and zone for changes".into(),

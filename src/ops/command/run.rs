@@ -75,6 +75,11 @@ impl Session {
                 )))
             }
             Command::Ping { ip } => return self.ping(ip).await.map(Outcome::Ping),
+            Command::ConfigShow { section } => {
+                let v = self.config_show(name, section.as_deref()).await?;
+                return Ok(Outcome::Json(Box::new(v)));
+            }
+            Command::ConfigEdit { base, edited } => self.config_replace(&base, &edited).await,
             Command::History { ip } => return self.history(ip).map(Outcome::History),
             Command::BulkPreview(c) => return Ok(Outcome::Preview(self.bulk_preview(&c).await)),
             Command::BulkApply(c) => return Ok(Outcome::Applied(self.bulk_apply(&c).await)),
