@@ -35,13 +35,25 @@ pub fn next_free(views: &[&ScopeView], from: Option<Ipv4Addr>) -> Option<Ipv4Add
     free_addresses(views).find(|ip| u32::from(*ip) >= from)
 }
 
-/// A uniformly random free address; `pick(n)` returns an index below `n`.
-pub fn random_free(views: &[&ScopeView], pick: impl FnOnce(usize) -> usize) -> Option<Ipv4Addr> {
-    let free: Vec<Ipv4Addr> = free_addresses(views).collect();
-    if free.is_empty() {
-        return None;
+/// The free addresses in the order "random free" tries them: a uniformly random
+/// permutation (Fisher-Yates), so the first is uniform among all free addresses and a
+/// taken one falls back to another uniform pick. `pick(n)` returns an index below `n`.
+pub fn random_order(
+    mut free: Vec<Ipv4Addr>,
+    mut pick: impl FnMut(usize) -> usize,
+) -> Vec<Ipv4Addr> {
+    for i in (1..free.len()).rev() {
+        let j = pick(i + 1).min(i);
+        free.swap(i, j);
     }
-    free.get(pick(free.len()).min(free.len() - 1)).copied()
+    free
+}
+
+/// A uniformly random free address (the first of [`random_order`]).
+pub fn random_free(views: &[&ScopeView], pick: impl FnMut(usize) -> usize) -> Option<Ipv4Addr> {
+    random_order(free_addresses(views).collect(), pick)
+        .first()
+        .copied()
 }
 
 /// Pools after excluding `excl`: each pool keeps its group (Kea pool object it came from,
@@ -175,9 +187,31 @@ mod tests {
             None
         );
         assert_eq!(free_addresses(&[&a, &b]).count(), 6);
-        let picked = random_free(&[&a, &b], |n| n - 1);
-        assert_eq!(picked, Some("10.0.0.10".parse().unwrap()));
         assert_eq!(random_free(&[], |_| 0), None);
+        let picked = random_free(&[&a, &b], |n| n - 1).unwrap();
+        assert!(free_addresses(&[&a, &b]).any(|f| f == picked));
+    }
+
+    #[test]
+    fn random_order_is_uniform_over_every_pick_sequence() {
+        // Every sequence of picks Fisher-Yates can draw for 4 addresses (4 * 3 * 2 = 24,
+        // equally likely): each address comes first in exactly a quarter of them, and each
+        // sequence gives a different order (all 24 permutations).
+        let free: Vec<Ipv4Addr> = (1..=4).map(|i| Ipv4Addr::new(10, 0, 0, i)).collect();
+        let mut firsts = std::collections::HashMap::new();
+        let mut orders = std::collections::HashSet::new();
+        for a in 0..4 {
+            for b in 0..3 {
+                for c in 0..2 {
+                    let mut seq = [a, b, c].into_iter();
+                    let o = random_order(free.clone(), |_| seq.next().unwrap());
+                    *firsts.entry(o[0]).or_insert(0) += 1;
+                    orders.insert(o);
+                }
+            }
+        }
+        assert_eq!(orders.len(), 24);
+        assert!(firsts.values().all(|n| *n == 6), "{firsts:?}");
     }
 
     #[test]

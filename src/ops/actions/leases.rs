@@ -96,7 +96,7 @@ impl Session {
             )));
         }
         if random {
-            fastrand::shuffle(&mut candidates);
+            candidates = crate::model::alloc::random_order(candidates, |n| fastrand::usize(..n));
         }
         let mut taken = Vec::new();
         for ip in candidates.into_iter().take(MAX_HOLD_TRIES) {

@@ -112,10 +112,12 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
                 .and_then(|e| e.by.as_deref())
                 .map(|b| format!(" by {b}"))
                 .unwrap_or_default();
+            // Kea stamps the hold's (or claim's) lease4-add as its last transmission time.
+            let since = fmt::datetime(l.cltt, app.utc_offset);
             let mark = match l.mark {
                 LeaseMark::None => "-".to_string(),
-                LeaseMark::Held => format!("held{by}"),
-                LeaseMark::Claimed => format!("claimed{by}"),
+                LeaseMark::Held => format!("held{by} since {since}"),
+                LeaseMark::Claimed => format!("claimed{by} since {since}"),
             };
             lines.push(kv("  ddish mark", mark));
             lines.push(kv("  Comment", opt(l.comment())));
