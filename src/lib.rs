@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod config;
 pub mod dns;
+pub mod editor;
 pub mod export;
 pub mod kea;
 pub mod lab;

@@ -33,6 +33,24 @@ impl EditBase {
         serde_json::to_string_pretty(&raw::masked(&self.config)).unwrap_or_default()
     }
 
+    /// What the editor's file says above the configuration (`problem`: why the last
+    /// attempt went back to the editor).
+    pub fn notes(&self, problem: Option<&str>) -> Vec<String> {
+        let mut n = Vec::new();
+        if let Some(p) = problem {
+            n.push(format!("ERROR: {p}"));
+            n.push(String::new());
+        }
+        n.push(format!(
+            "ddish: {}'s running configuration. Save and quit to review the changes;\n\
+             quit without saving to send nothing. Secrets read {}: leave them as they\n\
+             are to keep them. Lines starting with // are ignored.",
+            self.server,
+            raw::MASK
+        ));
+        n
+    }
+
     /// What `edited` (the editor's JSON, secrets still masked) changes, to review before
     /// anything is sent; a mask typed where no secret was is refused.
     pub fn review(&self, edited: &Value) -> Result<Vec<ChangeLine>, OpError> {
