@@ -1,10 +1,10 @@
 //! End to end: the real `ddish` binary in tmux on the real lab (Kea HA pair + BIND on
 //! loopback). Open a server, a scope, an IP; quit; the terminal is back to normal (no
 //! alternate screen, canonical mode, echo). Then the fleet screens (W, Z, A, E, F), the failover
-//! screen (M), Create New, a tree action and a bulk change, each checked on what the screen
-//! shows and, for changes, on the servers themselves.
+//! screen (M), Create New, a tree action, a bulk change and a configuration edit in the
+//! editor (K), each checked on what the screen shows and, for changes, on the servers.
 //!
-//! Ports: the first test's lab 20450-20454; the others 21850-21874 (one lab each, started
+//! Ports: the first test's lab 20450-20454; the others 21850-21879 (one lab each, started
 //! with `ddish lab up`, stopped with `ddish lab down` by a guard). The labs run one at a time
 //! (LAB_LOCK): each loads ~20,000 leases and syncs them between the HA peers.
 use std::path::{Path, PathBuf};
@@ -546,5 +546,51 @@ fn tree_actions_deactivate_a_scope() {
             .unwrap_or_else(|| panic!("10.20.0.0/24 not on {server}:\n{csv}"));
         assert!(row.contains(",Inactive,"), "{row}");
     }
+    drop(lab);
+}
+
+/// K on a server tab: the running configuration in $EDITOR (a script here), the console
+/// gives it the terminal and takes it back; the change shows in a question, y writes it to
+/// both peers.
+#[test]
+fn k_edits_the_configuration_in_the_editor() {
+    let _one_lab = lab_lock();
+    let root = temp_root("ddish-e2e-kedit-");
+    let lab = LabUp::start(root.path(), 21875, false);
+    let ed = root.path().join("ed.sh");
+    std::fs::write(
+        &ed,
+        "#!/bin/sh\nsed -i 's/^    \"valid-lifetime\": [0-9]*/    \"valid-lifetime\": 4242/' \"$1\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = format!("EDITOR={} VISUAL=", ed.display());
+    let t = Tmux::start_sized(root.path(), "kedit", &env, &lab.config, (120, 30));
+    t.wait_for(&["Servers", "kea-1", "kea-2"]);
+    t.keys(&["Enter"]);
+    t.wait_for(&["kea-1 › IPAM tree"]);
+    t.keys(&["K"]);
+    t.wait_for(&["Write the configuration", "/Dhcp4/valid-lifetime", "4242"]);
+    t.keys(&["y"]);
+    let s = t.wait_for(&["1 change written: /Dhcp4/valid-lifetime"]);
+    assert!(s.contains("kea-1") && s.contains("kea-2"), "{s}");
+    for server in ["kea-1", "kea-2"] {
+        let o = common::ddish(
+            &lab.config,
+            &[
+                "config",
+                "show",
+                "--server",
+                server,
+                "--section",
+                "valid-lifetime",
+            ],
+        );
+        assert_eq!(common::ok(&o).trim(), "4242", "{server}");
+    }
+    t.keys(&["q"]);
+    t.assert_restored(0);
+    drop(t);
     drop(lab);
 }

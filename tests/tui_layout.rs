@@ -12,7 +12,7 @@ use crossterm::event::KeyCode;
 use ddish::model::{NetworkClaim, ScopeStatus};
 use ddish::ops::bulk::{BulkOp, ServerOutcome, ServerPreview, Target as BulkTarget};
 use ddish::tui::actions::{BulkKind, Command, Fail, Modal, ScopesOp, Step};
-use ddish::tui::app::{App, BulkResult, Payload, Request, RequestKind, StatusKind, Target};
+use ddish::tui::app::{App, BulkResult, Msg, Payload, Request, RequestKind, StatusKind, Target};
 use ddish::tui::keymap::Role;
 use ddish::tui::views::View;
 use tui_support::*;
@@ -1183,4 +1183,87 @@ fn delete_marked_scopes_needs_admin_everywhere_and_clears_the_marks_of_what_went
         .marks
         .contains(&("kea-hq".to_string(), net("10.64.0.0/24"))));
     assert_eq!(a.marks.len(), 2);
+}
+
+// ----- K: the running configuration in the editor -----
+
+fn edit_base() -> ddish::ops::EditBase {
+    ddish::ops::EditBase {
+        server: "kea-hq".into(),
+        config: serde_json::json!({"Dhcp4": {
+            "valid-lifetime": 3600,
+            "hooks-libraries": [{"library": "ha.so", "parameters": {"high-availability": [{
+                "peers": [{"name": "kea-dc", "basic-auth-password": "peer-secret"}]}]}}]
+        }}),
+    }
+}
+
+#[test]
+fn k_edits_the_running_configuration_through_the_editor_and_a_question() {
+    // A viewer has no K.
+    let mut v = app_with_tree(80, 24);
+    v.rights.insert("kea-hq".into(), Role::Viewer);
+    assert!(v.update(ch('K')).is_empty());
+
+    let mut a = app_with_tree(100, 30);
+    a.rights.insert("kea-hq".into(), Role::Admin);
+    let req = only(a.update(ch('K')));
+    assert!(matches!(job(&req), Command::ConfigBase), "{req:?}");
+    assert!(matches!(&req.target, Target::Layout { server } if server == "kea-hq"));
+    a.update(respond(&req, Payload::EditBase(Ok(Box::new(edit_base())))));
+    // The main loop hands the terminal to the editor once, with the secret masked.
+    let ed = a.editor_request().expect("the editor opens");
+    assert!(a.editor_request().is_none(), "asked once");
+    assert!(!ed.text.contains("peer-secret") && ed.text.contains("********"));
+    assert!(ed.notes.iter().any(|n| n.contains("kea-hq")));
+
+    // Not JSON: the editor opens again with the reason on top.
+    a.update(Msg::Edited(Ok(Some("{ broken".into()))));
+    let again = a.editor_request().expect("reopened");
+    assert!(
+        again.notes[0].starts_with("ERROR: not JSON"),
+        "{:?}",
+        again.notes
+    );
+    assert_eq!(again.text, "{ broken", "the admin's text comes back");
+
+    // An edit: every change in the question, then the write.
+    let edited = ed.text.replace("3600", "4000");
+    a.update(Msg::Edited(Ok(Some(edited))));
+    let Some(Modal::Confirm(c)) = a.layer.last() else {
+        panic!("a question, got {:?}", a.layer.last())
+    };
+    assert!(
+        c.text.contains("/Dhcp4/valid-lifetime: 3600 → 4000"),
+        "{}",
+        c.text
+    );
+    assert!(!c.text.contains("peer-secret"));
+    let req = only(a.update(ch('y')));
+    assert!(matches!(job(&req), Command::ConfigEdit { .. }), "{req:?}");
+
+    // Kea refuses: nothing was written, back to the editor with its reason.
+    let why = "change on kea-hq not made: kea-hq: config-test failed: bad valid-lifetime";
+    a.update(respond(
+        &req,
+        Payload::Action(Err(Fail::Failed(why.into()))),
+    ));
+    let back = a.editor_request().expect("the editor opens again");
+    assert!(
+        back.notes[0].contains("config-test failed"),
+        "{:?}",
+        back.notes
+    );
+    assert!(back.text.contains("4000"), "the edit is kept");
+
+    // Left unchanged: nothing is sent, the edit is over.
+    assert!(a.update(Msg::Edited(Ok(None))).is_empty());
+    assert!(
+        status(&a).1.contains("nothing was sent"),
+        "{:?}",
+        status(&a)
+    );
+    assert!(a.editor_request().is_none());
+    // And K works again.
+    assert!(matches!(job(&only(a.update(ch('K')))), Command::ConfigBase));
 }

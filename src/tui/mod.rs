@@ -112,6 +112,24 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
             _ = terminate.recv() => break Ok(()),
         };
         pending = app.update(msg);
+        if let Some(req) = app.editor_request() {
+            // The editor gets the terminal: the key reader stops (it would take the
+            // editor's keys) and the screen is given back until the editor exits.
+            drop(events);
+            let res = match terminal::restore() {
+                Ok(()) => tokio::task::spawn_blocking(move || {
+                    crate::editor::edit(&req.name, &req.text, &req.notes).map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("the editor could not run: {e}"))),
+                Err(e) => Err(format!("could not give the terminal to the editor: {e}")),
+            };
+            if let Err(e) = terminal::resume(&mut term) {
+                break Err(anyhow::anyhow!("could not take the terminal back: {e}"));
+            }
+            events = EventStream::new();
+            pending.extend(app.update(Msg::Edited(res)));
+        }
     };
     drop(req_tx);
     drop(term);

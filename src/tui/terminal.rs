@@ -36,6 +36,13 @@ pub fn enter() -> io::Result<(Terminal<CrosstermBackend<Stdout>>, Guard)> {
     Ok((t, guard))
 }
 
+/// Takes the terminal back after another program (the editor) had it.
+pub fn resume(t: &mut Terminal<CrosstermBackend<Stdout>>) -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    execute!(io::stdout(), terminal::EnterAlternateScreen, cursor::Hide)?;
+    t.clear()
+}
+
 pub fn restore() -> io::Result<()> {
     let raw = terminal::disable_raw_mode();
     execute!(io::stdout(), terminal::LeaveAlternateScreen, cursor::Show)?;

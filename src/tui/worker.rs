@@ -234,6 +234,7 @@ async fn run_job(session: &Arc<Session>, name: &str, job: Command, limit: Durati
         _ => (None, None),
     };
     let many = job.is_many_servers();
+    let edit_base = job == Command::ConfigBase;
     // The marked scopes of one server answer as that server's row of a bulk outcome.
     let scopes_of = match &job {
         Command::ScopesApply { server, .. } => Some(server.clone()),
@@ -283,6 +284,13 @@ async fn run_job(session: &Arc<Session>, name: &str, job: Command, limit: Durati
             Err(e) => Err(e.to_string()),
         };
         return Payload::History { ip, rows };
+    }
+    if edit_base {
+        return Payload::EditBase(match r {
+            Ok(Outcome::EditBase(b)) => Ok(b),
+            Ok(o) => Err(unexpected(o)),
+            Err(e) => Err(e.to_string()),
+        });
     }
     match r {
         Ok(Outcome::Preview(p)) => Payload::Bulk(Ok(BulkResult::Preview(p))),

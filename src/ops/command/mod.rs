@@ -154,6 +154,8 @@ pub enum Command {
         cidrs: Vec<Ipv4Net>,
     },
     // ----- the raw configuration of the server run on -----
+    /// Its configuration to edit (remembered as what the user saw).
+    ConfigBase,
     /// Its running configuration (secrets masked), whole or the part at `section`.
     ConfigShow {
         section: Option<String>,
@@ -218,6 +220,8 @@ pub enum Outcome {
     Config(Box<Config>),
     /// A part of a server's configuration as JSON.
     Json(Box<serde_json::Value>),
+    /// A configuration to edit.
+    EditBase(Box<super::EditBase>),
     Events(Result<Vec<Event>, EventsError>),
     Observed(Result<Observed, EventsError>),
     Services(Vec<ServiceStatus>),
@@ -331,6 +335,7 @@ impl Command {
                 | Command::Classes(_)
                 | Command::ScopesPreview { .. }
                 | Command::ConfigShow { .. }
+                | Command::ConfigBase
                 | Command::Config
                 | Command::Events
                 | Command::ObserveChanges
@@ -418,7 +423,7 @@ impl Command {
             Command::ScopesApply { server, op, cidrs } => {
                 format!("{} {} scope(s) on {server}", op.doing(), cidrs.len())
             }
-            Command::ConfigShow { .. } => "reading the configuration".into(),
+            Command::ConfigShow { .. } | Command::ConfigBase => "reading the configuration".into(),
             Command::ConfigEdit { base, .. } => format!("writing {}'s configuration", base.server),
             Command::Config => "reading the configuration".into(),
             Command::Events => "reading the events".into(),

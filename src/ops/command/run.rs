@@ -79,6 +79,10 @@ impl Session {
                 let v = self.config_show(name, section.as_deref()).await?;
                 return Ok(Outcome::Json(Box::new(v)));
             }
+            Command::ConfigBase => {
+                let b = self.config_base(name).await?;
+                return Ok(Outcome::EditBase(Box::new(b)));
+            }
             Command::ConfigEdit { base, edited } => self.config_replace(&base, &edited).await,
             Command::History { ip } => return self.history(ip).map(Outcome::History),
             Command::BulkPreview(c) => return Ok(Outcome::Preview(self.bulk_preview(&c).await)),

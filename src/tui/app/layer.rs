@@ -74,6 +74,8 @@ impl App {
             Modal::Confirm(_) => match confirm_key(&mut self.layer, a) {
                 ConfirmKey::Yes(job) => return self.send_layout(job),
                 ConfirmKey::No => {
+                    // A configuration edit ends with its question.
+                    self.config_edit = None;
                     self.set_status(StatusKind::Info, "cancelled: nothing was changed");
                 }
                 ConfirmKey::Stay => {}

@@ -67,6 +67,21 @@ impl App {
                 None
             }
         };
+        if matches!(job, Some(Command::ConfigEdit { .. })) {
+            let refused = match &res {
+                Err(Fail::Failed(m)) => Some(m.as_str()),
+                _ => None,
+            };
+            self.config_edit_done(refused);
+            if self.config_edit.is_some() {
+                // Back to the editor with Kea's reason: nothing was written.
+                self.set_status(
+                    StatusKind::Error,
+                    "Kea refused the configuration: the editor opens again with its reason",
+                );
+                return Vec::new();
+            }
+        }
         match res {
             Ok(done) => {
                 // The list of claims stays open: it shows the change once reloaded.

@@ -27,6 +27,9 @@ pub enum Msg {
     Response(Response),
     /// A write in flight reached a step ("config-set on kea-2"); request id and step.
     Progress(u64, String),
+    /// The editor the console handed the terminal to is done: the text when it was
+    /// changed, `None` when left as it was, `Err` when it could not run.
+    Edited(Result<Option<String>, String>),
 }
 
 /// Who a request is for; a response goes back to the same place.
@@ -169,6 +172,8 @@ pub enum Payload {
     Screen(JobResult),
     /// A bulk change or class listing; `Err` when the whole job failed (timeout).
     Bulk(Result<BulkResult, String>),
+    /// A server's configuration to edit.
+    EditBase(Result<Box<crate::ops::EditBase>, String>),
 }
 
 /// What a many-server job brings back.

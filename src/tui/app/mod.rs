@@ -12,6 +12,7 @@ use crate::model::Thresholds;
 use crate::ops::bulk::ServerOutcome;
 use crate::ops::ServerData;
 
+mod config_edit;
 mod ip;
 mod layer;
 mod layout_done;
@@ -59,6 +60,8 @@ pub struct App {
     pub rights: HashMap<String, Role>,
     /// DNS zones for the record form.
     pub dns: DnsConfig,
+    /// A raw configuration edit under way (`K`), and whether the editor should open now.
+    pub config_edit: Option<config_edit::ConfigEdit>,
     pub quit: bool,
     /// q was pressed while a change was being written: the next q quits.
     quit_asked: bool,
@@ -103,6 +106,7 @@ impl App {
             read_only: false,
             rights: HashMap::new(),
             dns: DnsConfig::default(),
+            config_edit: None,
             quit: false,
             quit_asked: false,
             screens: Vec::new(),
@@ -172,6 +176,7 @@ impl App {
                 self.show_progress();
                 Vec::new()
             }
+            Msg::Edited(res) => self.on_edited(res),
             Msg::Progress(_, step) => {
                 // Only while a change is shown as busy: a late step never overwrites its
                 // outcome.
@@ -393,6 +398,7 @@ impl App {
             | Action::Layout
             | Action::ClaimNet
             | Action::Claims => return self.layout_key(a),
+            Action::EditConfig => return self.edit_config(),
             Action::Refresh => return self.refresh(true),
             Action::Export => return self.export().into_iter().collect(),
             other => return self.navigate(other),

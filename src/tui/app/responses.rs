@@ -154,6 +154,9 @@ impl App {
                 self.wrote_to(&server, &res);
                 return self.on_action_done(&server, cidr, r.id, res);
             }
+            (Target::Layout { server }, Payload::EditBase(res)) => {
+                return self.on_edit_base(&server, res);
+            }
             (Target::Layout { server }, Payload::Action(res)) => {
                 self.wrote_to(&server, &res);
                 return self.on_layout_done(&server, r.id, res);

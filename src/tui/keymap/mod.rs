@@ -65,6 +65,8 @@ pub enum Action {
     ClaimNet,
     /// The network's claims (outside every scope), with unclaim.
     Claims,
+    /// The server's running configuration in $EDITOR, reviewed before it is written.
+    EditConfig,
     // Inside popups.
     Add,
     Edit,

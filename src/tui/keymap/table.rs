@@ -37,6 +37,7 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Tree, &[K::Char('B')], "B", A::Bulk, "bulk", "bulk change on the marked scopes: lease time, exclusion, DDNS, options; activate, deactivate, delete them").admin(),
     b(C::Tree, &[K::Char('c')], "c", A::ClaimNet, "", "claim an address of the selected network outside every scope").op(),
     b(C::Tree, &[K::Char('C')], "C", A::Claims, "", "the selected network's claims outside every scope (unclaim)"),
+    b(C::Tree, &[K::Char('K')], "K", A::EditConfig, "", "edit the server's running Kea configuration in $EDITOR: every change is shown before it is written").admin(),
     b(C::Tree, &[K::Left, K::Char('h')], "←/h", A::Left, "fold", "collapse, or go to the parent"),
     b(C::Tree, &[K::Right, K::Char('l')], "→/l", A::Right, "unfold", "expand"),
     b(C::Tree, &[K::Esc], "Esc", A::Back, "servers", "clear the filter, else back to the Servers tab"),
