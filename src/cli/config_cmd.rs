@@ -152,3 +152,66 @@ fn print_review(server: &str, review: &[ChangeLine]) {
         }
     }
 }
+
+/// `ddish review`: findings worst first, per server.
+pub fn review(
+    session: Arc<Session>,
+    servers: Vec<String>,
+    json_out: bool,
+) -> Result<ExitCode, Fail> {
+    let rt = runtime()?;
+    let reviews = match rt
+        .block_on(session.run("", Command::Review { servers }))
+        .map_err(op_fail)?
+    {
+        Outcome::Review(r) => r,
+        other => {
+            return Err(Fail(
+                1,
+                format!("internal error: unexpected answer {other:?}"),
+            ))
+        }
+    };
+    let mut bad = false;
+    let mut rows = Vec::new();
+    for r in &reviews {
+        match &r.findings {
+            Ok(f) => {
+                for x in f {
+                    bad |= x.severity != ddish::model::review::Severity::Info;
+                    rows.push(serde_json::json!({
+                        "server": r.server, "severity": x.severity.word(), "check": x.check,
+                        "scope": x.scope.map(|s| s.to_string()), "ip": x.ip.map(|i| i.to_string()),
+                        "text": x.text,
+                    }));
+                    if !json_out {
+                        println!(
+                            "{:<7} {:<12} {:<18} {}",
+                            x.severity.word(),
+                            r.server,
+                            x.scope.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                            x.text
+                        );
+                    }
+                }
+            }
+            Err(e) => {
+                bad = true;
+                eprintln!("{}: not reviewed: {e}", r.server);
+            }
+        }
+    }
+    if json_out {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    } else if rows.is_empty() {
+        println!("no findings");
+    }
+    Ok(if bad {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

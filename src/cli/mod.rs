@@ -94,6 +94,18 @@ pub enum Cmd {
     /// Configuration events: ddish's journal plus changes seen on the servers; filter,
     /// saved queries, CSV.
     Events(events::EventsArgs),
+    /// Check the configurations for what is wrong or suspicious (overlapping subnets,
+    /// reservations outside their subnet or in another scope's pool, the same client reserved
+    /// twice, scopes serving nobody or over their threshold, HA peers that differ): exit 0
+    /// clean, 2 errors or warnings found (or a server could not be read).
+    Review {
+        /// Only this server (repeatable).
+        #[arg(long)]
+        server: Vec<String>,
+        /// Print JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// A server's running configuration: show it as JSON, or edit it in $EDITOR with a
     /// review of every change and the safe write.
     #[command(subcommand)]
@@ -225,6 +237,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Events(a)) => {
             let cfg = load_config(cli.config.as_deref())?;
             events::events(cfg, a)
+        }
+        Some(Cmd::Review { server, json }) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            config_cmd::review(cli_session(cfg, cli.read_only), server, json)
         }
         Some(Cmd::Config(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

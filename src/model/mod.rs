@@ -5,6 +5,7 @@ pub mod failover;
 pub mod lease;
 pub mod options;
 pub mod range;
+pub mod review;
 pub mod scope;
 pub mod state;
 pub mod tree;

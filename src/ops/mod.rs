@@ -13,6 +13,8 @@ mod load;
 mod peers;
 mod raw_config;
 mod reserve;
+mod review;
+pub use review::ServerReview;
 pub mod search;
 mod session;
 pub use raw_config::{ChangeLine, EditBase};

@@ -165,6 +165,10 @@ pub enum Command {
         base: Box<super::EditBase>,
         edited: Box<serde_json::Value>,
     },
+    /// Review these servers' configurations (all configured when empty).
+    Review {
+        servers: Vec<String>,
+    },
     // ----- the full-window screens (each names its servers) -----
     /// The configuration ddish runs with (saved queries, status groupings).
     Config,
@@ -222,6 +226,7 @@ pub enum Outcome {
     Json(Box<serde_json::Value>),
     /// A configuration to edit.
     EditBase(Box<super::EditBase>),
+    Review(Vec<super::ServerReview>),
     Events(Result<Vec<Event>, EventsError>),
     Observed(Result<Observed, EventsError>),
     Services(Vec<ServiceStatus>),
@@ -336,6 +341,7 @@ impl Command {
                 | Command::ScopesPreview { .. }
                 | Command::ConfigShow { .. }
                 | Command::ConfigBase
+                | Command::Review { .. }
                 | Command::Config
                 | Command::Events
                 | Command::ObserveChanges
@@ -425,6 +431,7 @@ impl Command {
             }
             Command::ConfigShow { .. } | Command::ConfigBase => "reading the configuration".into(),
             Command::ConfigEdit { base, .. } => format!("writing {}'s configuration", base.server),
+            Command::Review { .. } => "reviewing the configurations".into(),
             Command::Config => "reading the configuration".into(),
             Command::Events => "reading the events".into(),
             Command::ObserveChanges => "looking at every server and zone for changes".into(),

@@ -79,6 +79,7 @@ impl Session {
                 let v = self.config_show(name, section.as_deref()).await?;
                 return Ok(Outcome::Json(Box::new(v)));
             }
+            Command::Review { servers } => return Ok(Outcome::Review(self.review(&servers).await)),
             Command::ConfigBase => {
                 let b = self.config_base(name).await?;
                 return Ok(Outcome::EditBase(Box::new(b)));

@@ -1,0 +1,357 @@
+//! Configuration review: what in a server's scopes is wrong or suspicious, worst first.
+//! Pure: the scopes as read from Kea in, findings out (`ddish review`, the review screen).
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use super::options;
+use super::scope::{ScopeDef, ScopeStats};
+use super::{ScopeStatus, Thresholds, UtilBand};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Kea will hand out the same address twice, or never the one meant.
+    Error,
+    /// Works, but not as an admin would expect.
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One thing found: where (the scope, the address) and what, with what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// A short name of the check ("overlap", "pool-outside", ...), for filtering.
+    pub check: &'static str,
+    pub scope: Option<Ipv4Net>,
+    pub ip: Option<Ipv4Addr>,
+    pub text: String,
+}
+
+fn finding(
+    severity: Severity,
+    check: &'static str,
+    scope: Option<Ipv4Net>,
+    ip: Option<Ipv4Addr>,
+    text: String,
+) -> Finding {
+    Finding {
+        severity,
+        check,
+        scope,
+        ip,
+        text,
+    }
+}
+
+/// Every finding on one server's scopes, worst first (then by scope and address).
+/// `stats` (lease counts by subnet id) adds the utilization check.
+pub fn review(
+    scopes: &[ScopeDef],
+    stats: &HashMap<u32, ScopeStats>,
+    t: &Thresholds,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    overlapping_subnets(scopes, &mut out);
+    for s in scopes {
+        pools_outside(s, &mut out);
+        reservations(s, scopes, &mut out);
+        unknown_options(s, &mut out);
+        if s.pools.is_empty() && s.reservations.is_empty() && s.status == ScopeStatus::Active {
+            out.push(finding(
+                Severity::Warning,
+                "no-pool",
+                Some(s.cidr),
+                None,
+                format!(
+                    "scope {} has no pool and no reservation: it serves nobody; add a pool \
+                     or deactivate it",
+                    s.cidr
+                ),
+            ));
+        }
+        if let (ScopeStatus::Active, Some(st)) = (s.status, stats.get(&s.id)) {
+            let u = st.utilization();
+            if u.band(t) == UtilBand::Over {
+                out.push(finding(
+                    Severity::Warning,
+                    "utilization",
+                    Some(s.cidr),
+                    None,
+                    format!(
+                        "scope {} is {:.1}% used ({} of {}): over the {}% threshold; \
+                         widen its pools or move clients",
+                        s.cidr,
+                        u.percent(),
+                        st.assigned + st.declined,
+                        st.total,
+                        t.over
+                    ),
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.severity, a.scope, a.ip, &a.text).cmp(&(b.severity, b.scope, b.ip, &b.text))
+    });
+    out
+}
+
+fn overlapping_subnets(scopes: &[ScopeDef], out: &mut Vec<Finding>) {
+    for (i, a) in scopes.iter().enumerate() {
+        for b in &scopes[i + 1..] {
+            if a.cidr.contains(&b.cidr.network()) || b.cidr.contains(&a.cidr.network()) {
+                let (sev, what) = if a.cidr == b.cidr {
+                    (Severity::Error, "the same subnet twice")
+                } else {
+                    (Severity::Warning, "overlapping subnets")
+                };
+                out.push(finding(
+                    sev,
+                    "overlap",
+                    Some(a.cidr),
+                    None,
+                    format!(
+                        "{what}: {} (id {}) and {} (id {}); a client may get an address \
+                         from either; make them disjoint",
+                        a.cidr, a.id, b.cidr, b.id
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn pools_outside(s: &ScopeDef, out: &mut Vec<Finding>) {
+    let (lo, hi) = (u32::from(s.cidr.network()), u32::from(s.cidr.broadcast()));
+    for p in s.pools.iter() {
+        if p.start < lo || p.end > hi {
+            out.push(finding(
+                Severity::Error,
+                "pool-outside",
+                Some(s.cidr),
+                Some(Ipv4Addr::from(p.start)),
+                format!("pool {p} of scope {} is outside its subnet", s.cidr),
+            ));
+        }
+    }
+}
+
+fn reservations(s: &ScopeDef, scopes: &[ScopeDef], out: &mut Vec<Finding>) {
+    let mut by_ident: HashMap<String, Vec<Ipv4Addr>> = HashMap::new();
+    let mut by_ip: HashMap<Ipv4Addr, usize> = HashMap::new();
+    for r in s.reservations.iter().filter(|r| !r.global) {
+        if !s.cidr.contains(&r.ip) {
+            out.push(finding(
+                Severity::Error,
+                "reservation-outside",
+                Some(s.cidr),
+                Some(r.ip),
+                format!(
+                    "reservation of {} is outside its subnet {}: Kea never hands it out",
+                    r.ip, s.cidr
+                ),
+            ));
+        }
+        for other in scopes.iter().filter(|o| o.id != s.id) {
+            if other.pools.contains(u32::from(r.ip)) {
+                out.push(finding(
+                    Severity::Error,
+                    "reservation-in-other-pool",
+                    Some(s.cidr),
+                    Some(r.ip),
+                    format!(
+                        "{} is reserved in {} but lies in a pool of {}: Kea may lease it to \
+                         another client there",
+                        r.ip, s.cidr, other.cidr
+                    ),
+                ));
+            }
+        }
+        *by_ip.entry(r.ip).or_default() += 1;
+        if let Some(id) = r.hw.as_ref().or(r.client_id.as_ref()) {
+            by_ident
+                .entry(id.to_ascii_lowercase())
+                .or_default()
+                .push(r.ip);
+        }
+    }
+    for (id, ips) in by_ident.into_iter().filter(|(_, v)| v.len() > 1) {
+        let list = ips.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        out.push(finding(
+            Severity::Warning,
+            "duplicate-identifier",
+            Some(s.cidr),
+            ips.first().copied(),
+            format!(
+                "{id} is reserved {} times in {}: {}; the client gets only one of them",
+                ips.len(),
+                s.cidr,
+                list.join(", ")
+            ),
+        ));
+    }
+    for (ip, n) in by_ip.into_iter().filter(|(_, n)| *n > 1) {
+        out.push(finding(
+            Severity::Error,
+            "duplicate-address",
+            Some(s.cidr),
+            Some(ip),
+            format!(
+                "{ip} is reserved {n} times in {}: for different clients",
+                s.cidr
+            ),
+        ));
+    }
+}
+
+fn unknown_options(s: &ScopeDef, out: &mut Vec<Finding>) {
+    for o in &s.options {
+        if let Some(name) = o.name.as_deref() {
+            if options::lookup(name).is_none() && o.code.is_none() {
+                out.push(finding(
+                    Severity::Info,
+                    "unknown-option",
+                    Some(s.cidr),
+                    None,
+                    format!(
+                        "option {name} in {} is not a standard DHCPv4 option: it needs the \
+                         server's own option-def",
+                        s.cidr
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::scope::Reservation;
+    use crate::model::{Range, RangeSet};
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    fn scope(id: u32, cidr: &str, pool: Option<(&str, &str)>) -> ScopeDef {
+        let cidr: Ipv4Net = cidr.parse().unwrap();
+        let pools = match pool {
+            Some((a, b)) => RangeSet::from_ranges([Range::new(ip(a), ip(b)).unwrap()]),
+            None => RangeSet::default(),
+        };
+        ScopeDef {
+            id,
+            range: ScopeDef::derive_range(&cidr, &pools, &[]),
+            range_marked: false,
+            cidr,
+            pools,
+            reservations: vec![],
+            options: vec![],
+            valid_lifetime: None,
+            shared_network: None,
+            status: ScopeStatus::Active,
+            title: None,
+            description: None,
+            gateway: None,
+            client_class: None,
+            pool_classes: Vec::new(),
+        }
+    }
+
+    fn res(addr: &str, mac: &str) -> Reservation {
+        Reservation {
+            ip: ip(addr),
+            hw: Some(mac.into()),
+            client_id: None,
+            hostname: None,
+            description: None,
+            client_classes: vec![],
+            global: false,
+        }
+    }
+
+    fn checks(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|x| x.check).collect()
+    }
+
+    #[test]
+    fn a_clean_server_has_no_finding() {
+        let mut a = scope(1, "10.0.0.0/24", Some(("10.0.0.100", "10.0.0.199")));
+        a.reservations.push(res("10.0.0.10", "aa:bb:cc:00:00:01"));
+        let b = scope(2, "10.0.1.0/24", Some(("10.0.1.100", "10.0.1.199")));
+        assert!(review(&[a, b], &HashMap::new(), &Thresholds::default()).is_empty());
+    }
+
+    #[test]
+    fn each_check_finds_its_problem_worst_first() {
+        let mut a = scope(1, "10.0.0.0/24", Some(("10.0.0.100", "10.0.0.199")));
+        a.reservations.push(res("10.0.5.10", "aa:bb:cc:00:00:01")); // outside
+        a.reservations.push(res("10.0.0.20", "aa:bb:cc:00:00:02"));
+        a.reservations.push(res("10.0.0.21", "AA:BB:CC:00:00:02")); // same MAC twice
+        a.reservations.push(res("10.0.0.22", "aa:bb:cc:00:00:03"));
+        a.reservations.push(res("10.0.0.22", "aa:bb:cc:00:00:04")); // same IP twice
+        a.options.push(crate::model::scope::OptionData {
+            name: Some("no-such-option".into()),
+            code: None,
+            data: "x".into(),
+            always_send: false,
+        });
+        // Inside a: overlapping, and its pool holds a reservation of a.
+        let inner = scope(2, "10.0.0.0/25", Some(("10.0.0.20", "10.0.0.30")));
+        let empty = scope(3, "10.9.0.0/24", None);
+        let same = scope(4, "10.9.0.0/24", Some(("10.9.0.10", "10.9.0.20")));
+        let mut st = HashMap::new();
+        st.insert(
+            4,
+            ScopeStats {
+                total: 11,
+                assigned: 11,
+                declined: 0,
+            },
+        );
+        let f = review(&[a, inner, empty, same], &st, &Thresholds::default());
+        let c = checks(&f);
+        for want in [
+            "overlap",
+            "reservation-outside",
+            "reservation-in-other-pool",
+            "duplicate-address",
+            "duplicate-identifier",
+            "no-pool",
+            "utilization",
+            "unknown-option",
+        ] {
+            assert!(c.contains(&want), "{want} missing from {c:?}");
+        }
+        // Errors lead, then warnings, then information.
+        let sev: Vec<Severity> = f.iter().map(|x| x.severity).collect();
+        let mut sorted = sev.clone();
+        sorted.sort();
+        assert_eq!(sev, sorted);
+        assert_eq!(f[0].severity, Severity::Error);
+        // The same subnet twice is an error, a subnet inside another a warning.
+        let twice = f
+            .iter()
+            .find(|x| x.text.starts_with("the same subnet twice"))
+            .unwrap();
+        assert_eq!(twice.severity, Severity::Error);
+        let inside = f
+            .iter()
+            .find(|x| x.text.starts_with("overlapping"))
+            .unwrap();
+        assert_eq!(inside.severity, Severity::Warning);
+    }
+}
