@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ddish::config::Config;
 use ddish::dns::ZoneRecord;
 use ddish::model::tree::ScopeSummary;
-use ddish::model::{Range, RangeSet, ScopeDef, ScopeStats, ScopeStatus, ServerTree, Utilization};
+use ddish::model::{Range, RangeSet, ScopeDef, ScopeStats, ServerTree, Utilization};
 use ddish::ops::events::{Event, EventKind, EventsError};
 use ddish::ops::fleet::{DnsStatus, ServiceState, ServiceStatus};
 use ddish::ops::search::{SearchHit, SearchResult};
@@ -191,21 +191,8 @@ fn scope(id: u32, cidr: &str, used: u64, total: u64, title: Option<&str>) -> Sco
     .unwrap()]);
     ScopeSummary {
         def: ScopeDef {
-            id,
-            range: ScopeDef::derive_range(&cidr, &pools, &[]),
-            range_marked: false,
-            cidr,
-            pools,
-            reservations: vec![],
-            options: vec![],
-            valid_lifetime: None,
-            shared_network: None,
-            status: ScopeStatus::Active,
             title: title.map(Into::into),
-            description: None,
-            gateway: None,
-            client_class: None,
-            pool_classes: Vec::new(),
+            ..ScopeDef::bare(id, cidr, pools)
         },
         stats: Some(ScopeStats {
             total,

@@ -119,7 +119,7 @@ pub fn include_in_pools(pools: &[(Range, usize)], add: Range, range: Range) -> V
 mod tests {
     use super::*;
     use crate::model::lease::{HwAddr, Lease, LeaseMark, LeaseState};
-    use crate::model::scope::{Reservation, ScopeDef, ScopeStatus};
+    use crate::model::scope::{Reservation, ScopeDef};
     use proptest::prelude::*;
 
     fn r(a: &str, b: &str) -> Range {
@@ -129,26 +129,14 @@ mod tests {
     fn view(leases: &[&str], gw: Option<&str>) -> ScopeView {
         let cidr: ipnet::Ipv4Net = "10.0.0.0/24".parse().unwrap();
         let pools = RangeSet::from_ranges([r("10.0.0.1", "10.0.0.10")]);
-        let def = ScopeDef {
-            id: 1,
-            cidr,
-            range: r("10.0.0.1", "10.0.0.20"),
-            range_marked: true,
-            pools,
-            reservations: vec![Reservation {
-                ip: "10.0.0.3".parse().unwrap(),
-                ..Default::default()
-            }],
-            options: vec![],
-            valid_lifetime: None,
-            shared_network: None,
-            status: ScopeStatus::Active,
-            title: None,
-            description: None,
-            gateway: gw.map(|g| g.parse().unwrap()),
-            client_class: None,
-            pool_classes: Vec::new(),
-        };
+        let mut def = ScopeDef::bare(1, cidr, pools);
+        def.range = r("10.0.0.1", "10.0.0.20");
+        def.range_marked = true;
+        def.reservations = vec![Reservation {
+            ip: "10.0.0.3".parse().unwrap(),
+            ..Default::default()
+        }];
+        def.gateway = gw.map(|g| g.parse().unwrap());
         let leases = leases
             .iter()
             .map(|ip| Lease {

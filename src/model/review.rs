@@ -252,23 +252,7 @@ mod tests {
             Some((a, b)) => RangeSet::from_ranges([Range::new(ip(a), ip(b)).unwrap()]),
             None => RangeSet::default(),
         };
-        ScopeDef {
-            id,
-            range: ScopeDef::derive_range(&cidr, &pools, &[]),
-            range_marked: false,
-            cidr,
-            pools,
-            reservations: vec![],
-            options: vec![],
-            valid_lifetime: None,
-            shared_network: None,
-            status: ScopeStatus::Active,
-            title: None,
-            description: None,
-            gateway: None,
-            client_class: None,
-            pool_classes: Vec::new(),
-        }
+        ScopeDef::bare(id, cidr, pools)
     }
 
     fn res(addr: &str, mac: &str) -> Reservation {

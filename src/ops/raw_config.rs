@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use crate::audit::Entry;
 use crate::config::Role;
+use crate::kea;
 use crate::kea::raw;
-use crate::kea::{self, EditRefused};
 
 use super::{ActionOutcome, OpError, Session};
 
@@ -127,7 +127,6 @@ impl Session {
         let written = self
             .edit_everywhere(server, &peers, &kea::Reach::Whole, |cfg| {
                 raw::apply_changes(cfg, &changes, "a server of the pair")
-                    .map_err(|e: EditRefused| e)
             })
             .await;
         let summary = format!(

@@ -120,6 +120,28 @@ pub struct ScopeDef {
 }
 
 impl ScopeDef {
+    /// An active scope of `cidr` with these pools and nothing else (its range derived as
+    /// Kea's would be): the start of tests that set what they need.
+    pub fn bare(id: u32, cidr: Ipv4Net, pools: RangeSet) -> ScopeDef {
+        ScopeDef {
+            id,
+            range: ScopeDef::derive_range(&cidr, &pools, &[]),
+            range_marked: false,
+            cidr,
+            pools,
+            reservations: vec![],
+            options: vec![],
+            valid_lifetime: None,
+            shared_network: None,
+            status: ScopeStatus::Active,
+            title: None,
+            description: None,
+            gateway: None,
+            client_class: None,
+            pool_classes: Vec::new(),
+        }
+    }
+
     /// The HA peer that hands `ip` out when its pool is limited to one `HA_<name>` class
     /// (load-balancing): `<name>`.
     pub fn serving_peer(&self, ip: Ipv4Addr) -> Option<&str> {

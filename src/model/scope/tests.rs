@@ -3,23 +3,7 @@ use super::*;
 fn def(cidr: &str, pools: &[&str]) -> ScopeDef {
     let cidr: Ipv4Net = cidr.parse().unwrap();
     let pools = RangeSet::from_ranges(pools.iter().map(|p| Range::parse_pool(p).unwrap()));
-    ScopeDef {
-        id: 1,
-        range: ScopeDef::derive_range(&cidr, &pools, &[]),
-        range_marked: false,
-        cidr,
-        pools,
-        reservations: vec![],
-        options: vec![],
-        valid_lifetime: None,
-        shared_network: None,
-        status: ScopeStatus::Active,
-        title: None,
-        description: None,
-        gateway: None,
-        client_class: None,
-        pool_classes: Vec::new(),
-    }
+    ScopeDef::bare(1, cidr, pools)
 }
 
 fn lease(ip: &str, mark: LeaseMark, state: LeaseState, cltt: i64) -> Lease {

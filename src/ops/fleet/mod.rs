@@ -254,21 +254,8 @@ mod tests {
         .unwrap()]);
         ScopeSummary {
             def: ScopeDef {
-                id,
-                range: ScopeDef::derive_range(&cidr, &pools, &[]),
-                range_marked: false,
-                cidr,
-                pools,
-                reservations: vec![],
-                options: vec![],
-                valid_lifetime: None,
-                shared_network: None,
                 status,
-                title: None,
-                description: None,
-                gateway: None,
-                client_class: None,
-                pool_classes: Vec::new(),
+                ..ScopeDef::bare(id, cidr, pools)
             },
             stats: Some(ScopeStats {
                 total,
