@@ -1114,3 +1114,64 @@ fn zone_transfer_job_on_a_real_bind() {
         "SOA, NS and two A records: {text}"
     );
 }
+
+#[test]
+fn review_screen_lists_findings_worst_first_and_opens_the_scope() {
+    use ddish::model::review::{Finding, Severity};
+    use ddish::ops::{Command, ServerReview};
+    let mut a = app(80, 24);
+    let reqs = a.update(ch('V'));
+    let (r, j) = job(&reqs, "review");
+    assert_eq!(j.cmd, Command::Review { servers: vec![] });
+    let f = |severity, check, scope: Option<&str>, text: &str| Finding {
+        severity,
+        check,
+        scope: scope.map(|s| s.parse().unwrap()),
+        ip: None,
+        text: text.into(),
+    };
+    let reviews = vec![
+        ServerReview {
+            server: "kea-hq".into(),
+            findings: Ok(vec![
+                f(
+                    Severity::Warning,
+                    "no-pool",
+                    Some("10.9.0.0/24"),
+                    "scope 10.9.0.0/24 has no pool and no reservation: it serves nobody",
+                ),
+                f(
+                    Severity::Info,
+                    "unknown-option",
+                    Some("10.64.0.0/24"),
+                    "option foo in 10.64.0.0/24 is not a standard DHCPv4 option",
+                ),
+            ]),
+        },
+        ServerReview {
+            server: "kea-dc".into(),
+            findings: Ok(vec![f(
+                Severity::Error,
+                "overlap",
+                Some("10.30.0.0/24"),
+                "the same subnet twice: 10.30.0.0/24 (id 1) and 10.30.0.0/24 (id 2)",
+            )]),
+        },
+        ServerReview {
+            server: "kea-lab".into(),
+            findings: Err("no answer from kea-lab within 30 s".into()),
+        },
+    ];
+    answer(&mut a, &r, reviews);
+    insta::assert_snapshot!("review", draw(&a).backend());
+    let text = screen_text(&a);
+    assert!(text.contains("1 errors, 1 warnings, 1 notes"), "{text}");
+    assert!(text.contains("Not reviewed: kea-lab"), "{text}");
+    // Worst first: the error of kea-dc; Enter goes to its scope.
+    let reqs = a.update(key(KeyCode::Enter));
+    assert!(a.screens.is_empty());
+    assert_eq!(a.tab().map(|t| t.name.as_str()), Some("kea-dc"));
+    assert!(reqs
+        .iter()
+        .any(|r| matches!(r.kind, RequestKind::LoadServer)));
+}

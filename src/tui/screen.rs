@@ -76,6 +76,7 @@ take_outcome! {
     Vec<FailoverInfo> => FailoverList,
     FailoverPlan => FailoverPlan boxed,
     FailoverOutcome => Failover boxed,
+    Vec<crate::ops::ServerReview> => Review,
 }
 
 /// A job's answer as the type the screen sent it with; a wrong kind is an internal error.

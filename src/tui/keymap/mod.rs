@@ -113,6 +113,8 @@ pub enum ScreenKey {
     Search,
     /// Failover (Kea HA) relationships of the server in view, and the Add Failover wizard.
     Failover,
+    /// What is wrong or suspicious in every server's configuration.
+    Review,
 }
 
 /// Where a binding applies. Lookup tries the focused contexts in order.
@@ -180,7 +182,7 @@ impl Context {
             Context::Picker => "Picking scopes",
             Context::Wizard => "Add Failover wizard",
             Context::KeepChooser => "Deleting failover",
-            Context::Screens => "Every screen (W Z E A F M)",
+            Context::Screens => "Every screen (W Z E A F M V)",
             Context::Screen(k) => match k {
                 ScreenKey::Status => "Status screen (W)",
                 ScreenKey::Zones => "Zones screen (Z)",
@@ -188,12 +190,13 @@ impl Context {
                 ScreenKey::Alerts => "Alerts screen (A)",
                 ScreenKey::Search => "Search screen (F)",
                 ScreenKey::Failover => "Failover screen (M)",
+                ScreenKey::Review => "Review screen (V)",
             },
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 27] = [
+    pub const HELP_ORDER: [Context; 28] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -217,6 +220,7 @@ impl Context {
         Context::Screen(ScreenKey::Alerts),
         Context::Screen(ScreenKey::Search),
         Context::Screen(ScreenKey::Failover),
+        Context::Screen(ScreenKey::Review),
         Context::Wizard,
         Context::Picker,
         Context::KeepChooser,

@@ -156,6 +156,8 @@ pub static KEYMAP: &[Binding] = &[
     b(C::KeepChooser, &[K::Char('b')], "b", A::KeepBoth, "", "every scope stays on both (pools split in two)"),
     b(C::KeepChooser, &[K::Enter], "Enter", A::Open, "delete", "delete the failover (asks first)"),
     b(C::KeepChooser, &[K::Esc], "Esc", A::Back, "cancel", "cancel, nothing is sent"),
+    b(C::Screen(ScreenKey::Review), &[K::Enter], "Enter", A::Open, "open scope", "go to the scope (and address) of the finding"),
+    b(C::Screen(ScreenKey::Review), &[K::Char('r')], "r", A::Refresh, "review again", "read every configuration again"),
     b(C::Screens, &[K::Char('e')], "e", A::Export, "export", "export the screen's table to CSV"),
     b(C::Screens, &[K::Esc], "Esc", A::Back, "back", "clear the filter, else close the screen"),
     b(C::Filter, &[K::Enter], "Enter", A::Open, "keep", "keep the filter and leave typing"),
@@ -178,6 +180,7 @@ pub static KEYMAP: &[Binding] = &[
     b(C::Global, &[K::Char('E')], "E", A::OpenScreen(ScreenKey::Events), "", "events: changes made with ddish and seen on the servers"),
     b(C::Global, &[K::Char('A')], "A", A::OpenScreen(ScreenKey::Alerts), "", "utilization alerts across all servers, worst first"),
     b(C::Global, &[K::Char('M')], "M", A::OpenScreen(ScreenKey::Failover), "", "manage failover (Kea HA) of the server in view"),
+    b(C::Global, &[K::Char('V')], "V", A::OpenScreen(ScreenKey::Review), "", "review every server's configuration: overlaps, stray reservations, duplicates, drift between HA peers"),
     b(C::Global, &[K::Char('?')], "?", A::Help, "help", "this help"),
     b(C::Global, &[K::Char('q')], "q", A::Quit, "quit", "quit ddish (also Ctrl-C)"),
 ];

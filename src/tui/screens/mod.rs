@@ -2,6 +2,7 @@
 mod alerts;
 mod events;
 mod failover;
+mod review;
 mod search;
 mod status;
 mod zones;
@@ -21,5 +22,6 @@ pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
         ScreenKey::Alerts => alerts::open(app),
         ScreenKey::Search => search::open(app),
         ScreenKey::Failover => failover::open(app),
+        ScreenKey::Review => review::open(app),
     }
 }
