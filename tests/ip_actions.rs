@@ -143,6 +143,32 @@ fn ip_actions_on_an_ha_pair() {
     assert!(show.contains("state        Held"), "{show}");
     assert_eq!(show.matches("(held by ddish)").count(), 2, "{show}");
 
+    // --- hold_time = 0: held until released (Kea's infinite lifetime) ---
+    let forever = dir.path().join("forever.toml");
+    std::fs::write(
+        &forever,
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .replace("hold_time = 600", "hold_time = 0"),
+    )
+    .unwrap();
+    let o = ddish(
+        forever.display().to_string(),
+        &["ip", "next", "--scope", "10.20.0.0/24"],
+    );
+    let kept = ok(&o).trim().to_string();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("until released")
+            || String::from_utf8_lossy(&o.stdout).contains("until released"),
+        "{}",
+        common::text(&o)
+    );
+    for l in peers.leases(&kept) {
+        let l = l.expect("held lease on both peers");
+        assert_eq!(l["valid-lft"], 4294967295u64, "{l}");
+    }
+    ok(&ddish(&cfg, &["ip", "release", &kept, "--yes"]));
+
     // --- two `ip next` at once never hold the same address ---
     for _ in 0..3 {
         let spawn = || {

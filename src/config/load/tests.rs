@@ -24,6 +24,9 @@ fn empty_file_gives_defaults() {
     );
     assert!(c.settings.journal.ends_with("journal.jsonl"));
     assert_eq!(c.source.as_deref(), Some(p()));
+    // hold_time = 0: held until released.
+    let c = parse("[settings]\nhold_time = 0\n", p()).unwrap();
+    assert_eq!(c.settings.hold_time, Duration::ZERO);
 }
 
 #[test]
@@ -148,6 +151,7 @@ fn value_errors_point_at_their_line() {
         ("[settings]\nutilization_under = 90\n", 2, "must be below"),
         ("[settings]\nutilization_over = 120\n", 2, "not a percentage"),
         ("[settings]\nrequest_timeout = 0\n", 2, "out of range"),
+        ("[settings]\nhold_time = -1\n", 2, "out of range"),
         ("[[dns.server]]\nname = \"ns1\"\naddr = \"ns1.example.test\"\n", 3, "not an IP address"),
         ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"ns9\"\n", 3, "neither an IP address"),
         ("[[dns.zone]]\nname = \"x.test\"\nprimary = \"127.0.0.1\"\nalgorithm = \"hmac-md5\"\n", 4, "not supported"),

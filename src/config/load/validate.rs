@@ -48,7 +48,14 @@ impl Validator<'_> {
             return self.err(
                 v.span(),
                 format!("{key} = {n} is out of range"),
-                format!("use whole seconds from 1 to {max} (default {default})"),
+                format!(
+                    "use whole seconds from 1 to {max} (default {default}){}",
+                    if key == "hold_time" {
+                        ", or 0 to hold until released"
+                    } else {
+                        ""
+                    }
+                ),
             );
         }
         Ok(Duration::from_secs(n as u64))
@@ -71,7 +78,11 @@ impl Validator<'_> {
         let refresh_interval = self.seconds(s.refresh_interval, "refresh_interval", 30, 86_400)?;
         let request_timeout = self.seconds(s.request_timeout, "request_timeout", 10, 600)?;
         let write_timeout = self.seconds(s.write_timeout, "write_timeout", 90, 3600)?;
-        let hold_time = self.seconds(s.hold_time, "hold_time", 3600, 31_536_000)?;
+        // 0: held until released (an infinite lease, as a claim's).
+        let hold_time = match &s.hold_time {
+            Some(v) if *v.get_ref() == 0 => Duration::ZERO,
+            _ => self.seconds(s.hold_time, "hold_time", 3600, 31_536_000)?,
+        };
         let under = self.percent(&s.utilization_under, "utilization_under", 20.0)?;
         let over = self.percent(&s.utilization_over, "utilization_over", 80.0)?;
         if under >= over {

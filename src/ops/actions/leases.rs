@@ -38,9 +38,26 @@ impl Session {
             "ip-address": ip.to_string(),
             "subnet-id": subnet_id,
             "hw-address": "00:00:00:00:00:00",
-            "valid-lft": self.config().settings.hold_time.as_secs().min(u64::from(u32::MAX - 1)),
+            "valid-lft": self.hold_lifetime(),
             "user-context": {"ddish": {"held": true, "by": crate::audit::current_user(), "at": now()}}
         })
+    }
+
+    /// A hold's lease lifetime: `hold_time`, or Kea's infinite for `hold_time = 0` (held
+    /// until released).
+    fn hold_lifetime(&self) -> u32 {
+        match self.config().settings.hold_time.as_secs() {
+            0 => Lease::INFINITE,
+            s => s.min(u64::from(Lease::INFINITE - 1)) as u32,
+        }
+    }
+
+    /// "for 1 h", or "until released".
+    fn hold_span(&self) -> String {
+        match self.config().settings.hold_time.as_secs() {
+            0 => "until released".into(),
+            s => format!("for {}", human_secs(s)),
+        }
     }
 
     fn check_active(scope: &ScopeDef) -> Result<(), OpError> {
@@ -123,11 +140,7 @@ impl Session {
                         server: server.to_string(),
                         peers: done,
                         ip: Some(ip),
-                        summary: format!(
-                            "{ip} held for {} in {}",
-                            human_secs(self.config().settings.hold_time.as_secs()),
-                            scope.cidr
-                        ),
+                        summary: format!("{ip} held {} in {}", self.hold_span(), scope.cidr),
                         warnings,
                         view,
                     });
@@ -202,10 +215,7 @@ impl Session {
                     server: server.to_string(),
                     peers: done,
                     ip: Some(ip),
-                    summary: format!(
-                        "{ip} held for {}",
-                        human_secs(self.config().settings.hold_time.as_secs())
-                    ),
+                    summary: format!("{ip} held {}", self.hold_span()),
                     warnings,
                     view,
                 })
