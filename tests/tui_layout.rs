@@ -1264,6 +1264,15 @@ fn k_edits_the_running_configuration_through_the_editor_and_a_question() {
         status(&a)
     );
     assert!(a.editor_request().is_none());
-    // And K works again.
+    // And K works again; while its question is up, not twice.
+    let req = only(a.update(ch('K')));
+    assert!(matches!(job(&req), Command::ConfigBase));
+    a.update(respond(&req, Payload::EditBase(Ok(Box::new(edit_base())))));
+    let ed = a.editor_request().unwrap();
+    a.update(Msg::Edited(Ok(Some(ed.text.replace("3600", "4100")))));
+    assert!(matches!(a.layer.last(), Some(Modal::Confirm(_))));
+    assert!(a.update(ch('K')).is_empty(), "one edit at a time");
+    // n: nothing sent, the edit is over.
+    a.update(ch('n'));
     assert!(matches!(job(&only(a.update(ch('K')))), Command::ConfigBase));
 }

@@ -31,13 +31,25 @@ impl App {
         let Some(server) = self.tab().map(|t| t.name.clone()) else {
             return Vec::new();
         };
-        if self.config_edit.is_some() {
+        // One at a time: while its question is up, its write runs or the editor is due.
+        // An edit whose question went without a write (another change was running) is
+        // over, and K starts afresh.
+        let waiting = self.config_edit.as_ref().is_some_and(|e| e.open)
+            || matches!(
+                self.layer_pending.as_ref().map(|p| &p.job),
+                Some(Command::ConfigEdit { .. })
+            )
+            || self.layer.iter().any(
+                |m| matches!(m, Modal::Confirm(c) if matches!(c.job, Command::ConfigEdit { .. })),
+            );
+        if waiting {
             self.set_status(
                 StatusKind::Busy,
                 "a configuration edit is under way: finish it first",
             );
             return Vec::new();
         }
+        self.config_edit = None;
         let (id, gen) = self.ids();
         self.set_status(
             StatusKind::Busy,
