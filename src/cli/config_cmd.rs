@@ -75,21 +75,10 @@ fn edit(
             ));
         };
         text = back;
-        let edited: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                problem = Some(format!(
-                    "not JSON: line {}, column {}: {e}",
-                    e.line(),
-                    e.column()
-                ));
-                continue;
-            }
-        };
-        let review = match base.review(&edited) {
+        let (edited, review) = match base.check_text(&text) {
             Ok(r) => r,
-            Err(e) => {
-                problem = Some(e.to_string());
+            Err(why) => {
+                problem = Some(why);
                 continue;
             }
         };

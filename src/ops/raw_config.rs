@@ -51,6 +51,15 @@ impl EditBase {
         n
     }
 
+    /// The editor's text read back: the JSON and its changes, or what to tell the admin
+    /// when the editor opens again (not JSON, a mask typed where no secret was).
+    pub fn check_text(&self, text: &str) -> Result<(Value, Vec<ChangeLine>), String> {
+        let edited: Value = serde_json::from_str(text)
+            .map_err(|e| format!("not JSON: line {}, column {}: {e}", e.line(), e.column()))?;
+        let review = self.review(&edited).map_err(|e| e.to_string())?;
+        Ok((edited, review))
+    }
+
     /// What `edited` (the editor's JSON, secrets still masked) changes, to review before
     /// anything is sent; a mask typed where no secret was is refused.
     pub fn review(&self, edited: &Value) -> Result<Vec<ChangeLine>, OpError> {

@@ -239,10 +239,7 @@ impl<'a> ScreenCtx<'a> {
 
     /// What the user may do on `server` (viewer under `--read-only`).
     pub fn rights_for(&self, server: &str) -> Role {
-        if self.read_only {
-            return Role::Viewer;
-        }
-        self.rights.get(server).copied().unwrap_or(Role::Viewer)
+        super::app::role_on(self.rights, self.read_only, server)
     }
 }
 

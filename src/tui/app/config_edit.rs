@@ -119,23 +119,10 @@ impl App {
             }
         };
         e.text = text;
-        let edited: serde_json::Value = match serde_json::from_str(&e.text) {
-            Ok(v) => v,
-            Err(err) => {
-                e.problem = Some(format!(
-                    "not JSON: line {}, column {}: {err}",
-                    err.line(),
-                    err.column()
-                ));
-                e.open = true;
-                self.config_edit = Some(e);
-                return Vec::new();
-            }
-        };
-        let review = match e.base.review(&edited) {
+        let (edited, review) = match e.base.check_text(&e.text) {
             Ok(r) => r,
-            Err(err) => {
-                e.problem = Some(err.to_string());
+            Err(why) => {
+                e.problem = Some(why);
                 e.open = true;
                 self.config_edit = Some(e);
                 return Vec::new();

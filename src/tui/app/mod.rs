@@ -140,10 +140,7 @@ impl App {
 
     /// What the user may do on `server` (role, and `--read-only` over all).
     pub fn rights_for(&self, server: &str) -> Role {
-        if self.read_only {
-            return Role::Viewer;
-        }
-        self.rights.get(server).copied().unwrap_or(Role::Viewer)
+        role_on(&self.rights, self.read_only, server)
     }
 
     /// The rights for what is on screen: the active server's; on the Servers tab, what
@@ -413,6 +410,14 @@ impl App {
         self.next_gen += 1;
         (self.next_id, self.next_gen)
     }
+}
+
+/// The user's role on `server`: from its config, viewer under `--read-only` or when unknown.
+pub(crate) fn role_on(rights: &HashMap<String, Role>, read_only: bool, server: &str) -> Role {
+    if read_only {
+        return Role::Viewer;
+    }
+    rights.get(server).copied().unwrap_or(Role::Viewer)
 }
 
 /// Takes a fresh server load, keeping the tree cursor on the same node.
