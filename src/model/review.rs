@@ -63,10 +63,15 @@ pub fn review(
     t: &Thresholds,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    overlapping_subnets(scopes, &mut out);
-    for s in scopes {
+    // Which scopes overlap which: only those can hold each other's addresses in a pool.
+    let overlaps = overlapping_subnets(scopes, &mut out);
+    for (i, s) in scopes.iter().enumerate() {
         pools_outside(s, &mut out);
-        reservations(s, scopes, &mut out);
+        let others: Vec<&ScopeDef> = overlaps
+            .get(&i)
+            .map(|v| v.iter().map(|j| &scopes[*j]).collect())
+            .unwrap_or_default();
+        reservations(s, &others, &mut out);
         unknown_options(s, &mut out);
         if s.pools.is_empty() && s.reservations.is_empty() && s.status == ScopeStatus::Active {
             out.push(finding(
@@ -108,29 +113,41 @@ pub fn review(
     out
 }
 
-fn overlapping_subnets(scopes: &[ScopeDef], out: &mut Vec<Finding>) {
-    for (i, a) in scopes.iter().enumerate() {
-        for b in &scopes[i + 1..] {
-            if a.cidr.contains(&b.cidr.network()) || b.cidr.contains(&a.cidr.network()) {
-                let (sev, what) = if a.cidr == b.cidr {
-                    (Severity::Error, "the same subnet twice")
-                } else {
-                    (Severity::Warning, "overlapping subnets")
-                };
-                out.push(finding(
-                    sev,
-                    "overlap",
-                    Some(a.cidr),
-                    None,
-                    format!(
-                        "{what}: {} (id {}) and {} (id {}); a client may get an address \
-                         from either; make them disjoint",
-                        a.cidr, a.id, b.cidr, b.id
-                    ),
-                ));
+/// Reports every overlapping pair and returns, per scope index, the scopes it overlaps.
+/// Sorted by start, a scope can only overlap those starting before its end: a sweep, not
+/// every pair (a server may hold 10,000 subnets).
+fn overlapping_subnets(scopes: &[ScopeDef], out: &mut Vec<Finding>) -> HashMap<usize, Vec<usize>> {
+    let mut order: Vec<usize> = (0..scopes.len()).collect();
+    order.sort_by_key(|i| (scopes[*i].cidr.network(), scopes[*i].cidr.prefix_len()));
+    let mut with: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (k, &i) in order.iter().enumerate() {
+        let a = &scopes[i];
+        for &j in &order[k + 1..] {
+            let b = &scopes[j];
+            if b.cidr.network() > a.cidr.broadcast() {
+                break;
             }
+            let (sev, what) = if a.cidr == b.cidr {
+                (Severity::Error, "the same subnet twice")
+            } else {
+                (Severity::Warning, "overlapping subnets")
+            };
+            out.push(finding(
+                sev,
+                "overlap",
+                Some(a.cidr),
+                None,
+                format!(
+                    "{what}: {} (id {}) and {} (id {}); a client may get an address \
+                     from either; make them disjoint",
+                    a.cidr, a.id, b.cidr, b.id
+                ),
+            ));
+            with.entry(i).or_default().push(j);
+            with.entry(j).or_default().push(i);
         }
     }
+    with
 }
 
 fn pools_outside(s: &ScopeDef, out: &mut Vec<Finding>) {
@@ -148,7 +165,8 @@ fn pools_outside(s: &ScopeDef, out: &mut Vec<Finding>) {
     }
 }
 
-fn reservations(s: &ScopeDef, scopes: &[ScopeDef], out: &mut Vec<Finding>) {
+/// `others`: the scopes overlapping `s` (only their pools can hold its addresses).
+fn reservations(s: &ScopeDef, others: &[&ScopeDef], out: &mut Vec<Finding>) {
     let mut by_ident: HashMap<String, Vec<Ipv4Addr>> = HashMap::new();
     let mut by_ip: HashMap<Ipv4Addr, usize> = HashMap::new();
     for r in s.reservations.iter().filter(|r| !r.global) {
@@ -164,7 +182,7 @@ fn reservations(s: &ScopeDef, scopes: &[ScopeDef], out: &mut Vec<Finding>) {
                 ),
             ));
         }
-        for other in scopes.iter().filter(|o| o.id != s.id) {
+        for other in others {
             if other.pools.contains(u32::from(r.ip)) {
                 out.push(finding(
                     Severity::Error,
