@@ -48,32 +48,8 @@ impl Session {
     /// Runs one command on `server` (commands across servers name theirs inside).
     pub async fn run(&self, server: &str, cmd: Command) -> Result<Outcome, OpError> {
         let name = server;
-        let cmd = match self.run_screen(cmd).await {
-            Ok(r) => return r,
-            Err(cmd) => cmd,
-        };
 
         let done = match cmd {
-            // run_screen answered these above.
-            Command::Config
-            | Command::Events
-            | Command::ObserveChanges
-            | Command::FleetStatus { .. }
-            | Command::DnsStatus
-            | Command::ZonesHealth
-            | Command::ZoneHealth(_)
-            | Command::ZoneRecords(_)
-            | Command::SearchServers { .. }
-            | Command::SearchDns(_)
-            | Command::FailoverList { .. }
-            | Command::FailoverPlan(_)
-            | Command::FailoverCreate(_)
-            | Command::FailoverChange { .. } => {
-                return Err(OpError::Refused(format!(
-                    "internal error: {} has no operation",
-                    cmd.doing()
-                )))
-            }
             Command::Ping { ip } => return self.ping(ip).await.map(Outcome::Ping),
             Command::ConfigShow { section } => {
                 let v = self.config_show(name, section.as_deref()).await?;
@@ -192,6 +168,8 @@ impl Session {
             }
             Command::RecreateScope { cidr } => self.recreate_scope(name, cidr).await,
             Command::ForgetScope { cidr } => self.forget_scope(name, cidr).await,
+            // The screens' queries and failover changes (command/screens.rs).
+            other => return self.run_screen(other).await,
         };
         done.map(Outcome::Done)
     }

@@ -9,14 +9,11 @@ use super::{Command, Outcome};
 const CONCURRENCY: usize = 16;
 
 impl Session {
-    /// The answer to one of the screens' commands; any other is handed back.
-    pub(super) async fn run_screen(
-        &self,
-        cmd: Command,
-    ) -> Result<Result<Outcome, OpError>, Command> {
+    /// The answer to one of the screens' commands ([`Session::run`] hands them here).
+    pub(super) async fn run_screen(&self, cmd: Command) -> Result<Outcome, OpError> {
         let cfg = self.config();
         let t = cfg.settings.request_timeout;
-        Ok(Ok(match cmd {
+        Ok(match cmd {
             Command::Config => Outcome::Config(Box::new(cfg.clone())),
             Command::Events => {
                 let cfg = cfg.clone();
@@ -33,9 +30,9 @@ impl Session {
             }
             // Needs the shared session: see `observe_blocking`.
             Command::ObserveChanges => {
-                return Ok(Err(OpError::Refused(
+                return Err(OpError::Refused(
                     "internal error: looking for changes needs the console's shared session".into(),
-                )))
+                ))
             }
             Command::FleetStatus { servers, trees } => {
                 let mut rows = fleet::status_of(self, &servers, servers.len()).await;
@@ -54,7 +51,7 @@ impl Session {
             }
             Command::ZoneRecords(z) => match zones::zone_records(&z, t).await {
                 Ok(r) => Outcome::ZoneRecords(r),
-                Err(e) => return Ok(Err(OpError::Refused(e.to_string()))),
+                Err(e) => return Err(OpError::Refused(e.to_string())),
             },
             Command::SearchServers { servers, term } => {
                 Outcome::Search(search::search_servers(self, &servers, &term, servers.len()).await)
@@ -62,24 +59,29 @@ impl Session {
             Command::SearchDns(term) => Outcome::Search(search::search_dns_zones(cfg, &term).await),
             Command::FailoverList { server } => match failover::list(self, &server).await {
                 Ok(v) => Outcome::FailoverList(v),
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Err(e),
             },
             Command::FailoverPlan(spec) => match failover::plan(self, &spec).await {
                 Ok(p) => Outcome::FailoverPlan(Box::new(p)),
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Err(e),
             },
             Command::FailoverCreate(spec) => match failover::create(self, &spec).await {
                 Ok(o) => Outcome::Failover(Box::new(o)),
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Err(e),
             },
             Command::FailoverChange { server, change } => {
                 match failover::apply(self, &server, &change).await {
                     Ok(o) => Outcome::Failover(Box::new(o)),
-                    Err(e) => return Ok(Err(e)),
+                    Err(e) => return Err(e),
                 }
             }
-            other => return Err(other),
-        }))
+            other => {
+                return Err(OpError::Refused(format!(
+                    "internal error: {} has no operation",
+                    other.doing()
+                )))
+            }
+        })
     }
 
     /// `observe` drives the fleet through streams whose futures can't be sent between
