@@ -332,6 +332,19 @@ pub fn hints(contexts: &[Context], rights: Role) -> Vec<(&'static str, &'static 
         .collect()
 }
 
+/// [`hints`] as owned pairs, only the actions `keep` accepts (what a view's state needs).
+pub fn hint_pairs(
+    contexts: &[Context],
+    rights: Role,
+    keep: impl Fn(Action) -> bool,
+) -> Vec<(String, String)> {
+    hint_rows(contexts, rights)
+        .into_iter()
+        .filter(|b| keep(b.action))
+        .map(|b| (b.key_label.to_string(), b.hint.to_string()))
+        .collect()
+}
+
 /// The bindings behind [`hints`].
 pub fn hint_rows(contexts: &[Context], rights: Role) -> Vec<&'static Binding> {
     let mut out: Vec<&'static Binding> = Vec::new();

@@ -368,12 +368,8 @@ impl Screen for FailoverScreen {
     fn hints(&self) -> Vec<(String, String)> {
         // Every footer is rows of the keymap table, in the table's order (the change keys
         // first: the footer cuts what does not fit at 80 columns).
-        let rows = |ctx: &[Context], skip: &[Action], role: Role| -> Vec<(String, String)> {
-            keymap::hint_rows(ctx, role)
-                .into_iter()
-                .filter(|b| !skip.contains(&b.action))
-                .map(|b| (b.key_label.to_string(), b.hint.to_string()))
-                .collect()
+        let rows = |ctx: &[Context], skip: &[Action], role: Role| {
+            keymap::hint_pairs(ctx, role, |a| !skip.contains(&a))
         };
         let none = Role::Viewer;
         if self.message.is_some() {

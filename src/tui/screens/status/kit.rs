@@ -37,21 +37,16 @@ pub fn action(which: ScreenKey, k: &KeyEvent) -> Option<Action> {
 /// arrow keys are left to `?` help: the footer has room for what differs); `skip` leaves
 /// out actions the screen has no use for in its current state.
 pub fn hints(which: ScreenKey, skip: &[Action]) -> Vec<(String, String)> {
-    keymap::hint_rows(&[Context::Screen(which), Context::Screens], Role::Viewer)
-        .into_iter()
-        .filter(|b| !skip.contains(&b.action))
-        .map(|b| (b.key_label.to_string(), b.hint.to_string()))
-        .collect()
+    let ctx = [Context::Screen(which), Context::Screens];
+    keymap::hint_pairs(&ctx, Role::Viewer, |a| !skip.contains(&a))
 }
 
 /// The footer while typing into a text field: the keymap rows of `ctx` (a filter or a
 /// form), `only` those actions when it is not empty.
 pub fn typing_hints(ctx: Context, only: &[Action]) -> Vec<(String, String)> {
-    keymap::hint_rows(&[ctx], Role::Viewer)
-        .into_iter()
-        .filter(|b| only.is_empty() || only.contains(&b.action))
-        .map(|b| (b.key_label.to_string(), b.hint.to_string()))
-        .collect()
+    keymap::hint_pairs(&[ctx], Role::Viewer, |a| {
+        only.is_empty() || only.contains(&a)
+    })
 }
 
 /// Moves the cursor for a list action (up/down, pages, first/last); `false` for any other.
