@@ -191,7 +191,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
 
     // Search by a lease's MAC and by a reservation's hostname.
     let term = Term::parse("AA-BB-CC-00-00-12").unwrap();
-    let res = rt.block_on(search::search_all(&session, &term, 8));
+    let res = rt.block_on(search::search_all(&session, &term, 8, true));
     let hit = res
         .hits
         .iter()
@@ -206,6 +206,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
         &session,
         &Term::parse("printer-hq").unwrap(),
         8,
+        true,
     ));
     let hit = res
         .hits
@@ -218,6 +219,7 @@ fn each_server_shows_its_own_state_search_and_alerts() {
         &session,
         &Term::parse("10.20.0.14").unwrap(),
         8,
+        true,
     ));
     assert!(
         res.hits

@@ -15,7 +15,7 @@ use ddish::model::tree::ScopeSummary;
 use ddish::model::{Range, RangeSet, ScopeDef, ScopeStats, ServerTree, Utilization};
 use ddish::ops::events::{Event, EventKind, EventsError};
 use ddish::ops::fleet::{DnsStatus, ServiceState, ServiceStatus};
-use ddish::ops::search::{SearchHit, SearchResult};
+use ddish::ops::search::{LeaseWalk, SearchHit, SearchResult, Term};
 use ddish::ops::zones::{ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
 use ddish::ops::{ServerData, Session};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, Response, Target};
@@ -582,6 +582,7 @@ fn hits() -> SearchResult {
             "kea-us".into(),
             "server kea-us: connection refused at http://127.0.0.1:18002/".into(),
         )],
+        walks: Vec::new(),
     }
 }
 
@@ -720,6 +721,116 @@ fn find_on_a_big_fleet_is_split_and_bounded() {
     a.update(key(KeyCode::Enter));
     answer(&mut a, &job(&reqs, "search#1.1").0, hits());
     assert!(screen_text(&a).contains("Searching every server"));
+}
+
+#[test]
+fn find_streams_a_lease_walk_step_by_step() {
+    let mut a = app(120, 20);
+    a.update(ch('F'));
+    typed(&mut a, "printer");
+    let reqs = a.update(key(KeyCode::Enter));
+    answer(
+        &mut a,
+        &job(&reqs, "search#1.dns").0,
+        SearchResult::default(),
+    );
+    // The lookups answer with the walk to do on kea-hq: its first step is sent.
+    let walk = LeaseWalk {
+        server: "kea-hq".into(),
+        term: Term::parse("printer").unwrap(),
+        after: None,
+        scopes: Arc::new(vec![(1, "10.20.0.0/24".parse().unwrap())]),
+        read: 0,
+        done: false,
+    };
+    let lookups = SearchResult {
+        walks: vec![walk.clone()],
+        ..hits()
+    };
+    let step = answer(&mut a, &job(&reqs, "search#1.0").0, lookups);
+    let (req, j) = job(&step, "search#1.1");
+    assert!(
+        matches!(&j.cmd, ddish::ops::Command::SearchWalk(w) if **w == walk),
+        "{:?}",
+        j.cmd
+    );
+    // A step with a hit and more to read: the hit shows, the progress too, the next
+    // step goes out from where this one stopped.
+    let mut more = SearchResult::default();
+    more.hits.push(SearchHit {
+        server: "kea-hq".into(),
+        scope: Some("10.20.0.0/24".parse().unwrap()),
+        ip: Some("10.20.0.40".parse().unwrap()),
+        matched: "lease hostname".into(),
+        state: "assigned".into(),
+        detail: "hostname printer-2f".into(),
+    });
+    let at = LeaseWalk {
+        after: Some("10.20.3.232".parse().unwrap()),
+        read: 10_000,
+        ..walk.clone()
+    };
+    more.walks.push(at.clone());
+    let next = answer(&mut a, &req, more);
+    let text = screen_text(&a);
+    assert!(text.contains("3 hits for printer"), "{text}");
+    assert!(text.contains("printer-2f"), "{text}");
+    assert!(
+        text.contains("walking leases: kea-hq: 10,000 leases read, at 10.20.3.232"),
+        "{text}"
+    );
+    let (req, j) = job(&next, "search#1.2");
+    assert!(matches!(&j.cmd, ddish::ops::Command::SearchWalk(w) if **w == at));
+    // The last step: nothing more sent, nothing busy, the hits kept.
+    let mut last = SearchResult::default();
+    last.walks.push(LeaseWalk {
+        done: true,
+        read: 12_345,
+        ..at
+    });
+    let after = answer(&mut a, &req, last);
+    assert!(labels(&after).is_empty(), "{:?}", labels(&after));
+    let text = screen_text(&a);
+    assert!(text.contains("3 hits for printer"), "{text}");
+    assert!(!text.contains("walking leases"), "{text}");
+    assert!(!text.contains("still searching"), "{text}");
+}
+
+#[test]
+fn a_failed_walk_step_names_the_server_and_where_it_stopped() {
+    let mut a = app(120, 20);
+    a.update(ch('F'));
+    typed(&mut a, "10.20.0.0/16");
+    let reqs = a.update(key(KeyCode::Enter));
+    answer(
+        &mut a,
+        &job(&reqs, "search#1.dns").0,
+        SearchResult::default(),
+    );
+    let walk = LeaseWalk {
+        server: "kea-hq".into(),
+        term: Term::parse("10.20.0.0/16").unwrap(),
+        after: Some("10.19.255.255".parse().unwrap()),
+        scopes: Arc::new(Vec::new()),
+        read: 0,
+        done: false,
+    };
+    let step = answer(
+        &mut a,
+        &job(&reqs, "search#1.0").0,
+        SearchResult {
+            walks: vec![walk],
+            ..SearchResult::default()
+        },
+    );
+    let after = fail(&mut a, &job(&step, "search#1.1").0, "no answer within 11 s");
+    assert!(labels(&after).is_empty());
+    let text = screen_text(&a);
+    assert!(
+        text.contains("kea-hq: lease walk stopped after 10.19.255.255: no answer within 11 s"),
+        "{text}"
+    );
+    assert!(!text.contains("walking leases"), "{text}");
 }
 
 // ----- events (E) -----

@@ -1,4 +1,5 @@
 //! `ddish status`, `ddish zones`, `ddish find`: the fleet views of issue 6 as text or JSON.
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde_json::{json, Value};
@@ -394,16 +395,30 @@ fn find_json(r: &SearchResult) -> Value {
 }
 
 /// `ddish find TERM`: exit 0 when found, 1 when not found, 2 when a server failed and
-/// nothing was found.
-pub fn find(cfg: Config, term: &str, json_out: bool) -> Result<ExitCode, Fail> {
-    let term = Term::parse(term).map_err(|e| Fail(2, e.0))?;
+/// nothing was found. A lease walk tells its progress on stderr.
+pub fn find(cfg: Config, term: &str, json_out: bool, exact: bool) -> Result<ExitCode, Fail> {
+    let term = Term::parse(term).map_err(|e| Fail(2, e))?;
     let rt = runtime()?;
     let session = Session::new(cfg);
+    // Walk progress: one line rewritten in place on a terminal, a line per step otherwise.
+    let tty = std::io::stderr().is_terminal();
+    session.on_notice(Box::new(move |t| {
+        let mut err = std::io::stderr();
+        let _ = if tty {
+            write!(err, "\rddish: {t}\x1b[K")
+        } else {
+            writeln!(err, "ddish: {t}")
+        };
+    }));
     let res = rt.block_on(search::search_all(
         &session,
         &term,
         fleet::DEFAULT_CONCURRENCY,
+        !exact,
     ));
+    if tty {
+        eprint!("\r\x1b[K");
+    }
     if json_out {
         println!(
             "{}",

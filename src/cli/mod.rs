@@ -114,14 +114,21 @@ pub enum Cmd {
     /// maintenance.
     #[command(subcommand)]
     Failover(failover::FailoverCmd),
-    /// Find an IP, MAC, hostname or client ID across all servers and DNS: exit 0 found,
-    /// 1 not found, 2 nothing found and a server failed.
+    /// Find addresses, MACs, client IDs and hostnames across all servers (leases, holds,
+    /// claims, reservations) and DNS: exit 0 found, 1 not found, 2 nothing found and a
+    /// server failed.
     Find {
-        /// The address, MAC, hostname or client ID.
+        /// An address (10.0.0.5), a range (10.0.0.5-10.0.0.20) or CIDR (10.0.0.0/24), a MAC
+        /// (aa:bb:cc:00:00:01), the start of a MAC or client ID (aa:bb:cc), or part of a
+        /// hostname (printer). Partial terms walk every lease, 1,000 per request.
         term: String,
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Only what Kea finds by key (whole address, MAC, client ID or hostname): no walk
+        /// over the leases, fast on big servers.
+        #[arg(long)]
+        exact: bool,
     },
     /// The built-in loopback lab: two Kea servers in HA plus BIND, all on 127.0.0.1.
     /// Without a subcommand: start it, open the console on it, stop it on quit.
@@ -230,9 +237,9 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 None => fleet::zones(cfg, json),
             }
         }
-        Some(Cmd::Find { term, json }) => {
+        Some(Cmd::Find { term, json, exact }) => {
             let cfg = load_config(cli.config.as_deref())?;
-            fleet::find(cfg, &term, json)
+            fleet::find(cfg, &term, json, exact)
         }
         Some(Cmd::Events(a)) => {
             let cfg = load_config(cli.config.as_deref())?;

@@ -7,6 +7,7 @@ pub mod options;
 pub mod range;
 pub mod review;
 pub mod scope;
+pub mod search;
 pub mod state;
 pub mod tree;
 pub mod util;

@@ -1,62 +1,36 @@
-//! Fleet-wide search (issue 6 part 5): an IP, MAC, hostname or client ID looked up in every
-//! server's leases (holds and claims included), reservations and in DNS.
+//! Fleet-wide search (issue 6 part 5, issue 13 item 6): an address, range or CIDR, a MAC or
+//! client-ID prefix, or part of a hostname, looked up in every server's leases (holds and
+//! claims included), reservations and in DNS.
 //!
-//! Leases are asked for by key (lease4-get, lease4-get-by-hw-address, -by-client-id,
-//! -by-hostname): never a lease dump. Reservations come from each server's configuration.
-use crate::ops::Invalid;
+//! Exact terms are asked for by key (lease4-get, lease4-get-by-hw-address, -by-client-id,
+//! -by-hostname). Partial ones need a walk over the leases, which is done in steps of
+//! lease4-get-page at [`PAGE`] per page (bigger pages can wedge Kea, KEA_FACTS §11): a range
+//! walks only its own addresses. The console runs one step per job so hits stream in; the
+//! CLI runs the steps itself, a few servers at a time. Reservations come from each server's
+//! configuration; DNS names from lookups and zone transfers of the configured zones.
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
+use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::dns::LookupType;
-use crate::model::lease::{hex_colon, parse_hex_bytes};
+use crate::model::lease::hex_colon;
 use crate::model::scope::lease_state;
-use crate::model::{Lease, Reservation, ServerTree};
+use crate::model::search::ptr_ipv4;
+pub use crate::model::search::Term;
+use crate::model::{Lease, ServerTree};
 
 use super::{now, OpError, Session};
 
-/// What the search term is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Term {
-    Ip(Ipv4Addr),
-    /// Six hex bytes: a MAC, though it is also tried as a client ID.
-    Mac(String),
-    ClientId(String),
-    Hostname(String),
-}
+/// Leases per lease4-get-page: the most Kea answers without slowing down per lease.
+pub const PAGE: u32 = 1000;
 
-impl Term {
-    /// Classifies user input: an IPv4 address, hex bytes with separators (six: MAC, else
-    /// client ID), or a hostname.
-    pub fn parse(s: &str) -> Result<Term, Invalid> {
-        let s = s.trim();
-        if s.is_empty() {
-            return Err("nothing to search for: give an IP, MAC, hostname or client ID".into());
-        }
-        if let Ok(ip) = s.parse::<Ipv4Addr>() {
-            return Ok(Term::Ip(ip));
-        }
-        let hexlike =
-            s.contains([':', '-']) || (s.len() == 12 && s.chars().all(|c| c.is_ascii_hexdigit()));
-        if hexlike {
-            if let Some(b) = parse_hex_bytes(s) {
-                return Ok(match b.len() {
-                    6 => Term::Mac(hex_colon(&b)),
-                    n if n >= 2 => Term::ClientId(hex_colon(&b)),
-                    _ => return Err(format!("'{s}' is too short for a MAC or client ID").into()),
-                });
-            }
-        }
-        let h = s.trim_end_matches('.').to_ascii_lowercase();
-        crate::dns::validate_hostname(&h).map_err(|e| {
-            format!("'{s}' is not an IPv4 address, MAC, client ID or hostname: {e}")
-        })?;
-        Ok(Term::Hostname(h))
-    }
-}
+/// Pages per walk step: ~10,000 leases, about a second through a Control Agent.
+pub const STEP_PAGES: usize = 10;
 
 /// One place the term was found.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,12 +47,105 @@ pub struct SearchHit {
     pub detail: String,
 }
 
-/// Hits, plus the servers that could not be searched.
+/// Hits, the servers that could not be searched, and the lease walks still to do.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchResult {
     pub hits: Vec<SearchHit>,
     /// (server, message)
     pub errors: Vec<(String, String)>,
+    /// Servers whose leases the term needs walked, where they stand.
+    pub walks: Vec<LeaseWalk>,
+}
+
+impl SearchResult {
+    /// Adds hits, leaving out one already there for the same address from the same kind of
+    /// source on the same server (an exact lookup and the walk find the same lease).
+    pub fn add(&mut self, hits: impl IntoIterator<Item = SearchHit>) {
+        for h in hits {
+            let source = |x: &SearchHit| x.matched.split(' ').next().unwrap_or("").to_string();
+            let dup = self.hits.iter().any(|x| {
+                x.server == h.server
+                    && x.ip == h.ip
+                    && x.detail == h.detail
+                    && source(x) == source(&h)
+            });
+            if !dup {
+                self.hits.push(h);
+            }
+        }
+    }
+
+    /// Takes in another result (hits deduplicated, errors and walks appended).
+    pub fn merge(&mut self, other: SearchResult) {
+        self.add(other.hits);
+        self.errors.extend(other.errors);
+        self.walks.extend(other.walks);
+    }
+}
+
+/// One server's lease walk for a term: where it stands between steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeaseWalk {
+    pub server: String,
+    pub term: Term,
+    /// The last address read (the next page starts after it); `None` before the first.
+    pub after: Option<Ipv4Addr>,
+    /// The server's subnets by id, to name each hit's scope.
+    pub scopes: Arc<Vec<(u32, Ipv4Net)>>,
+    /// Leases read so far.
+    pub read: u64,
+    pub done: bool,
+}
+
+impl LeaseWalk {
+    fn new(server: &str, term: &Term, tree: &ServerTree) -> LeaseWalk {
+        LeaseWalk {
+            server: server.to_string(),
+            term: term.clone(),
+            after: term.walk_from(),
+            scopes: Arc::new(tree.scopes.iter().map(|s| (s.def.id, s.def.cidr)).collect()),
+            read: 0,
+            done: false,
+        }
+    }
+
+    /// Where it stands, for progress lines: "kea-hq: 120,000 leases read, at 10.20.118.7".
+    pub fn progress(&self) -> String {
+        let at = self.after.map(|a| format!(", at {a}")).unwrap_or_default();
+        let state = if self.done { " (done)" } else { "" };
+        format!(
+            "{}: {} leases read{at}{state}",
+            self.server,
+            group_thousands(self.read)
+        )
+    }
+
+    fn scope_of(&self, l: &Lease) -> Option<Ipv4Net> {
+        self.scopes
+            .iter()
+            .find(|(id, _)| *id == l.subnet_id)
+            .map(|(_, c)| *c)
+            .or_else(|| {
+                self.scopes
+                    .iter()
+                    .map(|(_, c)| *c)
+                    .filter(|c| c.contains(&l.ip))
+                    .max_by_key(|c| c.prefix_len())
+            })
+    }
+}
+
+/// 1234567 -> "1,234,567".
+fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn scope_of(tree: &ServerTree, ip: Ipv4Addr) -> Option<ipnet::Ipv4Net> {
@@ -87,41 +154,6 @@ fn scope_of(tree: &ServerTree, ip: Ipv4Addr) -> Option<ipnet::Ipv4Net> {
         .map(|s| s.def.cidr)
         .filter(|c| c.contains(&ip))
         .max_by_key(|c| c.prefix_len())
-}
-
-fn same_hex(a: &str, b: &str) -> bool {
-    matches!((parse_hex_bytes(a), parse_hex_bytes(b)), (Some(x), Some(y)) if !x.is_empty() && x == y)
-}
-
-/// A hostname matches when equal, or when one is the other's first label.
-fn same_host(stored: &str, term: &str) -> bool {
-    let s = stored.trim_end_matches('.').to_ascii_lowercase();
-    s == term || s.split('.').next() == Some(term) || term.split('.').next() == Some(s.as_str())
-}
-
-fn reservation_match(r: &Reservation, term: &Term) -> Option<&'static str> {
-    match term {
-        Term::Ip(ip) => (r.ip == *ip).then_some("reservation ip"),
-        Term::Mac(m) => {
-            if r.hw.as_deref().is_some_and(|h| same_hex(h, m)) {
-                Some("reservation mac")
-            } else if r.client_id.as_deref().is_some_and(|c| same_hex(c, m)) {
-                Some("reservation client-id")
-            } else {
-                None
-            }
-        }
-        Term::ClientId(c) => r
-            .client_id
-            .as_deref()
-            .is_some_and(|x| same_hex(x, c))
-            .then_some("reservation client-id"),
-        Term::Hostname(h) => r
-            .hostname
-            .as_deref()
-            .is_some_and(|x| same_host(x, h))
-            .then_some("reservation hostname"),
-    }
 }
 
 fn lease_detail(l: &Lease) -> String {
@@ -136,6 +168,17 @@ fn lease_detail(l: &Lease) -> String {
         parts.push(format!("hostname {h}"));
     }
     parts.join(", ")
+}
+
+fn lease_hit(server: &str, scope: Option<Ipv4Net>, l: &Lease, what: &str, t: i64) -> SearchHit {
+    SearchHit {
+        server: server.to_string(),
+        scope,
+        ip: Some(IpAddr::V4(l.ip)),
+        matched: what.to_string(),
+        state: lease_state(l, t).to_string().to_lowercase(),
+        detail: lease_detail(l),
+    }
 }
 
 /// Turns a lease command's `arguments` into leases with the crate's lease reader.
@@ -154,60 +197,50 @@ fn leases_from(args: Option<Value>) -> Result<Vec<Lease>, OpError> {
     Ok(crate::kea::parse_leases(&body)?)
 }
 
-/// Leases on one server matching the term.
+/// The direct lookups Kea has for the term: (command, arguments). A range has none (its
+/// walk is short); a prefix has one when it is whole bytes (the client ID it may be).
+fn lookups(term: &Term) -> Vec<(&'static str, Value)> {
+    match term {
+        Term::Ip(ip) => vec![("lease4-get", json!({"ip-address": ip.to_string()}))],
+        Term::Mac(m) => vec![
+            ("lease4-get-by-hw-address", json!({"hw-address": m})),
+            ("lease4-get-by-client-id", json!({"client-id": m})),
+        ],
+        Term::Range { .. } => Vec::new(),
+        Term::Partial { host, hex } => {
+            let mut v = Vec::new();
+            if let Some(h) = hex.as_deref().filter(|h| h.len() >= 5 && h.len() % 3 == 2) {
+                v.push(("lease4-get-by-client-id", json!({"client-id": h})));
+            }
+            if let Some(h) = host {
+                v.push(("lease4-get-by-hostname", json!({"hostname": h})));
+                // Kea matches the stored hostname exactly: try the bare label too.
+                if let Some((first, _)) = h.split_once('.') {
+                    v.push(("lease4-get-by-hostname", json!({"hostname": first})));
+                }
+            }
+            v
+        }
+    }
+}
+
+/// Leases on one server that Kea's direct lookups find for the term.
 async fn lease_hits(
     session: &Session,
     server: &str,
     term: &Term,
 ) -> Result<Vec<(Lease, &'static str)>, OpError> {
     let c = session.client(server)?;
-    let queries: Vec<(&str, Value, &'static str)> = match term {
-        Term::Ip(ip) => vec![(
-            "lease4-get",
-            json!({"ip-address": ip.to_string()}),
-            "lease ip",
-        )],
-        Term::Mac(m) => vec![
-            (
-                "lease4-get-by-hw-address",
-                json!({"hw-address": m}),
-                "lease mac",
-            ),
-            (
-                "lease4-get-by-client-id",
-                json!({"client-id": m}),
-                "lease client-id",
-            ),
-        ],
-        Term::ClientId(id) => vec![(
-            "lease4-get-by-client-id",
-            json!({"client-id": id}),
-            "lease client-id",
-        )],
-        Term::Hostname(h) => {
-            let mut v = vec![(
-                "lease4-get-by-hostname",
-                json!({"hostname": h}),
-                "lease hostname",
-            )];
-            // Kea matches the stored hostname exactly: try the bare label too.
-            if let Some((first, _)) = h.split_once('.') {
-                v.push((
-                    "lease4-get-by-hostname",
-                    json!({"hostname": first}),
-                    "lease hostname",
-                ));
-            }
-            v
-        }
-    };
     let mut out: Vec<(Lease, &'static str)> = Vec::new();
-    for (cmd, args, what) in queries {
+    for (cmd, args) in lookups(term) {
         let r = c.call(cmd, Some(args)).await?;
         if r.is_empty() {
             continue;
         }
         for l in leases_from(r.arguments)? {
+            let Some(what) = term.lease_match(&l) else {
+                continue;
+            };
             if !out.iter().any(|(x, _)| x.ip == l.ip) {
                 out.push((l, what));
             }
@@ -216,17 +249,18 @@ async fn lease_hits(
     Ok(out)
 }
 
-/// Searches one DHCP server: its reservations (from the config) and its leases.
+/// Searches one DHCP server: its reservations (from the config) and what Kea's direct
+/// lease lookups find; plus the lease walk still to do when the term needs one.
 pub async fn search_server(
     session: &Session,
     server: &str,
     term: &Term,
-) -> Result<Vec<SearchHit>, OpError> {
+) -> Result<SearchResult, OpError> {
     let data = session.load_server_as(server, false).await?;
     let mut hits = Vec::new();
     for s in &data.tree.scopes {
         for r in &s.def.reservations {
-            if let Some(what) = reservation_match(r, term) {
+            if let Some(what) = term.reservation_match(r) {
                 let mut detail = Vec::new();
                 if let Some(h) = &r.hw {
                     detail.push(format!("mac {h}"));
@@ -248,20 +282,94 @@ pub async fn search_server(
             }
         }
     }
+    let t = now();
     if data.has_command("lease4-get") {
-        let t = now();
         for (l, what) in lease_hits(session, server, term).await? {
-            hits.push(SearchHit {
-                server: server.to_string(),
-                scope: scope_of(&data.tree, l.ip),
-                ip: Some(IpAddr::V4(l.ip)),
-                matched: what.to_string(),
-                state: lease_state(&l, t).to_string().to_lowercase(),
-                detail: lease_detail(&l),
-            });
+            hits.push(lease_hit(server, scope_of(&data.tree, l.ip), &l, what, t));
         }
     }
-    Ok(hits)
+    let walks = (term.needs_walk() && data.has_command("lease4-get-page"))
+        .then(|| LeaseWalk::new(server, term, &data.tree))
+        .into_iter()
+        .collect();
+    Ok(SearchResult {
+        hits,
+        errors: Vec::new(),
+        walks,
+    })
+}
+
+/// One step of a lease walk: up to `pages` pages of [`PAGE`] leases; the hits in them and
+/// where the walk now stands.
+pub async fn walk_step(
+    session: &Session,
+    mut walk: LeaseWalk,
+    pages: usize,
+) -> Result<(Vec<SearchHit>, LeaseWalk), OpError> {
+    let c = session.client(&walk.server)?;
+    let t = now();
+    let mut hits = Vec::new();
+    for _ in 0..pages.max(1) {
+        if walk.done {
+            break;
+        }
+        let page = c.lease4_get_page(walk.after, PAGE).await?;
+        walk.done = page.len() < PAGE as usize;
+        for l in &page {
+            if walk.term.walk_done_at(l.ip) {
+                walk.done = true;
+                break;
+            }
+            walk.read += 1;
+            if let Some(what) = walk.term.lease_match(l) {
+                hits.push(lease_hit(&walk.server, walk.scope_of(l), l, what, t));
+            }
+        }
+        match page.last() {
+            // A page that does not move on would loop forever: stop rather than spin.
+            Some(l) if walk.after.is_none_or(|a| l.ip > a) => walk.after = Some(l.ip),
+            _ => walk.done = true,
+        }
+    }
+    Ok((hits, walk))
+}
+
+/// Runs walks to their end, at most `concurrency` servers at a time, telling each step's
+/// progress through the session's notices. A server that fails midway keeps the hits it
+/// gave and is named in the errors.
+pub async fn walk_all(
+    session: &Session,
+    walks: Vec<LeaseWalk>,
+    concurrency: usize,
+) -> SearchResult {
+    let per: Vec<SearchResult> = stream::iter(walks)
+        .map(|mut w| async move {
+            let mut res = SearchResult::default();
+            while !w.done {
+                match walk_step(session, w.clone(), STEP_PAGES).await {
+                    Ok((h, next)) => {
+                        res.add(h);
+                        w = next;
+                        session.notice(&w.progress());
+                    }
+                    Err(e) => {
+                        let at = w.after.map(|a| format!(" after {a}")).unwrap_or_default();
+                        let msg = format!("lease walk stopped{at}: {e}");
+                        res.errors.push((w.server.clone(), msg));
+                        break;
+                    }
+                }
+            }
+            res
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut res = SearchResult::default();
+    for r in per {
+        res.merge(r);
+    }
+    res
 }
 
 fn in_zone(name: &str, zone: &str) -> bool {
@@ -269,15 +377,15 @@ fn in_zone(name: &str, zone: &str) -> bool {
     name == zone || name.ends_with(&format!(".{zone}"))
 }
 
-/// DNS records for the term on the configured zones' primaries: the PTR of an address,
-/// the A records of a hostname (as given, or as a label in each forward zone).
+/// DNS records for the term on the configured zones' primaries: the PTR of an address and
+/// the A records of a hostname by lookup; then, by zone transfer, every name containing a
+/// hostname term and every A / PTR record whose address is in an address or range term.
 pub async fn search_dns(
     cfg: &Config,
     term: &Term,
     timeout: Duration,
 ) -> (Vec<SearchHit>, Vec<(String, String)>) {
-    let mut hits = Vec::new();
-    let mut errors = Vec::new();
+    let mut res = SearchResult::default();
     // A DNS server is named as the config names it (as the status screen does), else by
     // its address.
     let label = |addr: std::net::SocketAddr| {
@@ -288,60 +396,115 @@ pub async fn search_dns(
             .map(|s| s.name.clone())
             .unwrap_or_else(|| addr.to_string())
     };
-    match term {
-        Term::Ip(ip) => {
-            let ip = IpAddr::V4(*ip);
-            if let Some(z) = crate::dns::reverse_zone_for(&cfg.dns, ip) {
-                let name = crate::dns::ptr_name(ip);
-                match crate::dns::lookup(z.primary, &name, LookupType::Ptr, timeout).await {
-                    Ok(v) => hits.extend(v.into_iter().map(|target| SearchHit {
-                        server: label(z.primary),
-                        scope: None,
-                        ip: Some(ip),
-                        matched: "DNS PTR".into(),
-                        state: "record".into(),
-                        detail: format!("{name} PTR {target}"),
-                    })),
-                    Err(e) => errors.push((label(z.primary), e.to_string())),
-                }
+    let record =
+        |server: std::net::SocketAddr, ip: Option<IpAddr>, what: &str, detail: String| SearchHit {
+            server: label(server),
+            scope: None,
+            ip,
+            matched: what.into(),
+            state: "record".into(),
+            detail,
+        };
+    if let Term::Ip(ip) = term {
+        let ip = IpAddr::V4(*ip);
+        if let Some(z) = crate::dns::reverse_zone_for(&cfg.dns, ip) {
+            let name = crate::dns::ptr_name(ip);
+            match crate::dns::lookup(z.primary, &name, LookupType::Ptr, timeout).await {
+                Ok(v) => res.add(v.into_iter().map(|target| {
+                    record(
+                        z.primary,
+                        Some(ip),
+                        "DNS PTR",
+                        format!("{name} PTR {target}"),
+                    )
+                })),
+                Err(e) => res.errors.push((label(z.primary), e.to_string())),
             }
         }
-        Term::Hostname(h) => {
-            let mut names: Vec<(String, std::net::SocketAddr)> = Vec::new();
-            for z in cfg.dns.zones.iter().filter(|z| !z.name.ends_with(".arpa")) {
-                let fqdn = if in_zone(h, &z.name) {
-                    h.clone()
-                } else if !h.contains('.') {
-                    format!("{h}.{}", z.name.trim_end_matches('.'))
-                } else {
-                    continue;
-                };
-                if !names.contains(&(fqdn.clone(), z.primary)) {
-                    names.push((fqdn, z.primary));
-                }
-            }
-            for (fqdn, server) in names {
-                match crate::dns::lookup(server, &fqdn, LookupType::A, timeout).await {
-                    Ok(v) => hits.extend(v.into_iter().map(|a| SearchHit {
-                        server: label(server),
-                        scope: None,
-                        ip: a.parse().ok(),
-                        matched: "DNS A".into(),
-                        state: "record".into(),
-                        detail: format!("{fqdn} A {a}"),
-                    })),
-                    Err(e) => errors.push((label(server), e.to_string())),
-                }
-            }
-        }
-        Term::Mac(_) | Term::ClientId(_) => {}
     }
-    (hits, errors)
+    if let Some(h) = term.host() {
+        let mut names: Vec<(String, std::net::SocketAddr)> = Vec::new();
+        for z in cfg.dns.zones.iter().filter(|z| !z.name.ends_with(".arpa")) {
+            let fqdn = if in_zone(h, &z.name) {
+                h.to_string()
+            } else if !h.contains('.') {
+                format!("{h}.{}", z.name.trim_end_matches('.'))
+            } else {
+                continue;
+            };
+            if !names.contains(&(fqdn.clone(), z.primary)) {
+                names.push((fqdn, z.primary));
+            }
+        }
+        for (fqdn, server) in names {
+            match crate::dns::lookup(server, &fqdn, LookupType::A, timeout).await {
+                Ok(v) => res.add(
+                    v.into_iter()
+                        .map(|a| record(server, a.parse().ok(), "DNS A", format!("{fqdn} A {a}"))),
+                ),
+                Err(e) => res.errors.push((label(server), e.to_string())),
+            }
+        }
+    }
+    // Partial names and addresses: what only a zone's whole content can tell.
+    let transfer = matches!(term, Term::Ip(_) | Term::Range { .. })
+        || matches!(term, Term::Partial { host: Some(_), .. });
+    if transfer {
+        for z in &cfg.dns.zones {
+            let reverse = z.name.trim_end_matches('.').ends_with(".arpa");
+            if reverse && term.ips().is_none() {
+                continue;
+            }
+            let records = match crate::dns::axfr(z, timeout).await {
+                Ok(r) => r,
+                Err(e) => {
+                    res.errors
+                        .push((label(z.primary), format!("zone {}: {e}", z.name)));
+                    continue;
+                }
+            };
+            for r in records {
+                let hit = match r.rtype.as_str() {
+                    "A" => {
+                        let a = r.data.parse::<Ipv4Addr>().ok();
+                        let by_ip = a.is_some_and(|a| term.record_ip_matches(a));
+                        (by_ip || term.name_matches(&r.name)).then(|| (a.map(IpAddr::V4), "DNS A"))
+                    }
+                    "AAAA" => term
+                        .name_matches(&r.name)
+                        .then(|| (r.data.parse().ok(), "DNS AAAA")),
+                    "PTR" => {
+                        let a = ptr_ipv4(&r.name);
+                        let by_ip = a.is_some_and(|a| term.record_ip_matches(a));
+                        (by_ip || term.name_matches(r.data.trim_end_matches('.')))
+                            .then(|| (a.map(IpAddr::V4), "DNS PTR"))
+                    }
+                    _ => None,
+                };
+                if let Some((ip, what)) = hit {
+                    let data = r.data.trim_end_matches('.');
+                    res.add([record(
+                        z.primary,
+                        ip,
+                        what,
+                        format!("{} {} {data}", r.name, r.rtype),
+                    )]);
+                }
+            }
+        }
+    }
+    (res.hits, res.errors)
 }
 
-/// Searches every configured server, at most `concurrency` at a time, and DNS.
-/// Hits come in config order of the servers, DNS last.
-pub async fn search_all(session: &Session, term: &Term, concurrency: usize) -> SearchResult {
+/// Searches every configured server, at most `concurrency` at a time, walks the leases the
+/// term needs walked (unless `walk` is false: direct lookups only), then DNS. Hits come in
+/// config order of the servers, walk hits after them, DNS last.
+pub async fn search_all(
+    session: &Session,
+    term: &Term,
+    concurrency: usize,
+    walk: bool,
+) -> SearchResult {
     let names: Vec<String> = session
         .config()
         .servers
@@ -349,14 +512,17 @@ pub async fn search_all(session: &Session, term: &Term, concurrency: usize) -> S
         .map(|s| s.name.clone())
         .collect();
     let mut res = search_servers(session, &names, term, concurrency).await;
-    let dns = search_dns_zones(session.config(), term).await;
-    res.hits.extend(dns.hits);
-    res.errors.extend(dns.errors);
+    let walks = std::mem::take(&mut res.walks);
+    if walk {
+        res.merge(walk_all(session, walks, concurrency).await);
+    }
+    res.merge(search_dns_zones(session.config(), term).await);
     res
 }
 
 /// Searches the named DHCP servers, at most `concurrency` at a time; hits in the order of
-/// `names`. (The futures are built before the stream, so a console job can run it.)
+/// `names`, with the lease walks still to do. (The futures are built before the stream,
+/// so a console job can run it.)
 pub async fn search_servers(
     session: &Session,
     names: &[String],
@@ -368,7 +534,7 @@ pub async fn search_servers(
         .enumerate()
         .map(|(i, n)| async move { (i, search_server(session, n, term).await) })
         .collect();
-    let mut per: Vec<(usize, Result<Vec<SearchHit>, OpError>)> = stream::iter(futs)
+    let mut per: Vec<(usize, Result<SearchResult, OpError>)> = stream::iter(futs)
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -376,7 +542,7 @@ pub async fn search_servers(
     let mut res = SearchResult::default();
     for (i, r) in per {
         match r {
-            Ok(h) => res.hits.extend(h),
+            Ok(r) => res.merge(r),
             Err(e) => res.errors.push((names[i].clone(), e.to_string())),
         }
     }
@@ -387,7 +553,11 @@ pub async fn search_servers(
 pub async fn search_dns_zones(cfg: &Config, term: &Term) -> SearchResult {
     let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
     let (hits, errors) = search_dns(cfg, term, timeout).await;
-    SearchResult { hits, errors }
+    SearchResult {
+        hits,
+        errors,
+        walks: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -395,35 +565,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn terms() {
-        assert_eq!(
-            Term::parse("10.0.0.5"),
-            Ok(Term::Ip("10.0.0.5".parse().unwrap()))
-        );
-        assert_eq!(
-            Term::parse("AA-BB-CC-00-00-01"),
-            Ok(Term::Mac("aa:bb:cc:00:00:01".into()))
-        );
-        assert_eq!(
-            Term::parse("aabbcc000001"),
-            Ok(Term::Mac("aa:bb:cc:00:00:01".into()))
-        );
-        assert_eq!(
-            Term::parse("01:aa:bb:cc:00:00:01"),
-            Ok(Term::ClientId("01:aa:bb:cc:00:00:01".into()))
-        );
-        assert_eq!(
-            Term::parse("Printer1.Example.test."),
-            Ok(Term::Hostname("printer1.example.test".into()))
-        );
-        assert!(Term::parse("").is_err());
-        assert!(Term::parse("bad host!").is_err());
+    fn thousands() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(1000), "1,000");
+        assert_eq!(group_thousands(1234567), "1,234,567");
     }
 
     #[test]
-    fn host_match() {
-        assert!(same_host("printer1.example.test", "printer1"));
-        assert!(same_host("printer1", "printer1.example.test"));
-        assert!(!same_host("printer10", "printer1"));
+    fn direct_lookups_cover_what_kea_can_find_by_key() {
+        let cmds = |t: &str| -> Vec<&str> {
+            lookups(&Term::parse(t).unwrap())
+                .into_iter()
+                .map(|(c, _)| c)
+                .collect()
+        };
+        assert_eq!(cmds("10.0.0.1"), ["lease4-get"]);
+        assert!(cmds("10.0.0.0/24").is_empty());
+        assert_eq!(
+            cmds("aa:bb:cc:00:00:01"),
+            ["lease4-get-by-hw-address", "lease4-get-by-client-id"]
+        );
+        assert_eq!(cmds("01:aa:bb:cc:00:00:01"), ["lease4-get-by-client-id"]);
+        // Half a byte cannot be a whole client ID.
+        assert!(cmds("01:aa:b").is_empty());
+        assert_eq!(
+            cmds("printer.example.test"),
+            ["lease4-get-by-hostname", "lease4-get-by-hostname"]
+        );
+    }
+
+    #[test]
+    fn results_keep_one_hit_per_address_and_source() {
+        let hit = |ip: &str, matched: &str| SearchHit {
+            server: "kea".into(),
+            scope: None,
+            ip: Some(ip.parse().unwrap()),
+            matched: matched.into(),
+            state: "assigned".into(),
+            detail: "mac aa:bb:cc:00:00:01".into(),
+        };
+        let mut r = SearchResult::default();
+        r.add([hit("10.0.0.1", "lease hostname")]);
+        r.add([hit("10.0.0.1", "lease mac"), hit("10.0.0.2", "lease mac")]);
+        r.add([hit("10.0.0.1", "reservation mac")]);
+        assert_eq!(r.hits.len(), 3, "{r:#?}");
     }
 }

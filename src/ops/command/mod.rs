@@ -18,7 +18,7 @@ use super::events::{Event, EventsError, Observed};
 use super::failover::{FailoverChange, FailoverInfo, FailoverOutcome, FailoverPlan, FailoverSpec};
 use super::fleet::{DnsStatus, ServiceStatus};
 use super::layout::{ScopeEdit, ScopeProps};
-use super::search::{SearchResult, Term};
+use super::search::{LeaseWalk, SearchResult, Term};
 use super::zones::{ZoneHealth, ZoneRecord};
 use super::{ActionOutcome, ClaimRequest, Ident, ReservationRequest, ReservationType};
 
@@ -195,6 +195,9 @@ pub enum Command {
     },
     /// Look the term up in the configured zones.
     SearchDns(Term),
+    /// One step of a server's lease walk; answers `Search` with the step's hits and the
+    /// walk's new state (done or not) in `walks`.
+    SearchWalk(Box<LeaseWalk>),
     /// The failover relationships of the server with both sides' live state.
     FailoverList {
         server: String,
@@ -352,6 +355,7 @@ impl Command {
                 | Command::ZoneRecords(_)
                 | Command::SearchServers { .. }
                 | Command::SearchDns(_)
+                | Command::SearchWalk(_)
                 | Command::FailoverList { .. }
                 | Command::FailoverPlan(_)
         )
@@ -446,6 +450,7 @@ impl Command {
                 format!("searching {} server(s)", servers.len())
             }
             Command::SearchDns(_) => "searching the zones".into(),
+            Command::SearchWalk(w) => format!("searching the leases of {}", w.server),
             Command::FailoverList { server } => format!("reading the failover of {server}"),
             Command::FailoverPlan(spec) => format!("planning failover {}", spec.name),
             Command::FailoverCreate(spec) => format!("creating failover {}", spec.name),

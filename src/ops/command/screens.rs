@@ -57,6 +57,14 @@ impl Session {
                 Outcome::Search(search::search_servers(self, &servers, &term, servers.len()).await)
             }
             Command::SearchDns(term) => Outcome::Search(search::search_dns_zones(cfg, &term).await),
+            Command::SearchWalk(walk) => {
+                let (hits, next) = search::walk_step(self, *walk, search::STEP_PAGES).await?;
+                let mut res = search::SearchResult::default();
+                res.add(hits);
+                // Sent back done too: the caller's progress shows the final count.
+                res.walks.push(next);
+                Outcome::Search(res)
+            }
             Command::FailoverList { server } => match failover::list(self, &server).await {
                 Ok(v) => Outcome::FailoverList(v),
                 Err(e) => return Err(e),

@@ -1,6 +1,6 @@
-//! The find screen (`F`): an IP, MAC, hostname or client ID looked up on every DHCP server
-//! (leases, holds, claims, reservations) and in DNS; Enter on a hit opens its scope at the
-//! address.
+//! The find screen (`F`): an address, range, MAC or client ID (or its start) or part of a
+//! hostname looked up on every DHCP server (leases, holds, claims, reservations) and in DNS;
+//! Enter on a hit opens its scope at the address.
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::ops::search::{SearchHit, SearchResult, Term};
+use crate::ops::search::{LeaseWalk, SearchHit, SearchResult, Term};
 use crate::ops::Command;
 use crate::tui::keymap::{Action, Context, ScreenKey};
 use crate::tui::render::fmt;
@@ -26,7 +26,8 @@ pub fn open(_app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
 
 const INPUT_H: u16 = 3;
 
-/// One search spread over jobs of `kit::BATCH * 2` servers each, at most `kit::MAX_JOBS`
+/// One search spread over jobs: the servers' lookups in parts of `kit::BATCH * 2` servers,
+/// then each server's lease walk (partial terms) one step per job; at most `kit::MAX_JOBS`
 /// at a time, so a big fleet never runs into one job's time limit and hits show as the
 /// servers answer.
 #[derive(Debug, Default)]
@@ -34,14 +35,54 @@ struct Run {
     /// Tells this search's answers from an earlier one's.
     gen: u64,
     term: Option<Term>,
-    /// Parts not sent yet: (part number, servers).
-    queue: VecDeque<(usize, Vec<String>)>,
-    /// Part number -> its servers, while running.
-    running: BTreeMap<usize, Vec<String>>,
-    /// Answers by part (config order); the DNS part last.
+    /// Jobs not sent yet, by job number.
+    queue: VecDeque<(usize, Part)>,
+    /// Job number -> what it does, while running.
+    running: BTreeMap<usize, Part>,
+    /// Answers by job number (servers in config order, then walk steps); DNS apart.
     parts: BTreeMap<usize, SearchResult>,
     dns: Option<SearchResult>,
     dns_running: bool,
+    /// Each walking server's latest state, for the progress line.
+    walks: BTreeMap<String, LeaseWalk>,
+    next: usize,
+}
+
+#[derive(Clone, Debug)]
+enum Part {
+    Servers(Vec<String>),
+    Walk(LeaseWalk),
+}
+
+impl Run {
+    fn push(&mut self, part: Part) {
+        self.queue.push_back((self.next, part));
+        self.next += 1;
+    }
+
+    /// Servers whose lookups have not answered yet.
+    fn servers_left(&self) -> usize {
+        self.queue
+            .iter()
+            .map(|(_, p)| p)
+            .chain(self.running.values())
+            .map(|p| match p {
+                Part::Servers(n) => n.len(),
+                Part::Walk(_) => 0,
+            })
+            .sum()
+    }
+
+    /// "walking leases: kea-a 12,000 leases read, at 10.0.3.7 · kea-b …", while any walks.
+    fn walk_line(&self) -> Option<String> {
+        let going: Vec<String> = self
+            .walks
+            .values()
+            .filter(|w| !w.done)
+            .map(LeaseWalk::progress)
+            .collect();
+        (!going.is_empty()).then(|| format!("walking leases: {}", going.join(" · ")))
+    }
 }
 
 const PART: usize = kit::BATCH * 2;
@@ -83,7 +124,7 @@ impl SearchScreen {
         let term = match Term::parse(&text) {
             Ok(t) => t,
             Err(e) => {
-                self.invalid = Some(e.0);
+                self.invalid = Some(e);
                 self.input.editing = true;
                 return ScreenOut::none();
             }
@@ -98,10 +139,12 @@ impl SearchScreen {
         self.run = Run {
             gen,
             term: Some(term.clone()),
-            queue: names.chunks(PART).map(|c| c.to_vec()).enumerate().collect(),
             dns_running: true,
             ..Run::default()
         };
+        for c in names.chunks(PART) {
+            self.run.push(Part::Servers(c.to_vec()));
+        }
         let mut jobs = vec![ScreenJob::new(
             format!("search#{gen}.dns"),
             Command::SearchDns(term),
@@ -120,42 +163,64 @@ impl SearchScreen {
             return jobs;
         };
         while self.run.running.len() < kit::MAX_JOBS {
-            let Some((part, names)) = self.run.queue.pop_front() else {
+            let Some((n, part)) = self.run.queue.pop_front() else {
                 break;
             };
-            self.run.running.insert(part, names.clone());
-            let term = term.clone();
-            jobs.push(ScreenJob::new(
-                format!("search#{}.{part}", self.run.gen),
-                Command::SearchServers {
-                    servers: names,
-                    term,
+            let cmd = match &part {
+                Part::Servers(names) => Command::SearchServers {
+                    servers: names.clone(),
+                    term: term.clone(),
                 },
-            ));
+                Part::Walk(w) => Command::SearchWalk(Box::new(w.clone())),
+            };
+            self.run.running.insert(n, part);
+            jobs.push(ScreenJob::new(format!("search#{}.{n}", self.run.gen), cmd));
         }
         jobs
     }
 
-    /// Takes one part's answer; the hits so far in config order, DNS last.
+    /// Takes one part's answer: its hits, and the walks it starts or continues; the hits
+    /// so far in order, DNS last.
     fn part_done(&mut self, part: &str, result: JobResult) -> Vec<ScreenJob> {
         let res = kit::take::<SearchResult>(result);
         if part == "dns" {
             self.run.dns_running = false;
             self.run.dns = Some(res.unwrap_or_else(|e| SearchResult {
-                hits: Vec::new(),
                 errors: vec![("DNS".into(), e)],
+                ..SearchResult::default()
             }));
         } else if let Ok(n) = part.parse::<usize>() {
-            let names = self.run.running.remove(&n).unwrap_or_default();
-            let r = res.unwrap_or_else(|e| SearchResult {
-                hits: Vec::new(),
-                errors: names.iter().map(|s| (s.clone(), e.clone())).collect(),
+            let sent = self.run.running.remove(&n);
+            let mut r = res.unwrap_or_else(|e| SearchResult {
+                errors: match &sent {
+                    Some(Part::Servers(names)) => {
+                        names.iter().map(|s| (s.clone(), e.clone())).collect()
+                    }
+                    Some(Part::Walk(w)) => {
+                        let at = w.after.map(|a| format!(" after {a}")).unwrap_or_default();
+                        vec![(w.server.clone(), format!("lease walk stopped{at}: {e}"))]
+                    }
+                    None => Vec::new(),
+                },
+                ..SearchResult::default()
             });
+            if let (Some(Part::Walk(w)), false) = (&sent, r.errors.is_empty()) {
+                // A failed step ends that server's walk.
+                if let Some(x) = self.run.walks.get_mut(&w.server) {
+                    x.done = true;
+                }
+            }
+            for w in std::mem::take(&mut r.walks) {
+                self.run.walks.insert(w.server.clone(), w.clone());
+                if !w.done {
+                    self.run.push(Part::Walk(w));
+                }
+            }
             self.run.parts.insert(n, r);
         }
         let mut all = SearchResult::default();
         for r in self.run.parts.values().chain(self.run.dns.iter()) {
-            all.hits.extend(r.hits.iter().cloned());
+            all.add(r.hits.iter().cloned());
             all.errors.extend(r.errors.iter().cloned());
         }
         self.result = Some(Ok(all));
@@ -267,7 +332,7 @@ impl Screen for SearchScreen {
         match &self.invalid {
             Some(e) => line.push(Span::styled(format!("  {e}"), theme::error())),
             None if self.input.editing => line.push(Span::styled(
-                "  IP, MAC, hostname or client ID · Enter searches",
+                "  IP, range/CIDR, MAC or client ID (or its start), part of a hostname · Enter searches",
                 theme::dim(),
             )),
             None => {}
@@ -294,7 +359,12 @@ impl Screen for SearchScreen {
                     Line::default(),
                     Line::from("Type what to find and press Enter. Looked up on every server:"),
                     Line::from(Span::styled(
-                        "leases (held and claimed too) by key, reservations, and DNS (A, PTR).",
+                        "leases (held and claimed too), reservations, and DNS (A, PTR).",
+                        theme::dim(),
+                    )),
+                    Line::from(Span::styled(
+                        "A range, a MAC or client-ID start, or part of a name walks the leases \
+                         1,000 at a time; hits show as they come.",
                         theme::dim(),
                     )),
                 ],
@@ -418,11 +488,26 @@ impl SearchScreen {
             super::status::plural(r.hits.len())
         );
         if self.busy {
-            let left: usize = self.run.queue.iter().map(|(_, n)| n.len()).sum::<usize>()
-                + self.run.running.values().map(|n| n.len()).sum::<usize>();
-            title.push_str(&format!("· {left} servers still searching… "));
+            let left = self.run.servers_left();
+            if left > 0 {
+                title.push_str(&format!("· {left} servers still searching… "));
+            } else if self.run.dns_running {
+                title.push_str("· still searching DNS… ");
+            }
         }
         let mut block = Block::bordered().title(title);
+        if let Some(walk) = self.run.walk_line() {
+            block = block.title(
+                Line::from(Span::styled(
+                    format!(
+                        " {} ",
+                        fmt::trunc(&walk, area.width.saturating_sub(4) as usize / 2)
+                    ),
+                    theme::warn(),
+                ))
+                .right_aligned(),
+            );
+        }
         if r.hits.is_empty() {
             block = block.title_bottom(if self.busy {
                 " nothing found yet "
