@@ -270,8 +270,10 @@ fn load_balancing_create_outage_and_delete() {
     spec.scopes = vec![net("10.50.0.0/24")];
     spec.mode = HaMode::LoadBalancing;
     fast(&mut spec);
-    spec.peer_user = Some(USER.into());
-    spec.peer_password = Some(PASSWORD.into());
+    // No peer login given: both servers log ddish in as USER with the same password in
+    // the ddish config, so that is the login they get for each other (checked below by
+    // the relationship's peer user and its health).
+    assert!(spec.peer_user.is_none() && spec.peer_password.is_none());
     let plan = rt.block_on(failover::plan(&s, &spec)).unwrap();
     assert_eq!(plan.copy_to_partner, spec.scopes);
     // 10.51 stays out: the admin is told what that means under Kea 2.2's HA.
@@ -885,4 +887,53 @@ fn moving_to_a_new_partner() {
     assert!(!has_command(&b, "ha-heartbeat"));
     config_tests_pass(&b);
     assert!(rt.block_on(failover::list(&s, "kea-b")).unwrap().is_empty());
+}
+
+/// Both servers log ddish in as the same user but with different passwords: no login can
+/// serve both directions, so create asks for one before touching either server (the URLs
+/// here answer nothing; the refusal comes first).
+#[test]
+fn a_shared_user_with_different_passwords_asks_for_the_peer_password() {
+    let dir = common::kea_dir("ddish-failover-login-");
+    let d = dir.path();
+    std::fs::write(d.join("a.pass"), "one-password\n").unwrap();
+    std::fs::write(d.join("b.pass"), "another-password\n").unwrap();
+    let port = common::ports(2);
+    let server = |name: &str, port: u16, pw: &str| {
+        format!(
+            "[[server]]\nname = \"{name}\"\nurl = \"http://127.0.0.1:{port}/\"\nrole = \"admin\"\n\
+             user = \"{USER}\"\npassword_file = \"{}\"\n",
+            d.join(pw).display()
+        )
+    };
+    let cfg = d.join("ddish.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}{}",
+            server("kea-a", port, "a.pass"),
+            server("kea-b", port + 1, "b.pass")
+        ),
+    )
+    .unwrap();
+    let s = session(cfg.to_str().unwrap());
+    let mut spec = FailoverSpec::new("kea-a", PartnerRef::Configured("kea-b".into()));
+    spec.scopes = vec![net("10.50.0.0/24")];
+    let e = rt()
+        .block_on(failover::plan(&s, &spec))
+        .expect_err("no login fits both")
+        .to_string();
+    assert!(
+        e.contains("kea-a and kea-b log ddish in as") && e.contains("different passwords"),
+        "{e}"
+    );
+    assert!(!e.contains("one-password") && !e.contains("another-password"));
+    // A login typed by the admin is used as given.
+    spec.peer_user = Some("ha".into());
+    spec.peer_password = Some("typed".into());
+    let e = rt()
+        .block_on(failover::plan(&s, &spec))
+        .expect_err("nothing answers there")
+        .to_string();
+    assert!(!e.contains("different passwords"), "{e}");
 }

@@ -531,6 +531,62 @@ fn unmanaged_modes_are_shown_but_not_edited() {
 }
 
 #[test]
+fn wizard_fills_the_peer_login_both_servers_share_in_the_ddish_config() {
+    let mut a = hq(Role::Admin);
+    for r in &mut a.fleet.rows {
+        r.user = Some("ddish-admin".into());
+    }
+    open(&mut a, vec![]);
+    a.update(ch('a'));
+    a.update(key(KeyCode::Enter));
+    // By URL: no shared login known, nothing filled.
+    a.update(key(KeyCode::Down));
+    a.update(key(KeyCode::Down));
+    type_str(&mut a, "http://127.0.0.1:18009/");
+    a.update(key(KeyCode::Enter));
+    assert!(!text(&a).contains("ddish-admin"), "{}", text(&a));
+    a.update(key(KeyCode::Esc));
+    // kea-dc, in the config with the same user: the user is filled, the password is
+    // the one in the config and no error asks for it.
+    a.update(key(KeyCode::Up));
+    a.update(key(KeyCode::Up));
+    a.update(key(KeyCode::Enter));
+    let t = text(&a);
+    assert!(
+        t.contains("step 3 of 3") && t.contains("ddish-admin"),
+        "{t}"
+    );
+    for _ in 0..9 {
+        a.update(key(KeyCode::Tab));
+    }
+    let t = text(&a);
+    assert!(t.contains("left empty, the password is the one"), "{t}");
+    assert!(!t.contains("needs a password"), "{t}");
+    let req = only(a.update(key(KeyCode::Enter)));
+    assert_eq!(job(&req), ("failover:plan".into(), false));
+    let dbg = format!("{req:?}");
+    assert!(dbg.contains("peer_user: Some(\"ddish-admin\")"), "{dbg}");
+    assert!(dbg.contains("peer_password: None"), "{dbg}");
+    assert!(
+        text(&a).contains("ddish-admin / the password in the ddish config"),
+        "{}",
+        text(&a)
+    );
+    // A user the admin types is theirs: then a password is needed again.
+    a.update(answer(
+        &req,
+        Err::<FailoverPlan, String>("kea-dc: no answer".into()),
+    ));
+    a.update(key(KeyCode::Esc));
+    // Back on the password field, where it was: up one to the user.
+    a.update(key(KeyCode::BackTab));
+    backspaces(&mut a, 20);
+    type_str(&mut a, "ha");
+    a.update(key(KeyCode::Tab));
+    assert!(text(&a).contains("needs a password"), "{}", text(&a));
+}
+
+#[test]
 fn wizard_esc_on_step_one_leaves_it_and_q_is_typed_not_quit() {
     let mut a = hq(Role::Admin);
     open(&mut a, vec![]);

@@ -38,7 +38,9 @@ pub struct Tuning {
     /// Automatic failover (Kea auto-failover): on or off (default on).
     #[arg(long, value_name = "on|off")]
     pub auto_failover: Option<String>,
-    /// Basic-auth user the peers use on each other's Control Agent.
+    /// Basic-auth user the peers use on each other's Control Agent. On create, when both
+    /// servers are in the ddish config with the same user and password, that login is used
+    /// unless another is given.
     #[arg(long, value_name = "USER")]
     pub peer_user: Option<String>,
     /// File holding that user's password (first line).

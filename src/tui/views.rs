@@ -65,6 +65,8 @@ pub enum Load {
 pub struct FleetRow {
     pub name: String,
     pub url: String,
+    /// The user ddish logs in as (from the ddish config; never the password).
+    pub user: Option<String>,
     pub health: Option<ServerHealth>,
     pub checking: bool,
     pub gen: u64,
@@ -75,6 +77,7 @@ impl FleetRow {
         FleetRow {
             name: name.to_string(),
             url: url.to_string(),
+            user: None,
             health: None,
             checking: false,
             gen: 0,

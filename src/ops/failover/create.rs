@@ -53,7 +53,62 @@ async fn resolve_partner(session: &Session, spec: &FailoverSpec) -> Result<Side,
     Ok(side)
 }
 
+/// The peer login the servers use to reach each other, when the spec gives no password and
+/// both servers are in the ddish config with the same user: that user and its password
+/// (the password never passes through the console). A user typed that differs, or no
+/// shared login, leaves the spec as it is.
+fn with_config_login(session: &Session, spec: &FailoverSpec) -> Result<FailoverSpec, OpError> {
+    let mut spec = spec.clone();
+    let PartnerRef::Configured(partner) = &spec.partner else {
+        return Ok(spec);
+    };
+    if spec.peer_password.is_some() {
+        return Ok(spec);
+    }
+    let cfg = session.config();
+    let (Some(a), Some(b)) = (cfg.server(&spec.server), cfg.server(partner)) else {
+        return Ok(spec);
+    };
+    let Some(user) = shared_user(a, b) else {
+        return Ok(spec);
+    };
+    if spec.peer_user.as_deref().is_some_and(|u| u.trim() != user) {
+        return Ok(spec);
+    }
+    let read = |s: &crate::config::ServerConfig| {
+        s.password
+            .as_ref()
+            .map(|p| p.read())
+            .transpose()
+            .map_err(|e| refused(format!("the peer login of {}: {e}", s.name)))
+    };
+    let (pa, pb) = (read(a)?, read(b)?);
+    match (pa, pb) {
+        (Some(pa), Some(pb)) if pa.expose() == pb.expose() => {
+            spec.peer_user = Some(user.to_string());
+            spec.peer_password = Some(pa.expose().to_string());
+            Ok(spec)
+        }
+        (Some(_), Some(_)) => Err(refused(format!(
+            "{} and {} log ddish in as '{user}' with different passwords in the ddish config: \
+             type the peer password both servers accept",
+            a.name, b.name
+        ))),
+        _ => Ok(spec),
+    }
+}
+
+/// The user both servers log ddish in as, if the same.
+pub fn shared_user<'a>(
+    a: &'a crate::config::ServerConfig,
+    b: &crate::config::ServerConfig,
+) -> Option<&'a str> {
+    let u = a.user.as_deref().filter(|u| !u.is_empty())?;
+    (b.user.as_deref() == Some(u)).then_some(u)
+}
+
 async fn prepare_create(session: &Session, spec: &FailoverSpec) -> Result<CreateCtx, OpError> {
+    let spec = &with_config_login(session, spec)?;
     check_spec(spec)?;
     session.may(&spec.server, Role::Admin)?;
     let mut this = configured_side(session, &spec.server)?;

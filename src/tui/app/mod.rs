@@ -132,8 +132,9 @@ impl App {
         let mut app = App::new(&servers, config.thresholds());
         app.read_only = read_only;
         app.dns = config.dns.clone();
-        for s in &config.servers {
+        for (s, row) in config.servers.iter().zip(app.fleet.rows.iter_mut()) {
             app.rights.insert(s.name.clone(), s.role);
+            row.user = s.user.clone();
         }
         app
     }

@@ -155,11 +155,19 @@ impl FailoverScreen {
                 .map(|r| PartnerItem {
                     name: r.name.clone(),
                     url: r.url.clone(),
+                    user: r.user.clone(),
                 })
                 .collect();
+            let this_user = app
+                .fleet
+                .rows
+                .iter()
+                .find(|r| r.name == self.server)
+                .and_then(|r| r.user.clone());
             self.wizard = Some(Box::new(Wizard::new(
                 &self.server,
                 &self.server_url,
+                this_user,
                 scopes,
                 partners,
             )));

@@ -244,6 +244,9 @@ fn summary_lines(s: &FailoverScreen, w: &Wizard, width: usize) -> Vec<Line<'stat
     lines.extend(row(
         "Peer login",
         match &spec.peer_user {
+            Some(u) if w.login_from_config() => {
+                format!("{u} / the password in the ddish config (both servers log ddish in so)")
+            }
             Some(u) => format!("{u} / {}", "•".repeat(8)),
             None => "none (the Control Agents ask for no login)".into(),
         },

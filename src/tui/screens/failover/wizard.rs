@@ -56,6 +56,8 @@ pub struct ScopeItem {
 pub struct PartnerItem {
     pub name: String,
     pub url: String,
+    /// The user ddish logs in as there (from the ddish config).
+    pub user: Option<String>,
 }
 
 /// What the wizard asks of the screen after a key.
@@ -131,6 +133,11 @@ pub struct Wizard {
     pub config: Fields,
     /// The admin typed a name: a new partner no longer renames the relationship.
     name_edited: bool,
+    /// The user ddish logs in as on this server (from the ddish config).
+    this_user: Option<String>,
+    /// Both servers log ddish in as this user: it is the peer user, and an empty password
+    /// means theirs from the ddish config (filled in by ops, never shown here).
+    pub config_login: Option<String>,
     /// Next was pressed on the step: empty required values show their error too.
     tried: [bool; 3],
     /// The Windows-terms help is open, at this scroll offset.
@@ -141,6 +148,7 @@ impl Wizard {
     pub fn new(
         server: &str,
         server_url: &str,
+        this_user: Option<String>,
         scopes: Vec<ScopeItem>,
         partners: Vec<PartnerItem>,
     ) -> Wizard {
@@ -180,6 +188,8 @@ impl Wizard {
             partner_url: String::new(),
             config,
             name_edited: false,
+            this_user,
+            config_login: None,
             tried: [false; 3],
             help: None,
         };
@@ -271,6 +281,40 @@ impl Wizard {
         if let Some(f) = self.config.get_mut(F_TLS) {
             f.input = crate::tui::form::field::Input::Fixed(line);
         }
+        self.follow_login();
+    }
+
+    /// Fills the peer user when both servers log ddish in as the same one (issue 13 item
+    /// 11), and takes it back out for a partner that does not, unless the admin typed it.
+    fn follow_login(&mut self) {
+        let shared = match self.partners.get(self.partner_cursor) {
+            Some(p) => self
+                .this_user
+                .clone()
+                .filter(|u| p.user.as_ref() == Some(u)),
+            None => None,
+        };
+        let typed = self.config.value(F_USER).to_string();
+        let auto = typed.is_empty() || self.config_login.as_deref() == Some(typed.as_str());
+        if auto {
+            if let Some(f) = self.config.get_mut(F_USER) {
+                f.input = crate::tui::form::field::Input::Text {
+                    value: shared.clone().unwrap_or_default(),
+                    masked: false,
+                };
+            }
+        }
+        self.config_login = shared;
+    }
+
+    /// The peer user is the shared login and no password was typed: ops uses the one in
+    /// the ddish config.
+    pub fn login_from_config(&self) -> bool {
+        self.config.value(F_PASSWORD).is_empty()
+            && self
+                .config_login
+                .as_deref()
+                .is_some_and(|u| u == self.config.value(F_USER).trim())
     }
 
     // ----- checks (the model's) -----
@@ -317,11 +361,12 @@ impl Wizard {
                 }
             }
         }
-        if let Err((g, e)) = check_credentials(
+        let creds = check_credentials(
             Some(self.config.value(F_USER)),
             Some(self.config.value(F_PASSWORD)),
-        ) {
-            if field_id(g) == id {
+        );
+        if let Err((g, e)) = creds {
+            if field_id(g) == id && !self.login_from_config() {
                 return Some(e);
             }
         }
@@ -374,6 +419,10 @@ impl Wizard {
                 errs = e;
             }
         }
+        if self.login_from_config() {
+            // ops fills the password from the ddish config.
+            errs.retain(|(f, _)| *f != SpecField::PeerPassword);
+        }
         if errs.is_empty() {
             Ok(spec)
         } else {
@@ -382,10 +431,20 @@ impl Wizard {
     }
 
     /// The help line of what has focus.
+    fn focused_login(&self) -> bool {
+        self.config
+            .focused()
+            .is_some_and(|f| matches!(f.id, F_USER | F_PASSWORD))
+    }
+
     pub fn focus_help(&self) -> &'static str {
         match self.step {
             Step::Scopes => SpecField::Scopes.help(),
             Step::Partner => SpecField::Partner.help(),
+            Step::Config if self.login_from_config() && self.focused_login() => {
+                "Both servers log ddish in as this user: left empty, the password is the one in \
+                 the ddish config (never shown); type one to use another."
+            }
             Step::Config => self
                 .config
                 .focused()
