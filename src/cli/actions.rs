@@ -118,6 +118,22 @@ pub enum ScopeCmd {
         #[command(flatten)]
         at: At,
     },
+    /// Ping every address of the scope at a bounded rate and compare with DHCP: addresses
+    /// that answer but are free (conflicts: a static IP DHCP may hand out) and leased ones
+    /// that are silent. Exit 0 without conflicts, 2 with.
+    Sweep {
+        #[arg(long, value_name = "CIDR")]
+        scope: ipnet::Ipv4Net,
+        /// Pings per second (1-1000).
+        #[arg(long, default_value_t = ddish::model::sweep::DEFAULT_RATE)]
+        rate: u32,
+        /// Also write every pinged address (state, answer, finding) to this CSV file.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<std::path::PathBuf>,
+        /// The server, when the scope is on several that are not HA peers.
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+    },
     /// Create, edit, delete, activate, deactivate, duplicate, re-create or forget scopes.
     #[command(flatten)]
     Layout(super::layout::ScopeLayoutCmd),
@@ -474,6 +490,21 @@ pub fn scope(session: Arc<Session>, cmd: ScopeCmd) -> Result<ExitCode, Fail> {
             at,
         } => (scope, start, end, at, true),
         ScopeCmd::Layout(c) => return super::layout::scope(session, c),
+        ScopeCmd::Sweep {
+            scope,
+            rate,
+            csv,
+            server,
+        } => {
+            return sweep(
+                &rt,
+                &session,
+                &scope,
+                rate,
+                csv.as_deref(),
+                server.as_deref(),
+            )
+        }
     };
     let (server, def) = find_scope(&rt, &session, &scope, at.server.as_deref())?;
     let range = Range::new(start, end)
@@ -560,4 +591,69 @@ pub fn dns(session: Arc<Session>, cmd: DnsCmd) -> Result<ExitCode, Fail> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `ddish scope sweep`: the conflicts and silent leases, a summary, optionally every row
+/// as CSV.
+fn sweep(
+    rt: &tokio::runtime::Runtime,
+    session: &Arc<Session>,
+    cidr: &ipnet::Ipv4Net,
+    rate: u32,
+    csv: Option<&std::path::Path>,
+    server: Option<&str>,
+) -> Result<ExitCode, Fail> {
+    use ddish::model::sweep::Finding;
+    let (server, def) = find_scope(rt, session, cidr, server)?;
+    let started = std::time::Instant::now();
+    let report = rt
+        .block_on(session.sweep_scope(&server, &def, rate))
+        .map_err(op_fail)?;
+    let took = started.elapsed();
+    let mut conflicts = 0;
+    let mut silent = 0;
+    let mut rows = Vec::new();
+    for r in report.findings() {
+        match r.finding {
+            Some(Finding::Conflict) => conflicts += 1,
+            Some(Finding::Silent) => silent += 1,
+            None => {}
+        }
+        rows.push(vec![
+            r.ip.to_string(),
+            r.state.label().to_string(),
+            r.rtt
+                .map(|d| format!("{:.1} ms", d.as_secs_f64() * 1000.0))
+                .unwrap_or_else(|| "no answer".into()),
+            r.finding
+                .map(|f| f.explain())
+                .unwrap_or_default()
+                .to_string(),
+        ]);
+    }
+    if !rows.is_empty() {
+        print!(
+            "{}",
+            super::common::table(&["IP", "STATE", "PING", "FINDING"], &rows)
+        );
+    }
+    println!(
+        "swept {} addresses of {cidr} on {server} at {rate}/s in {:.1} s: {} answer; {conflicts} \
+         conflict(s), {silent} silent lease(s)",
+        report.sweep.sent,
+        took.as_secs_f64(),
+        report.sweep.answered.len()
+    );
+    if let Some(path) = csv {
+        let f = ddish::export::create_private(path)
+            .map_err(|e| Fail(2, format!("cannot write {}: {e}", path.display())))?;
+        ddish::export::sweep_csv(f, &report.sweep, &report.rows)
+            .map_err(|e| Fail(2, format!("cannot write {}: {e}", path.display())))?;
+        eprintln!("wrote {} rows to {}", report.rows.len(), path.display());
+    }
+    Ok(if conflicts > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -413,6 +413,34 @@ pub fn ips_csv<W: Write>(
     Ok(())
 }
 
+/// A swept scope's pinged addresses: state, whether each answered (and how fast), and what
+/// that means (conflict, silent).
+pub fn sweep_csv<W: Write>(
+    w: W,
+    sweep: &crate::model::sweep::Sweep,
+    rows: &[crate::model::sweep::SweepRow],
+) -> Result<(), ExportError> {
+    let mut c = SafeCsv::new(w);
+    c.write_record([
+        "server", "scope", "ip", "state", "answers", "rtt_ms", "finding",
+    ])?;
+    for r in rows {
+        c.write_record([
+            sweep.server.clone(),
+            sweep.cidr.to_string(),
+            r.ip.to_string(),
+            r.state.label().to_string(),
+            r.rtt.is_some().to_string(),
+            r.rtt
+                .map(|d| format!("{:.3}", d.as_secs_f64() * 1000.0))
+                .unwrap_or_default(),
+            r.finding.map(|f| f.label()).unwrap_or_default().to_string(),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
 /// A fresh timestamped file under the XDG data dir's `exports/` (created on demand).
 pub fn export_path(what: &str, server: Option<&str>) -> PathBuf {
     export_path_in(&crate::config::data_dir().join("exports"), what, server)

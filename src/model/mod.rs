@@ -9,6 +9,7 @@ pub mod review;
 pub mod scope;
 pub mod search;
 pub mod state;
+pub mod sweep;
 pub mod tree;
 pub mod util;
 

@@ -17,6 +17,7 @@ mod review;
 pub use review::ServerReview;
 pub mod search;
 mod session;
+pub mod sweep;
 pub use raw_config::{ChangeLine, EditBase};
 mod write;
 mod write_lock;

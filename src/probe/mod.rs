@@ -2,4 +2,4 @@
 pub mod dhcp;
 mod ping;
 
-pub use ping::{ping, PingError, PingResult, SocketKind, NOT_PERMITTED_HINT};
+pub use ping::{ping, PingError, PingResult, Pinger, SocketKind, NOT_PERMITTED_HINT};

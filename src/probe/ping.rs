@@ -122,6 +122,49 @@ pub async fn ping(ip: IpAddr, count: u32, timeout: Duration) -> Result<PingResul
     })
 }
 
+/// One ICMPv4 client for many echoes (a sweep): the socket kind is chosen and the socket
+/// opened once; each echo has its own identifier, so answers find their request.
+#[derive(Clone)]
+pub struct Pinger {
+    client: Client,
+    pub socket: SocketKind,
+}
+
+impl Pinger {
+    pub fn v4() -> Result<Pinger, PingError> {
+        let kind = choose_kind(ICMP::V4, open_probe)?;
+        let config = Config::builder()
+            .kind(ICMP::V4)
+            .sock_type_hint(kind.sock_type())
+            .build();
+        let client = Client::new(&config).map_err(|e| open_error(kind, &e))?;
+        let socket = if client.get_socket().get_type() == Type::DGRAM {
+            SocketKind::Dgram
+        } else {
+            SocketKind::Raw
+        };
+        Ok(Pinger { client, socket })
+    }
+
+    /// One echo request; the round-trip time, or `None` without an answer in `timeout`.
+    pub async fn echo(
+        &self,
+        ip: std::net::Ipv4Addr,
+        timeout: Duration,
+    ) -> Result<Option<Duration>, PingError> {
+        let mut pinger = self
+            .client
+            .pinger(IpAddr::V4(ip), PingIdentifier(fastrand::u16(..)))
+            .await;
+        pinger.timeout(timeout);
+        match pinger.ping(PingSequence(0), &[0u8; PAYLOAD_LEN]).await {
+            Ok((_, rtt)) => Ok(Some(rtt)),
+            Err(e) if is_no_answer(&e) => Ok(None),
+            Err(e) => Err(PingError::Other(format!("{ip}: {e}"))),
+        }
+    }
+}
+
 /// Opens (and closes) one ICMP socket of the given kind, to learn whether it is allowed.
 fn open_probe(icmp: ICMP, ty: Type) -> io::Result<()> {
     let (domain, proto) = match icmp {

@@ -198,6 +198,9 @@ pub enum Command {
     /// One step of a server's lease walk; answers `Search` with the step's hits and the
     /// walk's new state (done or not) in `walks`.
     SearchWalk(Box<LeaseWalk>),
+    /// One step of a ping sweep of a scope (a few seconds of pings at its rate); answers
+    /// `Sweep` with where it stands.
+    SweepStep(Box<crate::model::sweep::Sweep>),
     /// The failover relationships of the server with both sides' live state.
     FailoverList {
         server: String,
@@ -238,6 +241,7 @@ pub enum Outcome {
     Zone(Box<ZoneHealth>),
     ZoneRecords(Vec<ZoneRecord>),
     Search(SearchResult),
+    Sweep(Box<crate::model::sweep::Sweep>),
     FailoverList(Vec<FailoverInfo>),
     FailoverPlan(Box<FailoverPlan>),
     Failover(Box<FailoverOutcome>),
@@ -356,6 +360,7 @@ impl Command {
                 | Command::SearchServers { .. }
                 | Command::SearchDns(_)
                 | Command::SearchWalk(_)
+                | Command::SweepStep(_)
                 | Command::FailoverList { .. }
                 | Command::FailoverPlan(_)
         )
@@ -451,6 +456,7 @@ impl Command {
             }
             Command::SearchDns(_) => "searching the zones".into(),
             Command::SearchWalk(w) => format!("searching the leases of {}", w.server),
+            Command::SweepStep(s) => format!("sweeping {} ({})", s.cidr, s.progress()),
             Command::FailoverList { server } => format!("reading the failover of {server}"),
             Command::FailoverPlan(spec) => format!("planning failover {}", spec.name),
             Command::FailoverCreate(spec) => format!("creating failover {}", spec.name),

@@ -28,6 +28,15 @@ impl Session {
         } else {
             server.to_string()
         };
+        // A sweep step lasts as long as its pings at their rate take, whatever the servers'
+        // answer time.
+        let limit = if matches!(cmd, Command::SweepStep(_)) {
+            limit.max(std::time::Duration::from_secs(
+                crate::ops::sweep::STEP_SECS + crate::model::sweep::ECHO_TIMEOUT.as_secs() + 5,
+            ))
+        } else {
+            limit
+        };
         if cmd == Command::ObserveChanges {
             return tokio::time::timeout(limit, self.observe_blocking())
                 .await
