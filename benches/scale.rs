@@ -202,6 +202,7 @@ fn main() {
                 cursor: top * 16,
                 top_row: top,
                 matches: None,
+                sweep: None,
             }
             .render(area, &mut buf);
         });

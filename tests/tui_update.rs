@@ -450,7 +450,9 @@ fn export_sends_the_filtered_view_and_shows_the_path() {
             server,
             view,
             filter,
+            sweep,
         }) => {
+            assert!(sweep.is_none(), "no sweep was run");
             assert_eq!(server, "kea-hq");
             assert_eq!(view.def.cidr.to_string(), "10.64.0.0/24");
             assert_eq!(filter, "nas");

@@ -295,6 +295,7 @@ fn exports_hold_the_rows_on_screen() {
             server: "kea-hq".into(),
             view: Arc::new(tui_support::office_view()),
             filter: "desk-3".into(),
+            sweep: None,
         },
         &t,
         &p,
@@ -304,6 +305,35 @@ fn exports_hold_the_rows_on_screen() {
     // Header and desk-30..desk-39.
     assert_eq!(csv.lines().count(), 11, "{csv}");
     assert!(csv.lines().skip(1).all(|l| l.contains("desk-3")), "{csv}");
+    assert!(!csv.lines().next().unwrap().contains("ping"), "{csv}");
+
+    // After a ping sweep where nothing answered: two more columns, the leases silent.
+    let mut sweep = ddish::model::sweep::Sweep::new("kea-hq", "10.64.0.0/24".parse().unwrap(), 50);
+    sweep.sent = sweep.total();
+    sweep.next = None;
+    worker::write_export_to(
+        ExportJob::Ips {
+            server: "kea-hq".into(),
+            view: Arc::new(tui_support::office_view()),
+            filter: "desk-3".into(),
+            sweep: Some(sweep),
+        },
+        &t,
+        &p,
+    )
+    .unwrap();
+    let csv = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        csv.lines().next().unwrap().ends_with(",ping,finding"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 11, "{csv}");
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.ends_with(",no answer,silent")),
+        "{csv}"
+    );
 
     // An unwritable place: the message names the file.
     let bad = dir.path().join("no/such/dir/x.csv");
@@ -964,4 +994,107 @@ async fn console_deactivates_then_deletes_two_marked_scopes_on_the_lab_pair() {
         );
     }
     drop(lab);
+}
+
+/// `P` in a scope view sweeps it through the worker against a real Kea serving a
+/// 127.0.96.0/28 scope (every address answers on loopback): the steps go one by one, the
+/// scope is read again at the end, the free pool addresses show `!` in the grid and the
+/// popup says why; `P` while it runs stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p_sweeps_the_scope_and_marks_the_conflicts() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    let port = common::ports(2);
+    let subnets = json!([
+        {"id": 3, "subnet": "127.0.96.0/28", "pools": [{"pool": "127.0.96.2 - 127.0.96.6"}]}
+    ]);
+    let kea = KeaInstance::start(
+        &dir.path().join("kea"),
+        "kea",
+        port,
+        port + 1,
+        minimal_dhcp4(subnets),
+        None,
+        None,
+    )
+    .expect("kea starts");
+    kea.command(
+        "lease4-add",
+        Some(json!({"ip-address": "127.0.96.3", "hw-address": "aa:bb:cc:dd:96:03"})),
+    )
+    .expect("lease added");
+    let cfg = format!(
+        "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n\n[[server]]\nname = \"kea\"\n\
+         url = \"{}\"\napi = \"{}\"\nallow_plain_http = true\nrole = \"viewer\"\n",
+        dir.path().join("journal.jsonl").display(),
+        kea.ca_url,
+        kea.dist.api.as_str()
+    );
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let mut app = App::from_config(&config, false);
+    app.now = ops::now();
+    app.update(Msg::Resize(80, 24));
+    let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, _task, _writes) =
+        worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let mut rig = Rig {
+        app,
+        tx,
+        rx: out_rx,
+    };
+    rig.drive(key(KeyCode::Enter), |a| {
+        a.tab().is_some_and(|t| t.load == Load::Loaded)
+    })
+    .await;
+    rig.drive(key(KeyCode::Enter), settled).await;
+
+    // P, then P again before the first step answers: stopped, nothing more is sent.
+    let reqs = rig.app.update(key(KeyCode::Char('P')));
+    assert!(
+        matches!(&reqs[..], [r] if matches!(r.target, Target::Sweep { .. })),
+        "{reqs:?}"
+    );
+    assert!(rig.app.update(key(KeyCode::Char('P'))).is_empty());
+    assert!(rig
+        .app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("sweep of 127.0.96.0/28 stopped")));
+    let done = |a: &App| {
+        scope_of(a)
+            .sweep
+            .as_ref()
+            .is_some_and(|s| !s.running() && s.sweep.done())
+            && settled(a)
+    };
+    // A viewer may sweep: it changes nothing.
+    rig.drive(key(KeyCode::Char('P')), done).await;
+    let s = scope_of(&rig.app);
+    let st = s.sweep.as_ref().unwrap();
+    assert_eq!((st.sweep.sent, st.sweep.answered.len()), (14, 14));
+    assert!(st.error.is_none());
+    let screen = rig.screen();
+    assert!(
+        screen.contains("sweep: 14 of 14 pinged, 14 answer") && screen.contains("! 4 conflict(s)"),
+        "{screen}"
+    );
+    // The grid: .2 .4 .5 .6 are `!` (free and answering); .3 (leased) keeps its glyph.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("│127.0.96.0 "))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert_eq!(row.matches('!').count(), 4, "{row}");
+    // The popup of a conflict says what it means.
+    let v = s.data.clone().unwrap();
+    let i = v.index_of("127.0.96.4".parse().unwrap()).unwrap();
+    while scope_of(&rig.app).cursor < i {
+        rig.app.update(key(KeyCode::Right));
+    }
+    rig.app.update(key(KeyCode::Enter));
+    let screen = rig.screen();
+    assert!(
+        screen.contains("Ping sweep") && screen.contains("conflict: answers ping"),
+        "{screen}"
+    );
+    drop(kea);
 }

@@ -538,7 +538,7 @@ fn export(
                 }
             };
             let view = rt.block_on(session.load_scope(&n, &def))?;
-            ddish::export::ips_csv(&mut buf, &n, &view, &|_| true)?;
+            ddish::export::ips_csv(&mut buf, &n, &view, &|_| true, None)?;
         }
     }
     match output {

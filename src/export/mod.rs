@@ -348,15 +348,17 @@ pub fn scopes_csv_with<W: Write>(
 }
 
 /// Every address of a scope's subnet that is in the range or carries a lease or
-/// reservation, with what is known of it.
+/// reservation, with what is known of it; with a ping sweep of the scope, also whether each
+/// answered and what that means.
 pub fn ips_csv<W: Write>(
     w: W,
     server: &str,
     view: &ScopeView,
     filter: &dyn Fn(&IpDetail) -> bool,
+    sweep: Option<&crate::model::sweep::Sweep>,
 ) -> Result<(), ExportError> {
     let mut c = SafeCsv::new(w);
-    c.write_record([
+    let mut header = vec![
         "server",
         "scope",
         "ip",
@@ -368,7 +370,11 @@ pub fn ips_csv<W: Write>(
         "in_pool",
         "reservation",
         "comment",
-    ])?;
+    ];
+    if sweep.is_some() {
+        header.extend(["ping", "finding"]);
+    }
+    c.write_record(&header)?;
     for i in 0..view.len() {
         let ip = view.ip_at(i);
         let d = view.detail(ip);
@@ -391,7 +397,7 @@ pub fn ips_csv<W: Write>(
                 })
             })
             .unwrap_or_default();
-        c.write_record([
+        let mut row = vec![
             server.to_string(),
             view.def.cidr.to_string(),
             ip.to_string(),
@@ -407,7 +413,23 @@ pub fn ips_csv<W: Write>(
                 .or_else(|| d.reservation.and_then(|r| r.description.as_deref()))
                 .unwrap_or_default()
                 .to_string(),
-        ])?;
+        ];
+        if let Some(sw) = sweep {
+            let (ping, finding) = if sw.pinged(ip) {
+                (
+                    sw.answers(ip)
+                        .map(|d| format!("{:.3} ms", d.as_secs_f64() * 1000.0))
+                        .unwrap_or_else(|| "no answer".into()),
+                    sw.finding_at(ip, d.state)
+                        .map(|f| f.label())
+                        .unwrap_or_default(),
+                )
+            } else {
+                (String::new(), "")
+            };
+            row.extend([ping, finding.to_string()]);
+        }
+        c.write_record(&row)?;
     }
     c.flush()?;
     Ok(())

@@ -101,7 +101,11 @@ fn menu_actions() -> impl Iterator<Item = Action> {
         .filter(|a| {
             !matches!(
                 a,
-                Action::Actions | Action::Exclusions | Action::HoldNext | Action::HoldRandom
+                Action::Actions
+                    | Action::Exclusions
+                    | Action::HoldNext
+                    | Action::HoldRandom
+                    | Action::Sweep
             )
         })
 }

@@ -271,6 +271,23 @@ pub struct ScopeState {
     /// Put the cursor here and open its popup when the first load arrives (a jump from
     /// search or another screen).
     pub jump_ip: Option<std::net::Ipv4Addr>,
+    /// The ping sweep of this scope, running or last finished (`P`).
+    pub sweep: Option<SweepState>,
+}
+
+/// A scope's ping sweep as the console keeps it.
+#[derive(Clone, Debug)]
+pub struct SweepState {
+    pub sweep: crate::model::sweep::Sweep,
+    /// The step sent, not answered yet; `None` when finished or stopped.
+    pub step: Option<u64>,
+    pub error: Option<String>,
+}
+
+impl SweepState {
+    pub fn running(&self) -> bool {
+        self.step.is_some()
+    }
 }
 
 impl ScopeState {
@@ -293,6 +310,7 @@ impl ScopeState {
             modals: Vec::new(),
             pending: None,
             jump_ip: None,
+            sweep: None,
         }
     }
 

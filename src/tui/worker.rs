@@ -93,7 +93,9 @@ async fn run(
 fn server_name(t: &Target) -> &str {
     match t {
         Target::Fleet(s) | Target::Server(s) => s,
-        Target::Scope { server, .. } | Target::Action { server, .. } => server,
+        Target::Scope { server, .. }
+        | Target::Action { server, .. }
+        | Target::Sweep { server, .. } => server,
         Target::Layout { server } => server,
         Target::Export | Target::Screen { .. } | Target::Bulk => "",
     }
@@ -425,9 +427,11 @@ pub fn write_export_to(
             server,
             view,
             filter: f,
+            sweep,
         } => {
             let needle = filter::needle(&f);
-            export::ips_csv(w, &server, &view, &|d| filter::ip_matches(d, &needle))
+            let keep = |d: &crate::model::scope::IpDetail<'_>| filter::ip_matches(d, &needle);
+            export::ips_csv(w, &server, &view, &keep, sweep.as_ref())
         }
         ExportJob::Table(t) => export::table_csv(w, &t.header, &t.rows),
         ExportJob::Claims { server, networks } => export::claims_csv(w, &server, &networks),

@@ -141,14 +141,19 @@ impl Sweep {
     /// What the sweep found at an address of the scope, given its DHCP state; nothing
     /// for addresses not pinged yet.
     pub fn finding_at(&self, ip: Ipv4Addr, state: IpState) -> Option<Finding> {
-        let pinged = match self.next {
-            None => true,
+        self.pinged(ip)
+            .then(|| finding(state, self.answered.contains_key(&ip)))
+            .flatten()
+    }
+
+    /// Whether the sweep has pinged this address (one of the scope's hosts, before the
+    /// cursor).
+    pub fn pinged(&self, ip: Ipv4Addr) -> bool {
+        let before = match self.next {
+            None => self.sent > 0,
             Some(n) => ip < n,
         };
-        if !pinged || !Range::hosts_of_net(&self.cidr).contains(u32::from(ip)) {
-            return None;
-        }
-        finding(state, self.answered.contains_key(&ip))
+        before && Range::hosts_of_net(&self.cidr).contains(u32::from(ip))
     }
 
     /// "1,234 of 65,534 pinged, 17 answer".
@@ -160,6 +165,13 @@ impl Sweep {
             self.answered.len()
         )
     }
+}
+
+/// How many conflicts and silent leases the sweep shows in the scope's current states.
+pub fn counts(sweep: &Sweep, view: &ScopeView) -> (usize, usize) {
+    let r = rows(sweep, view);
+    let n = |f: Finding| r.iter().filter(|x| x.finding == Some(f)).count();
+    (n(Finding::Conflict), n(Finding::Silent))
 }
 
 /// One address of a swept scope, for lists and CSV.

@@ -103,6 +103,9 @@ impl App {
 
     /// An action key in a scope view, the IP popup or the action menu.
     pub(super) fn ip_action(&mut self, ti: usize, a: Action) -> Vec<Request> {
+        if a == Action::Sweep {
+            return self.sweep_key(ti);
+        }
         let rights = self.rights_for(&self.tabs[ti].name);
         let dns = self.dns.clone();
         let Some(s) = self.scope_mut(ti) else {

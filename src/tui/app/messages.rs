@@ -51,6 +51,11 @@ pub enum Target {
         server: String,
         cidr: Ipv4Net,
     },
+    /// A ping sweep step of a scope; a new sweep of the scope supersedes the old one.
+    Sweep {
+        server: String,
+        cidr: Ipv4Net,
+    },
     /// A change of the address space of a server (tree and network views); never
     /// cancelled.
     Layout {
@@ -75,6 +80,7 @@ impl Target {
             Target::Fleet(s) => Some(format!("fleet:{s}")),
             Target::Server(s) => Some(format!("server:{s}")),
             Target::Scope { server, .. } => Some(format!("scope:{server}")),
+            Target::Sweep { server, cidr } => Some(format!("sweep:{server}:{cidr}")),
             Target::Screen {
                 screen,
                 label,
@@ -132,6 +138,8 @@ pub enum ExportJob {
         server: String,
         view: Arc<ScopeView>,
         filter: String,
+        /// The scope's ping sweep, for its columns.
+        sweep: Option<crate::model::sweep::Sweep>,
     },
     /// The table of a full-window screen.
     Table(ScreenTable),

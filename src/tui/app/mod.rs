@@ -23,6 +23,7 @@ mod navigation;
 mod refresh;
 mod responses;
 mod stack;
+mod sweep;
 
 pub use messages::*;
 

@@ -150,6 +150,7 @@ impl App {
                     server: tab.name.clone(),
                     view,
                     filter: s.filter.clone(),
+                    sweep: s.sweep.as_ref().map(|st| st.sweep.clone()),
                 })
             }
             Some(View::Network(n)) => {

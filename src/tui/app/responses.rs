@@ -164,6 +164,9 @@ impl App {
             (Target::Bulk | Target::Layout { .. }, Payload::Bulk(res)) => {
                 return self.on_bulk(r.id, res);
             }
+            (Target::Sweep { server, cidr }, Payload::Screen(res)) => {
+                return self.on_sweep_step(&server, cidr, r.id, res);
+            }
             (Target::Action { server, cidr }, Payload::Ping { ip, result }) => {
                 let waits = |m: &Modal| matches!(m, Modal::Ping { ip: i, .. } if *i == ip);
                 match self.answer_popup(&server, cidr, waits) {

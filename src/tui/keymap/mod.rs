@@ -49,6 +49,8 @@ pub enum Action {
     History,
     /// The scope's pools and exclusions panel.
     Exclusions,
+    /// Ping every address of the scope (conflict sweep); again: stop it.
+    Sweep,
     // Shaping the address space and many scopes at once (issue 4).
     /// Space: mark or unmark the scope (tree, network) or server (Servers tab) under the
     /// cursor, for a bulk change.

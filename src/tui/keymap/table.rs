@@ -74,6 +74,7 @@ pub static KEYMAP: &[Binding] = &[
     b(C::IpActions, &[K::Char('R')], "R", A::ReserveLease, "", "copy the lease as a reservation: the client keeps this address").op(),
     b(C::IpActions, &[K::Char('S')], "S", A::Unreserve, "", "delete the DHCP reservation").op().destructive(),
     b(C::IpActions, &[K::Char('p')], "p", A::Ping, "", "ping the address"),
+    b(C::IpActions, &[K::Char('P')], "P", A::Sweep, "", "ping sweep: ping every address of the scope at 50/s; answers that DHCP thinks free are conflicts (P again stops it)"),
     b(C::IpActions, &[K::Char('d')], "d", A::DnsAdd, "", "add a DNS record (A, optional PTR)").op(),
     b(C::IpActions, &[K::Char('D')], "D", A::DnsDelete, "", "delete the DNS records of this address").op().destructive(),
     b(C::IpActions, &[K::Char('y')], "y", A::History, "", "history of this address"),

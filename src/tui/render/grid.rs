@@ -4,6 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
+use crate::model::sweep::{Finding, Sweep};
 use crate::model::ScopeView;
 use crate::tui::layout::{GridGeom, GRID_LABEL_W};
 use crate::tui::theme;
@@ -16,6 +17,8 @@ pub struct IpGrid<'a> {
     pub top_row: usize,
     /// Sorted address indices passing the filter; others are drawn dimmed.
     pub matches: Option<&'a [u32]>,
+    /// A ping sweep of the scope: its conflicts drawn `!`, its silent leases `?`.
+    pub sweep: Option<&'a Sweep>,
 }
 
 impl Widget for IpGrid<'_> {
@@ -63,15 +66,23 @@ impl Widget for IpGrid<'_> {
                     }
                 };
                 let st = self.view.state_at(i);
-                let style = if i == self.cursor {
-                    theme::cursor_cell()
-                } else if matched {
-                    theme::cell_style(st)
-                } else {
-                    theme::dimmed_cell()
+                let finding = self
+                    .sweep
+                    .and_then(|s| s.finding_at(self.view.ip_at(i), st));
+                let style = match finding {
+                    _ if i == self.cursor => theme::cursor_cell(),
+                    _ if !matched => theme::dimmed_cell(),
+                    Some(Finding::Conflict) => theme::error(),
+                    Some(Finding::Silent) => theme::warn(),
+                    None => theme::cell_style(st),
+                };
+                let glyph = match finding {
+                    Some(Finding::Conflict) => '!',
+                    Some(Finding::Silent) => '?',
+                    None => theme::glyph(st),
                 };
                 if let Some(cell) = buf.cell_mut((x, y)) {
-                    cell.set_char(theme::glyph(st)).set_style(style);
+                    cell.set_char(glyph).set_style(style);
                 }
             }
         }

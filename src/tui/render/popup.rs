@@ -65,6 +65,20 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
     }
     lines.push(kv("Address", flags.join(" · ")));
     lines.push(kv("Scope", v.def.label()));
+    if let Some(st) = &s.sweep {
+        let sw = &st.sweep;
+        if sw.pinged(ip) {
+            let answer = match sw.answers(ip) {
+                Some(rtt) => format!("answers ({:.1} ms)", rtt.as_secs_f64() * 1000.0),
+                None => "no answer".to_string(),
+            };
+            let what = match sw.finding_at(ip, d.state) {
+                Some(f) => format!("{answer} · {}: {}", f.label(), f.explain()),
+                None => answer,
+            };
+            lines.push(kv("Ping sweep", what));
+        }
+    }
 
     match d.lease {
         None => lines.push(kv("Lease", "none")),

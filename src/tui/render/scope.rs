@@ -9,7 +9,7 @@ use crate::model::{IpState, ScopeStatus, ScopeView};
 use crate::tui::app::App;
 use crate::tui::layout::{self, GridGeom};
 use crate::tui::theme;
-use crate::tui::views::{ListState, Load, ScopeMode, ScopeState, ServerTab};
+use crate::tui::views::{ListState, Load, ScopeMode, ScopeState, ServerTab, SweepState};
 
 use super::grid::IpGrid;
 use super::{error_panel, fmt, loading};
@@ -218,6 +218,8 @@ fn draw_grid(frame: &mut Frame, area: Rect, s: &ScopeState, v: &ScopeView) {
     let mut block = Block::bordered().title(title).title_top(cursor);
     if s.matches.as_ref().is_some_and(|m| m.is_empty()) {
         block = block.title_bottom(" nothing matches the filter ");
+    } else if let Some(line) = s.sweep.as_ref().map(|st| sweep_line(st, v)) {
+        block = block.title_bottom(line);
     }
     frame.render_widget(block, area);
     frame.render_widget(
@@ -226,9 +228,33 @@ fn draw_grid(frame: &mut Frame, area: Rect, s: &ScopeState, v: &ScopeView) {
             cursor: s.cursor,
             top_row: g.top,
             matches: s.matches.as_deref(),
+            sweep: s.sweep.as_ref().map(|st| &st.sweep),
         },
         inner,
     );
+}
+
+/// The grid's bottom line while or after a sweep: progress, then what it found.
+fn sweep_line(st: &SweepState, v: &ScopeView) -> Line<'static> {
+    let (conflicts, silent) = crate::model::sweep::counts(&st.sweep, v);
+    let mut spans = vec![Span::raw(if st.running() {
+        format!(" sweeping… {} ", st.sweep.progress())
+    } else {
+        format!(" sweep: {} ", st.sweep.progress())
+    })];
+    if let Some(e) = &st.error {
+        spans.push(Span::styled(format!("· stopped: {e} "), theme::error()));
+    }
+    spans.push(Span::styled(
+        format!("· ! {conflicts} conflict(s) "),
+        if conflicts > 0 {
+            theme::error()
+        } else {
+            theme::dim()
+        },
+    ));
+    spans.push(Span::styled(format!("· ? {silent} silent "), theme::warn()));
+    Line::from(spans)
 }
 
 fn draw_list(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState, v: &ScopeView) {
