@@ -712,6 +712,34 @@ fn bulk_on_marked_servers_offers_server_level_changes_and_lists_classes() {
         panic!()
     };
     assert_eq!(c.target(), &BulkTarget::Servers(vec!["kea-hq".into()]));
+    a.update(respond(
+        &req,
+        Payload::Bulk(Ok(BulkResult::Preview(preview_rows()))),
+    ));
+    // n goes back to the form, Esc leaves it.
+    a.update(ch('n'));
+    a.update(key(KeyCode::Esc));
+    assert!(a.layer.is_empty(), "{:?}", a.layer);
+    // A server parameter: picked from the list, its value checked by its type.
+    a.update(ch('B'));
+    pick(&mut a, Step::Bulk(BulkKind::ServerParam));
+    // The form opens on the value: back up to the parameter.
+    a.update(key(KeyCode::BackTab));
+    for _ in 0..11 {
+        a.update(key(KeyCode::Right));
+    }
+    assert_eq!(form(&a).fields.list[0].value(), "authoritative");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "maybe");
+    assert!(error_of(&a, "Value").unwrap().contains("true or false"));
+    clear_field(&mut a);
+    typed(&mut a, "yes");
+    let req = only(a.update(key(KeyCode::Enter)));
+    let Command::BulkPreview(c) = job(&req) else {
+        panic!()
+    };
+    assert_eq!(c.op().describe(), "authoritative=true");
+    assert_eq!(c.target(), &BulkTarget::Servers(vec!["kea-hq".into()]));
 }
 
 // ----- claims outside every scope -----

@@ -17,7 +17,7 @@ use ddish::ops::events::{Event, EventKind, EventsError};
 use ddish::ops::fleet::{DnsStatus, ServiceState, ServiceStatus};
 use ddish::ops::search::{LeaseWalk, SearchHit, SearchResult, Term};
 use ddish::ops::zones::{ZoneHealth, ZoneKind, ZoneServerCheck, ZoneStatus};
-use ddish::ops::{ServerData, Session};
+use ddish::ops::{Command, ServerData, Session};
 use ddish::tui::app::{App, Msg, Payload, Request, RequestKind, Response, Target};
 use ddish::tui::screen::{JobOutput, JobResult, ScreenJob};
 use ratatui::backend::TestBackend;
@@ -831,6 +831,122 @@ fn a_failed_walk_step_names_the_server_and_where_it_stopped() {
         "{text}"
     );
     assert!(!text.contains("walking leases"), "{text}");
+}
+
+// ----- server parameters (O) -----
+
+fn param_values() -> Vec<ddish::ops::ParamValue> {
+    use ddish::model::server_params::PARAMS;
+    PARAMS
+        .iter()
+        .map(|p| ddish::ops::ParamValue {
+            param: p,
+            value: match p.name {
+                "valid-lifetime" => Some(serde_json::json!(3600)),
+                "renew-timer" => Some(serde_json::json!(900)),
+                "rebind-timer" => Some(serde_json::json!(1800)),
+                "authoritative" => Some(serde_json::json!(false)),
+                "ddns-qualifying-suffix" => Some(serde_json::json!("example.test")),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+#[test]
+fn server_parameters_are_shown_checked_previewed_and_applied() {
+    use ddish::ops::bulk::{ServerOutcome, ServerPreview};
+    let mut a = app(100, 30);
+    a.rights.insert("kea-hq".into(), ddish::config::Role::Admin);
+    // On the Servers tab: the selected server's.
+    let reqs = a.update(ch('O'));
+    assert_eq!(labels(&reqs), ["params"]);
+    assert!(
+        matches!(&job(&reqs, "params").1.cmd, Command::ServerParams { server } if server == "kea-hq")
+    );
+    answer(&mut a, &job(&reqs, "params").0, param_values());
+    insta::assert_snapshot!("server_params", draw(&a).backend());
+
+    // renew-timer (4th): Enter starts from its value; a bad one is refused as typed.
+    for _ in 0..3 {
+        a.update(key(KeyCode::Down));
+    }
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let text = screen_text(&a);
+    assert!(text.contains("renew-timer = 900"), "{text}");
+    typed(&mut a, "x");
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let text = screen_text(&a);
+    assert!(
+        text.contains("✗ renew-timer: '900x' is not a whole number"),
+        "{text}"
+    );
+    for _ in 0..4 {
+        a.update(key(KeyCode::Backspace));
+    }
+    typed(&mut a, "1200");
+    let reqs = a.update(key(KeyCode::Enter));
+    let (req, j) = job(&reqs, "preview");
+    assert!(
+        matches!(&j.cmd, Command::BulkPreview(c) if c.op().describe() == "renew-timer=1200"),
+        "{:?}",
+        j.cmd
+    );
+    answer(
+        &mut a,
+        &req,
+        vec![ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec!["server: renew-timer 900 -> 1200".into()],
+            error: None,
+            warnings: vec![],
+        }],
+    );
+    let text = screen_text(&a);
+    assert!(
+        text.contains("kea-hq: server: renew-timer 900 -> 1200"),
+        "{text}"
+    );
+    assert!(text.contains("y applies, n drops it"), "{text}");
+    // y writes it; the values are read again after.
+    let reqs = a.update(ch('y'));
+    let (req, j) = job(&reqs, "apply");
+    assert!(matches!(j.cmd, Command::BulkApply(_)));
+    let again = answer(
+        &mut a,
+        &req,
+        vec![ServerOutcome {
+            server: "kea-hq".into(),
+            peers: vec!["kea-hq".into()],
+            result: Ok("1 change".into()),
+        }],
+    );
+    assert_eq!(labels(&again), ["params"]);
+    answer(&mut a, &job(&again, "params").0, param_values());
+    assert!(screen_text(&a).contains("✓ kea-hq (kea-hq): 1 change"));
+
+    // n drops a previewed change; a viewer is told what role it takes.
+    a.update(key(KeyCode::Enter));
+    let reqs = a.update(key(KeyCode::Enter));
+    answer(
+        &mut a,
+        &job(&reqs, "preview").0,
+        Vec::<ServerPreview>::new(),
+    );
+    assert!(a.update(ch('n')).is_empty());
+    assert!(a
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("nothing was written")));
+    a.rights
+        .insert("kea-hq".into(), ddish::config::Role::Viewer);
+    a.update(key(KeyCode::Esc));
+    a.update(ch('O'));
+    a.update(key(KeyCode::Enter));
+    assert!(a
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("needs role = \"admin\"")));
 }
 
 // ----- events (E) -----

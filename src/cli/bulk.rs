@@ -155,7 +155,7 @@ fn refused(msg: impl Into<String>) -> Fail {
 }
 
 /// `SERVER:CIDR` pairs, servers checked against the configuration.
-fn parse_target(session: &Session, on: &On) -> Result<Target, Fail> {
+pub(super) fn parse_target(session: &Session, on: &On) -> Result<Target, Fail> {
     let known = |s: &str| -> Result<(), Fail> {
         if session.config().server(s).is_some() {
             Ok(())
@@ -369,7 +369,7 @@ fn print_outcomes(o: &[ServerOutcome]) {
 }
 
 /// Preview, confirm, apply, report.
-fn run(session: &Arc<Session>, change: &BulkChange, go: &Go) -> Result<ExitCode, Fail> {
+pub(super) fn run(session: &Arc<Session>, change: &BulkChange, go: &Go) -> Result<ExitCode, Fail> {
     if session.read_only() && !go.dry_run {
         return Err(refused(
             "ddish runs with --read-only: no changes are made (use --dry-run to preview)",

@@ -16,6 +16,7 @@ mod events;
 mod failover;
 mod fleet;
 mod layout;
+mod server;
 
 pub use common::Fail;
 use common::{cli_session, load_config, runtime};
@@ -77,6 +78,9 @@ pub enum Cmd {
     /// Client classes on several servers: list, create, edit, delete.
     #[command(subcommand)]
     Class(bulk::ClassCmd),
+    /// A server's global parameters: show them, set them on one or more servers.
+    #[command(subcommand)]
+    Server(server::ServerCmd),
     /// DNS records for an address (TSIG-signed dynamic update).
     #[command(subcommand)]
     Dns(actions::DnsCmd),
@@ -221,6 +225,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Class(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
             bulk::class(cli_session(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Server(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            server::server(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Network(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

@@ -8,6 +8,7 @@ pub mod range;
 pub mod review;
 pub mod scope;
 pub mod search;
+pub mod server_params;
 pub mod state;
 pub mod sweep;
 pub mod tree;

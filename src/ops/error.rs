@@ -59,7 +59,7 @@ fn forbidden_text(
         return "ddish runs with --read-only: no changes are made".into();
     }
     let (what, roles) = match need {
-        Role::Admin => ("a scope change", "role = \"admin\""),
+        Role::Admin => ("a configuration change", "role = \"admin\""),
         _ => ("this change", "role = \"operator\" or \"admin\""),
     };
     format!(

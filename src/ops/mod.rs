@@ -16,6 +16,8 @@ mod reserve;
 mod review;
 pub use review::ServerReview;
 pub mod search;
+mod server_props;
+pub use server_props::ParamValue;
 mod session;
 pub mod sweep;
 pub use raw_config::{ChangeLine, EditBase};

@@ -77,6 +77,9 @@ take_outcome! {
     FailoverPlan => FailoverPlan boxed,
     FailoverOutcome => Failover boxed,
     Vec<crate::ops::ServerReview> => Review,
+    Vec<crate::ops::ParamValue> => ServerParams,
+    Vec<crate::ops::bulk::ServerPreview> => Preview,
+    Vec<crate::ops::bulk::ServerOutcome> => Applied,
 }
 
 /// A job's answer as the type the screen sent it with; a wrong kind is an internal error.
@@ -175,13 +178,18 @@ impl ScreenOut {
                 jump: Some(j),
                 ..ScreenOut::default()
             },
-            Err(why) => ScreenOut {
-                status: Some(Status {
-                    text: why,
-                    kind: super::app::StatusKind::Info,
-                }),
-                ..ScreenOut::default()
-            },
+            Err(why) => ScreenOut::say(why),
+        }
+    }
+
+    /// A line in the status bar; the screen stays as it is.
+    pub fn say(text: impl Into<String>) -> ScreenOut {
+        ScreenOut {
+            status: Some(Status {
+                text: text.into(),
+                kind: super::app::StatusKind::Info,
+            }),
+            ..ScreenOut::default()
         }
     }
 

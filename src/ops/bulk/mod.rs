@@ -70,6 +70,8 @@ pub enum BulkOp {
         from: String,
         to: String,
     },
+    /// Global server parameters (`model::server_params`), typed; whole servers only.
+    Params(Vec<(String, Value)>),
     /// Create (true) or edit (false) a client class.
     PutClass(ClassSpec, bool),
     DeleteClass(String),
@@ -103,6 +105,11 @@ impl BulkOp {
                     .collect::<String>()
             ),
             BulkOp::DeleteClass(n) => format!("delete class {n}"),
+            BulkOp::Params(p) => p
+                .iter()
+                .map(|(k, v)| format!("{k}={}", crate::model::server_params::shown(Some(v))))
+                .collect::<Vec<_>>()
+                .join(" "),
         }
     }
 
@@ -118,6 +125,7 @@ impl BulkOp {
             BulkOp::PutClass(_, true) => "class-create",
             BulkOp::PutClass(_, false) => "class-edit",
             BulkOp::DeleteClass(_) => "class-delete",
+            BulkOp::Params(_) => "server-params",
         }
     }
 }
@@ -349,6 +357,25 @@ impl BulkChange {
                     *d = options::validate(n, d).map_err(refuse)?;
                 }
                 BulkOp::PutClass(spec, create)
+            }
+            BulkOp::Params(params) => {
+                if scopes {
+                    return Err(refuse(
+                        "server parameters apply to whole servers: give --servers".into(),
+                    ));
+                }
+                if params.is_empty() {
+                    return Err(refuse("give at least one NAME=VALUE".into()));
+                }
+                for (k, v) in &params {
+                    // Values come typed from the caller; re-check them by name.
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        v => v.to_string(),
+                    };
+                    crate::model::server_params::parse(k, &text).map_err(refuse)?;
+                }
+                BulkOp::Params(params)
             }
             BulkOp::DeleteClass(name) => {
                 if scopes {

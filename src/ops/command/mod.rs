@@ -198,6 +198,10 @@ pub enum Command {
     /// One step of a server's lease walk; answers `Search` with the step's hits and the
     /// walk's new state (done or not) in `walks`.
     SearchWalk(Box<LeaseWalk>),
+    /// The server's global parameters (`model::server_params`) with their values.
+    ServerParams {
+        server: String,
+    },
     /// One step of a ping sweep of a scope (a few seconds of pings at its rate); answers
     /// `Sweep` with where it stands.
     SweepStep(Box<crate::model::sweep::Sweep>),
@@ -242,6 +246,7 @@ pub enum Outcome {
     ZoneRecords(Vec<ZoneRecord>),
     Search(SearchResult),
     Sweep(Box<crate::model::sweep::Sweep>),
+    ServerParams(Vec<crate::ops::ParamValue>),
     FailoverList(Vec<FailoverInfo>),
     FailoverPlan(Box<FailoverPlan>),
     Failover(Box<FailoverOutcome>),
@@ -361,6 +366,7 @@ impl Command {
                 | Command::SearchDns(_)
                 | Command::SearchWalk(_)
                 | Command::SweepStep(_)
+                | Command::ServerParams { .. }
                 | Command::FailoverList { .. }
                 | Command::FailoverPlan(_)
         )
@@ -457,6 +463,7 @@ impl Command {
             Command::SearchDns(_) => "searching the zones".into(),
             Command::SearchWalk(w) => format!("searching the leases of {}", w.server),
             Command::SweepStep(s) => format!("sweeping {} ({})", s.cidr, s.progress()),
+            Command::ServerParams { server } => format!("reading the parameters of {server}"),
             Command::FailoverList { server } => format!("reading the failover of {server}"),
             Command::FailoverPlan(spec) => format!("planning failover {}", spec.name),
             Command::FailoverCreate(spec) => format!("creating failover {}", spec.name),

@@ -57,6 +57,9 @@ impl Session {
                 Outcome::Search(search::search_servers(self, &servers, &term, servers.len()).await)
             }
             Command::SearchDns(term) => Outcome::Search(search::search_dns_zones(cfg, &term).await),
+            Command::ServerParams { server } => {
+                Outcome::ServerParams(self.server_params(&server).await?)
+            }
             Command::SweepStep(sw) => Outcome::Sweep(Box::new(self.sweep_step(*sw).await?)),
             Command::SearchWalk(walk) => {
                 let (hits, next) = search::walk_step(self, *walk, search::STEP_PAGES).await?;

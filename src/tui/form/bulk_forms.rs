@@ -1,7 +1,7 @@
 //! Bulk change forms: lease time, exclusion, DDNS, options, client classes; each value
 //! checked as it is typed with the validators the ops layer runs before writing.
 
-use crate::model::options;
+use crate::model::{options, server_params};
 use crate::ops::bulk::{self, BulkChange, BulkOp, ClassSpec, Target, DDNS_PARAMS};
 use crate::tui::actions::BulkKind;
 use crate::tui::checks;
@@ -19,6 +19,17 @@ impl Form {
                 Field::choice(
                     PARAM,
                     DDNS_PARAMS.iter().map(|s| s.to_string()).collect(),
+                    0,
+                ),
+                Field::text(VALUE, ""),
+            ],
+            BulkKind::ServerParam => vec![
+                Field::choice(
+                    PARAM,
+                    server_params::PARAMS
+                        .iter()
+                        .map(|p| p.name.to_string())
+                        .collect(),
                     0,
                 ),
                 Field::text(VALUE, ""),
@@ -76,6 +87,11 @@ impl Form {
                 let p = self.at(PARAM).map_or("", |i| self.text(i)).to_string();
                 let v = bulk::ddns_value(&p, self.val(VALUE))?;
                 BulkOp::Ddns(vec![(p, v)])
+            }
+            BulkKind::ServerParam => {
+                let p = self.at(PARAM).map_or("", |i| self.text(i)).to_string();
+                let v = server_params::parse(&p, self.val(VALUE))?;
+                BulkOp::Params(vec![(p, v)])
             }
             BulkKind::SetOption => BulkOp::SetOption {
                 name,
@@ -140,6 +156,10 @@ impl Form {
             (BulkKind::Ddns, VALUE) => {
                 let p = self.at(PARAM).map_or("", |i| self.text(i));
                 bulk::ddns_value(p, v).map(|_| ()).map_err(String::from)
+            }
+            (BulkKind::ServerParam, VALUE) => {
+                let p = self.at(PARAM).map_or("", |i| self.text(i));
+                server_params::parse(p, v).map(|_| ())
             }
             (_, OPTION) => {
                 required()?;

@@ -117,6 +117,8 @@ pub enum ScreenKey {
     Failover,
     /// What is wrong or suspicious in every server's configuration.
     Review,
+    /// The global parameters of the server in view (lease times, timers, boot...).
+    ServerParams,
 }
 
 /// Where a binding applies. Lookup tries the focused contexts in order.
@@ -184,7 +186,7 @@ impl Context {
             Context::Picker => "Picking scopes",
             Context::Wizard => "Add Failover wizard",
             Context::KeepChooser => "Deleting failover",
-            Context::Screens => "Every screen (W Z E A F M V)",
+            Context::Screens => "Every screen (W Z E A F M V O)",
             Context::Screen(k) => match k {
                 ScreenKey::Status => "Status screen (W)",
                 ScreenKey::Zones => "Zones screen (Z)",
@@ -193,12 +195,13 @@ impl Context {
                 ScreenKey::Search => "Search screen (F)",
                 ScreenKey::Failover => "Failover screen (M)",
                 ScreenKey::Review => "Review screen (V)",
+                ScreenKey::ServerParams => "Server parameters screen (O)",
             },
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 28] = [
+    pub const HELP_ORDER: [Context; 29] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -223,6 +226,7 @@ impl Context {
         Context::Screen(ScreenKey::Search),
         Context::Screen(ScreenKey::Failover),
         Context::Screen(ScreenKey::Review),
+        Context::Screen(ScreenKey::ServerParams),
         Context::Wizard,
         Context::Picker,
         Context::KeepChooser,

@@ -4,6 +4,7 @@ mod events;
 mod failover;
 mod review;
 mod search;
+mod server_params;
 mod status;
 mod zones;
 
@@ -23,5 +24,6 @@ pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
         ScreenKey::Search => search::open(app),
         ScreenKey::Failover => failover::open(app),
         ScreenKey::Review => review::open(app),
+        ScreenKey::ServerParams => server_params::open(app),
     }
 }

@@ -114,6 +114,7 @@ fn edit_object(
         BulkOp::Exclude(..) => {
             return Err("exclusion ranges apply to scopes, not to a whole server".into())
         }
+        BulkOp::Params(params) => server_params(obj, params, at, lines)?,
         BulkOp::PutClass(spec, create) => put_class(obj, spec, *create, lines)?,
         BulkOp::DeleteClass(name) => delete_class(obj, name, lines)?,
     }
@@ -148,6 +149,53 @@ fn lease_time(obj: &mut Value, secs: u32, at: &str, lines: &mut Vec<String>) {
     if let Some(m) = new_max {
         set_param(obj, "max-valid-lifetime", json!(m), at, lines);
     }
+}
+
+/// Sets global parameters (valid-lifetime keeping its bounds as [`lease_time`] does), then
+/// checks the ones that depend on each other as they now stand.
+fn server_params(
+    obj: &mut Value,
+    params: &[(String, Value)],
+    at: &str,
+    lines: &mut Vec<String>,
+) -> Result<(), EditRefused> {
+    use crate::model::server_params as sp;
+    // Only what this change breaks is refused: a server already off a rule Kea accepts
+    // may still have other parameters changed.
+    let before = sp::check_together(obj);
+    // valid-lifetime first: its bounds follow it, then any bound given explicitly wins.
+    let mut ordered: Vec<&(String, Value)> = params.iter().collect();
+    ordered.sort_by_key(|(k, _)| k != "valid-lifetime");
+    for (k, v) in ordered {
+        match (k.as_str(), v.as_u64()) {
+            ("valid-lifetime", Some(secs)) => {
+                let secs = u32::try_from(secs).map_err(|_| "valid-lifetime is too big")?;
+                lease_time(obj, secs, at, lines);
+            }
+            _ => {
+                let old = sp::get(obj, k).cloned();
+                if old.as_ref() != Some(v) {
+                    lines.push(format!(
+                        "{at}: {k} {} -> {}",
+                        sp::shown(old.as_ref()),
+                        sp::shown(Some(v))
+                    ));
+                    sp::set(obj, k, v.clone());
+                }
+            }
+        }
+    }
+    let wrong: Vec<String> = sp::check_together(obj)
+        .into_iter()
+        .filter(|w| !before.contains(w))
+        .collect();
+    if !wrong.is_empty() {
+        return Err(EditRefused(format!(
+            "{}: change them together",
+            wrong.join("; ")
+        )));
+    }
+    Ok(())
 }
 
 /// Whether an option-data entry is the standard option `name` (by name or code, in the

@@ -227,3 +227,56 @@ fn classes_create_edit_delete() {
         vec!["pool 10.20.0.10-10.20.0.20 in 10.20.0.0/24"]
     );
 }
+
+#[test]
+fn server_parameters_keep_the_lease_bounds_and_refuse_what_breaks_a_rule() {
+    let mut c = json!({"Dhcp4": {"valid-lifetime": 3600, "min-valid-lifetime": 3600,
+        "max-valid-lifetime": 3600, "renew-timer": 900, "rebind-timer": 1800,
+        "expired-leases-processing": {"hold-reclaimed-time": 3600}}});
+    let op = BulkOp::Params(vec![
+        ("authoritative".into(), json!(true)),
+        ("valid-lifetime".into(), json!(7200)),
+        (
+            "expired-leases-processing.hold-reclaimed-time".into(),
+            json!(600),
+        ),
+    ]);
+    let lines = edit(&mut c, None, &op).unwrap();
+    assert_eq!(
+        lines,
+        [
+            "server: valid-lifetime 3600 -> 7200",
+            "server: min-valid-lifetime 3600 -> 7200",
+            "server: max-valid-lifetime 3600 -> 7200",
+            "server: authoritative (not set) -> true",
+            "server: expired-leases-processing.hold-reclaimed-time 3600 -> 600",
+        ]
+    );
+    assert_eq!(
+        c["Dhcp4"]["expired-leases-processing"]["hold-reclaimed-time"],
+        600
+    );
+    // The same again: nothing to change.
+    assert!(edit(&mut c, None, &op).unwrap().is_empty());
+    // A rebind timer past the lease: refused, saying which and why.
+    let e = edit(
+        &mut c,
+        None,
+        &BulkOp::Params(vec![("rebind-timer".into(), json!(9000))]),
+    )
+    .unwrap_err();
+    assert!(
+        e.0.contains("rebind-timer (9000) must be below valid-lifetime (7200)"),
+        "{e}"
+    );
+    // Changed together, the timers pass.
+    let ok = BulkOp::Params(vec![
+        ("rebind-timer".into(), json!(6000)),
+        ("renew-timer".into(), json!(3000)),
+    ]);
+    assert_eq!(edit(&mut c, None, &ok).unwrap().len(), 2);
+    // A server already off a rule (Kea accepted it) may change something else.
+    let mut odd = json!({"Dhcp4": {"valid-lifetime": 600, "rebind-timer": 900}});
+    let other = BulkOp::Params(vec![("authoritative".into(), json!(false))]);
+    assert_eq!(edit(&mut odd, None, &other).unwrap().len(), 1);
+}
