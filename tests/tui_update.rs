@@ -576,3 +576,66 @@ fn tiny_terminal_never_panics() {
         let _ = render(&a, w, h);
     }
 }
+
+/// A server with 300 subnets and no ddish networks: the tree shows folded address blocks
+/// with their scope count and utilization, not 300 rows; → opens one, the filter finds a
+/// scope inside a folded block.
+#[test]
+fn a_big_server_tree_is_grouped_into_folded_blocks() {
+    use ddish::model::tree::{ScopeSummary, ServerTree};
+    use ddish::model::{ScopeStats, ScopeStatus};
+    let mut a = app_with_fleet(100, 30);
+    let req = only(a.update(key(KeyCode::Enter)));
+    let scopes: Vec<ScopeSummary> = (0..300u32)
+        .map(|i| {
+            let net = std::net::Ipv4Addr::from(u32::from(ip("10.50.0.0")) + (i << 8));
+            let mut d = def(
+                &format!("{net}/24"),
+                &format!("{}-{}", net, std::net::Ipv4Addr::from(u32::from(net) + 254)),
+                &[],
+                ScopeStatus::Active,
+            );
+            d.id = i + 1;
+            ScopeSummary {
+                def: d,
+                stats: Some(ScopeStats {
+                    total: 100,
+                    assigned: 25,
+                    declined: 0,
+                }),
+            }
+        })
+        .collect();
+    let mut data = server_data();
+    data.networks = vec![];
+    data.tree = ServerTree::build(&[], scopes);
+    a.update(respond(&req, Payload::Server(Ok(Arc::new(data)))));
+    let text = screen(&render(&a, 100, 30));
+    // 300 /24s from 10.50.0.0: blocks of at most 64 (/18s), folded.
+    assert!(text.contains("▸ 10.50.0.0/18 block"), "{text}");
+    assert!(text.contains("64 scopes"), "{text}");
+    assert!(text.contains("25.0%"), "{text}");
+    assert!(!text.contains("10.50.1.0/24"), "folded: {text}");
+    let rows = a
+        .tab()
+        .unwrap()
+        .tree
+        .rows(&a.tab().unwrap().data.as_ref().unwrap().tree);
+    assert_eq!(rows.len(), 5, "300 scopes in 5 blocks");
+    // → opens the block under the cursor.
+    a.update(key(KeyCode::Right));
+    let text = screen(&render(&a, 100, 30));
+    assert!(
+        text.contains("▾ 10.50.0.0/18 block") && text.contains("10.50.1.0/24"),
+        "{text}"
+    );
+    // ← folds it again.
+    a.update(key(KeyCode::Left));
+    assert!(!screen(&render(&a, 100, 30)).contains("10.50.1.0/24"));
+    // The filter finds a scope in a folded block.
+    a.update(ch('/'));
+    typed(&mut a, "10.50.200.0");
+    a.update(key(KeyCode::Enter));
+    let text = screen(&render(&a, 100, 30));
+    assert!(text.contains("10.50.200.0/24"), "{text}");
+}

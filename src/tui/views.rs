@@ -130,6 +130,7 @@ pub fn node_key(n: &Node) -> String {
         (NodeKind::Scope(_), Some(c)) => format!("scope:{c}"),
         (NodeKind::SharedNetwork(s), _) => format!("shared:{s}"),
         (NodeKind::Ungrouped, _) => "ungrouped".into(),
+        (NodeKind::Supernet, Some(c)) => format!("block:{c}"),
         (_, Some(c)) => format!("net:{c}"),
         (_, None) => "?".into(),
     }
@@ -151,7 +152,12 @@ pub fn find_node<'a>(nodes: &'a [Node], key: &str) -> Option<&'a Node> {
 #[derive(Clone, Debug, Default)]
 pub struct TreeState {
     pub list: ListState,
+    /// Nodes folded by the user.
     pub collapsed: BTreeSet<String>,
+    /// Nodes folded until opened (address blocks of a big server) that the user opened.
+    pub opened: BTreeSet<String>,
+    /// Every node open (exports, finding a node): folding ignored.
+    pub all_open: bool,
     pub filter: String,
 }
 
@@ -161,10 +167,7 @@ impl TreeState {
     pub fn rows<'a>(&self, tree: &'a ServerTree) -> Vec<TreeRow<'a>> {
         let needle = filter::needle(&self.filter);
         if needle.is_empty() {
-            return tree.rows(&|path| {
-                tree.node(path)
-                    .is_some_and(|n| !self.collapsed.contains(&node_key(n)))
-            });
+            return tree.rows(&|path| tree.node(path).is_some_and(|n| !self.folded(n)));
         }
         let mut out = Vec::new();
         for (i, r) in tree.roots.iter().enumerate() {
@@ -174,7 +177,39 @@ impl TreeState {
     }
 
     pub fn is_folded(&self, n: &Node) -> bool {
-        filter::needle(&self.filter).is_empty() && self.collapsed.contains(&node_key(n))
+        filter::needle(&self.filter).is_empty() && self.folded(n)
+    }
+
+    fn folded(&self, n: &Node) -> bool {
+        if self.all_open {
+            return false;
+        }
+        let key = node_key(n);
+        if n.kind == NodeKind::Supernet {
+            !self.opened.contains(&key)
+        } else {
+            self.collapsed.contains(&key)
+        }
+    }
+
+    pub fn fold(&mut self, n: &Node) {
+        let key = node_key(n);
+        self.opened.remove(&key);
+        self.collapsed.insert(key);
+    }
+
+    pub fn unfold(&mut self, n: &Node) {
+        let key = node_key(n);
+        self.collapsed.remove(&key);
+        self.opened.insert(key);
+    }
+
+    /// The same tree with every node open.
+    pub fn all_open(&self) -> TreeState {
+        TreeState {
+            all_open: true,
+            ..self.clone()
+        }
     }
 }
 

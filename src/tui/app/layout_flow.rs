@@ -31,13 +31,12 @@ pub(super) enum Selected {
 
 /// Puts the tree cursor on the node `key`, unfolding its ancestors (the item just created).
 pub(super) fn select_node(tab: &mut ServerTab, data: &ServerData, key: &str) {
-    let mut full = tab.tree.clone();
-    full.collapsed.clear();
+    let full = tab.tree.all_open();
     let rows = full.rows(&data.tree);
     if let Some(r) = rows.iter().find(|r| node_key(r.node) == key) {
         for k in 1..r.path.len() {
             if let Some(n) = data.tree.node(&r.path[..k]) {
-                tab.tree.collapsed.remove(&node_key(n));
+                tab.tree.unfold(n);
             }
         }
     }

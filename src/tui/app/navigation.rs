@@ -78,7 +78,7 @@ impl App {
         match a {
             Action::Left => {
                 if has_children && !folded && tab.tree.filter.is_empty() {
-                    tab.tree.collapsed.insert(key);
+                    tab.tree.fold(node);
                 } else if row.path.len() > 1 {
                     let parent = &row.path[..row.path.len() - 1];
                     if let Some(p) = rows.iter().position(|r| r.path == parent) {
@@ -88,7 +88,7 @@ impl App {
             }
             Action::Right => {
                 if folded {
-                    tab.tree.collapsed.remove(&key);
+                    tab.tree.unfold(node);
                 } else if has_children {
                     tab.tree.list.step(1, rows.len());
                 }

@@ -167,8 +167,7 @@ impl App {
             }
             None => {
                 let data = tab.data.as_ref().ok_or_else(not_loaded)?;
-                let mut full = tab.tree.clone();
-                full.collapsed.clear();
+                let full = tab.tree.all_open();
                 let idx: Vec<usize> = full
                     .rows(&data.tree)
                     .iter()

@@ -109,7 +109,11 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
                 Cell::from(Line::from(name_spans)),
                 util_cell(n.utilization, app, shows_util),
                 Cell::from(Span::styled(kind, style)),
-                Cell::from(n.title.clone().unwrap_or_default()),
+                Cell::from(match n.kind {
+                    // A block says how much it holds.
+                    NodeKind::Supernet => format!("{} scopes", data.tree.scopes_under(n).len()),
+                    _ => n.title.clone().unwrap_or_default(),
+                }),
                 Cell::from(Span::styled(
                     n.description.clone().unwrap_or_default(),
                     theme::dim(),

@@ -14,6 +14,9 @@ pub enum NodeKind {
     SharedNetwork(String),
     /// Subnets in no network at all.
     Ungrouped,
+    /// A block of address space grouping scopes of a big server that no network groups
+    /// (more than [`MAX_CHILDREN`] side by side); folded until opened.
+    Supernet,
     /// Index into `ServerTree::scopes`.
     Scope(usize),
 }
@@ -35,6 +38,7 @@ impl Node {
         match (&self.kind, self.cidr) {
             (NodeKind::SharedNetwork(n), _) => format!("shared-network {n}"),
             (NodeKind::Ungrouped, _) => "Ungrouped subnets".to_string(),
+            (NodeKind::Supernet, Some(c)) => format!("{c} block"),
             (_, Some(c)) => c.to_string(),
             _ => String::new(),
         }
@@ -46,6 +50,7 @@ impl Node {
             NodeKind::Network => "Network",
             NodeKind::SharedNetwork(_) => "Shared net",
             NodeKind::Ungrouped => "Group",
+            NodeKind::Supernet => "Block",
             NodeKind::Scope(_) => "Scope",
         }
     }
@@ -159,8 +164,12 @@ impl ServerTree {
                 None => ungrouped.push(scope_node(i, s)),
             }
         }
+        for s in &mut shared {
+            s.children = by_supernet(std::mem::take(&mut s.children));
+        }
         roots.extend(shared);
         if !ungrouped.is_empty() {
+            let ungrouped = by_supernet(ungrouped);
             if roots.is_empty() {
                 // A plain server: no grouping line, just its subnets.
                 roots = ungrouped;
@@ -321,6 +330,82 @@ fn node_mut<'a>(nodes: &'a mut [Node], path: &[usize]) -> Option<&'a mut Node> {
     }
 }
 
+/// The most nodes shown side by side before scopes are grouped into blocks: about a
+/// screenful.
+pub const MAX_CHILDREN: usize = 64;
+
+/// Groups more than [`MAX_CHILDREN`] nodes into address blocks: at the shortest prefix
+/// whose blocks each hold at most [`MAX_CHILDREN`] (small groups, few of them), then the
+/// blocks themselves the same way while there are still too many side by side. A block of
+/// one is left as its node. Nodes come sorted by address.
+fn by_supernet(nodes: Vec<Node>) -> Vec<Node> {
+    if nodes.len() <= MAX_CHILDREN || nodes.iter().any(|n| n.cidr.is_none()) {
+        return nodes;
+    }
+    let cidrs: Vec<Ipv4Net> = nodes.iter().filter_map(|n| n.cidr).collect();
+    let key = |c: &Ipv4Net, len: u8| {
+        Ipv4Net::new(c.network(), len.min(c.prefix_len()))
+            .map(|n| n.trunc())
+            .unwrap_or(*c)
+    };
+    // The biggest block at a prefix length (same keys are adjacent: nodes are sorted).
+    let biggest = |len: u8| {
+        let (mut most, mut run) = (0usize, 0usize);
+        for (i, c) in cidrs.iter().enumerate() {
+            let k = key(c, len);
+            run = if i > 0 && key(&cidrs[i - 1], len) == k {
+                run + 1
+            } else {
+                1
+            };
+            most = most.max(run);
+        }
+        most
+    };
+    // Bits every node shares: no block above them.
+    let first = u32::from(cidrs[0].network());
+    let shared_bits = cidrs
+        .iter()
+        .map(|c| {
+            (u32::from(c.network()) ^ first)
+                .leading_zeros()
+                .min(u32::from(c.prefix_len()))
+        })
+        .min()
+        .unwrap_or(0) as u8;
+    let Some(len) = ((shared_bits + 1)..=32).find(|l| biggest(*l) <= MAX_CHILDREN) else {
+        return nodes;
+    };
+    let mut groups: Vec<(Ipv4Net, Vec<Node>)> = Vec::new();
+    for n in nodes {
+        let k = key(&n.cidr.unwrap_or_default(), len);
+        match groups.last_mut() {
+            Some((g, members)) if *g == k => members.push(n),
+            _ => groups.push((k, vec![n])),
+        }
+    }
+    let count = groups.len();
+    let out: Vec<Node> = groups
+        .into_iter()
+        .flat_map(|(net, members)| {
+            if members.len() == 1 || count == members.len() {
+                // Alone, or no grouping that helps: as they are.
+                return members;
+            }
+            let mut g = group_node(NodeKind::Supernet);
+            g.cidr = Some(net);
+            g.children = members;
+            vec![g]
+        })
+        .collect();
+    if out.len() > MAX_CHILDREN && out.iter().any(|n| n.kind == NodeKind::Supernet) {
+        // Still too many side by side: the blocks into bigger blocks.
+        by_supernet(out)
+    } else {
+        out
+    }
+}
+
 fn sum_utilization(n: &mut Node) -> Utilization {
     if matches!(n.kind, NodeKind::Scope(_)) {
         return n.utilization;
@@ -334,107 +419,4 @@ fn sum_utilization(n: &mut Node) -> Utilization {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::range::{Range, RangeSet};
-
-    fn scope(
-        cidr: &str,
-        shared: Option<&str>,
-        status: ScopeStatus,
-        used: u64,
-        total: u64,
-    ) -> ScopeSummary {
-        let cidr: Ipv4Net = cidr.parse().unwrap();
-        let mut d = missing_scope(cidr);
-        d.id = 1;
-        d.status = status;
-        d.shared_network = shared.map(String::from);
-        d.pools = RangeSet::from_ranges([Range::hosts_of_net(&cidr)]);
-        ScopeSummary {
-            def: d,
-            stats: Some(ScopeStats {
-                total,
-                assigned: used,
-                declined: 0,
-            }),
-        }
-    }
-
-    fn net(cidr: &str, kind: NetworkKind, scopes: &[&str]) -> NetworkDef {
-        NetworkDef {
-            cidr: cidr.parse().unwrap(),
-            kind,
-            title: None,
-            description: None,
-            scopes: scopes.iter().map(|s| s.parse().unwrap()).collect(),
-            claims: vec![],
-        }
-    }
-
-    #[test]
-    fn plain_server_lists_every_subnet() {
-        let t = ServerTree::build(
-            &[],
-            vec![
-                scope("10.20.0.0/24", None, ScopeStatus::Active, 1, 100),
-                scope("10.10.0.0/24", None, ScopeStatus::Active, 3, 100),
-                scope("10.30.0.0/24", Some("floor3"), ScopeStatus::Active, 0, 100),
-            ],
-        );
-        let rows = t.rows(&|_| true);
-        let labels: Vec<String> = rows.iter().map(|r| r.node.label()).collect();
-        assert_eq!(
-            labels,
-            [
-                "shared-network floor3",
-                "10.30.0.0/24",
-                "Ungrouped subnets",
-                "10.10.0.0/24",
-                "10.20.0.0/24"
-            ]
-        );
-        assert_eq!(t.utilization(), Utilization::new(4, 300));
-    }
-
-    #[test]
-    fn containers_networks_scopes_and_missing() {
-        let t = ServerTree::build(
-            &[
-                net(
-                    "10.64.0.0/24",
-                    NetworkKind::Network,
-                    &["10.64.0.0/25", "10.64.0.128/25"],
-                ),
-                net("10.0.0.0/8", NetworkKind::Container, &[]),
-            ],
-            vec![
-                scope("10.64.0.0/25", None, ScopeStatus::Active, 10, 100),
-                scope("10.99.0.0/24", None, ScopeStatus::Inactive, 50, 100),
-                scope("192.0.2.0/24", None, ScopeStatus::Active, 5, 10),
-            ],
-        );
-        let rows = t.rows(&|_| true);
-        let got: Vec<(usize, String)> = rows.iter().map(|r| (r.depth, r.node.label())).collect();
-        assert_eq!(
-            got,
-            [
-                (0, "10.0.0.0/8".to_string()),
-                (1, "10.64.0.0/24".to_string()),
-                (2, "10.64.0.0/25".to_string()),
-                (2, "10.64.0.128/25".to_string()),
-                (1, "10.99.0.0/24".to_string()),
-                (0, "Ungrouped subnets".to_string()),
-                (1, "192.0.2.0/24".to_string()),
-            ]
-        );
-        let missing = t.node(&[0, 0, 1]).unwrap();
-        assert_eq!(missing.status, ScopeStatus::Missing);
-        // Inactive and missing scopes are left out of utilization.
-        assert_eq!(t.roots[0].utilization, Utilization::new(10, 100));
-        assert_eq!(t.utilization(), Utilization::new(15, 110));
-        assert_eq!(t.scopes_under(&t.roots[0]).len(), 3);
-        // Collapsed: only roots.
-        assert_eq!(t.rows(&|p| p.is_empty()).len(), 2);
-    }
-}
+mod tests;
