@@ -271,7 +271,9 @@ fn fleet_screens_status_zones_and_find_jump_to_the_address() {
     let s = t.wait_until("every server's hits", Duration::from_secs(30), |s| {
         s.contains("hits for 10.10.0.11") && !s.contains("still searching")
     });
-    assert!(s.contains("5 hits for 10.10.0.11"), "{s}");
+    // Both servers' reservation and lease, the PTR, and the A record naming it (by zone
+    // transfer).
+    assert!(s.contains("6 hits for 10.10.0.11"), "{s}");
     let first = line_with(&s, "resv. ip");
     assert!(
         first.contains("kea-1") && first.contains("10.10.0.0/24") && first.contains("10.10.0.11"),
@@ -284,6 +286,10 @@ fn fleet_screens_status_zones_and_find_jump_to_the_address() {
     assert!(
         line_with(&s, "DNS PTR").contains("10.10.0.11"),
         "the lab zone's PTR record is a hit:\n{s}"
+    );
+    assert!(
+        line_with(&s, "DNS A").contains("10.10.0.11"),
+        "the A record of scanner1 is a hit:\n{s}"
     );
 
     // Enter on the first hit: kea-1's tab, the HQ scope, the popup of 10.10.0.11.
