@@ -615,6 +615,47 @@ fn ip_actions_on_an_ha_pair() {
     // hands out the lowest free address again).
     assert_eq!(actions[..3], ["unclaim", "claim", "hold"], "{h}");
     assert!(!h.contains(&password));
+    // The story also tells the changes that covered the address: an exclusion over it,
+    // then its return to the pools; --server keeps one server's entries.
+    for (cmd, _) in [("exclude", ()), ("unexclude", ())] {
+        ok(&ddish(
+            &cfg,
+            &[
+                "scope",
+                cmd,
+                "--scope",
+                "10.20.0.0/24",
+                &held,
+                &held,
+                "--yes",
+            ],
+        ));
+    }
+    let h = ok(&ddish(&cfg, &["ip", "history", &held]));
+    let lines: Vec<&str> = h.lines().collect();
+    assert!(
+        lines[0].contains("unexclude") && lines[0].contains("(a range covering it)"),
+        "{h}"
+    );
+    assert!(
+        lines[1].contains(" exclude ") && lines[1].contains("(a range covering it)"),
+        "{h}"
+    );
+    assert!(
+        lines[2].contains("unclaim") && !lines[2].contains("covering"),
+        "{h}"
+    );
+    let server = lines[0].split_whitespace().nth(2).unwrap().to_string();
+    let mine = ok(&ddish(&cfg, &["ip", "history", &held, "--server", &server]));
+    assert!(
+        mine.lines()
+            .all(|l| l.split_whitespace().nth(2) == Some(server.as_str())),
+        "{mine}"
+    );
+    assert!(mine.contains("unexclude"), "{mine}");
+    let r = ddish(&cfg, &["ip", "history", &held, "--server", "nope"]);
+    assert_ne!(r.status.code(), Some(0));
+    assert!(err(&r).contains("no server named 'nope'"), "{}", err(&r));
     let journal = std::fs::read_to_string(dir.path().join("journal.jsonl")).unwrap();
     assert!(!journal.contains(&password));
 

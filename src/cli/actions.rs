@@ -92,8 +92,15 @@ pub enum IpCmd {
         #[command(flatten)]
         at: At,
     },
-    /// The journal entries of an address, newest first.
-    History { ip: Ipv4Addr },
+    /// The story of an address, newest first: its own journal entries and the changes that
+    /// covered it (exclusions, its scope's edits and activation, bulk and failover changes,
+    /// raw config edits of its server).
+    History {
+        ip: Ipv4Addr,
+        /// Only what was done on this server.
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+    },
     /// ICMP echo: reachable with the round-trip time, or not.
     Ping { ip: Ipv4Addr },
 }
@@ -330,8 +337,12 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             }
             Err(e) => return Err(op_fail(e)),
         },
-        IpCmd::History { ip } => {
-            let Outcome::History(entries) = run(&rt, &session, "", Command::History { ip }, true)?
+        IpCmd::History { ip, server } => {
+            if let Some(s) = server.as_deref() {
+                session.client(s).map_err(op_fail)?;
+            }
+            let on = server.as_deref().unwrap_or("");
+            let Outcome::History(entries) = run(&rt, &session, on, Command::History { ip }, true)?
             else {
                 return Err(Fail(
                     2,
@@ -341,9 +352,15 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
             if entries.is_empty() {
                 println!("no journal entries for {ip}");
             }
-            for e in entries {
+            for h in entries {
+                let e = h.entry;
+                let how = if h.relation == "this address" {
+                    String::new()
+                } else {
+                    format!("  ({})", h.relation)
+                };
                 println!(
-                    "{}  {:<20} {:<10} {:<16} {}{}",
+                    "{}  {:<20} {:<10} {:<16} {}{how}{}",
                     ddish::export::rfc3339(e.time),
                     e.user,
                     e.server,

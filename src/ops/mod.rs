@@ -8,6 +8,7 @@ mod error;
 pub mod events;
 pub mod failover;
 pub mod fleet;
+pub mod history;
 pub mod layout;
 mod load;
 mod peers;

@@ -14,7 +14,6 @@ use tokio::task::JoinHandle;
 use crate::export;
 use crate::model::Thresholds;
 use crate::ops::bulk::ServerOutcome;
-use crate::ops::JournalEntry as Entry;
 use crate::ops::{ActionOutcome, Command, OpError, Outcome, ServerHealth, Session};
 
 use super::actions::{Done, Fail, HistoryRow};
@@ -332,7 +331,8 @@ fn outcome(r: Result<ActionOutcome, OpError>) -> Result<Done, Fail> {
 }
 
 /// A journal entry in one line: before → after, compact.
-fn history_row(e: &Entry) -> HistoryRow {
+fn history_row(h: &crate::ops::history::HistoryItem) -> HistoryRow {
+    let e = &h.entry;
     let compact = |v: &Option<serde_json::Value>| match v {
         None | Some(serde_json::Value::Null) => "-".to_string(),
         Some(serde_json::Value::Object(m)) => m
@@ -350,10 +350,16 @@ fn history_row(e: &Entry) -> HistoryRow {
         (None, None) => String::new(),
         (b, a) => format!("{} → {}", compact(b), compact(a)),
     };
+    // Changes that covered the address say how.
+    let action = if h.relation == "this address" {
+        e.action.clone()
+    } else {
+        format!("{} ({}, on {})", e.action, h.relation, e.server)
+    };
     HistoryRow {
         time: e.time,
         user: e.user.clone(),
-        action: e.action.clone(),
+        action,
         result: e.result.clone(),
         change,
     }

@@ -80,9 +80,12 @@ fn same_at(key: Option<&str>, a: &Value, b: &Value) -> bool {
 fn norm(key: Option<&str>, v: &Value) -> Value {
     match (key, v) {
         (Some("user-context"), _) => v.clone(),
-        (Some("pool"), Value::String(s)) => {
-            Value::String(s.chars().filter(|c| !c.is_whitespace()).collect())
-        }
+        // Kea writes a pool that is exactly a prefix as "a.b.c.d/len" (a single address:
+        // "/32") whatever it was given: compare the addresses, not the spelling.
+        (Some("pool"), Value::String(s)) => match crate::model::Range::parse_pool(s) {
+            Some(r) => Value::String(format!("{}-{}", r.first(), r.last())),
+            None => Value::String(s.chars().filter(|c| !c.is_whitespace()).collect()),
+        },
         (Some("client-id"), Value::String(s)) => Value::String(norm_hex(s, true)),
         (Some("hw-address"), Value::String(s)) => Value::String(norm_hex(s, false)),
         (_, Value::Object(m)) => Value::Object(

@@ -130,7 +130,7 @@ pub(crate) fn state_word(s: IpState) -> String {
 pub(crate) use crate::kea::subnet_mut;
 
 impl Session {
-    fn journal(&self) -> Journal {
+    pub(crate) fn journal(&self) -> Journal {
         Journal::new(&self.config().settings.journal)
     }
 
@@ -319,12 +319,6 @@ impl Session {
     }
 
     /// Journal entries of an address, newest first.
-    pub fn history(&self, ip: Ipv4Addr) -> Result<Vec<Entry>, OpError> {
-        self.journal()
-            .for_ip(ip)
-            .map_err(|e| OpError::Refused(e.to_string()))
-    }
-
     pub(crate) fn entry(
         &self,
         server: &str,

@@ -6,7 +6,6 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use crate::audit::Entry;
 use crate::model::scope::IpDetail;
 use crate::model::{IpState, Range, ScopeDef};
 use crate::probe::PingResult;
@@ -225,7 +224,7 @@ pub enum Outcome {
     Done(ActionOutcome),
     Ping(PingResult),
     /// The journal's entries for the address, newest first.
-    History(Vec<Entry>),
+    History(Vec<super::history::HistoryItem>),
     /// What a change across servers would do, per server.
     Preview(Vec<ServerPreview>),
     /// What a change across servers did, per server.

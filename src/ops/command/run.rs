@@ -70,7 +70,10 @@ impl Session {
                 return Ok(Outcome::EditBase(Box::new(b)));
             }
             Command::ConfigEdit { base, edited } => self.config_replace(&base, &edited).await,
-            Command::History { ip } => return self.history(ip).map(Outcome::History),
+            Command::History { ip } => {
+                let on = (!name.is_empty()).then_some(name);
+                return self.history(ip, on).map(Outcome::History);
+            }
             Command::BulkPreview(c) => return Ok(Outcome::Preview(self.bulk_preview(&c).await)),
             Command::BulkApply(c) => return Ok(Outcome::Applied(self.bulk_apply(&c).await)),
             Command::Classes(servers) => {
