@@ -708,8 +708,20 @@ fn refusals_exit_non_zero_and_change_nothing() {
     missing[7] = "10.99.0.0/24".into();
     run(&cfg, missing, "scope 10.99.0.0/24 is not on kea-a");
     run(&viewer, create(&[]), "role");
+    // No peer login given, and the two servers log ddish in as different users: none can
+    // be taken from the config, so create asks for one. (With the same user and password
+    // that login is used: see load_balancing_create_outage_and_delete.)
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let at = text.rfind(&format!("user = \"{USER}\"")).unwrap();
+    let other = format!(
+        "{}user = \"someone-else\"{}",
+        &text[..at],
+        &text[at + USER.len() + 9..]
+    );
+    let two_users = dir.path().join("ddish-two-users.toml");
+    std::fs::write(&two_users, other).unwrap();
     refused(
-        &cfg,
+        two_users.to_str().unwrap(),
         &[
             "failover",
             "create",
