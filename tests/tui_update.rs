@@ -86,8 +86,15 @@ fn the_tree_comes_first_and_its_utilization_after() {
     let req = only(a.update(key(KeyCode::Enter)));
     let full = server_data();
     let bare = full.with_stats(&HashMap::new());
-    let stats = only(a.update(respond(&req, Payload::Server(Ok(Arc::new(bare))))));
+    let reqs = a.update(respond(&req, Payload::Server(Ok(Arc::new(bare)))));
+    // The stats, and the summary's address counts (a small server: every scope).
+    assert_eq!(reqs.len(), 2, "{reqs:?}");
+    let stats = reqs[0].clone();
     assert!(matches!(stats.kind, RequestKind::LoadStats), "{stats:?}");
+    assert!(
+        matches!(&reqs[1].target, Target::Counts { server, key } if server == "kea-hq" && key == "server"),
+        "{reqs:?}"
+    );
     assert_eq!((stats.gen, &stats.target), (req.gen, &req.target));
     let t = a.tab().unwrap();
     assert_eq!(t.load, Load::Loaded);
@@ -108,10 +115,11 @@ fn the_tree_comes_first_and_its_utilization_after() {
 
     // After a reload, the older load's counts are dropped; a failure keeps the tree.
     let reload = only(a.update(ch('r')));
-    let stats2 = only(a.update(respond(
+    let stats2 = a.update(respond(
         &reload,
         Payload::Server(Ok(Arc::new(full.with_stats(&HashMap::new())))),
-    )));
+    ))[0]
+        .clone();
     a.update(respond(&stats, Payload::Stats(Ok(counts))));
     assert!(a.tab().unwrap().data.as_ref().unwrap().tree.scopes[0]
         .stats
@@ -224,12 +232,43 @@ fn tree_folds_opens_network_and_scope() {
     a.update(key(KeyCode::Left));
     assert_eq!(a.tab().unwrap().tree.list.cursor, 1);
 
-    // Enter on a network opens its view, no request needed.
-    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    // Enter on a network opens its view and counts its scopes' addresses (summary card).
+    let count = only(a.update(key(KeyCode::Enter)));
+    let RequestKind::Screen(job) = &count.kind else {
+        panic!("{count:?}")
+    };
+    assert!(
+        matches!(&job.cmd, ddish::ops::Command::CountScopes { scopes, .. } if scopes.len() == 2),
+        "office and lab; the missing printers scope is not counted: {:?}",
+        job.cmd
+    );
     let Some(View::Network(n)) = a.tab().unwrap().stack.last() else {
         panic!("network view expected")
     };
     assert_eq!(n.label, "10.64.0.0/16 Office");
+    assert!(screen(&render(&a, 100, 30)).contains("Addresses   counting…"));
+    let counted = ddish::model::ScopeCounts {
+        total: 432,
+        available: 200,
+        assigned: 40,
+        claimed: 3,
+        held: 2,
+        reserved: 2,
+        excluded: 185,
+        declined: 0,
+        expired: 0,
+    };
+    a.update(respond(
+        &count,
+        Payload::Screen(ddish::tui::screen::JobResult(Ok(
+            ddish::ops::Outcome::Counts(counted),
+        ))),
+    ));
+    let text = screen(&render(&a, 100, 30));
+    assert!(
+        text.contains("432 total · 200 avail. · 40 asgn · 3 clm · 2 held · 2 resv. · 185 excl."),
+        "{text}"
+    );
     // Its scopes: office, lab, printers (missing); Enter on the first loads it.
     let req = only(a.update(key(KeyCode::Enter)));
     match &req.kind {

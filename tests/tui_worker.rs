@@ -1046,6 +1046,22 @@ async fn p_sweeps_the_scope_and_marks_the_conflicts() {
         a.tab().is_some_and(|t| t.load == Load::Loaded)
     })
     .await;
+    // The server tab's summary counts every address of its (one) scope by state.
+    let counted = |a: &App| a.tab().is_some_and(|t| t.counts.is_some());
+    if !counted(&rig.app) {
+        let wait = async {
+            while !counted(&rig.app) {
+                let m = rig.rx.recv().await.expect("worker channel open");
+                let reqs = rig.app.update(m);
+                rig.send(reqs);
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), wait)
+            .await
+            .expect("the count answered");
+    }
+    let c = rig.app.tab().unwrap().counts.clone().unwrap().expect("counted");
+    assert_eq!((c.available, c.assigned, c.held), (4, 1, 0), "{c:?}");
     rig.drive(key(KeyCode::Enter), settled).await;
 
     // P, then P again before the first step answers: stopped, nothing more is sent.

@@ -264,6 +264,39 @@ impl Session {
             .await
     }
 
+    /// The per-state counts of several scopes together (a network's or a server's summary
+    /// cards): each scope's own leases, a few at a time; at most [`MAX_COUNTED`] scopes,
+    /// so a summary never walks a big server's leases.
+    pub async fn count_scopes(
+        &self,
+        name: &str,
+        scopes: &[ScopeDef],
+    ) -> Result<ScopeCounts, OpError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        if scopes.len() > MAX_COUNTED {
+            return Err(OpError::Refused(format!(
+                "{} scopes are too many to count at once (at most {MAX_COUNTED}): open a network \
+                 or block for its counts",
+                scopes.len()
+            )));
+        }
+        // The futures are built before the stream, so a console job can run it (Send).
+        let futs: Vec<_> = scopes
+            .iter()
+            .filter(|d| d.id != 0)
+            .map(|d| async move { Ok::<_, OpError>(self.load_scope(name, d).await?.counts) })
+            .collect();
+        let all: Vec<ScopeCounts> = stream::iter(futs)
+            .buffer_unordered(4)
+            .try_collect()
+            .await?;
+        let mut sum = ScopeCounts::default();
+        for c in &all {
+            sum.merge(c);
+        }
+        Ok(sum)
+    }
+
     /// Finds a scope by CIDR on a server (for the CLI).
     pub async fn find_scope(
         &self,
@@ -285,6 +318,9 @@ impl Session {
         Ok((data, def))
     }
 }
+
+/// The most scopes a summary counts address by address.
+pub const MAX_COUNTED: usize = 64;
 
 /// Adds reservations read apart from the config (hosts databases) to their scopes by subnet
 /// id (0: global, placed by address), skipping addresses the scope already has one for.

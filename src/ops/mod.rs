@@ -39,7 +39,7 @@ pub use crate::audit::Entry as JournalEntry;
 pub use crate::kea::progress;
 pub use crate::probe::{PingResult, SocketKind};
 pub use error::{Invalid, OpError};
-pub use load::ha_summary;
+pub use load::{ha_summary, MAX_COUNTED};
 pub use peers::PeerDrift;
 pub use session::Session;
 

@@ -15,7 +15,7 @@ pub const MIN_H: u16 = 12;
 pub const GRID_LABEL_W: u16 = 16;
 /// A space after every 8 grid cells, for counting by eye.
 pub const GRID_GROUP: usize = 8;
-pub const NETWORK_CARDS_H: u16 = 5;
+pub const NETWORK_CARDS_H: u16 = 6;
 pub const SCOPE_CARDS_H: u16 = 6;
 
 pub fn too_small(area: Rect) -> bool {

@@ -249,6 +249,8 @@ pub struct NetworkState {
     pub label: String,
     pub list: ListState,
     pub filter: String,
+    /// Its scopes' addresses counted by state (summary cards); `None` while counting.
+    pub counts: Option<Result<crate::model::ScopeCounts, String>>,
 }
 
 impl NetworkState {
@@ -462,6 +464,8 @@ pub struct ServerTab {
     /// The node (by `node_key`) to put the cursor on when the next load arrives: the item
     /// just created or changed.
     pub select: Option<String>,
+    /// Every scope's addresses counted by state (the tree's summary); `None` until counted.
+    pub counts: Option<Result<crate::model::ScopeCounts, String>>,
     /// Epoch seconds of this console's last change to the server: a view loaded before it
     /// is no baseline for the next change (the server holds our own change by then).
     pub wrote_at: Option<i64>,
@@ -479,6 +483,7 @@ impl ServerTab {
             stack: Vec::new(),
             jump: None,
             select: None,
+            counts: None,
             wrote_at: None,
         }
     }

@@ -94,7 +94,8 @@ fn server_name(t: &Target) -> &str {
         Target::Fleet(s) | Target::Server(s) => s,
         Target::Scope { server, .. }
         | Target::Action { server, .. }
-        | Target::Sweep { server, .. } => server,
+        | Target::Sweep { server, .. }
+        | Target::Counts { server, .. } => server,
         Target::Layout { server } => server,
         Target::Export | Target::Screen { .. } | Target::Bulk => "",
     }

@@ -262,6 +262,19 @@ impl ScopeCounts {
         self.total += 1;
     }
 
+    /// Adds another scope's counts (a network's or a server's summary).
+    pub fn merge(&mut self, o: &ScopeCounts) {
+        self.total += o.total;
+        self.available += o.available;
+        self.assigned += o.assigned;
+        self.claimed += o.claimed;
+        self.held += o.held;
+        self.reserved += o.reserved;
+        self.excluded += o.excluded;
+        self.declined += o.declined;
+        self.expired += o.expired;
+    }
+
     /// Used over allocatable: excluded addresses are neither.
     pub fn utilization(&self) -> Utilization {
         let used = self.assigned + self.claimed + self.held + self.reserved + self.declined;

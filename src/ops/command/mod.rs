@@ -197,6 +197,11 @@ pub enum Command {
     /// One step of a server's lease walk; answers `Search` with the step's hits and the
     /// walk's new state (done or not) in `walks`.
     SearchWalk(Box<LeaseWalk>),
+    /// The per-state address counts of these scopes together (summary cards).
+    CountScopes {
+        server: String,
+        scopes: Vec<crate::model::ScopeDef>,
+    },
     /// The server's global parameters (`model::server_params`) with their values.
     ServerParams {
         server: String,
@@ -246,6 +251,7 @@ pub enum Outcome {
     Search(SearchResult),
     Sweep(Box<crate::model::sweep::Sweep>),
     ServerParams(Vec<crate::ops::ParamValue>),
+    Counts(crate::model::ScopeCounts),
     FailoverList(Vec<FailoverInfo>),
     FailoverPlan(Box<FailoverPlan>),
     Failover(Box<FailoverOutcome>),
@@ -366,6 +372,7 @@ impl Command {
                 | Command::SearchWalk(_)
                 | Command::SweepStep(_)
                 | Command::ServerParams { .. }
+                | Command::CountScopes { .. }
                 | Command::FailoverList { .. }
                 | Command::FailoverPlan(_)
         )
@@ -463,6 +470,9 @@ impl Command {
             Command::SearchWalk(w) => format!("searching the leases of {}", w.server),
             Command::SweepStep(s) => format!("sweeping {} ({})", s.cidr, s.progress()),
             Command::ServerParams { server } => format!("reading the parameters of {server}"),
+            Command::CountScopes { server, scopes } => {
+                format!("counting the addresses of {} scope(s) on {server}", scopes.len())
+            }
             Command::FailoverList { server } => format!("reading the failover of {server}"),
             Command::FailoverPlan(spec) => format!("planning failover {}", spec.name),
             Command::FailoverCreate(spec) => format!("creating failover {}", spec.name),

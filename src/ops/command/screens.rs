@@ -57,6 +57,9 @@ impl Session {
                 Outcome::Search(search::search_servers(self, &servers, &term, servers.len()).await)
             }
             Command::SearchDns(term) => Outcome::Search(search::search_dns_zones(cfg, &term).await),
+            Command::CountScopes { server, scopes } => {
+                Outcome::Counts(self.count_scopes(&server, &scopes).await?)
+            }
             Command::ServerParams { server } => {
                 Outcome::ServerParams(self.server_params(&server).await?)
             }

@@ -51,6 +51,12 @@ pub enum Target {
         server: String,
         cidr: Ipv4Net,
     },
+    /// The address counts of a server's or a network's scopes (`key`: "server" or the
+    /// network's node key).
+    Counts {
+        server: String,
+        key: String,
+    },
     /// A ping sweep step of a scope; a new sweep of the scope supersedes the old one.
     Sweep {
         server: String,
@@ -81,6 +87,7 @@ impl Target {
             Target::Server(s) => Some(format!("server:{s}")),
             Target::Scope { server, .. } => Some(format!("scope:{server}")),
             Target::Sweep { server, cidr } => Some(format!("sweep:{server}:{cidr}")),
+            Target::Counts { server, key } => Some(format!("counts:{server}:{key}")),
             Target::Screen {
                 screen,
                 label,

@@ -13,6 +13,7 @@ use crate::ops::bulk::ServerOutcome;
 use crate::ops::ServerData;
 
 mod config_edit;
+mod counts;
 mod ip;
 mod layer;
 mod layout_done;

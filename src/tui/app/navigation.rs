@@ -103,12 +103,21 @@ impl App {
                         Some(t) if !t.is_empty() => format!("{} {t}", node.label()),
                         _ => node.label(),
                     };
+                    let scopes: Vec<&crate::model::ScopeDef> = data
+                        .tree
+                        .scopes_under(node)
+                        .into_iter()
+                        .map(|i| &data.tree.scopes[i].def)
+                        .collect();
+                    let server = tab.name.clone();
                     tab.stack.push(View::Network(NetworkState {
-                        key,
+                        key: key.clone(),
                         label,
                         list: Default::default(),
                         filter: String::new(),
+                        counts: None,
                     }));
+                    return self.count_request(server, key, &scopes).into_iter().collect();
                 }
             },
             _ => {

@@ -52,8 +52,11 @@ impl App {
                     _ => None,
                 };
                 let mut unreadable = None;
+                let mut count = None;
                 match res {
                     Ok(data) => {
+                        // The server's summary counts follow each load.
+                        count = Some(data.clone());
                         // Said once per change, not at every poll.
                         let before = tab.data.as_ref().map(|d| d.skipped.clone());
                         if before.as_ref() != Some(&data.skipped) {
@@ -68,6 +71,11 @@ impl App {
                 }
                 let mut out = self.finish_jump(&name);
                 out.extend(stats);
+                if let Some(data) = count {
+                    let defs: Vec<&crate::model::ScopeDef> =
+                        data.tree.scopes.iter().map(|s| &s.def).collect();
+                    out.extend(self.count_request(name, counts::SERVER_KEY.into(), &defs));
+                }
                 return out;
             }
             (Target::Server(name), Payload::Stats(res)) => {
@@ -163,6 +171,9 @@ impl App {
             }
             (Target::Bulk | Target::Layout { .. }, Payload::Bulk(res)) => {
                 return self.on_bulk(r.id, res);
+            }
+            (Target::Counts { server, key }, Payload::Screen(res)) => {
+                self.on_counts(&server, &key, res);
             }
             (Target::Sweep { server, cidr }, Payload::Screen(res)) => {
                 return self.on_sweep_step(&server, cidr, r.id, res);

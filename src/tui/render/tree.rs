@@ -6,7 +6,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use crate::model::tree::ScopeSummary;
-use crate::model::{Node, NodeKind, ScopeStatus, Utilization};
+use crate::model::{IpState, Node, NodeKind, ScopeCounts, ScopeStatus, Utilization};
 use crate::tui::app::App;
 use crate::tui::layout;
 use crate::tui::theme;
@@ -151,6 +151,11 @@ pub fn draw_tree(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab) {
         } else {
             " nothing matches the filter "
         });
+    } else {
+        let mut spans = vec![Span::raw(" ")];
+        spans.extend(counts_spans(t.counts.as_ref()));
+        spans.push(Span::raw(" "));
+        block = block.title_bottom(Line::from(spans));
     }
     frame.render_widget(
         Table::new(table_rows, tree_widths())
@@ -209,6 +214,7 @@ pub fn draw_network(frame: &mut Frame, area: Rect, app: &App, t: &ServerTab, n: 
         node,
         tree.scopes_under(node).iter().map(|i| &tree.scopes[*i]),
         claims,
+        n.counts.as_ref(),
     );
 
     let h = layout::table_rows(table_area);
@@ -274,6 +280,7 @@ fn draw_network_cards<'a>(
     node: &Node,
     scopes: impl Iterator<Item = &'a ScopeSummary>,
     claims: usize,
+    counts: Option<&Result<ScopeCounts, String>>,
 ) {
     let (mut active, mut inactive, mut missing) = (0, 0, 0);
     for s in scopes {
@@ -317,9 +324,46 @@ fn draw_network_cards<'a>(
     if let Some(t) = node.title.as_deref().filter(|t| !t.is_empty()) {
         title.push_str(&format!("· {t} "));
     }
+    let mut l4 = vec![label("Addresses")];
+    l4.extend(counts_spans(counts));
     frame.render_widget(
-        Paragraph::new(vec![Line::from(l1), Line::from(l2), Line::from(l3)])
-            .block(Block::bordered().title(title)),
+        Paragraph::new(vec![
+            Line::from(l1),
+            Line::from(l2),
+            Line::from(l4),
+            Line::from(l3),
+        ])
+        .block(Block::bordered().title(title)),
         area,
     );
+}
+
+/// A summary's addresses by state, short enough for 80 columns: "500 total · 120 avail. ·
+/// 300 asgn · 2 clm · 1 held · 10 resv. · 67 excl." (declined when any), or why not (yet).
+pub fn counts_spans(counts: Option<&Result<ScopeCounts, String>>) -> Vec<Span<'static>> {
+    let c = match counts {
+        None => return vec![Span::styled("counting…", theme::dim())],
+        Some(Err(e)) => return vec![Span::styled(e.clone(), theme::dim())],
+        Some(Ok(c)) => c,
+    };
+    let mut spans = vec![Span::raw(format!("{} total", c.total))];
+    for (n, s, word) in [
+        (c.available, IpState::Available, "avail."),
+        (c.assigned, IpState::Assigned, "asgn"),
+        (c.claimed, IpState::Claimed, "clm"),
+        (c.held, IpState::Held, "held"),
+        (c.reserved, IpState::Reserved, "resv."),
+        (c.excluded, IpState::Excluded, "excl."),
+        (c.declined, IpState::Declined, "decl."),
+    ] {
+        if s == IpState::Declined && n == 0 {
+            continue;
+        }
+        spans.push(Span::styled(" · ", theme::dim()));
+        spans.push(Span::styled(
+            format!("{n} {word}"),
+            Style::new().fg(theme::state_color(s)),
+        ));
+    }
+    spans
 }
