@@ -300,6 +300,8 @@ fn fleet_screens_status_zones_and_find_jump_to_the_address() {
         "scanner1",
         "aa:bb:cc:00:00:02",
         "Reservation",
+        // Its DNS names, from the lab zones (PTR and A).
+        "scanner1.example.test (PTR, A)",
     ]);
     assert!(s.contains("2 kea-1"), "kea-1 opened in a tab:\n{s}");
 

@@ -1060,7 +1060,14 @@ async fn p_sweeps_the_scope_and_marks_the_conflicts() {
             .await
             .expect("the count answered");
     }
-    let c = rig.app.tab().unwrap().counts.clone().unwrap().expect("counted");
+    let c = rig
+        .app
+        .tab()
+        .unwrap()
+        .counts
+        .clone()
+        .unwrap()
+        .expect("counted");
     assert_eq!((c.available, c.assigned, c.held), (4, 1, 0), "{c:?}");
     rig.drive(key(KeyCode::Enter), settled).await;
 

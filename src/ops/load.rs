@@ -286,10 +286,7 @@ impl Session {
             .filter(|d| d.id != 0)
             .map(|d| async move { Ok::<_, OpError>(self.load_scope(name, d).await?.counts) })
             .collect();
-        let all: Vec<ScopeCounts> = stream::iter(futs)
-            .buffer_unordered(4)
-            .try_collect()
-            .await?;
+        let all: Vec<ScopeCounts> = stream::iter(futs).buffer_unordered(4).try_collect().await?;
         let mut sum = ScopeCounts::default();
         for c in &all {
             sum.merge(c);

@@ -310,6 +310,9 @@ pub struct ScopeState {
     pub jump_ip: Option<std::net::Ipv4Addr>,
     /// The ping sweep of this scope, running or last finished (`P`).
     pub sweep: Option<SweepState>,
+    /// The DNS names of the address in the popup (A and PTR records in the configured
+    /// zones); `None` in the result while looking them up.
+    pub dns_names: Option<(std::net::Ipv4Addr, Option<Result<Vec<String>, String>>)>,
 }
 
 /// A scope's ping sweep as the console keeps it.
@@ -348,6 +351,7 @@ impl ScopeState {
             pending: None,
             jump_ip: None,
             sweep: None,
+            dns_names: None,
         }
     }
 

@@ -95,7 +95,8 @@ fn server_name(t: &Target) -> &str {
         Target::Scope { server, .. }
         | Target::Action { server, .. }
         | Target::Sweep { server, .. }
-        | Target::Counts { server, .. } => server,
+        | Target::Counts { server, .. }
+        | Target::DnsNames { server, .. } => server,
         Target::Layout { server } => server,
         Target::Export | Target::Screen { .. } | Target::Bulk => "",
     }

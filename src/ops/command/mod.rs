@@ -471,7 +471,10 @@ impl Command {
             Command::SweepStep(s) => format!("sweeping {} ({})", s.cidr, s.progress()),
             Command::ServerParams { server } => format!("reading the parameters of {server}"),
             Command::CountScopes { server, scopes } => {
-                format!("counting the addresses of {} scope(s) on {server}", scopes.len())
+                format!(
+                    "counting the addresses of {} scope(s) on {server}",
+                    scopes.len()
+                )
             }
             Command::FailoverList { server } => format!("reading the failover of {server}"),
             Command::FailoverPlan(spec) => format!("planning failover {}", spec.name),

@@ -57,6 +57,11 @@ pub enum Target {
         server: String,
         key: String,
     },
+    /// The DNS names of an address shown in a scope's IP popup.
+    DnsNames {
+        server: String,
+        cidr: Ipv4Net,
+    },
     /// A ping sweep step of a scope; a new sweep of the scope supersedes the old one.
     Sweep {
         server: String,
@@ -88,6 +93,7 @@ impl Target {
             Target::Scope { server, .. } => Some(format!("scope:{server}")),
             Target::Sweep { server, cidr } => Some(format!("sweep:{server}:{cidr}")),
             Target::Counts { server, key } => Some(format!("counts:{server}:{key}")),
+            Target::DnsNames { server, cidr } => Some(format!("dns-names:{server}:{cidr}")),
             Target::Screen {
                 screen,
                 label,

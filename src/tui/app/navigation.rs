@@ -33,7 +33,7 @@ impl App {
             }
             Some(View::Scope(_)) => {
                 self.navigate_scope(ti, a);
-                Vec::new()
+                self.popup_dns_names(ti).into_iter().collect()
             }
         }
     }
@@ -117,7 +117,10 @@ impl App {
                         filter: String::new(),
                         counts: None,
                     }));
-                    return self.count_request(server, key, &scopes).into_iter().collect();
+                    return self
+                        .count_request(server, key, &scopes)
+                        .into_iter()
+                        .collect();
                 }
             },
             _ => {

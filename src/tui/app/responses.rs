@@ -137,6 +137,10 @@ impl App {
                     }
                     Err(e) => s.load = Load::Failed(e),
                 }
+                // A jump opened the popup: its DNS names too.
+                if let Some(ti) = self.scope_tab() {
+                    return self.popup_dns_names(ti).into_iter().collect();
+                }
             }
             (Target::Export, Payload::Exported(res)) => {
                 if self.export_id != Some(r.id) {
@@ -171,6 +175,9 @@ impl App {
             }
             (Target::Bulk | Target::Layout { .. }, Payload::Bulk(res)) => {
                 return self.on_bulk(r.id, res);
+            }
+            (Target::DnsNames { server, cidr }, Payload::Screen(res)) => {
+                self.on_dns_names(&server, cidr, res);
             }
             (Target::Counts { server, key }, Payload::Screen(res)) => {
                 self.on_counts(&server, &key, res);

@@ -39,14 +39,6 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
     let Some(v) = &s.data else { return };
     let ip = v.ip_at(s.cursor);
     let d = v.detail(ip);
-    let mut lines = vec![Line::from(vec![
-        Span::styled(format!(" {:<KEY_W$}", "State"), theme::dim()),
-        Span::styled(
-            theme::glyph(d.state).to_string(),
-            theme::cell_style(d.state),
-        ),
-        Span::raw(format!(" {}", d.state.label())),
-    ])];
     let mut flags: Vec<&str> = Vec::new();
     flags.push(if d.in_range {
         "in range"
@@ -63,8 +55,28 @@ pub fn ip(frame: &mut Frame, area: Rect, app: &App, s: &ScopeState) {
     if d.is_broadcast {
         flags.push("broadcast address");
     }
-    lines.push(kv("Address", flags.join(" · ")));
+    // State and where the address sits, on one line: the popup keeps its height for the
+    // DNS names below.
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {:<KEY_W$}", "State"), theme::dim()),
+        Span::styled(
+            theme::glyph(d.state).to_string(),
+            theme::cell_style(d.state),
+        ),
+        Span::raw(format!(" {} · {}", d.state.label(), flags.join(" · "))),
+    ])];
     lines.push(kv("Scope", v.def.label()));
+    if let Some((at, names)) = &s.dns_names {
+        if *at == ip {
+            let shown = match names {
+                None => "looking up…".to_string(),
+                Some(Ok(n)) if n.is_empty() => "none in the configured zones".to_string(),
+                Some(Ok(n)) => n.join(" · "),
+                Some(Err(e)) => format!("not read: {e}"),
+            };
+            lines.push(kv("DNS", shown));
+        }
+    }
     if let Some(st) = &s.sweep {
         let sw = &st.sweep;
         if sw.pinged(ip) {
