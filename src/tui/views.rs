@@ -312,8 +312,11 @@ pub struct ScopeState {
     pub sweep: Option<SweepState>,
     /// The DNS names of the address in the popup (A and PTR records in the configured
     /// zones); `None` in the result while looking them up.
-    pub dns_names: Option<(std::net::Ipv4Addr, Option<Result<Vec<String>, String>>)>,
+    pub dns_names: Option<(std::net::Ipv4Addr, Option<DnsNames>)>,
 }
+
+/// An address's DNS names as the popup shows them, or why they could not be read.
+pub type DnsNames = Result<Vec<String>, String>;
 
 /// A scope's ping sweep as the console keeps it.
 #[derive(Clone, Debug)]
