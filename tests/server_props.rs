@@ -145,4 +145,115 @@ fn show_and_set_global_parameters_on_two_servers() {
         common::text(&o)
     );
     assert_eq!((dhcp4(&a), dhcp4(&b)), before, "nothing was written");
+
+    // Custom options (issue 13 item 2): defined on both servers, then set like a standard
+    // one and checked against its definition; its definition stays while a value uses it.
+    let run = |args: &[&str]| common::ddish(&cfg, args);
+    assert_eq!(
+        common::ok(&run(&["optiondef", "list"])).trim(),
+        "no option definitions"
+    );
+    let create = |code: &str| {
+        run(&[
+            "optiondef",
+            "create",
+            "--servers",
+            "kea-a,kea-b",
+            "--name",
+            "tftp-servers",
+            "--code",
+            code,
+            "--type",
+            "ipv4-address",
+            "--array",
+            "--yes",
+        ])
+    };
+    let o = create("3");
+    assert_eq!(o.status.code(), Some(3), "{}", common::text(&o));
+    assert!(common::text(&o).contains("standard option routers"));
+    let out = common::ok(&create("224"));
+    assert!(
+        out.contains("option-def tftp-servers added: code 224 ipv4-address list"),
+        "{out}"
+    );
+    for k in [&a, &b] {
+        assert_eq!(
+            dhcp4(k)["option-def"][0]["name"],
+            "tftp-servers",
+            "{}",
+            k.name
+        );
+    }
+    let listed = common::ok(&run(&["optiondef", "list", "--server", "kea-b"]));
+    assert!(
+        listed.contains("tftp-servers") && listed.contains("224"),
+        "{listed}"
+    );
+    let set = |data: &str| {
+        run(&[
+            "options",
+            "set",
+            "--servers",
+            "kea-a",
+            "--name",
+            "tftp-servers",
+            "--data",
+            data,
+            "--yes",
+        ])
+    };
+    let o = set("10.0.0.x");
+    assert_eq!(o.status.code(), Some(3), "{}", common::text(&o));
+    assert!(
+        common::text(&o).contains("tftp-servers (option 224"),
+        "{}",
+        common::text(&o)
+    );
+    common::ok(&set("10.0.0.1,10.0.0.2"));
+    let opts = dhcp4(&a)["option-data"].clone();
+    assert!(
+        opts.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "tftp-servers" && o["data"] == "10.0.0.1, 10.0.0.2"),
+        "{opts}"
+    );
+    let o = run(&[
+        "optiondef",
+        "delete",
+        "--servers",
+        "kea-a",
+        "--name",
+        "tftp-servers",
+        "--yes",
+    ]);
+    assert_ne!(o.status.code(), Some(0), "{}", common::text(&o));
+    assert!(
+        common::text(&o).contains("still set in server"),
+        "{}",
+        common::text(&o)
+    );
+    common::ok(&run(&[
+        "options",
+        "delete",
+        "--servers",
+        "kea-a",
+        "--name",
+        "tftp-servers",
+        "--yes",
+    ]));
+    common::ok(&run(&[
+        "optiondef",
+        "delete",
+        "--servers",
+        "kea-a",
+        "--name",
+        "tftp-servers",
+        "--yes",
+    ]));
+    assert!(dhcp4(&a)["option-def"]
+        .as_array()
+        .is_none_or(|l| l.is_empty()));
+    assert_eq!(dhcp4(&b)["option-def"][0]["name"], "tftp-servers");
 }

@@ -216,8 +216,40 @@ pub fn options(session: Arc<Session>, cmd: OptionsCmd) -> Result<ExitCode, Fail>
         OptionsCmd::Exclude { start, end, on } => (BulkOp::Exclude(start, end), on),
     };
     let target = parse_target(&session, &on)?;
-    let change = BulkChange::new(target, op).map_err(op_fail)?;
+    let custom = custom_defs(&session, &target, &op)?;
+    let change = BulkChange::with_custom(target, op, &custom).map_err(op_fail)?;
     run(&session, &change, &on.go)
+}
+
+/// The option definitions of the target servers, when the option named is not a standard
+/// one (a server that cannot be read adds none; its preview says why).
+fn custom_defs(
+    session: &Arc<Session>,
+    target: &Target,
+    op: &BulkOp,
+) -> Result<Vec<ddish::model::option_defs::CustomOptionDef>, Fail> {
+    let name = match op {
+        BulkOp::SetOption { name, .. }
+        | BulkOp::DeleteOption { name }
+        | BulkOp::ReplaceOption { name, .. } => name,
+        _ => return Ok(Vec::new()),
+    };
+    if ddish::model::options::lookup(name).is_some() {
+        return Ok(Vec::new());
+    }
+    let mut servers: Vec<String> = match target {
+        Target::Servers(s) => s.clone(),
+        Target::Scopes(s) => s.iter().map(|(n, _)| n.clone()).collect(),
+    };
+    servers.dedup();
+    let rt = runtime()?;
+    let mut out = Vec::new();
+    for s in servers {
+        if let Ok(defs) = rt.block_on(session.option_defs(&s)) {
+            out.extend(defs);
+        }
+    }
+    Ok(out)
 }
 
 pub fn class(session: Arc<Session>, cmd: ClassCmd) -> Result<ExitCode, Fail> {

@@ -16,6 +16,7 @@ mod events;
 mod failover;
 mod fleet;
 mod layout;
+mod option_defs;
 mod server;
 
 pub use common::Fail;
@@ -81,6 +82,9 @@ pub enum Cmd {
     /// A server's global parameters: show them, set them on one or more servers.
     #[command(subcommand)]
     Server(server::ServerCmd),
+    /// Custom option definitions (option-def): list, create, delete on one or more servers.
+    #[command(subcommand)]
+    Optiondef(option_defs::OptionDefCmd),
     /// DNS records for an address (TSIG-signed dynamic update).
     #[command(subcommand)]
     Dns(actions::DnsCmd),
@@ -229,6 +233,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
         Some(Cmd::Server(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
             server::server(cli_session(cfg, cli.read_only), c)
+        }
+        Some(Cmd::Optiondef(c)) => {
+            let cfg = load_config(cli.config.as_deref())?;
+            option_defs::option_def(cli_session(cfg, cli.read_only), c)
         }
         Some(Cmd::Network(c)) => {
             let cfg = load_config(cli.config.as_deref())?;

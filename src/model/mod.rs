@@ -3,6 +3,7 @@
 pub mod alloc;
 pub mod failover;
 pub mod lease;
+pub mod option_defs;
 pub mod options;
 pub mod range;
 pub mod review;

@@ -307,7 +307,7 @@ fn is_hex(s: &str) -> bool {
 }
 
 /// Checks one field; returns it normalised.
-fn field(f: Field, v: &str) -> Result<String, String> {
+pub(crate) fn field(f: Field, v: &str) -> Result<String, String> {
     let v = v.trim();
     let int = |max: u64| -> Result<String, String> {
         match v.parse::<u64>() {

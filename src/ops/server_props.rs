@@ -21,6 +21,18 @@ impl ParamValue {
 }
 
 impl Session {
+    /// The server's own option definitions (`option-def`).
+    pub async fn option_defs(
+        &self,
+        server: &str,
+    ) -> Result<Vec<crate::model::option_defs::CustomOptionDef>, OpError> {
+        let outline = self.recent_config(server).await?.outline()?;
+        let dhcp4 = outline
+            .get("Dhcp4")
+            .ok_or_else(|| OpError::Refused(format!("{server} answered a config with no Dhcp4")))?;
+        Ok(crate::model::option_defs::CustomOptionDef::list_from(dhcp4))
+    }
+
     /// Every parameter of [`PARAMS`] with its value in the server's running configuration.
     pub async fn server_params(&self, server: &str) -> Result<Vec<ParamValue>, OpError> {
         let reply = self.recent_config(server).await?;

@@ -22,6 +22,7 @@ pub(super) type Job = (
 
 mod classes;
 mod edit;
+mod option_defs;
 mod run;
 
 pub use classes::classes_of;
@@ -72,6 +73,10 @@ pub enum BulkOp {
     },
     /// Global server parameters (`model::server_params`), typed; whole servers only.
     Params(Vec<(String, Value)>),
+    /// Create or replace a custom option definition (`option-def`); whole servers only.
+    PutOptionDef(crate::model::option_defs::CustomOptionDef),
+    /// Delete a custom option definition no option value uses.
+    DeleteOptionDef(String),
     /// Create (true) or edit (false) a client class.
     PutClass(ClassSpec, bool),
     DeleteClass(String),
@@ -105,6 +110,10 @@ impl BulkOp {
                     .collect::<String>()
             ),
             BulkOp::DeleteClass(n) => format!("delete class {n}"),
+            BulkOp::PutOptionDef(d) => {
+                format!("option-def {} code {} {}", d.name, d.code, d.shape())
+            }
+            BulkOp::DeleteOptionDef(n) => format!("delete option-def {n}"),
             BulkOp::Params(p) => p
                 .iter()
                 .map(|(k, v)| format!("{k}={}", crate::model::server_params::shown(Some(v))))
@@ -126,6 +135,8 @@ impl BulkOp {
             BulkOp::PutClass(_, false) => "class-edit",
             BulkOp::DeleteClass(_) => "class-delete",
             BulkOp::Params(_) => "server-params",
+            BulkOp::PutOptionDef(_) => "option-def-put",
+            BulkOp::DeleteOptionDef(_) => "option-def-delete",
         }
     }
 }
@@ -273,6 +284,16 @@ impl BulkChange {
     /// table, lease time range, ddns-* types, class names, and that the operation suits the
     /// target (exclusions need scopes, classes need servers). Normalises option values.
     pub fn new(target: Target, op: BulkOp) -> Result<BulkChange, OpError> {
+        Self::with_custom(target, op, &[])
+    }
+
+    /// [`new`](Self::new), where options may also be named by the servers' own definitions
+    /// (`custom`, read from them): their values are checked against those.
+    pub fn with_custom(
+        target: Target,
+        op: BulkOp,
+        custom: &[crate::model::option_defs::CustomOptionDef],
+    ) -> Result<BulkChange, OpError> {
         let refuse = |e: String| OpError::Refused(e);
         let empty = match &target {
             Target::Scopes(s) => s.is_empty(),
@@ -315,17 +336,17 @@ impl BulkChange {
                 BulkOp::Ddns(params)
             }
             BulkOp::SetOption { name, data } => {
-                let data = options::validate(&name, &data).map_err(refuse)?;
+                let data = option_defs::option_value(&name, &data, custom).map_err(refuse)?;
                 BulkOp::SetOption { name, data }
             }
             BulkOp::DeleteOption { name } => {
-                options::definition(&name).map_err(refuse)?;
+                option_defs::option_known(&name, custom).map_err(refuse)?;
                 BulkOp::DeleteOption { name }
             }
             BulkOp::ReplaceOption { name, from, to } => {
                 // Each side must be a valid (single) value of the option.
-                let from = options::validate(&name, &from).map_err(refuse)?;
-                let to = options::validate(&name, &to).map_err(refuse)?;
+                let from = option_defs::option_value(&name, &from, custom).map_err(refuse)?;
+                let to = option_defs::option_value(&name, &to, custom).map_err(refuse)?;
                 if from == to {
                     return Err(refuse(format!(
                         "'{from}' and '{to}' are the same: nothing to replace"
@@ -357,6 +378,23 @@ impl BulkChange {
                     *d = options::validate(n, d).map_err(refuse)?;
                 }
                 BulkOp::PutClass(spec, create)
+            }
+            BulkOp::PutOptionDef(d) => {
+                if scopes {
+                    return Err(refuse(
+                        "option definitions live on servers: give --servers".into(),
+                    ));
+                }
+                d.check().map_err(refuse)?;
+                BulkOp::PutOptionDef(d)
+            }
+            BulkOp::DeleteOptionDef(n) => {
+                if scopes {
+                    return Err(refuse(
+                        "option definitions live on servers: give --servers".into(),
+                    ));
+                }
+                BulkOp::DeleteOptionDef(n)
             }
             BulkOp::Params(params) => {
                 if scopes {

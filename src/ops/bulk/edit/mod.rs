@@ -22,6 +22,7 @@ pub(crate) fn edit(
     op: &BulkOp,
 ) -> Result<Vec<String>, EditRefused> {
     let mut lines = Vec::new();
+    super::option_defs::check_custom_use(dhcp4(cfg)?, op)?;
     match scopes {
         None => {
             let d = dhcp4(cfg)?;
@@ -115,6 +116,8 @@ fn edit_object(
             return Err("exclusion ranges apply to scopes, not to a whole server".into())
         }
         BulkOp::Params(params) => server_params(obj, params, at, lines)?,
+        BulkOp::PutOptionDef(d) => super::option_defs::put_def(obj, d, lines)?,
+        BulkOp::DeleteOptionDef(n) => super::option_defs::delete_def(obj, n, lines)?,
         BulkOp::PutClass(spec, create) => put_class(obj, spec, *create, lines)?,
         BulkOp::DeleteClass(name) => delete_class(obj, name, lines)?,
     }
