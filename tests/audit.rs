@@ -228,11 +228,6 @@ fn malformed_lines_are_skipped_and_counted() {
     assert_eq!(j.for_ip(ip).unwrap().len(), 2);
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[test]
 fn unwritable_path_gives_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -257,7 +252,7 @@ fn unwritable_path_gives_a_clear_error() {
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 
     // Permissions: root ignores mode bits, so only check this as an ordinary user.
-    if !is_root() {
+    if !common::is_root() {
         let ro = dir.path().join("ro");
         std::fs::create_dir(&ro).unwrap();
         std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();

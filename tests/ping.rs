@@ -6,17 +6,14 @@ use std::time::Duration;
 
 use ddish::probe::{ping, PingError, SocketKind};
 
+mod common;
+
 const CHILD_ENV: &str = "DDISH_PING_CHILD";
 const NOBODY: u32 = 65534;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 #[tokio::test]
 async fn ping_loopback_v4_as_root() {
-    if !is_root() {
+    if !common::is_root() {
         eprintln!("skipped: needs root (RAW socket) unless ping_group_range allows DGRAM");
         return;
     }
@@ -31,7 +28,7 @@ async fn ping_loopback_v4_as_root() {
     assert_eq!(r.sent, 2);
     assert!(r.received >= 1);
     // Root may use either kind: DGRAM when its group is in ping_group_range, else RAW.
-    let expected = if my_groups().into_iter().any(ping_group_covers) {
+    let expected = if my_groups().into_iter().any(common::ping_group_covers) {
         SocketKind::Dgram
     } else {
         SocketKind::Raw
@@ -41,7 +38,7 @@ async fn ping_loopback_v4_as_root() {
 
 #[tokio::test]
 async fn ping_loopback_v6_as_root() {
-    if !is_root() || std::net::UdpSocket::bind("[::1]:0").is_err() {
+    if !common::is_root() || std::net::UdpSocket::bind("[::1]:0").is_err() {
         eprintln!("skipped: needs root and ::1 on this host");
         return;
     }
@@ -64,19 +61,9 @@ fn my_groups() -> Vec<u32> {
     g
 }
 
-/// `net.ipv4.ping_group_range` decides whether DGRAM ping sockets are allowed for a gid.
-fn ping_group_covers(gid: u32) -> bool {
-    let s = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();
-    let mut it = s.split_whitespace().map(|x| x.parse::<u64>());
-    match (it.next(), it.next()) {
-        (Some(Ok(lo)), Some(Ok(hi))) => lo <= u64::from(gid) && u64::from(gid) <= hi,
-        _ => false,
-    }
-}
-
 #[test]
 fn unprivileged_ping_reports_the_fix_or_uses_dgram() {
-    if !is_root() {
+    if !common::is_root() {
         eprintln!("skipped: needs root to drop to nobody with setpriv");
         return;
     }
@@ -108,7 +95,7 @@ fn unprivileged_ping_reports_the_fix_or_uses_dgram() {
         .find_map(|l| l.strip_prefix("CHILD_RESULT "))
         .unwrap_or_else(|| panic!("no result from the child:\n{stdout}\n{stderr}"));
 
-    if ping_group_covers(NOBODY) {
+    if common::ping_group_covers(NOBODY) {
         // The host lets every group use ping sockets; this test may not change the sysctl,
         // so the unprivileged path that exists here is DGRAM, and it must work.
         eprintln!("ping_group_range covers gid {NOBODY}: checking the unprivileged DGRAM path");

@@ -12,21 +12,6 @@ use serde_json::json;
 
 const NOBODY: u32 = 65534;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// `net.ipv4.ping_group_range` lets `gid` open ping sockets.
-fn ping_group_covers(gid: u32) -> bool {
-    let s = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();
-    let mut it = s.split_whitespace().map(|x| x.parse::<u64>());
-    match (it.next(), it.next()) {
-        (Some(Ok(lo)), Some(Ok(hi))) => lo <= u64::from(gid) && u64::from(gid) <= hi,
-        _ => false,
-    }
-}
-
 #[test]
 fn sweep_finds_the_free_addresses_that_answer_and_keeps_its_rate() {
     let dir = common::shared_dir("ddish-sweep-");
@@ -147,7 +132,7 @@ fn sweep_finds_the_free_addresses_that_answer_and_keeps_its_rate() {
     );
 
     // Without ICMP rights (nobody, no CAP_NET_RAW): the fix is named, nothing panics.
-    if !is_root() {
+    if !common::is_root() {
         eprintln!("skipped the unprivileged half: needs root to drop to nobody");
         return;
     }
@@ -181,7 +166,7 @@ fn sweep_finds_the_free_addresses_that_answer_and_keeps_its_rate() {
         .output()
         .expect("run setpriv (util-linux)");
     let text = common::text(&out);
-    if ping_group_covers(NOBODY) {
+    if common::ping_group_covers(NOBODY) {
         // This host lets every group ping: the unprivileged path is DGRAM, and works.
         assert_eq!(out.status.code(), Some(2), "{text}");
     } else {

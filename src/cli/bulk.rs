@@ -286,22 +286,7 @@ fn class_op(c: &ClassArgs, create: bool) -> Result<BulkOp, Fail> {
 }
 
 fn list(session: &Arc<Session>, server: Option<String>) -> Result<ExitCode, Fail> {
-    let names: Vec<String> = match server {
-        Some(s) => {
-            if session.config().server(&s).is_none() {
-                return Err(refused(format!(
-                    "no server named '{s}' in the configuration: check `ddish check` for the names"
-                )));
-            }
-            vec![s]
-        }
-        None => session
-            .config()
-            .servers
-            .iter()
-            .map(|s| s.name.clone())
-            .collect(),
-    };
+    let names = super::common::server_names(session, server)?;
     let rt = runtime()?;
     let mut failed = false;
     let mut rows = vec![[

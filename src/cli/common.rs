@@ -169,3 +169,26 @@ pub fn table(head: &[&str], rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// The one server named (checked against the configuration), or every configured server.
+pub fn server_names(session: &Session, server: Option<String>) -> Result<Vec<String>, Fail> {
+    match server {
+        Some(s) => {
+            if session.config().server(&s).is_none() {
+                return Err(Fail(
+                    3,
+                    format!(
+                        "no server named '{s}' in the configuration: check `ddish check` for the names"
+                    ),
+                ));
+            }
+            Ok(vec![s])
+        }
+        None => Ok(session
+            .config()
+            .servers
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()),
+    }
+}

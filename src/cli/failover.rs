@@ -217,15 +217,7 @@ pub fn failover(session: Arc<Session>, c: FailoverCmd) -> Result<ExitCode, Fail>
     let rt = runtime()?;
     match c {
         FailoverCmd::List { server } => {
-            let names: Vec<String> = match server {
-                Some(s) => vec![s],
-                None => session
-                    .config()
-                    .servers
-                    .iter()
-                    .map(|s| s.name.clone())
-                    .collect(),
-            };
+            let names = super::common::server_names(&session, server)?;
             let mut failed = false;
             let mut shown: Vec<(String, String)> = Vec::new();
             for n in names {

@@ -99,18 +99,7 @@ pub fn option_def(session: Arc<Session>, cmd: OptionDefCmd) -> Result<ExitCode, 
 }
 
 fn list(session: &Arc<Session>, server: Option<String>) -> Result<ExitCode, Fail> {
-    let names: Vec<String> = match server {
-        Some(s) => {
-            session.client(&s).map_err(op_fail)?;
-            vec![s]
-        }
-        None => session
-            .config()
-            .servers
-            .iter()
-            .map(|s| s.name.clone())
-            .collect(),
-    };
+    let names = super::common::server_names(session, server)?;
     let rt = runtime()?;
     let mut failed = false;
     let mut rows = Vec::new();

@@ -80,19 +80,7 @@ pub async fn ping(ip: IpAddr, count: u32, timeout: Duration) -> Result<PingResul
         IpAddr::V4(_) => ICMP::V4,
         IpAddr::V6(_) => ICMP::V6,
     };
-    let kind = choose_kind(icmp, open_probe)?;
-    let config = Config::builder()
-        .kind(icmp)
-        .sock_type_hint(kind.sock_type())
-        .build();
-    let client = Client::new(&config).map_err(|e| open_error(kind, &e))?;
-    // Report what the client really opened, not what we asked for.
-    let socket = if client.get_socket().get_type() == Type::DGRAM {
-        SocketKind::Dgram
-    } else {
-        SocketKind::Raw
-    };
-
+    let (client, socket) = open_client(icmp)?;
     let mut pinger = client.pinger(ip, PingIdentifier(fastrand::u16(..))).await;
     pinger.timeout(timeout);
     let payload = [0u8; PAYLOAD_LEN];
@@ -132,17 +120,7 @@ pub struct Pinger {
 
 impl Pinger {
     pub fn v4() -> Result<Pinger, PingError> {
-        let kind = choose_kind(ICMP::V4, open_probe)?;
-        let config = Config::builder()
-            .kind(ICMP::V4)
-            .sock_type_hint(kind.sock_type())
-            .build();
-        let client = Client::new(&config).map_err(|e| open_error(kind, &e))?;
-        let socket = if client.get_socket().get_type() == Type::DGRAM {
-            SocketKind::Dgram
-        } else {
-            SocketKind::Raw
-        };
+        let (client, socket) = open_client(ICMP::V4)?;
         Ok(Pinger { client, socket })
     }
 
@@ -163,6 +141,23 @@ impl Pinger {
             Err(e) => Err(PingError::Other(format!("{ip}: {e}"))),
         }
     }
+}
+
+/// A surge-ping client on the socket kind this process may open, and the kind it really
+/// opened (read back, not assumed).
+fn open_client(icmp: ICMP) -> Result<(Client, SocketKind), PingError> {
+    let kind = choose_kind(icmp, open_probe)?;
+    let config = Config::builder()
+        .kind(icmp)
+        .sock_type_hint(kind.sock_type())
+        .build();
+    let client = Client::new(&config).map_err(|e| open_error(kind, &e))?;
+    let socket = if client.get_socket().get_type() == Type::DGRAM {
+        SocketKind::Dgram
+    } else {
+        SocketKind::Raw
+    };
+    Ok((client, socket))
 }
 
 /// Opens (and closes) one ICMP socket of the given kind, to learn whether it is allowed.

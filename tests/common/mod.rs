@@ -174,3 +174,19 @@ pub fn ports(n: u16) -> u16 {
     }
     panic!("no {n} free consecutive ports in {LOW}-{HIGH}");
 }
+
+/// Whether the tests run as root (some need it to drop privileges).
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Whether `net.ipv4.ping_group_range` lets `gid` open ping sockets.
+pub fn ping_group_covers(gid: u32) -> bool {
+    let s = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap_or_default();
+    let mut it = s.split_whitespace().map(|x| x.parse::<u64>());
+    match (it.next(), it.next()) {
+        (Some(Ok(lo)), Some(Ok(hi))) => lo <= u64::from(gid) && u64::from(gid) <= hi,
+        _ => false,
+    }
+}

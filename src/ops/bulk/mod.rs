@@ -305,6 +305,14 @@ impl BulkChange {
             ));
         }
         let scopes = matches!(target, Target::Scopes(_));
+        // What only whole servers have: refused for marked scopes, saying where it lives.
+        let servers_only = |why: &str| {
+            if scopes {
+                Err(OpError::Refused(why.to_string()))
+            } else {
+                Ok(())
+            }
+        };
         let op = match op {
             BulkOp::LeaseTime(s) => {
                 check_lease(s)?;
@@ -360,11 +368,7 @@ impl BulkChange {
                 BulkOp::ReplaceOption { name, from, to }
             }
             BulkOp::PutClass(mut spec, create) => {
-                if scopes {
-                    return Err(refuse(
-                        "client classes live on servers: give --servers".into(),
-                    ));
-                }
+                servers_only("client classes live on servers: give --servers")?;
                 validate_class_name(&spec.name)?;
                 if let Some(t) = &spec.test {
                     if t.trim().is_empty() {
@@ -380,28 +384,16 @@ impl BulkChange {
                 BulkOp::PutClass(spec, create)
             }
             BulkOp::PutOptionDef(d) => {
-                if scopes {
-                    return Err(refuse(
-                        "option definitions live on servers: give --servers".into(),
-                    ));
-                }
+                servers_only("option definitions live on servers: give --servers")?;
                 d.check().map_err(refuse)?;
                 BulkOp::PutOptionDef(d)
             }
             BulkOp::DeleteOptionDef(n) => {
-                if scopes {
-                    return Err(refuse(
-                        "option definitions live on servers: give --servers".into(),
-                    ));
-                }
+                servers_only("option definitions live on servers: give --servers")?;
                 BulkOp::DeleteOptionDef(n)
             }
             BulkOp::Params(params) => {
-                if scopes {
-                    return Err(refuse(
-                        "server parameters apply to whole servers: give --servers".into(),
-                    ));
-                }
+                servers_only("server parameters apply to whole servers: give --servers")?;
                 if params.is_empty() {
                     return Err(refuse("give at least one NAME=VALUE".into()));
                 }
@@ -416,11 +408,7 @@ impl BulkChange {
                 BulkOp::Params(params)
             }
             BulkOp::DeleteClass(name) => {
-                if scopes {
-                    return Err(refuse(
-                        "client classes live on servers: give --servers".into(),
-                    ));
-                }
+                servers_only("client classes live on servers: give --servers")?;
                 validate_class_name(&name)?;
                 BulkOp::DeleteClass(name)
             }
