@@ -12,19 +12,24 @@ fn findings_worst_first_and_a_clean_server() {
     let port = common::ports(4);
     let messy = json!([
         {"id": 1, "subnet": "10.70.0.0/24", "pools": [{"pool": "10.70.0.100 - 10.70.0.199"}],
-         "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.70.0.20"}]},
+         "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.70.0.20"}],
+         "option-data": [{"name": "domain-name-servers", "data": "192.0.2.53, 192.0.2.54"}]},
         {"id": 2, "subnet": "10.70.0.0/25", "pools": [{"pool": "10.70.0.10 - 10.70.0.30"}]},
         {"id": 3, "subnet": "10.71.0.0/24"}
     ]);
     let clean = json!([
         {"id": 1, "subnet": "10.72.0.0/24", "pools": [{"pool": "10.72.0.100 - 10.72.0.199"}]}
     ]);
+    // The server-wide DNS servers, which subnet 1 repeats.
+    let mut messy_cfg = minimal_dhcp4(messy);
+    messy_cfg["Dhcp4"]["option-data"] =
+        json!([{"name": "domain-name-servers", "data": "192.0.2.53,192.0.2.54"}]);
     let a = KeaInstance::start(
         &dir.path().join("a"),
         "messy",
         port,
         port + 1,
-        minimal_dhcp4(messy),
+        messy_cfg,
         None,
         None,
     )
@@ -70,6 +75,12 @@ fn findings_worst_first_and_a_clean_server() {
     );
     assert!(
         out.contains("scope 10.71.0.0/24 has no pool and no reservation"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "scope 10.70.0.0/24 sets domain-name-servers = 192.0.2.53, 192.0.2.54 as the server already does"
+        ),
         "{out}"
     );
 

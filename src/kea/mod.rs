@@ -30,7 +30,7 @@ mod write_error;
 
 pub use class_field::{classes_of, has_class, remove_classes, set_class};
 pub use client::{command_timeout, Capabilities, KeaClient, MAX_PAGE};
-pub use config::{config_digest, parse_config, parse_config_body, KeaConfig};
+pub use config::{config_digest, inherited_options, parse_config, parse_config_body, KeaConfig};
 pub use config_reply::ConfigReply;
 pub use drift::drift;
 pub use error::KeaError;

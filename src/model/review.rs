@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use super::options;
-use super::scope::{ScopeDef, ScopeStats};
+use super::scope::{OptionData, ScopeDef, ScopeStats};
 use super::{ScopeStatus, Thresholds, UtilBand};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,6 +62,23 @@ pub fn review(
     stats: &HashMap<u32, ScopeStats>,
     t: &Thresholds,
 ) -> Vec<Finding> {
+    review_with(scopes, stats, t, &Inherited::default())
+}
+
+/// The option values a scope inherits: the server's, and each shared network's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Inherited {
+    pub global: Vec<OptionData>,
+    pub shared: HashMap<String, Vec<OptionData>>,
+}
+
+/// [`review`] with the inherited option values, for the redundant-option check.
+pub fn review_with(
+    scopes: &[ScopeDef],
+    stats: &HashMap<u32, ScopeStats>,
+    t: &Thresholds,
+    inherited: &Inherited,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     // Which scopes overlap which: only those can hold each other's addresses in a pool.
     let overlaps = overlapping_subnets(scopes, &mut out);
@@ -73,6 +90,7 @@ pub fn review(
             .unwrap_or_default();
         reservations(s, &others, &mut out);
         unknown_options(s, &mut out);
+        redundant_options(s, inherited, &mut out);
         if s.pools.is_empty() && s.reservations.is_empty() && s.status == ScopeStatus::Active {
             out.push(finding(
                 Severity::Warning,
@@ -254,6 +272,54 @@ fn unknown_options(s: &ScopeDef, out: &mut Vec<Finding>) {
     }
 }
 
+/// The standard name of an option entry (by name, or its code's name).
+fn option_key(o: &OptionData) -> Option<String> {
+    match (&o.name, o.code) {
+        (Some(n), _) => Some(n.clone()),
+        (None, Some(c)) => u8::try_from(c)
+            .ok()
+            .and_then(options::by_code)
+            .map(|d| d.name.to_string())
+            .or_else(|| Some(format!("code {c}"))),
+        _ => None,
+    }
+}
+
+/// Scope options that set what the scope inherits anyway (from its shared network, else
+/// the server): harmless now, but a later change of the inherited value no longer reaches
+/// the scope.
+fn redundant_options(s: &ScopeDef, inherited: &Inherited, out: &mut Vec<Finding>) {
+    let norm = |d: &str| options::split_list(d).join(",");
+    let from_shared = s
+        .shared_network
+        .as_ref()
+        .and_then(|n| inherited.shared.get(n));
+    for o in &s.options {
+        let Some(key) = option_key(o) else { continue };
+        let same_key = |x: &&OptionData| option_key(x).as_deref() == Some(key.as_str());
+        // The nearest level that sets it is what the scope would get without its own.
+        let (above, level) = match from_shared.and_then(|l| l.iter().find(same_key)) {
+            Some(x) => (Some(x), "its shared network"),
+            None => (inherited.global.iter().find(same_key), "the server"),
+        };
+        if let Some(a) = above {
+            if norm(&a.data) == norm(&o.data) {
+                out.push(finding(
+                    Severity::Info,
+                    "redundant-option",
+                    Some(s.cidr),
+                    None,
+                    format!(
+                        "scope {} sets {key} = {} as {level} already does: remove it so a \
+                         change there reaches this scope too",
+                        s.cidr, o.data
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +421,60 @@ mod tests {
             .find(|x| x.text.starts_with("overlapping"))
             .unwrap();
         assert_eq!(inside.severity, Severity::Warning);
+    }
+}
+
+#[cfg(test)]
+mod redundant_tests {
+    use super::*;
+    use crate::model::RangeSet;
+
+    fn opt(name: Option<&str>, code: Option<u16>, data: &str) -> OptionData {
+        OptionData {
+            name: name.map(str::to_string),
+            code,
+            data: data.into(),
+            always_send: false,
+        }
+    }
+
+    #[test]
+    fn options_that_repeat_what_the_scope_inherits_are_noted() {
+        let mut a = ScopeDef::bare(1, "10.0.0.0/24".parse().unwrap(), RangeSet::new());
+        a.options = vec![
+            opt(Some("domain-name-servers"), None, "192.0.2.53,192.0.2.54"),
+            opt(None, Some(3), "10.0.0.1"),
+            opt(Some("ntp-servers"), None, "192.0.2.123"),
+        ];
+        let mut b = a.clone();
+        b.id = 2;
+        b.cidr = "10.0.1.0/24".parse().unwrap();
+        b.shared_network = Some("floor".into());
+        let inherited = Inherited {
+            global: vec![
+                opt(Some("domain-name-servers"), None, "192.0.2.53, 192.0.2.54"),
+                opt(Some("routers"), None, "10.0.0.1"),
+                opt(Some("ntp-servers"), None, "192.0.2.1"),
+            ],
+            shared: HashMap::from([(
+                "floor".to_string(),
+                vec![opt(Some("domain-name-servers"), None, "192.0.2.99")],
+            )]),
+        };
+        let f = review_with(&[a, b], &HashMap::new(), &Thresholds::default(), &inherited);
+        let texts: Vec<&str> = f
+            .iter()
+            .filter(|x| x.check == "redundant-option")
+            .map(|x| x.text.as_str())
+            .collect();
+        // 10.0.0.0/24: DNS servers (same list, other spacing) and routers (by code) repeat
+        // the server's; its NTP server differs. 10.0.1.0/24's DNS servers differ from its
+        // shared network's (which overrides the server), so only routers repeats there.
+        assert_eq!(texts.len(), 3, "{texts:#?}");
+        assert!(texts[0].contains("scope 10.0.0.0/24 sets domain-name-servers"));
+        assert!(texts[0].contains("as the server already does"));
+        assert!(texts[1].contains("10.0.0.0/24 sets routers = 10.0.0.1"));
+        assert!(texts[2].contains("10.0.1.0/24 sets routers"));
+        assert!(f.iter().all(|x| !x.text.contains("ntp-servers")));
     }
 }

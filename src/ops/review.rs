@@ -30,11 +30,17 @@ impl Session {
             .map(|name| async move {
                 let findings = async {
                     let c = self.client(&name).map_err(|e| e.to_string())?;
-                    let (cfg, stats) = tokio::join!(c.config_get(), c.stat_lease4_get());
-                    let cfg = cfg.map_err(|e| e.to_string())?;
+                    let (reply, stats) =
+                        tokio::join!(self.recent_config(&name), c.stat_lease4_get());
+                    let reply = reply.map_err(|e| e.to_string())?;
+                    let cfg = reply.model().map_err(|e| e.to_string())?;
+                    let inherited = reply
+                        .outline()
+                        .map(|o| crate::kea::inherited_options(&o))
+                        .unwrap_or_default();
                     // Without stat_cmds the utilization check is left out, nothing else.
                     let stats = stats.unwrap_or_default();
-                    Ok(review::review(&cfg.scopes, &stats, &t))
+                    Ok(review::review_with(&cfg.scopes, &stats, &t, &inherited))
                 }
                 .await;
                 ServerReview {
