@@ -18,6 +18,7 @@ mod fleet;
 mod layout;
 mod option_defs;
 mod server;
+mod sweep;
 
 pub use common::Fail;
 use common::{cli_session, load_config, runtime};
