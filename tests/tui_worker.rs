@@ -1047,7 +1047,7 @@ async fn p_sweeps_the_scope_and_marks_the_conflicts() {
     })
     .await;
     // The server tab's summary counts every address of its (one) scope by state.
-    let counted = |a: &App| a.tab().is_some_and(|t| t.counts.is_some());
+    let counted = |a: &App| a.tab().is_some_and(|t| matches!(t.counts, Some(Ok(_))));
     if !counted(&rig.app) {
         let wait = async {
             while !counted(&rig.app) {

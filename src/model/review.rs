@@ -303,7 +303,9 @@ fn redundant_options(s: &ScopeDef, inherited: &Inherited, out: &mut Vec<Finding>
             None => (inherited.global.iter().find(same_key), "the server"),
         };
         if let Some(a) = above {
-            if norm(&a.data) == norm(&o.data) {
+            // Same value and the same always-send: a repeat only there to force sending
+            // changes what clients get, so it is not noted.
+            if norm(&a.data) == norm(&o.data) && a.always_send == o.always_send {
                 out.push(finding(
                     Severity::Info,
                     "redundant-option",

@@ -45,7 +45,15 @@ pub fn relation(e: &Entry, ip: Ipv4Addr) -> Option<&'static str> {
             }
         }
         a if a.starts_with("scope-") && in_scope => Some("its scope"),
-        a if a.starts_with("bulk-") => bulk_relation(e, ip),
+        // Every bulk change on scopes or whole servers (options, parameters, classes, option
+        // definitions) journals the scopes it named.
+        a if a.starts_with("bulk-")
+            || a == "server-params"
+            || a.starts_with("class-")
+            || a.starts_with("option-def-") =>
+        {
+            bulk_relation(e, ip)
+        }
         a if a.starts_with("failover-") => {
             let scopes = mentioned_scopes(e.after.as_ref());
             (in_scope || scopes.iter().any(|c| c.contains(&ip))).then_some("its scope's failover")

@@ -69,6 +69,11 @@ impl Session {
                     sw.answered.insert(ip, us);
                 }
                 Ok((_, Ok(None))) => {}
+                // One address the kernel will not send to (a firewall rule, a broadcast
+                // address) is an address that did not answer; the sweep goes on.
+                Ok((ip, Err(PingError::Other(e)))) => {
+                    tracing::info!(%ip, "echo not sent: {e}");
+                }
                 Ok((_, Err(e))) => failed = Some(ping_error(e)),
                 Err(e) => failed = Some(OpError::Refused(format!("a ping task failed: {e}"))),
             }

@@ -128,13 +128,13 @@ pub const PARAMS: &[Param] = &[
     p(
         "boot-file-name",
         "Boot",
-        Kind::Text(128),
+        Kind::Text(127),
         "file: the boot file for network boot",
     ),
     p(
         "server-hostname",
         "Boot",
-        Kind::Text(64),
+        Kind::Text(63),
         "sname: this server's name in replies",
     ),
     p(
@@ -268,9 +268,10 @@ pub fn parse(name: &str, text: &str) -> Result<Value, String> {
             "false" | "no" | "off" | "0" => Ok(json!(false)),
             _ => bad("true or false"),
         },
+        // Kea wants them strictly between 0 and 1.
         Kind::Fraction => match v.parse::<f64>() {
-            Ok(f) if (0.0..=1.0).contains(&f) => Ok(json!(f)),
-            _ => bad("a fraction from 0 to 1 (e.g. 0.5)"),
+            Ok(f) if f > 0.0 && f < 1.0 => Ok(json!(f)),
+            _ => bad("a fraction between 0 and 1 (e.g. 0.5)"),
         },
         Kind::Choice(words) => {
             if words.contains(&v) {
@@ -284,8 +285,9 @@ pub fn parse(name: &str, text: &str) -> Result<Value, String> {
             Err(_) => bad("an IPv4 address"),
         },
         Kind::Text(max) => {
-            if v.chars().count() > max {
-                Err(format!("{name}: at most {max} characters"))
+            // The DHCP header fields are fixed bytes with a closing NUL.
+            if v.len() > max {
+                Err(format!("{name}: at most {max} bytes"))
             } else if v.chars().any(|c| c.is_control() || c == '"') {
                 Err(format!("{name}: no control characters or quotes"))
             } else {

@@ -44,11 +44,14 @@ fn bad_values_say_what_is_expected() {
     assert!(e("valid-lifetime", "2h").contains("whole number"));
     assert!(e("valid-lifetime", "-1").contains("whole number"));
     assert!(e("authoritative", "maybe").contains("true or false"));
-    assert!(e("t2-percent", "1.5").contains("fraction from 0 to 1"));
+    assert!(e("t2-percent", "1.5").contains("fraction between 0 and 1"));
+    assert!(e("t1-percent", "0").contains("fraction between 0 and 1"));
+    assert!(e("t2-percent", "1").contains("fraction between 0 and 1"));
     assert!(e("ddns-replace-client-name", "sometimes").contains("never, always"));
     assert!(e("next-server", "10.0.0").contains("IPv4 address"));
     assert!(e("boot-file-name", "a\"b").contains("quotes"));
-    assert!(e("server-hostname", &"x".repeat(65)).contains("at most 64"));
+    assert!(e("server-hostname", &"x".repeat(64)).contains("at most 63 bytes"));
+    assert!(parse("server-hostname", &"x".repeat(63)).is_ok());
     assert!(e("ddns-generated-prefix", "-bad").contains("DNS name"));
     assert!(e("ddns-generated-prefix", "").contains("DNS name"));
     let unknown = e("valid-lifetimes", "1");

@@ -160,7 +160,10 @@ pub(super) fn delete_def(
         )));
     }
     if let Some(list) = dhcp4["option-def"].as_array_mut() {
-        list.retain(|v| v["name"].as_str() != Some(name));
+        // Only this definition: one of the same name in another space stays.
+        list.retain(|v| {
+            v["name"].as_str() != Some(name) || v["space"].as_str().unwrap_or("dhcp4") != d.space
+        });
     }
     lines.push(format!(
         "server: option-def {name} deleted (code {})",

@@ -194,6 +194,8 @@ pub enum Command {
     },
     /// Look the term up in the configured zones.
     SearchDns(Term),
+    /// An address's names by lookups (PTR, confirmed by A): the IP popup's.
+    DnsNames(std::net::Ipv4Addr),
     /// One step of a server's lease walk; answers `Search` with the step's hits and the
     /// walk's new state (done or not) in `walks`.
     SearchWalk(Box<LeaseWalk>),
@@ -369,6 +371,7 @@ impl Command {
                 | Command::ZoneRecords(_)
                 | Command::SearchServers { .. }
                 | Command::SearchDns(_)
+                | Command::DnsNames(_)
                 | Command::SearchWalk(_)
                 | Command::SweepStep(_)
                 | Command::ServerParams { .. }
@@ -467,6 +470,7 @@ impl Command {
                 format!("searching {} server(s)", servers.len())
             }
             Command::SearchDns(_) => "searching the zones".into(),
+            Command::DnsNames(ip) => format!("looking up the DNS names of {ip}"),
             Command::SearchWalk(w) => format!("searching the leases of {}", w.server),
             Command::SweepStep(s) => format!("sweeping {} ({})", s.cidr, s.progress()),
             Command::ServerParams { server } => format!("reading the parameters of {server}"),

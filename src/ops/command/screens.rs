@@ -57,6 +57,7 @@ impl Session {
                 Outcome::Search(search::search_servers(self, &servers, &term, servers.len()).await)
             }
             Command::SearchDns(term) => Outcome::Search(search::search_dns_zones(cfg, &term).await),
+            Command::DnsNames(ip) => Outcome::Search(search::dns_names(cfg, ip).await),
             Command::CountScopes { server, scopes } => {
                 Outcome::Counts(self.count_scopes(&server, &scopes).await?)
             }

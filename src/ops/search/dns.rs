@@ -143,3 +143,50 @@ pub async fn search_dns_zones(cfg: &Config, term: &Term) -> SearchResult {
         walks: Vec::new(),
     }
 }
+
+/// The names of one address by lookups alone (the IP popup, opened often): its PTR
+/// records, each confirmed by an A lookup of the name in the configured zone holding it.
+/// No zone transfer: a name with an A record but no PTR is found by `find` instead.
+pub async fn dns_names(cfg: &Config, ip: Ipv4Addr) -> SearchResult {
+    let timeout = cfg.settings.request_timeout.min(Duration::from_secs(5));
+    let mut res = SearchResult::default();
+    let addr = IpAddr::V4(ip);
+    let Some(rev) = crate::dns::reverse_zone_for(&cfg.dns, addr) else {
+        return res;
+    };
+    let hit = |what: &str, detail: String| SearchHit {
+        server: rev.primary.to_string(),
+        scope: None,
+        ip: Some(addr),
+        matched: what.into(),
+        state: "record".into(),
+        detail,
+    };
+    let name = crate::dns::ptr_name(addr);
+    let targets = match crate::dns::lookup(rev.primary, &name, LookupType::Ptr, timeout).await {
+        Ok(t) => t,
+        Err(e) => {
+            res.errors.push((rev.primary.to_string(), e.to_string()));
+            return res;
+        }
+    };
+    for target in targets {
+        res.add([hit("DNS PTR", format!("{name} PTR {target}"))]);
+        let fwd = cfg
+            .dns
+            .zones
+            .iter()
+            .filter(|z| {
+                !z.name.ends_with(".arpa") && in_zone(&target.to_ascii_lowercase(), &z.name)
+            })
+            .max_by_key(|z| z.name.len());
+        if let Some(z) = fwd {
+            if let Ok(a) = crate::dns::lookup(z.primary, &target, LookupType::A, timeout).await {
+                if a.iter().any(|x| x == &ip.to_string()) {
+                    res.add([hit("DNS A", format!("{target} A {ip}"))]);
+                }
+            }
+        }
+    }
+    res
+}

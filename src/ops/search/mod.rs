@@ -57,15 +57,15 @@ impl SearchResult {
     /// Adds hits, leaving out one already there for the same address from the same kind of
     /// source on the same server (an exact lookup and the walk find the same lease).
     pub fn add(&mut self, hits: impl IntoIterator<Item = SearchHit>) {
+        // Keyed once per call: a walk adds tens of thousands of hits (a busy /16), so no
+        // hit is compared with every other.
+        fn key(x: &SearchHit) -> (String, Option<IpAddr>, String, String) {
+            let source = x.matched.split(' ').next().unwrap_or("").to_string();
+            (x.server.clone(), x.ip, x.detail.clone(), source)
+        }
+        let mut seen: std::collections::HashSet<_> = self.hits.iter().map(key).collect();
         for h in hits {
-            let source = |x: &SearchHit| x.matched.split(' ').next().unwrap_or("").to_string();
-            let dup = self.hits.iter().any(|x| {
-                x.server == h.server
-                    && x.ip == h.ip
-                    && x.detail == h.detail
-                    && source(x) == source(&h)
-            });
-            if !dup {
+            if seen.insert(key(&h)) {
                 self.hits.push(h);
             }
         }
@@ -208,10 +208,11 @@ fn lookups(term: &Term) -> Vec<(&'static str, Value)> {
             if let Some(h) = hex.as_deref().filter(|h| h.len() >= 5 && h.len() % 3 == 2) {
                 v.push(("lease4-get-by-client-id", json!({"client-id": h})));
             }
-            if let Some(h) = host {
+            // Kea refuses an empty hostname (a term like ".lab"): only whole names.
+            if let Some(h) = host.as_deref().filter(|h| !h.starts_with('.')) {
                 v.push(("lease4-get-by-hostname", json!({"hostname": h})));
                 // Kea matches the stored hostname exactly: try the bare label too.
-                if let Some((first, _)) = h.split_once('.') {
+                if let Some((first, _)) = h.split_once('.').filter(|(f, _)| !f.is_empty()) {
                     v.push(("lease4-get-by-hostname", json!({"hostname": first})));
                 }
             }
@@ -229,7 +230,16 @@ async fn lease_hits(
     let c = session.client(server)?;
     let mut out: Vec<(Lease, &'static str)> = Vec::new();
     for (cmd, args) in lookups(term) {
-        let r = c.call(cmd, Some(args)).await?;
+        // A lookup Kea refuses (an odd term) costs only its own hits: the reservations and
+        // the lease walk still run.
+        let r = match c.call(cmd, Some(args)).await {
+            Ok(r) => r,
+            Err(e @ crate::kea::KeaError::Failed { .. }) => {
+                tracing::info!(server, cmd, "lookup refused: {e}");
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
         if r.is_empty() {
             continue;
         }
@@ -422,7 +432,7 @@ pub async fn search_servers(
 }
 
 mod dns;
-pub use dns::{search_dns, search_dns_zones};
+pub use dns::{dns_names, search_dns, search_dns_zones};
 
 #[cfg(test)]
 mod tests {
@@ -457,6 +467,8 @@ mod tests {
             cmds("printer.example.test"),
             ["lease4-get-by-hostname", "lease4-get-by-hostname"]
         );
+        // Kea refuses an empty hostname: a term starting with a dot is walked only.
+        assert!(cmds(".lab").is_empty());
     }
 
     #[test]

@@ -30,6 +30,10 @@ impl App {
             self.set_counts(&server, &key, Err(why));
             return None;
         }
+        if key == SERVER_KEY {
+            // Marked as under way, so the next poll's load does not count again meanwhile.
+            self.set_counts(&server, &key, Err("counting…".into()));
+        }
         // Cloned only now: a big server's thousands of definitions never are.
         let scopes: Vec<ScopeDef> = scopes
             .iter()
@@ -107,10 +111,7 @@ impl App {
                 server,
                 cidr: s.cidr,
             },
-            kind: RequestKind::Screen(ScreenJob::new(
-                "dns-names",
-                Command::SearchDns(crate::ops::search::Term::Ip(ip)),
-            )),
+            kind: RequestKind::Screen(ScreenJob::new("dns-names", Command::DnsNames(ip))),
             baseline: None,
         })
     }

@@ -86,6 +86,10 @@ impl App {
                 }
                 tab.load = Load::Loading;
                 tab.gen = gen;
+                if force {
+                    // r counts the addresses again with the new load.
+                    tab.counts = None;
+                }
                 out.push(Request {
                     id,
                     gen,

@@ -55,8 +55,11 @@ impl App {
                 let mut count = None;
                 match res {
                     Ok(data) => {
-                        // The server's summary counts follow each load.
-                        count = Some(data.clone());
+                        // The summary counts: on the first load, and after r (which clears
+                        // them); not at every poll, which would keep Kea reading leases.
+                        if tab.counts.is_none() {
+                            count = Some(data.clone());
+                        }
                         // Said once per change, not at every poll.
                         let before = tab.data.as_ref().map(|d| d.skipped.clone());
                         if before.as_ref() != Some(&data.skipped) {
