@@ -1,15 +1,14 @@
 //! ICMP ping against loopback only (127.0.0.1 and ::1): as root, and as an unprivileged
 //! child process (the test binary re-run under setpriv as nobody without CAP_NET_RAW).
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::process::Command;
 use std::time::Duration;
 
 use ddish::probe::{ping, PingError, SocketKind};
 
 mod common;
+use common::NOBODY;
 
 const CHILD_ENV: &str = "DDISH_PING_CHILD";
-const NOBODY: u32 = 65534;
 
 #[tokio::test]
 async fn ping_loopback_v4_as_root() {
@@ -68,16 +67,7 @@ fn unprivileged_ping_reports_the_fix_or_uses_dgram() {
         return;
     }
     let exe = std::env::current_exe().expect("test binary path");
-    let out = Command::new("setpriv")
-        .args([
-            &format!("--reuid={NOBODY}"),
-            &format!("--regid={NOBODY}"),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-net_raw",
-            "--",
-        ])
-        .arg(&exe)
+    let out = common::as_nobody(&exe)
         .args(["--exact", "child_ping_as_is", "--ignored", "--nocapture"])
         .env(CHILD_ENV, "1")
         .current_dir("/")

@@ -10,8 +10,6 @@ use std::time::Instant;
 use ddish::lab::{leases_csv, minimal_dhcp4, KeaInstance, SeedLease};
 use serde_json::json;
 
-const NOBODY: u32 = 65534;
-
 #[test]
 fn sweep_finds_the_free_addresses_that_answer_and_keeps_its_rate() {
     let dir = common::shared_dir("ddish-sweep-");
@@ -139,16 +137,7 @@ fn sweep_finds_the_free_addresses_that_answer_and_keeps_its_rate() {
     let home = d.join("home");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
-    let out = std::process::Command::new("setpriv")
-        .args([
-            &format!("--reuid={NOBODY}"),
-            &format!("--regid={NOBODY}"),
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-net_raw",
-            "--",
-        ])
-        .arg(env!("CARGO_BIN_EXE_ddish"))
+    let out = common::as_nobody(env!("CARGO_BIN_EXE_ddish"))
         .args([
             "-c",
             cfg.to_str().unwrap(),
@@ -166,7 +155,7 @@ fn sweep_finds_the_free_addresses_that_answer_and_keeps_its_rate() {
         .output()
         .expect("run setpriv (util-linux)");
     let text = common::text(&out);
-    if common::ping_group_covers(NOBODY) {
+    if common::ping_group_covers(common::NOBODY) {
         // This host lets every group ping: the unprivileged path is DGRAM, and works.
         assert_eq!(out.status.code(), Some(2), "{text}");
     } else {

@@ -259,14 +259,25 @@ pub fn class(session: Arc<Session>, cmd: ClassCmd) -> Result<ExitCode, Fail> {
         ClassCmd::Edit { c } => (class_op(&c, false)?, c.servers, c.go),
         ClassCmd::Delete { name, servers, go } => (BulkOp::DeleteClass(name), servers, go),
     };
+    on_servers(&session, servers, go, op)
+}
+
+/// A change of whole servers (classes, option definitions, parameters): checked, previewed,
+/// applied as `go` says.
+pub(super) fn on_servers(
+    session: &Arc<Session>,
+    servers: Vec<String>,
+    go: Go,
+    op: BulkOp,
+) -> Result<ExitCode, Fail> {
     let on = On {
         scopes: Vec::new(),
         servers,
         go,
     };
-    let target = parse_target(&session, &on)?;
+    let target = parse_target(session, &on)?;
     let change = BulkChange::new(target, op).map_err(op_fail)?;
-    run(&session, &change, &on.go)
+    run(session, &change, &on.go)
 }
 
 fn class_op(c: &ClassArgs, create: bool) -> Result<BulkOp, Fail> {

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use clap::Subcommand;
 
 use ddish::model::option_defs::CustomOptionDef;
-use ddish::ops::bulk::{BulkChange, BulkOp};
+use ddish::ops::bulk::BulkOp;
 use ddish::ops::Session;
 
-use super::bulk::{parse_target, run, Go, On};
-use super::common::{op_fail, runtime, table, Fail};
+use super::bulk::{on_servers, Go};
+use super::common::{runtime, table, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum OptionDefCmd {
@@ -88,14 +88,7 @@ pub fn option_def(session: Arc<Session>, cmd: OptionDefCmd) -> Result<ExitCode, 
             go,
         ),
     };
-    let on = On {
-        scopes: Vec::new(),
-        servers,
-        go,
-    };
-    let target = parse_target(&session, &on)?;
-    let change = BulkChange::new(target, op).map_err(op_fail)?;
-    run(&session, &change, &on.go)
+    on_servers(&session, servers, go, op)
 }
 
 fn list(session: &Arc<Session>, server: Option<String>) -> Result<ExitCode, Fail> {

@@ -8,10 +8,10 @@ use clap::Subcommand;
 use serde_json::{json, Value};
 
 use ddish::model::server_params;
-use ddish::ops::bulk::{BulkChange, BulkOp};
+use ddish::ops::bulk::BulkOp;
 use ddish::ops::Session;
 
-use super::bulk::{parse_target, run, Go, On};
+use super::bulk::{on_servers, Go};
 use super::common::{op_fail, runtime, table, Fail};
 
 #[derive(Subcommand, Debug)]
@@ -57,14 +57,7 @@ pub fn server(session: Arc<Session>, cmd: ServerCmd) -> Result<ExitCode, Fail> {
                 let value = server_params::parse(k.trim(), v).map_err(|e| Fail(3, e))?;
                 typed.push((k.trim().to_string(), value));
             }
-            let on = On {
-                scopes: Vec::new(),
-                servers,
-                go,
-            };
-            let target = parse_target(&session, &on)?;
-            let change = BulkChange::new(target, BulkOp::Params(typed)).map_err(op_fail)?;
-            run(&session, &change, &on.go)
+            on_servers(&session, servers, go, BulkOp::Params(typed))
         }
     }
 }

@@ -190,3 +190,22 @@ pub fn ping_group_covers(gid: u32) -> bool {
         _ => false,
     }
 }
+
+/// The uid and gid tests drop to for an unprivileged run.
+pub const NOBODY: u32 = 65534;
+
+/// `program` to run as nobody with no capabilities and CAP_NET_RAW out of reach (setpriv):
+/// how an admin without ICMP rights runs ddish.
+pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    let mut c = std::process::Command::new("setpriv");
+    c.args([
+        &format!("--reuid={NOBODY}"),
+        &format!("--regid={NOBODY}"),
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-net_raw",
+        "--",
+    ])
+    .arg(program);
+    c
+}

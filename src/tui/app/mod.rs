@@ -14,6 +14,7 @@ use crate::ops::ServerData;
 
 mod config_edit;
 mod counts;
+mod dns_names;
 mod ip;
 mod layer;
 mod layout_done;
