@@ -14,6 +14,8 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# Kea's documentation example configs, which `ddish review --file` is tested on.
+[ -d /usr/share/doc/kea/examples/kea4 ] || need+=(kea-doc)
 # A private PostgreSQL serves as Kea's hosts database in the tests of reservations kept
 # outside the config file.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)

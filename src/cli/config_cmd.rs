@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use ddish::editor;
-use ddish::ops::{ChangeLine, Command, OpError, Outcome, Session};
+use ddish::ops::{ChangeLine, Command, OpError, Outcome, ServerReview, Session};
 
 use super::common::{confirm, op_fail, runtime, Fail};
 
@@ -161,15 +161,58 @@ pub fn review(
             ))
         }
     };
+    Ok(report(&reviews, "server", json_out))
+}
+
+/// `ddish review --file F...`: configuration files checked before they are deployed.
+pub fn review_files(
+    files: &[std::path::PathBuf],
+    t: &ddish::model::Thresholds,
+    json_out: bool,
+) -> ExitCode {
+    let reviews: Vec<ServerReview> = files
+        .iter()
+        .map(|f| {
+            let name = f.display().to_string();
+            let findings = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read it: {e}"))
+                .and_then(|text| {
+                    ddish::ops::review_file(&name, &text, t).map_err(|e| e.to_string())
+                })
+                .map(|r| {
+                    // What was read, so "no findings" cannot hide an empty reading.
+                    eprintln!(
+                        "{name}: {} subnet(s), {} reservation(s) in them, {} finding(s)",
+                        r.scopes,
+                        r.reservations,
+                        r.findings.len()
+                    );
+                    for s in &r.skipped {
+                        eprintln!("{name}: not checked: {s}");
+                    }
+                    r.findings
+                });
+            ServerReview {
+                server: name,
+                findings,
+            }
+        })
+        .collect();
+    report(&reviews, "file", json_out)
+}
+
+/// Findings as lines or JSON (`source` names what each came from: "server" or "file");
+/// exit 2 when any is worse than info or a source could not be read.
+fn report(reviews: &[ServerReview], source: &str, json_out: bool) -> ExitCode {
     let mut bad = false;
     let mut rows = Vec::new();
-    for r in &reviews {
+    for r in reviews {
         match &r.findings {
             Ok(f) => {
                 for x in f {
                     bad |= x.severity != ddish::model::review::Severity::Info;
                     rows.push(serde_json::json!({
-                        "server": r.server, "severity": x.severity.word(), "check": x.check,
+                        source: r.server, "severity": x.severity.word(), "check": x.check,
                         "scope": x.scope.map(|s| s.to_string()), "ip": x.ip.map(|i| i.to_string()),
                         "text": x.text,
                     }));
@@ -195,12 +238,12 @@ pub fn review(
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
         );
-    } else if rows.is_empty() {
+    } else if rows.is_empty() && !bad {
         println!("no findings");
     }
-    Ok(if bad {
+    if bad {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }

@@ -106,11 +106,16 @@ pub enum Cmd {
     /// Check the configurations for what is wrong or suspicious (overlapping subnets,
     /// reservations outside their subnet or in another scope's pool, the same client reserved
     /// twice, scopes serving nobody or over their threshold, HA peers that differ): exit 0
-    /// clean, 2 errors or warnings found (or a server could not be read).
+    /// clean, 2 errors or warnings found (or a server could not be read). `--file` checks
+    /// a kea-dhcp4 configuration file instead, before it is deployed.
     Review {
         /// Only this server (repeatable).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "file")]
         server: Vec<String>,
+        /// A Kea configuration file (comments allowed, as Kea allows them; repeatable):
+        /// every check but utilization and HA drift, which need the running servers.
+        #[arg(long, value_name = "PATH")]
+        file: Vec<PathBuf>,
         /// Print JSON instead of lines.
         #[arg(long)]
         json: bool,
@@ -262,7 +267,18 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
             let cfg = load_config(cli.config.as_deref())?;
             events::events(cfg, a)
         }
-        Some(Cmd::Review { server, json }) => {
+        Some(Cmd::Review { file, json, .. }) if !file.is_empty() => {
+            // A file needs no servers: the ddish config only lends its thresholds, when
+            // there is one (one named with --config must load).
+            let t = match cli.config.as_deref() {
+                Some(p) => load_config(Some(p))?.thresholds(),
+                None => load_config(None)
+                    .map(|c| c.thresholds())
+                    .unwrap_or_default(),
+            };
+            Ok(config_cmd::review_files(&file, &t, json))
+        }
+        Some(Cmd::Review { server, json, .. }) => {
             let cfg = load_config(cli.config.as_deref())?;
             config_cmd::review(cli_session(cfg, cli.read_only), server, json)
         }

@@ -149,6 +149,22 @@ fn ddish_mark(d: &Value) -> (LeaseMark, Option<Box<LeaseExtra>>) {
     (mark, extra)
 }
 
+/// The lease `c` has on `ip` (lease4-get), `None` when there is none (Kea's result 3).
+pub async fn lease_at(c: &super::KeaClient, ip: Ipv4Addr) -> Result<Option<Lease>, KeaError> {
+    let r = c
+        .call(
+            "lease4-get",
+            Some(serde_json::json!({"ip-address": ip.to_string()})),
+        )
+        .await?;
+    Ok(if r.is_empty() {
+        None
+    } else {
+        // lease4-get always carries cltt: the `now` for a lease being added is unused.
+        r.arguments.as_ref().and_then(|a| lease_of(a, 0))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

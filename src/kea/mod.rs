@@ -4,6 +4,7 @@ mod class_field;
 mod class_write;
 mod client;
 mod config;
+mod config_file;
 mod config_reply;
 mod drift;
 mod error;
@@ -42,7 +43,7 @@ pub use lean::{LeanConfig, Reach};
 pub use lease_write::{
     has_mark, lease_add_all, lease_del_all, lease_update_all, Deleted, LeaseWriteError,
 };
-pub use leases::{lease_of, parse_leases};
+pub use leases::{lease_at, lease_of, parse_leases};
 pub use reply::{
     parse_response, KeaResponse, RESULT_EMPTY, RESULT_ERROR, RESULT_OK, RESULT_UNSUPPORTED,
 };

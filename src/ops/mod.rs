@@ -15,7 +15,7 @@ mod peers;
 mod raw_config;
 mod reserve;
 mod review;
-pub use review::ServerReview;
+pub use review::{review_file, FileReview, ServerReview};
 pub mod search;
 mod server_props;
 pub use server_props::ParamValue;

@@ -1,4 +1,5 @@
-//! The option values a scope inherits (for the review's redundant-option check).
+//! The option values a scope inherits and the server's option definitions (for the
+//! review's redundant- and unknown-option checks).
 use serde_json::Value;
 
 use crate::model::OptionData;
@@ -44,5 +45,8 @@ pub fn inherited_options(config: &Value) -> crate::model::review::Inherited {
     crate::model::review::Inherited {
         global: list(d.and_then(|d| d.get("option-data"))),
         shared,
+        defined: d
+            .map(crate::model::option_defs::CustomOptionDef::list_from)
+            .unwrap_or_default(),
     }
 }

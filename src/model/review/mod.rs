@@ -5,9 +5,10 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
+use super::lease::{hex_colon, parse_hex_bytes};
 use super::options;
-use super::scope::{OptionData, ScopeDef, ScopeStats};
-use super::{ScopeStatus, Thresholds, UtilBand};
+use super::scope::{lease_state, OptionData, Reservation, ScopeDef, ScopeStats};
+use super::{HwAddr, IpState, Lease, ScopeStatus, Thresholds, UtilBand};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -65,11 +66,13 @@ pub fn review(
     review_with(scopes, stats, t, &Inherited::default())
 }
 
-/// The option values a scope inherits: the server's, and each shared network's.
+/// The option values a scope inherits (the server's, and each shared network's), and the
+/// server's own option definitions, which make a non-standard name known.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Inherited {
     pub global: Vec<OptionData>,
     pub shared: HashMap<String, Vec<OptionData>>,
+    pub defined: Vec<crate::model::option_defs::CustomOptionDef>,
 }
 
 /// [`review`] with the inherited option values, for the redundant-option check.
@@ -89,7 +92,7 @@ pub fn review_with(
             .map(|v| v.iter().map(|j| &scopes[*j]).collect())
             .unwrap_or_default();
         reservations(s, &others, &mut out);
-        unknown_options(s, &mut out);
+        unknown_options(s, &inherited.defined, &mut out);
         redundant_options(s, inherited, &mut out);
         if s.pools.is_empty() && s.reservations.is_empty() && s.status == ScopeStatus::Active {
             out.push(finding(
@@ -125,10 +128,15 @@ pub fn review_with(
             }
         }
     }
+    worst_first(&mut out);
+    out
+}
+
+/// Orders findings worst first, then by scope, address and text.
+pub fn worst_first(out: &mut [Finding]) {
     out.sort_by(|a, b| {
         (a.severity, a.scope, a.ip, &a.text).cmp(&(b.severity, b.scope, b.ip, &b.text))
     });
-    out
 }
 
 /// Reports every overlapping pair and returns, per scope index, the scopes it overlaps.
@@ -183,6 +191,58 @@ fn pools_outside(s: &ScopeDef, out: &mut Vec<Finding>) {
     }
 }
 
+/// The client a reservation names, for finding texts.
+fn who(r: &Reservation) -> String {
+    r.hw.clone()
+        .or_else(|| r.client_id.as_ref().map(|c| format!("client-id {c}")))
+        .unwrap_or_else(|| "its client".into())
+}
+
+/// A reservation whose address Kea has leased to another client (a lease older than the
+/// reservation, or a client that asked for it): the reserved client cannot get it until
+/// that lease ends. `None` when the lease is the reserved client's, is over, or the
+/// reservation names its client by something a lease does not carry (flex-id, circuit-id).
+pub fn leased_by_another(s: &ScopeDef, r: &Reservation, l: &Lease, now: i64) -> Option<Finding> {
+    if l.ip != r.ip
+        || !matches!(
+            lease_state(l, now),
+            IpState::Assigned | IpState::Claimed | IpState::Held
+        )
+    {
+        return None;
+    }
+    let hw = r.hw.as_deref().and_then(HwAddr::parse);
+    let cid = r.client_id.as_deref().and_then(parse_hex_bytes);
+    if hw.is_none() && cid.is_none() {
+        return None;
+    }
+    let same_hw = hw.is_some_and(|h| h == l.hw);
+    let same_cid = cid.is_some_and(|c| l.client_id.as_deref() == Some(&c[..]));
+    if same_hw || same_cid {
+        return None;
+    }
+    let holder = if l.hw.is_none() {
+        l.client_id.as_deref().map_or_else(
+            || "an unknown client".into(),
+            |c| format!("client-id {}", hex_colon(c)),
+        )
+    } else {
+        hex_colon(l.hw.bytes())
+    };
+    Some(finding(
+        Severity::Error,
+        "reserved-leased-by-another",
+        Some(s.cidr),
+        Some(r.ip),
+        format!(
+            "{} is reserved for {} but leased to {holder}: the reserved client cannot have \
+             it until {holder} renews (Kea then moves it elsewhere) or the lease ends",
+            r.ip,
+            who(r),
+        ),
+    ))
+}
+
 /// `others`: the scopes overlapping `s` (only their pools can hold its addresses).
 fn reservations(s: &ScopeDef, others: &[&ScopeDef], out: &mut Vec<Finding>) {
     let mut by_ident: HashMap<String, Vec<Ipv4Addr>> = HashMap::new();
@@ -214,6 +274,26 @@ fn reservations(s: &ScopeDef, others: &[&ScopeDef], out: &mut Vec<Finding>) {
                     ),
                 ));
             }
+        }
+        // An exclusion an admin made amid the pools (ddish's range marked): addresses set
+        // aside from DHCP. A reservation there is still handed out; one of the two is
+        // likely stale. Out-of-pool reservations beyond the pools are Kea's usual practice.
+        let ip = u32::from(r.ip);
+        if s.range_marked && !s.pools.contains(ip) && s.pools.hull().is_some_and(|h| h.contains(ip))
+        {
+            out.push(finding(
+                Severity::Info,
+                "reservation-excluded",
+                Some(s.cidr),
+                Some(r.ip),
+                format!(
+                    "{} is reserved for {} but lies in an exclusion of {}: the reservation \
+                     still hands it out; delete the one that is stale",
+                    r.ip,
+                    who(r),
+                    s.cidr
+                ),
+            ));
         }
         *by_ip.entry(r.ip).or_default() += 1;
         if let Some(id) = r.hw.as_ref().or(r.client_id.as_ref()) {
@@ -252,10 +332,17 @@ fn reservations(s: &ScopeDef, others: &[&ScopeDef], out: &mut Vec<Finding>) {
     }
 }
 
-fn unknown_options(s: &ScopeDef, out: &mut Vec<Finding>) {
+fn unknown_options(
+    s: &ScopeDef,
+    defined: &[crate::model::option_defs::CustomOptionDef],
+    out: &mut Vec<Finding>,
+) {
     for o in &s.options {
         if let Some(name) = o.name.as_deref() {
-            if options::lookup(name).is_none() && o.code.is_none() {
+            if options::lookup(name).is_none()
+                && o.code.is_none()
+                && !defined.iter().any(|d| d.name == name)
+            {
                 out.push(finding(
                     Severity::Info,
                     "unknown-option",
@@ -323,160 +410,4 @@ fn redundant_options(s: &ScopeDef, inherited: &Inherited, out: &mut Vec<Finding>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::scope::Reservation;
-    use crate::model::{Range, RangeSet};
-
-    fn ip(s: &str) -> Ipv4Addr {
-        s.parse().unwrap()
-    }
-
-    fn scope(id: u32, cidr: &str, pool: Option<(&str, &str)>) -> ScopeDef {
-        let cidr: Ipv4Net = cidr.parse().unwrap();
-        let pools = match pool {
-            Some((a, b)) => RangeSet::from_ranges([Range::new(ip(a), ip(b)).unwrap()]),
-            None => RangeSet::default(),
-        };
-        ScopeDef::bare(id, cidr, pools)
-    }
-
-    fn res(addr: &str, mac: &str) -> Reservation {
-        Reservation {
-            ip: ip(addr),
-            hw: Some(mac.into()),
-            client_id: None,
-            hostname: None,
-            description: None,
-            client_classes: vec![],
-            global: false,
-        }
-    }
-
-    fn checks(f: &[Finding]) -> Vec<&'static str> {
-        f.iter().map(|x| x.check).collect()
-    }
-
-    #[test]
-    fn a_clean_server_has_no_finding() {
-        let mut a = scope(1, "10.0.0.0/24", Some(("10.0.0.100", "10.0.0.199")));
-        a.reservations.push(res("10.0.0.10", "aa:bb:cc:00:00:01"));
-        let b = scope(2, "10.0.1.0/24", Some(("10.0.1.100", "10.0.1.199")));
-        assert!(review(&[a, b], &HashMap::new(), &Thresholds::default()).is_empty());
-    }
-
-    #[test]
-    fn each_check_finds_its_problem_worst_first() {
-        let mut a = scope(1, "10.0.0.0/24", Some(("10.0.0.100", "10.0.0.199")));
-        a.reservations.push(res("10.0.5.10", "aa:bb:cc:00:00:01")); // outside
-        a.reservations.push(res("10.0.0.20", "aa:bb:cc:00:00:02"));
-        a.reservations.push(res("10.0.0.21", "AA:BB:CC:00:00:02")); // same MAC twice
-        a.reservations.push(res("10.0.0.22", "aa:bb:cc:00:00:03"));
-        a.reservations.push(res("10.0.0.22", "aa:bb:cc:00:00:04")); // same IP twice
-        a.options.push(crate::model::scope::OptionData {
-            name: Some("no-such-option".into()),
-            code: None,
-            data: "x".into(),
-            always_send: false,
-        });
-        // Inside a: overlapping, and its pool holds a reservation of a.
-        let inner = scope(2, "10.0.0.0/25", Some(("10.0.0.20", "10.0.0.30")));
-        let empty = scope(3, "10.9.0.0/24", None);
-        let same = scope(4, "10.9.0.0/24", Some(("10.9.0.10", "10.9.0.20")));
-        let mut st = HashMap::new();
-        st.insert(
-            4,
-            ScopeStats {
-                total: 11,
-                assigned: 11,
-                declined: 0,
-            },
-        );
-        let f = review(&[a, inner, empty, same], &st, &Thresholds::default());
-        let c = checks(&f);
-        for want in [
-            "overlap",
-            "reservation-outside",
-            "reservation-in-other-pool",
-            "duplicate-address",
-            "duplicate-identifier",
-            "no-pool",
-            "utilization",
-            "unknown-option",
-        ] {
-            assert!(c.contains(&want), "{want} missing from {c:?}");
-        }
-        // Errors lead, then warnings, then information.
-        let sev: Vec<Severity> = f.iter().map(|x| x.severity).collect();
-        let mut sorted = sev.clone();
-        sorted.sort();
-        assert_eq!(sev, sorted);
-        assert_eq!(f[0].severity, Severity::Error);
-        // The same subnet twice is an error, a subnet inside another a warning.
-        let twice = f
-            .iter()
-            .find(|x| x.text.starts_with("the same subnet twice"))
-            .unwrap();
-        assert_eq!(twice.severity, Severity::Error);
-        let inside = f
-            .iter()
-            .find(|x| x.text.starts_with("overlapping"))
-            .unwrap();
-        assert_eq!(inside.severity, Severity::Warning);
-    }
-}
-
-#[cfg(test)]
-mod redundant_tests {
-    use super::*;
-    use crate::model::RangeSet;
-
-    fn opt(name: Option<&str>, code: Option<u16>, data: &str) -> OptionData {
-        OptionData {
-            name: name.map(str::to_string),
-            code,
-            data: data.into(),
-            always_send: false,
-        }
-    }
-
-    #[test]
-    fn options_that_repeat_what_the_scope_inherits_are_noted() {
-        let mut a = ScopeDef::bare(1, "10.0.0.0/24".parse().unwrap(), RangeSet::new());
-        a.options = vec![
-            opt(Some("domain-name-servers"), None, "192.0.2.53,192.0.2.54"),
-            opt(None, Some(3), "10.0.0.1"),
-            opt(Some("ntp-servers"), None, "192.0.2.123"),
-        ];
-        let mut b = a.clone();
-        b.id = 2;
-        b.cidr = "10.0.1.0/24".parse().unwrap();
-        b.shared_network = Some("floor".into());
-        let inherited = Inherited {
-            global: vec![
-                opt(Some("domain-name-servers"), None, "192.0.2.53, 192.0.2.54"),
-                opt(Some("routers"), None, "10.0.0.1"),
-                opt(Some("ntp-servers"), None, "192.0.2.1"),
-            ],
-            shared: HashMap::from([(
-                "floor".to_string(),
-                vec![opt(Some("domain-name-servers"), None, "192.0.2.99")],
-            )]),
-        };
-        let f = review_with(&[a, b], &HashMap::new(), &Thresholds::default(), &inherited);
-        let texts: Vec<&str> = f
-            .iter()
-            .filter(|x| x.check == "redundant-option")
-            .map(|x| x.text.as_str())
-            .collect();
-        // 10.0.0.0/24: DNS servers (same list, other spacing) and routers (by code) repeat
-        // the server's; its NTP server differs. 10.0.1.0/24's DNS servers differ from its
-        // shared network's (which overrides the server), so only routers repeats there.
-        assert_eq!(texts.len(), 3, "{texts:#?}");
-        assert!(texts[0].contains("scope 10.0.0.0/24 sets domain-name-servers"));
-        assert!(texts[0].contains("as the server already does"));
-        assert!(texts[1].contains("10.0.0.0/24 sets routers = 10.0.0.1"));
-        assert!(texts[2].contains("10.0.1.0/24 sets routers"));
-        assert!(f.iter().all(|x| !x.text.contains("ntp-servers")));
-    }
-}
+mod tests;
