@@ -1304,3 +1304,78 @@ fn k_edits_the_running_configuration_through_the_editor_and_a_question() {
     a.update(ch('n'));
     assert!(matches!(job(&only(a.update(ch('K')))), Command::ConfigBase));
 }
+
+// ----- custom options -----
+
+/// The server's own option definitions (loaded with its tab) make its option names known
+/// to the bulk option form, with values checked against their type; marked servers can
+/// get a definition in bulk.
+#[test]
+fn bulk_option_forms_know_the_servers_own_options() {
+    use ddish::model::option_defs::CustomOptionDef;
+    let mut a = app_with_fleet(80, 24);
+    a.rights.insert("kea-hq".into(), Role::Admin);
+    let req = only(a.update(key(KeyCode::Enter)));
+    let mut data = server_data();
+    data.option_defs = vec![CustomOptionDef {
+        name: "tftp-list".into(),
+        code: 224,
+        kind: "ipv4-address".into(),
+        array: true,
+        record_types: vec![],
+        space: "dhcp4".into(),
+    }];
+    a.update(respond(&req, Payload::Server(Ok(Arc::new(data)))));
+    goto(&mut a, "10.64.0.0/24");
+    a.update(ch(' '));
+    a.update(ch('B'));
+    pick(&mut a, Step::Bulk(BulkKind::SetOption));
+    typed(&mut a, "tftp-lst");
+    assert!(
+        error_of(&a, "Option").unwrap().contains("tftp-list"),
+        "the server's own are named"
+    );
+    a.update(key(KeyCode::Backspace));
+    a.update(key(KeyCode::Backspace));
+    typed(&mut a, "ist");
+    assert_eq!(error_of(&a, "Option"), None);
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "10.0.0.9, nine");
+    assert!(error_of(&a, "Value").unwrap().contains("tftp-list"));
+    clear_field(&mut a);
+    typed(&mut a, "10.0.0.9, 10.0.0.10");
+    let req = only(a.update(key(KeyCode::Enter)));
+    let Command::BulkPreview(c) = job(&req) else {
+        panic!()
+    };
+    assert_eq!(
+        c.op(),
+        &BulkOp::SetOption {
+            name: "tftp-list".into(),
+            data: "10.0.0.9, 10.0.0.10".into()
+        }
+    );
+    a.update(ch('n'));
+    a.update(key(KeyCode::Esc));
+
+    // Marked servers: define an option on all of them at once.
+    a.update(ch('1'));
+    a.update(ch(' '));
+    a.update(ch('B'));
+    pick(&mut a, Step::Bulk(BulkKind::DefineOption));
+    typed(&mut a, "site-prio");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "225");
+    a.update(key(KeyCode::Tab));
+    while form(&a).fields.value("Type") != "uint16" {
+        a.update(key(KeyCode::Right));
+    }
+    let req = only(a.update(key(KeyCode::Enter)));
+    let Command::BulkPreview(c) = job(&req) else {
+        panic!()
+    };
+    assert!(
+        matches!(c.op(), BulkOp::PutOptionDef(d) if d.name == "site-prio" && d.code == 225 && d.kind == "uint16")
+    );
+    assert_eq!(c.target(), &BulkTarget::Servers(vec!["kea-hq".into()]));
+}

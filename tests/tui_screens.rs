@@ -541,6 +541,7 @@ fn alerts_screen_worst_first_and_jump_to_scope() {
         loaded_at: NOW,
         baseline: None,
         skipped: vec![],
+        option_defs: vec![],
     };
     let reqs = a.update(Msg::Response(Response {
         id: load.id,
@@ -641,6 +642,7 @@ fn find_screen_types_searches_and_jumps_to_the_address() {
         loaded_at: NOW,
         baseline: None,
         skipped: vec![],
+        option_defs: vec![],
     };
     let reqs = a.update(Msg::Response(Response {
         id: load.id,
@@ -1401,4 +1403,101 @@ fn review_screen_lists_findings_worst_first_and_opens_the_scope() {
     assert!(reqs
         .iter()
         .any(|r| matches!(r.kind, RequestKind::LoadServer)));
+}
+
+// ----- option definitions (T) -----
+
+#[test]
+fn option_definitions_are_listed_defined_changed_and_deleted() {
+    use ddish::model::option_defs::CustomOptionDef;
+    use ddish::ops::bulk::{BulkOp, ServerPreview};
+    let tftp = CustomOptionDef {
+        name: "tftp-list".into(),
+        code: 224,
+        kind: "ipv4-address".into(),
+        array: true,
+        record_types: vec![],
+        space: "dhcp4".into(),
+    };
+    let mut a = app(100, 30);
+    a.rights.insert("kea-hq".into(), ddish::config::Role::Admin);
+    let reqs = a.update(ch('T'));
+    assert!(
+        matches!(&job(&reqs, "defs").1.cmd, Command::OptionDefs { server } if server == "kea-hq")
+    );
+    answer(&mut a, &job(&reqs, "defs").0, vec![tftp.clone()]);
+    insta::assert_snapshot!("option_defs", draw(&a).backend());
+
+    // a: a new one; a standard option's code is refused under its field before anything
+    // is sent, then a free code is previewed.
+    assert!(a.update(ch('a')).is_empty());
+    typed(&mut a, "site-prio");
+    a.update(key(KeyCode::Tab));
+    typed(&mut a, "6");
+    let text = screen_text(&a);
+    assert!(text.contains("code 6 is the standard option"), "{text}");
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    a.update(key(KeyCode::Backspace));
+    typed(&mut a, "225");
+    a.update(key(KeyCode::Tab));
+    // Type: uint8 (← → on the choice).
+    while !screen_text(&a).contains("(•) uint8") {
+        a.update(key(KeyCode::Right));
+    }
+    let reqs = a.update(key(KeyCode::Enter));
+    let (req, j) = job(&reqs, "preview");
+    match &j.cmd {
+        Command::BulkPreview(c) => match c.op() {
+            BulkOp::PutOptionDef(d) => {
+                assert_eq!(
+                    (d.name.as_str(), d.code, d.kind.as_str()),
+                    ("site-prio", 225, "uint8")
+                )
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    answer(
+        &mut a,
+        &req,
+        vec![ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec![
+                "server: option-def site-prio added: code 225 uint8 (space dhcp4)".into(),
+            ],
+            error: None,
+            warnings: vec![],
+        }],
+    );
+    assert!(screen_text(&a).contains("option-def site-prio added"));
+    assert!(a.update(ch('n')).is_empty());
+
+    // Enter changes the selected one: its name stays, typing starts at the code.
+    a.update(key(KeyCode::Enter));
+    let text = screen_text(&a);
+    assert!(text.contains("tftp-list") && text.contains("224"), "{text}");
+    a.update(key(KeyCode::Esc));
+
+    // d previews a delete; a refusal from the server is shown and y does nothing.
+    let reqs = a.update(ch('d'));
+    let (req, j) = job(&reqs, "preview");
+    assert!(matches!(&j.cmd, Command::BulkPreview(c)
+        if matches!(c.op(), BulkOp::DeleteOptionDef(n) if n == "tftp-list")));
+    answer(
+        &mut a,
+        &req,
+        vec![ServerPreview {
+            server: "kea-hq".into(),
+            changes: vec![],
+            error: Some("option tftp-list is still set in subnet 10.0.0.0/24".into()),
+            warnings: vec![],
+        }],
+    );
+    assert!(screen_text(&a).contains("refused: option tftp-list is still set"));
+    assert!(a.update(ch('y')).is_empty());
+    assert!(a
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("nothing to apply")));
 }

@@ -38,7 +38,7 @@ fn field_of(kind: &str) -> Option<Field> {
 }
 
 /// Every type Kea accepts in an option-def.
-const KINDS: &[&str] = &[
+pub const KINDS: &[&str] = &[
     "empty",
     "binary",
     "boolean",
@@ -226,6 +226,45 @@ impl CustomOptionDef {
             })
             .collect();
         Ok(out.map_err(what)?.join(", "))
+    }
+}
+
+/// A custom definition of `name` in the dhcp4 space, unless `name` is a standard option.
+pub fn custom<'a>(name: &str, defs: &'a [CustomOptionDef]) -> Option<&'a CustomOptionDef> {
+    if options::lookup(name).is_some() {
+        return None;
+    }
+    defs.iter().find(|d| d.name == name && d.space == "dhcp4")
+}
+
+/// Checks a value for `name`: a standard option's, else a custom definition's.
+pub fn option_value(name: &str, data: &str, defs: &[CustomOptionDef]) -> Result<String, String> {
+    match custom(name, defs) {
+        Some(d) => d.validate(data),
+        None => options::validate(name, data).map_err(|e| with_custom_hint(e, defs)),
+    }
+}
+
+/// Checks that `name` is a standard option or one of `defs`.
+pub fn option_known(name: &str, defs: &[CustomOptionDef]) -> Result<(), String> {
+    if custom(name, defs).is_some() {
+        return Ok(());
+    }
+    options::definition(name)
+        .map(|_| ())
+        .map_err(|e| with_custom_hint(e, defs))
+}
+
+fn with_custom_hint(e: String, defs: &[CustomOptionDef]) -> String {
+    if e.starts_with("unknown DHCPv4 option") {
+        let own: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        if own.is_empty() {
+            format!("{e} (a custom option must be defined first: ddish optiondef create)")
+        } else {
+            format!("{e} (this server's own: {})", own.join(", "))
+        }
+    } else {
+        e
     }
 }
 

@@ -188,6 +188,7 @@ impl Session {
         let tree = ServerTree::build(&config.networks, scopes);
         Ok(ServerData {
             skipped: config.skipped,
+            option_defs: config.option_defs,
             name: name.to_string(),
             version,
             commands,

@@ -63,6 +63,8 @@ pub struct ServerData {
     pub baseline: Option<Baseline>,
     /// Configuration entries ddish could not read and does not show, each with why.
     pub skipped: Vec<String>,
+    /// The server's own option definitions: forms accept their names as options.
+    pub option_defs: Vec<crate::model::option_defs::CustomOptionDef>,
 }
 
 impl ServerData {
@@ -96,6 +98,7 @@ impl ServerData {
             loaded_at: self.loaded_at,
             baseline: self.baseline.clone(),
             skipped: self.skipped.clone(),
+            option_defs: self.option_defs.clone(),
         }
     }
 

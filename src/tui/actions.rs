@@ -186,6 +186,9 @@ pub enum BulkKind {
     CreateClass,
     EditClass,
     DeleteClass,
+    /// Define a custom option (or change its definition): Kea `option-def`.
+    DefineOption,
+    DeleteOptionDef,
 }
 
 impl BulkKind {
@@ -202,6 +205,8 @@ impl BulkKind {
             BulkKind::CreateClass => "create a client class",
             BulkKind::EditClass => "edit a client class",
             BulkKind::DeleteClass => "delete a client class",
+            BulkKind::DefineOption => "define a custom option (option-def)",
+            BulkKind::DeleteOptionDef => "delete a custom option definition",
         }
     }
 
@@ -220,6 +225,8 @@ impl BulkKind {
                 CreateClass,
                 EditClass,
                 DeleteClass,
+                DefineOption,
+                DeleteOptionDef,
             ]
         } else {
             vec![

@@ -78,6 +78,7 @@ take_outcome! {
     FailoverOutcome => Failover boxed,
     Vec<crate::ops::ServerReview> => Review,
     Vec<crate::ops::ParamValue> => ServerParams,
+    Vec<crate::model::option_defs::CustomOptionDef> => OptionDefs,
     Vec<crate::ops::bulk::ServerPreview> => Preview,
     Vec<crate::ops::bulk::ServerOutcome> => Applied,
 }

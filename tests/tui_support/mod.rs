@@ -276,6 +276,7 @@ pub fn server_data() -> ServerData {
             hash: Some("HASH-AS-SHOWN".into()),
         }),
         skipped: vec![],
+        option_defs: vec![],
     }
 }
 

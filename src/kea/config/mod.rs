@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::error::KeaError;
 use super::reply::{decode, RawReply};
+use crate::model::option_defs::CustomOptionDef;
 use crate::model::scope::attach_global_reservations;
 use crate::model::{
     NetworkDef, NetworkKind, OptionData, Range, RangeSet, Reservation, ScopeDef, ScopeStatus,
@@ -38,6 +39,9 @@ pub struct KeaConfig {
     /// Entries ddish could not read and left out, each with why (e.g. "subnet id \"one\"
     /// (10.40.0.0/24): invalid type ...").
     pub skipped: Vec<String>,
+    /// The server's own option definitions (`option-def`): the names its option values
+    /// may use beside the standard table.
+    pub option_defs: Vec<CustomOptionDef>,
 }
 
 /// Digest of a config-get reply body. Kea serialises a configuration the same way each
@@ -77,6 +81,9 @@ struct RawDhcp4<'a> {
     reservations: Vec<RawReservation<'a>>,
     #[serde(rename = "user-context", default)]
     user_context: Option<Context>,
+    /// Few and small: kept as a value for the model's own reader.
+    #[serde(rename = "option-def", default)]
+    option_def: Value,
 }
 
 #[derive(Deserialize)]
@@ -169,11 +176,12 @@ impl Context {
 /// Builds a `KeaConfig` from config-get `arguments` (moved in: an 8.8 MB config is not
 /// copied). Fails only when there is no `Dhcp4` object at all.
 pub fn parse_config(arguments: &Value) -> Result<KeaConfig, KeaError> {
-    let (scopes, networks, skipped) = model_from_value(arguments)?;
+    let (scopes, networks, skipped, option_defs) = model_from_value(arguments)?;
     Ok(KeaConfig {
         scopes,
         networks,
         skipped,
+        option_defs,
         digest: 0,
         hash: arguments
             .get("hash")
@@ -185,7 +193,7 @@ pub fn parse_config(arguments: &Value) -> Result<KeaConfig, KeaError> {
 /// Builds a `KeaConfig` from a whole config-get response body: the fast path the client
 /// uses.
 pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
-    let ((scopes, networks, skipped), hash) = match typed_model(body) {
+    let ((scopes, networks, skipped, option_defs), hash) = match typed_model(body) {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!("config-get: fast read failed ({e}); reading subnet by subnet");
@@ -201,6 +209,7 @@ pub fn parse_config_body(body: &[u8]) -> Result<KeaConfig, KeaError> {
         scopes,
         networks,
         skipped,
+        option_defs,
         digest: config_digest(body),
         hash,
     })
@@ -221,8 +230,13 @@ pub fn config_arguments(body: &[u8]) -> Result<Value, KeaError> {
     Ok(args)
 }
 
-/// Scopes, networks, and what was skipped.
-type Model = (Vec<ScopeDef>, Vec<NetworkDef>, Vec<String>);
+/// Scopes, networks, what was skipped, and the option definitions.
+type Model = (
+    Vec<ScopeDef>,
+    Vec<NetworkDef>,
+    Vec<String>,
+    Vec<CustomOptionDef>,
+);
 /// The model plus Kea's hash of the config (Kea >= 2.4).
 type HashedModel = (Model, Option<String>);
 
@@ -266,7 +280,8 @@ fn model_from_raw(d: RawDhcp4<'_>) -> Model {
         .collect();
     attach_global_reservations(&mut scopes, globals);
     let networks = parse_networks(Context::ddish(&d.user_context), &mut skipped);
-    (scopes, networks, skipped)
+    let defs = CustomOptionDef::list_from(&serde_json::json!({ "option-def": d.option_def }));
+    (scopes, networks, skipped, defs)
 }
 
 /// The lenient pass: each subnet and shared network read from the `Value` on its own.
@@ -312,7 +327,7 @@ fn model_from_value(arguments: &Value) -> Result<Model, KeaError> {
         .collect();
     attach_global_reservations(&mut scopes, globals);
     let networks = parse_networks(ddish(dhcp4), &mut skipped);
-    Ok((scopes, networks, skipped))
+    Ok((scopes, networks, skipped, CustomOptionDef::list_from(dhcp4)))
 }
 
 fn parse_networks(ddish: &Value, skipped: &mut Vec<String>) -> Vec<NetworkDef> {

@@ -272,7 +272,7 @@ fn body_path_matches_value_path() {
 fn typed_pass_reads_real_kea_output() {
     // A config-get reply captured from Kea 2.2 (defaults expanded, shared formatting).
     let body = include_bytes!("../testdata/config-get-kea-2.2.json");
-    let ((scopes, _, _), _) = typed_model(body).expect("typed pass");
+    let ((scopes, _, _, _), _) = typed_model(body).expect("typed pass");
     assert_eq!(scopes.len(), 4);
     assert_eq!(scopes[0].title.as_deref(), Some("scope 1"));
     assert_eq!(
@@ -355,4 +355,26 @@ fn odd_shapes_never_panic() {
         c.skipped
     );
     assert!(!c.scopes[0].range_marked);
+}
+
+#[test]
+fn option_definitions_read_in_both_passes() {
+    let cfg = json!({"Dhcp4": {
+        "option-def": [{"name": "tftp-list", "code": 224, "type": "ipv4-address", "array": true},
+                       {"name": "sub", "code": 1, "type": "uint8", "space": "vendor-x"}],
+        "subnet4": [{"id": 1, "subnet": "10.0.0.0/24"}]}});
+    let typed = parse_config_body(
+        &serde_json::to_vec(&json!([{"result": 0, "arguments": cfg.clone()}])).unwrap(),
+    )
+    .unwrap();
+    let lenient = parse_config(&cfg).unwrap();
+    for c in [typed, lenient] {
+        let names: Vec<(&str, &str)> = c
+            .option_defs
+            .iter()
+            .map(|d| (d.name.as_str(), d.space.as_str()))
+            .collect();
+        assert_eq!(names, [("tftp-list", "dhcp4"), ("sub", "vendor-x")]);
+        assert!(c.option_defs[0].array);
+    }
 }

@@ -4,51 +4,9 @@
 use serde_json::{json, Value};
 
 use crate::kea::EditRefused;
-use crate::model::option_defs::CustomOptionDef;
+use crate::model::option_defs::{custom, CustomOptionDef};
+pub(super) use crate::model::option_defs::{option_known, option_value};
 use crate::model::options;
-
-/// A custom definition of `name` in the dhcp4 space, unless `name` is a standard option.
-fn custom<'a>(name: &str, defs: &'a [CustomOptionDef]) -> Option<&'a CustomOptionDef> {
-    if options::lookup(name).is_some() {
-        return None;
-    }
-    defs.iter().find(|d| d.name == name && d.space == "dhcp4")
-}
-
-/// Checks a value for `name`: a standard option's, else a custom definition's.
-pub(super) fn option_value(
-    name: &str,
-    data: &str,
-    defs: &[CustomOptionDef],
-) -> Result<String, String> {
-    match custom(name, defs) {
-        Some(d) => d.validate(data),
-        None => options::validate(name, data).map_err(|e| with_custom_hint(e, defs)),
-    }
-}
-
-/// Checks that `name` is a standard option or one of `defs`.
-pub(super) fn option_known(name: &str, defs: &[CustomOptionDef]) -> Result<(), String> {
-    if custom(name, defs).is_some() {
-        return Ok(());
-    }
-    options::definition(name)
-        .map(|_| ())
-        .map_err(|e| with_custom_hint(e, defs))
-}
-
-fn with_custom_hint(e: String, defs: &[CustomOptionDef]) -> String {
-    if e.starts_with("unknown DHCPv4 option") {
-        let own: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-        if own.is_empty() {
-            format!("{e} (a custom option must be defined first: ddish optiondef create)")
-        } else {
-            format!("{e} (this server's own: {})", own.join(", "))
-        }
-    } else {
-        e
-    }
-}
 
 /// Before an option value is written with a custom name, the server being written must
 /// define it, and the value must suit its definition there.

@@ -208,6 +208,10 @@ pub enum Command {
     ServerParams {
         server: String,
     },
+    /// The server's own option definitions (`option-def`).
+    OptionDefs {
+        server: String,
+    },
     /// One step of a ping sweep of a scope (a few seconds of pings at its rate); answers
     /// `Sweep` with where it stands.
     SweepStep(Box<crate::model::sweep::Sweep>),
@@ -253,6 +257,7 @@ pub enum Outcome {
     Search(SearchResult),
     Sweep(Box<crate::model::sweep::Sweep>),
     ServerParams(Vec<crate::ops::ParamValue>),
+    OptionDefs(Vec<crate::model::option_defs::CustomOptionDef>),
     Counts(crate::model::ScopeCounts),
     FailoverList(Vec<FailoverInfo>),
     FailoverPlan(Box<FailoverPlan>),
@@ -375,6 +380,7 @@ impl Command {
                 | Command::SearchWalk(_)
                 | Command::SweepStep(_)
                 | Command::ServerParams { .. }
+                | Command::OptionDefs { .. }
                 | Command::CountScopes { .. }
                 | Command::FailoverList { .. }
                 | Command::FailoverPlan(_)
@@ -474,6 +480,9 @@ impl Command {
             Command::SearchWalk(w) => format!("searching the leases of {}", w.server),
             Command::SweepStep(s) => format!("sweeping {} ({})", s.cidr, s.progress()),
             Command::ServerParams { server } => format!("reading the parameters of {server}"),
+            Command::OptionDefs { server } => {
+                format!("reading the option definitions of {server}")
+            }
             Command::CountScopes { server, scopes } => {
                 format!(
                     "counting the addresses of {} scope(s) on {server}",

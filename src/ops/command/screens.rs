@@ -64,6 +64,7 @@ impl Session {
             Command::ServerParams { server } => {
                 Outcome::ServerParams(self.server_params(&server).await?)
             }
+            Command::OptionDefs { server } => Outcome::OptionDefs(self.option_defs(&server).await?),
             Command::SweepStep(sw) => Outcome::Sweep(Box::new(self.sweep_step(*sw).await?)),
             Command::SearchWalk(walk) => {
                 let (hits, next) = search::walk_step(self, *walk, search::STEP_PAGES).await?;

@@ -312,6 +312,7 @@ mod tests {
                 scopes: vec![],
                 networks: vec![],
                 skipped: vec![],
+                option_defs: vec![],
                 digest: 1,
                 hash: None,
             }),

@@ -155,7 +155,30 @@ impl App {
                 .collect(),
             base: None,
             servers: self.fleet.rows.iter().map(|r| r.name.clone()).collect(),
+            custom: data.option_defs.clone(),
         }
+    }
+
+    /// The option definitions of a bulk change's servers, from their loaded tabs (a server
+    /// without a loaded tab adds none; the write checks each server's own again).
+    fn custom_defs(&self, target: &BulkTarget) -> Vec<crate::model::option_defs::CustomOptionDef> {
+        let servers: Vec<&str> = match target {
+            BulkTarget::Servers(s) => s.iter().map(String::as_str).collect(),
+            BulkTarget::Scopes(s) => s.iter().map(|(n, _)| n.as_str()).collect(),
+        };
+        let mut out: Vec<crate::model::option_defs::CustomOptionDef> = Vec::new();
+        for t in self
+            .tabs
+            .iter()
+            .filter(|t| servers.contains(&t.name.as_str()))
+        {
+            for d in t.data.iter().flat_map(|d| d.option_defs.iter()) {
+                if !out.contains(d) {
+                    out.push(d.clone());
+                }
+            }
+        }
+        out
     }
 
     pub(super) fn choose(&mut self, title: String, items: Vec<Step>) {
@@ -316,8 +339,9 @@ impl App {
                 });
                 return self.send_bulk(Command::Classes(servers));
             }
+            let custom = self.custom_defs(&target);
             self.layer
-                .push(Modal::Form(Box::new(Form::bulk(kind, target))));
+                .push(Modal::Form(Box::new(Form::bulk(kind, target, custom))));
             return Vec::new();
         }
         let Some(data) = self.tab().and_then(|t| t.data.clone()) else {

@@ -1,17 +1,23 @@
 //! Bulk change forms: lease time, exclusion, DDNS, options, client classes; each value
 //! checked as it is typed with the validators the ops layer runs before writing.
 
-use crate::model::{options, server_params};
+use crate::model::{option_defs, server_params};
 use crate::ops::bulk::{self, BulkChange, BulkOp, ClassSpec, Target, DDNS_PARAMS};
 use crate::tui::actions::BulkKind;
 use crate::tui::checks;
 
 use super::layout_forms::*;
+use super::option_def_fields as odf;
 use super::{opt, Field, Form, FormKind};
 
 impl Form {
     /// A bulk change of `kind` for `target`.
-    pub fn bulk(kind: BulkKind, target: Target) -> Form {
+    /// `custom`: the target servers' own option definitions, as loaded in their tabs.
+    pub fn bulk(
+        kind: BulkKind,
+        target: Target,
+        custom: Vec<crate::model::option_defs::CustomOptionDef>,
+    ) -> Form {
         let fields = match kind {
             BulkKind::LeaseTime => vec![Field::text(LEASE, "")],
             BulkKind::Exclude => vec![Field::text(START, ""), Field::text(END, "")],
@@ -47,6 +53,8 @@ impl Form {
                 Field::text(CLASS_OPTIONS, ""),
             ],
             BulkKind::DeleteClass | BulkKind::ListClasses => vec![Field::text(CLASS, "")],
+            BulkKind::DefineOption => odf::fields(None),
+            BulkKind::DeleteOptionDef => vec![Field::text(odf::NAME, "")],
         };
         let on = match &target {
             Target::Scopes(s) => format!(
@@ -64,7 +72,10 @@ impl Form {
             FormKind::Bulk { kind, target },
             format!("{t} · {on}"),
             fields,
-            Ctx::default(),
+            Ctx {
+                custom,
+                ..Ctx::default()
+            },
         )
     }
 
@@ -114,6 +125,11 @@ impl Form {
             BulkKind::DeleteClass | BulkKind::ListClasses => {
                 BulkOp::DeleteClass(self.val(CLASS).trim().to_string())
             }
+            BulkKind::DefineOption => BulkOp::PutOptionDef(odf::def_from(&self.fields)?),
+            BulkKind::DeleteOptionDef => match self.val(odf::NAME).trim() {
+                "" => return Err("give the option's name".into()),
+                n => BulkOp::DeleteOptionDef(n.to_string()),
+            },
         })
     }
 
@@ -132,6 +148,8 @@ impl Form {
         };
         let name = self.val(OPTION).trim();
         match (kind, label) {
+            (BulkKind::DefineOption, l) => odf::field_error(&self.fields, l),
+            (BulkKind::DeleteOptionDef, _) => required(),
             (BulkKind::LeaseTime, LEASE) => {
                 required()?;
                 let s = secs(v)?.unwrap_or(0);
@@ -163,14 +181,14 @@ impl Form {
             }
             (_, OPTION) => {
                 required()?;
-                options::definition(v.trim()).map(|_| ())
+                option_defs::option_known(v.trim(), &self.ctx.custom)
             }
             (BulkKind::SetOption, VALUE) | (BulkKind::ReplaceOption, FIND | REPLACE) => {
-                if options::definition(name).is_err() {
+                if option_defs::option_known(name, &self.ctx.custom).is_err() {
                     return Ok(()); // the name's own error says it
                 }
                 required()?;
-                options::validate(name, v).map(|_| ())
+                option_defs::option_value(name, v, &self.ctx.custom).map(|_| ())
             }
             (_, CLASS) => {
                 required()?;

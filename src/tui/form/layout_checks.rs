@@ -328,7 +328,8 @@ impl Form {
             },
             FormKind::Bulk { kind, target } => {
                 let op = self.bulk_op(*kind)?;
-                let change = BulkChange::new(target.clone(), op).map_err(|e| e.to_string())?;
+                let change = BulkChange::with_custom(target.clone(), op, &self.ctx.custom)
+                    .map_err(|e| e.to_string())?;
                 Command::BulkPreview(Box::new(change))
             }
             _ => return Err("not a layout form".into()),

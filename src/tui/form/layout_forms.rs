@@ -24,6 +24,8 @@ pub struct Ctx {
     pub base: Option<ScopeDef>,
     /// Every configured server (targets of a duplicate).
     pub servers: Vec<String>,
+    /// The target servers' own option definitions (bulk option forms accept their names).
+    pub custom: Vec<crate::model::option_defs::CustomOptionDef>,
 }
 
 // Labels double as field names: the checks find fields by label.

@@ -13,6 +13,7 @@ mod bulk_forms;
 pub mod field;
 mod layout_checks;
 pub mod layout_forms;
+pub mod option_def_fields;
 
 pub use field::{Field, Fields, Input};
 

@@ -119,6 +119,8 @@ pub enum ScreenKey {
     Review,
     /// The global parameters of the server in view (lease times, timers, boot...).
     ServerParams,
+    /// The server's own option definitions (custom options).
+    OptionDefs,
 }
 
 /// Where a binding applies. Lookup tries the focused contexts in order.
@@ -196,12 +198,13 @@ impl Context {
                 ScreenKey::Failover => "Failover screen (M)",
                 ScreenKey::Review => "Review screen (V)",
                 ScreenKey::ServerParams => "Server parameters screen (O)",
+                ScreenKey::OptionDefs => "Option definitions screen (T)",
             },
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 29] = [
+    pub const HELP_ORDER: [Context; 30] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -227,6 +230,7 @@ impl Context {
         Context::Screen(ScreenKey::Failover),
         Context::Screen(ScreenKey::Review),
         Context::Screen(ScreenKey::ServerParams),
+        Context::Screen(ScreenKey::OptionDefs),
         Context::Wizard,
         Context::Picker,
         Context::KeepChooser,

@@ -1,7 +1,9 @@
 //! The full-window screens (see `tui::screen`): which key opens which screen.
 mod alerts;
+mod change_view;
 mod events;
 mod failover;
+mod option_defs;
 mod review;
 mod search;
 mod server_params;
@@ -25,5 +27,6 @@ pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
         ScreenKey::Failover => failover::open(app),
         ScreenKey::Review => review::open(app),
         ScreenKey::ServerParams => server_params::open(app),
+        ScreenKey::OptionDefs => option_defs::open(app),
     }
 }

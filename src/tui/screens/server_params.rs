@@ -18,6 +18,7 @@ use crate::tui::screen::{JobResult, Screen, ScreenCtx, ScreenJob, ScreenOut, Scr
 use crate::tui::theme;
 use crate::tui::views::ListState;
 
+use super::change_view;
 use super::status::kit::{self, Input, InputEvent};
 
 pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
@@ -121,12 +122,6 @@ impl ParamsScreen {
             Command::BulkPreview(Box::new(change)),
         ))
     }
-
-    /// Whether the preview shown can be applied: changes, and no server refuses.
-    fn appliable(&self) -> bool {
-        matches!(&self.preview, Some(Ok(p))
-            if p.iter().all(|s| s.error.is_none()) && p.iter().any(|s| !s.changes.is_empty()))
-    }
 }
 
 impl Screen for ParamsScreen {
@@ -179,7 +174,7 @@ impl Screen for ParamsScreen {
                 ScreenOut::none()
             }
             Some(Action::Yes) if self.change.is_some() && self.busy.is_none() => {
-                if !self.appliable() {
+                if !change_view::appliable(&self.preview) {
                     return ScreenOut::say(
                         "nothing to apply: the preview shows no change, or the server refuses it",
                     );
@@ -360,56 +355,11 @@ impl ParamsScreen {
             }
             return lines;
         }
-        match &self.preview {
-            Some(Ok(p)) => {
-                for s in p {
-                    if let Some(e) = &s.error {
-                        lines.push(Line::from(Span::styled(
-                            format!(" {}: refused: {e}", s.server),
-                            theme::error(),
-                        )));
-                    }
-                    for c in &s.changes {
-                        lines.push(Line::from(format!(" {}: {c}", s.server)));
-                    }
-                    for w in &s.warnings {
-                        lines.push(Line::from(Span::styled(format!(" ⚠ {w}"), theme::warn())));
-                    }
-                    if s.error.is_none() && s.changes.is_empty() {
-                        lines.push(Line::from(" nothing changes: the server has that value"));
-                    }
-                }
-                return lines;
+        if let Some(l) = change_view::change_lines(&self.preview, &self.outcome) {
+            if self.preview.is_some() {
+                return l;
             }
-            Some(Err(e)) => {
-                lines.push(Line::from(Span::styled(
-                    format!(" the preview failed: {e}"),
-                    theme::error(),
-                )));
-                return lines;
-            }
-            None => {}
-        }
-        match &self.outcome {
-            Some(Ok(o)) => {
-                for s in o {
-                    lines.push(match &s.result {
-                        Ok(t) => Line::from(Span::styled(
-                            format!(" ✓ {} ({}): {t}", s.server, s.peers.join(", ")),
-                            theme::ok(),
-                        )),
-                        Err(e) => Line::from(Span::styled(
-                            format!(" ✗ {}: {e}", s.server),
-                            theme::error(),
-                        )),
-                    });
-                }
-            }
-            Some(Err(e)) => lines.push(Line::from(Span::styled(
-                format!(" ✗ not written: {e}"),
-                theme::error(),
-            ))),
-            None => {}
+            lines.extend(l);
         }
         if let Some(v) = selected {
             lines.push(Line::from(vec![
