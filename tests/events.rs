@@ -404,3 +404,102 @@ fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
         text(&o)
     );
 }
+
+/// Lease changes between two looks at a scope (issue 13 item 7): a console-like session
+/// reads the scope, leases change on the real Kea (one granted, one moved to another
+/// client, one gone), the session reads it again; `ip history` and `events` then tell
+/// each change, and the first look alone records nothing.
+#[test]
+fn lease_changes_between_looks_are_in_the_history() {
+    let dir = common::kea_dir("ddish-lease-looks-");
+    let port = common::ports(2);
+    let kea = KeaInstance::start(
+        &dir.path().join("kea"),
+        "looks",
+        port,
+        port + 1,
+        minimal_dhcp4(json!([{"id": 7, "subnet": "10.77.0.0/24",
+            "pools": [{"pool": "10.77.0.10 - 10.77.0.99"}]}])),
+        None,
+        None,
+    )
+    .expect("Kea starts");
+    let api = if kea.dist.api == ddish::lab::LabApi::Direct {
+        "direct"
+    } else {
+        "agent"
+    };
+    let cfg = dir.path().join("ddish.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[settings]\njournal = \"{}\"\n\n[[server]]\nname = \"looks\"\nurl = \"{}\"\napi = \"{api}\"\nallow_plain_http = true\n",
+            dir.path().join("journal.jsonl").display(),
+            kea.ca_url
+        ),
+    )
+    .unwrap();
+    let add = |ip: &str, mac: &str, host: &str| {
+        let r = common::cmd(
+            &kea,
+            "lease4-add",
+            Some(json!({"ip-address": ip, "hw-address": mac, "hostname": host, "subnet-id": 7})),
+        );
+        assert_eq!(r["result"], 0, "{r}");
+    };
+    let del = |ip: &str| {
+        let r = common::cmd(&kea, "lease4-del", Some(json!({"ip-address": ip})));
+        assert_eq!(r["result"], 0, "{r}");
+    };
+    add("10.77.0.11", "aa:00:00:00:00:11", "pc11");
+    add("10.77.0.12", "aa:00:00:00:00:12", "pc12");
+    let config = ddish::config::load(&cfg).expect("config loads");
+    let session = ddish::ops::Session::new(config);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let look = || {
+        rt.block_on(async {
+            let data = session.load_server("looks").await.expect("server loads");
+            let def = data.tree.scopes[0].def.clone();
+            session
+                .load_scope("looks", &def)
+                .await
+                .expect("scope loads")
+        })
+    };
+    look();
+    assert!(
+        events(&cfg, &["--no-refresh", "-q", "kind:lease-changed"]).is_empty(),
+        "the first look is a baseline"
+    );
+    add("10.77.0.13", "aa:00:00:00:00:13", "pc13");
+    del("10.77.0.11");
+    add("10.77.0.11", "bb:00:00:00:00:11", "laptop");
+    del("10.77.0.12");
+    look();
+    let seen = events(&cfg, &["--no-refresh", "-q", "kind:lease-changed"]);
+    let texts: Vec<&str> = seen
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen.len(), 3, "{texts:#?}");
+    assert!(
+        texts.contains(&"10.77.0.13 leased to aa:00:00:00:00:13 (pc13)"),
+        "{texts:#?}"
+    );
+    assert!(texts.contains(&"10.77.0.12 no longer leased (was aa:00:00:00:00:12 (pc12))"));
+    let h = ddish(&cfg, &["ip", "history", "10.77.0.11", "--server", "looks"]);
+    let out = String::from_utf8_lossy(&h.stdout);
+    assert!(h.status.success(), "{}", text(&h));
+    assert!(
+        out.contains("lease-changed")
+            && out.contains("10.77.0.11 now leased to bb:00:00:00:00:11 (laptop) (was aa:00:00:00:00:11 (pc11))")
+            && out.contains("(seen on the server)"),
+        "{out}"
+    );
+    // A look with nothing changed adds nothing.
+    look();
+    assert_eq!(
+        events(&cfg, &["--no-refresh", "-q", "kind:lease-changed"]).len(),
+        3
+    );
+}

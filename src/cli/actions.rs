@@ -350,7 +350,7 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                 ));
             };
             if entries.is_empty() {
-                println!("no journal entries for {ip}");
+                println!("no history for {ip}: no journal entry, no lease change seen");
             }
             for h in entries {
                 let e = h.entry;
@@ -366,7 +366,11 @@ pub fn ip(session: Arc<Session>, cmd: IpCmd) -> Result<ExitCode, Fail> {
                     e.server,
                     e.action,
                     e.result,
-                    e.after.map(|a| format!("  {a}")).unwrap_or_default()
+                    match e.after {
+                        Some(serde_json::Value::String(s)) => format!("  {s}"),
+                        Some(a) => format!("  {a}"),
+                        None => String::new(),
+                    }
                 );
             }
         }

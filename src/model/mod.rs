@@ -3,6 +3,7 @@
 pub mod alloc;
 pub mod failover;
 pub mod lease;
+pub mod lease_watch;
 pub mod option_defs;
 pub mod options;
 pub mod range;

@@ -101,6 +101,25 @@ fn mentioned_scopes(v: Option<&Value>) -> Vec<Ipv4Net> {
     out
 }
 
+/// A lease change seen between looks, as a line of the story: action `lease-changed`,
+/// what was seen as its `after` text, no user (nobody known did it).
+fn seen(e: super::events::Event) -> HistoryItem {
+    HistoryItem {
+        relation: "seen on the server",
+        entry: Entry {
+            time: e.time,
+            user: "-".into(),
+            server: e.server,
+            scope: e.scope.map(|s| s.to_string()),
+            ip: e.ip,
+            action: "lease-changed".into(),
+            before: None,
+            after: Some(Value::String(e.description)),
+            result: "seen".into(),
+        },
+    }
+}
+
 /// One line of an address's story: a journal entry and how it concerns the address.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HistoryItem {
@@ -125,6 +144,18 @@ impl super::Session {
             .filter(|e| server.is_none_or(|s| e.server == s))
             .filter_map(|e| relation(&e, ip).map(|relation| HistoryItem { relation, entry: e }))
             .collect();
+        // Lease changes ddish saw between its looks at the scope (unreadable events file:
+        // the journal's story alone, said in the log).
+        match super::events::EventFiles::for_config(self.config()).read_events() {
+            Ok(events) => out.extend(
+                events
+                    .into_iter()
+                    .filter(|e| e.kind == super::events::EventKind::LeaseChanged)
+                    .filter(|e| e.ip == Some(ip) && server.is_none_or(|s| e.server == s))
+                    .map(seen),
+            ),
+            Err(e) => tracing::warn!("lease changes of {ip} not read: {e}"),
+        }
         // Later lines first among equal times: reverse, then a stable sort by time.
         out.reverse();
         out.sort_by_key(|h| std::cmp::Reverse(h.entry.time));

@@ -10,6 +10,7 @@ pub mod failover;
 pub mod fleet;
 pub mod history;
 pub mod layout;
+mod lease_looks;
 mod load;
 mod peers;
 mod raw_config;

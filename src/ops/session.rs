@@ -31,6 +31,8 @@ pub struct Session {
     pub(super) peers: Recent<Vec<(String, KeaClient)>>,
     /// Where a long wait is told (the CLI: stderr); the log otherwise.
     pub(super) notices: Mutex<Option<Notice>>,
+    /// The last look at each scope's leases, for the changes between looks.
+    pub(super) lease_looks: Mutex<super::lease_looks::LeaseLooks>,
 }
 
 /// A sink for progress the user should see while an operation waits.
@@ -95,6 +97,7 @@ impl Session {
             subnets: Recent::new(),
             peers: Recent::new(),
             notices: Mutex::new(None),
+            lease_looks: Mutex::new(Default::default()),
         })
     }
 

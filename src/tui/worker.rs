@@ -337,6 +337,7 @@ fn history_row(h: &crate::ops::history::HistoryItem) -> HistoryRow {
     let e = &h.entry;
     let compact = |v: &Option<serde_json::Value>| match v {
         None | Some(serde_json::Value::Null) => "-".to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Object(m)) => m
             .iter()
             .filter(|(_, v)| !v.is_null())
@@ -350,6 +351,8 @@ fn history_row(h: &crate::ops::history::HistoryItem) -> HistoryRow {
     };
     let change = match (&e.before, &e.after) {
         (None, None) => String::new(),
+        // What was seen (a lease change between looks) has no before.
+        (None, Some(serde_json::Value::String(s))) => s.clone(),
         (b, a) => format!("{} → {}", compact(b), compact(a)),
     };
     // Changes that covered the address say how.

@@ -61,10 +61,12 @@ pub enum EventKind {
     ServiceDown,
     /// It runs (answers) again.
     ServiceUp,
+    /// An address's lease changed hands between two looks at its scope.
+    LeaseChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::DdishChange,
         EventKind::OutsideChange,
         EventKind::ScopeAppeared,
@@ -74,6 +76,7 @@ impl EventKind {
         EventKind::ZoneSerialMoved,
         EventKind::ServiceDown,
         EventKind::ServiceUp,
+        EventKind::LeaseChanged,
     ];
 
     /// Words for tables and CSV.
@@ -88,6 +91,7 @@ impl EventKind {
             EventKind::ZoneSerialMoved => "zone serial moved",
             EventKind::ServiceDown => "service down",
             EventKind::ServiceUp => "service up",
+            EventKind::LeaseChanged => "lease changed",
         }
     }
 
@@ -103,6 +107,7 @@ impl EventKind {
             EventKind::ZoneSerialMoved => "zone-serial-moved",
             EventKind::ServiceDown => "service-down",
             EventKind::ServiceUp => "service-up",
+            EventKind::LeaseChanged => "lease-changed",
         }
     }
 

@@ -183,9 +183,16 @@ impl EventFiles {
 
     /// Appends events, one line each, in one write under LOCK_EX.
     pub(super) fn append(&self, _lock: &ObserveLock, events: &[Event]) -> Result<(), EventsError> {
+        self.append_seen(events)
+    }
+
+    /// Appends events seen outside an observation (lease changes between looks): the
+    /// file's own lock keeps each write whole; no snapshot is compared.
+    pub(crate) fn append_seen(&self, events: &[Event]) -> Result<(), EventsError> {
         if events.is_empty() {
             return Ok(());
         }
+        self.ensure_dir()?;
         let mut buf = Vec::new();
         for e in events {
             buf.extend(serde_json::to_vec(e).unwrap_or_default());
