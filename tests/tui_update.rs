@@ -257,6 +257,7 @@ fn tree_folds_opens_network_and_scope() {
         excluded: 185,
         declined: 0,
         expired: 0,
+        from_stats: false,
     };
     a.update(respond(
         &count,
@@ -677,4 +678,70 @@ fn a_big_server_tree_is_grouped_into_folded_blocks() {
     a.update(key(KeyCode::Enter));
     let text = screen(&render(&a, 100, 30));
     assert!(text.contains("10.50.200.0/24"), "{text}");
+}
+
+/// A server with more scopes than are counted from their leases: its summary is told from
+/// Kea's statistics (holds and claims inside assigned), once they arrive.
+#[test]
+fn a_big_servers_summary_comes_from_its_statistics() {
+    use ddish::model::tree::ScopeSummary;
+    use ddish::model::{RangeSet, ScopeDef, ScopeStats, ServerTree};
+    let mut a = app_with_fleet(120, 30);
+    let load = only(a.update(key(KeyCode::Enter)));
+    let scopes: Vec<ScopeSummary> = (0..100u32)
+        .map(|i| {
+            let cidr: ipnet::Ipv4Net = format!("10.{}.{}.0/24", 100 + i / 256, i % 256)
+                .parse()
+                .unwrap();
+            let pool = ddish::model::Range::new(
+                std::net::Ipv4Addr::from(u32::from(cidr.network()) + 10),
+                std::net::Ipv4Addr::from(u32::from(cidr.network()) + 109),
+            )
+            .unwrap();
+            ScopeSummary {
+                def: ScopeDef::bare(i + 1, cidr, RangeSet::from_ranges([pool])),
+                stats: None,
+            }
+        })
+        .collect();
+    let mut data = server_data();
+    data.commands.push("stat-lease4-get".into());
+    data.tree = ServerTree::build(&[], scopes);
+    data.networks = vec![];
+    let reqs = a.update(respond(&load, Payload::Server(Ok(Arc::new(data)))));
+    // No count of 100 scopes' leases is asked for; the statistics are.
+    assert!(
+        reqs.iter()
+            .all(|r| !matches!(r.kind, RequestKind::Screen(_))),
+        "{reqs:?}"
+    );
+    let stats = reqs
+        .iter()
+        .find(|r| matches!(r.kind, RequestKind::LoadStats))
+        .expect("statistics asked for");
+    let text = screen(&render(&a, 120, 30));
+    assert!(
+        text.contains("100 scopes: waiting for Kea's lease statistics"),
+        "{text}"
+    );
+    let by_id = (1..=100u32)
+        .map(|id| {
+            (
+                id,
+                ScopeStats {
+                    total: 100,
+                    assigned: 30,
+                    declined: 1,
+                },
+            )
+        })
+        .collect();
+    a.update(respond(stats, Payload::Stats(Ok(by_id))));
+    let text = screen(&render(&a, 120, 30));
+    // Each /24: 254 in range (derived from the pool: 100), 30 assigned, 1 declined.
+    assert!(
+        text.contains("10000 total · 6900 avail. · 3000 asgn (holds, claims incl.) · 0 resv. · 0 excl. · 100 decl."),
+        "{text}"
+    );
+    assert!(text.contains("from Kea's statistics"), "{text}");
 }

@@ -244,6 +244,9 @@ pub struct ScopeCounts {
     pub excluded: u64,
     pub declined: u64,
     pub expired: u64,
+    /// Told from Kea's statistics and the configuration, not from the leases (too many
+    /// scopes to read): holds and claims are counted in `assigned`.
+    pub from_stats: bool,
 }
 
 impl ScopeCounts {
@@ -273,6 +276,7 @@ impl ScopeCounts {
         self.excluded += o.excluded;
         self.declined += o.declined;
         self.expired += o.expired;
+        self.from_stats |= o.from_stats;
     }
 
     /// Used over allocatable: excluded addresses are neither.

@@ -1,6 +1,7 @@
 //! Summary cards above the scope level (issue 13 item 9): a server's and a network's
 //! addresses counted by state (available, assigned, claimed, held, reserved, excluded...)
 //! by a background job, for at most `ops::MAX_COUNTED` scopes at a time.
+use crate::model::tree::ScopeSummary;
 use crate::model::{ScopeCounts, ScopeDef, ScopeStatus};
 use crate::ops::{Command, Outcome, MAX_COUNTED};
 use crate::tui::screen::{JobResult, ScreenJob};
@@ -17,17 +18,15 @@ impl App {
         &mut self,
         server: String,
         key: String,
-        scopes: &[&ScopeDef],
+        scopes: &[&ScopeSummary],
     ) -> Option<Request> {
         let live = scopes
             .iter()
-            .filter(|d| d.status != ScopeStatus::Missing)
+            .filter(|s| s.def.status != ScopeStatus::Missing)
             .count();
         if live > MAX_COUNTED {
-            let why = format!(
-                "{live} scopes: open a network or block (at most {MAX_COUNTED}) for its counts"
-            );
-            self.set_counts(&server, &key, Err(why));
+            // Too many scopes to read the leases of: Kea's statistics tell the rest.
+            self.set_counts(&server, &key, stats_counts(scopes));
             return None;
         }
         if key == SERVER_KEY {
@@ -37,8 +36,8 @@ impl App {
         // Cloned only now: a big server's thousands of definitions never are.
         let scopes: Vec<ScopeDef> = scopes
             .iter()
-            .filter(|d| d.status != ScopeStatus::Missing)
-            .map(|d| (*d).clone())
+            .filter(|s| s.def.status != ScopeStatus::Missing)
+            .map(|s| s.def.clone())
             .collect();
         let (id, gen) = self.ids();
         Some(Request {
@@ -68,6 +67,22 @@ impl App {
         self.set_counts(server, key, counts);
     }
 
+    /// After new statistics: a server summary told from statistics is told again.
+    pub(super) fn recount_from_stats(&mut self, server: &str) {
+        let Some(tab) = self.tabs.iter().find(|t| t.name == server) else {
+            return;
+        };
+        let from_stats = match &tab.counts {
+            Some(Ok(c)) => c.from_stats,
+            Some(Err(e)) => e.ends_with(NO_STATS),
+            None => false,
+        };
+        if let (true, Some(data)) = (from_stats, tab.data.clone()) {
+            let all: Vec<&ScopeSummary> = data.tree.scopes.iter().collect();
+            self.set_counts(server, SERVER_KEY, stats_counts(&all));
+        }
+    }
+
     fn set_counts(&mut self, server: &str, key: &str, counts: Result<ScopeCounts, String>) {
         let Some(tab) = self.tabs.iter_mut().find(|t| t.name == server) else {
             return;
@@ -84,4 +99,23 @@ impl App {
             }
         }
     }
+}
+
+/// Said while a big server's statistics have not arrived.
+const NO_STATS: &str = "waiting for Kea's lease statistics";
+
+/// The summary of many scopes from their statistics and configuration (holds and claims
+/// in assigned); none until some statistics are there, rather than zero leases.
+fn stats_counts(scopes: &[&ScopeSummary]) -> Result<ScopeCounts, String> {
+    if scopes.iter().all(|s| s.stats.is_none()) {
+        return Err(format!("{} scopes: {NO_STATS}", scopes.len()));
+    }
+    let mut c = ScopeCounts {
+        from_stats: true,
+        ..ScopeCounts::default()
+    };
+    for s in scopes {
+        c.merge(&crate::export::counts_from_stats(s));
+    }
+    Ok(c)
 }

@@ -103,11 +103,11 @@ impl App {
                         Some(t) if !t.is_empty() => format!("{} {t}", node.label()),
                         _ => node.label(),
                     };
-                    let scopes: Vec<&crate::model::ScopeDef> = data
+                    let scopes: Vec<&crate::model::tree::ScopeSummary> = data
                         .tree
                         .scopes_under(node)
                         .into_iter()
-                        .map(|i| &data.tree.scopes[i].def)
+                        .map(|i| &data.tree.scopes[i])
                         .collect();
                     let server = tab.name.clone();
                     tab.stack.push(View::Network(NetworkState {

@@ -75,9 +75,9 @@ impl App {
                 let mut out = self.finish_jump(&name);
                 out.extend(stats);
                 if let Some(data) = count {
-                    let defs: Vec<&crate::model::ScopeDef> =
-                        data.tree.scopes.iter().map(|s| &s.def).collect();
-                    out.extend(self.count_request(name, counts::SERVER_KEY.into(), &defs));
+                    let all: Vec<&crate::model::tree::ScopeSummary> =
+                        data.tree.scopes.iter().collect();
+                    out.extend(self.count_request(name, counts::SERVER_KEY.into(), &all));
                 }
                 return out;
             }
@@ -103,6 +103,8 @@ impl App {
                         StatusKind::Error,
                         format!("{name}: lease counts not read ({e}); utilization unknown"),
                     );
+                } else {
+                    self.recount_from_stats(&name);
                 }
                 return Vec::new();
             }

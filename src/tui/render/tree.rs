@@ -347,22 +347,36 @@ pub fn counts_spans(counts: Option<&Result<ScopeCounts, String>>) -> Vec<Span<'s
         Some(Ok(c)) => c,
     };
     let mut spans = vec![Span::raw(format!("{} total", c.total))];
+    // From statistics, holds and claims are leases like any other.
+    let assigned = if c.from_stats {
+        "asgn (holds, claims incl.)"
+    } else {
+        "asgn"
+    };
     for (n, s, word) in [
         (c.available, IpState::Available, "avail."),
-        (c.assigned, IpState::Assigned, "asgn"),
+        (c.assigned, IpState::Assigned, assigned),
         (c.claimed, IpState::Claimed, "clm"),
         (c.held, IpState::Held, "held"),
         (c.reserved, IpState::Reserved, "resv."),
         (c.excluded, IpState::Excluded, "excl."),
         (c.declined, IpState::Declined, "decl."),
     ] {
-        if s == IpState::Declined && n == 0 {
+        if (s == IpState::Declined && n == 0)
+            || (c.from_stats && matches!(s, IpState::Claimed | IpState::Held))
+        {
             continue;
         }
         spans.push(Span::styled(" · ", theme::dim()));
         spans.push(Span::styled(
             format!("{n} {word}"),
             Style::new().fg(theme::state_color(s)),
+        ));
+    }
+    if c.from_stats {
+        spans.push(Span::styled(
+            " · from Kea's statistics (open a network or block to count holds)",
+            theme::dim(),
         ));
     }
     spans
