@@ -1121,3 +1121,85 @@ async fn p_sweeps_the_scope_and_marks_the_conflicts() {
     );
     drop(kea);
 }
+
+fn screen_of(a: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| ddish::tui::render::draw(f, a)).unwrap();
+    t.backend().to_string()
+}
+
+/// T on a real Kea: the option definitions screen reads the server's (none), `a` defines
+/// one through the form, the preview comes from the server, `y` writes it, and Kea's
+/// running configuration then holds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t_defines_a_custom_option_on_a_real_kea() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    let port = common::ports(2);
+    let kea = KeaInstance::start(
+        &dir.path().join("kea"),
+        "kea",
+        port,
+        port + 1,
+        minimal_dhcp4(json!([{"id": 1, "subnet": "10.91.0.0/24"}])),
+        None,
+        None,
+    )
+    .expect("kea starts");
+    let cfg = format!(
+        "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n\n[[server]]\nname = \"kea\"\n\
+         url = \"{}\"\napi = \"{}\"\nallow_plain_http = true\nrole = \"admin\"\n",
+        dir.path().join("journal.jsonl").display(),
+        kea.ca_url,
+        kea.dist.api.as_str()
+    );
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
+    let mut app = App::from_config(&config, false);
+    app.now = ops::now();
+    app.update(Msg::Resize(100, 30));
+    let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, _task, _writes) =
+        worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let mut rig = Rig {
+        app,
+        tx,
+        rx: out_rx,
+    };
+    rig.drive(key(KeyCode::Char('T')), |a| {
+        screen_of(a).contains("kea defines no custom option")
+    })
+    .await;
+    rig.app.update(key(KeyCode::Char('a')));
+    for c in "tftp-list".chars() {
+        rig.app.update(key(KeyCode::Char(c)));
+    }
+    rig.app.update(key(KeyCode::Tab));
+    for c in "224".chars() {
+        rig.app.update(key(KeyCode::Char(c)));
+    }
+    rig.app.update(key(KeyCode::Tab));
+    while !screen_of(&rig.app).contains("(•) ipv4-address") {
+        rig.app.update(key(KeyCode::Right));
+    }
+    rig.app.update(key(KeyCode::Tab));
+    rig.app.update(key(KeyCode::Char(' ')));
+    rig.drive(key(KeyCode::Enter), |a| {
+        screen_of(a).contains("option-def tftp-list added")
+    })
+    .await;
+    rig.drive(key(KeyCode::Char('y')), |a| {
+        let s = screen_of(a);
+        s.contains("✓ kea") && s.contains("ipv4-address list")
+    })
+    .await;
+    let got = kea.command("config-get", None).expect("config-get");
+    let defs = got["arguments"]["Dhcp4"]["option-def"].clone();
+    assert!(
+        defs.as_array()
+            .is_some_and(|d| d.iter().any(|x| x["name"] == "tftp-list"
+                && x["code"] == 224
+                && x["type"] == "ipv4-address"
+                && x["array"] == true)),
+        "{defs}"
+    );
+}
