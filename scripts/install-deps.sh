@@ -14,6 +14,8 @@ command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v cc >/dev/null 2>&1 || need+=(build-essential)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# man renders ddish's generated man page in the tests.
+command -v man >/dev/null 2>&1 || need+=(man-db)
 # Kea's documentation example configs, which `ddish review --file` is tested on.
 [ -d /usr/share/doc/kea/examples/kea4 ] || need+=(kea-doc)
 # A private PostgreSQL serves as Kea's hosts database in the tests of reservations kept

@@ -1,6 +1,5 @@
 //! `ddish config show|edit`: a server's running configuration as JSON, and editing it in
 //! `$EDITOR` with a review of every change before the safe write sends it.
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -120,9 +119,10 @@ fn edit(
     }
 }
 
-/// Every change, `-` before and `+` after, red and green on a terminal without NO_COLOR.
+/// Every change, `-` before and `+` after, red and green when colour is on (`--color`,
+/// NO_COLOR, a terminal).
 fn print_review(server: &str, review: &[ChangeLine]) {
-    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = ddish::color::stdout();
     let paint = |code: &str, s: String| {
         if color {
             format!("\x1b[{code}m{s}\x1b[0m")

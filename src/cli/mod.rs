@@ -1,6 +1,6 @@
 //! The scriptable front door: every subcommand runs the same ops code as the console.
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -12,7 +12,9 @@ mod actions;
 mod bulk;
 pub mod common;
 mod config_cmd;
+mod docs;
 mod events;
+mod export_cmd;
 mod failover;
 mod fleet;
 mod layout;
@@ -26,7 +28,8 @@ use common::{cli_session, load_config, runtime};
 #[derive(Parser, Debug)]
 #[command(
     name = "ddish",
-    version,
+    version = docs::VERSION,
+    long_version = docs::LONG_VERSION.as_str(),
     about = "Keyboard-driven DDI console for ISC Kea and BIND",
     long_about = "Keyboard-driven DDI console (DNS, DHCP, IPAM) for ISC Kea and BIND.\n\
                   Without a subcommand it opens the console on the configured servers."
@@ -41,6 +44,10 @@ pub struct Cli {
     /// Change nothing: every write action is refused, whatever the roles in the config.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Colour: auto (a terminal without NO_COLOR), always, never. The console goes
+    /// monochrome with never (states keep their letters).
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub cmd: Option<Cmd>,
 }
@@ -153,6 +160,17 @@ pub enum Cmd {
         #[command(flatten)]
         opts: LabArgs,
     },
+    /// Print the man page (roff), generated from these same definitions; --dir writes
+    /// DIR/ddish.1 instead.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Print the shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -191,6 +209,13 @@ pub struct LabArgs {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum What {
     Servers,
     Networks,
@@ -202,7 +227,14 @@ pub enum What {
 const EXACT_SCOPE_LIMIT: usize = 2_000;
 
 pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
+    ddish::color::set(match cli.color {
+        ColorWhen::Auto => ddish::color::ColorChoice::Auto,
+        ColorWhen::Always => ddish::color::ColorChoice::Always,
+        ColorWhen::Never => ddish::color::ColorChoice::Never,
+    });
     match cli.cmd {
+        Some(Cmd::Man { dir }) => docs::man(dir.as_deref()),
+        Some(Cmd::Completions { shell }) => Ok(docs::completions(shell)),
         None => {
             let cfg = load_config(cli.config.as_deref())?;
             console(cfg, cli.read_only)
@@ -218,7 +250,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
             output,
         }) => {
             let cfg = load_config(cli.config.as_deref())?;
-            export(cfg, what, server.as_deref(), scope, output.as_deref())
+            export_cmd::export(cfg, what, server.as_deref(), scope, output.as_deref())
         }
         Some(Cmd::Ip(c)) => {
             let cfg = load_config(cli.config.as_deref())?;
@@ -326,6 +358,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
                 Ok(ExitCode::SUCCESS)
             }
             None => {
+                // Refused before the lab starts, not after.
+                here_a_terminal()?;
                 let info = lab_up(&opts)?;
                 let cfg = load_config(Some(&info.config_path));
                 let res = cfg.and_then(|c| console(c, cli.read_only));
@@ -361,10 +395,43 @@ fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
 }
 
 fn console(cfg: Config, read_only: bool) -> Result<ExitCode, Fail> {
+    here_a_terminal()?;
     let rt = runtime()?;
     rt.block_on(ddish::tui::run(cfg, read_only))
         .map_err(|e| Fail(2, format!("{e:#}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn here_a_terminal() -> Result<(), Fail> {
+    console_terminal(
+        std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+        std::env::var("TERM").ok().as_deref(),
+    )
+}
+
+/// The console draws on a terminal that can move its cursor: none (a pipe, cron, CI) or
+/// TERM=dumb gets a clear refusal instead of a garbled screen.
+fn console_terminal(terminal: bool, term: Option<&str>) -> Result<(), Fail> {
+    if !terminal {
+        return Err(Fail(
+            2,
+            "the console needs a terminal (stdin and stdout are not one): run ddish in a \
+             terminal or over ssh -t, or use the subcommands for scripts (ddish --help)"
+                .into(),
+        ));
+    }
+    match term.map(str::trim) {
+        None | Some("") | Some("dumb") => Err(Fail(
+            2,
+            format!(
+                "the console cannot draw on TERM={}: set TERM to your terminal's type \
+                 (xterm-256color, screen-256color, tmux-256color...), or use the subcommands \
+                 (ddish --help)",
+                term.unwrap_or("(unset)")
+            ),
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 fn check(cfg: Config) -> Result<ExitCode, Fail> {
@@ -463,142 +530,19 @@ pub fn check_table(rows: &[ServerHealth]) -> String {
     out
 }
 
-fn export(
-    cfg: Config,
-    what: What,
-    server: Option<&str>,
-    scope: Option<ipnet::Ipv4Net>,
-    output: Option<&Path>,
-) -> Result<ExitCode, Fail> {
-    if let Some(s) = server {
-        if cfg.server(s).is_none() {
-            return Err(Fail(
-                2,
-                format!(
-                    "no server named '{s}' in the configuration (known: {})",
-                    cfg.servers
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-    }
-    if what == What::Ips && scope.is_none() {
-        return Err(Fail(
-            2,
-            "--what ips needs --scope CIDR (e.g. --scope 10.10.0.0/24)".into(),
-        ));
-    }
-    let rt = runtime()?;
-    let thresholds = cfg.thresholds();
-    let names: Vec<String> = match server {
-        Some(s) => vec![s.to_string()],
-        None => cfg.servers.iter().map(|s| s.name.clone()).collect(),
-    };
-    let session = Session::new(cfg);
-    let mut buf: Vec<u8> = Vec::new();
-    match what {
-        What::Servers => {
-            let mut rows = rt.block_on(session.check_all());
-            rows.retain(|r| names.contains(&r.name));
-            ddish::export::servers_csv(&mut buf, &rows)?;
-        }
-        What::Networks | What::Scopes => {
-            // One header for all servers: write each server's rows, keep the first header.
-            for (i, n) in names.iter().enumerate() {
-                let data = rt.block_on(session.load_server(n))?;
-                let mut part = Vec::new();
-                if what == What::Networks {
-                    ddish::export::networks_claims_csv(
-                        &mut part,
-                        n,
-                        &data.tree,
-                        Some(&data.networks),
-                    )?;
-                } else {
-                    // Exact counts (held, claimed, expired) need each scope's leases: worth
-                    // it for an export, but not on a server with thousands of scopes.
-                    let exact = if data.tree.scopes.len() <= EXACT_SCOPE_LIMIT {
-                        Some(rt.block_on(session.scope_counts(n, &data))?)
-                    } else {
-                        eprintln!(
-                            "{n}: {} scopes: counts from Kea's statistics (held, claimed and expired left empty)",
-                            data.tree.scopes.len()
-                        );
-                        None
-                    };
-                    ddish::export::scopes_csv_with(
-                        &mut part,
-                        n,
-                        &data.tree,
-                        &thresholds,
-                        &|_| true,
-                        exact.as_ref(),
-                    )?;
-                }
-                append_csv(&mut buf, &part, i > 0);
-            }
-        }
-        What::Ips => {
-            let cidr = scope.expect("checked above");
-            let mut found = Vec::new();
-            let mut errors = Vec::new();
-            for n in &names {
-                match rt.block_on(session.find_scope(n, &cidr)) {
-                    Ok((_, def)) => found.push((n.clone(), def)),
-                    Err(ddish::ops::OpError::NotFound(_)) => {}
-                    Err(e) => errors.push(e.to_string()),
-                }
-            }
-            let (n, def) = match found.len() {
-                1 => found.remove(0),
-                0 if !errors.is_empty() => return Err(Fail(2, errors.join("\n"))),
-                0 => return Err(Fail(2, format!("no scope {cidr} on {}", names.join(", ")))),
-                _ => {
-                    return Err(Fail(
-                        2,
-                        format!(
-                        "scope {cidr} exists on several servers ({}): pick one with --server NAME",
-                        found
-                            .iter()
-                            .map(|f| f.0.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    ))
-                }
-            };
-            let view = rt.block_on(session.load_scope(&n, &def))?;
-            ddish::export::ips_csv(&mut buf, &n, &view, &|_| true, None)?;
-        }
-    }
-    match output {
-        Some(p) => {
-            ddish::export::create_private(p)
-                .and_then(|mut f| f.write_all(&buf))
-                .map_err(|e| Fail(2, format!("cannot write {}: {e}", p.display())))?;
-            eprintln!("wrote {}", p.display());
-        }
-        None => {
-            std::io::stdout()
-                .write_all(&buf)
-                .map_err(|e| Fail(2, format!("cannot write to stdout: {e}")))?;
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Appends one CSV document to another, dropping its header line when `skip_header`.
-fn append_csv(buf: &mut Vec<u8>, part: &[u8], skip_header: bool) {
-    let body = if skip_header {
-        match part.iter().position(|b| *b == b'\n') {
-            Some(i) => &part[i + 1..],
-            None => &[][..],
-        }
-    } else {
-        part
-    };
-    buf.extend_from_slice(body);
+    #[test]
+    fn the_console_needs_a_terminal_that_draws() {
+        let refused = |t, term| console_terminal(t, term).err().map(|Fail(c, m)| (c, m));
+        assert!(refused(false, Some("xterm"))
+            .unwrap()
+            .1
+            .contains("needs a terminal"));
+        assert!(refused(true, Some("dumb")).unwrap().1.contains("TERM=dumb"));
+        assert!(refused(true, None).unwrap().1.contains("TERM=(unset)"));
+        assert!(console_terminal(true, Some("screen-256color")).is_ok());
+    }
 }

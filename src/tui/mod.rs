@@ -67,6 +67,7 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
     let mut hangup = signal(SignalKind::hangup()).context("could not watch for SIGHUP")?;
     let mut terminate = signal(SignalKind::terminate()).context("could not watch for SIGTERM")?;
 
+    let mono = !crate::color::console();
     let (mut term, guard) = terminal::enter().context("could not take over the terminal")?;
     let size = term.size().context("could not read the terminal size")?;
     app.update(Msg::Resize(size.width, size.height));
@@ -89,7 +90,12 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
         if app.quit {
             break Ok(());
         }
-        if let Err(e) = term.draw(|f| render::draw(f, &app)) {
+        if let Err(e) = term.draw(|f| {
+            render::draw(f, &app);
+            if mono {
+                theme::monochrome(f.buffer_mut());
+            }
+        }) {
             break Err(anyhow::anyhow!("drawing the screen failed: {e}"));
         }
         // A deliberate crash, so the end-to-end test (and anyone) can check that a panic

@@ -92,3 +92,43 @@ pub fn warn() -> Style {
 pub fn key() -> Style {
     Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
 }
+
+/// Strips the colours of a drawn frame for a monochrome console (`--color never`,
+/// NO_COLOR): what had a background (the selection, grid cells, bars) turns to reverse
+/// video so it still stands out; glyphs and letters carry the states.
+pub fn monochrome(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if !matches!(cell.bg, Color::Reset) {
+            cell.modifier.insert(Modifier::REVERSED);
+        }
+        cell.fg = Color::Reset;
+        cell.bg = Color::Reset;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    #[test]
+    fn monochrome_keeps_what_stood_out() {
+        let mut b = Buffer::empty(Rect::new(0, 0, 3, 1));
+        b[(0, 0)]
+            .set_char('A')
+            .set_style(cell_style(IpState::Assigned));
+        b[(1, 0)].set_char('s').set_style(selected());
+        b[(2, 0)].set_char('d').set_style(dim());
+        monochrome(&mut b);
+        for x in 0..3 {
+            assert_eq!((b[(x, 0)].fg, b[(x, 0)].bg), (Color::Reset, Color::Reset));
+        }
+        assert!(
+            b[(1, 0)].modifier.contains(Modifier::REVERSED),
+            "the selection"
+        );
+        assert!(!b[(2, 0)].modifier.contains(Modifier::REVERSED));
+        assert_eq!(b[(0, 0)].symbol(), "A", "the state's letter stays");
+    }
+}
