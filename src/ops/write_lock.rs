@@ -138,8 +138,11 @@ impl Session {
                     return None;
                 }
                 let c = client?;
-                // A dead server must not hold the write up here: its own error comes next.
-                match tokio::time::timeout(Duration::from_secs(2), c.config_hash()).await {
+                // A dead server must not hold the write up here longer than any request
+                // may take (its own error comes next); a loaded one still gets its hash read
+                // (a shorter bound left a slow peer "unknown" after a kill).
+                let limit = self.config().settings.request_timeout;
+                match tokio::time::timeout(limit, c.config_hash()).await {
                     Ok(Ok(Some(h))) => Some(h),
                     // Kea 2.2 has no hash: the digest of its config-get, which a config
                     // write then takes from the cache as its own first read (no extra cost).
