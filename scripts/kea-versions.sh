@@ -15,23 +15,8 @@ suites=("$@")
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 
-# The Debian mirror this machine already uses (never a hard-coded host).
-mirror() {
-  local m=""
-  if [ -r /etc/apt/sources.list.d/debian.sources ]; then
-    m=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) if ($i !~ /security/) {print $i; exit}}' \
-      /etc/apt/sources.list.d/debian.sources)
-  fi
-  if [ -z "$m" ] && [ -r /etc/apt/sources.list ]; then
-    m=$(awk '$1 == "deb" && $0 !~ /security/ {for (i = 2; i <= NF; i++) if ($i ~ /^https?:/) {print $i; exit}}' \
-      /etc/apt/sources.list)
-  fi
-  if [ -z "$m" ]; then
-    echo "kea-versions: no Debian mirror found in /etc/apt/sources.list(.d): cannot debootstrap" >&2
-    exit 1
-  fi
-  echo "$m"
-}
+# shellcheck source=lib/debian.sh
+. "$(dirname "$0")/lib/debian.sh"
 
 need_tool() {
   command -v "$1" >/dev/null 2>&1 && return
@@ -47,7 +32,7 @@ build() {
   fi
   need_tool debootstrap debootstrap
   local m
-  m=$(mirror)
+  m=$(debian_mirror)
   echo "kea-versions: building $dir (Debian $suite, Kea from its packages)" >&2
   $SUDO rm -rf "$dir"
   $SUDO mkdir -p "$cache"
