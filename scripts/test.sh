@@ -24,7 +24,7 @@ if ! bash scripts/kea-versions.sh trixie sid; then
   echo "test.sh: Kea 2.6 / 3.0 could not be installed (above): these versions are untested, failing" >&2
   exit 1
 fi
-KEA_TESTS="--test kea_versions --test kea_client --test config_edit --test review --test search --test sweep --test server_props --test bulk --test failover --test layout --test dhcp_probe \
+KEA_TESTS="--test kea_versions --test first_run --test kea_client --test config_edit --test review --test search --test sweep --test server_props --test bulk --test failover --test layout --test dhcp_probe \
   --test cli --test ip_actions --test lab --test fleet --test events --test kea_write --test hosts_db \
   --test faults --test faults_transport --test faults_dhcp --test faults_race --test faults_console"
 for run in "trixie agent" "sid agent" "sid direct"; do

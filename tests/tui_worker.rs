@@ -1203,3 +1203,65 @@ async fn t_defines_a_custom_option_on_a_real_kea() {
         "{defs}"
     );
 }
+
+/// `+` on an empty Servers tab (no configuration file yet): the form asks the real Kea
+/// what answers at the URL, the server is written to the file, and the console asks to
+/// start again on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plus_adds_a_server_to_a_new_config_file() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempdir();
+    let port = common::ports(2);
+    let kea = KeaInstance::start(
+        &dir.path().join("kea"),
+        "kea",
+        port,
+        port + 1,
+        minimal_dhcp4(json!([{"id": 1, "subnet": "10.96.0.0/24"}])),
+        None,
+        None,
+    )
+    .expect("kea starts");
+    let path = dir.path().join("conf").join("config.toml");
+    let mut config = ddish::config::parse("", &path).expect("empty config");
+    config.source = Some(path.clone());
+    let mut app = App::from_config(&config, false);
+    app.now = ops::now();
+    app.update(Msg::Resize(100, 30));
+    assert!(screen_of(&app).contains("no servers configured: + adds one"));
+    let (out_tx, out_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, _task, _writes) =
+        worker::spawn(Session::new(config.clone()), op_timeout(&config), out_tx);
+    let mut rig = Rig {
+        app,
+        tx,
+        rx: out_rx,
+    };
+    rig.app.update(key(KeyCode::Char('+')));
+    assert!(screen_of(&rig.app).contains(&path.display().to_string()));
+    // The URL field starts with an example: replace it.
+    for _ in 0..40 {
+        rig.app.update(key(KeyCode::Backspace));
+    }
+    for c in kea.ca_url.chars() {
+        rig.app.update(key(KeyCode::Char(c)));
+    }
+    rig.drive(key(KeyCode::Enter), |a| a.restart).await;
+    assert!(rig.app.quit);
+    let text = std::fs::read_to_string(&path).expect("the file is written");
+    let c = ddish::config::parse(&text, &path).expect("it reads");
+    assert_eq!(c.servers.len(), 1, "{text}");
+    assert_eq!(c.servers[0].name, "kea-1");
+    assert_eq!(c.servers[0].url, kea.ca_url);
+    let want = if kea.dist.api.as_str() == "direct" {
+        ddish::config::ApiStyle::Direct
+    } else {
+        ddish::config::ApiStyle::Agent
+    };
+    assert_eq!(c.servers[0].api, want);
+    assert!(rig
+        .app
+        .status
+        .as_ref()
+        .is_some_and(|s| s.text.contains("added to") && s.text.contains("starts again")));
+}

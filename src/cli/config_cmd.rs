@@ -11,6 +11,10 @@ use super::common::{confirm, op_fail, runtime, Fail};
 
 #[derive(Subcommand, Debug)]
 pub enum ConfigCmd {
+    /// Write a commented starter configuration (the XDG path, or --config FILE), asking
+    /// each --server URL what answers there (Control Agent or the daemon's own socket,
+    /// dhcp4 or dhcp6, its version). Never replaces a file without --force.
+    Init(super::config_init::InitArgs),
     /// Print the server's running configuration as JSON (secrets masked).
     Show {
         #[arg(long)]
@@ -49,6 +53,11 @@ pub fn config_cmd(session: Arc<Session>, c: ConfigCmd) -> Result<ExitCode, Fail>
             }
         }
         ConfigCmd::Edit { server, yes } => edit(&rt, &session, &server, yes),
+        // Dispatched before any config is loaded (there is none yet).
+        ConfigCmd::Init(_) => Err(Fail(
+            2,
+            "internal error: config init dispatched late".into(),
+        )),
     }
 }
 

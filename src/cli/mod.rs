@@ -12,6 +12,7 @@ mod actions;
 mod bulk;
 pub mod common;
 mod config_cmd;
+mod config_init;
 mod docs;
 mod events;
 mod export_cmd;
@@ -234,9 +235,30 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
     });
     match cli.cmd {
         Some(Cmd::Man { dir }) => docs::man(dir.as_deref()),
+        Some(Cmd::Config(config_cmd::ConfigCmd::Init(a))) => {
+            let path = match cli.config.clone() {
+                Some(p) => p,
+                None => ddish::config::default_path().ok_or_else(|| {
+                    Fail(
+                        1,
+                        "cannot find the home directory: pass --config FILE".into(),
+                    )
+                })?,
+            };
+            config_init::init(&path, a)
+        }
         Some(Cmd::Completions { shell }) => Ok(docs::completions(shell)),
         None => {
-            let cfg = load_config(cli.config.as_deref())?;
+            let cfg = match (&cli.config, ddish::config::default_path()) {
+                // No configuration yet: the console opens empty and `+` adds a server,
+                // written to the default path.
+                (None, Some(p)) if !p.exists() => {
+                    let mut c = ddish::config::parse("", &p).map_err(|e| Fail(1, e.to_string()))?;
+                    c.source = Some(p);
+                    c
+                }
+                _ => load_config(cli.config.as_deref())?,
+            };
             console(cfg, cli.read_only)
         }
         Some(Cmd::Check) => {
@@ -397,8 +419,14 @@ fn lab_up(a: &LabArgs) -> Result<ddish::lab::LabInfo, Fail> {
 fn console(cfg: Config, read_only: bool) -> Result<ExitCode, Fail> {
     here_a_terminal()?;
     let rt = runtime()?;
-    rt.block_on(ddish::tui::run(cfg, read_only))
-        .map_err(|e| Fail(2, format!("{e:#}")))?;
+    let mut cfg = cfg;
+    // A server added in the console is in the file now: start again on it.
+    while rt
+        .block_on(ddish::tui::run(cfg.clone(), read_only))
+        .map_err(|e| Fail(2, format!("{e:#}")))?
+    {
+        cfg = load_config(cfg.source.as_deref())?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

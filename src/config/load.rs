@@ -52,8 +52,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
             path,
             "no configuration file here",
             format!(
-                "copy config.example.toml (in the ddish sources) to {} and edit it, \
-                 or pass --config FILE",
+                "write one with `ddish config init --server URL` (it asks the server what \
+                 answers there), or copy /usr/share/doc/ddish/config.example.toml (in the \
+                 sources: config.example.toml) to {} and edit it, or pass --config FILE",
                 path.display()
             ),
         ),

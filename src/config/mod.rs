@@ -6,6 +6,7 @@ mod paths;
 mod raw;
 mod schema;
 mod secret;
+pub mod starter;
 
 pub use error::ConfigError;
 pub use load::{load, parse};

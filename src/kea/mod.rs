@@ -6,6 +6,7 @@ mod client;
 mod config;
 mod config_file;
 mod config_reply;
+pub mod discover;
 mod drift;
 mod error;
 mod ha;

@@ -1,6 +1,7 @@
 //! Every user action, once: the console and the CLI both call these.
 //! Reading (this issue): load a server's tree, load one scope's addresses, check servers.
 mod actions;
+mod add_server;
 mod baseline;
 pub mod bulk;
 mod command;
@@ -16,6 +17,7 @@ mod peers;
 mod raw_config;
 mod reserve;
 mod review;
+pub use add_server::AddServer;
 pub use review::{review_file, FileReview, ServerReview};
 pub mod search;
 mod server_props;

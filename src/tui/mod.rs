@@ -40,8 +40,9 @@ pub fn op_timeout(config: &Config) -> Duration {
 }
 
 /// Runs the console until `q`. The terminal is restored on quit, on error and on panic.
-/// `read_only` (`--read-only`) hides and refuses every change.
-pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
+/// `read_only` (`--read-only`) hides and refuses every change. `Ok(true)`: the
+/// configuration file changed (a server was added) and the console should start again.
+pub async fn run(config: Config, read_only: bool) -> anyhow::Result<bool> {
     let refresh = config.settings.refresh_interval.max(Duration::from_secs(1));
     let mut app = App::from_config(&config, read_only);
     app.now = ops::now();
@@ -81,14 +82,14 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
 
     let crash_test = std::env::var_os("DDISH_CRASH_TEST").is_some();
     let mut pending = app.start();
-    let result: anyhow::Result<()> = loop {
+    let result: anyhow::Result<bool> = loop {
         if pending.drain(..).any(|r| req_tx.send(r).is_err()) {
             break Err(anyhow::anyhow!(
                 "the background worker stopped unexpectedly; see the ddish log"
             ));
         }
         if app.quit {
-            break Ok(());
+            break Ok(app.restart);
         }
         if let Err(e) = term.draw(|f| {
             render::draw(f, &app);
@@ -109,13 +110,13 @@ pub async fn run(config: Config, read_only: bool) -> anyhow::Result<()> {
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => break Err(anyhow::anyhow!("reading the terminal failed: {e}")),
-                None => break Ok(()),
+                None => break Ok(false),
             },
             Some(m) = out_rx.recv() => m,
             _ = refresh_tick.tick() => Msg::Refresh,
             _ = clock.tick() => Msg::Now(ops::now()),
-            _ = hangup.recv() => break Ok(()),
-            _ = terminate.recv() => break Ok(()),
+            _ = hangup.recv() => break Ok(false),
+            _ = terminate.recv() => break Ok(false),
         };
         pending = app.update(msg);
         if let Some(req) = app.editor_request() {

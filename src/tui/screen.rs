@@ -79,6 +79,7 @@ take_outcome! {
     Vec<crate::ops::ServerReview> => Review,
     Vec<crate::ops::ParamValue> => ServerParams,
     Vec<crate::model::option_defs::CustomOptionDef> => OptionDefs,
+    String => ServerAdded,
     Vec<crate::ops::bulk::ServerPreview> => Preview,
     Vec<crate::ops::bulk::ServerOutcome> => Applied,
 }
@@ -158,6 +159,8 @@ pub struct ScreenOut {
     /// The key meant nothing here: the console applies its own meaning (Esc closes the
     /// screen, q quits, ? help, Tab and digits switch tabs).
     pub ignored: bool,
+    /// The configuration file changed: the console starts again on it.
+    pub restart: bool,
 }
 
 impl ScreenOut {
@@ -218,6 +221,8 @@ pub struct ScreenCtx<'a> {
     pub fleet: &'a Fleet,
     /// The server tab in view, if one is.
     pub tab: Option<&'a str>,
+    /// The configuration file, if read from one.
+    pub config_path: Option<&'a std::path::Path>,
     tabs: &'a [ServerTab],
     rights: &'a HashMap<String, Role>,
 }
@@ -233,6 +238,7 @@ impl<'a> ScreenCtx<'a> {
             dns: &app.dns,
             fleet: &app.fleet,
             tab: app.tab().map(|t| t.name.as_str()),
+            config_path: app.config_path.as_deref(),
             tabs: &app.tabs,
             rights: &app.rights,
         }

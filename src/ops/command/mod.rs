@@ -212,6 +212,8 @@ pub enum Command {
     OptionDefs {
         server: String,
     },
+    /// Add a server to the configuration file (asked first what answers at its URL).
+    AddServer(Box<crate::ops::AddServer>),
     /// One step of a ping sweep of a scope (a few seconds of pings at its rate); answers
     /// `Sweep` with where it stands.
     SweepStep(Box<crate::model::sweep::Sweep>),
@@ -258,6 +260,8 @@ pub enum Outcome {
     Sweep(Box<crate::model::sweep::Sweep>),
     ServerParams(Vec<crate::ops::ParamValue>),
     OptionDefs(Vec<crate::model::option_defs::CustomOptionDef>),
+    /// What was added where.
+    ServerAdded(String),
     Counts(crate::model::ScopeCounts),
     FailoverList(Vec<FailoverInfo>),
     FailoverPlan(Box<FailoverPlan>),
@@ -483,6 +487,7 @@ impl Command {
             Command::OptionDefs { server } => {
                 format!("reading the option definitions of {server}")
             }
+            Command::AddServer(a) => format!("asking {} what answers there", a.url),
             Command::CountScopes { server, scopes } => {
                 format!(
                     "counting the addresses of {} scope(s) on {server}",

@@ -65,6 +65,7 @@ impl Session {
                 return Ok(Outcome::Json(Box::new(v)));
             }
             Command::Review { servers } => return Ok(Outcome::Review(self.review(&servers).await)),
+            Command::AddServer(a) => return Ok(Outcome::ServerAdded(self.add_server(&a).await?)),
             Command::ConfigBase => {
                 let b = self.config_base(name).await?;
                 return Ok(Outcome::EditBase(Box::new(b)));

@@ -66,6 +66,10 @@ pub struct App {
     /// A raw configuration edit under way (`K`), and whether the editor should open now.
     pub config_edit: Option<config_edit::ConfigEdit>,
     pub quit: bool,
+    /// The configuration file changed (a server added): quit to be started again on it.
+    pub restart: bool,
+    /// The configuration file (where a server added in the console is written).
+    pub config_path: Option<std::path::PathBuf>,
     /// q was pressed while a change was being written: the next q quits.
     quit_asked: bool,
     /// Full-window screens over the tabs, top last (zones, events, failover...).
@@ -111,6 +115,8 @@ impl App {
             dns: DnsConfig::default(),
             config_edit: None,
             quit: false,
+            restart: false,
+            config_path: None,
             quit_asked: false,
             screens: Vec::new(),
             marks: BTreeSet::new(),
@@ -135,6 +141,7 @@ impl App {
         let mut app = App::new(&servers, config.thresholds());
         app.read_only = read_only;
         app.dns = config.dns.clone();
+        app.config_path = config.source.clone();
         for (s, row) in config.servers.iter().zip(app.fleet.rows.iter_mut()) {
             app.rights.insert(s.name.clone(), s.role);
             row.user = s.user.clone();

@@ -69,6 +69,10 @@ impl App {
         if let Some(st) = out.status {
             self.status = Some(st);
         }
+        if out.restart {
+            self.restart = true;
+            self.quit = true;
+        }
         if out.close {
             self.screens.retain(|s| s.id != id);
             // Back on a server tab: it was not refreshed while covered.

@@ -121,6 +121,8 @@ pub enum ScreenKey {
     ServerParams,
     /// The server's own option definitions (custom options).
     OptionDefs,
+    /// Add a Kea server to the configuration file.
+    AddServer,
 }
 
 /// Where a binding applies. Lookup tries the focused contexts in order.
@@ -199,12 +201,13 @@ impl Context {
                 ScreenKey::Review => "Review screen (V)",
                 ScreenKey::ServerParams => "Server parameters screen (O)",
                 ScreenKey::OptionDefs => "Option definitions screen (T)",
+                ScreenKey::AddServer => "Add a server (+ on the Servers tab)",
             },
         }
     }
 
     /// Order of sections in the help popup.
-    pub const HELP_ORDER: [Context; 30] = [
+    pub const HELP_ORDER: [Context; 31] = [
         Context::Global,
         Context::Lists,
         Context::Servers,
@@ -231,6 +234,7 @@ impl Context {
         Context::Screen(ScreenKey::Review),
         Context::Screen(ScreenKey::ServerParams),
         Context::Screen(ScreenKey::OptionDefs),
+        Context::Screen(ScreenKey::AddServer),
         Context::Wizard,
         Context::Picker,
         Context::KeepChooser,

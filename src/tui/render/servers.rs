@@ -59,7 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let header = Row::new(head).style(theme::header());
     let mut block = Block::bordered().title(title);
     if app.fleet.rows.is_empty() {
-        block = block.title_bottom(" no servers configured: add [[server]] entries to the config ");
+        block = block.title_bottom(" no servers configured: + adds one (its URL and login, asked live, written to the config file) ");
     } else if vis.is_empty() {
         block = block.title_bottom(" nothing matches the filter ");
     }

@@ -1,4 +1,5 @@
 //! The full-window screens (see `tui::screen`): which key opens which screen.
+mod add_server;
 mod alerts;
 mod change_view;
 mod events;
@@ -28,5 +29,6 @@ pub fn open(which: ScreenKey, app: &App) -> Result<Box<dyn Screen>, String> {
         ScreenKey::Review => review::open(app),
         ScreenKey::ServerParams => server_params::open(app),
         ScreenKey::OptionDefs => option_defs::open(app),
+        ScreenKey::AddServer => add_server::open(app),
     }
 }
