@@ -3,13 +3,12 @@
 //! clean one exits 0 with "no findings".
 mod common;
 
-use ddish::lab::{minimal_dhcp4, KeaInstance};
+use ddish::lab::minimal_dhcp4;
 use serde_json::json;
 
 #[test]
 fn findings_worst_first_and_a_clean_server() {
     let dir = common::kea_dir("ddish-review-");
-    let port = common::ports(4);
     let messy = json!([
         {"id": 1, "subnet": "10.70.0.0/24", "pools": [{"pool": "10.70.0.100 - 10.70.0.199"}],
          "reservations": [{"hw-address": "aa:bb:cc:00:00:01", "ip-address": "10.70.0.20"},
@@ -25,26 +24,8 @@ fn findings_worst_first_and_a_clean_server() {
     let mut messy_cfg = minimal_dhcp4(messy);
     messy_cfg["Dhcp4"]["option-data"] =
         json!([{"name": "domain-name-servers", "data": "192.0.2.53,192.0.2.54"}]);
-    let a = KeaInstance::start(
-        &dir.path().join("a"),
-        "messy",
-        port,
-        port + 1,
-        messy_cfg,
-        None,
-        None,
-    )
-    .expect("Kea starts with overlapping subnets");
-    let b = KeaInstance::start(
-        &dir.path().join("b"),
-        "clean",
-        port + 2,
-        port + 3,
-        minimal_dhcp4(clean),
-        None,
-        None,
-    )
-    .expect("Kea starts");
+    let a = common::kea_on_free_ports(dir.path(), "messy", messy_cfg, None);
+    let b = common::kea_on_free_ports(dir.path(), "clean", minimal_dhcp4(clean), None);
     let api = if a.dist.api == ddish::lab::LabApi::Direct {
         "direct"
     } else {

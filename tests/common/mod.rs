@@ -209,3 +209,33 @@ pub fn as_nobody(program: impl AsRef<std::ffi::OsStr>) -> std::process::Command 
     .arg(program);
     c
 }
+
+/// A Kea on two fresh loopback ports; a port taken between the pick and the start (by a
+/// process outside this test's control, e.g. a DNS client's random source port) is
+/// picked again rather than failing the test.
+#[allow(dead_code)]
+pub fn kea_on_free_ports(
+    dir: &Path,
+    name: &str,
+    dhcp4: serde_json::Value,
+    auth: Option<(&str, &str)>,
+) -> KeaInstance {
+    let mut last = None;
+    for attempt in 0..5 {
+        let port = ports(2);
+        match KeaInstance::start(
+            &dir.join(format!("{name}-{attempt}")),
+            name,
+            port,
+            port + 1,
+            dhcp4.clone(),
+            auth,
+            None,
+        ) {
+            Ok(k) => return k,
+            Err(e @ ddish::lab::LabError::PortInUse { .. }) => last = Some(e),
+            Err(e) => panic!("{name}: Kea does not start: {e}"),
+        }
+    }
+    panic!("{name}: no free ports after 5 tries: {last:?}")
+}
