@@ -27,9 +27,11 @@ for suite in "$@"; do
     $SUDO rm -rf "$dir"
     $SUDO mkdir -p "$cache"
     log="$cache/$suite.log"
-    if ! $SUDO debootstrap --variant=minbase "$suite" "$dir" "$(debian_mirror)" >"$log" 2>&1; then
+    # The log is written as root too (the cache is root's).
+    if ! $SUDO debootstrap --variant=minbase "$suite" "$dir" "$(debian_mirror)" 2>&1 |
+      $SUDO tee "$log" >/dev/null; then
       echo "debian-chroot: debootstrap $suite failed; last lines of $log:" >&2
-      tail -n 15 "$log" >&2
+      $SUDO tail -n 15 "$log" >&2
       exit 1
     fi
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$dir/usr/sbin/policy-rc.d" >/dev/null

@@ -7,6 +7,8 @@
 #   --out     where the .deb goes (default target/debian)
 # Prints the path of the .deb. Needs dpkg-deb (dpkg), strip (binutils), gzip.
 set -euo pipefail
+# Files in the package are world-readable whatever the caller's umask (dpkg-deb keeps modes).
+umask 022
 cd "$(dirname "$0")/.."
 binary="" out="target/debian"
 while [ $# -gt 0 ]; do

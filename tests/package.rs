@@ -134,7 +134,8 @@ fn the_package_installs_and_runs_on_debian_12_and_13() {
         );
         let v = String::from_utf8_lossy(&v.stdout).into_owned();
         assert!(
-            v.starts_with("ddish 0.1.0 (commit ") && v.contains("tested with Kea"),
+            v.starts_with(&format!("ddish {} (commit ", env!("CARGO_PKG_VERSION")))
+                && v.contains("tested with Kea"),
             "{suite}: {v}"
         );
         assert_eq!(

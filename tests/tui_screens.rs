@@ -1441,9 +1441,13 @@ fn option_definitions_are_listed_defined_changed_and_deleted() {
     typed(&mut a, "225");
     a.update(key(KeyCode::Tab));
     // Type: uint8 (← → on the choice).
-    while !screen_text(&a).contains("(•) uint8") {
+    for _ in 0..20 {
+        if screen_text(&a).contains("(•) uint8") {
+            break;
+        }
         a.update(key(KeyCode::Right));
     }
+    assert!(screen_text(&a).contains("(•) uint8"));
     let reqs = a.update(key(KeyCode::Enter));
     let (req, j) = job(&reqs, "preview");
     match &j.cmd {
@@ -1483,7 +1487,7 @@ fn option_definitions_are_listed_defined_changed_and_deleted() {
     let reqs = a.update(ch('d'));
     let (req, j) = job(&reqs, "preview");
     assert!(matches!(&j.cmd, Command::BulkPreview(c)
-        if matches!(c.op(), BulkOp::DeleteOptionDef(n) if n == "tftp-list")));
+        if matches!(c.op(), BulkOp::DeleteOptionDef(n, s) if n == "tftp-list" && s == "dhcp4")));
     answer(
         &mut a,
         &req,

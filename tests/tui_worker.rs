@@ -1178,9 +1178,13 @@ async fn t_defines_a_custom_option_on_a_real_kea() {
         rig.app.update(key(KeyCode::Char(c)));
     }
     rig.app.update(key(KeyCode::Tab));
-    while !screen_of(&rig.app).contains("(•) ipv4-address") {
+    for _ in 0..20 {
+        if screen_of(&rig.app).contains("(•) ipv4-address") {
+            break;
+        }
         rig.app.update(key(KeyCode::Right));
     }
+    assert!(screen_of(&rig.app).contains("(•) ipv4-address"));
     rig.app.update(key(KeyCode::Tab));
     rig.app.update(key(KeyCode::Char(' ')));
     rig.drive(key(KeyCode::Enter), |a| {

@@ -24,6 +24,13 @@ pub struct InitArgs {
     /// A file holding the password (first line): once for all, or once per --server.
     #[arg(long = "password-file", value_name = "FILE")]
     pub password_files: Vec<PathBuf>,
+    /// A PEM CA bundle for https:// servers' certificates: once for all, or once per --server.
+    #[arg(long = "ca-file", value_name = "FILE")]
+    pub ca_files: Vec<PathBuf>,
+    /// Allow a login over plain http:// to a host that is not loopback (the password
+    /// crosses the network readable; prefer https).
+    #[arg(long)]
+    pub allow_plain_http: bool,
     /// Replace an existing configuration file.
     #[arg(long)]
     pub force: bool,
@@ -56,14 +63,29 @@ pub fn init(path: &Path, a: InitArgs) -> Result<ExitCode, Fail> {
     let n = a.servers.len();
     let mut found = Vec::new();
     for (i, url) in a.servers.iter().enumerate() {
-        let name = nth(&a.names, i, "--name", n)?
-            .cloned()
-            .unwrap_or_else(|| format!("kea-{}", i + 1));
+        // Names are each server's own: none, or one per --server.
+        let name = match a.names.len() {
+            0 => format!("kea-{}", i + 1),
+            m if m == n => a.names[i].clone(),
+            m => {
+                return Err(Fail(
+                    3,
+                    format!("{m} --name for {n} --server: give one per server, or none"),
+                ))
+            }
+        };
         let user = nth(&a.users, i, "--user", n)?.cloned();
         let password_file = match nth(&a.password_files, i, "--password-file", n)? {
             Some(p) => Some(
                 std::fs::canonicalize(p)
                     .map_err(|e| Fail(3, format!("--password-file {}: {e}", p.display())))?,
+            ),
+            None => None,
+        };
+        let ca_file = match nth(&a.ca_files, i, "--ca-file", n)? {
+            Some(p) => Some(
+                std::fs::canonicalize(p)
+                    .map_err(|e| Fail(3, format!("--ca-file {}: {e}", p.display())))?,
             ),
             None => None,
         };
@@ -78,8 +100,8 @@ pub fn init(path: &Path, a: InitArgs) -> Result<ExitCode, Fail> {
             url,
             user.as_deref(),
             password_file.clone().map(SecretSource::File),
-            ApiStyle::Agent,
-            "dhcp4",
+            ca_file.clone(),
+            a.allow_plain_http,
         );
         let f = rt
             .block_on(ddish::kea::discover::discover(
@@ -99,6 +121,8 @@ pub fn init(path: &Path, a: InitArgs) -> Result<ExitCode, Fail> {
             service: f.service,
             user,
             password_file,
+            ca_file,
+            allow_plain_http: a.allow_plain_http,
             found: format!("Kea {} {how}, when ddish config init asked", f.version),
         });
     }

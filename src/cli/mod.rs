@@ -235,6 +235,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, Fail> {
     });
     match cli.cmd {
         Some(Cmd::Man { dir }) => docs::man(dir.as_deref()),
+        Some(Cmd::Config(config_cmd::ConfigCmd::Init(_))) if cli.read_only => Err(Fail(
+            3,
+            "ddish runs with --read-only: no configuration file is written".into(),
+        )),
         Some(Cmd::Config(config_cmd::ConfigCmd::Init(a))) => {
             let path = match cli.config.clone() {
                 Some(p) => p,

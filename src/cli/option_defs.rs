@@ -51,6 +51,9 @@ pub enum OptionDefCmd {
     Delete {
         #[arg(long)]
         name: String,
+        /// Its option space (a vendor's or a sub-option space; default the standard one).
+        #[arg(long, default_value = "dhcp4")]
+        space: String,
         #[arg(long, value_name = "S1,S2", value_delimiter = ',', required = true)]
         servers: Vec<String>,
         #[command(flatten)]
@@ -82,8 +85,13 @@ pub fn option_def(session: Arc<Session>, cmd: OptionDefCmd) -> Result<ExitCode, 
             servers,
             go,
         ),
-        OptionDefCmd::Delete { name, servers, go } => (
-            BulkOp::DeleteOptionDef(name.trim().to_string()),
+        OptionDefCmd::Delete {
+            name,
+            space,
+            servers,
+            go,
+        } => (
+            BulkOp::DeleteOptionDef(name.trim().to_string(), space.trim().to_string()),
             servers,
             go,
         ),

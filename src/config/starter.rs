@@ -14,6 +14,11 @@ pub struct NewServer {
     pub service: String,
     pub user: Option<String>,
     pub password_file: Option<std::path::PathBuf>,
+    /// A CA bundle for an https:// server's certificate.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A login over plain http:// to a host that is not loopback (the password crosses the
+    /// network readable: said so in the file).
+    pub allow_plain_http: bool,
     /// What answered, for the comment ("Kea 2.6.3 through its Control Agent").
     pub found: String,
 }
@@ -25,9 +30,10 @@ fn quoted(s: &str) -> String {
 
 /// One `[[server]]` table.
 pub fn server_block(s: &NewServer) -> String {
+    // The comment is one line whatever the server sent.
+    let found: String = s.found.chars().filter(|c| !c.is_control()).collect();
     let mut out = format!(
-        "\n# {}\n[[server]]\nname = {}\nurl = {}\n",
-        s.found,
+        "\n# {found}\n[[server]]\nname = {}\nurl = {}\n",
         quoted(&s.name),
         quoted(&s.url)
     );
@@ -46,6 +52,15 @@ pub fn server_block(s: &NewServer) -> String {
             "password_file = {}\n",
             quoted(&p.to_string_lossy())
         ));
+    }
+    if let Some(c) = &s.ca_file {
+        out.push_str(&format!("ca_file = {}\n", quoted(&c.to_string_lossy())));
+    }
+    if s.allow_plain_http {
+        out.push_str(
+            "# The login crosses the network readable over plain http: prefer https.\n\
+             allow_plain_http = true\n",
+        );
     }
     out.push_str(
         "# Your rights here: viewer, operator (addresses) or admin (scopes, configuration).\n\
@@ -95,20 +110,37 @@ pub fn starter(servers: &[NewServer], example: &Path) -> String {
     out
 }
 
-/// Writes the file readable by its owner only (it names password files and users).
+/// Writes the file readable by its owner only (it names users and password files): a
+/// private temporary file beside it, synced, then renamed over it, so a crash or a full
+/// disk leaves the old file whole; the mode is 0600 whatever the old file's was.
 pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(text.as_bytes())
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config.toml".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 #[cfg(test)]
@@ -124,16 +156,20 @@ mod tests {
             service: "dhcp4".into(),
             user: Some("ddish \"ops\"".into()),
             password_file: Some("/etc/ddish/kea.pass".into()),
+            ca_file: None,
+            allow_plain_http: true,
             found: "Kea 2.6.3 through its Control Agent".into(),
         };
         let d = NewServer {
             name: "kea-2".into(),
-            url: "http://127.0.0.1:8001/".into(),
+            url: "https://127.0.0.1:8001/".into(),
             api: ApiStyle::Direct,
             service: "dhcp4".into(),
             user: None,
             password_file: None,
-            found: "Kea 3.0.4 directly".into(),
+            ca_file: Some("/etc/ssl/kea-ca.pem".into()),
+            allow_plain_http: false,
+            found: "Kea 3.0.4 directly\n[[server]]".into(),
         };
         let text = starter(
             &[s, d],
@@ -143,6 +179,11 @@ mod tests {
         assert_eq!(c.servers.len(), 2);
         assert_eq!(c.servers[0].user.as_deref(), Some("ddish \"ops\""));
         assert_eq!(c.servers[1].api, ApiStyle::Direct);
+        assert!(c.servers[0].allow_plain_http);
+        assert_eq!(
+            c.servers[1].ca_file.as_deref(),
+            Some(Path::new("/etc/ssl/kea-ca.pem"))
+        );
         let empty = starter(&[], Path::new("x"));
         assert!(crate::config::parse(&empty, Path::new("/tmp/c.toml"))
             .unwrap()

@@ -1,7 +1,8 @@
 //! What answers at a URL (for `ddish config init` and adding a server in the console):
-//! a Control Agent and the DHCP daemon behind it, or a daemon's own HTTP socket (Kea 3.0),
-//! and its version. One list-commands without a service tells them apart: a daemon lists
-//! its lease commands, an agent only its own.
+//! a Control Agent and the kea-dhcp4 daemon behind it, or the daemon's own HTTP socket
+//! (Kea 3.0), and its version. One list-commands without a service tells them apart: a
+//! daemon lists its lease commands, an agent only its own. A dhcp6 daemon is refused
+//! (ddish manages DHCPv4).
 use std::time::Duration;
 
 use crate::config::{ApiStyle, Role, SecretSource, ServerConfig};
@@ -24,18 +25,18 @@ pub fn trial(
     url: &str,
     user: Option<&str>,
     password: Option<SecretSource>,
-    api: ApiStyle,
-    service: &str,
+    ca_file: Option<std::path::PathBuf>,
+    allow_plain_http: bool,
 ) -> ServerConfig {
     ServerConfig {
         name: name.to_string(),
         url: url.to_string(),
-        api,
-        service: service.to_string(),
+        api: ApiStyle::Agent,
+        service: "dhcp4".to_string(),
         user: user.map(str::to_string),
         password,
-        ca_file: None,
-        allow_plain_http: false,
+        ca_file,
+        allow_plain_http,
         tags: Vec::new(),
         fields: Default::default(),
         role: Role::Viewer,
@@ -82,37 +83,40 @@ pub async fn discover(base: &ServerConfig, timeout: Duration) -> Result<Found, K
         }
         None => None,
     };
+    if service == Some("dhcp6") {
+        return Err(KeaError::Config(format!(
+            "{}: a kea-dhcp6 daemon answers at {}: ddish manages kea-dhcp4 servers only \
+             (DHCPv6 is not supported yet); give the dhcp4 daemon's URL",
+            base.name, base.url
+        )));
+    }
     if let Some(service) = service {
-        let version = direct.version_get().await?;
+        let version = clean(&direct.version_get().await?);
         return Ok(Found {
             api: ApiStyle::Direct,
             service: service.to_string(),
             version,
         });
     }
-    let mut last = None;
-    for service in ["dhcp4", "dhcp6"] {
-        let c = with(ApiStyle::Agent, service)?;
-        match c.list_commands().await {
-            // The agent forwarded it: that daemon is there.
-            Ok(cmds) if !cmds.is_empty() => {
-                return Ok(Found {
-                    api: ApiStyle::Agent,
-                    service: service.to_string(),
-                    version: c.version_get().await?,
-                });
-            }
-            Ok(_) => {}
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| {
-        KeaError::Config(format!(
-            "{}: a Kea Control Agent answers at {}, but no dhcp4 or dhcp6 daemon behind it: \
-             check its control-sockets",
-            base.name, base.url
-        ))
-    }))
+    // An agent: its dhcp4 daemon (its own error when it is down or not configured).
+    let c = with(ApiStyle::Agent, "dhcp4")?;
+    c.list_commands().await?;
+    Ok(Found {
+        api: ApiStyle::Agent,
+        service: "dhcp4".to_string(),
+        version: clean(&c.version_get().await?),
+    })
+}
+
+/// A version text as a server sent it, safe to print and to put in a comment: control
+/// characters out, at most 64 characters.
+fn clean(v: &str) -> String {
+    v.chars()
+        .filter(|c| !c.is_control())
+        .take(64)
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

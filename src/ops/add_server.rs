@@ -17,6 +17,8 @@ pub struct AddServer {
     pub url: String,
     pub user: Option<String>,
     pub password_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    pub allow_plain_http: bool,
 }
 
 impl Session {
@@ -49,8 +51,8 @@ impl Session {
             &a.url,
             a.user.as_deref(),
             a.password_file.clone().map(SecretSource::File),
-            ApiStyle::Agent,
-            "dhcp4",
+            a.ca_file.clone(),
+            a.allow_plain_http,
         );
         let timeout = self
             .config()
@@ -69,6 +71,8 @@ impl Session {
             service: f.service,
             user: a.user.clone(),
             password_file: a.password_file.clone(),
+            ca_file: a.ca_file.clone(),
+            allow_plain_http: a.allow_plain_http,
             found: format!("Kea {} {how}, added from the console", f.version),
         };
         let example = std::path::Path::new("/usr/share/doc/ddish/config.example.toml");
@@ -83,7 +87,7 @@ impl Session {
         text.push_str(&starter::server_block(&server));
         crate::config::parse(&text, &path)
             .map_err(|e| refuse(format!("not written: the file would not read: {e}")))?;
-        crate::config::starter::write_private(&path, &text)
+        starter::write_private(&path, &text)
             .map_err(|e| refuse(format!("cannot write {}: {e}", path.display())))?;
         Ok(format!(
             "{}: Kea {} answers {how}; added to {}",

@@ -39,9 +39,8 @@ impl Session {
                         tokio::join!(self.recent_config(&name), c.stat_lease4_get());
                     let reply = reply.map_err(|e| e.to_string())?;
                     // Without stat_cmds the utilization check is left out, nothing else.
-                    let r = file_findings(&reply, &stats.unwrap_or_default(), &t)
+                    let (r, scopes) = reviewed(&reply, &stats.unwrap_or_default(), &t)
                         .map_err(|e| e.to_string())?;
-                    let scopes = reply.model().map_err(|e| e.to_string())?.scopes;
                     let mut f = r.findings;
                     f.extend(reservations_leased(&c, &scopes).await);
                     review::worst_first(&mut f);
@@ -146,22 +145,24 @@ async fn reservations_leased(c: &KeaClient, scopes: &[ScopeDef]) -> Vec<Finding>
     out
 }
 
-fn file_findings(
+/// The configuration's findings, and the scopes they were read from (one parse).
+fn reviewed(
     reply: &ConfigReply,
     stats: &HashMap<u32, ScopeStats>,
     t: &Thresholds,
-) -> Result<FileReview, KeaError> {
+) -> Result<(FileReview, Vec<ScopeDef>), KeaError> {
     let cfg = reply.model()?;
     let inherited = reply
         .outline()
         .map(|o| crate::kea::inherited_options(&o))
         .unwrap_or_default();
-    Ok(FileReview {
+    let r = FileReview {
         scopes: cfg.scopes.len(),
         reservations: cfg.scopes.iter().map(|s| s.reservations.len()).sum(),
         skipped: cfg.skipped.clone(),
         findings: review::review_with(&cfg.scopes, stats, t, &inherited),
-    })
+    };
+    Ok((r, cfg.scopes))
 }
 
 /// What a configuration file's review read and found.
@@ -179,5 +180,5 @@ pub struct FileReview {
 /// every check but utilization and HA drift, which need running servers.
 pub fn review_file(file: &str, text: &str, t: &Thresholds) -> Result<FileReview, OpError> {
     let reply = ConfigReply::from_file_text(file, text)?;
-    Ok(file_findings(&reply, &HashMap::new(), t)?)
+    Ok(reviewed(&reply, &HashMap::new(), t)?.0)
 }

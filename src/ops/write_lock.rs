@@ -138,10 +138,14 @@ impl Session {
                     return None;
                 }
                 let c = client?;
-                // A dead server must not hold the write up here longer than any request
-                // may take (its own error comes next); a loaded one still gets its hash read
-                // (a shorter bound left a slow peer "unknown" after a kill).
-                let limit = self.config().settings.request_timeout;
+                // A dead server must not hold the write up long here (its own error comes
+                // next); a merely loaded one still gets its hash read (2 s left a slow peer
+                // "unknown" after a kill on a busy machine).
+                let limit = self
+                    .config()
+                    .settings
+                    .request_timeout
+                    .min(Duration::from_secs(5));
                 match tokio::time::timeout(limit, c.config_hash()).await {
                     Ok(Ok(Some(h))) => Some(h),
                     // Kea 2.2 has no hash: the digest of its config-get, which a config

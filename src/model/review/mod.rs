@@ -229,17 +229,35 @@ pub fn leased_by_another(s: &ScopeDef, r: &Reservation, l: &Lease, now: i64) -> 
     } else {
         hex_colon(l.hw.bytes())
     };
-    Some(finding(
-        Severity::Error,
-        "reserved-leased-by-another",
-        Some(s.cidr),
-        Some(r.ip),
-        format!(
+    // ddish's own marks never renew: say what ends them.
+    let text = match l.mark {
+        crate::model::LeaseMark::Held => format!(
+            "{} is reserved for {} but held in ddish: the reserved client cannot have it \
+             until the hold is released (ddish ip release {})",
+            r.ip,
+            who(r),
+            r.ip
+        ),
+        crate::model::LeaseMark::Claimed => format!(
+            "{} is reserved for {} but claimed in ddish for {holder}: unclaim it (ddish ip \
+             unclaim {}) or move the reservation",
+            r.ip,
+            who(r),
+            r.ip
+        ),
+        crate::model::LeaseMark::None => format!(
             "{} is reserved for {} but leased to {holder}: the reserved client cannot have \
              it until {holder} renews (Kea then moves it elsewhere) or the lease ends",
             r.ip,
             who(r),
         ),
+    };
+    Some(finding(
+        Severity::Error,
+        "reserved-leased-by-another",
+        Some(s.cidr),
+        Some(r.ip),
+        text,
     ))
 }
 

@@ -76,7 +76,8 @@ pub enum BulkOp {
     /// Create or replace a custom option definition (`option-def`); whole servers only.
     PutOptionDef(crate::model::option_defs::CustomOptionDef),
     /// Delete a custom option definition no option value uses.
-    DeleteOptionDef(String),
+    /// The definition `name` in option space `space` (dhcp4 for the standard space).
+    DeleteOptionDef(String, String),
     /// Create (true) or edit (false) a client class.
     PutClass(ClassSpec, bool),
     DeleteClass(String),
@@ -113,7 +114,10 @@ impl BulkOp {
             BulkOp::PutOptionDef(d) => {
                 format!("option-def {} code {} {}", d.name, d.code, d.shape())
             }
-            BulkOp::DeleteOptionDef(n) => format!("delete option-def {n}"),
+            BulkOp::DeleteOptionDef(n, space) if space == "dhcp4" => {
+                format!("delete option-def {n}")
+            }
+            BulkOp::DeleteOptionDef(n, space) => format!("delete option-def {n} (space {space})"),
             BulkOp::Params(p) => p
                 .iter()
                 .map(|(k, v)| format!("{k}={}", crate::model::server_params::shown(Some(v))))
@@ -136,7 +140,7 @@ impl BulkOp {
             BulkOp::DeleteClass(_) => "class-delete",
             BulkOp::Params(_) => "server-params",
             BulkOp::PutOptionDef(_) => "option-def-put",
-            BulkOp::DeleteOptionDef(_) => "option-def-delete",
+            BulkOp::DeleteOptionDef(..) => "option-def-delete",
         }
     }
 }
@@ -388,9 +392,9 @@ impl BulkChange {
                 d.check().map_err(refuse)?;
                 BulkOp::PutOptionDef(d)
             }
-            BulkOp::DeleteOptionDef(n) => {
+            BulkOp::DeleteOptionDef(n, space) => {
                 servers_only("option definitions live on servers: give --servers")?;
-                BulkOp::DeleteOptionDef(n)
+                BulkOp::DeleteOptionDef(n, space)
             }
             BulkOp::Params(params) => {
                 servers_only("server parameters apply to whole servers: give --servers")?;

@@ -73,7 +73,14 @@ pub(super) fn put_def(
                     d.code,
                     d.shape()
                 ));
+                // What ddish does not edit (encapsulate, user-context) stays as it was.
+                let keep_from = v.clone();
                 *v = d.to_kea();
+                for key in ["encapsulate", "user-context"] {
+                    if let Some(x) = keep_from.get(key) {
+                        v[key] = x.clone();
+                    }
+                }
             }
         }
         None => {
@@ -95,13 +102,14 @@ pub(super) fn put_def(
 pub(super) fn delete_def(
     dhcp4: &mut Value,
     name: &str,
+    space: &str,
     lines: &mut Vec<String>,
 ) -> Result<(), EditRefused> {
     let defs = CustomOptionDef::list_from(dhcp4);
-    let Some(d) = defs.iter().find(|d| d.name == name) else {
+    let Some(d) = defs.iter().find(|d| d.name == name && d.space == space) else {
         let own: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
         return Err(EditRefused(format!(
-            "no option-def '{name}' on this server (it has: {})",
+            "no option-def '{name}' in space {space} on this server (it has: {})",
             if own.is_empty() {
                 "none".to_string()
             } else {
@@ -273,11 +281,26 @@ mod tests {
             "{e}"
         );
         // tftp is set in the subnet: not deleted.
-        let e = edit(&mut c, None, &BulkOp::DeleteOptionDef("tftp".into())).unwrap_err();
+        let e = edit(
+            &mut c,
+            None,
+            &BulkOp::DeleteOptionDef("tftp".into(), "dhcp4".into()),
+        )
+        .unwrap_err();
         assert!(e.0.contains("still set in subnet 10.0.0.0/24"), "{e}");
-        let lines = edit(&mut c, None, &BulkOp::DeleteOptionDef("prio".into())).unwrap();
+        let lines = edit(
+            &mut c,
+            None,
+            &BulkOp::DeleteOptionDef("prio".into(), "dhcp4".into()),
+        )
+        .unwrap();
         assert_eq!(lines, ["server: option-def prio deleted (code 225)"]);
-        let e = edit(&mut c, None, &BulkOp::DeleteOptionDef("nope".into())).unwrap_err();
+        let e = edit(
+            &mut c,
+            None,
+            &BulkOp::DeleteOptionDef("nope".into(), "dhcp4".into()),
+        )
+        .unwrap_err();
         assert!(e.0.contains("it has: tftp"), "{e}");
     }
 }

@@ -26,7 +26,21 @@ impl App {
             .count();
         if live > MAX_COUNTED {
             // Too many scopes to read the leases of: Kea's statistics tell the rest.
-            self.set_counts(&server, &key, stats_counts(scopes));
+            let has_stats = self
+                .tabs
+                .iter()
+                .find(|t| t.name == server)
+                .and_then(|t| t.data.as_ref())
+                .is_some_and(|d| d.has_command("stat-lease4-get"));
+            let counts = if has_stats {
+                stats_counts(scopes)
+            } else {
+                Err(format!(
+                    "{live} scopes: no lease statistics on this server (libdhcp_stat_cmds); \
+                     open a network or block (at most {MAX_COUNTED} scopes) for its counts"
+                ))
+            };
+            self.set_counts(&server, &key, counts);
             return None;
         }
         if key == SERVER_KEY {
@@ -67,19 +81,41 @@ impl App {
         self.set_counts(server, key, counts);
     }
 
-    /// After new statistics: a server summary told from statistics is told again.
-    pub(super) fn recount_from_stats(&mut self, server: &str) {
+    /// After new statistics (or their failure, `failed`): every summary told from
+    /// statistics, the server's and its open networks', is told again.
+    pub(super) fn recount_from_stats(&mut self, server: &str, failed: Option<&str>) {
         let Some(tab) = self.tabs.iter().find(|t| t.name == server) else {
             return;
         };
-        let from_stats = match &tab.counts {
+        let Some(data) = tab.data.clone() else {
+            return;
+        };
+        let told = |c: &Option<Result<ScopeCounts, String>>| match c {
             Some(Ok(c)) => c.from_stats,
             Some(Err(e)) => e.ends_with(NO_STATS),
             None => false,
         };
-        if let (true, Some(data)) = (from_stats, tab.data.clone()) {
-            let all: Vec<&ScopeSummary> = data.tree.scopes.iter().collect();
-            self.set_counts(server, SERVER_KEY, stats_counts(&all));
+        let mut again: Vec<(String, Vec<usize>)> = Vec::new();
+        if told(&tab.counts) {
+            again.push((SERVER_KEY.into(), (0..data.tree.scopes.len()).collect()));
+        }
+        for v in &tab.stack {
+            if let View::Network(n) = v {
+                if told(&n.counts) {
+                    again.push((n.key.clone(), n.scopes(&data.tree).unwrap_or_default()));
+                }
+            }
+        }
+        for (key, idx) in again {
+            let counts = match failed {
+                Some(e) => Err(format!("lease statistics not read: {e}")),
+                None => {
+                    let scopes: Vec<&ScopeSummary> =
+                        idx.iter().map(|i| &data.tree.scopes[*i]).collect();
+                    stats_counts(&scopes)
+                }
+            };
+            self.set_counts(server, &key, counts);
         }
     }
 

@@ -98,13 +98,12 @@ impl App {
                         None
                     }
                 };
+                self.recount_from_stats(&name, failed.as_deref());
                 if let Some(e) = failed {
                     self.set_status(
                         StatusKind::Error,
                         format!("{name}: lease counts not read ({e}); utilization unknown"),
                     );
-                } else {
-                    self.recount_from_stats(&name);
                 }
                 return Vec::new();
             }

@@ -54,7 +54,9 @@ impl Form {
             ],
             BulkKind::DeleteClass | BulkKind::ListClasses => vec![Field::text(CLASS, "")],
             BulkKind::DefineOption => odf::fields(None),
-            BulkKind::DeleteOptionDef => vec![Field::text(odf::NAME, "")],
+            BulkKind::DeleteOptionDef => {
+                vec![Field::text(odf::NAME, ""), Field::text(odf::SPACE, "dhcp4")]
+            }
         };
         let on = match &target {
             Target::Scopes(s) => format!(
@@ -128,7 +130,13 @@ impl Form {
             BulkKind::DefineOption => BulkOp::PutOptionDef(odf::def_from(&self.fields)?),
             BulkKind::DeleteOptionDef => match self.val(odf::NAME).trim() {
                 "" => return Err("give the option's name".into()),
-                n => BulkOp::DeleteOptionDef(n.to_string()),
+                n => BulkOp::DeleteOptionDef(
+                    n.to_string(),
+                    match self.val(odf::SPACE).trim() {
+                        "" => "dhcp4".to_string(),
+                        s => s.to_string(),
+                    },
+                ),
             },
         })
     }

@@ -32,7 +32,11 @@ pub fn fields(d: Option<&CustomOptionDef>) -> Vec<Field> {
             RECORD,
             d.map_or(String::new(), |d| d.record_types.join(", ")),
         ),
-        Field::text(SPACE, d.map_or("dhcp4".to_string(), |d| d.space.clone())),
+        // A definition is known by name and space: changing either would add another.
+        match d {
+            Some(d) => Field::fixed(SPACE, d.space.clone()),
+            None => Field::text(SPACE, "dhcp4"),
+        },
     ]
 }
 
@@ -86,14 +90,16 @@ pub fn field_error(f: &Fields, id: &str) -> Result<(), String> {
     }
 }
 
-/// Which field a definition error concerns.
+/// Which field a definition error concerns (by the wording of `CustomOptionDef::check`).
 fn about(e: &str) -> &'static str {
-    if e.contains("record") {
-        RECORD
-    } else if e.contains("type") {
-        TYPE
-    } else if e.starts_with("code") {
+    if e.starts_with("code") {
         CODE
+    } else if e.contains("is not an option name") || e.contains("pick another name") {
+        NAME
+    } else if e.contains("is not a Kea option type") {
+        TYPE
+    } else if e.contains("record") {
+        RECORD
     } else {
         NAME
     }
@@ -134,6 +140,13 @@ mod tests {
             masked: false,
         };
         assert!(field_error(&f, CODE).unwrap_err().contains("not a code"));
+        // A standard code whose option's name says "type" is still the code's error.
+        f.get_mut(CODE).unwrap().input = crate::tui::form::field::Input::Text {
+            value: "53".into(),
+            masked: false,
+        };
+        assert!(field_error(&f, CODE).is_err());
+        assert!(field_error(&f, TYPE).is_ok());
         let f = Fields::new(fields(None));
         assert_eq!(f.value(TYPE), "string");
         assert_eq!(field_error(&f, NAME).unwrap_err(), "required");

@@ -20,6 +20,8 @@ const NAME: &str = "Name";
 const URL: &str = "URL";
 const USER: &str = "User";
 const PASSWORD_FILE: &str = "Password file";
+const CA_FILE: &str = "CA file (https)";
+const PLAIN: &str = "Login over http";
 
 pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
     if app.read_only {
@@ -39,6 +41,8 @@ pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
             Field::text(NAME, next),
             Field::text(USER, ""),
             Field::text(PASSWORD_FILE, ""),
+            Field::text(CA_FILE, ""),
+            Field::toggle(PLAIN, false),
         ]),
         busy: false,
         result: None,
@@ -52,6 +56,12 @@ pub struct AddServerScreen {
     busy: bool,
     /// Why the last try failed.
     result: Option<String>,
+}
+
+/// A typed path as the config file will hold it (relative paths would be read against the
+/// config file's directory, not where ddish was started).
+fn absolute(p: String) -> std::path::PathBuf {
+    std::fs::canonicalize(&p).unwrap_or_else(|_| std::path::PathBuf::from(p))
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -73,12 +83,15 @@ impl AddServerScreen {
             PASSWORD_FILE if v.is_empty() && !self.fields.value(USER).trim().is_empty() => {
                 Some("a user needs a password file".into())
             }
+            CA_FILE if !v.is_empty() && !std::path::Path::new(v).is_file() => {
+                Some("no such file (a PEM bundle)".into())
+            }
             _ => None,
         }
     }
 
     fn submit(&mut self) -> ScreenOut {
-        if let Some((id, e)) = [URL, NAME, USER, PASSWORD_FILE]
+        if let Some((id, e)) = [URL, NAME, USER, PASSWORD_FILE, CA_FILE]
             .iter()
             .find_map(|id| self.field_error(id).map(|e| (*id, e)))
         {
@@ -89,8 +102,9 @@ impl AddServerScreen {
             name: self.fields.value(NAME).trim().to_string(),
             url: self.fields.value(URL).trim().to_string(),
             user: opt(self.fields.value(USER)),
-            password_file: opt(self.fields.value(PASSWORD_FILE))
-                .map(|p| std::fs::canonicalize(&p).unwrap_or_else(|_| std::path::PathBuf::from(p))),
+            password_file: opt(self.fields.value(PASSWORD_FILE)).map(absolute),
+            ca_file: opt(self.fields.value(CA_FILE)).map(absolute),
+            allow_plain_http: self.fields.on(PLAIN),
         };
         self.busy = true;
         self.result = None;

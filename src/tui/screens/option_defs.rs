@@ -185,7 +185,7 @@ impl Screen for OptionDefsScreen {
                 let Some(d) = self.rows().get(self.list.cursor) else {
                     return ScreenOut::none();
                 };
-                let op = BulkOp::DeleteOptionDef(d.name.clone());
+                let op = BulkOp::DeleteOptionDef(d.name.clone(), d.space.clone());
                 self.preview(op)
             }
             Some(Action::Yes) if self.change.is_some() && self.busy.is_none() => {

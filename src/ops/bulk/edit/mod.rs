@@ -117,7 +117,7 @@ fn edit_object(
         }
         BulkOp::Params(params) => server_params(obj, params, at, lines)?,
         BulkOp::PutOptionDef(d) => super::option_defs::put_def(obj, d, lines)?,
-        BulkOp::DeleteOptionDef(n) => super::option_defs::delete_def(obj, n, lines)?,
+        BulkOp::DeleteOptionDef(n, space) => super::option_defs::delete_def(obj, n, space, lines)?,
         BulkOp::PutClass(spec, create) => put_class(obj, spec, *create, lines)?,
         BulkOp::DeleteClass(name) => delete_class(obj, name, lines)?,
     }
