@@ -141,10 +141,31 @@ fn config_init_asks_the_servers_and_writes_what_answered() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), written);
-    // --force with no server: the commented starter alone.
+    // --force with no server: the commented starter alone, private even over a file
+    // someone made readable.
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
     let o = run(&["--config", &cfg_s, "config", "init", "--force"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(std::fs::read_to_string(&cfg)
         .unwrap()
         .contains("# [[server]]"));
+    assert_eq!(
+        std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // One --name for two servers is refused (names are each server's own).
+    let o = run(&[
+        "--config",
+        &cfg_s,
+        "config",
+        "init",
+        "--force",
+        "--server",
+        &open.ca_url,
+        "--server",
+        &locked.ca_url,
+        "--name",
+        "x",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
 }

@@ -82,7 +82,7 @@ fn events(server: &str, scope: Ipv4Net, changes: &[Change], now: i64) -> Vec<Eve
 impl super::Session {
     /// Records a look at `scope`'s leases (subnet `id` on `server`): the changes since the
     /// last look become events. A file problem is logged, never the reader's failure.
-    pub(super) fn saw_leases(&self, server: &str, id: u32, scope: Ipv4Net, leases: &[Lease]) {
+    pub(super) async fn saw_leases(&self, server: &str, id: u32, scope: Ipv4Net, leases: &[Lease]) {
         let now = super::now();
         let changes = self
             .lease_looks
@@ -93,9 +93,16 @@ impl super::Session {
             return;
         }
         let files = EventFiles::for_config(self.config());
-        if let Err(e) = files.append_seen(&events(server, scope, &changes, now)) {
-            tracing::warn!("lease changes of {scope} on {server} not recorded: {e}");
-        }
+        let events = events(server, scope, &changes, now);
+        let server = server.to_string();
+        // The file's lock may wait on another ddish: not on an async worker thread. Awaited,
+        // so what the look saw is in the file when the look returns.
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Err(e) = files.append_seen(&events) {
+                tracing::warn!("lease changes of {scope} on {server} not recorded: {e}");
+            }
+        })
+        .await;
     }
 }
 

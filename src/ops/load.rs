@@ -214,7 +214,7 @@ impl Session {
         let (def, leases) = tokio::try_join!(self.with_all_reservations(name, scope), async {
             Ok(self.client(name)?.lease4_get_all(scope.id).await?)
         })?;
-        self.saw_leases(name, scope.id, scope.cidr, &leases);
+        self.saw_leases(name, scope.id, scope.cidr, &leases).await;
         Ok(ScopeView::build(def, leases, now()))
     }
 
