@@ -2,7 +2,10 @@
 //! a change: its preview, then what the write did.
 use ratatui::text::{Line, Span};
 
-use crate::ops::bulk::{ServerOutcome, ServerPreview};
+use crate::ops::bulk::{BulkChange, ServerOutcome, ServerPreview};
+use crate::ops::Command;
+use crate::tui::keymap::Action;
+use crate::tui::screen::{ScreenJob, ScreenOut};
 use crate::tui::theme;
 
 /// A whole-server change's preview (what changes, refusals, warnings), else what its
@@ -69,4 +72,38 @@ pub fn change_lines(
 pub fn appliable(preview: &Option<Result<Vec<ServerPreview>, String>>) -> bool {
     matches!(preview, Some(Ok(p))
         if p.iter().all(|s| s.error.is_none()) && p.iter().any(|s| !s.changes.is_empty()))
+}
+
+/// `y` writes the previewed change (when something changes and no server refuses), `n`
+/// drops it; `None` for any other key, or while nothing is previewed or a job runs.
+pub fn yes_no(
+    a: Option<Action>,
+    change: &mut Option<BulkChange>,
+    preview: &mut Option<Result<Vec<ServerPreview>, String>>,
+    busy: &mut Option<&'static str>,
+) -> Option<ScreenOut> {
+    if change.is_none() || busy.is_some() {
+        return None;
+    }
+    match a {
+        Some(Action::Yes) => {
+            if !appliable(preview) {
+                return Some(ScreenOut::say(
+                    "nothing to apply: the preview shows no change, or the server refuses it",
+                ));
+            }
+            let change = change.take()?;
+            *busy = Some("writing");
+            Some(ScreenOut::job(ScreenJob::new(
+                "apply",
+                Command::BulkApply(Box::new(change)),
+            )))
+        }
+        Some(Action::No) => {
+            *change = None;
+            *preview = None;
+            Some(ScreenOut::say("dropped: nothing was written"))
+        }
+        _ => None,
+    }
 }

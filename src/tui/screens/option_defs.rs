@@ -188,27 +188,8 @@ impl Screen for OptionDefsScreen {
                 let op = BulkOp::DeleteOptionDef(d.name.clone(), d.space.clone());
                 self.preview(op)
             }
-            Some(Action::Yes) if self.change.is_some() && self.busy.is_none() => {
-                if !change_view::appliable(&self.preview) {
-                    return ScreenOut::say(
-                        "nothing to apply: the preview shows no change, or the server refuses it",
-                    );
-                }
-                let Some(change) = self.change.take() else {
-                    return ScreenOut::none();
-                };
-                self.busy = Some("writing");
-                ScreenOut::job(ScreenJob::new(
-                    "apply",
-                    Command::BulkApply(Box::new(change)),
-                ))
-            }
-            Some(Action::No) if self.change.is_some() && self.busy.is_none() => {
-                self.change = None;
-                self.preview = None;
-                ScreenOut::say("dropped: nothing was written")
-            }
-            _ => ScreenOut::ignored(),
+            _ => change_view::yes_no(a, &mut self.change, &mut self.preview, &mut self.busy)
+                .unwrap_or_else(ScreenOut::ignored),
         }
     }
 
