@@ -98,7 +98,7 @@ impl super::Session {
         // The file's lock may wait on another ddish: not on an async worker thread. Awaited,
         // so what the look saw is in the file when the look returns.
         let _ = tokio::task::spawn_blocking(move || {
-            if let Err(e) = files.append_seen(&events) {
+            if let Err(e) = files.append_unrecorded(&events) {
                 tracing::warn!("lease changes of {scope} on {server} not recorded: {e}");
             }
         })

@@ -207,6 +207,59 @@ impl EventFiles {
     }
 }
 
+/// How far back a lease change counts as already recorded (by another ddish sharing the
+/// journal, which saw it at its own refresh).
+const SEEN_WINDOW_SECS: i64 = 600;
+/// The end of the events file read for that.
+const SEEN_TAIL_BYTES: u64 = 512 * 1024;
+
+impl EventFiles {
+    /// Appends the events another ddish sharing this file has not recorded already in the
+    /// last [`SEEN_WINDOW_SECS`] (same server, kind, address and description): admins
+    /// watching the same scope record each lease change once. Read and written under one
+    /// LOCK_EX. Returns how many were new.
+    pub(crate) fn append_unrecorded(&self, events: &[Event]) -> Result<usize, EventsError> {
+        use std::io::{Seek, SeekFrom};
+        if events.is_empty() {
+            return Ok(0);
+        }
+        self.ensure_dir()?;
+        let f = Self::open_rw(&self.events, true)
+            .map_err(|e| err("open the events file", &self.events, e))?;
+        let _l = Flock::new(&f, libc::LOCK_EX)
+            .map_err(|e| err("lock the events file", &self.events, e))?;
+        let len = f
+            .metadata()
+            .map_err(|e| err("read the events file", &self.events, e))?
+            .len();
+        let mut tail = Vec::new();
+        // Writes go to the end whatever this read's position (the file is O_APPEND).
+        (&f).seek(SeekFrom::Start(len.saturating_sub(SEEN_TAIL_BYTES)))
+            .and_then(|_| (&f).read_to_end(&mut tail))
+            .map_err(|e| err("read the events file", &self.events, e))?;
+        let newest = events.iter().map(|e| e.time).max().unwrap_or(0);
+        let key = |e: &Event| (e.server.clone(), e.kind, e.ip, e.description.clone());
+        let recorded: std::collections::HashSet<_> = tail
+            .split(|&b| b == b'\n')
+            .filter_map(|l| serde_json::from_slice::<Event>(l).ok())
+            .filter(|e| e.time >= newest - SEEN_WINDOW_SECS)
+            .map(|e| key(&e))
+            .collect();
+        let mut buf = Vec::new();
+        let mut n = 0;
+        for e in events.iter().filter(|e| !recorded.contains(&key(e))) {
+            buf.extend(serde_json::to_vec(e).unwrap_or_default());
+            buf.push(b'\n');
+            n += 1;
+        }
+        if n > 0 {
+            (&f).write_all(&buf)
+                .map_err(|e| err("write to the events file", &self.events, e))?;
+        }
+        Ok(n)
+    }
+}
+
 /// A journal entry and the byte offset of its line: entries past an observation's mark
 /// were written after it.
 #[derive(Clone, Debug)]
@@ -291,6 +344,42 @@ impl Drop for Flock<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lease_change_two_ddish_saw_is_recorded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = EventFiles::new(&dir.path().join("journal.jsonl"));
+        let ev = |t: i64, d: &str| Event {
+            time: t,
+            server: "kea".into(),
+            kind: super::super::EventKind::LeaseChanged,
+            description: d.into(),
+            user: String::new(),
+            result: None,
+            scope: None,
+            ip: Some("10.0.0.5".parse().unwrap()),
+        };
+        assert_eq!(
+            files
+                .append_unrecorded(&[ev(1_000, "10.0.0.5 leased to a")])
+                .unwrap(),
+            1
+        );
+        // The second console saw the same change at its own refresh; a new one is new.
+        let again = [
+            ev(1_030, "10.0.0.5 leased to a"),
+            ev(1_030, "10.0.0.5 no longer leased"),
+        ];
+        assert_eq!(files.append_unrecorded(&again).unwrap(), 1);
+        // Long after, the same words are another change.
+        assert_eq!(
+            files
+                .append_unrecorded(&[ev(5_000, "10.0.0.5 leased to a")])
+                .unwrap(),
+            1
+        );
+        assert_eq!(files.read_events().unwrap().len(), 3);
+    }
 
     #[test]
     fn files_sit_next_to_the_journal() {
