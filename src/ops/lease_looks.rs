@@ -93,12 +93,14 @@ impl super::Session {
             return;
         }
         let files = EventFiles::for_config(self.config());
+        // Two consoles on one scope see a change within a refresh of each other.
+        let window = (2 * self.config().settings.refresh_interval.as_secs()).max(60) as i64;
         let events = events(server, scope, &changes, now);
         let server = server.to_string();
         // The file's lock may wait on another ddish: not on an async worker thread. Awaited,
         // so what the look saw is in the file when the look returns.
         let _ = tokio::task::spawn_blocking(move || {
-            if let Err(e) = files.append_unrecorded(&events) {
+            if let Err(e) = files.append_unrecorded(&events, window) {
                 tracing::warn!("lease changes of {scope} on {server} not recorded: {e}");
             }
         })

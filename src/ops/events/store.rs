@@ -207,18 +207,20 @@ impl EventFiles {
     }
 }
 
-/// How far back a lease change counts as already recorded (by another ddish sharing the
-/// journal, which saw it at its own refresh).
-const SEEN_WINDOW_SECS: i64 = 600;
 /// The end of the events file read for that.
 const SEEN_TAIL_BYTES: u64 = 512 * 1024;
 
 impl EventFiles {
-    /// Appends the events another ddish sharing this file has not recorded already in the
-    /// last [`SEEN_WINDOW_SECS`] (same server, kind, address and description): admins
-    /// watching the same scope record each lease change once. Read and written under one
-    /// LOCK_EX. Returns how many were new.
-    pub(crate) fn append_unrecorded(&self, events: &[Event]) -> Result<usize, EventsError> {
+    /// Appends the events another ddish sharing this file has not recorded already within
+    /// `window_secs` (same server, kind, address and description): admins watching the same
+    /// scope, each seeing a change at its own refresh, record it once. The window is a few
+    /// refreshes, so the same change again later is recorded again. Read and written under
+    /// one LOCK_EX. Returns how many were new.
+    pub(crate) fn append_unrecorded(
+        &self,
+        events: &[Event],
+        window_secs: i64,
+    ) -> Result<usize, EventsError> {
         use std::io::{Seek, SeekFrom};
         if events.is_empty() {
             return Ok(0);
@@ -242,7 +244,7 @@ impl EventFiles {
         let recorded: std::collections::HashSet<_> = tail
             .split(|&b| b == b'\n')
             .filter_map(|l| serde_json::from_slice::<Event>(l).ok())
-            .filter(|e| e.time >= newest - SEEN_WINDOW_SECS)
+            .filter(|e| e.time >= newest - window_secs)
             .map(|e| key(&e))
             .collect();
         let mut buf = Vec::new();
@@ -361,7 +363,7 @@ mod tests {
         };
         assert_eq!(
             files
-                .append_unrecorded(&[ev(1_000, "10.0.0.5 leased to a")])
+                .append_unrecorded(&[ev(1_000, "10.0.0.5 leased to a")], 60)
                 .unwrap(),
             1
         );
@@ -370,11 +372,11 @@ mod tests {
             ev(1_030, "10.0.0.5 leased to a"),
             ev(1_030, "10.0.0.5 no longer leased"),
         ];
-        assert_eq!(files.append_unrecorded(&again).unwrap(), 1);
+        assert_eq!(files.append_unrecorded(&again, 60).unwrap(), 1);
         // Long after, the same words are another change.
         assert_eq!(
             files
-                .append_unrecorded(&[ev(5_000, "10.0.0.5 leased to a")])
+                .append_unrecorded(&[ev(5_000, "10.0.0.5 leased to a")], 60)
                 .unwrap(),
             1
         );
