@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ddish::config::starter::{self, NewServer};
-use ddish::config::{ApiStyle, SecretSource};
+use ddish::config::SecretSource;
 
 use super::common::{runtime, Fail};
 
@@ -109,10 +109,7 @@ pub fn init(path: &Path, a: InitArgs) -> Result<ExitCode, Fail> {
                 Duration::from_secs(10),
             ))
             .map_err(|e| Fail(2, format!("{url}: {e}; nothing written")))?;
-        let how = match f.api {
-            ApiStyle::Agent => format!("through its Control Agent ({})", f.service),
-            ApiStyle::Direct => format!("directly ({}'s own HTTP socket)", f.service),
-        };
+        let how = f.how();
         eprintln!("{name}: Kea {} answers at {url} {how}", f.version);
         found.push(NewServer {
             name,

@@ -19,6 +19,16 @@ pub struct Found {
     pub version: String,
 }
 
+impl Found {
+    /// "through its Control Agent (dhcp4)", "directly (dhcp4's own HTTP socket)".
+    pub fn how(&self) -> String {
+        match self.api {
+            ApiStyle::Agent => format!("through its Control Agent ({})", self.service),
+            ApiStyle::Direct => format!("directly ({}'s own HTTP socket)", self.service),
+        }
+    }
+}
+
 /// The server config to try `url` with.
 pub fn trial(
     name: &str,

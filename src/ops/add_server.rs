@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config::starter::{self, NewServer};
-use crate::config::{ApiStyle, SecretSource};
+use crate::config::SecretSource;
 
 use super::{OpError, Session};
 
@@ -60,10 +60,7 @@ impl Session {
             .request_timeout
             .min(Duration::from_secs(10));
         let f = crate::kea::discover::discover(&base, timeout).await?;
-        let how = match f.api {
-            ApiStyle::Agent => format!("through its Control Agent ({})", f.service),
-            ApiStyle::Direct => format!("directly ({}'s own HTTP socket)", f.service),
-        };
+        let how = f.how();
         let server = NewServer {
             name: a.name.clone(),
             url: a.url.clone(),

@@ -252,6 +252,19 @@ impl<'a> ScreenCtx<'a> {
             .and_then(|t| t.data.as_deref())
     }
 
+    /// The server a per-server screen opened with `key` is about: the tab in view, else
+    /// the one selected on the Servers tab.
+    pub fn server_in_view(&self, key: char) -> Result<String, String> {
+        if let Some(t) = self.tab {
+            return Ok(t.to_string());
+        }
+        let rows = self.fleet.visible();
+        let i = rows.get(self.fleet.list.cursor).ok_or_else(|| {
+            format!("no server selected: pick one on the Servers tab (or open its tab), then {key}")
+        })?;
+        Ok(self.fleet.rows[*i].name.clone())
+    }
+
     /// What the user may do on `server` (viewer under `--read-only`).
     pub fn rights_for(&self, server: &str) -> Role {
         super::app::role_on(self.rights, self.read_only, server)

@@ -183,21 +183,10 @@ impl EventFiles {
 
     /// Appends events, one line each, in one write under LOCK_EX.
     pub(super) fn append(&self, _lock: &ObserveLock, events: &[Event]) -> Result<(), EventsError> {
-        self.append_seen(events)
-    }
-
-    /// Appends events seen outside an observation (lease changes between looks): the
-    /// file's own lock keeps each write whole; no snapshot is compared.
-    pub(crate) fn append_seen(&self, events: &[Event]) -> Result<(), EventsError> {
         if events.is_empty() {
             return Ok(());
         }
-        self.ensure_dir()?;
-        let mut buf = Vec::new();
-        for e in events {
-            buf.extend(serde_json::to_vec(e).unwrap_or_default());
-            buf.push(b'\n');
-        }
+        let buf = lines(events);
         let f = Self::open_rw(&self.events, true)
             .map_err(|e| err("open the events file", &self.events, e))?;
         let _l = Flock::new(&f, libc::LOCK_EX)
@@ -207,7 +196,17 @@ impl EventFiles {
     }
 }
 
-/// The end of the events file read for that.
+/// Events as JSON lines, for one write.
+fn lines(events: &[Event]) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for e in events {
+        buf.extend(serde_json::to_vec(e).unwrap_or_default());
+        buf.push(b'\n');
+    }
+    buf
+}
+
+/// The end of the events file read for a lease change already recorded.
 const SEEN_TAIL_BYTES: u64 = 512 * 1024;
 
 impl EventFiles {
@@ -247,14 +246,14 @@ impl EventFiles {
             .filter(|e| e.time >= newest - window_secs)
             .map(|e| key(&e))
             .collect();
-        let mut buf = Vec::new();
-        let mut n = 0;
-        for e in events.iter().filter(|e| !recorded.contains(&key(e))) {
-            buf.extend(serde_json::to_vec(e).unwrap_or_default());
-            buf.push(b'\n');
-            n += 1;
-        }
+        let new: Vec<Event> = events
+            .iter()
+            .filter(|e| !recorded.contains(&key(e)))
+            .cloned()
+            .collect();
+        let n = new.len();
         if n > 0 {
+            let buf = lines(&new);
             (&f).write_all(&buf)
                 .map_err(|e| err("write to the events file", &self.events, e))?;
         }

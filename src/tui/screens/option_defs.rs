@@ -25,16 +25,7 @@ use super::change_view;
 use super::status::kit;
 
 pub fn open(app: &ScreenCtx) -> Result<Box<dyn Screen>, String> {
-    let server = match app.tab {
-        Some(t) => t.to_string(),
-        None => {
-            let rows = app.fleet.visible();
-            let i = rows.get(app.fleet.list.cursor).ok_or(
-                "no server selected: pick one on the Servers tab (or open its tab), then T",
-            )?;
-            app.fleet.rows[*i].name.clone()
-        }
-    };
+    let server = app.server_in_view('T')?;
     let admin = app.rights_for(&server).allows(Role::Admin) && !app.read_only;
     Ok(Box::new(OptionDefsScreen {
         server,
