@@ -49,8 +49,8 @@ pub use reply::{
     parse_response, KeaResponse, RESULT_EMPTY, RESULT_ERROR, RESULT_OK, RESULT_UNSUPPORTED,
 };
 pub use reservation::{
-    reservation_by_commands, reservation_path, reservation_write_path, write_paths_label, Expect,
-    ReservationChange, ReservationSpec, WritePath,
+    host_fingerprint, reservation_by_commands, reservation_path, reservation_write_path,
+    write_paths_label, Expect, ReservationChange, ReservationSpec, WritePath,
 };
 pub use scope_read::{
     database_reservations, reads_by_commands, scope_of_subnet, subnet_get, subnet_hosts,

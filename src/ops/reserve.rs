@@ -25,7 +25,9 @@ impl Session {
         r: &ReservationRequest,
         confirmed: bool,
     ) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Role::Operator, "reserve").await?;
+        let _lock = self
+            .writing_reservation(server, Role::Operator, "reserve", ip)
+            .await?;
         let ident = match &r.ident {
             Ident::Mac(m) => Ident::Mac(validate_mac(m)?),
             Ident::ClientId(c) => Ident::ClientId(validate_client_id(c)?),
@@ -38,8 +40,7 @@ impl Session {
             r => r?,
         };
         let peers = self.peers(server).await?;
-        let view = self
-            .peer_views(&peers[..1], &scope)
+        let view = Self::views_of(&peers[..1], &scope)
             .await?
             .into_iter()
             .next()
@@ -222,7 +223,9 @@ impl Session {
 
     /// Deletes the reservation at `ip`.
     pub async fn unreserve(&self, server: &str, ip: Ipv4Addr) -> Result<ActionOutcome, OpError> {
-        let _lock = self.writing(server, Role::Operator, "unreserve").await?;
+        let _lock = self
+            .writing_reservation(server, Role::Operator, "unreserve", ip)
+            .await?;
         let scope = self.scope_of(server, ip).await?;
         let Some(existing) = scope.reservation_at(ip).cloned() else {
             return Err(OpError::Refused(format!(

@@ -297,6 +297,37 @@ fn body_path_falls_back_per_subnet() {
 }
 
 #[test]
+fn a_bad_subnet_in_the_second_half_falls_back_too() {
+    // Past SPLIT_SUBNETS the subnets are read on two threads; a bad one in the half the
+    // other thread reads still sends the whole body to the lenient pass.
+    let mut v = sample();
+    let subnets: Vec<Value> = (0..3000u32)
+        .map(|i| json!({"id": 100 + i, "subnet": format!("10.{}.{}.0/24", 100 + i / 256, i % 256)}))
+        .collect();
+    v["Dhcp4"]["subnet4"]
+        .as_array_mut()
+        .unwrap()
+        .extend(subnets);
+    // Index 2900 of subnet4: the sample's 6 top-level subnets come first.
+    v["Dhcp4"]["subnet4"][2900]["valid-lifetime"] = json!("long");
+    let c = parse_config_body(&body_of(&v)).unwrap();
+    assert!(c.scopes.iter().all(|s| s.id != 2900 - 6 + 100));
+    assert!(
+        c.skipped.iter().any(|s| s.contains("10.111.78.0/24")),
+        "{:?}",
+        c.skipped
+    );
+    let ids: Vec<u32> = c
+        .scopes
+        .iter()
+        .map(|s| s.id)
+        .filter(|&i| i >= 100)
+        .collect();
+    assert_eq!(ids.len(), 2999);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order");
+}
+
+#[test]
 fn body_path_errors() {
     assert!(matches!(
         parse_config_body(

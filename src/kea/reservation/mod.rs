@@ -194,6 +194,24 @@ async fn reservation_get(
     Ok(if r.is_empty() { None } else { r.arguments })
 }
 
+/// A digest of what the server holds at `ip`: the reservation in `subnet_id` and the global
+/// one. Two reservation-gets, cheap on any server, so a write's intent can tell afterwards
+/// whether the address's reservations changed (Kea's config hash is rebuilt per request).
+pub async fn host_fingerprint(
+    c: &KeaClient,
+    subnet_id: u32,
+    ip: Ipv4Addr,
+) -> Result<u64, KeaError> {
+    let own = reservation_get(c, subnet_id, ip).await?;
+    let global = reservation_get(c, 0, ip).await?;
+    let both = serde_json::to_vec(&json!([
+        own.as_ref().map(essence),
+        global.as_ref().map(essence)
+    ]))
+    .unwrap_or_default();
+    Ok(super::config_digest(&both))
+}
+
 /// Where a reservation lives: `"database"` when a hosts database holds it, else `"memory"`
 /// (the config file's hosts). A change of it, and putting it back, go to the same place: a
 /// database host updated or restored "in memory" would move into the config file.

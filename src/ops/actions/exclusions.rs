@@ -37,7 +37,13 @@ impl Session {
     ) -> Result<ActionOutcome, OpError> {
         let _lock = self.writing(server, Role::Admin, "exclude").await?;
         let r = Self::exclusion_range(scope, start, end)?;
-        if let Some(res) = scope
+        let peers = self.peers(server).await?;
+        // A hosts database's reservations count as the config file's.
+        let full = match peers.first() {
+            Some((name, _)) => self.with_all_reservations(name, scope).await?,
+            None => scope.clone(),
+        };
+        if let Some(res) = full
             .reservations
             .iter()
             .find(|x| r.contains(u32::from(x.ip)))
@@ -51,8 +57,7 @@ impl Session {
                     .unwrap_or_default()
             )));
         }
-        let peers = self.peers(server).await?;
-        let views = self.peer_views(&peers, scope).await?;
+        let views = Self::views_of(&peers, &full).await?;
         let leased: Vec<Ipv4Addr> = {
             let mut v: Vec<Ipv4Addr> = views
                 .iter()

@@ -25,6 +25,15 @@ impl Session {
             Some((name, _)) => self.with_all_reservations(name, scope).await?,
             None => scope.clone(),
         };
+        Self::views_of(peers, &scope).await
+    }
+
+    /// [`peer_views`](Self::peer_views) of a scope that already holds every reservation
+    /// (from [`scope_of`](Self::scope_of)): the leases only.
+    pub(crate) async fn views_of(
+        peers: &[(String, KeaClient)],
+        scope: &ScopeDef,
+    ) -> Result<Vec<ScopeView>, OpError> {
         let mut views = Vec::with_capacity(peers.len());
         for (_, c) in peers {
             let leases = c.lease4_get_all(scope.id).await?;
@@ -176,7 +185,7 @@ impl Session {
         };
         Self::check_active(&scope)?;
         let peers = self.peers(server).await?;
-        let views = self.peer_views(&peers, &scope).await?;
+        let views = Self::views_of(&peers, &scope).await?;
         let refs: Vec<&ScopeView> = views.iter().collect();
         if !is_free_everywhere(&refs, ip) {
             let d = views[0].detail(ip);
@@ -243,7 +252,7 @@ impl Session {
     ) -> Result<(ScopeDef, Vec<(String, KeaClient)>, ScopeView), OpError> {
         let scope = self.scope_of(server, ip).await?;
         let peers = self.peers(server).await?;
-        let views = self.peer_views(&peers[..1], &scope).await?;
+        let views = Self::views_of(&peers[..1], &scope).await?;
         let view = views.into_iter().next().expect("one peer");
         let st = view.state_of(ip);
         if !want.contains(&st) {
@@ -370,7 +379,7 @@ impl Session {
             r => r?,
         };
         let peers = self.peers(server).await?;
-        let views = self.peer_views(&peers, &scope).await?;
+        let views = Self::views_of(&peers, &scope).await?;
         let refs: Vec<&ScopeView> = views.iter().collect();
         let st = views[0].state_of(ip);
         let held = st == IpState::Held;

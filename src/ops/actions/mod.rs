@@ -201,10 +201,10 @@ impl Session {
         })
     }
 
-    /// The scope of `server` that contains `ip`. One config-get: an action needs neither
-    /// the statistics nor the version a full load reads.
-    /// Where the server has subnet_cmds and host_cmds, a few small commands instead (its
-    /// hosts databases' reservations included).
+    /// The scope of `server` that contains `ip`, with every reservation it has (hosts
+    /// databases' too). One config-get: an action needs neither the statistics nor the
+    /// version a full load reads. Where the server has subnet_cmds and host_cmds, a few
+    /// small commands instead.
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
         let found = if kea::reads_by_commands(&*self.commands(server).await?) {
             let list = self.subnet_refs(server).await?;
@@ -218,11 +218,16 @@ impl Session {
             }
         } else {
             let config = self.recent_config(server).await?.model()?;
-            config
+            let def = config
                 .scopes
                 .into_iter()
                 .filter(|s| s.cidr.contains(&ip))
-                .max_by_key(|s| s.cidr.prefix_len())
+                .max_by_key(|s| s.cidr.prefix_len());
+            match def {
+                // host_cmds without subnet_cmds (a hosts database): its reservations too.
+                Some(d) => Some(self.with_all_reservations(server, &d).await?),
+                None => None,
+            }
         };
         found.ok_or_else(|| OpError::NotFound(format!("{ip} is in no scope on {server}")))
     }
@@ -234,8 +239,48 @@ impl Session {
         ip: Ipv4Addr,
         server: Option<&str>,
     ) -> Result<(String, ScopeDef), OpError> {
+        let (name, def) = self.locate_as(ip, server, true).await?;
+        match def {
+            Some(d) => Ok((name, d)),
+            None => Ok((name.clone(), self.scope_of(&name, ip).await?)),
+        }
+    }
+
+    /// Whether a scope of `server` holds `ip`, with that scope where it was read for it:
+    /// `full` reads it; else a server with subnet_cmds answers from its subnet list alone
+    /// (the action reads the scope itself, under its write lock).
+    async fn scope_holding(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+        full: bool,
+    ) -> Result<Option<ScopeDef>, OpError> {
+        if full || !kea::reads_by_commands(&*self.commands(server).await?) {
+            return self.scope_of(server, ip).await.map(Some);
+        }
+        if self
+            .subnet_refs(server)
+            .await?
+            .iter()
+            .any(|s| s.cidr.contains(&ip))
+        {
+            Ok(None)
+        } else {
+            Err(OpError::NotFound(format!(
+                "{ip} is in no scope on {server}"
+            )))
+        }
+    }
+
+    /// [`locate`](Self::locate); the scope only where `full` or where it had to be read.
+    async fn locate_as(
+        self: &Arc<Self>,
+        ip: Ipv4Addr,
+        server: Option<&str>,
+        full: bool,
+    ) -> Result<(String, Option<ScopeDef>), OpError> {
         if let Some(s) = server {
-            return Ok((s.to_string(), self.scope_of(s, ip).await?));
+            return Ok((s.to_string(), self.scope_holding(s, ip, full).await?));
         }
         let names: Vec<String> = self
             .config()
@@ -248,7 +293,7 @@ impl Session {
             .map(|n| {
                 let me = Arc::clone(self);
                 let n = n.clone();
-                tokio::spawn(async move { me.scope_of(&n, ip).await })
+                tokio::spawn(async move { me.scope_holding(&n, ip, full).await })
             })
             .collect();
         let mut found = Vec::new();
@@ -295,7 +340,7 @@ impl Session {
         ip: Ipv4Addr,
         server: Option<&str>,
     ) -> Result<String, OpError> {
-        match self.locate(ip, server).await {
+        match self.locate_as(ip, server, false).await {
             Ok((s, _)) => Ok(s),
             Err(OpError::NotFound(msg)) => {
                 let names: Vec<String> = match server {
