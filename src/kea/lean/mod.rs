@@ -3,7 +3,9 @@
 //! edited copy and the read-back at once. Most edits touch one or two subnets (a
 //! reservation, an exclusion, a lease time) or none (a network, a claim): every other
 //! subnet is kept as its text, behind a small stub `{"id", "subnet", MARK: digest}` that
-//! the edit sees in its place and that goes back out as the very same text.
+//! the edit sees in its place and that goes back out as the very same text. The digest is
+//! a number (no allocation: stubs are most of a write's memory on such a server), and two
+//! texts with one digest are never both held (the second stays open).
 //!
 //! Two lean configs from different reads are compared only after [`align`], which opens
 //! the stubs whose text differs (or that one side has open) on both sides: the semantic
@@ -46,7 +48,7 @@ impl Reach {
 pub struct LeanConfig {
     pub value: Value,
     /// Subnet text by the digest its stub carries; shared by copies of one read.
-    held: Arc<HashMap<String, Arc<RawValue>>>,
+    held: Arc<HashMap<u64, Arc<RawValue>>>,
     /// Kea's hash of the configuration (config-get's top-level `hash`, Kea >= 2.4), never
     /// part of `value` (config-set refuses it).
     pub hash: Option<String>,
@@ -70,10 +72,10 @@ struct Ident {
     subnet: Value,
 }
 
-fn digest(text: &str) -> String {
+fn digest(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
-    format!("{:016x}-{}", h.finish(), text.len())
+    h.finish()
 }
 
 fn bad(e: serde_json::Error) -> KeaError {
@@ -83,28 +85,30 @@ fn bad(e: serde_json::Error) -> KeaError {
 /// Builds stubs and their table.
 struct Holder<'r> {
     reach: &'r Reach,
-    held: HashMap<String, Arc<RawValue>>,
+    held: HashMap<u64, Arc<RawValue>>,
     /// Texts already held by an earlier read: shared, not copied.
-    known: Option<&'r HashMap<String, Arc<RawValue>>>,
+    known: Option<&'r HashMap<u64, Arc<RawValue>>>,
 }
 
 impl Holder<'_> {
     /// A subnet from its text: whole when in reach (or without an id), else a stub.
     fn subnet(&mut self, raw: &RawValue) -> Result<Value, KeaError> {
         let ident: Ident = serde_json::from_str(raw.get()).map_err(bad)?;
-        match ident.id.as_u64() {
-            Some(id) if !self.reach.opens(id) => {
-                let d = digest(raw.get());
-                let stub = stub(id, ident.subnet.as_str().map(str::to_string), &d);
-                let text = match self.known.and_then(|k| k.get(&d)) {
-                    Some(t) => Arc::clone(t),
-                    None => Arc::from(raw.to_owned()),
-                };
-                self.held.insert(d, text);
-                Ok(stub)
-            }
-            _ => serde_json::from_str(raw.get()).map_err(bad),
+        let Some(id) = ident.id.as_u64().filter(|&id| !self.reach.opens(id)) else {
+            return serde_json::from_str(raw.get()).map_err(bad);
+        };
+        let d = digest(raw.get());
+        let same = |t: &&Arc<RawValue>| t.get() == raw.get();
+        if self.held.get(&d).is_some_and(|t| !same(&t)) {
+            // Another text with this digest is held: this one stays open.
+            return serde_json::from_str(raw.get()).map_err(bad);
         }
+        let text = match self.known.and_then(|k| k.get(&d)).filter(same) {
+            Some(t) => Arc::clone(t),
+            None => Arc::from(raw.to_owned()),
+        };
+        self.held.insert(d, text);
+        Ok(stub(id, ident.subnet.as_str().map(str::to_string), d))
     }
 
     fn subnet_list(&mut self, raw: &RawValue) -> Result<Value, KeaError> {
@@ -135,18 +139,18 @@ impl Holder<'_> {
     }
 }
 
-fn stub(id: u64, subnet: Option<String>, digest: &str) -> Value {
+fn stub(id: u64, subnet: Option<String>, digest: u64) -> Value {
     let mut m = Map::new();
     m.insert("id".into(), Value::from(id));
     if let Some(s) = subnet {
         m.insert("subnet".into(), Value::String(s));
     }
-    m.insert(MARK.into(), Value::String(digest.to_string()));
+    m.insert(MARK.into(), Value::from(digest));
     Value::Object(m)
 }
 
-fn stub_digest(v: &Value) -> Option<&str> {
-    v.as_object()?.get(MARK)?.as_str()
+fn stub_digest(v: &Value) -> Option<u64> {
+    v.as_object()?.get(MARK)?.as_u64()
 }
 
 /// Every subnet list of a `{"Dhcp4": ...}`: the top-level one and each shared network's.
@@ -193,8 +197,8 @@ fn subnet_lists(v: &Value) -> Vec<&Vec<Value>> {
 
 /// How a subnet appears: held (with its digest) or open.
 #[derive(PartialEq)]
-enum Seen<'a> {
-    Held(&'a str),
+enum Seen {
+    Held(u64),
     Open,
 }
 
@@ -262,8 +266,11 @@ impl LeanConfig {
                         continue;
                     };
                     let d = digest(raw.get());
+                    if held.contains_key(&d) {
+                        continue;
+                    }
                     let prefix = s.get("subnet").and_then(Value::as_str).map(str::to_string);
-                    *s = stub(id, prefix, &d);
+                    *s = stub(id, prefix, d);
                     held.insert(d, Arc::from(raw));
                 }
             }
@@ -281,7 +288,7 @@ impl LeanConfig {
     }
 
     /// The subnets by id, held or open.
-    fn seen(&self) -> BTreeMap<u64, Seen<'_>> {
+    fn seen(&self) -> BTreeMap<u64, Seen> {
         let mut out = BTreeMap::new();
         for list in subnet_lists(&self.value) {
             for s in list {
@@ -308,7 +315,7 @@ impl LeanConfig {
                 let Some(d) = stub_digest(s).filter(|_| open) else {
                     continue;
                 };
-                let raw = held.get(d).ok_or_else(|| {
+                let raw = held.get(&d).ok_or_else(|| {
                     KeaError::malformed("a held subnet's text is missing (a ddish bug)")
                 })?;
                 *s = serde_json::from_str(raw.get()).map_err(bad)?;
@@ -320,7 +327,7 @@ impl LeanConfig {
     /// `Err` names the first held subnet that `edited` (an edit of this config) changed,
     /// copied or moved out of a subnet list: an edit whose [`Reach`] did not name it.
     pub fn check_held(&self, edited: &Value) -> Result<(), String> {
-        let mut stubs: HashMap<&str, &Value> = HashMap::new();
+        let mut stubs: HashMap<u64, &Value> = HashMap::new();
         for list in subnet_lists(&self.value) {
             for s in list {
                 if let Some(d) = stub_digest(s) {
@@ -334,7 +341,7 @@ impl LeanConfig {
             for s in list {
                 if let Some(d) = stub_digest(s) {
                     in_lists += 1;
-                    if stubs.get(d) != Some(&s) || !used.insert(d) {
+                    if stubs.get(&d) != Some(&s) || !used.insert(d) {
                         return Err(format!(
                             "subnet {} was changed by an edit that was not given it (a ddish bug); nothing was sent",
                             s.get("id").map_or("?".into(), Value::to_string)
@@ -391,7 +398,7 @@ impl LeanConfig {
                     o.remove(MARK);
                 }
                 if pick(&outline) {
-                    let raw = self.held.get(d).ok_or_else(|| {
+                    let raw = self.held.get(&d).ok_or_else(|| {
                         KeaError::malformed("a held subnet's text is missing (a ddish bug)")
                     })?;
                     return serde_json::from_str(raw.get()).map(Some).map_err(bad);
@@ -461,15 +468,15 @@ pub fn to_align(a: &LeanConfig, b: &LeanConfig) -> BTreeSet<u64> {
 /// Serialises a lean config with its held subnets as their own text.
 pub struct Wire<'a> {
     value: &'a Value,
-    held: &'a HashMap<String, Arc<RawValue>>,
+    held: &'a HashMap<u64, Arc<RawValue>>,
 }
 
 impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self.value {
             Value::Object(m) => {
-                if let Some(d) = m.get(MARK).and_then(Value::as_str) {
-                    return match self.held.get(d) {
+                if let Some(d) = m.get(MARK).and_then(Value::as_u64) {
+                    return match self.held.get(&d) {
                         Some(raw) => raw.serialize(s),
                         None => Err(S::Error::custom(
                             "a held subnet's text is missing (a ddish bug)",
