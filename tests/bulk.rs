@@ -1,5 +1,5 @@
 //! Issue 4 part 5 through the `ddish` binary on real standalone Kea servers on loopback
-//! (ports 21200-21299): find-and-replace across scopes on two servers changes exactly the
+//! (free ports): find-and-replace across scopes on two servers changes exactly the
 //! matching values and survives a restart; a failing server leaves the others changed and
 //! itself untouched; the preview writes nothing; bad names/values are refused before
 //! anything is sent; client classes on two servers.
@@ -95,10 +95,11 @@ fn server_b() -> Value {
 #[test]
 fn replace_across_two_servers_changes_exactly_the_matches_and_a_failing_server_stays_untouched() {
     let dir = common::kea_dir("ddish-bulk-");
-    let mut a = start(dir.path(), "a", 21200, server_a());
-    let b = start(dir.path(), "b", 21202, server_b());
-    let mut c = start(dir.path(), "c", 21204, server_b());
-    let cfg = write_config(dir.path(), &[("a", 21200), ("b", 21202), ("c", 21204)]);
+    let (pa, pb, pc) = (common::ports(2), common::ports(2), common::ports(2));
+    let mut a = start(dir.path(), "a", pa, server_a());
+    let b = start(dir.path(), "b", pb, server_b());
+    let mut c = start(dir.path(), "c", pc, server_b());
+    let cfg = write_config(dir.path(), &[("a", pa), ("b", pb), ("c", pc)]);
     let before = [dhcp4(&a), dhcp4(&b), dhcp4(&c)];
     let scopes = "a:10.10.0.0/24,a:10.11.0.0/24,b:10.20.0.0/24,b:10.21.0.0/24";
     let replace = |scopes: &str, extra: &[&str]| {
@@ -227,7 +228,8 @@ fn replace_across_two_servers_changes_exactly_the_matches_and_a_failing_server_s
 fn bad_names_and_values_are_refused_before_anything_is_sent() {
     let dir = common::kea_dir("ddish-bulk-");
     // Nothing listens on this port: a refusal (3) proves nothing was sent (else 2).
-    let cfg = write_config(dir.path(), &[("gone", 21299)]);
+    let gone = common::ports(1);
+    let cfg = write_config(dir.path(), &[("gone", gone)]);
     let cases: [(&[&str], &str); 7] = [
         (
             &[
@@ -327,7 +329,7 @@ fn bad_names_and_values_are_refused_before_anything_is_sent() {
     let p = dir.path().join("operator.toml");
     std::fs::write(
         &p,
-        "[[server]]\nname = \"gone\"\nurl = \"http://127.0.0.1:21299/\"\nrole = \"operator\"\n",
+        format!("[[server]]\nname = \"gone\"\nurl = \"http://127.0.0.1:{gone}/\"\nrole = \"operator\"\n"),
     )
     .unwrap();
     let o = ddish(
@@ -349,9 +351,10 @@ fn bad_names_and_values_are_refused_before_anything_is_sent() {
 #[test]
 fn classes_options_and_parameters_on_two_servers() {
     let dir = common::kea_dir("ddish-bulk-");
-    let a = start(dir.path(), "a", 21210, server_a());
-    let b = start(dir.path(), "b", 21212, server_b());
-    let cfg = write_config(dir.path(), &[("a", 21210), ("b", 21212)]);
+    let (pa, pb) = (common::ports(2), common::ports(2));
+    let a = start(dir.path(), "a", pa, server_a());
+    let b = start(dir.path(), "b", pb, server_b());
+    let cfg = write_config(dir.path(), &[("a", pa), ("b", pb)]);
 
     let o = ddish(
         &cfg,
@@ -581,7 +584,7 @@ fn an_ha_pair_marked_on_both_peers_is_written_once_on_both() {
     let dir = common::kea_dir("ddish-bulk-");
     let lab = Lab::start(&LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 21220,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()
@@ -690,7 +693,7 @@ async fn bulk_exclusion_over_live_leases_warns_in_the_preview_counting_both_peer
     let dir = common::kea_dir("ddish-bulk-");
     let opts = LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 21730,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()

@@ -57,7 +57,7 @@ fn editor(dir: &Path, name: &str, sed: &str) -> String {
 #[test]
 fn show_and_edit_the_running_configuration_on_both_peers() {
     let dir = common::kea_dir("ddish-cfged-");
-    let lab = common::lab(dir.path(), common::ports(5));
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.clone();
     let cfg_s = cfg.display().to_string();
     let before = lifetime(&lab.kea[0]);

@@ -1,5 +1,5 @@
-//! The relayed DHCP probe against a real standalone kea-dhcp4 on loopback (ports 21110,
-//! 21111): an OFFER from the pool of the subnet whose relay is the probe's giaddr, none for a
+//! The relayed DHCP probe against a real standalone kea-dhcp4 on loopback (free
+//! ports): an OFFER from the pool of the subnet whose relay is the probe's giaddr, none for a
 //! giaddr no subnet serves, and nothing sent outside 127.0.0.0/8.
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -7,6 +7,8 @@ use std::time::Duration;
 use ddish::lab::{minimal_dhcp4, KeaInstance};
 use ddish::probe::dhcp::{discover, ProbeError};
 use serde_json::json;
+
+mod common;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn relayed_discover_gets_an_offer_from_the_relays_subnet() {
@@ -26,7 +28,8 @@ async fn relayed_discover_gets_an_offer_from_the_relays_subnet() {
     ]));
     let kea = tokio::task::spawn_blocking({
         let d = dir.path().join("kea");
-        move || KeaInstance::start(&d, "probe", 21110, 21111, cfg, None, None)
+        let p = common::ports(2);
+        move || KeaInstance::start(&d, "probe", p, p + 1, cfg, None, None)
     })
     .await
     .unwrap()

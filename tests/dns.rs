@@ -1,5 +1,5 @@
 //! src/dns against a real named (BIND 9.18) on loopback: TSIG-signed UPDATEs, lookups,
-//! AXFR, SOA serials and the errors a user sees. Ports 20700-20799.
+//! AXFR, SOA serials and the errors a user sees. Free loopback ports.
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -106,7 +106,7 @@ async fn serial(d: &DnsInstance, zone: &str) -> u32 {
 #[tokio::test]
 async fn add_a_and_ptr_then_refuse_duplicate_then_delete() {
     let tmp = common::shared_dir("ddish-dns-");
-    let d = start(tmp.path(), 20700);
+    let d = start(tmp.path(), common::ports(1));
     let cfg = lab_config(&d);
     let (fwd0, rev0) = (serial(&d, FWD).await, serial(&d, REV4).await);
 
@@ -254,7 +254,7 @@ async fn add_a_and_ptr_then_refuse_duplicate_then_delete() {
 #[tokio::test]
 async fn bad_input_is_refused_before_sending() {
     let tmp = common::shared_dir("ddish-dns-");
-    let d = start(tmp.path(), 20710);
+    let d = start(tmp.path(), common::ports(1));
     let cfg = lab_config(&d);
     let s0 = serial(&d, FWD).await;
 
@@ -320,7 +320,7 @@ async fn bad_input_is_refused_before_sending() {
 #[tokio::test]
 async fn wrong_or_missing_tsig_key_gives_clear_errors() {
     let tmp = common::shared_dir("ddish-dns-");
-    let d = start(tmp.path(), 20720);
+    let d = start(tmp.path(), common::ports(1));
     let s0 = serial(&d, FWD).await;
 
     // Another valid base64 secret under the right key name: BADSIG.
@@ -390,11 +390,11 @@ async fn wrong_or_missing_tsig_key_gives_clear_errors() {
 #[tokio::test]
 async fn silent_or_absent_server_fails_within_the_timeout() {
     let tmp = common::shared_dir("ddish-dns-");
-    let d = start(tmp.path(), 20730);
+    let d = start(tmp.path(), common::ports(1));
     let short = Duration::from_millis(800);
 
-    // Nothing listens on 20739.
-    let nobody: SocketAddr = "127.0.0.1:20739".parse().unwrap();
+    // Nothing listens there.
+    let nobody = SocketAddr::from(([127, 0, 0, 1], common::ports(1)));
     let cfg = config(nobody, Some((&d.key_name, secret_file(&d))));
     let out = add_record(&cfg, &req("web4", "10.10.0.80", true), short)
         .await
@@ -403,7 +403,7 @@ async fn silent_or_absent_server_fails_within_the_timeout() {
     assert_eq!(e.kind_label(), "unreachable", "{e:?}");
     let msg = e.to_string();
     assert!(
-        msg.starts_with("cannot reach 127.0.0.1:20739: nothing listens"),
+        msg.starts_with(&format!("cannot reach {nobody}: nothing listens")),
         "{msg}"
     );
     let e = axfr(&cfg.zones[0], short).await.unwrap_err();
@@ -432,7 +432,7 @@ async fn silent_or_absent_server_fails_within_the_timeout() {
     );
     assert!(
         e.to_string()
-            .contains("no answer from 127.0.0.1:20730 within 0.8 s"),
+            .contains(&format!("no answer from {} within 0.8 s", d.addr)),
         "{e}"
     );
     assert_eq!(soa.unwrap_err().kind_label(), "timeout");
@@ -444,8 +444,8 @@ async fn silent_or_absent_server_fails_within_the_timeout() {
 #[tokio::test]
 async fn soa_serial_on_primary_and_secondary() {
     let tmp = common::shared_dir("ddish-dns-");
-    let p = start(tmp.path(), 20740);
-    let s = DnsInstance::start_secondary(&tmp.path().join("sec"), 20741, &p)
+    let p = start(tmp.path(), common::ports(1));
+    let s = DnsInstance::start_secondary(&tmp.path().join("sec"), common::ports(1), &p)
         .unwrap_or_else(|e| panic!("{e}"));
     let (ps, _, p_aa) = query_soa_serial(p.addr, FWD, T).await.unwrap();
     let (ss, _, s_aa) = query_soa_serial(s.addr, "Example.Test.", T).await.unwrap();

@@ -4,8 +4,8 @@
 //! screen (M), Create New, a tree action, a bulk change and a configuration edit in the
 //! editor (K), each checked on what the screen shows and, for changes, on the servers.
 //!
-//! Ports: the first test's lab 20450-20454; the others 21850-21879 (one lab each, started
-//! with `ddish lab up`, stopped with `ddish lab down` by a guard). The labs run one at a time
+//! Ports: free ones (`common::ports`), one lab each, started with `ddish lab up`, stopped
+//! with `ddish lab down` by a guard. The labs run one at a time
 //! (LAB_LOCK): each loads ~20,000 leases and syncs them between the HA peers.
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -142,7 +142,7 @@ fn open_server_scope_ip_then_quit_restores_terminal() {
         .unwrap();
     let lab = Lab::start(&LabOptions {
         dir: dir.path().to_path_buf(),
-        port_base: 20450,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()
@@ -187,7 +187,10 @@ fn a_panic_gives_the_terminal_back() {
     let cfg = dir.path().join("ddish.toml");
     std::fs::write(
         &cfg,
-        "[[server]]\nname = \"nowhere\"\nurl = \"http://127.0.0.1:20459/\"\n",
+        format!(
+            "[[server]]\nname = \"nowhere\"\nurl = \"http://127.0.0.1:{}/\"\n",
+            common::ports(1)
+        ),
     )
     .unwrap();
     let t = Tmux::start(dir.path(), "panic", "DDISH_CRASH_TEST=1", &cfg);
@@ -205,7 +208,7 @@ fn a_panic_gives_the_terminal_back() {
 fn fleet_screens_status_zones_and_find_jump_to_the_address() {
     let _one_lab = lab_lock();
     let root = temp_root("ddish-e2e-fleet-");
-    let lab = LabUp::start(root.path(), 21850, false);
+    let lab = LabUp::start(root.path(), common::ports(5), false);
     let t = Tmux::start(root.path(), "fleet", "", &lab.config);
     t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
 
@@ -318,7 +321,7 @@ fn fleet_screens_status_zones_and_find_jump_to_the_address() {
 fn failover_screen_lists_the_lab_pair_in_hot_standby() {
     let _one_lab = lab_lock();
     let root = temp_root("ddish-e2e-failover-");
-    let lab = LabUp::start(root.path(), 21855, true);
+    let lab = LabUp::start(root.path(), common::ports(5), true);
     let t = Tmux::start_sized(root.path(), "failover", "", &lab.config, (120, 30));
     t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
     t.keys(&["Enter"]);
@@ -346,7 +349,8 @@ fn failover_screen_lists_the_lab_pair_in_hot_standby() {
         s.contains("kea-1 primary (this server) · kea-2 standby"),
         "the roles:\n{s}"
     );
-    assert!(s.contains("Partner URL  http://127.0.0.1:21856/"), "{s}");
+    let partner = format!("Partner URL  http://127.0.0.1:{}/", lab.port_base + 1);
+    assert!(s.contains(&partner), "{s}");
 
     // Esc: the tree again. It was loaded before the pair was in hot-standby; the refresh
     // timer (10 s) reloads the visible tree, and its header then carries both states.
@@ -373,7 +377,7 @@ fn failover_screen_lists_the_lab_pair_in_hot_standby() {
 fn create_new_network_from_the_tree() {
     let _one_lab = lab_lock();
     let root = temp_root("ddish-e2e-create-");
-    let lab = LabUp::start(root.path(), 21860, false);
+    let lab = LabUp::start(root.path(), common::ports(5), false);
     let t = Tmux::start(root.path(), "create", "", &lab.config);
     t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
     t.keys(&["Enter"]);
@@ -445,7 +449,7 @@ fn create_new_network_from_the_tree() {
 fn bulk_lease_time_on_a_marked_scope() {
     let _one_lab = lab_lock();
     let root = temp_root("ddish-e2e-bulk-");
-    let lab = LabUp::start(root.path(), 21865, false);
+    let lab = LabUp::start(root.path(), common::ports(5), false);
     let lifetime = |i: u16| {
         let r = lab.kea(i, "config-get");
         let subnets = r["arguments"]["Dhcp4"]["subnet4"].as_array().cloned();
@@ -516,7 +520,7 @@ fn bulk_lease_time_on_a_marked_scope() {
 fn tree_actions_deactivate_a_scope() {
     let _one_lab = lab_lock();
     let root = temp_root("ddish-e2e-actions-");
-    let lab = LabUp::start(root.path(), 21870, false);
+    let lab = LabUp::start(root.path(), common::ports(5), false);
     let t = Tmux::start(root.path(), "actions", "", &lab.config);
     t.wait_for(&["Servers", "kea-1", "kea-2", "2.2.0"]);
     t.keys(&["Enter"]);
@@ -564,7 +568,7 @@ fn tree_actions_deactivate_a_scope() {
 fn k_edits_the_configuration_in_the_editor() {
     let _one_lab = lab_lock();
     let root = temp_root("ddish-e2e-kedit-");
-    let lab = LabUp::start(root.path(), 21875, false);
+    let lab = LabUp::start(root.path(), common::ports(5), false);
     let ed = root.path().join("ed.sh");
     std::fs::write(
         &ed,

@@ -2,7 +2,7 @@
 //! loopback: a config changed through Kea's API behind ddish's back shows as "changed
 //! outside ddish", a change made with ddish does not; scopes appearing, vanishing and being
 //! deactivated; a service going down and coming back; a zone serial moving; filtering by
-//! IP inside a CIDR, by server, by a saved query; CSV export. Ports 21600-21699.
+//! IP inside a CIDR, by server, by a saved query; CSV export. Free loopback ports.
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -62,11 +62,12 @@ fn change_behind_ddish(k: &KeaInstance, edit: impl FnOnce(&mut Vec<Value>)) {
 fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
     let dir = common::shared_dir("ddish-events-");
     let d = dir.path();
+    let p = common::ports(2);
     let mut kea = KeaInstance::start(
         &d.join("kea-a"),
         "kea-a",
-        21600,
-        21601,
+        p,
+        p + 1,
         minimal_dhcp4(json!([
             {"id": 1, "subnet": "10.40.0.0/24", "pools": [{"pool": "10.40.0.10 - 10.40.0.50"}]},
             {"id": 2, "subnet": "10.41.0.0/24", "pools": [{"pool": "10.41.0.10 - 10.41.0.50"}]}
@@ -80,7 +81,7 @@ fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
         "$ORIGIN {ZONE}.\n$TTL 300\n@ IN SOA ns1.{ZONE}. hostmaster.{ZONE}. ( 1 3600 600 86400 300 )\n  \
          IN NS ns1.{ZONE}.\nns1 IN A 127.0.0.1\n"
     );
-    let mut bind = DnsInstance::start(&d.join("ns1"), 21610, &[(ZONE, &zone)])
+    let mut bind = DnsInstance::start(&d.join("ns1"), common::ports(1), &[(ZONE, &zone)])
         .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(d.join("kea.pass"), format!("{PASS}\n")).unwrap();
     let secret = d.join("key.secret");
@@ -91,10 +92,11 @@ fn outside_changes_ddish_changes_services_zones_filters_and_csv() {
         format!(
             "[settings]\nrequest_timeout = 2\njournal = \"journal.jsonl\"\n\n\
              [[server]]\nname = \"kea-a\"\nurl = \"{url}\"\napi = \"{api}\"\nuser = \"{USER}\"\npassword_file = \"kea.pass\"\nrole = \"admin\"\n\n\
-             [dns]\n[[dns.server]]\nname = \"ns1\"\naddr = \"127.0.0.1:21610\"\n\n\
+             [dns]\n[[dns.server]]\nname = \"ns1\"\naddr = \"{dns}\"\n\n\
              [[dns.zone]]\nname = \"{ZONE}\"\nprimary = \"ns1\"\nkey_name = \"{key}\"\nsecret_file = \"{secret}\"\n\n\
              [[query]]\nname = \"outside a\"\nfilter = \"server:kea-a kind:outside\"\n",
             url = kea.ca_url,
+            dns = bind.addr,
             // As a user of this Kea configures it: agent, or direct (kea-dhcp4's own HTTP
             // socket, Kea 3.0).
             api = kea.dist.api.as_str(),

@@ -1,4 +1,4 @@
-//! Issue 5 on two real Kea 2.2 servers on loopback, started standalone (ports 21500-21599):
+//! Issue 5 on two real Kea 2.2 servers on loopback, started standalone (free ports):
 //! create a failover from the wizard's operations (load balancing through the ops API, hot
 //! standby through `ddish failover create`), both reach the mode's state, the scopes match
 //! on both with the same ids, a relayed DHCP probe is answered; stop one server and the
@@ -251,7 +251,7 @@ fn fast(spec: &mut FailoverSpec) {
 #[test]
 fn load_balancing_create_outage_and_delete() {
     let dir = common::kea_dir("ddish-failover-");
-    let (a, mut b) = start_pair(dir.path(), 21500, true);
+    let (a, mut b) = start_pair(dir.path(), common::ports(4), true);
     let cfg = write_config(dir.path(), &[&a, &b], true, "admin");
     let s = session(&cfg);
     let rt = rt();
@@ -498,7 +498,7 @@ fn load_balancing_create_outage_and_delete() {
 #[test]
 fn hot_standby_through_the_cli() {
     let dir = common::kea_dir("ddish-failover-");
-    let (a, mut b) = start_pair(dir.path(), 21510, false);
+    let (a, mut b) = start_pair(dir.path(), common::ports(4), false);
     let cfg = write_config(dir.path(), &[&a, &b], false, "admin");
     let s = session(&cfg);
     let rt = rt();
@@ -659,7 +659,7 @@ fn hot_standby_through_the_cli() {
 #[test]
 fn refusals_exit_non_zero_and_change_nothing() {
     let dir = common::kea_dir("ddish-failover-");
-    let (a, b) = start_pair(dir.path(), 21520, true);
+    let (a, b) = start_pair(dir.path(), common::ports(4), true);
     let cfg = write_config(dir.path(), &[&a, &b], true, "admin");
     let viewer = write_config(dir.path(), &[&a, &b], true, "viewer");
     let before = (config(&a), config(&b));
@@ -766,11 +766,12 @@ fn partner_refusal_puts_the_first_back() {
         fake.join("libdhcp_ha.so"),
     )
     .unwrap();
+    let p = common::ports(4);
     let a = KeaInstance::start(
         &dir.path().join("a"),
         "kea-a",
-        21530,
-        21531,
+        p,
+        p + 1,
         lab::minimal_dhcp4(json!([scope_a()])),
         None,
         None,
@@ -789,8 +790,8 @@ fn partner_refusal_puts_the_first_back() {
         &b_dist,
         &dir.path().join("b"),
         "kea-b",
-        21532,
-        21533,
+        p + 2,
+        p + 3,
         b_cfg,
         None,
         None,
@@ -846,12 +847,13 @@ fn partner_refusal_puts_the_first_back() {
 #[test]
 fn moving_to_a_new_partner() {
     let dir = common::kea_dir("ddish-failover-");
-    let (a, b) = start_pair(dir.path(), 21540, false);
+    let (a, b) = start_pair(dir.path(), common::ports(4), false);
+    let pc = common::ports(2);
     let c = KeaInstance::start(
         &dir.path().join("c"),
         "kea-c",
-        21544,
-        21545,
+        pc,
+        pc + 1,
         lab::minimal_dhcp4(json!([])),
         None,
         None,

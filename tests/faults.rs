@@ -1,4 +1,4 @@
-//! Faults and races on the real lab (a Kea HA pair + BIND on loopback, ports 22200-22204):
+//! Faults and races on the real lab (a Kea HA pair + BIND on loopback, free ports):
 //! what must still hold when several writers meet, the server is stopped mid-write, or the
 //! journal cannot be written. Each test prints its figures.
 use std::process::{Command, Stdio};
@@ -9,10 +9,6 @@ use serde_json::Value;
 
 mod common;
 use common::ddish;
-
-fn start(dir: &std::path::Path, port_base: u16) -> Lab {
-    common::lab(dir, port_base)
-}
 
 /// The reservations of subnet `subnet` on peer `i`, as (ip, hw-address).
 fn reservations(lab: &Lab, i: usize, subnet: &str) -> Vec<(String, String)> {
@@ -47,7 +43,7 @@ fn reservations(lab: &Lab, i: usize, subnet: &str) -> Vec<(String, String)> {
 #[test]
 fn concurrent_reservations_are_all_kept() {
     let dir = common::kea_dir("ddish-faults-");
-    let lab = start(dir.path(), 22200);
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.clone();
     let ips: Vec<String> = [101, 102, 103, 104, 105, 106, 108, 109]
         .iter()
@@ -130,7 +126,7 @@ fn concurrent_reservations_are_all_kept() {
 #[test]
 fn a_stopped_writer_holds_others_back_and_names_itself() {
     let dir = common::kea_dir("ddish-faults-");
-    let lab = start(dir.path(), 22210);
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.clone();
     // Kea's config-set is made slow by stopping the first ddish right after it started:
     // a stopped process keeps its locks.
@@ -249,7 +245,7 @@ fn signal(pid: u32, sig: libc::c_int) {
 #[test]
 fn a_killed_write_leaves_old_or_new_and_is_reported() {
     let dir = common::kea_dir("ddish-faults-");
-    let lab = start(dir.path(), 22230);
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.clone();
     let old: Vec<Vec<(String, String)>> = (0..2)
         .map(|i| reservations(&lab, i, "10.20.0.0/24"))
@@ -405,7 +401,7 @@ fn put_back(lab: &Lab, ip: &str) {
 fn a_broken_journal_warns_and_the_write_completes() {
     use std::os::unix::io::AsRawFd;
     let dir = common::kea_dir("ddish-faults-");
-    let lab = start(dir.path(), 22240);
+    let lab = common::lab(dir.path());
     let text = std::fs::read_to_string(&lab.info.config_path).unwrap();
     let journal = lab.info.dir.join("journal.jsonl");
     let blocker = dir.path().join("not-a-dir");
@@ -474,7 +470,7 @@ fn a_broken_journal_warns_and_the_write_completes() {
 #[test]
 fn a_change_is_made_against_the_view_it_came_from() {
     let dir = common::kea_dir("ddish-faults-");
-    let lab = start(dir.path(), 22260);
+    let lab = common::lab(dir.path());
     let cfg = ddish::config::load(&lab.info.config_path).unwrap();
     let session = ddish::ops::Session::new(cfg);
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -520,7 +516,7 @@ fn a_change_is_made_against_the_view_it_came_from() {
 #[test]
 fn sigterm_and_sighup_do_not_cut_a_cli_write() {
     let dir = common::kea_dir("ddish-faults-");
-    let lab = start(dir.path(), 22270);
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.clone();
     let commands = common::cmd(&lab.kea[0], "list-commands", None)["arguments"].to_string();
     let step = if commands.contains("\"reservation-add\"") {

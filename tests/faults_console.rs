@@ -1,4 +1,4 @@
-//! F1 from the console: the ddish console in tmux, on the lab (ports 22290-22294), is
+//! F1 from the console: the ddish console in tmux, on the lab (free ports), is
 //! SIGKILLed while Kea receives its change (deactivating a scope on an HA pair). Each peer
 //! must run the old or the new configuration, never a third, and the next `ddish check`
 //! reports the unfinished write with each peer's state.
@@ -41,7 +41,7 @@ fn changes(lab: &Lab) -> usize {
 #[test]
 fn a_console_killed_mid_write_leaves_old_or_new_and_is_reported() {
     let dir = common::kea_dir("ddish-f1c-");
-    let lab = common::lab(dir.path(), 22290);
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.clone();
     // The kill races the console's write: on a loaded machine the console may finish both
     // peers and its journal line before the signal lands. Such a trial proves nothing; the

@@ -3,7 +3,7 @@
 //! doing config-get, edit, config-set as a script or a web IPAM would, adds reservations of
 //! its own at random moments. 200 trials. No write may be reported done that the server does
 //! not hold; how often ddish undoes the other writer's change without knowing it (the
-//! window Kea leaves: no compare-and-set) is printed. Kea on port 22280.
+//! window Kea leaves: no compare-and-set) is printed. Kea on free ports.
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
@@ -61,11 +61,12 @@ fn ddish_never_reports_a_change_the_server_lost_to_another_tool() {
     let dir = common::kea_dir("ddish-race-");
     let subnets = json!([{"id": 1, "subnet": "10.40.0.0/21", "reservations": [],
         "pools": [{"pool": "10.40.0.1 - 10.40.7.250"}]}]);
+    let p = common::ports(2);
     let k = KeaInstance::start(
         &dir.path().join("kea"),
         "kea-r",
-        22280,
-        22281,
+        p,
+        p + 1,
         ddish::lab::minimal_dhcp4(subnets),
         None,
         None,

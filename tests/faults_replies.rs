@@ -3,7 +3,7 @@
 //! that fails (name mismatch, expired, self-signed, 401, redirect). ddish must fail with an
 //! error naming the server, within its timeout, without a panic or a big heap, and its
 //! password must appear in no output, log, journal or export. Loopback only: scripted
-//! servers on ephemeral ports and `openssl s_server` on 22260-22262.
+//! servers on ephemeral ports and `openssl s_server` on free ports.
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -338,10 +338,11 @@ fn tls_and_auth_failures_are_clear_and_keep_the_secret() {
     let h = home();
     let d = h.path();
     make_certs(d);
+    let tls = common::ports(3);
     let _servers = [
-        TlsServer::start(d, 22260, "other.pem", "leaf.key"),
-        TlsServer::start(d, 22261, "expired.pem", "leaf.key"),
-        TlsServer::start(d, 22262, "self.pem", "self.key"),
+        TlsServer::start(d, tls, "other.pem", "leaf.key"),
+        TlsServer::start(d, tls + 1, "expired.pem", "leaf.key"),
+        TlsServer::start(d, tls + 2, "self.pem", "self.key"),
     ];
     let unauthorized = Canned::start(vec![(
         "*",
@@ -362,9 +363,13 @@ fn tls_and_auth_failures_are_clear_and_keep_the_secret() {
         d,
         5,
         &[
-            ("kea-name", "https://127.0.0.1:22260/".into(), &ca),
-            ("kea-expired", "https://127.0.0.1:22261/".into(), &ca),
-            ("kea-self", "https://127.0.0.1:22262/".into(), &ca),
+            ("kea-name", format!("https://127.0.0.1:{tls}/"), &ca),
+            (
+                "kea-expired",
+                format!("https://127.0.0.1:{}/", tls + 1),
+                &ca,
+            ),
+            ("kea-self", format!("https://127.0.0.1:{}/", tls + 2), &ca),
             ("kea-401", unauthorized.url(), ""),
             ("kea-302", redirect.url(), ""),
         ],

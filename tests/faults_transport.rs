@@ -1,5 +1,5 @@
-//! Faults between ddish and a Kea API, made by a fault proxy on loopback (ports
-//! 22220-22259) or a canned HTTP server: late and lost answers, a peer lost after its
+//! Faults between ddish and a Kea API, made by a fault proxy on loopback (free ports) or
+//! a canned HTTP server: late and lost answers, a peer lost after its
 //! config-set, redirects and oversized replies. Each test prints its figures.
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -83,7 +83,7 @@ fn proxied_client(k: &KeaInstance, proxy: &FaultProxy, write_timeout: Duration) 
 #[test]
 fn a_late_config_set_is_never_overlapped() {
     let dir = kea_dir();
-    let k = solo(&dir, "late", 22220);
+    let k = solo(&dir, "late", common::ports(2));
     let proxy = proxy_for(&k);
     let client = proxied_client(&k, &proxy, Duration::from_secs(2));
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -256,7 +256,10 @@ fn redirects_and_oversized_replies_are_refused() {
 #[test]
 fn a_peer_lost_after_its_config_set_is_put_back_with_the_other() {
     let dir = kea_dir();
-    let (a, b) = (solo(&dir, "pa", 22250), solo(&dir, "pb", 22252));
+    let (a, b) = (
+        solo(&dir, "pa", common::ports(2)),
+        solo(&dir, "pb", common::ports(2)),
+    );
     let (pa, pb) = (proxy_for(&a), proxy_for(&b));
     let ca = proxied_client(&a, &pa, Duration::from_secs(10));
     let cb = proxied_client(&b, &pb, Duration::from_secs(10));
@@ -319,7 +322,10 @@ fn a_peer_lost_after_its_config_set_is_put_back_with_the_other() {
 #[test]
 fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
     let dir = kea_dir();
-    let (a, b) = (solo(&dir, "la", 22254), solo(&dir, "lb", 22256));
+    let (a, b) = (
+        solo(&dir, "la", common::ports(2)),
+        solo(&dir, "lb", common::ports(2)),
+    );
     let (pa, pb) = (proxy_for(&a), proxy_for(&b));
     let quick = |k: &KeaInstance, p: &FaultProxy| {
         let api = match ddish::lab::KeaDist::from_env().unwrap().api {
@@ -332,7 +338,7 @@ fn a_lost_lease_add_on_a_peer_is_undone_or_reported() {
     let stopped = KeaClient::new(
         &server(
             "lb",
-            "http://127.0.0.1:22259/".into(),
+            format!("http://127.0.0.1:{}/", common::ports(1)),
             ApiStyle::Agent,
             None,
         ),

@@ -14,8 +14,6 @@ use serde_json::json;
 mod common;
 use common::{cmd, ddish, ok};
 
-const PORT: u16 = 21430;
-
 /// The CSV row of `ip` in an ips export.
 fn row<'a>(csv: &'a str, ip: &str) -> &'a str {
     csv.lines()
@@ -48,7 +46,8 @@ fn database_reservations_count_as_reserved() {
         .prefix("ddish-hdb-")
         .tempdir_in("/tmp")
         .unwrap();
-    let pg = PgInstance::start(&dir.path().join("pg"), PORT, &schema).expect("PostgreSQL starts");
+    let port = common::ports(3);
+    let pg = PgInstance::start(&dir.path().join("pg"), port, &schema).expect("PostgreSQL starts");
 
     let mut libs = vec![json!({"library": "libdhcp_pgsql.so"})];
     for l in [
@@ -71,8 +70,8 @@ fn database_reservations_count_as_reserved() {
         &dist,
         &dir.path().join("kea"),
         "kea-db",
-        PORT + 1,
-        PORT + 2,
+        port + 1,
+        port + 2,
         dhcp4,
         None,
         None,

@@ -1,5 +1,5 @@
 //! Issue 3 through the `ddish` binary on the real lab (a Kea HA pair + BIND on loopback,
-//! ports 20500-20504): holds, claims, reservations and exclusions land on BOTH peers,
+//! free ports): holds, claims, reservations and exclusions land on BOTH peers,
 //! concurrent `ip next` never hold the same address, refusals exit non-zero with a reason,
 //! DNS A+PTR by TSIG update, ping, history.
 use std::net::SocketAddr;
@@ -115,7 +115,7 @@ fn ip_actions_on_an_ha_pair() {
         .unwrap();
     let lab = Lab::start(&LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 20500,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()

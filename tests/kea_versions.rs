@@ -57,7 +57,7 @@ fn writes_on_this_kea_version() {
         .unwrap();
     let mut lab = Lab::start(&LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 20950,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()

@@ -1,5 +1,5 @@
 //! The safe write protocol and the all-peers lease writes against real Kea 2.2 on loopback
-//! (ports 20800-20899): standalone `KeaInstance`s and a lab HA pair.
+//! (free ports): standalone `KeaInstance`s and a lab HA pair.
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
@@ -78,7 +78,7 @@ fn add_subnet(c: &mut Value, subnet: Value) -> Result<(), EditRefused> {
 #[tokio::test]
 async fn standalone_edit_is_live_persisted_verified_and_survives_restart() {
     let tmp = common::kea_dir("ddish-write-");
-    let mut k = solo(tmp.path(), 20800);
+    let mut k = solo(tmp.path(), common::ports(2));
     let c = solo_client(&k);
 
     let new = json!({"id": 2, "subnet": "10.41.0.0/24",
@@ -167,8 +167,17 @@ async fn an_edit_naming_its_subnet_sends_the_others_back_as_they_were() {
          "user-context": {"ddish": {"title": "two"}}}]));
     cfg["Dhcp4"]["shared-networks"] = json!([{"name": "floor", "subnet4": [
         {"id": 3, "subnet": "10.43.0.0/24", "pools": [{"pool": "10.43.0.10 - 10.43.0.20"}]}]}]);
-    let k = KeaInstance::start(&tmp.path().join("k"), "lean", 20840, 20841, cfg, None, None)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let lean_port = common::ports(2);
+    let k = KeaInstance::start(
+        &tmp.path().join("k"),
+        "lean",
+        lean_port,
+        lean_port + 1,
+        cfg,
+        None,
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let c = solo_client(&k);
     let before = c.config_get_raw().await.unwrap();
     let reach = Reach::Subnets(vec![2]);
@@ -222,7 +231,7 @@ async fn an_edit_naming_its_subnet_sends_the_others_back_as_they_were() {
 #[tokio::test]
 async fn guarded_keys_partial_configs_and_bad_ids_are_refused_before_sending() {
     let tmp = common::kea_dir("ddish-write-");
-    let k = solo(tmp.path(), 20802);
+    let k = solo(tmp.path(), common::ports(2));
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
     let (tests, sets) = (received(&k, "config-test"), received(&k, "config-set"));
@@ -300,7 +309,7 @@ async fn guarded_keys_partial_configs_and_bad_ids_are_refused_before_sending() {
 #[tokio::test]
 async fn a_change_made_behind_our_back_stops_the_write() {
     let tmp = common::kea_dir("ddish-write-");
-    let k = solo(tmp.path(), 20804);
+    let k = solo(tmp.path(), common::ports(2));
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
 
@@ -378,7 +387,7 @@ async fn a_change_made_behind_our_back_stops_the_write() {
 #[tokio::test]
 async fn config_test_rejection_changes_nothing() {
     let tmp = common::kea_dir("ddish-write-");
-    let k = solo(tmp.path(), 20806);
+    let k = solo(tmp.path(), common::ports(2));
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
     let sets = received(&k, "config-set");
@@ -406,11 +415,12 @@ async fn config_test_rejection_changes_nothing() {
 #[tokio::test]
 async fn a_failed_config_set_is_rolled_back_and_the_server_stays_healthy() {
     let tmp = common::kea_dir("ddish-write-");
-    let k = solo(tmp.path(), 20808);
+    let k = solo(tmp.path(), common::ports(2));
     let c = solo_client(&k);
     let base = c.config_get_raw().await.unwrap();
     // Kea 2.6.2+/3.0 load hooks only from their own hooks directory.
     let ha_lib = k.dist.hooks_dir().unwrap().join("libdhcp_ha.so");
+    let other = format!("http://127.0.0.1:{}/", common::ports(1));
     let ha_hook = |state_machine: Value, me: &str| {
         json!({"library": ha_lib,
                "parameters": {"high-availability": [{
@@ -418,8 +428,8 @@ async fn a_failed_config_set_is_rolled_back_and_the_server_stays_healthy() {
                  "heartbeat-delay": 2000, "max-response-delay": 6000,
                  "state-machine": state_machine,
                  "peers": [
-                   {"name": "solo", "url": "http://127.0.0.1:20808/", "role": "primary"},
-                   {"name": "other", "url": "http://127.0.0.1:20899/", "role": "secondary"}]}]}})
+                   {"name": "solo", "url": k.ca_url, "role": "primary"},
+                   {"name": "other", "url": other, "role": "secondary"}]}]}})
     };
     let add_hook = |hook: Value| {
         move |cfg: &mut Value| {
@@ -513,9 +523,10 @@ fn reservation(config: &Value, subnet: u64, ip: &str) -> Option<Value> {
 #[tokio::test]
 async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
     let tmp = common::kea_dir("ddish-write-");
+    let lab_base = common::ports(5);
     let lab = Lab::start(&LabOptions {
         dir: tmp.path().join("lab"),
-        port_base: 20810,
+        port_base: lab_base,
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()
@@ -535,7 +546,7 @@ async fn ha_pair_config_and_lease_writes_land_on_both_peers() {
         ha_peers(&c1),
         vec![HaPeer {
             name: "kea-2".into(),
-            url: "http://127.0.0.1:20811/".into(),
+            url: format!("http://127.0.0.1:{}/", lab_base + 1),
             role: "secondary".into()
         }]
     );

@@ -1,5 +1,5 @@
 //! Issue 4 parts 1-4 through the `ddish` binary on the real lab (a Kea HA pair in
-//! load-balancing + BIND on loopback, ports 21100-21104): networks and containers, a scope
+//! load-balancing + BIND on loopback, free ports): networks and containers, a scope
 //! created in a network lands on both peers with one id and split pools and is served (a
 //! relayed DHCP probe gets an offer from its pool), deactivate/activate, every refusal exits
 //! 3 with its reason, delete asks, duplicate, and missing scopes re-created or forgotten.
@@ -182,7 +182,7 @@ async fn networks_and_scopes_on_an_ha_pair() {
         .unwrap();
     let opts = LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 21100,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()
@@ -878,7 +878,7 @@ async fn duplicate_onto_another_server_and_many_scopes() {
     drop((a, b));
 }
 
-/// A hot-standby pair (ports 21130-21134): one pool without HA classes on both peers, and
+/// A hot-standby pair: one pool without HA classes on both peers, and
 /// the scope is served.
 #[tokio::test(flavor = "multi_thread")]
 async fn hot_standby_scope_has_one_pool_and_is_served() {
@@ -888,7 +888,7 @@ async fn hot_standby_scope_has_one_pool_and_is_served() {
         .unwrap();
     let opts = LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 21130,
+        port_base: common::ports(5),
         ha_mode: HaMode::HotStandby,
         with_auth: true,
         ..Default::default()

@@ -549,7 +549,7 @@ async fn console_creates_a_network_and_a_scope_on_the_lab_pair_and_selects_it() 
     std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
     let opts = LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 21700,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()
@@ -815,7 +815,7 @@ async fn console_deactivates_then_deletes_two_marked_scopes_on_the_lab_pair() {
     std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
     let opts = LabOptions {
         dir: dir.path().join("lab"),
-        port_base: 21900,
+        port_base: common::ports(5),
         ha_mode: HaMode::HotStandby,
         with_auth: true,
         ..Default::default()

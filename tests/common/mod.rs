@@ -137,17 +137,30 @@ fn dir_with_mode(prefix: &str, mode: u32) -> tempfile::TempDir {
     dir
 }
 
-/// The lab (a load-balancing Kea pair with authentication, plus BIND) in `dir/lab` on the
-/// five ports from `port_base`.
-pub fn lab(dir: &Path, port_base: u16) -> ddish::lab::Lab {
-    ddish::lab::Lab::start(&ddish::lab::LabOptions {
-        dir: dir.join("lab"),
-        port_base,
-        ha_mode: ddish::lab::HaMode::LoadBalancing,
-        with_auth: true,
-        ..Default::default()
-    })
-    .expect("lab starts")
+/// The lab (a load-balancing Kea pair with authentication, plus BIND) in `dir/lab` on five
+/// free consecutive ports ([`ports`]).
+pub fn lab(dir: &Path) -> ddish::lab::Lab {
+    let mut last = None;
+    // The lab takes five consecutive ports; another process may take one between the check
+    // and Kea's bind: then the next block.
+    for attempt in 0..5 {
+        match ddish::lab::Lab::start(&ddish::lab::LabOptions {
+            dir: dir.join(if attempt == 0 {
+                "lab".to_string()
+            } else {
+                format!("lab-{attempt}")
+            }),
+            port_base: ports(5),
+            ha_mode: ddish::lab::HaMode::LoadBalancing,
+            with_auth: true,
+            ..Default::default()
+        }) {
+            Ok(lab) => return lab,
+            Err(e @ ddish::lab::LabError::PortInUse { .. }) => last = Some(e),
+            Err(e) => panic!("the lab does not start: {e}"),
+        }
+    }
+    panic!("the lab found no free ports after 5 tries: {last:?}")
 }
 
 /// `n` consecutive loopback ports, free for TCP and UDP when asked, never handed out twice

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::ser::{Error as _, SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -47,8 +48,9 @@ impl Reach {
 #[derive(Clone, Debug)]
 pub struct LeanConfig {
     pub value: Value,
-    /// Subnet text by the digest its stub carries; shared by copies of one read.
-    held: Arc<HashMap<u64, Arc<RawValue>>>,
+    /// Subnet text by the digest its stub carries; shared by copies of one read. A text
+    /// read from a reply is a slice of that reply's buffer, not a copy of it.
+    held: Arc<HashMap<u64, Bytes>>,
     /// Kea's hash of the configuration (config-get's top-level `hash`, Kea >= 2.4), never
     /// part of `value` (config-set refuses it).
     pub hash: Option<String>,
@@ -85,9 +87,11 @@ fn bad(e: serde_json::Error) -> KeaError {
 /// Builds stubs and their table.
 struct Holder<'r> {
     reach: &'r Reach,
-    held: HashMap<u64, Arc<RawValue>>,
+    held: HashMap<u64, Bytes>,
     /// Texts already held by an earlier read: shared, not copied.
-    known: Option<&'r HashMap<u64, Arc<RawValue>>>,
+    known: Option<&'r HashMap<u64, Bytes>>,
+    /// The reply the subnets are read from: a held text is a slice of it.
+    body: &'r Bytes,
 }
 
 impl Holder<'_> {
@@ -98,14 +102,14 @@ impl Holder<'_> {
             return serde_json::from_str(raw.get()).map_err(bad);
         };
         let d = digest(raw.get());
-        let same = |t: &&Arc<RawValue>| t.get() == raw.get();
+        let same = |t: &&Bytes| t.as_ref() == raw.get().as_bytes();
         if self.held.get(&d).is_some_and(|t| !same(&t)) {
             // Another text with this digest is held: this one stays open.
             return serde_json::from_str(raw.get()).map_err(bad);
         }
         let text = match self.known.and_then(|k| k.get(&d)).filter(same) {
-            Some(t) => Arc::clone(t),
-            None => Arc::from(raw.to_owned()),
+            Some(t) => t.clone(),
+            None => slice_of(self.body, raw.get()),
         };
         self.held.insert(d, text);
         Ok(stub(id, ident.subnet.as_str().map(str::to_string), d))
@@ -137,6 +141,22 @@ impl Holder<'_> {
         }
         Ok(Value::Array(out))
     }
+}
+
+/// `text` as a slice of `body` when it lies inside it (no copy), else a copy.
+fn slice_of(body: &Bytes, text: &str) -> Bytes {
+    let (start, end) = (body.as_ptr() as usize, body.as_ptr() as usize + body.len());
+    let t = text.as_ptr() as usize;
+    if t >= start && t + text.len() <= end {
+        body.slice_ref(text.as_bytes())
+    } else {
+        Bytes::copy_from_slice(text.as_bytes())
+    }
+}
+
+/// A held text as the raw JSON it is (checked again: it is sent as it stands).
+fn raw_text(t: &Bytes) -> Result<&RawValue, serde_json::Error> {
+    serde_json::from_slice(t)
 }
 
 fn stub(id: u64, subnet: Option<String>, digest: u64) -> Value {
@@ -206,7 +226,7 @@ impl LeanConfig {
     /// A config-get reply body, the subnets out of `reach` held as text (shared with `known`
     /// where it holds the same text).
     pub fn from_body(
-        body: &[u8],
+        body: &Bytes,
         reach: &Reach,
         known: Option<&LeanConfig>,
     ) -> Result<LeanConfig, KeaError> {
@@ -221,6 +241,7 @@ impl LeanConfig {
             reach,
             held: HashMap::new(),
             known: known.map(|k| &*k.held),
+            body,
         };
         let mut d = Map::new();
         for (k, raw) in dhcp4 {
@@ -262,16 +283,13 @@ impl LeanConfig {
                     let Ok(text) = serde_json::to_string(s) else {
                         continue;
                     };
-                    let Ok(raw) = RawValue::from_string(text) else {
-                        continue;
-                    };
-                    let d = digest(raw.get());
+                    let d = digest(&text);
                     if held.contains_key(&d) {
                         continue;
                     }
                     let prefix = s.get("subnet").and_then(Value::as_str).map(str::to_string);
                     *s = stub(id, prefix, d);
-                    held.insert(d, Arc::from(raw));
+                    held.insert(d, Bytes::from(text));
                 }
             }
         }
@@ -318,7 +336,7 @@ impl LeanConfig {
                 let raw = held.get(&d).ok_or_else(|| {
                     KeaError::malformed("a held subnet's text is missing (a ddish bug)")
                 })?;
-                *s = serde_json::from_str(raw.get()).map_err(bad)?;
+                *s = serde_json::from_slice(raw).map_err(bad)?;
             }
         }
         Ok(())
@@ -401,7 +419,7 @@ impl LeanConfig {
                     let raw = self.held.get(&d).ok_or_else(|| {
                         KeaError::malformed("a held subnet's text is missing (a ddish bug)")
                     })?;
-                    return serde_json::from_str(raw.get()).map(Some).map_err(bad);
+                    return serde_json::from_slice(raw).map(Some).map_err(bad);
                 }
             }
         }
@@ -468,7 +486,7 @@ pub fn to_align(a: &LeanConfig, b: &LeanConfig) -> BTreeSet<u64> {
 /// Serialises a lean config with its held subnets as their own text.
 pub struct Wire<'a> {
     value: &'a Value,
-    held: &'a HashMap<u64, Arc<RawValue>>,
+    held: &'a HashMap<u64, Bytes>,
 }
 
 impl Serialize for Wire<'_> {
@@ -477,7 +495,7 @@ impl Serialize for Wire<'_> {
             Value::Object(m) => {
                 if let Some(d) = m.get(MARK).and_then(Value::as_u64) {
                     return match self.held.get(&d) {
-                        Some(raw) => raw.serialize(s),
+                        Some(t) => raw_text(t).map_err(S::Error::custom)?.serialize(s),
                         None => Err(S::Error::custom(
                             "a held subnet's text is missing (a ddish bug)",
                         )),
