@@ -1,5 +1,5 @@
 //! The `ddish` binary against real Kea 2.2 and BIND on loopback: `check`, `export`,
-//! `lab up/down`, and each kind of failing server with its own message (ports 20400-20499).
+//! `lab up/down`, and each kind of failing server with its own message (free ports).
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -37,7 +37,7 @@ fn check_and_export_on_the_lab() {
     let dir = common::kea_dir("ddish-cli-");
     let lab = Lab::start(&LabOptions {
         dir: dir.path().to_path_buf(),
-        port_base: 20401,
+        port_base: common::ports(5),
         ha_mode: HaMode::LoadBalancing,
         with_auth: true,
         ..Default::default()
@@ -221,12 +221,14 @@ fn each_failing_server_has_its_own_message() {
         {"id": 7, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.50"}]},
         {"id": 8, "subnet": "198.51.100.0/24", "pools": [{"pool": "198.51.100.10 - 198.51.100.20"}]}
     ]);
+    let [p_plain, p_authed, p_offline, p_hung] = [0; 4].map(|_| common::ports(2));
+    let p_down = common::ports(1);
     // A plain Kea: no ddish marks at all.
     let plain = KeaInstance::start(
         &dir.path().join("plain"),
         "plain",
-        20410,
-        20411,
+        p_plain,
+        p_plain + 1,
         minimal_dhcp4(subnets.clone()),
         None,
         None,
@@ -236,8 +238,8 @@ fn each_failing_server_has_its_own_message() {
     let authed = KeaInstance::start(
         &dir.path().join("authed"),
         "authed",
-        20412,
-        20413,
+        p_authed,
+        p_authed + 1,
         minimal_dhcp4(subnets.clone()),
         Some(("ddish", "right-password")),
         None,
@@ -247,8 +249,8 @@ fn each_failing_server_has_its_own_message() {
     let mut offline = KeaInstance::start(
         &dir.path().join("offline"),
         "offline",
-        20414,
-        20415,
+        p_offline,
+        p_offline + 1,
         minimal_dhcp4(subnets.clone()),
         None,
         None,
@@ -259,8 +261,8 @@ fn each_failing_server_has_its_own_message() {
     let hung = KeaInstance::start(
         &dir.path().join("hung"),
         "hung",
-        20416,
-        20417,
+        p_hung,
+        p_hung + 1,
         minimal_dhcp4(subnets),
         None,
         None,
@@ -271,25 +273,27 @@ fn each_failing_server_has_its_own_message() {
 
     let cfg = write_config(
         dir.path(),
-        r#"
+        &format!(
+            r#"
 [[server]]
 name = "plain"
-url = "http://127.0.0.1:20410/"
+url = "http://127.0.0.1:{p_plain}/"
 [[server]]
 name = "authed"
-url = "http://127.0.0.1:20412/"
+url = "http://127.0.0.1:{p_authed}/"
 user = "ddish"
 password_file = "wrong.pass"
 [[server]]
 name = "offline"
-url = "http://127.0.0.1:20414/"
+url = "http://127.0.0.1:{p_offline}/"
 [[server]]
 name = "hung"
-url = "http://127.0.0.1:20416/"
+url = "http://127.0.0.1:{p_hung}/"
 [[server]]
 name = "down"
-url = "http://127.0.0.1:20419/"
-"#,
+url = "http://127.0.0.1:{p_down}/"
+"#
+        ),
     );
     let o = common::run(&["-c", &cfg, "check"]);
     hung.resume_ca();
@@ -393,12 +397,14 @@ fn bad_config_exits_1_with_file_and_line() {
 fn lab_up_and_down_from_the_cli() {
     let dir = common::kea_dir("ddish-cli-");
     let d = dir.path().to_str().unwrap();
-    let o = common::run(&["lab", "up", "--dir", d, "--port-base", "20430"]);
+    let base = common::ports(5).to_string();
+    let o = common::run(&["lab", "up", "--dir", d, "--port-base", &base]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let path = stdout(&o).trim().to_string();
     assert_eq!(path, dir.path().join("ddish.toml").to_str().unwrap());
     // A second up on the same dir is refused while the first runs.
-    let again = common::run(&["lab", "up", "--dir", d, "--port-base", "20440"]);
+    let other = common::ports(5).to_string();
+    let again = common::run(&["lab", "up", "--dir", d, "--port-base", &other]);
     assert_ne!(again.status.code(), Some(0));
     let pids: Vec<u32> = std::fs::read_to_string(dir.path().join("run/pids"))
         .unwrap()

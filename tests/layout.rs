@@ -643,7 +643,7 @@ async fn networks_and_scopes_on_an_ha_pair() {
     drop(lab);
 }
 
-/// Two standalone servers (ports 21120-21123): one pool without HA, a duplicate onto the
+/// Two standalone servers: one pool without HA, a duplicate onto the
 /// other server is served there, several scopes (de)activated and deleted in one command,
 /// and --read-only changes nothing.
 #[tokio::test(flavor = "multi_thread")]
@@ -653,12 +653,13 @@ async fn duplicate_onto_another_server_and_many_scopes() {
         .tempdir_in("/tmp")
         .unwrap();
     let d = dir.path().to_path_buf();
+    let (pa, pb) = (common::ports(2), common::ports(2));
     let (a, b) = tokio::task::spawn_blocking(move || {
         let a = lab::KeaInstance::start(
             &d.join("a"),
             "a",
-            21120,
-            21121,
+            pa,
+            pa + 1,
             lab::minimal_dhcp4(json!([{"id": 1, "subnet": "10.40.0.0/24"}])),
             None,
             None,
@@ -667,8 +668,8 @@ async fn duplicate_onto_another_server_and_many_scopes() {
         let b = lab::KeaInstance::start(
             &d.join("b"),
             "b",
-            21122,
-            21123,
+            pb,
+            pb + 1,
             lab::minimal_dhcp4(json!([{"id": 5, "subnet": "10.41.0.0/24"}])),
             None,
             None,
@@ -944,7 +945,7 @@ async fn hot_standby_scope_has_one_pool_and_is_served() {
     drop(lab);
 }
 
-/// `Session::delete_scopes` on a real Kea (ports 21905-21906): admin only, all or nothing
+/// `Session::delete_scopes` on a real Kea: admin only, all or nothing
 /// (one scope missing: none goes), then two scopes in one write, one journal entry each.
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_scopes_is_one_write_all_or_nothing_and_admin_only() {
@@ -953,11 +954,12 @@ async fn delete_scopes_is_one_write_all_or_nothing_and_admin_only() {
         .prefix("ddish-dels-")
         .tempdir_in("/tmp")
         .unwrap();
+    let p = common::ports(2);
     let kea = lab::KeaInstance::start(
         &dir.path().join("k"),
         "k",
-        21905,
-        21906,
+        p,
+        p + 1,
         lab::minimal_dhcp4(json!([
             {"id": 1, "subnet": "10.50.0.0/24", "pools": [{"pool": "10.50.0.100 - 10.50.0.199"}],
              "reservations": [{"hw-address": "02:00:00:00:00:01", "ip-address": "10.50.0.10"}]},
@@ -971,8 +973,8 @@ async fn delete_scopes_is_one_write_all_or_nothing_and_admin_only() {
     let journal = dir.path().join("journal.jsonl");
     let cfg = format!(
         "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n\
-         [[server]]\nname = \"k\"\nurl = \"http://127.0.0.1:21905/\"\nrole = \"admin\"\n\
-         [[server]]\nname = \"k-op\"\nurl = \"http://127.0.0.1:21905/\"\nrole = \"operator\"\n",
+         [[server]]\nname = \"k\"\nurl = \"http://127.0.0.1:{p}/\"\nrole = \"admin\"\n\
+         [[server]]\nname = \"k-op\"\nurl = \"http://127.0.0.1:{p}/\"\nrole = \"operator\"\n",
         journal.display()
     );
     let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");

@@ -1,4 +1,4 @@
-//! The console's worker against real Kea 2.2 processes on loopback (ports 20600-20699):
+//! The console's worker against real Kea 2.2 processes on loopback (free ports):
 //! requests from `App::update` go to the worker, its responses go back into `update`. A dead
 //! and a hung server only mark their own rows and tabs.
 use std::path::PathBuf;
@@ -78,11 +78,12 @@ async fn worker_round_trips_against_real_kea() {
     let subnets = json!([
         {"id": 7, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.50"}]}
     ]);
+    let (pk, ph, dead) = (common::ports(2), common::ports(2), common::ports(1));
     let kea = KeaInstance::start(
         &dir.path().join("kea"),
         "kea",
-        20610,
-        20611,
+        pk,
+        pk + 1,
         minimal_dhcp4(subnets.clone()),
         None,
         None,
@@ -100,8 +101,8 @@ async fn worker_round_trips_against_real_kea() {
     let hung = KeaInstance::start(
         &dir.path().join("hung"),
         "hung",
-        20612,
-        20613,
+        ph,
+        ph + 1,
         minimal_dhcp4(subnets),
         None,
         None,
@@ -109,23 +110,25 @@ async fn worker_round_trips_against_real_kea() {
     .expect("second kea starts");
     hung.pause_ca();
 
-    let cfg = r#"
+    let cfg = format!(
+        r#"
 [settings]
 request_timeout = 2
 
 [[server]]
 name = "kea"
-url = "http://127.0.0.1:20610/"
+url = "http://127.0.0.1:{pk}/"
 
 [[server]]
 name = "dead"
-url = "http://127.0.0.1:20619/"
+url = "http://127.0.0.1:{dead}/"
 
 [[server]]
 name = "hung"
-url = "http://127.0.0.1:20612/"
-"#;
-    let config = ddish::config::parse(cfg, &dir.path().join("ddish.toml")).expect("config");
+url = "http://127.0.0.1:{ph}/"
+"#
+    );
+    let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
     let mut app = App::from_config(&config, false);
     app.now = ops::now();
     app.update(Msg::Resize(80, 24));
@@ -358,7 +361,7 @@ fn settled(a: &App) -> bool {
 }
 
 /// Hold, release and next-free from the console's keys, through the worker and the ops
-/// session, on a real Kea 2.2 (ports 20900-20949); then the address's history.
+/// session, on a real Kea 2.2 (free ports); then the address's history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ip_actions_from_the_keys_against_real_kea() {
     use ddish::tui::actions::Modal;
@@ -367,11 +370,12 @@ async fn ip_actions_from_the_keys_against_real_kea() {
     let subnets = json!([
         {"id": 7, "subnet": "192.0.2.0/24", "pools": [{"pool": "192.0.2.10 - 192.0.2.50"}]}
     ]);
+    let p = common::ports(2);
     let kea = KeaInstance::start(
         &dir.path().join("kea"),
         "kea",
-        20900,
-        20901,
+        p,
+        p + 1,
         minimal_dhcp4(subnets),
         None,
         None,
@@ -390,7 +394,7 @@ journal = "{}"
 
 [[server]]
 name = "kea"
-url = "http://127.0.0.1:20900/"
+url = "http://127.0.0.1:{p}/"
 role = "operator"
 "#,
         dir.path().join("journal.jsonl").display()
@@ -679,11 +683,12 @@ async fn console_bulk_find_and_replace_on_two_real_servers_shows_both_outcomes()
     let dir = tempdir();
     std::env::set_var("XDG_STATE_HOME", dir.path().join("state"));
     let dns = |d: &str| json!([{"name": "domain-name-servers", "data": d}]);
+    let (pa, pb) = (common::ports(2), common::ports(2));
     let a = KeaInstance::start(
         &dir.path().join("a"),
         "a",
-        21710,
-        21711,
+        pa,
+        pa + 1,
         replace_server(json!([
             {"id": 1, "subnet": "10.10.0.0/24", "pools": [{"pool": "10.10.0.100 - 10.10.0.199"}],
              "option-data": dns("192.0.2.53, 192.0.2.99")},
@@ -697,8 +702,8 @@ async fn console_bulk_find_and_replace_on_two_real_servers_shows_both_outcomes()
     let b = KeaInstance::start(
         &dir.path().join("b"),
         "b",
-        21712,
-        21713,
+        pb,
+        pb + 1,
         replace_server(json!([
             {"id": 7, "subnet": "10.20.0.0/24", "pools": [{"pool": "10.20.0.100 - 10.20.0.199"}],
              "option-data": dns("192.0.2.153, 192.0.2.53")}
@@ -709,8 +714,8 @@ async fn console_bulk_find_and_replace_on_two_real_servers_shows_both_outcomes()
     .expect("b starts");
     let cfg = format!(
         "[settings]\nrequest_timeout = 5\njournal = \"{}\"\n\
-         [[server]]\nname = \"a\"\nurl = \"http://127.0.0.1:21710/\"\nrole = \"admin\"\n\
-         [[server]]\nname = \"b\"\nurl = \"http://127.0.0.1:21712/\"\nrole = \"admin\"\n",
+         [[server]]\nname = \"a\"\nurl = \"http://127.0.0.1:{pa}/\"\nrole = \"admin\"\n\
+         [[server]]\nname = \"b\"\nurl = \"http://127.0.0.1:{pb}/\"\nrole = \"admin\"\n",
         dir.path().join("journal.jsonl").display()
     );
     let config = ddish::config::parse(&cfg, &dir.path().join("ddish.toml")).expect("config");
