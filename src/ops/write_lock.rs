@@ -161,12 +161,6 @@ impl Session {
                     return None;
                 }
                 let c = client?;
-                if let Some((sid, ip)) = hosts {
-                    return crate::kea::host_fingerprint(&c, sid, ip)
-                        .await
-                        .ok()
-                        .map(|d| host_mark(sid, ip, d));
-                }
                 // A dead server must not hold the write up long here (its own error comes
                 // next); a merely loaded one still gets its hash read (2 s left a slow peer
                 // "unknown" after a kill on a busy machine).
@@ -175,6 +169,13 @@ impl Session {
                     .settings
                     .request_timeout
                     .min(Duration::from_secs(5));
+                if let Some((sid, ip)) = hosts {
+                    let read = crate::kea::host_fingerprint(&c, sid, ip);
+                    return match tokio::time::timeout(limit, read).await {
+                        Ok(Ok(d)) => Some(host_mark(sid, ip, d)),
+                        _ => None,
+                    };
+                }
                 match tokio::time::timeout(limit, c.config_hash()).await {
                     Ok(Ok(Some(h))) => Some(h),
                     // Kea 2.2 has no hash: the digest of its config-get, which a config
