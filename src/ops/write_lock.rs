@@ -279,10 +279,13 @@ fn host_mark(subnet_id: u32, ip: Ipv4Addr, d: u64) -> String {
     format!("{HOST}{subnet_id}:{ip}:{d:016x}")
 }
 
-/// The subnet and address of a [`host_mark`].
+/// The subnet and address of a [`host_mark`] (its digest checked for shape too).
 fn parse_host_mark(mark: &str) -> Option<(u32, Ipv4Addr)> {
     let mut parts = mark.strip_prefix(HOST)?.split(':');
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    let found = (parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let digest = parts.next()?;
+    (digest.len() == 16 && u64::from_str_radix(digest, 16).is_ok() && parts.next().is_none())
+        .then_some(found)
 }
 
 /// Where write locks and intent files go: beside the journal, else the state folder.
@@ -367,6 +370,11 @@ impl Session {
             for (server, then) in &intent.servers {
                 let by_digest = then.as_deref().is_some_and(|t| t.starts_with(DIGEST));
                 let host = then.as_deref().and_then(parse_host_mark);
+                if host.is_none() && then.as_deref().is_some_and(|t| t.starts_with(HOST)) {
+                    // A mangled reservation mark: nothing to compare with.
+                    rows.push((server.clone(), SinceIntent::Unknown));
+                    continue;
+                }
                 let now = match (self.client(server), host) {
                     (Ok(c), Some((sid, ip))) => crate::kea::host_fingerprint(&c, sid, ip)
                         .await
@@ -408,5 +416,7 @@ mod tests {
         assert_eq!(parse_host_mark(&digest_mark(5)), None);
         assert_eq!(parse_host_mark("ABCDEF0123"), None);
         assert_eq!(parse_host_mark("ddish-host:x:10.1.5.21:00"), None);
+        assert_eq!(parse_host_mark("ddish-host:7:10.1.5.21:00"), None);
+        assert_eq!(parse_host_mark(&format!("{m}:extra")), None);
     }
 }

@@ -254,7 +254,7 @@ fn typed_model(body: &[u8]) -> Result<HashedModel, KeaError> {
     Ok((model_from_raw(dhcp4)?, hash))
 }
 
-/// Above this many top-level subnets they are read on two threads.
+/// From this many top-level subnets on, they are read on two threads.
 const SPLIT_SUBNETS: usize = 2_000;
 
 /// The top-level subnets' scopes (and what was skipped), in order. A big server's are read
@@ -280,7 +280,10 @@ fn top_subnets(
     }
     let (a, b) = raw.split_at(raw.len() / 2);
     let (first, second) = std::thread::scope(|t| {
-        let other = t.spawn(|| read(b));
+        // No thread to be had (a process at its limit): the second half on this one.
+        let Ok(other) = std::thread::Builder::new().spawn_scoped(t, || read(b)) else {
+            return (read(a), read(b));
+        };
         let first = read(a);
         let second = other
             .join()

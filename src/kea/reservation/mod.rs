@@ -209,7 +209,11 @@ pub async fn host_fingerprint(
         global.as_ref().map(essence)
     ]))
     .unwrap_or_default();
-    Ok(super::config_digest(&both))
+    // FNV-1a: the digest is kept in an intent file and compared by whichever ddish build
+    // runs next, so its algorithm must not change with the compiler (DefaultHasher may).
+    Ok(both.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    }))
 }
 
 /// Where a reservation lives: `"database"` when a hosts database holds it, else `"memory"`
