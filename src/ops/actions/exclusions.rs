@@ -39,10 +39,7 @@ impl Session {
         let r = Self::exclusion_range(scope, start, end)?;
         let peers = self.peers(server).await?;
         // A hosts database's reservations count as the config file's.
-        let full = match peers.first() {
-            Some((name, _)) => self.with_all_reservations(name, scope).await?,
-            None => scope.clone(),
-        };
+        let full = self.with_peer_reservations(&peers, scope).await?;
         if let Some(res) = full
             .reservations
             .iter()

@@ -20,12 +20,21 @@ impl Session {
         peers: &[(String, KeaClient)],
         scope: &ScopeDef,
     ) -> Result<Vec<ScopeView>, OpError> {
-        // Reservations only host_cmds can read (hosts databases) count as well.
-        let scope = match peers.first() {
-            Some((name, _)) => self.with_all_reservations(name, scope).await?,
-            None => scope.clone(),
-        };
+        let scope = self.with_peer_reservations(peers, scope).await?;
         Self::views_of(peers, &scope).await
+    }
+
+    /// `scope` with the reservations only host_cmds can read (hosts databases), as the
+    /// first peer lists them.
+    pub(crate) async fn with_peer_reservations(
+        &self,
+        peers: &[(String, KeaClient)],
+        scope: &ScopeDef,
+    ) -> Result<ScopeDef, OpError> {
+        match peers.first() {
+            Some((name, _)) => self.with_all_reservations(name, scope).await,
+            None => Ok(scope.clone()),
+        }
     }
 
     /// [`peer_views`](Self::peer_views) of a scope that already holds every reservation

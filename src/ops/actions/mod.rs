@@ -207,13 +207,8 @@ impl Session {
     /// small commands instead.
     pub async fn scope_of(&self, server: &str, ip: Ipv4Addr) -> Result<ScopeDef, OpError> {
         let found = if kea::reads_by_commands(&*self.commands(server).await?) {
-            let list = self.subnet_refs(server).await?;
-            match list
-                .iter()
-                .filter(|s| s.cidr.contains(&ip))
-                .max_by_key(|s| s.cidr.prefix_len())
-            {
-                Some(s) => kea::scope_of_subnet(&self.client(server)?, s).await?,
+            match self.subnet_ref_of(server, ip).await? {
+                Some(s) => kea::scope_of_subnet(&self.client(server)?, &s).await?,
                 None => None,
             }
         } else {
@@ -246,6 +241,22 @@ impl Session {
         }
     }
 
+    /// The subnet of `server`'s subnet4-list (subnet_cmds) that holds `ip`: the longest
+    /// prefix, as Kea picks it. The one lookup for an action and for its write's intent.
+    pub(crate) async fn subnet_ref_of(
+        &self,
+        server: &str,
+        ip: Ipv4Addr,
+    ) -> Result<Option<kea::SubnetRef>, OpError> {
+        Ok(self
+            .subnet_refs(server)
+            .await?
+            .iter()
+            .filter(|s| s.cidr.contains(&ip))
+            .max_by_key(|s| s.cidr.prefix_len())
+            .cloned())
+    }
+
     /// Whether a scope of `server` holds `ip`, with that scope where it was read for it:
     /// `full` reads it; else a server with subnet_cmds answers from its subnet list alone
     /// (the action reads the scope itself, under its write lock).
@@ -258,12 +269,7 @@ impl Session {
         if full || !kea::reads_by_commands(&*self.commands(server).await?) {
             return self.scope_of(server, ip).await.map(Some);
         }
-        if self
-            .subnet_refs(server)
-            .await?
-            .iter()
-            .any(|s| s.cidr.contains(&ip))
-        {
+        if self.subnet_ref_of(server, ip).await?.is_some() {
             Ok(None)
         } else {
             Err(OpError::NotFound(format!(
