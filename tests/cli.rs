@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-use ddish::lab::{self, minimal_dhcp4, HaMode, KeaInstance, Lab, LabOptions};
+use ddish::lab::{self, minimal_dhcp4, KeaInstance};
 use serde_json::json;
 
 mod common;
@@ -35,14 +35,7 @@ fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
 #[test]
 fn check_and_export_on_the_lab() {
     let dir = common::kea_dir("ddish-cli-");
-    let lab = Lab::start(&LabOptions {
-        dir: dir.path().to_path_buf(),
-        port_base: common::ports(5),
-        ha_mode: HaMode::LoadBalancing,
-        with_auth: true,
-        ..Default::default()
-    })
-    .expect("lab starts");
+    let lab = common::lab(dir.path());
     let cfg = lab.info.config_path.to_str().unwrap().to_string();
 
     let o = common::run(&["--config", &cfg, "check"]);
